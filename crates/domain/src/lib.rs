@@ -1,0 +1,18 @@
+//! Pingan's domain: the words of grassroots safety work as Rust types, the rules between them, and the
+//! validators that make invalid values unrepresentable. No I/O and no async here: storage and HTTP depend on
+//! this crate, never the reverse.
+
+pub mod area;
+pub mod audit;
+pub mod mask;
+pub mod org;
+pub mod password;
+pub mod role;
+pub mod scope;
+pub mod time;
+
+pub use area::{AreaCode, AreaLevel, GridCode};
+pub use audit::{AuditEntry, AuditOutcome, ChainHash};
+pub use org::OrgKind;
+pub use role::{Permission, Role};
+pub use scope::{Scope, ScopeGrant, ScopeKind};

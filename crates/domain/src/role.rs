@@ -1,0 +1,295 @@
+//! Roles and permissions. A role is what a person does (民警, 网格员, 调解员 …); a permission is one thing the
+//! system lets a caller do. Every handler asks `role.can(Permission::X)`: the table below is the only place
+//! that maps roles to permissions, so there are no role-string comparisons anywhere else.
+//!
+//! The three administrator roles are separated as 等保 2.0 level 3 asks: the system administrator runs the
+//! system and the organisation tree, the security administrator manages accounts and grants, the auditor
+//! reads and verifies the audit log. None holds the others' permissions.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What a user does in the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// 系统管理员: configuration and the organisation tree.
+    Admin,
+    /// 安全管理员: accounts, roles, scopes, unlocks.
+    SecurityAdmin,
+    /// 审计员: reads and verifies the audit log.
+    Auditor,
+    /// 指挥中心调度员.
+    Dispatcher,
+    /// 派出所所长.
+    StationChief,
+    /// 民警.
+    Officer,
+    /// 辅警.
+    Auxiliary,
+    /// 网格员.
+    GridWorker,
+    /// 人民调解员.
+    Mediator,
+    /// 群防队员.
+    Volunteer,
+    /// 综治干部.
+    Coordinator,
+    /// 法制/督察 (legal supervisor).
+    LegalSupervisor,
+    /// 领导 (read-only overview).
+    Leader,
+    /// 协作单位 (partner agency).
+    Partner,
+}
+
+impl Role {
+    pub const ALL: [Role; 14] = [
+        Role::Admin,
+        Role::SecurityAdmin,
+        Role::Auditor,
+        Role::Dispatcher,
+        Role::StationChief,
+        Role::Officer,
+        Role::Auxiliary,
+        Role::GridWorker,
+        Role::Mediator,
+        Role::Volunteer,
+        Role::Coordinator,
+        Role::LegalSupervisor,
+        Role::Leader,
+        Role::Partner,
+    ];
+
+    /// Stable code used in the database, the API and configuration.
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::Auditor => "auditor",
+            Role::Dispatcher => "dispatcher",
+            Role::StationChief => "station_chief",
+            Role::Officer => "officer",
+            Role::Auxiliary => "auxiliary",
+            Role::GridWorker => "grid_worker",
+            Role::Mediator => "mediator",
+            Role::Volunteer => "volunteer",
+            Role::Coordinator => "coordinator",
+            Role::LegalSupervisor => "legal_supervisor",
+            Role::Leader => "leader",
+            Role::Partner => "partner",
+        }
+    }
+
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Role::Admin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::Auditor => "审计员",
+            Role::Dispatcher => "指挥调度员",
+            Role::StationChief => "派出所所长",
+            Role::Officer => "民警",
+            Role::Auxiliary => "辅警",
+            Role::GridWorker => "网格员",
+            Role::Mediator => "调解员",
+            Role::Volunteer => "群防队员",
+            Role::Coordinator => "综治干部",
+            Role::LegalSupervisor => "法制督察",
+            Role::Leader => "领导",
+            Role::Partner => "协作单位",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Admin => "System administrator",
+            Role::SecurityAdmin => "Security administrator",
+            Role::Auditor => "Auditor",
+            Role::Dispatcher => "Dispatcher",
+            Role::StationChief => "Station chief",
+            Role::Officer => "Police officer",
+            Role::Auxiliary => "Auxiliary officer",
+            Role::GridWorker => "Grid worker",
+            Role::Mediator => "Mediator",
+            Role::Volunteer => "Volunteer",
+            Role::Coordinator => "Coordinator",
+            Role::LegalSupervisor => "Legal supervisor",
+            Role::Leader => "Leader",
+            Role::Partner => "Partner agency",
+        }
+    }
+
+    /// Roles whose accounts must use a second factor (enforced once TOTP lands).
+    pub fn is_administrative(self) -> bool {
+        matches!(self, Role::Admin | Role::SecurityAdmin | Role::Auditor)
+    }
+
+    pub fn can(self, permission: Permission) -> bool {
+        self.permissions().contains(&permission)
+    }
+
+    /// The one role → permission table.
+    pub fn permissions(self) -> &'static [Permission] {
+        use Permission::*;
+        match self {
+            Role::Admin => &[SystemConfigure, OrgManage, AreaRead, AreaManage, OrgRead],
+            Role::SecurityAdmin => &[UserRead, UserManage, ScopeGrant, OrgRead, AreaRead],
+            Role::Auditor => &[AuditRead, AuditVerify, OrgRead, AreaRead, UserRead],
+            Role::Dispatcher => &[
+                AreaRead, OrgRead, IncidentRead, IncidentIntake, IncidentDispatch, UnitRead,
+                UnitManage, PersonalDataReveal, AnalysisRead, CameraRead,
+            ],
+            Role::StationChief => &[
+                AreaRead, OrgRead, UserRead, IncidentRead, IncidentIntake, IncidentDispatch,
+                UnitRead, UnitManage, CaseRead, CaseManage, DisputeRead, DisputeManage,
+                PatrolRead, PatrolManage, GridRead, PlaceRead, PlaceManage, AnalysisRead,
+                PersonalDataReveal, TaskRead, TaskManage, RiskRead, RiskManage, CameraRead,
+                TrainingRead, KpiRead,
+            ],
+            Role::Officer => &[
+                AreaRead, OrgRead, IncidentRead, IncidentIntake, IncidentRespond, UnitRead,
+                CaseRead, CaseManage, DisputeRead, DisputeManage, PatrolRead, GridRead, PlaceRead,
+                PlaceManage, PersonalDataReveal, TaskRead, RiskRead, CameraRead, TrainingRead,
+            ],
+            Role::Auxiliary => &[
+                AreaRead, OrgRead, IncidentRead, IncidentRespond, UnitRead, PatrolRead, GridRead,
+                PlaceRead, DisputeRead, TaskRead, TrainingRead,
+            ],
+            Role::GridWorker => &[
+                AreaRead, OrgRead, IncidentReport, GridRead, GridWork, PlaceRead, PlaceManage,
+                DisputeRead, DisputeManage, TaskRead, RiskRead, TrainingRead,
+            ],
+            Role::Mediator => &[
+                AreaRead, OrgRead, DisputeRead, DisputeManage, PersonalDataReveal, TaskRead,
+                GridRead, TrainingRead,
+            ],
+            Role::Volunteer => &[AreaRead, IncidentReport, PatrolRead, TrainingRead],
+            Role::Coordinator => &[
+                AreaRead, OrgRead, UserRead, GridRead, GridManage, GridWork, PlaceRead,
+                PlaceManage, DisputeRead, DisputeManage, DisputeSupervise, TaskRead, TaskManage,
+                RiskRead, RiskManage, AnalysisRead, KpiRead, TrainingRead, TrainingManage,
+                PersonalDataReveal, IncidentRead,
+            ],
+            Role::LegalSupervisor => &[
+                AreaRead, OrgRead, CaseRead, CaseSupervise, PersonalDataReveal, IncidentRead,
+                KpiRead, TaskRead,
+            ],
+            Role::Leader => &[
+                AreaRead, OrgRead, IncidentRead, UnitRead, CaseRead, DisputeRead, PatrolRead,
+                GridRead, PlaceRead, AnalysisRead, TaskRead, RiskRead, CameraRead, KpiRead,
+                TrainingRead,
+            ],
+            Role::Partner => &[AreaRead, DisputeRead, TaskRead, IncidentRead],
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown role `{0}`")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.code() == s)
+            .ok_or_else(|| UnknownRole(s.to_string()))
+    }
+}
+
+/// One thing the platform lets a caller do. Names say the object first, then the verb.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    SystemConfigure,
+    OrgRead,
+    OrgManage,
+    AreaRead,
+    AreaManage,
+    UserRead,
+    UserManage,
+    ScopeGrant,
+    AuditRead,
+    AuditVerify,
+    /// See personal data unmasked (with a stated purpose; every use audited).
+    PersonalDataReveal,
+    IncidentRead,
+    IncidentIntake,
+    IncidentReport,
+    IncidentDispatch,
+    IncidentRespond,
+    UnitRead,
+    UnitManage,
+    CameraRead,
+    GridRead,
+    GridManage,
+    GridWork,
+    PlaceRead,
+    PlaceManage,
+    PatrolRead,
+    PatrolManage,
+    DisputeRead,
+    DisputeManage,
+    DisputeSupervise,
+    CaseRead,
+    CaseManage,
+    CaseSupervise,
+    TaskRead,
+    TaskManage,
+    RiskRead,
+    RiskManage,
+    AnalysisRead,
+    KpiRead,
+    TrainingRead,
+    TrainingManage,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(r.code().parse::<Role>().unwrap(), r);
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn administrators_are_separated() {
+        // 三员分立: no admin role holds another admin role's core permission.
+        assert!(Role::Admin.can(Permission::SystemConfigure));
+        assert!(!Role::Admin.can(Permission::UserManage));
+        assert!(!Role::Admin.can(Permission::AuditRead));
+        assert!(Role::SecurityAdmin.can(Permission::UserManage));
+        assert!(!Role::SecurityAdmin.can(Permission::AuditRead));
+        assert!(!Role::SecurityAdmin.can(Permission::SystemConfigure));
+        assert!(Role::Auditor.can(Permission::AuditRead));
+        assert!(!Role::Auditor.can(Permission::UserManage));
+        assert!(!Role::Auditor.can(Permission::SystemConfigure));
+    }
+
+    #[test]
+    fn leader_is_read_only() {
+        for p in Role::Leader.permissions() {
+            let name = format!("{p:?}");
+            assert!(name.ends_with("Read"), "leader holds non-read permission {name}");
+        }
+    }
+
+    #[test]
+    fn every_role_can_see_some_area() {
+        for r in Role::ALL {
+            assert!(r.can(Permission::AreaRead) || r == Role::Auditor, "{r}");
+        }
+    }
+}

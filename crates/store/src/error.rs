@@ -1,0 +1,29 @@
+//! Storage errors, in terms callers can act on.
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("database url `{0}` is not sqlite:… or postgres://…")]
+    BadUrl(String),
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration { version: i64, name: &'static str, source: sqlx::Error },
+    #[error("database error: {0}")]
+    Db(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(d.message().to_string())
+            }
+            _ => StoreError::Db(e),
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Grids (网格): the unit every other capability reports against. Each belongs to exactly one
+//! village/community and carries its polygon (GeoJSON text) and bounding box.
+
+use crate::db::{Db, Tx};
+use crate::{Result, StoreError, args, now_micros, scope};
+use pingan_domain::{GridCode, Scope};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct GridRow {
+    pub code: String,
+    pub village_code: String,
+    pub name: String,
+    pub kind: String,
+    pub area_path: String,
+    pub geometry: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewGrid {
+    pub code: GridCode,
+    pub name: String,
+    /// `basic` (基础网格) or `dedicated` (专属网格).
+    pub kind: String,
+    pub geometry_json: String,
+    pub bbox: [f64; 4],
+}
+
+const COLS: &str = "code, village_code, name, kind, area_path, geometry";
+
+pub async fn insert(tx: &mut Tx, g: &NewGrid) -> Result<()> {
+    let village = g.code.village();
+    let Some(v) = crate::areas::get_unscoped(tx, village.as_str()).await? else {
+        return Err(StoreError::Invalid(format!("grid {}: village {village} does not exist", g.code)));
+    };
+    let now = now_micros();
+    tx.execute(
+        "INSERT INTO grids (code, village_code, name, kind, area_path, geometry, min_x, min_y, max_x, max_y, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            g.code.as_str(),
+            village.as_str(),
+            g.name.clone(),
+            g.kind.clone(),
+            v.path,
+            g.geometry_json.clone(),
+            g.bbox[0],
+            g.bbox[1],
+            g.bbox[2],
+            g.bbox[3],
+            now,
+            now
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn list(db: &Db, scope: &Scope, village: Option<&str>) -> Result<Vec<GridRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut sql = format!("SELECT {COLS} FROM grids WHERE {pred}");
+    if let Some(v) = village {
+        sql.push_str(" AND village_code = ?");
+        a.push(v.into());
+    }
+    sql.push_str(" ORDER BY code");
+    db.fetch_all(&sql, a).await
+}
+
+pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<GridRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut all = args![code];
+    all.append(&mut a);
+    db.fetch_optional(&format!("SELECT {COLS} FROM grids WHERE code = ? AND {pred}"), all).await
+}
+
+pub async fn count(db: &Db, scope: &Scope) -> Result<i64> {
+    let (pred, a) = scope::predicate(scope, Some("area_path"), None);
+    let (n,): (i64,) = db.fetch_one(&format!("SELECT COUNT(*) FROM grids WHERE {pred}"), a).await?;
+    Ok(n)
+}

@@ -1,0 +1,34 @@
+//! Pingan storage: one schema and one code path over SQLite (embedded default) and PostgreSQL.
+//!
+//! SQL is written once with `?` placeholders; `Db` rewrites them to `$n` for PostgreSQL and binds typed
+//! `Value`s, and rows decode through `sqlx::FromRow` structs that work for both backends. The few places
+//! where the dialects differ (row locks, append-only triggers, binary columns) are confined to this crate
+//! and marked. Every write transaction commits through `Tx::commit_audited`, which appends the audit
+//! records to the SM3 chain inside the same transaction: no write without its audit record.
+
+pub mod areas;
+pub mod audit;
+pub mod db;
+pub mod error;
+pub mod grids;
+pub mod migrate;
+pub mod orgs;
+pub mod scope;
+pub mod sessions;
+pub mod testing;
+pub mod users;
+
+pub use db::{Backend, Db, Tx, Value};
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// New app-generated id (UUIDv7: time-ordered, identical on both backends).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Current time in UTC microseconds.
+pub fn now_micros() -> i64 {
+    jiff::Timestamp::now().as_microsecond()
+}

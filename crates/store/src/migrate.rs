@@ -1,0 +1,182 @@
+//! Versioned schema migrations. Each migration is a numbered Rust function that returns its DDL for the
+//! backend; the DDL is written once in a portable subset (TEXT, BIGINT, DOUBLE PRECISION, BOOLEAN) and the
+//! few dialect differences are spelled out beside it. Applied versions are recorded in `schema_version`.
+//! On PostgreSQL an advisory lock serialises concurrent starters; on SQLite `BEGIN IMMEDIATE` does.
+
+use crate::db::{Backend, Db};
+use crate::{Result, StoreError, args, now_micros};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub up: fn(Backend) -> Vec<String>,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", up: v1_foundation }];
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub async fn migrate(db: &Db) -> Result<Vec<i64>> {
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        args![],
+    )
+    .await?;
+    let mut applied = Vec::new();
+    for m in MIGRATIONS {
+        let mut tx = db.begin().await?;
+        if tx.backend() == Backend::Postgres {
+            tx.execute("SELECT pg_advisory_xact_lock(727001)", args![]).await.map(|_| ())?;
+        }
+        let done: Option<(i64,)> = tx
+            .fetch_optional("SELECT version FROM schema_version WHERE version = ?", args![m.version])
+            .await?;
+        if done.is_some() {
+            tx.rollback().await?;
+            continue;
+        }
+        for stmt in (m.up)(tx.backend()) {
+            tx.execute(&stmt, args![]).await.map_err(|e| match e {
+                StoreError::Db(source) => StoreError::Migration { version: m.version, name: m.name, source },
+                other => other,
+            })?;
+        }
+        tx.execute(
+            "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, ?)",
+            args![m.version, m.name, now_micros()],
+        )
+        .await?;
+        tx.commit_unaudited().await?;
+        applied.push(m.version);
+    }
+    Ok(applied)
+}
+
+pub async fn current_version(db: &Db) -> Result<i64> {
+    let v: Option<(Option<i64>,)> =
+        db.fetch_optional("SELECT MAX(version) FROM schema_version", args![]).await.ok().flatten();
+    Ok(v.and_then(|r| r.0).unwrap_or(0))
+}
+
+fn v1_foundation(backend: Backend) -> Vec<String> {
+    let mut s: Vec<String> = [
+        "CREATE TABLE areas (
+            code TEXT PRIMARY KEY,
+            parent_code TEXT REFERENCES areas(code),
+            level TEXT NOT NULL,
+            name TEXT NOT NULL,
+            path TEXT NOT NULL UNIQUE,
+            area_type TEXT NOT NULL DEFAULT 'urban',
+            valid_from TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX areas_parent ON areas (parent_code)",
+        "CREATE TABLE orgs (
+            id TEXT PRIMARY KEY,
+            parent_id TEXT REFERENCES orgs(id),
+            path TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            area_code TEXT REFERENCES areas(code),
+            area_path TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX orgs_parent ON orgs (parent_id)",
+        "CREATE TABLE grids (
+            code TEXT PRIMARY KEY,
+            village_code TEXT NOT NULL REFERENCES areas(code),
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            geometry TEXT NOT NULL,
+            min_x DOUBLE PRECISION NOT NULL,
+            min_y DOUBLE PRECISION NOT NULL,
+            max_x DOUBLE PRECISION NOT NULL,
+            max_y DOUBLE PRECISION NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX grids_village ON grids (village_code)",
+        "CREATE TABLE area_shapes (
+            code TEXT PRIMARY KEY REFERENCES areas(code),
+            geometry TEXT NOT NULL,
+            min_x DOUBLE PRECISION NOT NULL,
+            min_y DOUBLE PRECISION NOT NULL,
+            max_x DOUBLE PRECISION NOT NULL,
+            max_y DOUBLE PRECISION NOT NULL)",
+        "CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            org_id TEXT REFERENCES orgs(id),
+            mobile TEXT,
+            password_hash TEXT NOT NULL,
+            failed_logins BIGINT NOT NULL DEFAULT 0,
+            locked_until BIGINT,
+            disabled BOOLEAN NOT NULL DEFAULT FALSE,
+            password_changed_at BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE TABLE user_scopes (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            path TEXT NOT NULL,
+            PRIMARY KEY (user_id, kind, path))",
+        "CREATE TABLE sessions (
+            id_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            created_at BIGINT NOT NULL,
+            last_seen_at BIGINT NOT NULL,
+            expires_at BIGINT NOT NULL,
+            ip TEXT,
+            user_agent TEXT)",
+        "CREATE INDEX sessions_user ON sessions (user_id)",
+        "CREATE TABLE api_tokens (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            token_hash TEXT NOT NULL UNIQUE,
+            created_at BIGINT NOT NULL,
+            last_used_at BIGINT,
+            expires_at BIGINT,
+            revoked_at BIGINT)",
+        "CREATE TABLE audit_head (id BIGINT PRIMARY KEY, seq BIGINT NOT NULL, hash TEXT NOT NULL)",
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000')",
+        "CREATE TABLE audit_log (
+            seq BIGINT PRIMARY KEY,
+            at BIGINT NOT NULL,
+            actor_id TEXT,
+            actor_name TEXT NOT NULL,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT,
+            outcome TEXT NOT NULL,
+            purpose TEXT,
+            ip TEXT,
+            detail TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL)",
+        "CREATE INDEX audit_log_at ON audit_log (at)",
+        "CREATE INDEX audit_log_actor ON audit_log (actor_id, at)",
+        "CREATE INDEX audit_log_object ON audit_log (object_type, object_id)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    // Dialect difference: the append-only guard on the audit log.
+    match backend {
+        Backend::Sqlite => {
+            s.push("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END".into());
+            s.push("CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END".into());
+        }
+        Backend::Postgres => {
+            s.push("CREATE FUNCTION pingan_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RAISE EXCEPTION ''audit_log is append-only''; END'".into());
+            s.push("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION pingan_audit_append_only()".into());
+            s.push("CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION pingan_audit_append_only()".into());
+        }
+    }
+    s
+}

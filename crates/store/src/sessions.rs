@@ -1,0 +1,97 @@
+//! Login sessions and API tokens. Only hashes of the secrets are stored (SM3 of the token), so a copy of
+//! the database cannot be replayed as a login.
+
+use crate::db::{Db, Tx};
+use crate::{Result, args, new_id, now_micros};
+use sm3::{Digest, Sm3};
+
+pub fn hash_secret(secret: &str) -> String {
+    hex::encode(Sm3::digest(secret.as_bytes()))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id_hash: String,
+    pub user_id: String,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+}
+
+pub async fn create(
+    tx: &mut Tx,
+    token: &str,
+    user_id: &str,
+    expires_at: i64,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<()> {
+    let now = now_micros();
+    tx.execute(
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        args![hash_secret(token), user_id, now, now, expires_at, ip, user_agent],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get(db: &Db, token: &str) -> Result<Option<SessionRow>> {
+    db.fetch_optional(
+        "SELECT id_hash, user_id, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?",
+        args![hash_secret(token)],
+    )
+    .await
+}
+
+pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<()> {
+    db.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", args![now, id_hash]).await?;
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<u64> {
+    tx.execute("DELETE FROM sessions WHERE id_hash = ?", args![id_hash]).await
+}
+
+/// Removes sessions past their absolute expiry or idle too long.
+pub async fn purge_expired(db: &Db, now: i64, idle_micros: i64) -> Result<u64> {
+    db.execute(
+        "DELETE FROM sessions WHERE expires_at < ? OR last_seen_at < ?",
+        args![now, now - idle_micros],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ApiTokenRow {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub async fn create_token(tx: &mut Tx, user_id: &str, name: &str, token: &str, expires_at: Option<i64>) -> Result<String> {
+    let id = new_id();
+    tx.execute(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+        args![id.clone(), user_id, name, hash_secret(token), now_micros(), expires_at],
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn token(db: &Db, token: &str) -> Result<Option<ApiTokenRow>> {
+    db.fetch_optional(
+        "SELECT id, user_id, name, expires_at, revoked_at FROM api_tokens WHERE token_hash = ?",
+        args![hash_secret(token)],
+    )
+    .await
+}
+
+pub async fn revoke_token(tx: &mut Tx, id: &str, user_id: &str) -> Result<u64> {
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+        args![now_micros(), id, user_id],
+    )
+    .await
+}

@@ -1,0 +1,182 @@
+//! Accounts, their roles and their scope grants, and the failed-login counter behind the lockout.
+//! Password hashes arrive already computed (argon2id in the server); this module never sees a password.
+
+use crate::db::{Db, Tx};
+use crate::{Result, StoreError, args, new_id, now_micros, scope};
+use pingan_domain::{Role, Scope, ScopeGrant, ScopeKind};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: String,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub org_id: Option<String>,
+    pub mobile: Option<String>,
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<i64>,
+    pub disabled: bool,
+    pub password_changed_at: i64,
+    pub created_at: i64,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Option<Role> {
+        self.role.parse().ok()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_id: Option<String>,
+    pub mobile: Option<String>,
+    pub password_hash: String,
+    pub grants: Vec<ScopeGrant>,
+}
+
+const COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_id, u.mobile, u.password_hash, u.failed_logins, u.locked_until, u.disabled, u.password_changed_at, u.created_at";
+
+/// Usernames are matched case-insensitively: stored lower-cased.
+pub fn normalise_username(s: &str) -> String {
+    s.trim().to_lowercase()
+}
+
+pub async fn insert(tx: &mut Tx, u: &NewUser) -> Result<String> {
+    let username = normalise_username(&u.username);
+    if username.is_empty()
+        || username.len() > 64
+        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(StoreError::Invalid(format!("username `{}` must be 1–64 of a-z 0-9 . _ -", u.username)));
+    }
+    let id = new_id();
+    let now = now_micros();
+    tx.execute(
+        "INSERT INTO users (id, username, display_name, role, org_id, mobile, password_hash, failed_logins, disabled, password_changed_at, created_at, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+        args![
+            id.clone(),
+            username,
+            u.display_name.clone(),
+            u.role.code(),
+            u.org_id.clone(),
+            u.mobile.clone(),
+            u.password_hash.clone(),
+            false,
+            now,
+            now,
+            now
+        ],
+    )
+    .await?;
+    for g in &u.grants {
+        if !pingan_domain::scope::is_valid_path(&g.path) {
+            return Err(StoreError::Invalid(format!("scope path `{}` is malformed", g.path)));
+        }
+        tx.execute(
+            "INSERT INTO user_scopes (user_id, kind, path) VALUES (?, ?, ?)",
+            args![id.clone(), g.kind.code(), g.path.clone()],
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM users u WHERE u.username = ?"),
+        args![normalise_username(username)],
+    )
+    .await
+}
+
+pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>> {
+    db.fetch_optional(&format!("SELECT {COLS} FROM users u WHERE u.id = ?"), args![id]).await
+}
+
+pub async fn scope_of(db: &Db, user_id: &str) -> Result<Scope> {
+    let rows: Vec<(String, String)> = db
+        .fetch_all("SELECT kind, path FROM user_scopes WHERE user_id = ? ORDER BY kind, path", args![user_id])
+        .await?;
+    Ok(Scope::new(
+        rows.into_iter()
+            .filter_map(|(k, path)| ScopeKind::parse(&k).map(|kind| ScopeGrant { kind, path }))
+            .collect(),
+    ))
+}
+
+/// Users whose organisation lies in the caller's scope (by org subtree or the area it serves).
+pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<UserRow>> {
+    let (pred, a) = scope::predicate(scope, Some("o.area_path"), Some("o.path"));
+    db.fetch_all(
+        &format!("SELECT {COLS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE {pred} ORDER BY u.username"),
+        a,
+    )
+    .await
+}
+
+pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<UserRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("o.area_path"), Some("o.path"));
+    let mut all = args![id];
+    all.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ? AND {pred}"),
+        all,
+    )
+    .await
+}
+
+/// Counts a failed login; once `max_failures` is reached the account is locked until `now + lock_micros`.
+/// Returns (failures so far, locked_until if this failure locked it).
+pub async fn record_failed_login(
+    tx: &mut Tx,
+    user_id: &str,
+    max_failures: i64,
+    lock_micros: i64,
+) -> Result<(i64, Option<i64>)> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ? WHERE id = ? RETURNING failed_logins",
+            args![now_micros(), user_id],
+        )
+        .await?;
+    if n >= max_failures {
+        let until = now_micros() + lock_micros;
+        tx.execute("UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ?", args![until, user_id])
+            .await?;
+        return Ok((n, Some(until)));
+    }
+    Ok((n, None))
+}
+
+pub async fn clear_failed_logins(tx: &mut Tx, user_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND (failed_logins <> 0 OR locked_until IS NOT NULL)",
+        args![user_id],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn set_password_hash(tx: &mut Tx, user_id: &str, hash: &str) -> Result<()> {
+    let now = now_micros();
+    let n = tx
+        .execute(
+            "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+            args![hash, now, now, user_id],
+        )
+        .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+pub async fn count(db: &Db) -> Result<i64> {
+    let (n,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM users", args![]).await?;
+    Ok(n)
+}
