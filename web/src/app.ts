@@ -95,6 +95,7 @@ export function markActiveNav(pathname: string = location.pathname): void {
       bestLen = p.length;
     }
   }
+  if (!best) return; // no nav entry for this page (e.g. /areas/…): keep what the server marked
   for (const a of links) {
     const on = a === best;
     a.classList.toggle("active", on);

@@ -1,1 +1,184 @@
-fn main() {}
+//! `pingan`: the one binary. Subcommands: `serve`, `demo`, `migrate`, `audit verify`, `config print`.
+//! Errors reach the user as one plain message (anyhow at the edge); exit code 1 on failure.
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use pingan_server::{Config, demo};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "pingan",
+    version,
+    about = "平安 Pingan — grassroots public-safety platform"
+)]
+struct Cli {
+    /// TOML configuration file (settings may also come from PINGAN_SECTION__KEY variables).
+    #[arg(long, global = true, env = "PINGAN_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Create (once) a demo district and serve it; prints the URL and one login per role.
+    Demo {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: String,
+        /// Where the demo database lives (created if missing).
+        #[arg(long, default_value = "data/demo")]
+        data_dir: PathBuf,
+        /// Seed for the generated district and passwords.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+    /// Audit-log tools.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Configuration tools.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the SM3 hash chain; names the first broken record.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print the effective configuration (secrets masked).
+    Print,
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PINGAN_LOG")
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(cli)) {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => {
+            let db = pingan_server::app::open_db(&config).await?;
+            pingan_server::serve(config, db, |addr| {
+                println!("Pingan is listening on http://{addr}/");
+            })
+            .await
+        }
+        Command::Demo {
+            port,
+            host,
+            data_dir,
+            seed,
+        } => run_demo(config, host, port, data_dir, seed).await,
+        Command::Migrate => {
+            let db = pingan_server::app::open_db(&config).await?;
+            let v = pingan_store::migrate::current_version(&db).await?;
+            println!(
+                "database {} is at schema version {v}",
+                pingan_server::config::mask_url_password(&config.database_url())
+            );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = pingan_server::app::open_db(&config).await?;
+            let r = pingan_store::audit::verify(&db).await?;
+            match r.broken {
+                None => {
+                    println!(
+                        "audit chain intact: {} records verified (head {})",
+                        r.verified, r.head_seq
+                    );
+                    Ok(())
+                }
+                Some(b) => bail!(
+                    "audit chain broken at record {}: {b} ({} records before it verified)",
+                    b.seq(),
+                    r.verified
+                ),
+            }
+        }
+        Command::Config {
+            command: ConfigCommand::Print,
+        } => {
+            config.validate()?;
+            print!("{}", config.redacted());
+            config.server.data_dir.clear();
+            Ok(())
+        }
+    }
+}
+
+async fn run_demo(
+    mut config: Config,
+    host: String,
+    port: u16,
+    data_dir: PathBuf,
+    seed: u64,
+) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    config.server.data_dir = data_dir.display().to_string();
+    config.server.listen = format!("{host}:{port}");
+    // The seed the demo was created with decides the passwords; keep it beside the database.
+    let seed_file = data_dir.join("demo-seed");
+    let seed = match std::fs::read_to_string(&seed_file) {
+        Ok(s) if config.database.url.is_empty() => s.trim().parse().unwrap_or(seed),
+        _ => seed,
+    };
+    let db = pingan_server::app::open_db(&config).await?;
+    let summary = demo::ensure(&db, seed).await?;
+    std::fs::write(&seed_file, seed.to_string())?;
+    if summary.created {
+        eprintln!(
+            "created demo district: {} areas, {} grids (seed {seed})",
+            summary.areas, summary.grids
+        );
+    }
+    let logins = summary.logins;
+    pingan_server::serve(config, db, move |addr| {
+        println!("Pingan demo is running at http://{addr}/");
+        println!("Demo logins (username / password / role):");
+        for l in &logins {
+            println!(
+                "  login: {} / {} / {} / {}",
+                l.username,
+                l.password,
+                l.role.code(),
+                l.role.label_zh()
+            );
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+    })
+    .await
+}

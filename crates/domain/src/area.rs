@@ -6,7 +6,19 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaLevel {
     /// 区/县 (6 digits).
@@ -69,7 +81,11 @@ pub enum CodeError {
     #[error("code `{code}` does not start with its parent's code `{parent}`")]
     NotUnderParent { code: String, parent: String },
     #[error("code `{code}` is a {level:?}; its parent must be the {expected:?} level")]
-    WrongParentLevel { code: String, level: AreaLevel, expected: Option<AreaLevel> },
+    WrongParentLevel {
+        code: String,
+        level: AreaLevel,
+        expected: Option<AreaLevel>,
+    },
     #[error("grid code `{0}` must have 15 digits (12-digit village code + 3-digit grid number)")]
     BadGridLength(String),
     #[error("code `{0}` has an all-zero segment")]
@@ -88,7 +104,10 @@ impl AreaCode {
             return Err(CodeError::NotDigits(s.to_string()));
         }
         if ![6, 9, 12].contains(&s.len()) {
-            return Err(CodeError::BadLength { code: s.to_string(), len: s.len() });
+            return Err(CodeError::BadLength {
+                code: s.to_string(),
+                len: s.len(),
+            });
         }
         let last = &s[s.len() - if s.len() == 6 { 2 } else { 3 }..];
         if last.bytes().all(|b| b == b'0') {
@@ -107,7 +126,9 @@ impl AreaCode {
 
     /// The parent's code by prefix, if this is not a district.
     pub fn implied_parent(&self) -> Option<AreaCode> {
-        self.level().parent().map(|p| AreaCode(self.0[..p.digits()].to_string()))
+        self.level()
+            .parent()
+            .map(|p| AreaCode(self.0[..p.digits()].to_string()))
     }
 
     /// Checks that `parent` is this code's parent.
@@ -119,7 +140,10 @@ impl AreaCode {
                 if self.0.starts_with(&p.0) {
                     Ok(())
                 } else {
-                    Err(CodeError::NotUnderParent { code: self.0.clone(), parent: p.0.clone() })
+                    Err(CodeError::NotUnderParent {
+                        code: self.0.clone(),
+                        parent: p.0.clone(),
+                    })
                 }
             }
             _ => Err(CodeError::WrongParentLevel {
@@ -234,9 +258,15 @@ mod tests {
         assert_eq!(t.implied_parent().unwrap().as_str(), "330681");
         assert!(v.check_parent(Some(&t)).is_ok());
         let other = AreaCode::parse("330681001").unwrap();
-        assert!(matches!(v.check_parent(Some(&other)), Err(CodeError::NotUnderParent { .. })));
+        assert!(matches!(
+            v.check_parent(Some(&other)),
+            Err(CodeError::NotUnderParent { .. })
+        ));
         let d = AreaCode::parse("330681").unwrap();
-        assert!(matches!(v.check_parent(Some(&d)), Err(CodeError::WrongParentLevel { .. })));
+        assert!(matches!(
+            v.check_parent(Some(&d)),
+            Err(CodeError::WrongParentLevel { .. })
+        ));
         assert!(d.check_parent(None).is_ok());
         assert_eq!(area_path(&v), "/330681/330681109/330681109201/");
     }

@@ -106,7 +106,12 @@ impl AuditEntry {
 
     pub fn seal(self, seq: i64, prev_hash: ChainHash) -> SealedEntry {
         let hash = link_hash(prev_hash, &self.canonical_bytes(seq));
-        SealedEntry { seq, entry: self, prev_hash, hash }
+        SealedEntry {
+            seq,
+            entry: self,
+            prev_hash,
+            hash,
+        }
     }
 }
 
@@ -161,17 +166,27 @@ pub struct ChainVerifier {
 
 impl Default for ChainVerifier {
     fn default() -> Self {
-        ChainVerifier { expected_seq: 1, last_hash: GENESIS, verified: 0 }
+        ChainVerifier {
+            expected_seq: 1,
+            last_hash: GENESIS,
+            verified: 0,
+        }
     }
 }
 
 impl ChainVerifier {
     pub fn push(&mut self, rec: &SealedEntry) -> Result<(), ChainBreak> {
         if rec.seq != self.expected_seq {
-            return Err(ChainBreak::Gap { seq: rec.seq, expected: self.expected_seq });
+            return Err(ChainBreak::Gap {
+                seq: rec.seq,
+                expected: self.expected_seq,
+            });
         }
         if rec.prev_hash != self.last_hash {
-            return Err(ChainBreak::BrokenLink { seq: rec.seq, prev_seq: rec.seq - 1 });
+            return Err(ChainBreak::BrokenLink {
+                seq: rec.seq,
+                prev_seq: rec.seq - 1,
+            });
         }
         if link_hash(rec.prev_hash, &rec.entry.canonical_bytes(rec.seq)) != rec.hash {
             return Err(ChainBreak::ContentChanged { seq: rec.seq });
@@ -253,7 +268,13 @@ mod tests {
         recs[2].hash = link_hash(recs[2].prev_hash, &recs[2].entry.canonical_bytes(3));
         let mut v = ChainVerifier::default();
         let err = recs.iter().try_for_each(|r| v.push(r)).unwrap_err();
-        assert_eq!(err, ChainBreak::BrokenLink { seq: 4, prev_seq: 3 });
+        assert_eq!(
+            err,
+            ChainBreak::BrokenLink {
+                seq: 4,
+                prev_seq: 3
+            }
+        );
     }
 
     #[test]

@@ -52,7 +52,10 @@ mod tests {
         let p = PasswordPolicy::default();
         assert_eq!(p.check("u", "short1A"), Err(PasswordError::TooShort(10)));
         assert_eq!(p.check("u", "alllowercase"), Err(PasswordError::TooSimple));
-        assert_eq!(p.check("officer", "Officer-2026x"), Err(PasswordError::ContainsUsername));
+        assert_eq!(
+            p.check("officer", "Officer-2026x"),
+            Err(PasswordError::ContainsUsername)
+        );
         assert!(p.check("officer", "Fengqiao-2026").is_ok());
     }
 }

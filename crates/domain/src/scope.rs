@@ -87,7 +87,10 @@ mod tests {
     use super::*;
 
     fn area(p: &str) -> ScopeGrant {
-        ScopeGrant { kind: ScopeKind::Area, path: p.into() }
+        ScopeGrant {
+            kind: ScopeKind::Area,
+            path: p.into(),
+        }
     }
 
     #[test]

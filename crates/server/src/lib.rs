@@ -1,1 +1,24 @@
+//! Pingan's HTTP server: the JSON API under `/api/v1`, the server-rendered pages, authentication,
+//! the permission/scope wrapper every request goes through, OpenAPI, health and metrics.
+//!
+//! Layout: `config` (TOML + `PINGAN_*`), `state` (what handlers share), `error` (one error type mapped
+//! to HTTP once), `extract` (strict JSON bodies), `auth` (sessions, tokens, password hashing, the `Actor`
+//! every handler receives), `api/` one module per resource, `pages/` the UI, `demo` the generated demo
+//! district.
 
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+pub mod state;
+
+pub use app::{build_app, serve};
+pub use config::Config;
+pub use state::AppState;

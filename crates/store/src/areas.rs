@@ -30,12 +30,17 @@ pub struct NewArea {
 const COLS: &str = "code, parent_code, level, name, path, area_type, valid_from";
 
 pub async fn insert(tx: &mut Tx, a: &NewArea) -> Result<AreaRow> {
-    a.code.check_parent(a.parent.as_ref()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    a.code
+        .check_parent(a.parent.as_ref())
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     if let Some(p) = &a.parent {
-        let exists: Option<(String,)> =
-            tx.fetch_optional("SELECT code FROM areas WHERE code = ?", args![p.as_str()]).await?;
+        let exists: Option<(String,)> = tx
+            .fetch_optional("SELECT code FROM areas WHERE code = ?", args![p.as_str()])
+            .await?;
         if exists.is_none() {
-            return Err(StoreError::Invalid(format!("parent area {p} does not exist")));
+            return Err(StoreError::Invalid(format!(
+                "parent area {p} does not exist"
+            )));
         }
     }
     if a.name.trim().is_empty() {
@@ -52,7 +57,9 @@ pub async fn insert(tx: &mut Tx, a: &NewArea) -> Result<AreaRow> {
         valid_from: a.valid_from.clone(),
     };
     tx.execute(
-        &format!("INSERT INTO areas ({COLS}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &format!(
+            "INSERT INTO areas ({COLS}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
         args![
             row.code.clone(),
             row.parent_code.clone(),
@@ -74,11 +81,20 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<AreaRow>> 
     let (pred, mut a) = scope::predicate(scope, Some("path"), None);
     let mut all = args![code];
     all.append(&mut a);
-    db.fetch_optional(&format!("SELECT {COLS} FROM areas WHERE code = ? AND {pred}"), all).await
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM areas WHERE code = ? AND {pred}"),
+        all,
+    )
+    .await
 }
 
 /// Areas in scope, optionally only the children of `parent`, ordered by code.
-pub async fn list(db: &Db, scope: &Scope, parent: Option<&str>, level: Option<AreaLevel>) -> Result<Vec<AreaRow>> {
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    parent: Option<&str>,
+    level: Option<AreaLevel>,
+) -> Result<Vec<AreaRow>> {
     let (pred, sa) = scope::predicate(scope, Some("path"), None);
     let mut sql = format!("SELECT {COLS} FROM areas WHERE {pred}");
     let mut a = sa;
@@ -96,7 +112,11 @@ pub async fn list(db: &Db, scope: &Scope, parent: Option<&str>, level: Option<Ar
 
 /// Unscoped lookup for internal use (path computation, demo seeding).
 pub async fn get_unscoped(tx: &mut Tx, code: &str) -> Result<Option<AreaRow>> {
-    tx.fetch_optional(&format!("SELECT {COLS} FROM areas WHERE code = ?"), args![code]).await
+    tx.fetch_optional(
+        &format!("SELECT {COLS} FROM areas WHERE code = ?"),
+        args![code],
+    )
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -107,7 +127,8 @@ pub struct AreaShapeRow {
 
 /// Stores (or replaces) an area's outline as GeoJSON geometry text with its bounding box.
 pub async fn put_shape(tx: &mut Tx, code: &str, geometry_json: &str, bbox: [f64; 4]) -> Result<()> {
-    tx.execute("DELETE FROM area_shapes WHERE code = ?", args![code]).await?;
+    tx.execute("DELETE FROM area_shapes WHERE code = ?", args![code])
+        .await?;
     tx.execute(
         "INSERT INTO area_shapes (code, geometry, min_x, min_y, max_x, max_y) VALUES (?, ?, ?, ?, ?, ?)",
         args![code, geometry_json, bbox[0], bbox[1], bbox[2], bbox[3]],

@@ -5,7 +5,9 @@
 
 use crate::db::{Backend, Db, Tx};
 use crate::{Result, StoreError, args};
-use pingan_domain::audit::{AuditEntry, AuditOutcome, ChainBreak, ChainHash, ChainVerifier, SealedEntry};
+use pingan_domain::audit::{
+    AuditEntry, AuditOutcome, ChainBreak, ChainHash, ChainVerifier, SealedEntry,
+};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct AuditRow {
@@ -65,7 +67,9 @@ pub(crate) async fn append(tx: &mut Tx, entries: Vec<AuditEntry>) -> Result<()> 
         let sealed = entry.seal(seq, prev);
         let e = &sealed.entry;
         tx.execute(
-            &format!("INSERT INTO audit_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            &format!(
+                "INSERT INTO audit_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            ),
             args![
                 seq,
                 e.at,
@@ -85,8 +89,11 @@ pub(crate) async fn append(tx: &mut Tx, entries: Vec<AuditEntry>) -> Result<()> 
         .await?;
         prev = sealed.hash;
     }
-    tx.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", args![seq, prev.to_hex()])
-        .await?;
+    tx.execute(
+        "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+        args![seq, prev.to_hex()],
+    )
+    .await?;
     Ok(())
 }
 
@@ -154,7 +161,11 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         }
         for row in &page {
             let Some(sealed) = row.to_sealed() else {
-                return Ok(report(&v, last_seq, Some(ChainBreak::ContentChanged { seq: row.seq })));
+                return Ok(report(
+                    &v,
+                    last_seq,
+                    Some(ChainBreak::ContentChanged { seq: row.seq }),
+                ));
             };
             if let Err(b) = v.push(&sealed) {
                 return Ok(report(&v, last_seq, Some(b)));
@@ -164,13 +175,25 @@ pub async fn verify(db: &Db) -> Result<VerifyReport> {
         after = last_seq;
     }
     // A deleted tail shows as a head that runs ahead of the last record.
-    let (head_seq, head_hash): (i64, String) =
-        db.fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1", args![]).await?;
+    let (head_seq, head_hash): (i64, String) = db
+        .fetch_one("SELECT seq, hash FROM audit_head WHERE id = 1", args![])
+        .await?;
     let tail_ok = head_seq == last_seq && ChainHash::from_hex(&head_hash) == Some(v.last_hash());
-    let broken = (!tail_ok).then_some(ChainBreak::Gap { seq: last_seq + 1, expected: last_seq + 1 });
-    Ok(VerifyReport { verified: v.verified, head_seq, broken })
+    let broken = (!tail_ok).then_some(ChainBreak::Gap {
+        seq: last_seq + 1,
+        expected: last_seq + 1,
+    });
+    Ok(VerifyReport {
+        verified: v.verified,
+        head_seq,
+        broken,
+    })
 }
 
 fn report(v: &ChainVerifier, head_seq: i64, broken: Option<ChainBreak>) -> VerifyReport {
-    VerifyReport { verified: v.verified, head_seq, broken }
+    VerifyReport {
+        verified: v.verified,
+        head_seq,
+        broken,
+    }
 }

@@ -100,8 +100,14 @@ macro_rules! args {
 }
 
 /// A row type that decodes from either backend.
-pub trait Record: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
-impl<T> Record for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+pub trait Record:
+    for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
+impl<T> Record for T where
+    T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin
+{
+}
 
 /// `?` → `$1, $2 …` outside string literals.
 pub fn to_postgres_placeholders(sql: &str) -> String {
@@ -146,26 +152,38 @@ macro_rules! bind_all {
 /// Runs one statement shape against whichever executor `$exec` is, for each backend.
 macro_rules! run {
     (sqlite $exec:expr, $kind:ident, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query_as::<Sqlite, _>(AssertSqlSafe($sql.to_string())), $args)
-            .$kind($exec)
-            .await
+        bind_all!(
+            sqlx::query_as::<Sqlite, _>(AssertSqlSafe($sql.to_string())),
+            $args
+        )
+        .$kind($exec)
+        .await
     };
     (postgres $exec:expr, $kind:ident, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query_as::<Postgres, _>(AssertSqlSafe(to_postgres_placeholders($sql))), $args)
-            .$kind($exec)
-            .await
+        bind_all!(
+            sqlx::query_as::<Postgres, _>(AssertSqlSafe(to_postgres_placeholders($sql))),
+            $args
+        )
+        .$kind($exec)
+        .await
     };
     (exec sqlite $exec:expr, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query::<Sqlite>(AssertSqlSafe($sql.to_string())), $args)
-            .execute($exec)
-            .await
-            .map(|r| r.rows_affected())
+        bind_all!(
+            sqlx::query::<Sqlite>(AssertSqlSafe($sql.to_string())),
+            $args
+        )
+        .execute($exec)
+        .await
+        .map(|r| r.rows_affected())
     };
     (exec postgres $exec:expr, $sql:expr, $args:expr) => {
-        bind_all!(sqlx::query::<Postgres>(AssertSqlSafe(to_postgres_placeholders($sql))), $args)
-            .execute($exec)
-            .await
-            .map(|r| r.rows_affected())
+        bind_all!(
+            sqlx::query::<Postgres>(AssertSqlSafe(to_postgres_placeholders($sql))),
+            $args
+        )
+        .execute($exec)
+        .await
+        .map(|r| r.rows_affected())
     };
 }
 
@@ -186,7 +204,11 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        PoolOptions { max_connections: 10, acquire_timeout: Duration::from_secs(10), pg_schema: None }
+        PoolOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+            pg_schema: None,
+        }
     }
 }
 
@@ -236,7 +258,11 @@ impl Db {
         })
     }
 
-    pub async fn fetch_optional<T: Record>(&self, sql: &str, args: Vec<Value>) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: Record>(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<Option<T>> {
         Ok(match self {
             Db::Sqlite(p) => run!(sqlite p, fetch_optional, sql, args)?,
             Db::Postgres(p) => run!(postgres p, fetch_optional, sql, args)?,
@@ -244,7 +270,9 @@ impl Db {
     }
 
     pub async fn fetch_one<T: Record>(&self, sql: &str, args: Vec<Value>) -> Result<T> {
-        self.fetch_optional(sql, args).await?.ok_or(StoreError::NotFound)
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64> {
@@ -271,7 +299,9 @@ impl Db {
     }
 
     pub async fn ping(&self) -> Result<()> {
-        self.fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", vec![]).await.map(|_| ())
+        self.fetch_one::<(i64,)>("SELECT CAST(1 AS BIGINT)", vec![])
+            .await
+            .map(|_| ())
     }
 
     pub async fn close(&self) {
@@ -308,7 +338,11 @@ impl Tx {
         })
     }
 
-    pub async fn fetch_optional<T: Record>(&mut self, sql: &str, args: Vec<Value>) -> Result<Option<T>> {
+    pub async fn fetch_optional<T: Record>(
+        &mut self,
+        sql: &str,
+        args: Vec<Value>,
+    ) -> Result<Option<T>> {
         Ok(match self {
             Tx::Sqlite(t) => run!(sqlite &mut **t, fetch_optional, sql, args)?,
             Tx::Postgres(t) => run!(postgres &mut **t, fetch_optional, sql, args)?,
@@ -316,7 +350,9 @@ impl Tx {
     }
 
     pub async fn fetch_one<T: Record>(&mut self, sql: &str, args: Vec<Value>) -> Result<T> {
-        self.fetch_optional(sql, args).await?.ok_or(StoreError::NotFound)
+        self.fetch_optional(sql, args)
+            .await?
+            .ok_or(StoreError::NotFound)
     }
 
     pub async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {

@@ -11,7 +11,11 @@ pub enum StoreError {
     #[error("database url `{0}` is not sqlite:… or postgres://…")]
     BadUrl(String),
     #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: &'static str, source: sqlx::Error },
+    Migration {
+        version: i64,
+        name: &'static str,
+        source: sqlx::Error,
+    },
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
 }

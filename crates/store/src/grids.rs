@@ -30,7 +30,10 @@ const COLS: &str = "code, village_code, name, kind, area_path, geometry";
 pub async fn insert(tx: &mut Tx, g: &NewGrid) -> Result<()> {
     let village = g.code.village();
     let Some(v) = crate::areas::get_unscoped(tx, village.as_str()).await? else {
-        return Err(StoreError::Invalid(format!("grid {}: village {village} does not exist", g.code)));
+        return Err(StoreError::Invalid(format!(
+            "grid {}: village {village} does not exist",
+            g.code
+        )));
     };
     let now = now_micros();
     tx.execute(
@@ -70,11 +73,17 @@ pub async fn get(db: &Db, scope: &Scope, code: &str) -> Result<Option<GridRow>> 
     let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
     let mut all = args![code];
     all.append(&mut a);
-    db.fetch_optional(&format!("SELECT {COLS} FROM grids WHERE code = ? AND {pred}"), all).await
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM grids WHERE code = ? AND {pred}"),
+        all,
+    )
+    .await
 }
 
 pub async fn count(db: &Db, scope: &Scope) -> Result<i64> {
     let (pred, a) = scope::predicate(scope, Some("area_path"), None);
-    let (n,): (i64,) = db.fetch_one(&format!("SELECT COUNT(*) FROM grids WHERE {pred}"), a).await?;
+    let (n,): (i64,) = db
+        .fetch_one(&format!("SELECT COUNT(*) FROM grids WHERE {pred}"), a)
+        .await?;
     Ok(n)
 }

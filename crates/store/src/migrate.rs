@@ -12,7 +12,11 @@ pub struct Migration {
     pub up: fn(Backend) -> Vec<String>,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration { version: 1, name: "foundation", up: v1_foundation }];
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    up: v1_foundation,
+}];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -29,10 +33,15 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>> {
     for m in MIGRATIONS {
         let mut tx = db.begin().await?;
         if tx.backend() == Backend::Postgres {
-            tx.execute("SELECT pg_advisory_xact_lock(727001)", args![]).await.map(|_| ())?;
+            tx.execute("SELECT pg_advisory_xact_lock(727001)", args![])
+                .await
+                .map(|_| ())?;
         }
         let done: Option<(i64,)> = tx
-            .fetch_optional("SELECT version FROM schema_version WHERE version = ?", args![m.version])
+            .fetch_optional(
+                "SELECT version FROM schema_version WHERE version = ?",
+                args![m.version],
+            )
             .await?;
         if done.is_some() {
             tx.rollback().await?;
@@ -40,7 +49,11 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>> {
         }
         for stmt in (m.up)(tx.backend()) {
             tx.execute(&stmt, args![]).await.map_err(|e| match e {
-                StoreError::Db(source) => StoreError::Migration { version: m.version, name: m.name, source },
+                StoreError::Db(source) => StoreError::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                },
                 other => other,
             })?;
         }
@@ -56,8 +69,11 @@ pub async fn migrate(db: &Db) -> Result<Vec<i64>> {
 }
 
 pub async fn current_version(db: &Db) -> Result<i64> {
-    let v: Option<(Option<i64>,)> =
-        db.fetch_optional("SELECT MAX(version) FROM schema_version", args![]).await.ok().flatten();
+    let v: Option<(Option<i64>,)> = db
+        .fetch_optional("SELECT MAX(version) FROM schema_version", args![])
+        .await
+        .ok()
+        .flatten();
     Ok(v.and_then(|r| r.0).unwrap_or(0))
 }
 

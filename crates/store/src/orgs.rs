@@ -35,9 +35,13 @@ pub async fn insert(tx: &mut Tx, o: &NewOrg) -> Result<OrgRow> {
     let parent_path = match &o.parent_id {
         None => "/".to_string(),
         Some(pid) => {
-            let p: Option<(String,)> =
-                tx.fetch_optional("SELECT path FROM orgs WHERE id = ?", args![pid.as_str()]).await?;
-            p.ok_or_else(|| StoreError::Invalid(format!("parent organisation {pid} does not exist")))?.0
+            let p: Option<(String,)> = tx
+                .fetch_optional("SELECT path FROM orgs WHERE id = ?", args![pid.as_str()])
+                .await?;
+            p.ok_or_else(|| {
+                StoreError::Invalid(format!("parent organisation {pid} does not exist"))
+            })?
+            .0
         }
     };
     let area_path = match &o.area_code {
@@ -60,7 +64,9 @@ pub async fn insert(tx: &mut Tx, o: &NewOrg) -> Result<OrgRow> {
     };
     let now = now_micros();
     tx.execute(
-        &format!("INSERT INTO orgs ({COLS}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        &format!(
+            "INSERT INTO orgs ({COLS}, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
         args![
             row.id.clone(),
             row.parent_id.clone(),
@@ -80,16 +86,25 @@ pub async fn insert(tx: &mut Tx, o: &NewOrg) -> Result<OrgRow> {
 /// Organisations visible to `scope`: by their own subtree or by the area they serve.
 pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<OrgRow>> {
     let (pred, a) = scope::predicate(scope, Some("area_path"), Some("path"));
-    db.fetch_all(&format!("SELECT {COLS} FROM orgs WHERE {pred} ORDER BY path"), a).await
+    db.fetch_all(
+        &format!("SELECT {COLS} FROM orgs WHERE {pred} ORDER BY path"),
+        a,
+    )
+    .await
 }
 
 pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<OrgRow>> {
     let (pred, mut a) = scope::predicate(scope, Some("area_path"), Some("path"));
     let mut all = args![id];
     all.append(&mut a);
-    db.fetch_optional(&format!("SELECT {COLS} FROM orgs WHERE id = ? AND {pred}"), all).await
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM orgs WHERE id = ? AND {pred}"),
+        all,
+    )
+    .await
 }
 
 pub async fn get_unscoped(db: &Db, id: &str) -> Result<Option<OrgRow>> {
-    db.fetch_optional(&format!("SELECT {COLS} FROM orgs WHERE id = ?"), args![id]).await
+    db.fetch_optional(&format!("SELECT {COLS} FROM orgs WHERE id = ?"), args![id])
+        .await
 }

@@ -6,7 +6,11 @@ use crate::Value;
 use pingan_domain::Scope;
 
 /// `(area_col LIKE ? OR … OR org_col LIKE ?)`; `1 = 0` for an empty scope. Either column may be absent.
-pub fn predicate(scope: &Scope, area_col: Option<&str>, org_col: Option<&str>) -> (String, Vec<Value>) {
+pub fn predicate(
+    scope: &Scope,
+    area_col: Option<&str>,
+    org_col: Option<&str>,
+) -> (String, Vec<Value>) {
     let mut parts = Vec::new();
     let mut args = Vec::new();
     if let Some(col) = area_col {

@@ -44,12 +44,17 @@ pub async fn get(db: &Db, token: &str) -> Result<Option<SessionRow>> {
 }
 
 pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<()> {
-    db.execute("UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", args![now, id_hash]).await?;
+    db.execute(
+        "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?",
+        args![now, id_hash],
+    )
+    .await?;
     Ok(())
 }
 
 pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<u64> {
-    tx.execute("DELETE FROM sessions WHERE id_hash = ?", args![id_hash]).await
+    tx.execute("DELETE FROM sessions WHERE id_hash = ?", args![id_hash])
+        .await
 }
 
 /// Removes sessions past their absolute expiry or idle too long.
@@ -70,7 +75,13 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn create_token(tx: &mut Tx, user_id: &str, name: &str, token: &str, expires_at: Option<i64>) -> Result<String> {
+pub async fn create_token(
+    tx: &mut Tx,
+    user_id: &str,
+    name: &str,
+    token: &str,
+    expires_at: Option<i64>,
+) -> Result<String> {
     let id = new_id();
     tx.execute(
         "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -51,20 +51,44 @@ impl TestDb {
                 let dir = std::env::temp_dir().join(format!("pingan-test-{}", crate::new_id()));
                 std::fs::create_dir_all(&dir).expect("temp dir");
                 let url = format!("sqlite:{}", dir.join("pingan.db").display());
-                let db = Db::connect(&url, &PoolOptions::default()).await.expect("sqlite connect");
-                TestDb { db, url, pg_schema: None, dir: Some(std::sync::Arc::new(tempfile_dir::TempDir(dir))) }
+                let db = Db::connect(&url, &PoolOptions::default())
+                    .await
+                    .expect("sqlite connect");
+                TestDb {
+                    db,
+                    url,
+                    pg_schema: None,
+                    dir: Some(std::sync::Arc::new(tempfile_dir::TempDir(dir))),
+                }
             }
             Backend::Postgres => {
                 let url = postgres_url(test)?;
                 let schema = format!("t{}", crate::new_id().replace('-', ""));
-                let admin = Db::connect(&url, &PoolOptions { max_connections: 1, ..Default::default() })
+                let admin = Db::connect(
+                    &url,
+                    &PoolOptions {
+                        max_connections: 1,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .expect("postgres connect (PINGAN_TEST_POSTGRES_URL)");
+                admin
+                    .execute(&format!("CREATE SCHEMA {schema}"), vec![])
                     .await
-                    .expect("postgres connect (PINGAN_TEST_POSTGRES_URL)");
-                admin.execute(&format!("CREATE SCHEMA {schema}"), vec![]).await.expect("create schema");
+                    .expect("create schema");
                 admin.close().await;
-                let opts = PoolOptions { pg_schema: Some(schema.clone()), ..Default::default() };
+                let opts = PoolOptions {
+                    pg_schema: Some(schema.clone()),
+                    ..Default::default()
+                };
                 let db = Db::connect(&url, &opts).await.expect("postgres connect");
-                TestDb { db, url, pg_schema: Some(schema), dir: None }
+                TestDb {
+                    db,
+                    url,
+                    pg_schema: Some(schema),
+                    dir: None,
+                }
             }
         };
         migrate::migrate(&t.db).await.expect("migrate");
@@ -79,7 +103,10 @@ impl TestDb {
 
     /// A second pool on the same database (a "second server").
     pub async fn reconnect(&self) -> Result<Db> {
-        let opts = PoolOptions { pg_schema: self.pg_schema.clone(), ..Default::default() };
+        let opts = PoolOptions {
+            pg_schema: self.pg_schema.clone(),
+            ..Default::default()
+        };
         Db::connect(&self.url, &opts).await
     }
 }

@@ -49,9 +49,14 @@ pub async fn insert(tx: &mut Tx, u: &NewUser) -> Result<String> {
     let username = normalise_username(&u.username);
     if username.is_empty()
         || username.len() > 64
-        || !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return Err(StoreError::Invalid(format!("username `{}` must be 1–64 of a-z 0-9 . _ -", u.username)));
+        return Err(StoreError::Invalid(format!(
+            "username `{}` must be 1–64 of a-z 0-9 . _ -",
+            u.username
+        )));
     }
     let id = new_id();
     let now = now_micros();
@@ -75,7 +80,10 @@ pub async fn insert(tx: &mut Tx, u: &NewUser) -> Result<String> {
     .await?;
     for g in &u.grants {
         if !pingan_domain::scope::is_valid_path(&g.path) {
-            return Err(StoreError::Invalid(format!("scope path `{}` is malformed", g.path)));
+            return Err(StoreError::Invalid(format!(
+                "scope path `{}` is malformed",
+                g.path
+            )));
         }
         tx.execute(
             "INSERT INTO user_scopes (user_id, kind, path) VALUES (?, ?, ?)",
@@ -95,12 +103,19 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
 }
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>> {
-    db.fetch_optional(&format!("SELECT {COLS} FROM users u WHERE u.id = ?"), args![id]).await
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM users u WHERE u.id = ?"),
+        args![id],
+    )
+    .await
 }
 
 pub async fn scope_of(db: &Db, user_id: &str) -> Result<Scope> {
     let rows: Vec<(String, String)> = db
-        .fetch_all("SELECT kind, path FROM user_scopes WHERE user_id = ? ORDER BY kind, path", args![user_id])
+        .fetch_all(
+            "SELECT kind, path FROM user_scopes WHERE user_id = ? ORDER BY kind, path",
+            args![user_id],
+        )
         .await?;
     Ok(Scope::new(
         rows.into_iter()
@@ -124,7 +139,9 @@ pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<UserRow>> {
     let mut all = args![id];
     all.append(&mut a);
     db.fetch_optional(
-        &format!("SELECT {COLS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ? AND {pred}"),
+        &format!(
+            "SELECT {COLS} FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.id = ? AND {pred}"
+        ),
         all,
     )
     .await
@@ -146,8 +163,11 @@ pub async fn record_failed_login(
         .await?;
     if n >= max_failures {
         let until = now_micros() + lock_micros;
-        tx.execute("UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ?", args![until, user_id])
-            .await?;
+        tx.execute(
+            "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ?",
+            args![until, user_id],
+        )
+        .await?;
         return Ok((n, Some(until)));
     }
     Ok((n, None))

@@ -10,13 +10,16 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let t = TestDb::new(Backend::Sqlite, concat!(stringify!($name), "::sqlite")).await.unwrap();
+                let t = TestDb::new(Backend::Sqlite, concat!(stringify!($name), "::sqlite"))
+                    .await
+                    .unwrap();
                 let _keep = t.keep_alive();
                 ($body)(t).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                let Some(t) = TestDb::new(Backend::Postgres, concat!(stringify!($name), "::postgres")).await
+                let Some(t) =
+                    TestDb::new(Backend::Postgres, concat!(stringify!($name), "::postgres")).await
                 else {
                     return;
                 };

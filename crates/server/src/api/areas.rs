@@ -1,0 +1,241 @@
+//! Areas and grids, filtered by the caller's scope in the query: an out-of-scope code answers 404,
+//! exactly like a code that does not exist.
+
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiJson;
+use crate::extract::ApiQuery as Query;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pingan_domain::audit::AuditOutcome;
+use pingan_domain::{AreaCode, AreaLevel, Permission};
+use pingan_store::{areas, grids};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_areas, create_area))
+        .routes(routes!(get_area))
+        .routes(routes!(list_grids))
+        .routes(routes!(get_grid))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Area {
+    /// 6-, 9- or 12-digit official code.
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub level: AreaLevel,
+    pub name: String,
+    /// urban / suburban / rural.
+    pub area_type: String,
+    /// Date from which the code is valid (codes change yearly).
+    pub valid_from: String,
+}
+
+impl From<areas::AreaRow> for Area {
+    fn from(r: areas::AreaRow) -> Self {
+        Area {
+            level: AreaLevel::parse(&r.level).unwrap_or(AreaLevel::Village),
+            code: r.code,
+            parent_code: r.parent_code,
+            name: r.name,
+            area_type: r.area_type,
+            valid_from: r.valid_from,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AreaFilter {
+    /// Only the direct children of this area.
+    pub parent: Option<String>,
+    /// district, township or village.
+    pub level: Option<String>,
+}
+
+/// Areas in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaFilter),
+    responses((status = 200, body = Vec<Area>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_areas(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(f): Query<AreaFilter>,
+) -> ApiResult<Json<Vec<Area>>> {
+    actor.require(&state, Permission::AreaRead).await?;
+    let level = match f.level.as_deref() {
+        None => None,
+        Some(l) => Some(AreaLevel::parse(l).ok_or_else(|| {
+            ApiError::invalid("level", "level must be district, township or village")
+        })?),
+    };
+    let rows = areas::list(&state.db, &actor.scope, f.parent.as_deref(), level).await?;
+    Ok(Json(rows.into_iter().map(Area::from).collect()))
+}
+
+/// One area by code (404 when outside the caller's scope).
+#[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "areas", params(("code" = String, Path, description = "Area code")),
+    responses((status = 200, body = Area), (status = 404, body = ErrorBody)))]
+async fn get_area(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Area>> {
+    actor.require(&state, Permission::AreaRead).await?;
+    let row = areas::get(&state.db, &actor.scope, &code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(row.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewArea {
+    #[schema(example = "330681109201")]
+    pub code: String,
+    pub parent_code: Option<String>,
+    pub name: String,
+    /// urban (default), suburban or rural.
+    pub area_type: Option<String>,
+    /// YYYY-MM-DD (default today).
+    pub valid_from: Option<String>,
+}
+
+/// Add an area under a parent in the caller's scope.
+#[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea,
+    responses((status = 201, body = Area), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_area(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewArea>,
+) -> ApiResult<(StatusCode, Json<Area>)> {
+    actor.require(&state, Permission::AreaManage).await?;
+    let code = AreaCode::parse(&req.code).map_err(|e| ApiError::invalid("code", e.to_string()))?;
+    let parent = match &req.parent_code {
+        None => None,
+        Some(p) => {
+            Some(AreaCode::parse(p).map_err(|e| ApiError::invalid("parent_code", e.to_string()))?)
+        }
+    };
+    code.check_parent(parent.as_ref())
+        .map_err(|e| ApiError::invalid("parent_code", e.to_string()))?;
+    let area_type = req.area_type.unwrap_or_else(|| "urban".into());
+    if !["urban", "suburban", "rural"].contains(&area_type.as_str()) {
+        return Err(ApiError::invalid(
+            "area_type",
+            "area_type must be urban, suburban or rural",
+        ));
+    }
+    let valid_from = match req.valid_from {
+        Some(d) => {
+            d.parse::<jiff::civil::Date>()
+                .map_err(|_| ApiError::invalid("valid_from", "valid_from must be YYYY-MM-DD"))?;
+            d
+        }
+        None => pingan_domain::time::local_date(jiff::Timestamp::now()),
+    };
+    if req.name.trim().is_empty() || req.name.chars().count() > 100 {
+        return Err(ApiError::invalid("name", "name must be 1–100 characters"));
+    }
+    // The parent must be visible to the caller; a new root needs a root grant.
+    match &parent {
+        Some(p) => {
+            areas::get(&state.db, &actor.scope, p.as_str())
+                .await?
+                .ok_or(ApiError::NotFound)?;
+        }
+        None if !actor.scope.covers_area_path("/") => {
+            return Err(ApiError::Forbidden(
+                "creating a district needs a whole-system scope".into(),
+            ));
+        }
+        None => {}
+    }
+    let mut tx = state.db.begin().await?;
+    let row = areas::insert(
+        &mut tx,
+        &areas::NewArea {
+            code,
+            parent,
+            name: req.name.trim().to_string(),
+            area_type,
+            valid_from,
+        },
+    )
+    .await?;
+    let e = actor.audit_entry(
+        "area.create",
+        "area",
+        Some(&row.code),
+        AuditOutcome::Ok,
+        &serde_json::json!({"name": row.name}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Grid {
+    /// 15-digit grid code (village code + 3-digit number).
+    pub code: String,
+    pub village_code: String,
+    pub name: String,
+    /// basic (基础网格) or dedicated (专属网格).
+    pub kind: String,
+    /// GeoJSON geometry (WGS-84).
+    pub geometry: serde_json::Value,
+}
+
+impl From<grids::GridRow> for Grid {
+    fn from(r: grids::GridRow) -> Self {
+        Grid {
+            geometry: serde_json::from_str(&r.geometry).unwrap_or(serde_json::Value::Null),
+            code: r.code,
+            village_code: r.village_code,
+            name: r.name,
+            kind: r.kind,
+        }
+    }
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct GridFilter {
+    /// Only the grids of this village/community.
+    pub village: Option<String>,
+}
+
+/// Grids in the caller's scope.
+#[utoipa::path(get, path = "/api/v1/grids", tag = "areas", params(GridFilter),
+    responses((status = 200, body = Vec<Grid>), (status = 401, body = ErrorBody)))]
+async fn list_grids(
+    State(state): State<AppState>,
+    actor: Actor,
+    Query(f): Query<GridFilter>,
+) -> ApiResult<Json<Vec<Grid>>> {
+    actor.require(&state, Permission::AreaRead).await?;
+    let rows = grids::list(&state.db, &actor.scope, f.village.as_deref()).await?;
+    Ok(Json(rows.into_iter().map(Grid::from).collect()))
+}
+
+/// One grid by code (404 when outside the caller's scope).
+#[utoipa::path(get, path = "/api/v1/grids/{code}", tag = "areas", params(("code" = String, Path, description = "Grid code")),
+    responses((status = 200, body = Grid), (status = 404, body = ErrorBody)))]
+async fn get_grid(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Grid>> {
+    actor.require(&state, Permission::AreaRead).await?;
+    let row = grids::get(&state.db, &actor.scope, &code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(row.into()))
+}

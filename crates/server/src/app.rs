@@ -1,0 +1,197 @@
+//! Assembles the application: API routes (with their OpenAPI document), pages, assets, and the layers
+//! every request passes — metrics, security headers, the cross-site check, body limits, panic
+//! catching and JSON 404s. `serve` opens the database, migrates it and runs until SIGINT/SIGTERM.
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header::{self, HeaderValue};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use pingan_store::db::PoolOptions;
+use pingan_store::{Db, migrate};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub fn build_app(state: AppState) -> Router {
+    crate::metrics::handle();
+    let (api, openapi) = crate::api::router().split_for_parts();
+    let openapi = Arc::new(openapi);
+    let limit = state.config.server.body_limit_bytes;
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let o = openapi.clone();
+                async move { Json(o.as_ref().clone()) }
+            }),
+        )
+        .route("/assets/{*path}", get(crate::assets::serve))
+        .merge(crate::pages::router())
+        .fallback(fallback)
+        .layer(middleware::from_fn(crate::metrics::track))
+        .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .with_state(state)
+}
+
+async fn fallback(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::NotFound.into_response()
+    } else {
+        (StatusCode::NOT_FOUND, axum::response::Html("<!doctype html><meta charset=utf-8><title>404</title><p>404 — 未找到 / not found. <a href=\"/\">平安 Pingan</a>")).into_response()
+    }
+}
+
+/// Cross-site request check and security headers. Browsers send `Origin` on unsafe requests; one that
+/// names another host is refused (with SameSite=Strict cookies this is defence in depth). Requests with a
+/// bearer token are machine clients and carry no ambient credentials, so they are not checked.
+async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if unsafe_method && !req.headers().contains_key(header::AUTHORIZATION) {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if let Some(origin) = req
+            .headers()
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or(origin);
+            if origin != "null" && origin_host != host {
+                return ApiError::Forbidden("cross-site request refused".into()).into_response();
+            }
+        }
+    }
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let img_src = tile_origin(&state.config.map.tile_url)
+        .map(|o| format!(" {o}"))
+        .unwrap_or_default();
+    let csp = format!(
+        "default-src 'self'; img-src 'self' data: blob:{img_src}; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// `http://tiles.internal:8080/{z}/{x}/{y}.png` → `http://tiles.internal:8080`.
+fn tile_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split('/').next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}
+
+/// Opens (creating the data directory for SQLite) and migrates the configured database.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let url = config.database_url();
+    if let Some(path) = url.strip_prefix("sqlite:")
+        && let Some(dir) = Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)?;
+    }
+    let opts = PoolOptions {
+        max_connections: config.database.max_connections,
+        ..Default::default()
+    };
+    let db = Db::connect(&url, &opts).await?;
+    let applied = migrate::migrate(&db).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    Ok(db)
+}
+
+/// Serves until SIGINT/SIGTERM. `on_ready` receives the bound address (port 0 picks a free one).
+pub async fn serve(
+    config: Config,
+    db: Db,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(&config.server.listen).await?;
+    let addr = listener.local_addr()?;
+    let state = AppState::new(config, db.clone());
+    spawn_housekeeping(state.clone());
+    let app = build_app(state);
+    on_ready(addr);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
+    db.close().await;
+    Ok(())
+}
+
+/// Purges expired sessions periodically. Safe to run on every server: the delete is idempotent.
+fn spawn_housekeeping(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let idle = state.config.auth.session_idle_minutes * 60_000_000;
+            if let Err(e) =
+                pingan_store::sessions::purge_expired(&state.db, pingan_store::now_micros(), idle)
+                    .await
+            {
+                tracing::warn!(error = %e, "session purge failed");
+            }
+        }
+    });
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tile_origin() {
+        assert_eq!(
+            super::tile_origin("http://tiles.internal:8080/{z}/{x}/{y}.png").as_deref(),
+            Some("http://tiles.internal:8080")
+        );
+        assert_eq!(super::tile_origin(""), None);
+    }
+}

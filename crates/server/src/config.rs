@@ -1,0 +1,245 @@
+//! Configuration: built-in safe defaults, then an optional TOML file, then `PINGAN_*` environment
+//! variables (`PINGAN_DATABASE__URL`, `PINGAN_AUTH__LOCKOUT_MINUTES` …; `__` separates sections).
+//! `Config::redacted` is what `pingan config print` shows: secrets masked.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub map: MapConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address to listen on. Loopback by default: expose it deliberately.
+    pub listen: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit_bytes: usize,
+    /// Where SQLite data and generated files live.
+    pub data_dir: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite:PATH` (default: `<data_dir>/pingan.db`) or `postgres://user:pass@host/db`.
+    pub url: String,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// A session unused this long ends (等保: session timeout).
+    pub session_idle_minutes: i64,
+    /// A session ends this long after login, used or not.
+    pub session_absolute_hours: i64,
+    /// Failed logins in a row that lock the account.
+    pub max_failed_logins: i64,
+    pub lockout_minutes: i64,
+    pub password_min_length: usize,
+    /// Set the cookie `Secure` flag (turn on behind HTTPS).
+    pub cookie_secure: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MapConfig {
+    /// Internal XYZ tile URL template (`http://tiles.internal/{z}/{x}/{y}.png`); empty = no base map.
+    pub tile_url: String,
+    /// CRS of the tiles: wgs84 or gcj02.
+    pub tile_crs: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            auth: AuthConfig::default(),
+            map: MapConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            body_limit_bytes: 1024 * 1024,
+            data_dir: "data".into(),
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: String::new(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            max_failed_logins: 10,
+            lockout_minutes: 30,
+            password_min_length: 10,
+            cookie_secure: false,
+        }
+    }
+}
+
+impl Default for MapConfig {
+    fn default() -> Self {
+        MapConfig {
+            tile_url: String::new(),
+            tile_crs: "wgs84".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration file {0} does not exist")]
+    Missing(String),
+}
+
+impl Config {
+    /// Defaults ← file (if given) ← environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError::Missing(f.display().to_string()));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        // Only section-qualified variables are settings; others (PINGAN_TEST_POSTGRES_URL …) belong to tools.
+        fig = fig.merge(
+            Env::prefixed("PINGAN_")
+                .filter(|k| k.as_str().contains("__"))
+                .split("__"),
+        );
+        let cfg: Config = fig
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.server.body_limit_bytes < 1024 {
+            return bad("server.body_limit_bytes must be at least 1024");
+        }
+        if self.auth.max_failed_logins < 1 || self.auth.lockout_minutes < 1 {
+            return bad("auth.max_failed_logins and auth.lockout_minutes must be positive");
+        }
+        if self.auth.session_idle_minutes < 1 || self.auth.session_absolute_hours < 1 {
+            return bad(
+                "auth.session_idle_minutes and auth.session_absolute_hours must be positive",
+            );
+        }
+        if self.auth.password_min_length < 8 {
+            return bad("auth.password_min_length must be at least 8");
+        }
+        if !["wgs84", "gcj02"].contains(&self.map.tile_crs.as_str()) {
+            return bad("map.tile_crs must be wgs84 or gcj02");
+        }
+        Ok(())
+    }
+
+    /// The database URL, defaulting to a SQLite file in the data directory.
+    pub fn database_url(&self) -> String {
+        if self.database.url.is_empty() {
+            format!(
+                "sqlite:{}",
+                Path::new(&self.server.data_dir).join("pingan.db").display()
+            )
+        } else {
+            self.database.url.clone()
+        }
+    }
+
+    /// The effective configuration as TOML with secrets masked.
+    pub fn redacted(&self) -> String {
+        let mut c = self.clone();
+        c.database.url = mask_url_password(&self.database_url());
+        toml::to_string_pretty(&c).unwrap_or_default()
+    }
+}
+
+/// `postgres://u:secret@h/db` → `postgres://u:***@h/db`.
+pub fn mask_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_safe() {
+        let c = Config::default();
+        c.validate().unwrap();
+        assert!(c.server.listen.starts_with("127.0.0.1"));
+        assert_eq!(c.auth.max_failed_logins, 10);
+        assert!(c.database_url().starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn password_is_masked() {
+        assert_eq!(
+            mask_url_password("postgres://pingan:s3cret@db:5432/p"),
+            "postgres://pingan:***@db:5432/p"
+        );
+        assert_eq!(mask_url_password("sqlite:data/p.db"), "sqlite:data/p.db");
+        let mut c = Config::default();
+        c.database.url = "postgres://pingan:s3cret@db/p".into();
+        assert!(!c.redacted().contains("s3cret"));
+    }
+
+    #[test]
+    fn file_then_env() {
+        let dir = std::env::temp_dir().join(format!("pingan-cfg-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("p.toml");
+        std::fs::write(
+            &f,
+            "[auth]\nlockout_minutes = 5\n[server]\nlisten = \"0.0.0.0:9000\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&f)).unwrap();
+        assert_eq!(c.auth.lockout_minutes, 5);
+        assert_eq!(c.server.listen, "0.0.0.0:9000");
+        std::fs::write(&f, "[auth]\nlockout_minuts = 5\n").unwrap();
+        let err = Config::load(Some(&f)).unwrap_err().to_string();
+        assert!(err.contains("lockout_minuts"), "{err}");
+        assert!(Config::load(Some(&dir.join("nope.toml"))).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

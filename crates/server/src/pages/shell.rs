@@ -1,0 +1,500 @@
+//! The shell every page shares: language, the signed-in user, the navigation; plus login, logout,
+//! the language switch, the dashboard and the "not built yet" pages.
+
+use crate::auth::{self, Actor, LoginError, PageActor};
+use crate::i18n::{I18n, Lang};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use pingan_domain::{Permission, Scope};
+use serde::Deserialize;
+use std::sync::Arc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang", get(switch_lang))
+        .route("/m/{key}", get(capability))
+        .merge(super::areas::router())
+        .merge(super::admin::router())
+}
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub label_key: &'static str,
+    pub href: &'static str,
+    pub built: bool,
+    /// Shown when the role holds any of these.
+    pub needs: &'static [Permission],
+}
+
+pub struct NavGroup {
+    pub title_key: &'static str,
+    pub items: Vec<&'static NavItem>,
+}
+
+macro_rules! nav {
+    ($key:literal, $href:literal, $built:expr, [$($p:ident),+]) => {
+        NavItem { key: $key, label_key: concat!("nav.", $key), href: $href, built: $built, needs: &[$(Permission::$p),+] }
+    };
+}
+
+/// Every capability of the platform, grouped as the users' work is. `built: false` pages say so.
+#[rustfmt::skip]
+static NAV: &[(&str, &[NavItem])] = &[
+    ("group.command", &[
+        nav!("dispatch", "/m/dispatch", false, [IncidentIntake, IncidentReport]),
+        nav!("board", "/m/board", false, [IncidentRead]),
+        nav!("units", "/m/units", false, [UnitRead]),
+    ]),
+    ("group.analysis", &[
+        nav!("hotspots", "/m/hotspots", false, [AnalysisRead]),
+        nav!("brief", "/m/brief", false, [AnalysisRead]),
+        nav!("cameras", "/m/cameras", false, [CameraRead]),
+    ]),
+    ("group.supervision", &[
+        nav!("cases", "/m/cases", false, [CaseRead]),
+        nav!("inspection", "/m/inspection", false, [CaseSupervise]),
+        nav!("spot_checks", "/m/spot_checks", false, [CaseSupervise]),
+        nav!("reviews", "/m/reviews", false, [CaseSupervise]),
+    ]),
+    ("group.grid", &[
+        nav!("areas", "/areas", true, [AreaRead, GridRead]),
+        nav!("places", "/m/places", false, [PlaceRead]),
+        nav!("visits", "/m/visits", false, [GridWork]),
+    ]),
+    ("group.patrol", &[nav!("patrol", "/m/patrol", false, [PatrolRead])]),
+    ("group.mediation", &[nav!("disputes", "/m/disputes", false, [DisputeRead])]),
+    ("group.community", &[nav!("teams", "/m/teams", false, [PatrolRead, GridWork])]),
+    ("group.governance", &[
+        nav!("meetings", "/m/meetings", false, [TaskRead]),
+        nav!("risks", "/m/risks", false, [RiskRead]),
+        nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
+    ]),
+    ("group.team", &[
+        nav!("training", "/m/training", false, [TrainingRead]),
+        nav!("publicity", "/m/publicity", false, [TrainingRead]),
+    ]),
+    ("group.stats", &[nav!("kpi", "/m/kpi", false, [KpiRead])]),
+    ("group.system", &[
+        nav!("users", "/users", true, [UserRead]),
+        nav!("orgs", "/orgs", true, [OrgRead]),
+        nav!("audit", "/audit", true, [AuditRead]),
+    ]),
+];
+
+fn item_allowed(item: &NavItem, actor: &Actor) -> bool {
+    item.needs.iter().any(|&p| actor.can(p))
+}
+
+pub fn find_item(key: &str) -> Option<&'static NavItem> {
+    NAV.iter()
+        .flat_map(|(_, items)| items.iter())
+        .find(|i| i.key == key)
+}
+
+/// What every page template receives.
+pub struct Ctx {
+    pub lang: Lang,
+    pub lang_code: &'static str,
+    pub page: String,
+    pub username: String,
+    pub display_name: String,
+    pub role_label: String,
+    pub switch_href: String,
+    pub nav: Vec<NavGroup>,
+    i18n: Arc<I18n>,
+}
+
+impl Ctx {
+    pub fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        actor: &Actor,
+        page: &str,
+        path: &str,
+    ) -> Ctx {
+        let lang = lang_of(headers);
+        let nav = NAV
+            .iter()
+            .map(|(title, items)| NavGroup {
+                title_key: title,
+                items: items.iter().filter(|i| item_allowed(i, actor)).collect(),
+            })
+            .filter(|g| !g.items.is_empty())
+            .collect();
+        Ctx {
+            lang,
+            lang_code: lang.code(),
+            page: page.to_string(),
+            username: actor.username.clone(),
+            display_name: actor.display_name.clone(),
+            role_label: match lang {
+                Lang::ZhCn => actor.role.label_zh().to_string(),
+                Lang::En => actor.role.label_en().to_string(),
+            },
+            switch_href: switch_href(lang, path),
+            nav,
+            i18n: state.i18n.clone(),
+        }
+    }
+
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.i18n.t(self.lang, key)
+    }
+}
+
+fn switch_href(lang: Lang, path: &str) -> String {
+    format!(
+        "/lang?to={}&back={}",
+        lang.other().code(),
+        super::url_encode(path)
+    )
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+        .unwrap_or(Lang::ZhCn)
+}
+
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template render failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub ctx: Ctx,
+    pub heading: String,
+    pub message: String,
+}
+
+/// The 404 page: used both for missing and for out-of-scope objects, so they look the same.
+pub fn not_found(ctx: Ctx) -> Response {
+    let heading = "404".to_string();
+    let message = ctx.t("shell.not_found").to_string();
+    render(
+        StatusCode::NOT_FOUND,
+        &MessagePage {
+            ctx,
+            heading,
+            message,
+        },
+    )
+}
+
+pub fn forbidden(ctx: Ctx) -> Response {
+    let heading = "403".to_string();
+    let message = ctx.t("shell.forbidden").to_string();
+    render(
+        StatusCode::FORBIDDEN,
+        &MessagePage {
+            ctx,
+            heading,
+            message,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang_code: &'static str,
+    t_title: String,
+    t_app: String,
+    t_username: String,
+    t_password: String,
+    t_submit: String,
+    t_hint: String,
+    t_switch: String,
+    switch_href: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    e: Option<String>,
+}
+
+fn login_view(
+    state: &AppState,
+    lang: Lang,
+    next: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = |k: &str| state.i18n.t(lang, k).to_string();
+    let page = LoginPage {
+        lang_code: lang.code(),
+        t_title: t("login.title"),
+        t_app: t("app.title"),
+        t_username: t("login.username"),
+        t_password: t("login.password"),
+        t_submit: t("login.submit"),
+        t_hint: t("login.hint"),
+        t_switch: t("shell.switch"),
+        switch_href: switch_href(lang, &format!("/login?next={}", super::url_encode(next))),
+        next: next.to_string(),
+        error,
+    };
+    render(status, &page)
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let next = super::safe_next(q.next.as_deref().unwrap_or("/"));
+    let error = match q.e.as_deref() {
+        Some("locked") => Some(state.i18n.t(lang, "login.locked").to_string()),
+        Some(_) => Some(state.i18n.t(lang, "login.failed").to_string()),
+        None => None,
+    };
+    login_view(&state, lang, &next, error, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(Form(form)) = form else {
+        return login_view(
+            &state,
+            lang,
+            "/",
+            Some(state.i18n.t(lang, "login.failed").into()),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let next = super::safe_next(form.next.as_deref().unwrap_or("/"));
+    let ua = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    match auth::login(&state, &form.username, &form.password, ip, ua).await {
+        Ok(ok) => (
+            StatusCode::SEE_OTHER,
+            [
+                (SET_COOKIE, auth::session_cookie(&state, &ok.token)),
+                (LOCATION, next),
+            ],
+        )
+            .into_response(),
+        Err(LoginError::Locked(_)) => login_view(
+            &state,
+            lang,
+            &next,
+            Some(state.i18n.t(lang, "login.locked").into()),
+            StatusCode::LOCKED,
+        ),
+        Err(LoginError::InvalidCredentials) => login_view(
+            &state,
+            lang,
+            &next,
+            Some(state.i18n.t(lang, "login.failed").into()),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(LoginError::Api(e)) => e.into_response(),
+    }
+}
+
+async fn logout(State(state): State<AppState>, PageActor(actor): PageActor) -> Response {
+    if let Err(e) = auth::logout(&state, &actor).await {
+        return e.into_response();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (SET_COOKIE, auth::clear_session_cookie()),
+            (LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    to: String,
+    back: Option<String>,
+}
+
+async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::parse(&q.to).unwrap_or(Lang::ZhCn);
+    let back = q
+        .back
+        .as_deref()
+        .map(|b| {
+            if b.starts_with("/login") {
+                b.to_string()
+            } else {
+                super::safe_next(b)
+            }
+        })
+        .unwrap_or_else(|| "/".into());
+    let back = if back.starts_with("//") {
+        "/".to_string()
+    } else {
+        back
+    };
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [(SET_COOKIE, cookie), (LOCATION, back)],
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    areas: usize,
+    grids: i64,
+    orgs: usize,
+    scope: Vec<String>,
+    permissions: Vec<String>,
+}
+
+async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
+    let mut out = Vec::new();
+    for g in &scope.grants {
+        let code = g
+            .path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let name = match g.kind {
+            pingan_domain::ScopeKind::Area if !code.is_empty() => {
+                pingan_store::areas::get(&state.db, scope, code)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|a| a.name)
+            }
+            pingan_domain::ScopeKind::Org if !code.is_empty() => {
+                pingan_store::orgs::get_unscoped(&state.db, code)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|o| o.name)
+            }
+            _ => Some("全部 / all".to_string()),
+        };
+        out.push(match name {
+            Some(n) => format!("{n} ({})", if code.is_empty() { "/" } else { code }),
+            None => g.path.clone(),
+        });
+    }
+    out
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
+    let ctx = Ctx::new(&state, &headers, &actor, "dashboard", "/");
+    let counts = async {
+        let areas = pingan_store::areas::list(&state.db, &actor.scope, None, None)
+            .await?
+            .len();
+        let grids = pingan_store::grids::count(&state.db, &actor.scope).await?;
+        let orgs = pingan_store::orgs::list(&state.db, &actor.scope)
+            .await?
+            .len();
+        Ok::<_, pingan_store::StoreError>((areas, grids, orgs))
+    };
+    let (areas, grids, orgs) = match counts.await {
+        Ok(c) => c,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let scope = scope_labels(&state, &actor.scope).await;
+    let permissions = actor
+        .role
+        .permissions()
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            ctx,
+            areas,
+            grids,
+            orgs,
+            scope,
+            permissions,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "not_built.html")]
+struct NotBuiltPage {
+    ctx: Ctx,
+    label_key: &'static str,
+}
+
+async fn capability(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Path(key): Path<String>,
+) -> Response {
+    let path = format!("/m/{key}");
+    let Some(item) = find_item(&key) else {
+        return not_found(Ctx::new(&state, &headers, &actor, "", &path));
+    };
+    let ctx = Ctx::new(&state, &headers, &actor, item.key, &path);
+    if !item_allowed(item, &actor) {
+        return forbidden(ctx);
+    }
+    if item.built {
+        return Redirect::to(item.href).into_response();
+    }
+    render(
+        StatusCode::OK,
+        &NotBuiltPage {
+            ctx,
+            label_key: item.label_key,
+        },
+    )
+}
