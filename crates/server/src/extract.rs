@@ -66,6 +66,8 @@ pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
                 })
             } else if code == "unknown_field" {
                 msg.split('`').nth(1).map(String::from).or(field)
+            } else if code == "invalid_json" {
+                None
             } else {
                 field
             };

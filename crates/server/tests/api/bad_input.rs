@@ -1,0 +1,102 @@
+use super::*;
+use helpers::*;
+
+async fn post_raw(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    ct: &str,
+    body: Vec<u8>,
+) -> (u16, serde_json::Value) {
+    let r = c
+        .post(format!("{}{path}", app.url))
+        .header("content-type", ct)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(serde_json::Value::Null))
+}
+
+// Malformed JSON, wrong types, unknown and missing fields, oversized bodies and wrong content types
+// are 4xx JSON errors naming the field where there is one, and write nothing.
+both!(
+    bad_bodies_are_4xx_json_and_write_nothing,
+    |app: TestApp| async move {
+        let c = app.client_as("admin").await;
+        let before = (app.count("areas").await, app.audit_head().await);
+        let cases: Vec<(&str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+        ("application/json", b"{\"code\": \"330681109299\", ".to_vec(), 400, "invalid_json", None),
+        ("application/json", b"not json".to_vec(), 400, "invalid_json", None),
+        ("application/json", br#"{"code": 330681109299, "parent_code": "330681109", "name": "x"}"#.to_vec(), 400, "invalid_type", Some("code")),
+        ("application/json", br#"{"code": "330681109299", "parent_code": "330681109", "name": "x", "admin": true}"#.to_vec(), 400, "unknown_field", Some("admin")),
+        ("application/json", br#"{"code": "330681109299", "parent_code": "330681109"}"#.to_vec(), 400, "missing_field", Some("name")),
+        ("application/json", br#"[1, 2]"#.to_vec(), 400, "invalid_type", Some("[0]")),
+        ("text/plain", br#"{"code": "330681109299", "parent_code": "330681109", "name": "x"}"#.to_vec(), 415, "unsupported_media_type", None),
+        ("application/json", vec![b' '; 70 * 1024], 413, "payload_too_large", None),
+        ("application/json", br#"{"code": "33068110929", "parent_code": "330681109", "name": "x"}"#.to_vec(), 422, "invalid_value", Some("code")),
+        ("application/json", br#"{"code": "330681001299", "parent_code": "330681109", "name": "x"}"#.to_vec(), 422, "invalid_value", Some("parent_code")),
+        ("application/json", br#"{"code": "330681109299", "parent_code": "330681109", "name": "x", "valid_from": "2026-13-01"}"#.to_vec(), 422, "invalid_value", Some("valid_from")),
+    ];
+        for (ct, body, status, code, field) in cases {
+            let (s, b) = post_raw(&app, &c, "/api/v1/areas", ct, body).await;
+            assert_eq!(s, status, "{code}: {b}");
+            assert_eq!(error_code(&b), code, "{b}");
+            assert_eq!(b["error"]["field"].as_str(), field, "{b}");
+        }
+        assert_eq!((app.count("areas").await, app.audit_head().await), before);
+        // A good body still works afterwards, and is audited.
+        let (s, b) = post_raw(
+            &app,
+            &c,
+            "/api/v1/areas",
+            "application/json",
+            r#"{"code": "330681109299", "parent_code": "330681109", "name": "测试村"}"#
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+        assert_eq!(s, 201, "{b}");
+        assert_eq!(app.count("areas").await, before.0 + 1);
+        assert_eq!(app.audit_head().await, before.1 + 1);
+        let (s, b) = post_raw(
+            &app,
+            &c,
+            "/api/v1/areas",
+            "application/json",
+            r#"{"code": "330681109299", "parent_code": "330681109", "name": "测试村"}"#
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (409, "conflict"));
+    }
+);
+
+both!(bad_query_strings_are_4xx_json, |app: TestApp| async move {
+    let c = app.client_as("auditor").await;
+    let (s, b) = app.get_json(&c, "/api/v1/audit?limit=abc").await;
+    assert_eq!((s, error_code(&b).as_str()), (400, "invalid_query"));
+    let (s, b) = app.get_json(&c, "/api/v1/audit?bogus=1").await;
+    assert_eq!((s, error_code(&b).as_str()), (400, "invalid_query"));
+    let c = app.client_as("officer").await;
+    let (s, b) = app.get_json(&c, "/api/v1/areas?level=planet").await;
+    assert_eq!((s, b["error"]["field"].as_str()), (422, Some("level")));
+});
+
+both!(
+    cross_site_form_posts_are_refused,
+    |app: TestApp| async move {
+        let c = app.client_as("dispatcher").await;
+        let r = c
+            .post(format!("{}/api/v1/tokens", app.url))
+            .header("origin", "http://evil.example")
+            .json(&serde_json::json!({"name": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(app.count("api_tokens").await, 0);
+    }
+);

@@ -1,0 +1,117 @@
+use pingan_server::{AppState, Config, build_app, demo};
+use pingan_store::testing::TestDb;
+use pingan_store::{Backend, Db};
+use serde_json::Value;
+use std::net::SocketAddr;
+
+pub struct TestApp {
+    pub url: String,
+    pub db: Db,
+    pub logins: Vec<demo::DemoLogin>,
+    _t: TestDb,
+}
+
+impl TestApp {
+    /// The app over a fresh database holding the demo district (seed 7); `tune` adjusts the config.
+    pub async fn spawn(
+        backend: Backend,
+        name: &str,
+        tune: impl FnOnce(&mut Config),
+    ) -> Option<TestApp> {
+        let t = TestDb::new(backend, name).await?;
+        let mut config = Config::default();
+        config.server.body_limit_bytes = 64 * 1024;
+        tune(&mut config);
+        demo::ensure(&t.db, 7).await.expect("demo seed");
+        let state = AppState::new(config, t.db.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let app = build_app(state);
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+        Some(TestApp {
+            url: format!("http://{addr}"),
+            db: t.db.clone(),
+            logins: demo::logins(7),
+            _t: t,
+        })
+    }
+
+    pub fn password(&self, username: &str) -> String {
+        self.logins
+            .iter()
+            .find(|l| l.username == username)
+            .expect("demo user")
+            .password
+            .clone()
+    }
+
+    /// A client with a cookie jar, logged in as `username`.
+    pub async fn client_as(&self, username: &str) -> reqwest::Client {
+        let c = client();
+        let r = c
+            .post(format!("{}/api/v1/session", self.url))
+            .json(&serde_json::json!({"username": username, "password": self.password(username)}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "login as {username}: {}",
+            r.text().await.unwrap()
+        );
+        c
+    }
+
+    pub async fn get_json(&self, c: &reqwest::Client, path: &str) -> (u16, Value) {
+        let r = c.get(format!("{}{path}", self.url)).send().await.unwrap();
+        let s = r.status().as_u16();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn audit_head(&self) -> i64 {
+        let (seq,): (i64,) = self
+            .db
+            .fetch_one("SELECT seq FROM audit_head WHERE id = 1", vec![])
+            .await
+            .unwrap();
+        seq
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        let (n,): (i64,) = self
+            .db
+            .fetch_one(&format!("SELECT COUNT(*) FROM {table}"), vec![])
+            .await
+            .unwrap();
+        n
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// Asserts the standard error body and returns its code.
+pub fn error_code(body: &Value) -> String {
+    let e = &body["error"];
+    assert!(
+        e["message"].is_string(),
+        "error body without message: {body}"
+    );
+    e["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error body without code: {body}"))
+        .to_string()
+}

@@ -1,0 +1,43 @@
+//! Black-box API tests: each spawns the real application on a random port over a fresh database.
+//! `both!` runs a test on SQLite and on PostgreSQL (`NAME::sqlite`, `NAME::postgres`).
+
+mod helpers;
+
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some(app) = helpers::TestApp::spawn(
+                    pingan_store::Backend::Sqlite,
+                    concat!(stringify!($name), "::sqlite"),
+                    |_| {},
+                )
+                .await
+                else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = helpers::TestApp::spawn(
+                    pingan_store::Backend::Postgres,
+                    concat!(stringify!($name), "::postgres"),
+                    |_| {},
+                )
+                .await
+                else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
+mod auth;
+mod bad_input;
+mod scope;
+mod system;
