@@ -144,7 +144,11 @@ fn convert(value: &GeometryValue) -> (MultiPolygon<f64>, Vec<GeometryProblem>) {
         }
         let mut lines = Vec::with_capacity(rings.len());
         for (r, ring) in rings.iter().enumerate() {
-            let role = if r == 0 { Ring::Exterior } else { Ring::Hole(r - 1) };
+            let role = if r == 0 {
+                Ring::Exterior
+            } else {
+                Ring::Hole(r - 1)
+            };
             let raw: Vec<[f64; 2]> = ring
                 .iter()
                 .map(|p| match p.as_slice() {
@@ -156,7 +160,8 @@ fn convert(value: &GeometryValue) -> (MultiPolygon<f64>, Vec<GeometryProblem>) {
             usable &= !found.iter().any(|p| {
                 matches!(
                     p,
-                    GeometryProblem::NonFiniteCoordinate { .. } | GeometryProblem::TooFewPoints { .. }
+                    GeometryProblem::NonFiniteCoordinate { .. }
+                        | GeometryProblem::TooFewPoints { .. }
                 )
             });
             problems.extend(found);
@@ -244,7 +249,10 @@ mod tests {
         assert_eq!(err.to_string(), "features[1]: has no property \"name\"");
         let err = parse_polygon_layer("{\"type\": \"FeatureCollection\", \"features\": [}", "x")
             .unwrap_err();
-        assert!(matches!(err, LayerError::Json(ref m) if m.contains("line 1")), "{err}");
+        assert!(
+            matches!(err, LayerError::Json(ref m) if m.contains("line 1")),
+            "{err}"
+        );
         let err = parse_polygon_layer(
             r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,0]]]}"#,
             "id",
@@ -252,10 +260,12 @@ mod tests {
         .unwrap_err();
         assert_eq!(err, LayerError::NotFeatures("Polygon".into()));
         let bad_id = r#"{"type":"Feature","properties":{"id":true},"geometry":null}"#;
-        assert!(parse_polygon_layer(bad_id, "id")
-            .unwrap_err()
-            .to_string()
-            .contains("must be a string or a number, found a boolean"));
+        assert!(
+            parse_polygon_layer(bad_id, "id")
+                .unwrap_err()
+                .to_string()
+                .contains("must be a string or a number, found a boolean")
+        );
     }
 
     #[test]
@@ -270,14 +280,30 @@ mod tests {
     fn coordinates_round_trip_exactly() {
         // serde_json's float_roundtrip feature is enabled: shortest representations parse back
         // to the same bits, so vertices shared with a points file compare equal.
-        let x = 228_123.456_789_012_34_f64;
-        let y = 3_290_001.000_000_000_5_f64;
+        let mut rng = crate::synth::SplitMix64(99);
+        let values: Vec<f64> = (0..20_000)
+            .map(|i| match i % 3 {
+                0 => rng.range(73.0, 135.0),
+                1 => rng.range(3.0e6, 4.0e6),
+                _ => rng.range(-1.0, 1.0),
+            })
+            .collect();
+        let ring: Vec<String> = values
+            .chunks(2)
+            .map(|c| format!("[{},{}]", c[0], c[1]))
+            .collect();
         let text = format!(
             r#"{{"type":"Feature","properties":{{"id":1}},"geometry":{{"type":"Polygon",
-                "coordinates":[[[{x},{y}],[{x},0.1],[0.3,0.1],[{x},{y}]]]}}}}"#
+                "coordinates":[[{},{}]]}}}}"#,
+            ring.join(","),
+            ring[0]
         );
         let layer = parse_polygon_layer(&text, "id").unwrap();
-        let c = layer[0].geometry.0[0].exterior().0[0];
-        assert_eq!((c.x.to_bits(), c.y.to_bits()), (x.to_bits(), y.to_bits()));
+        let got: Vec<u64> = layer[0].geometry.0[0].exterior().0[..values.len() / 2]
+            .iter()
+            .flat_map(|c| [c.x.to_bits(), c.y.to_bits()])
+            .collect();
+        let want: Vec<u64> = values.iter().map(|v| v.to_bits()).collect();
+        assert_eq!(got, want);
     }
 }

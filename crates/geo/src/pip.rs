@@ -74,7 +74,12 @@ struct Prepared {
     vertex_count: usize,
 }
 
-const EMPTY_BBOX: [f64; 4] = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+const EMPTY_BBOX: [f64; 4] = [
+    f64::INFINITY,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NEG_INFINITY,
+];
 
 impl Prepared {
     fn new(mp: &MultiPolygon<f64>) -> Self {
@@ -298,7 +303,10 @@ impl PolygonIndex {
     /// # Panics
     /// With 2³¹ or more polygons.
     pub fn with_rule(polygons: Vec<(String, MultiPolygon<f64>)>, rule: BoundaryRule) -> Self {
-        assert!(polygons.len() < (CELL_MIXED as usize) - 1, "too many polygons");
+        assert!(
+            polygons.len() < (CELL_MIXED as usize) - 1,
+            "too many polygons"
+        );
         let mut ids = Vec::with_capacity(polygons.len());
         let mut polys = Vec::with_capacity(polygons.len());
         for (id, mp) in polygons {
@@ -464,8 +472,8 @@ impl PolygonIndex {
         // Enough cells that boundaries cover a small fraction of them; capped at 4M cells (16 MB).
         let target = (edge_count * 16).clamp(1024, 1 << 22) as f64;
         let (nx, ny) = if w > 0.0 && h > 0.0 {
-            let nx = (target * w / h).sqrt().ceil().clamp(1.0, 1 << 14) as usize;
-            let ny = (target / nx as f64).ceil().clamp(1.0, 1 << 14) as usize;
+            let nx = (target * w / h).sqrt().ceil().clamp(1.0, 16384.0) as usize;
+            let ny = (target / nx as f64).ceil().clamp(1.0, 16384.0) as usize;
             (nx, ny)
         } else if w > 0.0 {
             ((target as usize).min(1 << 14), 1)
@@ -662,7 +670,11 @@ mod tests {
             ("big".into(), mp(rect(0.0, 0.0, 10.0, 10.0))),
         ]);
         assert_eq!(idx.locate_id(2.5, 2.5), Some("small"));
-        assert_eq!(idx.locate_id(3.0, 2.5), Some("big"), "small's boundary, big's interior");
+        assert_eq!(
+            idx.locate_id(3.0, 2.5),
+            Some("big"),
+            "small's boundary, big's interior"
+        );
         assert_eq!(idx.locate_id(9.0, 9.0), Some("big"));
     }
 

@@ -77,14 +77,30 @@ impl Default for TilingParams {
 }
 
 /// A noisy polyline from `a` to `b` with `segments` segments, both ends included.
-fn edge_path(a: Coord, b: Coord, segments: usize, amplitude: f64, rng: &mut SplitMix64) -> Vec<Coord> {
+fn edge_path(
+    a: Coord,
+    b: Coord,
+    segments: usize,
+    amplitude: f64,
+    rng: &mut SplitMix64,
+) -> Vec<Coord> {
     let (dx, dy) = (b.x - a.x, b.y - a.y);
     let len = dx.hypot(dy);
     let (nx, ny) = (-dy / len, dx / len);
     let harmonics: Vec<(f64, f64, f64)> = (1..=4)
-        .map(|h| (rng.range(-1.0, 1.0) / h as f64, h as f64, rng.range(0.0, 6.283)))
+        .map(|h| {
+            (
+                rng.range(-1.0, 1.0) / h as f64,
+                h as f64,
+                rng.range(0.0, 6.283),
+            )
+        })
         .collect();
-    let norm: f64 = harmonics.iter().map(|(w, _, _)| w.abs()).sum::<f64>().max(1e-9);
+    let norm: f64 = harmonics
+        .iter()
+        .map(|(w, _, _)| w.abs())
+        .sum::<f64>()
+        .max(1e-9);
     let mut out = Vec::with_capacity(segments + 1);
     out.push(a);
     for k in 1..segments {
@@ -117,16 +133,28 @@ fn rect_ring(cx: f64, cy: f64, hw: f64, hh: f64, per_side: usize) -> Vec<Coord> 
     let step = |lo: f64, hi: f64, k: usize| (lo + (hi - lo) * k as f64 / per_side as f64).round();
     let mut r = Vec::new();
     for k in 0..per_side {
-        r.push(Coord { x: step(x0, x1, k), y: y0 });
+        r.push(Coord {
+            x: step(x0, x1, k),
+            y: y0,
+        });
     }
     for k in 0..per_side {
-        r.push(Coord { x: x1, y: step(y0, y1, k) });
+        r.push(Coord {
+            x: x1,
+            y: step(y0, y1, k),
+        });
     }
     for k in 0..per_side {
-        r.push(Coord { x: step(x1, x0, k), y: y1 });
+        r.push(Coord {
+            x: step(x1, x0, k),
+            y: y1,
+        });
     }
     for k in 0..per_side {
-        r.push(Coord { x: x0, y: step(y1, y0, k) });
+        r.push(Coord {
+            x: x0,
+            y: step(y1, y0, k),
+        });
     }
     r.push(r[0]);
     r
@@ -144,7 +172,7 @@ pub fn tiling(p: &TilingParams) -> Vec<(String, MultiPolygon<f64>)> {
     let corners: Vec<Vec<Coord>> = (0..=cols)
         .map(|i| (0..=rows).map(|j| corner_at(i, j, &mut rng)).collect())
         .collect();
-    let mut seg = |rng: &mut SplitMix64| {
+    let seg = |rng: &mut SplitMix64| {
         let s = p.segments_per_edge.max(1);
         // Vary the density a little between edges, as digitised boundaries do.
         (s as f64 * rng.range(0.8, 1.2)).round().max(1.0) as usize
@@ -176,8 +204,12 @@ pub fn tiling(p: &TilingParams) -> Vec<(String, MultiPolygon<f64>)> {
         vec![]
     };
     let hole_ring = |i: usize, j: usize| {
-        let cx = (corners[i][j].x + corners[i + 1][j].x + corners[i][j + 1].x + corners[i + 1][j + 1].x) / 4.0;
-        let cy = (corners[i][j].y + corners[i + 1][j].y + corners[i][j + 1].y + corners[i + 1][j + 1].y) / 4.0;
+        let cx =
+            (corners[i][j].x + corners[i + 1][j].x + corners[i][j + 1].x + corners[i + 1][j + 1].x)
+                / 4.0;
+        let cy =
+            (corners[i][j].y + corners[i + 1][j].y + corners[i][j + 1].y + corners[i + 1][j + 1].y)
+                / 4.0;
         rect_ring(cx, cy, 0.15 * p.cell.0, 0.12 * p.cell.1, 20)
     };
     let mut out = Vec::with_capacity(cols * rows + 1);
@@ -186,7 +218,12 @@ pub fn tiling(p: &TilingParams) -> Vec<(String, MultiPolygon<f64>)> {
             let mut ring: Vec<Coord> = Vec::new();
             ring.extend(&horizontal[i][j][..horizontal[i][j].len() - 1]);
             ring.extend(&vertical[i + 1][j][..vertical[i + 1][j].len() - 1]);
-            ring.extend(horizontal[i][j + 1].iter().rev().take(horizontal[i][j + 1].len() - 1));
+            ring.extend(
+                horizontal[i][j + 1]
+                    .iter()
+                    .rev()
+                    .take(horizontal[i][j + 1].len() - 1),
+            );
             ring.extend(vertical[i][j].iter().rev().take(vertical[i][j].len() - 1));
             ring.push(ring[0]);
             let holes = if holes_at.contains(&(i, j)) {
@@ -197,7 +234,10 @@ pub fn tiling(p: &TilingParams) -> Vec<(String, MultiPolygon<f64>)> {
                 vec![]
             };
             let id = format!("3306811{:02}2{:02}001", j + 1, i + 1);
-            out.push((id, MultiPolygon(vec![Polygon::new(LineString(ring), holes)])));
+            out.push((
+                id,
+                MultiPolygon(vec![Polygon::new(LineString(ring), holes)]),
+            ));
         }
     }
     if !holes_at.is_empty() {
@@ -212,7 +252,12 @@ pub fn tiling(p: &TilingParams) -> Vec<(String, MultiPolygon<f64>)> {
 
 /// `[min x, min y, max x, max y]` over a layer.
 pub fn layer_bbox(layer: &[(String, MultiPolygon<f64>)]) -> [f64; 4] {
-    let mut b = [f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY];
+    let mut b = [
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    ];
     for (_, mp) in layer {
         for poly in &mp.0 {
             for c in &poly.exterior().0 {

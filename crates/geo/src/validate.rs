@@ -15,9 +15,11 @@
 
 use std::fmt;
 
+use geo::algorithm::coordinate_position::CoordPos;
+use geo::algorithm::line_intersection::line_intersection;
 use geo::{
-    Area, BooleanOps, BoundingRect, Coord, CoordPos, CoordinatePosition, InteriorPoint, Line,
-    LineIntersection, MultiPolygon, Orient, Polygon, line_intersection, orient::Direction,
+    Area, BooleanOps, BoundingRect, Coord, CoordinatePosition, InteriorPoint, Line,
+    LineIntersection, MultiPolygon, Orient, Polygon, orient::Direction,
 };
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
@@ -52,7 +54,11 @@ pub enum GeometryProblem {
     /// The geometry is not a Polygon or MultiPolygon.
     NotAPolygon { found: String },
     /// A coordinate is NaN or infinite (or a position has fewer than two numbers).
-    NonFiniteCoordinate { part: usize, ring: Ring, vertex: usize },
+    NonFiniteCoordinate {
+        part: usize,
+        ring: Ring,
+        vertex: usize,
+    },
     /// The last position differs from the first.
     UnclosedRing {
         part: usize,
@@ -61,9 +67,17 @@ pub enum GeometryProblem {
         last: [f64; 2],
     },
     /// Fewer than 3 distinct points (4 positions with the closing one).
-    TooFewPoints { part: usize, ring: Ring, points: usize },
+    TooFewPoints {
+        part: usize,
+        ring: Ring,
+        points: usize,
+    },
     /// Two non-adjacent segments of a ring meet, or adjacent ones fold back on each other.
-    SelfIntersection { part: usize, ring: Ring, at: [f64; 2] },
+    SelfIntersection {
+        part: usize,
+        ring: Ring,
+        at: [f64; 2],
+    },
     /// Two rings of one polygon cross or share a stretch of boundary.
     RingsIntersect {
         part: usize,
@@ -72,7 +86,11 @@ pub enum GeometryProblem {
         at: [f64; 2],
     },
     /// A hole has a vertex outside its shell.
-    HoleOutsideShell { part: usize, hole: usize, at: [f64; 2] },
+    HoleOutsideShell {
+        part: usize,
+        hole: usize,
+        at: [f64; 2],
+    },
     /// Two parts of a multipolygon overlap with positive area.
     PartsOverlap {
         part: usize,
@@ -104,11 +122,21 @@ impl fmt::Display for GeometryProblem {
         let p = |v: &[f64; 2]| format!("({}, {})", v[0], v[1]);
         match self {
             MissingGeometry => f.write_str("feature has no geometry"),
-            NotAPolygon { found } => write!(f, "geometry is {found}, expected Polygon or MultiPolygon"),
-            NonFiniteCoordinate { part, ring, vertex } => {
-                write!(f, "part {part}, {ring}: position {vertex} is not two finite numbers")
+            NotAPolygon { found } => {
+                write!(f, "geometry is {found}, expected Polygon or MultiPolygon")
             }
-            UnclosedRing { part, ring, first, last } => write!(
+            NonFiniteCoordinate { part, ring, vertex } => {
+                write!(
+                    f,
+                    "part {part}, {ring}: position {vertex} is not two finite numbers"
+                )
+            }
+            UnclosedRing {
+                part,
+                ring,
+                first,
+                last,
+            } => write!(
                 f,
                 "part {part}, {ring}: not closed (starts at {}, ends at {})",
                 p(first),
@@ -121,13 +149,27 @@ impl fmt::Display for GeometryProblem {
             SelfIntersection { part, ring, at } => {
                 write!(f, "part {part}, {ring}: self-intersection at {}", p(at))
             }
-            RingsIntersect { part, ring, other, at } => {
+            RingsIntersect {
+                part,
+                ring,
+                other,
+                at,
+            } => {
                 write!(f, "part {part}: {ring} and {other} intersect at {}", p(at))
             }
             HoleOutsideShell { part, hole, at } => {
-                write!(f, "part {part}: hole {hole} lies outside the exterior ring at {}", p(at))
+                write!(
+                    f,
+                    "part {part}: hole {hole} lies outside the exterior ring at {}",
+                    p(at)
+                )
             }
-            PartsOverlap { part, other_part, area, at } => write!(
+            PartsOverlap {
+                part,
+                other_part,
+                area,
+                at,
+            } => write!(
                 f,
                 "parts {part} and {other_part} overlap (area {area}) around {}",
                 p(at)
@@ -182,19 +224,17 @@ pub fn validate_polygon(polygon: &Polygon<f64>) -> Vec<GeometryProblem> {
 
 /// Checks each part of a multipolygon, then whether parts overlap each other.
 pub fn validate_multipolygon(mp: &MultiPolygon<f64>) -> Vec<GeometryProblem> {
-    let mut out: Vec<GeometryProblem> = mp
-        .0
-        .iter()
-        .enumerate()
-        .flat_map(|(i, p)| validate_part(i, p))
-        .collect();
-    if out.is_empty() {
-        let parts: Vec<(String, MultiPolygon<f64>)> = mp
-            .0
-            .iter()
+    let mut out: Vec<GeometryProblem> =
+        mp.0.iter()
             .enumerate()
-            .map(|(i, p)| (i.to_string(), MultiPolygon(vec![p.clone()])))
+            .flat_map(|(i, p)| validate_part(i, p))
             .collect();
+    if out.is_empty() {
+        let parts: Vec<(String, MultiPolygon<f64>)> =
+            mp.0.iter()
+                .enumerate()
+                .map(|(i, p)| (i.to_string(), MultiPolygon(vec![p.clone()])))
+                .collect();
         for o in overlaps(&parts, 0.0) {
             out.push(GeometryProblem::PartsOverlap {
                 part: o.a.parse().unwrap_or_default(),
@@ -209,6 +249,8 @@ pub fn validate_multipolygon(mp: &MultiPolygon<f64>) -> Vec<GeometryProblem> {
 
 /// Most self-intersections reported per ring; a badly broken ring can have thousands.
 const MAX_REPORTS_PER_RING: usize = 20;
+/// Intersections collected per polygon before the scan stops.
+const MAX_HITS_SCANNED: usize = 1000;
 
 fn validate_part(part: usize, polygon: &Polygon<f64>) -> Vec<GeometryProblem> {
     let rings: Vec<(Ring, &[Coord])> = std::iter::once((Ring::Exterior, &polygon.exterior().0[..]))
@@ -260,6 +302,11 @@ fn validate_part(part: usize, polygon: &Polygon<f64>) -> Vec<GeometryProblem> {
     let mut self_hits: Vec<(usize, usize, usize, Coord)> = Vec::new();
     let mut ring_hits: Vec<(usize, usize, usize, usize, Coord)> = Vec::new();
     for (ga, gb) in tree.intersection_candidates_with_other_tree(&tree) {
+        if self_hits.len() + ring_hits.len() >= MAX_HITS_SCANNED {
+            // A ring this broken needs redrawing, not a complete list; stop early so a garbage
+            // geometry cannot stall an import.
+            break;
+        }
         let (i, j) = (ga.data, gb.data);
         if i >= j {
             continue;
@@ -436,32 +483,30 @@ pub fn outside_parent(
 }
 
 fn pieces(id: String, mp: MultiPolygon<f64>, min_area: f64) -> Vec<Piece> {
-    let mut out: Vec<Piece> = mp
-        .0
-        .into_iter()
-        .filter_map(|p| {
-            let area = p.unsigned_area();
-            if area <= min_area {
-                return None;
-            }
-            let at = p.interior_point()?;
-            Some(Piece {
-                id: id.clone(),
-                area,
-                at: [at.x(), at.y()],
-                geometry: p,
+    let mut out: Vec<Piece> =
+        mp.0.into_iter()
+            .filter_map(|p| {
+                let area = p.unsigned_area();
+                if area <= min_area {
+                    return None;
+                }
+                let at = p.interior_point()?;
+                Some(Piece {
+                    id: id.clone(),
+                    area,
+                    at: [at.x(), at.y()],
+                    geometry: p,
+                })
             })
-        })
-        .collect();
+            .collect();
     out.sort_by(|a, b| b.area.total_cmp(&a.area));
     out
 }
 
 fn largest_piece_point(mp: &MultiPolygon<f64>) -> Option<[f64; 2]> {
-    let biggest = mp
-        .0
-        .iter()
-        .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
+    let biggest =
+        mp.0.iter()
+            .max_by(|a, b| a.unsigned_area().total_cmp(&b.unsigned_area()))?;
     let p = biggest.interior_point()?;
     Some([p.x(), p.y()])
 }
@@ -479,13 +524,28 @@ mod tests {
     }
 
     fn square(x0: f64, y0: f64, s: f64) -> Polygon<f64> {
-        poly(&[(x0, y0), (x0 + s, y0), (x0 + s, y0 + s), (x0, y0 + s), (x0, y0)], &[])
+        poly(
+            &[
+                (x0, y0),
+                (x0 + s, y0),
+                (x0 + s, y0 + s),
+                (x0, y0 + s),
+                (x0, y0),
+            ],
+            &[],
+        )
     }
 
     #[test]
     fn valid_polygon_with_hole_has_no_problems() {
         let p = poly(
-            &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
+            &[
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 10.0),
+                (0.0, 10.0),
+                (0.0, 0.0),
+            ],
             &[&[(2.0, 2.0), (2.0, 4.0), (4.0, 4.0), (4.0, 2.0), (2.0, 2.0)]],
         );
         assert_eq!(validate_polygon(&p), vec![]);
@@ -493,7 +553,10 @@ mod tests {
 
     #[test]
     fn bow_tie_is_located() {
-        let p = poly(&[(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (0.0, 0.0)], &[]);
+        let p = poly(
+            &[(0.0, 0.0), (2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (0.0, 0.0)],
+            &[],
+        );
         let problems = validate_polygon(&p);
         assert_eq!(
             problems,
@@ -513,7 +576,16 @@ mod tests {
     fn spike_and_self_touch_are_self_intersections() {
         // Goes out to (3, 1) and straight back along the same segment.
         let spike = poly(
-            &[(0.0, 0.0), (2.0, 0.0), (2.0, 1.0), (3.0, 1.0), (2.0, 1.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)],
+            &[
+                (0.0, 0.0),
+                (2.0, 0.0),
+                (2.0, 1.0),
+                (3.0, 1.0),
+                (2.0, 1.0),
+                (2.0, 2.0),
+                (0.0, 2.0),
+                (0.0, 0.0),
+            ],
             &[],
         );
         assert!(matches!(
@@ -522,7 +594,15 @@ mod tests {
         ));
         // A ring that touches itself at the vertex (2, 1).
         let touch = poly(
-            &[(0.0, 0.0), (4.0, 0.0), (2.0, 1.0), (4.0, 2.0), (0.0, 2.0), (2.0, 1.0), (0.0, 0.0)],
+            &[
+                (0.0, 0.0),
+                (4.0, 0.0),
+                (2.0, 1.0),
+                (4.0, 2.0),
+                (0.0, 2.0),
+                (2.0, 1.0),
+                (0.0, 0.0),
+            ],
             &[],
         );
         let problems = validate_polygon(&touch);
@@ -532,7 +612,17 @@ mod tests {
 
     #[test]
     fn repeated_points_are_tolerated() {
-        let p = poly(&[(0.0, 0.0), (1.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0), (0.0, 0.0)], &[]);
+        let p = poly(
+            &[
+                (0.0, 0.0),
+                (1.0, 0.0),
+                (1.0, 0.0),
+                (1.0, 1.0),
+                (0.0, 1.0),
+                (0.0, 0.0),
+            ],
+            &[],
+        );
         assert_eq!(validate_polygon(&p), vec![]);
     }
 
@@ -573,8 +663,20 @@ mod tests {
     #[test]
     fn holes_outside_or_crossing_the_shell() {
         let outside = poly(
-            &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
-            &[&[(20.0, 20.0), (20.0, 22.0), (22.0, 22.0), (22.0, 20.0), (20.0, 20.0)]],
+            &[
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 10.0),
+                (0.0, 10.0),
+                (0.0, 0.0),
+            ],
+            &[&[
+                (20.0, 20.0),
+                (20.0, 22.0),
+                (22.0, 22.0),
+                (22.0, 20.0),
+                (20.0, 20.0),
+            ]],
         );
         assert_eq!(
             validate_polygon(&outside),
@@ -585,7 +687,13 @@ mod tests {
             }]
         );
         let crossing = poly(
-            &[(0.0, 0.0), (10.0, 0.0), (10.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
+            &[
+                (0.0, 0.0),
+                (10.0, 0.0),
+                (10.0, 10.0),
+                (0.0, 10.0),
+                (0.0, 0.0),
+            ],
             &[&[(8.0, 4.0), (12.0, 4.0), (12.0, 6.0), (8.0, 6.0), (8.0, 4.0)]],
         );
         let problems = validate_polygon(&crossing);
@@ -598,7 +706,11 @@ mod tests {
             }),
             "{problems:?}"
         );
-        assert!(problems.iter().any(|p| matches!(p, GeometryProblem::HoleOutsideShell { .. })));
+        assert!(
+            problems
+                .iter()
+                .any(|p| matches!(p, GeometryProblem::HoleOutsideShell { .. }))
+        );
     }
 
     #[test]
@@ -607,7 +719,12 @@ mod tests {
         let problems = validate_multipolygon(&mp);
         assert_eq!(problems.len(), 1, "{problems:?}");
         match &problems[0] {
-            GeometryProblem::PartsOverlap { part: 0, other_part: 1, area, at } => {
+            GeometryProblem::PartsOverlap {
+                part: 0,
+                other_part: 1,
+                area,
+                at,
+            } => {
                 assert!((area - 1.0).abs() < 1e-9);
                 assert!(at[0] > 1.0 && at[0] < 2.0 && at[1] > 1.0 && at[1] < 2.0);
             }
@@ -626,8 +743,10 @@ mod tests {
             f("c", square(8.0, 8.0, 4.0)),   // overlaps a and b by 2×2 each
         ];
         let found = overlaps(&layer, 0.0);
-        let summary: Vec<(&str, &str, f64)> =
-            found.iter().map(|o| (o.a.as_str(), o.b.as_str(), o.area)).collect();
+        let summary: Vec<(&str, &str, f64)> = found
+            .iter()
+            .map(|o| (o.a.as_str(), o.b.as_str(), o.area))
+            .collect();
         assert_eq!(summary, vec![("a", "c", 4.0), ("b", "c", 4.0)]);
         let at = found[0].at;
         assert!(at[0] > 8.0 && at[0] < 10.0 && at[1] > 8.0 && at[1] < 10.0);
@@ -638,12 +757,21 @@ mod tests {
     fn gaps_and_spills() {
         let parent = MultiPolygon(vec![square(0.0, 0.0, 10.0)]);
         let children = vec![
-            ("left".to_string(), MultiPolygon(vec![poly(&[(0.0, 0.0), (5.0, 0.0), (5.0, 10.0), (0.0, 10.0), (0.0, 0.0)], &[])])),
+            (
+                "left".to_string(),
+                MultiPolygon(vec![poly(
+                    &[(0.0, 0.0), (5.0, 0.0), (5.0, 10.0), (0.0, 10.0), (0.0, 0.0)],
+                    &[],
+                )]),
+            ),
             // Leaves x 9..10 uncovered and a 1×1 square uncovered in the middle.
-            ("right".to_string(), MultiPolygon(vec![poly(
-                &[(5.0, 0.0), (9.0, 0.0), (9.0, 10.0), (5.0, 10.0), (5.0, 0.0)],
-                &[&[(6.0, 6.0), (6.0, 7.0), (7.0, 7.0), (7.0, 6.0), (6.0, 6.0)]],
-            )])),
+            (
+                "right".to_string(),
+                MultiPolygon(vec![poly(
+                    &[(5.0, 0.0), (9.0, 0.0), (9.0, 10.0), (5.0, 10.0), (5.0, 0.0)],
+                    &[&[(6.0, 6.0), (6.0, 7.0), (7.0, 7.0), (7.0, 6.0), (6.0, 6.0)]],
+                )]),
+            ),
         ];
         let gaps = gaps_within(&parent, &children, 0.0);
         let areas: Vec<f64> = gaps.iter().map(|g| g.area).collect();
@@ -651,7 +779,10 @@ mod tests {
         assert!(gaps[1].at[0] > 6.0 && gaps[1].at[0] < 7.0);
         assert_eq!(gaps_within(&parent, &children, 1.5).len(), 1);
 
-        let spill = vec![("wide".to_string(), MultiPolygon(vec![square(8.0, 0.0, 4.0)]))];
+        let spill = vec![(
+            "wide".to_string(),
+            MultiPolygon(vec![square(8.0, 0.0, 4.0)]),
+        )];
         let out = outside_parent(&parent, &spill, 0.0);
         assert_eq!(out.len(), 1);
         assert_eq!(out[0].id, "wide");
@@ -680,6 +811,10 @@ mod tests {
         let gaps = gaps_within(&outline, &fewer, 1e-6);
         assert_eq!(gaps.len(), 1);
         let want = removed.unsigned_area();
-        assert!((gaps[0].area - want).abs() / want < 1e-9, "{} vs {want}", gaps[0].area);
+        assert!(
+            (gaps[0].area - want).abs() / want < 1e-9,
+            "{} vs {want}",
+            gaps[0].area
+        );
     }
 }

@@ -52,6 +52,7 @@ impl From<areas::AreaRow> for Area {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AreaFilter {
     /// Only the direct children of this area.
@@ -62,7 +63,7 @@ pub struct AreaFilter {
 
 /// Areas in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaFilter),
-    responses((status = 200, body = Vec<Area>), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Area>), (status = 401, description = "Not authenticated", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn list_areas(
     State(state): State<AppState>,
     actor: Actor,
@@ -81,7 +82,7 @@ async fn list_areas(
 
 /// One area by code (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "areas", params(("code" = String, Path, description = "Area code")),
-    responses((status = 200, body = Area), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Area), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_area(
     State(state): State<AppState>,
     actor: Actor,
@@ -109,8 +110,8 @@ pub struct NewArea {
 
 /// Add an area under a parent in the caller's scope.
 #[utoipa::path(post, path = "/api/v1/areas", tag = "areas", request_body = NewArea,
-    responses((status = 201, body = Area), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Area), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 409, description = "Already exists", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_area(
     State(state): State<AppState>,
     actor: Actor,
@@ -206,6 +207,7 @@ impl From<grids::GridRow> for Grid {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GridFilter {
     /// Only the grids of this village/community.
@@ -214,7 +216,7 @@ pub struct GridFilter {
 
 /// Grids in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/grids", tag = "areas", params(GridFilter),
-    responses((status = 200, body = Vec<Grid>), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Grid>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn list_grids(
     State(state): State<AppState>,
     actor: Actor,
@@ -227,7 +229,7 @@ async fn list_grids(
 
 /// One grid by code (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/grids/{code}", tag = "areas", params(("code" = String, Path, description = "Grid code")),
-    responses((status = 200, body = Grid), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Grid), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_grid(
     State(state): State<AppState>,
     actor: Actor,

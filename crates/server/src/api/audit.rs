@@ -38,6 +38,7 @@ pub struct AuditRecord {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFilter {
     pub actor: Option<String>,
@@ -52,7 +53,7 @@ pub struct AuditFilter {
 
 /// Audit records, newest first.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditFilter),
-    responses((status = 200, body = Vec<AuditRecord>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<AuditRecord>), (status = 403, description = "Your role may not do this", body = ErrorBody)))]
 async fn list_audit(
     State(state): State<AppState>,
     actor: Actor,
@@ -109,7 +110,7 @@ pub struct VerifyResult {
 
 /// Walk the SM3 chain and report the first broken record.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
-    responses((status = 200, body = VerifyResult), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = VerifyResult), (status = 403, description = "Your role may not do this", body = ErrorBody)))]
 async fn verify_audit(
     State(state): State<AppState>,
     actor: Actor,

@@ -64,6 +64,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Query-string pagination shared by list endpoints.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Page {
     /// At most this many items (1–1000, default 100).

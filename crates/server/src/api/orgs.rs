@@ -47,7 +47,7 @@ impl From<orgs::OrgRow> for Org {
 }
 
 /// Organisations in the caller's scope, in tree order.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", responses((status = 200, body = Vec<Org>), (status = 401, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", responses((status = 200, description = "OK", body = Vec<Org>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn list_orgs(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<Org>>> {
     actor.require(&state, Permission::OrgRead).await?;
     Ok(Json(
@@ -61,7 +61,7 @@ async fn list_orgs(State(state): State<AppState>, actor: Actor) -> ApiResult<Jso
 
 /// One organisation (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path, description = "Organisation id")),
-    responses((status = 200, body = Org), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Org), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_org(
     State(state): State<AppState>,
     actor: Actor,
@@ -87,8 +87,8 @@ pub struct NewOrg {
 
 /// Add an organisation under a parent in the caller's scope.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = NewOrg,
-    responses((status = 201, body = Org), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Org), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_org(
     State(state): State<AppState>,
     actor: Actor,

@@ -118,7 +118,7 @@ async fn auth_actor(
 
 /// End the current session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
-    responses((status = 204, description = "Logged out"), (status = 401, body = ErrorBody)))]
+    responses((status = 204, description = "Logged out"), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
     auth::logout(&state, &actor).await?;
     Ok((
@@ -130,7 +130,7 @@ async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Respon
 
 /// The caller: role, permissions and data scope.
 #[utoipa::path(get, path = "/api/v1/me", tag = "session",
-    responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Me), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn me(actor: Actor) -> Json<Me> {
     Json(Me::of(&actor))
 }
@@ -154,7 +154,7 @@ pub struct CreatedToken {
 
 /// Create an API token acting as the caller (for machine clients).
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "session", request_body = NewToken,
-    responses((status = 201, body = CreatedToken), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = CreatedToken), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     actor: Actor,

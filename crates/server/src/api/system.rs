@@ -25,7 +25,7 @@ pub struct Health {
 }
 
 /// The process is up.
-#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()), responses((status = 200, description = "OK", body = Health)))]
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
@@ -41,7 +41,7 @@ pub struct Ready {
 
 /// The database answers and the schema is current.
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
-    responses((status = 200, body = Ready), (status = 503, body = Ready)))]
+    responses((status = 200, description = "OK", body = Ready), (status = 503, description = "Not ready", body = Ready)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
     let backend = state.db.backend().name().to_string();
     let ping = state.db.ping().await;

@@ -63,7 +63,7 @@ fn to_api(u: users::UserRow, reveal: bool) -> User {
 }
 
 /// Users of organisations in the caller's scope (contact data masked).
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<User>), (status = 403, body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, description = "OK", body = Vec<User>), (status = 403, description = "Your role may not do this", body = ErrorBody)))]
 async fn list_users(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<User>>> {
     actor.require(&state, Permission::UserRead).await?;
     Ok(Json(
@@ -76,6 +76,7 @@ async fn list_users(State(state): State<AppState>, actor: Actor) -> ApiResult<Js
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RevealParams {
     /// `mobile` to see the full number (needs a purpose).
@@ -86,7 +87,7 @@ pub struct RevealParams {
 
 /// One user; `?reveal=mobile&purpose=…` shows the full number and is audited.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id"), RevealParams),
-    responses((status = 200, body = User), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = User), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn get_user(
     State(state): State<AppState>,
     actor: Actor,
@@ -142,8 +143,8 @@ pub struct NewUser {
 
 /// Create an account (security administrator).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
-    responses((status = 201, body = User), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
-        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = User), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 409, description = "Already exists", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
     actor: Actor,
@@ -228,7 +229,7 @@ async fn create_user(
 
 /// Lift a lockout (security administrator).
 #[utoipa::path(post, path = "/api/v1/users/{id}/unlock", tag = "users", params(("id" = String, Path, description = "User id")),
-    responses((status = 204, description = "Unlocked"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Unlocked"), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn unlock_user(
     State(state): State<AppState>,
     actor: Actor,

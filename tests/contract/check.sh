@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Starts `pingan demo` on a free port, fetches /api/openapi.json and /metrics, and checks them with the
+# reference tools: openapi-spec-validator (OpenAPI 3.1) and prometheus_client's text parser.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+bin="${PINGAN_BIN:-$root/target/debug/pingan}"
+venv="$root/target/py-venv"
+if [[ ! -x "$venv/bin/python" ]]; then
+  python3 -m venv "$venv"
+fi
+if ! "$venv/bin/python" -c "import openapi_spec_validator, prometheus_client" 2>/dev/null; then
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "openapi-spec-validator>=0.7" "prometheus-client>=0.20"
+fi
+
+work="$(mktemp -d)"
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+"$bin" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$work/err" &
+pid=$!
+url=""
+for _ in $(seq 1 600); do
+  url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
+  [[ -n "$url" ]] && break
+  kill -0 "$pid" 2>/dev/null || { cat "$work/err" >&2; echo "demo exited early" >&2; exit 1; }
+  sleep 0.1
+done
+[[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
+
+user="$(grep 'login: officer ' "$work/out" | awk '{print $2}')"
+pass="$(grep 'login: officer ' "$work/out" | awk '{print $4}')"
+curl -fsS "${url}healthz" > /dev/null
+curl -fsS -c "$work/jar" -H 'content-type: application/json' -d "{\"username\":\"$user\",\"password\":\"$pass\"}" "${url}api/v1/session" > /dev/null
+curl -fsS -b "$work/jar" "${url}api/v1/areas/330681109" > /dev/null
+curl -fsS "${url}api/openapi.json" > "$work/openapi.json"
+curl -fsS "${url}metrics" > "$work/metrics.txt"
+
+"$venv/bin/python" - "$work/openapi.json" "$work/metrics.txt" <<'PY'
+import json, sys
+from openapi_spec_validator import validate
+from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+from prometheus_client.parser import text_string_to_metric_families
+
+spec = json.load(open(sys.argv[1]))
+assert spec["openapi"].startswith("3.1"), spec["openapi"]
+validate(spec, cls=OpenAPIV31SpecValidator)
+print(f"contract: OpenAPI {spec['openapi']} valid ({len(spec['paths'])} paths)")
+
+families = {f.name: f for f in text_string_to_metric_families(open(sys.argv[2]).read())}
+for name in ["http_requests", "http_request_duration_seconds", "db_pool_connections"]:
+    assert name in families, f"missing metric family {name}: {sorted(families)}"
+routes = {s.labels.get("route") for s in families["http_requests"].samples}
+assert "/api/v1/areas/{code}" in routes, routes
+assert families["http_request_duration_seconds"].type == "histogram"
+print(f"contract: /metrics parses as Prometheus text ({len(families)} families, routes {sorted(r for r in routes if r)})")
+PY
+echo "contract checks: 2 passed, 0 failed"
