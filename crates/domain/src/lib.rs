@@ -4,6 +4,7 @@
 
 pub mod area;
 pub mod audit;
+pub mod ids;
 pub mod mask;
 pub mod org;
 pub mod password;
@@ -12,6 +13,7 @@ pub mod scope;
 pub mod time;
 
 pub use area::{AreaCode, AreaLevel, GridCode};
+pub use ids::{CitizenId, CreditCode, Mobile};
 pub use audit::{AuditEntry, AuditOutcome, ChainHash};
 pub use org::OrgKind;
 pub use role::{Permission, Role};

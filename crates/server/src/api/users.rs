@@ -10,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::password::PasswordPolicy;
-use pingan_domain::{Permission, Role, ScopeGrant, mask};
+use pingan_domain::{Mobile, Permission, Role, ScopeGrant, mask};
 use pingan_store::{now_micros, orgs, users};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -202,7 +202,7 @@ async fn create_user(
             display_name: req.display_name.trim().into(),
             role: req.role,
             org_id: Some(req.org_id.clone()),
-            mobile: req.mobile.clone(),
+            mobile,
             password_hash: hash,
             grants: req.scope.clone(),
         },
@@ -244,17 +244,4 @@ async fn unlock_user(
     let e = actor.audit_entry("user.unlock", "user", Some(&u.id), AuditOutcome::Ok, "{}");
     tx.commit_audited(vec![e]).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Loose mainland mobile check: `1[3-9]` + 9 digits, optional +86/0086 prefix.
-pub fn is_mobile(s: &str) -> bool {
-    let s = s.trim();
-    let s = s
-        .strip_prefix("+86")
-        .or_else(|| s.strip_prefix("0086"))
-        .unwrap_or(s);
-    s.len() == 11
-        && s.as_bytes()[0] == b'1'
-        && (b'3'..=b'9').contains(&s.as_bytes()[1])
-        && s.bytes().all(|b| b.is_ascii_digit())
 }
