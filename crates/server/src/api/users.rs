@@ -163,14 +163,15 @@ async fn create_user(
             "display_name must be 1–50 characters",
         ));
     }
-    if let Some(m) = &req.mobile
-        && !is_mobile(m)
-    {
-        return Err(ApiError::invalid(
-            "mobile",
-            "not a mainland mobile number (1[3-9]xxxxxxxxx)",
-        ));
-    }
+    let mobile = match &req.mobile {
+        None => None,
+        Some(m) => Some(
+            Mobile::parse(m)
+                .map_err(|e| ApiError::invalid("mobile", e.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+    };
     orgs::get(&state.db, &actor.scope, &req.org_id)
         .await?
         .ok_or_else(|| ApiError::invalid("org_id", "no such organisation in your scope"))?;
