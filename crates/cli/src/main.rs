@@ -39,6 +39,11 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Import reference data (all rows or none, unless --skip-bad).
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Audit-log tools.
     Audit {
         #[command(subcommand)]
@@ -48,6 +53,20 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Areas from CSV/XLSX: code,name,level,parent_code[,area_type,valid_from].
+    Areas {
+        file: PathBuf,
+        /// Check every row and report; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Write the good rows and report the bad ones.
+        #[arg(long)]
+        skip_bad: bool,
     },
 }
 
@@ -107,6 +126,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Import {
+            command:
+                ImportCommand::Areas {
+                    file,
+                    dry_run,
+                    skip_bad,
+                },
+        } => import_areas(&config, &file, dry_run, skip_bad).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -181,4 +208,43 @@ async fn run_demo(
         let _ = std::io::stdout().flush();
     })
     .await
+}
+
+async fn import_areas(
+    config: &Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    skip_bad: bool,
+) -> anyhow::Result<()> {
+    use pingan_server::import;
+    let table = import::Table::read(file)?;
+    let db = pingan_server::app::open_db(config).await?;
+    let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows").expect("template"),
+    );
+    let opts = import::ImportOptions { dry_run, skip_bad };
+    let report =
+        import::areas::import(&db, &table, opts, "cli", |n| bar.set_position(n as u64)).await;
+    bar.finish_and_clear();
+    let report = report?;
+    for e in &report.skipped {
+        eprintln!("skipped {e}");
+    }
+    let verb = if report.dry_run {
+        "would create"
+    } else {
+        "created"
+    };
+    println!(
+        "{}: {verb} {}, updated {}, bad rows {}",
+        file.display(),
+        report.created,
+        report.updated,
+        report.skipped.len()
+    );
+    if report.dry_run && !report.skipped.is_empty() {
+        bail!("{} bad row(s)", report.skipped.len());
+    }
+    Ok(())
 }

@@ -31,7 +31,11 @@ const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', 
 
 /// The check character for the first 17 digits of a citizen ID.
 pub fn citizen_id_check(first17: &str) -> char {
-    let sum: u32 = first17.bytes().zip(ID_WEIGHTS).map(|(b, w)| (b - b'0') as u32 * w).sum();
+    let sum: u32 = first17
+        .bytes()
+        .zip(ID_WEIGHTS)
+        .map(|(b, w)| (b - b'0') as u32 * w)
+        .sum();
     ID_CHECK[(sum % 11) as usize]
 }
 
@@ -50,7 +54,9 @@ impl CitizenId {
         match s.len() {
             18 => {
                 let (body, check) = s.split_at(17);
-                if !body.bytes().all(|b| b.is_ascii_digit()) || !check.chars().all(|c| c.is_ascii_digit() || c == 'X') {
+                if !body.bytes().all(|b| b.is_ascii_digit())
+                    || !check.chars().all(|c| c.is_ascii_digit() || c == 'X')
+                {
                     return Err(IdError::CitizenIdChars);
                 }
                 check_birth(&body[6..14])?;
@@ -94,7 +100,11 @@ fn check_birth(yyyymmdd: &str) -> Result<(), IdError> {
     let y: u32 = yyyymmdd[..4].parse().unwrap_or(0);
     let m: u32 = yyyymmdd[4..6].parse().unwrap_or(0);
     let d: u32 = yyyymmdd[6..8].parse().unwrap_or(0);
-    if is_real_date(y, m, d) { Ok(()) } else { Err(IdError::CitizenIdBirthDate(yyyymmdd.to_string())) }
+    if is_real_date(y, m, d) {
+        Ok(())
+    } else {
+        Err(IdError::CitizenIdBirthDate(yyyymmdd.to_string()))
+    }
 }
 
 /// Debug never prints the number itself.
@@ -118,10 +128,15 @@ impl From<CitizenId> for String {
 }
 
 const CREDIT_CHARS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 fn credit_value(c: char) -> Option<u32> {
-    CREDIT_CHARS.iter().position(|&b| b as char == c).map(|p| p as u32)
+    CREDIT_CHARS
+        .iter()
+        .position(|&b| b as char == c)
+        .map(|p| p as u32)
 }
 
 /// The check character for the first 17 characters of a credit code.
@@ -182,10 +197,21 @@ pub struct Mobile(String);
 
 impl Mobile {
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let t: String = s.trim().chars().filter(|c| *c != ' ' && *c != '-').collect();
-        let t = t.strip_prefix("+86").or_else(|| t.strip_prefix("0086")).unwrap_or(&t);
+        let t: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != ' ' && *c != '-')
+            .collect();
+        let t = t
+            .strip_prefix("+86")
+            .or_else(|| t.strip_prefix("0086"))
+            .unwrap_or(&t);
         let b = t.as_bytes();
-        if b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit) {
+        if b.len() == 11
+            && b[0] == b'1'
+            && (b'3'..=b'9').contains(&b[1])
+            && b.iter().all(u8::is_ascii_digit)
+        {
             Ok(Mobile(t.to_string()))
         } else {
             Err(IdError::Mobile(s.to_string()))
@@ -230,10 +256,19 @@ mod tests {
         assert_eq!(CitizenId::parse("11010519491231002x").unwrap(), id);
         assert_eq!(
             CitizenId::parse("110105194912310021"),
-            Err(IdError::CitizenIdCheck { found: '1', expected: 'X' })
+            Err(IdError::CitizenIdCheck {
+                found: '1',
+                expected: 'X'
+            })
         );
-        assert!(matches!(CitizenId::parse("110105194902300021"), Err(IdError::CitizenIdBirthDate(_))));
-        assert!(matches!(CitizenId::parse("1101051949123"), Err(IdError::CitizenIdLength(13))));
+        assert!(matches!(
+            CitizenId::parse("110105194902300021"),
+            Err(IdError::CitizenIdBirthDate(_))
+        ));
+        assert!(matches!(
+            CitizenId::parse("1101051949123"),
+            Err(IdError::CitizenIdLength(13))
+        ));
         // Legacy 15-digit form is upgraded with the century and the check character.
         let old = CitizenId::parse("110105491231002").unwrap();
         assert_eq!(old.as_str(), "11010519491231002X");
@@ -246,14 +281,26 @@ mod tests {
         for ok in ["91350100M000100Y43"] {
             assert!(CreditCode::parse(ok).is_ok(), "{ok}");
         }
-        assert!(matches!(CreditCode::parse("91350100M000100Y44"), Err(IdError::CreditCodeCheck { .. })));
-        assert!(matches!(CreditCode::parse("91350100M000100YI3"), Err(IdError::CreditCodeChar('I'))));
-        assert!(matches!(CreditCode::parse("91350100"), Err(IdError::CreditCodeLength(8))));
+        assert!(matches!(
+            CreditCode::parse("91350100M000100Y44"),
+            Err(IdError::CreditCodeCheck { .. })
+        ));
+        assert!(matches!(
+            CreditCode::parse("91350100M000100YI3"),
+            Err(IdError::CreditCodeChar('I'))
+        ));
+        assert!(matches!(
+            CreditCode::parse("91350100"),
+            Err(IdError::CreditCodeLength(8))
+        ));
     }
 
     #[test]
     fn mobiles() {
-        assert_eq!(Mobile::parse("+86 138-1234-5678").unwrap().as_str(), "13812345678");
+        assert_eq!(
+            Mobile::parse("+86 138-1234-5678").unwrap().as_str(),
+            "13812345678"
+        );
         assert!(Mobile::parse("008619912345678").is_ok());
         assert!(Mobile::parse("12812345678").is_err());
         assert!(Mobile::parse("1381234567").is_err());

@@ -13,8 +13,8 @@ pub mod scope;
 pub mod time;
 
 pub use area::{AreaCode, AreaLevel, GridCode};
-pub use ids::{CitizenId, CreditCode, Mobile};
 pub use audit::{AuditEntry, AuditOutcome, ChainHash};
+pub use ids::{CitizenId, CreditCode, Mobile};
 pub use org::OrgKind;
 pub use role::{Permission, Role};
 pub use scope::{Scope, ScopeGrant, ScopeKind};

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod import;
 pub mod metrics;
 pub mod pages;
 pub mod state;

@@ -145,3 +145,24 @@ pub async fn shapes(db: &Db, scope: &Scope) -> Result<Vec<AreaShapeRow>> {
     )
     .await
 }
+
+/// Every area code with its path (imports check parents against it; not scope-filtered).
+pub async fn all_codes(db: &Db) -> Result<Vec<(String, String)>> {
+    db.fetch_all("SELECT code, path FROM areas ORDER BY code", crate::args![])
+        .await
+}
+
+/// Renames or re-dates an existing area (codes are stable; names and validity change yearly).
+pub async fn update(
+    tx: &mut Tx,
+    code: &str,
+    name: &str,
+    area_type: &str,
+    valid_from: &str,
+) -> Result<u64> {
+    tx.execute(
+        "UPDATE areas SET name = ?, area_type = ?, valid_from = ?, updated_at = ? WHERE code = ?",
+        args![name, area_type, valid_from, now_micros(), code],
+    )
+    .await
+}

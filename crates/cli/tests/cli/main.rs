@@ -210,3 +210,72 @@ fn migrate_and_config_print() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("lockout_minuts"));
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn import_areas(url: &str, file: &std::path::Path, extra: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(["import", "areas"])
+        .arg(file)
+        .args(extra)
+        .env("PINGAN_DATABASE__URL", url)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The real 诸暨市 division table (23 townships/streets, 515 villages/communities) imports whole; one broken row makes the
+/// import write nothing and name the row and column; `--skip-bad` writes the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_real_division_table_all_or_nothing() {
+    let dir = temp_dir("import");
+    let url = format!("sqlite:{}", dir.join("p.db").display());
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/zhuji-330681-divisions.csv");
+    let text = std::fs::read_to_string(&real).unwrap();
+    let broken = dir.join("broken.csv");
+    // Row 41 (a village of 暨阳街道) gets a code that does not lie under its stated parent.
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    assert!(lines[40].ends_with(",village,330681001"), "{}", lines[40]);
+    lines[40] = "330681109999,错位村,village,330681001".into();
+    std::fs::write(&broken, lines.join("\n")).unwrap();
+    let (ok, out) = import_areas(&url, &broken, &[]);
+    assert!(!ok, "{out}");
+    assert!(out.contains("row 41, column parent_code"), "{out}");
+    let (ok, out) = import_areas(&url, &real, &["--dry-run"]);
+    assert!(ok, "{out}");
+    assert!(out.contains("would create 539"), "{out}");
+    let db = Db::connect(&url, &Default::default()).await.unwrap();
+    let (n,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM areas", vec![])
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "a failed or dry-run import wrote rows");
+    let (ok, out) = import_areas(&url, &broken, &["--skip-bad"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("created 538") && out.contains("bad rows 1"),
+        "{out}"
+    );
+    let (ok, out) = import_areas(&url, &real, &[]);
+    assert!(ok, "{out}");
+    assert!(out.contains("created 1, updated 538"), "{out}");
+    let (n,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM areas WHERE level = 'village'", vec![])
+        .await
+        .unwrap();
+    assert_eq!(n, 515);
+    let (name,): (String,) = db
+        .fetch_one("SELECT name FROM areas WHERE code = '330681109'", vec![])
+        .await
+        .unwrap();
+    assert_eq!(name, "枫桥镇");
+    let (ok, out) = verify(&url);
+    assert!(ok, "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
