@@ -34,6 +34,7 @@ pub fn build_app(state: AppState) -> Router {
             }),
         )
         .route("/assets/{*path}", get(crate::assets::serve))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::pages::router())
         .fallback(fallback)
         .layer(middleware::from_fn(crate::metrics::track))

@@ -98,7 +98,7 @@ struct Lattice {
 
 impl Lattice {
     fn new(t: &Township, index: usize, seed: u64) -> Self {
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (index as u64 + 1) * 0x9E37_79B9);
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ ((index as u64 + 1) * 0x9E37_79B9));
         let points = (0..=t.cols)
             .map(|i| {
                 (0..=ROWS)
@@ -217,7 +217,7 @@ fn round7(v: f64) -> f64 {
 /// Village `v` (0..4) of a township covers this block of lattice cells: two villages per row.
 fn village_block(t: &Township, v: usize) -> (usize, usize, usize, usize) {
     let half = t.cols / 2;
-    let (c0, c1) = if v % 2 == 0 {
+    let (c0, c1) = if v.is_multiple_of(2) {
         (0, half)
     } else {
         (half, t.cols)

@@ -76,6 +76,36 @@ pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     }
 }
 
+/// Query strings with JSON errors (axum's own rejection is plain text).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        let de = serde_urlencoded_de(q);
+        de.map(ApiQuery)
+    }
+}
+
+fn serde_urlencoded_de<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    axum::extract::Query::<T>::try_from_uri(
+        &format!("/?{q}")
+            .parse()
+            .map_err(|_| ApiError::bad_request("invalid_query", "malformed query string", None))?,
+    )
+    .map(|axum::extract::Query(v)| v)
+    .map_err(|e| {
+        let msg = e.body_text();
+        let field = msg.split('`').nth(1).map(String::from);
+        ApiError::bad_request("invalid_query", msg, field)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,34 +142,4 @@ mod tests {
         );
         assert_eq!(err("{\"name\": "), ("invalid_json".into(), None));
     }
-}
-
-/// Query strings with JSON errors (axum's own rejection is plain text).
-pub struct ApiQuery<T>(pub T);
-
-impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded_de(q);
-        de.map(ApiQuery)
-    }
-}
-
-fn serde_urlencoded_de<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid_query", "malformed query string", None))?,
-    )
-    .map(|axum::extract::Query(v)| v)
-    .map_err(|e| {
-        let msg = e.body_text();
-        let field = msg.split('`').nth(1).map(String::from);
-        ApiError::bad_request("invalid_query", msg, field)
-    })
 }

@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod audit;
+pub mod geo;
 pub mod orgs;
 pub mod session;
 pub mod system;
@@ -56,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(areas::router())
+        .merge(geo::router())
         .merge(orgs::router())
         .merge(users::router())
         .merge(audit::router())

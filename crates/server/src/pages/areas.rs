@@ -19,6 +19,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/areas", get(list))
         .route("/areas/{code}", get(show))
+        .route("/map", get(map))
 }
 
 #[derive(Template)]
@@ -87,4 +88,33 @@ async fn show(
         Ok(None) => not_found(ctx),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+#[derive(Template)]
+#[template(path = "map.html")]
+struct MapPage {
+    ctx: Ctx,
+    tile_url: String,
+    tile_crs: String,
+}
+
+/// The grid map: layers come from `/api/v1/geo/*`, drawn by `web/src/map.ts`.
+pub async fn map(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
+    let ctx = Ctx::new(&state, &headers, &actor, "map", "/map");
+    if actor.require(&state, Permission::AreaRead).await.is_err() {
+        return forbidden(ctx);
+    }
+    let m = &state.config.map;
+    render(
+        StatusCode::OK,
+        &MapPage {
+            ctx,
+            tile_url: m.tile_url.clone(),
+            tile_crs: m.tile_crs.clone(),
+        },
+    )
 }

@@ -66,6 +66,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("reviews", "/m/reviews", false, [CaseSupervise]),
     ]),
     ("group.grid", &[
+        nav!("map", "/map", true, [AreaRead]),
         nav!("areas", "/areas", true, [AreaRead, GridRead]),
         nav!("places", "/m/places", false, [PlaceRead]),
         nav!("visits", "/m/visits", false, [GridWork]),

@@ -1,6 +1,15 @@
 use super::*;
 use helpers::*;
 
+/// (content type, body, expected status, expected error code, expected field)
+type BadCase = (
+    &'static str,
+    Vec<u8>,
+    u16,
+    &'static str,
+    Option<&'static str>,
+);
+
 async fn post_raw(
     app: &TestApp,
     c: &reqwest::Client,
@@ -26,7 +35,7 @@ both!(
     |app: TestApp| async move {
         let c = app.client_as("admin").await;
         let before = (app.count("areas").await, app.audit_head().await);
-        let cases: Vec<(&str, Vec<u8>, u16, &str, Option<&str>)> = vec![
+        let cases: Vec<BadCase> = vec![
         ("application/json", b"{\"code\": \"330681109299\", ".to_vec(), 400, "invalid_json", None),
         ("application/json", b"not json".to_vec(), 400, "invalid_json", None),
         ("application/json", br#"{"code": 330681109299, "parent_code": "330681109", "name": "x"}"#.to_vec(), 400, "invalid_type", Some("code")),

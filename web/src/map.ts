@@ -1,0 +1,123 @@
+// The grid map: township and village outlines and the grids from /api/v1/geo/*, drawn with Leaflet on a
+// blank background (no internet tiles). An internal XYZ tile service may be configured; when its CRS is
+// GCJ-02 the WGS-84 features are shifted to match it. Clicking a grid opens its card.
+
+declare const L: any;
+
+type Feature = { type: "Feature"; geometry: { type: string; coordinates: any }; properties: Record<string, string> };
+type Collection = { type: "FeatureCollection"; features: Feature[] };
+
+const A = 6378245.0;
+const EE = 0.00669342162296594323;
+
+function outOfChina(lng: number, lat: number): boolean {
+  return !(lng > 72.004 && lng < 137.8347 && lat > 0.8293 && lat < 55.8271);
+}
+
+function tLat(x: number, y: number): number {
+  let r = -100 + 2 * x + 3 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+  r += ((20 * Math.sin(y * Math.PI) + 40 * Math.sin((y / 3) * Math.PI)) * 2) / 3;
+  r += ((160 * Math.sin((y / 12) * Math.PI) + 320 * Math.sin((y * Math.PI) / 30)) * 2) / 3;
+  return r;
+}
+
+function tLng(x: number, y: number): number {
+  let r = 300 + x + 2 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+  r += ((20 * Math.sin(6 * x * Math.PI) + 20 * Math.sin(2 * x * Math.PI)) * 2) / 3;
+  r += ((20 * Math.sin(x * Math.PI) + 40 * Math.sin((x / 3) * Math.PI)) * 2) / 3;
+  r += ((150 * Math.sin((x / 12) * Math.PI) + 300 * Math.sin((x / 30) * Math.PI)) * 2) / 3;
+  return r;
+}
+
+/** WGS-84 → GCJ-02 (display only; the server stores WGS-84). */
+export function wgsToGcj(lng: number, lat: number): [number, number] {
+  if (outOfChina(lng, lat)) return [lng, lat];
+  let dLat = tLat(lng - 105, lat - 35);
+  let dLng = tLng(lng - 105, lat - 35);
+  const radLat = (lat / 180) * Math.PI;
+  let magic = Math.sin(radLat);
+  magic = 1 - EE * magic * magic;
+  const sqrtMagic = Math.sqrt(magic);
+  dLat = (dLat * 180) / (((A * (1 - EE)) / (magic * sqrtMagic)) * Math.PI);
+  dLng = (dLng * 180) / ((A / sqrtMagic) * Math.cos(radLat) * Math.PI);
+  return [lng + dLng, lat + dLat];
+}
+
+async function load(url: string): Promise<Collection> {
+  const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  return r.json();
+}
+
+function text(id: string, value: string): void {
+  const el = document.getElementById(id);
+  if (el) el.textContent = value;
+}
+
+function showCard(p: Record<string, string>, lang: string): void {
+  const card = document.getElementById("grid-card");
+  if (!card) return;
+  card.hidden = false;
+  text("grid-card-name", p.name);
+  text("grid-card-code", p.code);
+  const kinds: Record<string, [string, string]> = { basic: ["基础网格", "Basic grid"], dedicated: ["专属网格", "Dedicated grid"] };
+  const k = kinds[p.kind];
+  text("grid-card-kind", k ? (lang === "en" ? k[1] : k[0]) : p.kind);
+  text("grid-card-village", p.village_name ? `${p.village_name} (${p.village_code})` : p.village_code);
+  const link = document.getElementById("grid-card-link") as HTMLAnchorElement | null;
+  if (link) link.href = `/areas/${p.village_code}`;
+}
+
+async function main(): Promise<void> {
+  const el = document.getElementById("map");
+  if (!el || typeof L === "undefined") return;
+  const tileUrl = el.dataset.tileUrl || "";
+  const gcj = (el.dataset.tileCrs || "wgs84") === "gcj02";
+  const lang = el.dataset.lang || "zh-CN";
+  const map = L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false });
+  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  const coords = (c: [number, number]) => {
+    const p = gcj ? wgsToGcj(c[0], c[1]) : c;
+    return L.latLng(p[1], p[0]);
+  };
+  const layers = await Promise.all([load("/api/v1/geo/areas"), load("/api/v1/geo/grids")]);
+  const areas = layers[0];
+  const grids = layers[1];
+  const gridLayer = L.geoJSON(grids, {
+    coordsToLatLng: coords,
+    style: (f: Feature) => ({
+      color: "#1d4ed8",
+      weight: 1,
+      fillColor: f.properties.kind === "dedicated" ? "#f59e0b" : "#60a5fa",
+      fillOpacity: 0.25,
+    }),
+    onEachFeature: (f: Feature, layer: any) => {
+      layer.options.className = `grid-shape grid-${f.properties.code}`;
+      layer.bindTooltip(`${f.properties.name} (${f.properties.code})`, { sticky: true });
+      layer.on("click", () => showCard(f.properties, lang));
+    },
+  }).addTo(map);
+  L.geoJSON(areas, {
+    coordsToLatLng: coords,
+    interactive: false,
+    style: (f: Feature) => ({
+      color: f.properties.level === "township" ? "#0f172a" : "#334155",
+      weight: f.properties.level === "township" ? 3 : 1.5,
+      fill: false,
+      dashArray: f.properties.level === "village" ? "4 3" : undefined,
+    }),
+  }).addTo(map);
+  const bounds = gridLayer.getBounds();
+  if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
+  else map.setView([29.71, 120.24], 11);
+  el.dataset.ready = String(grids.features.length);
+}
+
+main().catch((e) => {
+  const el = document.getElementById("map");
+  if (el) {
+    el.dataset.error = String(e);
+    el.textContent = String(e);
+  }
+});
