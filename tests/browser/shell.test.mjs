@@ -113,8 +113,30 @@ describe("page shell (headless Chromium)", { timeout: 10 * 60_000, ...ready }, (
     }
   });
 
+  test("every nav entry of every role opens (status < 400, no outside address, no script error)", async (t) => {
+    for (const login of demo.logins) {
+      await t.test(`${login.role} (${login.username})`, async () => {
+        await withPage({}, async (page) => {
+          await page.goto("/login");
+          await submitLogin(page, login.username, login.password);
+          await page.locator("#main-nav").waitFor({ state: "visible" });
+          const hrefs = await page.$$eval("#main-nav a[data-nav]", (as) => as.map((a) => a.getAttribute("href")));
+          assert.ok(hrefs.length > 0, "the nav has links");
+          for (const href of new Set(hrefs)) {
+            const resp = await page.goto(href, { waitUntil: "load" });
+            assert.ok(resp && resp.status() < 400, `${href} answered ${resp?.status()}`);
+            assert.deepEqual(await outsideReferences(page), [], `${href} references no outside address`);
+            const active = await page.locator("#main-nav a.active").count();
+            assert.ok(active <= 1, `${href}: at most one nav entry is marked active (found ${active})`);
+          }
+        });
+      });
+    }
+  });
+
   test("a wrong password shows .flash-error and does not log in", async () => {
-    const login = demo.logins[0];
+    // one failed attempt only (accounts lock after repeated failures); a role no later test logs in with
+    const login = demo.logins.find((l) => l.role === "partner") ?? demo.logins[demo.logins.length - 1];
     await withPage({}, async (page) => {
       await page.goto("/login");
       const flashBefore = page.locator(".flash-error");

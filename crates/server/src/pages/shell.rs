@@ -417,7 +417,8 @@ async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
                     .flatten()
                     .map(|o| o.name)
             }
-            _ => Some("全部 / all".to_string()),
+            pingan_domain::ScopeKind::Area => Some("全部区域 / all areas".to_string()),
+            pingan_domain::ScopeKind::Org => Some("全部组织 / all organisations".to_string()),
         };
         out.push(match name {
             Some(n) => format!("{n} ({})", if code.is_empty() { "/" } else { code }),
