@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Export reference data.
+    Export {
+        #[command(subcommand)]
+        command: ExportCommand,
+    },
     /// Audit-log tools.
     Audit {
         #[command(subcommand)]
@@ -67,6 +72,27 @@ enum ImportCommand {
         /// Write the good rows and report the bad ones.
         #[arg(long)]
         skip_bad: bool,
+    },
+    /// Grids from a GeoJSON FeatureCollection (properties code, name, kind).
+    Grids {
+        file: PathBuf,
+        /// Coordinate system of the file: wgs84 (= cgcs2000), gcj02 or bd09.
+        #[arg(long, default_value = "wgs84")]
+        crs: String,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        skip_bad: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// All grids as a GeoJSON FeatureCollection (WGS-84), properties code, name, kind.
+    Grids {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -134,6 +160,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     skip_bad,
                 },
         } => import_areas(&config, &file, dry_run, skip_bad).await,
+        Command::Import {
+            command:
+                ImportCommand::Grids {
+                    file,
+                    crs,
+                    dry_run,
+                    skip_bad,
+                },
+        } => import_grids(&config, &file, &crs, dry_run, skip_bad).await,
+        Command::Export {
+            command: ExportCommand::Grids { out },
+        } => export_grids(&config, out.as_deref()).await,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -246,5 +284,74 @@ async fn import_areas(
     if report.dry_run && !report.skipped.is_empty() {
         bail!("{} bad row(s)", report.skipped.len());
     }
+    Ok(())
+}
+
+async fn import_grids(
+    config: &Config,
+    file: &std::path::Path,
+    crs: &str,
+    dry_run: bool,
+    skip_bad: bool,
+) -> anyhow::Result<()> {
+    use pingan_server::import;
+    let crs: pingan_geo::Crs = crs.parse().map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let db = pingan_server::app::open_db(config).await?;
+    let bar = indicatif::ProgressBar::new_spinner();
+    let opts = import::ImportOptions { dry_run, skip_bad };
+    let result =
+        import::grids::import(&db, &text, crs, opts, "cli", |n| bar.set_position(n as u64)).await;
+    bar.finish_and_clear();
+    let r = result?;
+    for e in &r.report.skipped {
+        eprintln!("skipped {e}");
+    }
+    for g in &r.gaps {
+        eprintln!(
+            "gap: village {} has {:.0} m² that no grid covers, at {:.6},{:.6}",
+            g.village, g.area_m2, g.at[0], g.at[1]
+        );
+    }
+    let verb = if dry_run { "would create" } else { "created" };
+    println!(
+        "{}: {verb} {}, updated {}, bad features {}, gaps {}",
+        file.display(),
+        r.report.created,
+        r.report.updated,
+        r.report.skipped.len(),
+        r.gaps.len()
+    );
+    if dry_run && !r.report.skipped.is_empty() {
+        bail!("{} bad feature(s)", r.report.skipped.len());
+    }
+    Ok(())
+}
+
+async fn export_grids(config: &Config, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let db = pingan_server::app::open_db(config).await?;
+    let all = pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+        kind: pingan_domain::ScopeKind::Area,
+        path: "/".into(),
+    }]);
+    let rows = pingan_store::grids::list(&db, &all, None).await?;
+    let features: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "type": "Feature",
+                "geometry": serde_json::from_str::<serde_json::Value>(&g.geometry).unwrap_or(serde_json::Value::Null),
+                "properties": {"code": g.code, "name": g.name, "kind": g.kind, "village_code": g.village_code},
+            })
+        })
+        .collect();
+    let doc = serde_json::json!({"type": "FeatureCollection", "features": features});
+    let text = serde_json::to_string_pretty(&doc)?;
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!("exported {} grids", rows.len());
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! divan benchmarks for the point → polygon index on the synthetic city layer (81 polygons,
-//! ~48,000 vertices): lookups of uniform random points, of points in "mixed" grid cells only
-//! (near boundaries, where the exact test runs), and the index build.
+//! ~48,000 vertices): lookups of uniform random points through the full index and through the
+//! R-tree + exact test alone, and the index build.
 //! `cargo bench -p pingan-geo --bench pip`. The file-based comparison with geopandas is
 //! `bench/pip/run.sh`.
 

@@ -102,7 +102,8 @@ pub fn from_wgs84(crs: Crs, lng: f64, lat: f64) -> (f64, f64) {
 
 /// Krasovsky 1940 semi-major axis used by the GCJ-02 formula.
 const KRASOVSKY_A: f64 = 6_378_245.0;
-/// Eccentricity squared used by the GCJ-02 formula.
+/// Eccentricity squared used by the GCJ-02 formula, written as published.
+#[allow(clippy::excessive_precision)]
 const KRASOVSKY_EE: f64 = 0.006_693_421_622_965_943_23;
 /// The BD-09 angle factor π·3000/180.
 const X_PI: f64 = std::f64::consts::PI * 3000.0 / 180.0;

@@ -27,7 +27,7 @@
 //! Everything is single-threaded by design: the server runs lookups inside request handlers and
 //! the CLI on one core; no rayon.
 
-use geo::{BoundingRect, MultiPolygon};
+use geo::MultiPolygon;
 use rstar::RTree;
 use rstar::primitives::{GeomWithData, Rectangle};
 
@@ -246,6 +246,8 @@ impl Prepared {
 const CELL_NONE: u32 = u32::MAX;
 /// Cell value flag: index into `mixed_ranges`.
 const CELL_MIXED: u32 = 1 << 31;
+/// Mixed cells listing more polygons than this are answered through the R-tree.
+const CROWDED_CELL: u32 = 12;
 /// Mixed-cell entry flag: the polygon contains the whole cell.
 const ENTRY_FULL: u32 = 1 << 31;
 
@@ -310,7 +312,6 @@ impl PolygonIndex {
         let mut ids = Vec::with_capacity(polygons.len());
         let mut polys = Vec::with_capacity(polygons.len());
         for (id, mp) in polygons {
-            debug_assert!(mp.bounding_rect().is_none() || !mp.0.is_empty());
             ids.push(id);
             polys.push(Prepared::new(&mp));
         }
@@ -437,6 +438,11 @@ impl PolygonIndex {
 
     #[inline(never)]
     fn locate_mixed(&self, range: [u32; 2], x: f64, y: f64) -> Option<usize> {
+        if range[1] - range[0] > CROWDED_CELL {
+            // Many small polygons in one cell (a dense cluster in a sparse layer): let the
+            // R-tree narrow them down instead of testing each.
+            return self.locate_unaccelerated(x, y);
+        }
         for &entry in &self.grid.mixed_entries[range[0] as usize..range[1] as usize] {
             let i = (entry & !ENTRY_FULL) as usize;
             if entry & ENTRY_FULL != 0 || self.accepts(self.polys[i].classify(x, y)) {
@@ -746,6 +752,30 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn crowded_cells_fall_back_to_the_rtree() {
+        // One far-away polygon stretches the grid so that a cluster of 60 small squares shares
+        // a single cell.
+        let mut layer = vec![("far".to_string(), mp(rect(1e6, 1e6, 1e6 + 1.0, 1e6 + 1.0)))];
+        for i in 0..60 {
+            let (x, y) = ((i % 10) as f64, (i / 10) as f64);
+            layer.push((format!("c{i}"), mp(rect(x, y, x + 1.0, y + 1.0))));
+        }
+        let idx = PolygonIndex::new(layer);
+        assert!(idx.stats().mixed_cells <= 4, "{:?}", idx.stats());
+        let mut rng = crate::synth::SplitMix64(3);
+        for _ in 0..5_000 {
+            let (x, y) = (rng.range(-0.5, 10.5), rng.range(-0.5, 6.5));
+            assert_eq!(
+                idx.locate(x, y),
+                idx.locate_unaccelerated(x, y),
+                "({x}, {y})"
+            );
+        }
+        assert_eq!(idx.locate_id(3.5, 2.5), Some("c23"));
+        assert_eq!(idx.locate(3.0, 2.5), None);
     }
 
     proptest::proptest! {

@@ -180,7 +180,7 @@ pub fn pip_csv(
         writer
             .write_record([id, found.unwrap_or("")])
             .map_err(|e| PipError::Write(e.to_string()))?;
-        if stats.points % PROGRESS_EVERY == 0 {
+        if stats.points.is_multiple_of(PROGRESS_EVERY) {
             progress(stats.points);
         }
     }

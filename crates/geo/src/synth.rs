@@ -92,7 +92,7 @@ fn edge_path(
             (
                 rng.range(-1.0, 1.0) / h as f64,
                 h as f64,
-                rng.range(0.0, 6.283),
+                rng.range(0.0, std::f64::consts::TAU),
             )
         })
         .collect();

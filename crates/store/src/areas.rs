@@ -166,3 +166,12 @@ pub async fn update(
     )
     .await
 }
+
+/// One area's outline, unscoped (imports check grids against their village).
+pub async fn shape(db: &Db, code: &str) -> Result<Option<AreaShapeRow>> {
+    db.fetch_optional(
+        "SELECT code, geometry FROM area_shapes WHERE code = ?",
+        args![code],
+    )
+    .await
+}

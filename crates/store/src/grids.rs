@@ -87,3 +87,28 @@ pub async fn count(db: &Db, scope: &Scope) -> Result<i64> {
         .await?;
     Ok(n)
 }
+
+/// Replaces an existing grid's name, kind and geometry (re-imports of a corrected layer).
+pub async fn update(tx: &mut Tx, g: &NewGrid) -> Result<u64> {
+    tx.execute(
+        "UPDATE grids SET name = ?, kind = ?, geometry = ?, min_x = ?, min_y = ?, max_x = ?, max_y = ?, updated_at = ? WHERE code = ?",
+        args![
+            g.name.clone(),
+            g.kind.clone(),
+            g.geometry_json.clone(),
+            g.bbox[0],
+            g.bbox[1],
+            g.bbox[2],
+            g.bbox[3],
+            now_micros(),
+            g.code.as_str()
+        ],
+    )
+    .await
+}
+
+/// Every grid code (imports decide insert or update with it; not scope-filtered).
+pub async fn all_codes(db: &Db) -> Result<Vec<(String,)>> {
+    db.fetch_all("SELECT code FROM grids ORDER BY code", args![])
+        .await
+}

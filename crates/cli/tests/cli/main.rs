@@ -279,3 +279,167 @@ async fn import_real_division_table_all_or_nothing() {
     assert!(ok, "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn run(url: &str, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("PINGAN_DATABASE__URL", url)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// Exports the demo's grids, breaks one polygon and makes two sibling grids overlap, and imports the
+/// layer into the demo district with its grids removed: both findings are reported precisely and
+/// nothing is written; `--skip-bad` writes the 37 good grids and reports the gaps the missing ones
+/// leave; the intact layer then imports whole. A GCJ-02 copy of the layer lands back on WGS-84.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_grids_reports_broken_and_overlapping_polygons() {
+    let dir = temp_dir("grids");
+    run_demo_once(&dir, None);
+    let url = format!("sqlite:{}", dir.join("pingan.db").display());
+    let layer = dir.join("grids.geojson");
+    let (ok, out) = run(&url, &["export", "grids", "--out", layer.to_str().unwrap()]);
+    assert!(ok && out.contains("exported 40 grids"), "{out}");
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&layer).unwrap()).unwrap();
+    let mut doc = original.clone();
+    let features = doc["features"].as_array_mut().unwrap();
+    // Feature 6: drop the closing position (an unclosed ring).
+    features[5]["geometry"]["coordinates"][0]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    // Features 10 and 11 (two grids of one village): the second takes the first's shape.
+    assert_eq!(
+        features[9]["properties"]["village_code"],
+        features[10]["properties"]["village_code"]
+    );
+    features[10]["geometry"] = features[9]["geometry"].clone();
+    let broken = dir.join("broken.geojson");
+    std::fs::write(&broken, serde_json::to_string(&doc).unwrap()).unwrap();
+    let code = |i: usize| {
+        original["features"][i]["properties"]["code"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+
+    let db = Db::connect(&url, &Default::default()).await.unwrap();
+    db.execute("DELETE FROM grids", vec![]).await.unwrap();
+    let count = |db: &Db| {
+        let db = db.clone();
+        async move {
+            db.fetch_one::<(i64,)>("SELECT COUNT(*) FROM grids", vec![])
+                .await
+                .unwrap()
+                .0
+        }
+    };
+
+    let (ok, out) = run(&url, &["import", "grids", broken.to_str().unwrap()]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains(&format!("feature 6, property geometry: grid {}: ", code(5)))
+            && out.contains("not closed"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "feature 10, property geometry: grid {} overlaps grid {} by ",
+            code(9),
+            code(10)
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "feature 11, property geometry: grid {} overlaps grid {} by ",
+            code(10),
+            code(9)
+        )),
+        "{out}"
+    );
+    assert!(out.contains("m² at 120."), "the overlap is located: {out}");
+    assert_eq!(count(&db).await, 0, "a failed import wrote grids");
+
+    let (ok, out) = run(
+        &url,
+        &["import", "grids", broken.to_str().unwrap(), "--skip-bad"],
+    );
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("created 37") && out.contains("bad features 3"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gap: village "),
+        "missing grids leave gaps: {out}"
+    );
+    assert_eq!(count(&db).await, 37);
+
+    let (ok, out) = run(&url, &["import", "grids", layer.to_str().unwrap()]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("created 3, updated 37, bad features 0, gaps 0"),
+        "{out}"
+    );
+
+    // The same layer in GCJ-02 (as Amap or Tencent would give it) lands within 0.5 m of the original.
+    let mut gcj = original.clone();
+    for f in gcj["features"].as_array_mut().unwrap() {
+        for p in f["geometry"]["coordinates"][0].as_array_mut().unwrap() {
+            let (x, y) = pingan_geo::from_wgs84(
+                pingan_geo::Crs::Gcj02,
+                p[0].as_f64().unwrap(),
+                p[1].as_f64().unwrap(),
+            );
+            *p = serde_json::json!([x, y]);
+        }
+    }
+    let gcj_file = dir.join("gcj.geojson");
+    std::fs::write(&gcj_file, serde_json::to_string(&gcj).unwrap()).unwrap();
+    let (ok, out) = run(
+        &url,
+        &[
+            "import",
+            "grids",
+            gcj_file.to_str().unwrap(),
+            "--crs",
+            "gcj02",
+        ],
+    );
+    assert!(ok && out.contains("updated 40"), "{out}");
+    let (geometry,): (String,) = db
+        .fetch_one(
+            "SELECT geometry FROM grids WHERE code = ?",
+            vec![code(0).into()],
+        )
+        .await
+        .unwrap();
+    let stored: serde_json::Value = serde_json::from_str(&geometry).unwrap();
+    let a = &original["features"][0]["geometry"]["coordinates"][0][1];
+    let ring = if stored["type"] == "MultiPolygon" {
+        &stored["coordinates"][0][0]
+    } else {
+        &stored["coordinates"][0]
+    };
+    let b = &ring[1];
+    let d = pingan_geo::distance_m(
+        a[0].as_f64().unwrap(),
+        a[1].as_f64().unwrap(),
+        b[0].as_f64().unwrap(),
+        b[1].as_f64().unwrap(),
+    );
+    assert!(d < 0.5, "GCJ-02 round trip off by {d} m");
+    let (ok, out) = verify(&url);
+    assert!(ok, "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

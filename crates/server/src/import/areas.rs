@@ -16,6 +16,7 @@ struct Planned {
 
 fn err(row: usize, column: &str, message: impl Into<String>) -> RowError {
     RowError {
+        unit: "row",
         row,
         column: column.into(),
         message: message.into(),

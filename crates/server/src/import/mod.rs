@@ -3,6 +3,7 @@
 //! is bad, unless the caller explicitly asks to skip bad rows; a dry run only reports.
 
 pub mod areas;
+pub mod grids;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -10,6 +11,8 @@ use std::path::Path;
 /// One problem in an input file. `row` counts as a spreadsheet does: the header is row 1.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RowError {
+    /// `row` for tables, `feature` for GeoJSON layers.
+    pub unit: &'static str,
     pub row: usize,
     pub column: String,
     pub message: String,
@@ -17,10 +20,15 @@ pub struct RowError {
 
 impl std::fmt::Display for RowError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.unit == "row" {
+            "column"
+        } else {
+            "property"
+        };
         write!(
             f,
-            "row {}, column {}: {}",
-            self.row, self.column, self.message
+            "{} {}, {what} {}: {}",
+            self.unit, self.row, self.column, self.message
         )
     }
 }
@@ -33,7 +41,7 @@ pub enum ImportError {
     FileType(String),
     #[error("missing column `{0}` in the header row")]
     MissingColumn(String),
-    #[error("{} bad row(s); nothing was written (use --skip-bad to write the good rows):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    #[error("{} bad row(s)/feature(s); nothing was written (use --skip-bad to write the good ones):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
     BadRows(Vec<RowError>),
     #[error(transparent)]
     Store(#[from] pingan_store::StoreError),
