@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Analyses on files (planar coordinates taken as given).
+    Analyze {
+        #[command(subcommand)]
+        command: AnalyzeCommand,
+    },
     /// Export reference data.
     Export {
         #[command(subcommand)]
@@ -83,6 +88,22 @@ enum ImportCommand {
         dry_run: bool,
         #[arg(long)]
         skip_bad: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AnalyzeCommand {
+    /// Point in polygon: which polygon holds each point (`id,x,y` in; `id,polygon_id` out, input order).
+    Pip {
+        #[arg(long)]
+        points: PathBuf,
+        #[arg(long)]
+        polygons: PathBuf,
+        /// Feature property holding the polygon id.
+        #[arg(long, default_value = "id")]
+        id_property: String,
+        #[arg(long)]
+        out: PathBuf,
     },
 }
 
@@ -172,6 +193,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export {
             command: ExportCommand::Grids { out },
         } => export_grids(&config, out.as_deref()).await,
+        Command::Analyze {
+            command:
+                AnalyzeCommand::Pip {
+                    points,
+                    polygons,
+                    id_property,
+                    out,
+                },
+        } => analyze_pip(&points, &polygons, &id_property, &out),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -353,5 +383,42 @@ async fn export_grids(config: &Config, out: Option<&std::path::Path>) -> anyhow:
         None => println!("{text}"),
     }
     eprintln!("exported {} grids", rows.len());
+    Ok(())
+}
+
+fn analyze_pip(
+    points: &std::path::Path,
+    polygons: &std::path::Path,
+    id_property: &str,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    let layer = std::fs::read_to_string(polygons)
+        .with_context(|| format!("reading {}", polygons.display()))?;
+    let input = std::io::BufReader::new(
+        std::fs::File::open(points).with_context(|| format!("reading {}", points.display()))?,
+    );
+    let output = std::io::BufWriter::new(
+        std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?,
+    );
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {pos} points").expect("template"),
+    );
+    let stats = pingan_geo::pip_csv(input, &layer, id_property, output, |n| bar.set_position(n))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", points.display()))?;
+    bar.finish_and_clear();
+    println!(
+        "{} points: {} in a polygon, {} in none ({} polygons, {} vertices{})",
+        stats.points,
+        stats.matched,
+        stats.unmatched,
+        stats.polygons,
+        stats.vertices,
+        if stats.features_with_problems > 0 {
+            format!(", {} with geometry problems", stats.features_with_problems)
+        } else {
+            String::new()
+        }
+    );
     Ok(())
 }

@@ -443,3 +443,71 @@ async fn import_grids_reports_broken_and_overlapping_polygons() {
     assert!(ok, "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pingan analyze pip`: planar coordinates as given, output in input order, boundary points in no
+/// polygon (OGC "within", as geopandas), bad rows named by line and column.
+#[test]
+fn analyze_pip_assigns_points_in_input_order() {
+    let dir = temp_dir("pip");
+    std::fs::write(
+        dir.join("pts.csv"),
+        "id,x,y\nq,5,5\np1,0.5,0.5\np2,1.5,0.5\nedge,1.0,0.5\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("g.geojson"),
+        r#"{"type":"FeatureCollection","features":[
+        {"type":"Feature","properties":{"NAME":"A"},"geometry":{"type":"Polygon","coordinates":[[[0,0],[1,0],[1,1],[0,1],[0,0]]]}},
+        {"type":"Feature","properties":{"NAME":"B"},"geometry":{"type":"Polygon","coordinates":[[[1,0],[2,0],[2,1],[1,1],[1,0]]]}}]}"#,
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .current_dir(&dir)
+        .args([
+            "analyze",
+            "pip",
+            "--points",
+            "pts.csv",
+            "--polygons",
+            "g.geojson",
+            "--id-property",
+            "NAME",
+            "--out",
+            "o.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("o.csv")).unwrap(),
+        "id,polygon_id\nq,\np1,A\np2,B\nedge,\n"
+    );
+    std::fs::write(dir.join("bad.csv"), "id,x,y\np1,1,1\np2,abc,1\n").unwrap();
+    let out = Command::new(BIN)
+        .current_dir(&dir)
+        .args([
+            "analyze",
+            "pip",
+            "--points",
+            "bad.csv",
+            "--polygons",
+            "g.geojson",
+            "--id-property",
+            "NAME",
+            "--out",
+            "o2.csv",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3, column x"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
