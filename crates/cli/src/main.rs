@@ -292,8 +292,10 @@ async fn import_areas(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows").expect("template"),
     );
     let opts = import::ImportOptions { dry_run, skip_bad };
-    let report =
-        import::areas::import(&db, &table, opts, "cli", |n| bar.set_position(n as u64)).await;
+    let report = import::areas::import(&db, &table, opts, &import::ImportActor::cli(), |n| {
+        bar.set_position(n as u64)
+    })
+    .await;
     bar.finish_and_clear();
     let report = report?;
     for e in &report.skipped {
@@ -331,8 +333,21 @@ async fn import_grids(
     let db = pingan_server::app::open_db(config).await?;
     let bar = indicatif::ProgressBar::new_spinner();
     let opts = import::ImportOptions { dry_run, skip_bad };
-    let result =
-        import::grids::import(&db, &text, crs, opts, "cli", |n| bar.set_position(n as u64)).await;
+    // The CLI runs on the server as its operator: the whole area tree is in scope.
+    let all = pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+        kind: pingan_domain::ScopeKind::Area,
+        path: "/".into(),
+    }]);
+    let result = import::grids::import(
+        &db,
+        &text,
+        crs,
+        opts,
+        &import::ImportActor::cli(),
+        &all,
+        |n| bar.set_position(n as u64),
+    )
+    .await;
     bar.finish_and_clear();
     let r = result?;
     for e in &r.report.skipped {

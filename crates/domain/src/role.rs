@@ -133,7 +133,14 @@ impl Role {
     pub fn permissions(self) -> &'static [Permission] {
         use Permission::*;
         match self {
-            Role::Admin => &[SystemConfigure, OrgManage, AreaRead, AreaManage, OrgRead],
+            Role::Admin => &[
+                SystemConfigure,
+                OrgManage,
+                AreaRead,
+                AreaManage,
+                GridManage,
+                OrgRead,
+            ],
             Role::SecurityAdmin => &[UserRead, UserManage, ScopeGrant, OrgRead, AreaRead],
             Role::Auditor => &[AuditRead, AuditVerify, OrgRead, AreaRead, UserRead],
             Role::Dispatcher => &[

@@ -36,6 +36,9 @@ pub fn build_app(state: AppState) -> Router {
         .route("/assets/{*path}", get(crate::assets::serve))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::pages::router())
+        .merge(crate::pages::imports::router().layer(DefaultBodyLimit::max(
+            state.config.server.upload_limit_bytes,
+        )))
         .fallback(fallback)
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), guard))

@@ -23,6 +23,8 @@ pub struct ServerConfig {
     pub listen: String,
     /// Largest accepted request body, in bytes.
     pub body_limit_bytes: usize,
+    /// Largest accepted file upload (imports), in bytes.
+    pub upload_limit_bytes: usize,
     /// Where SQLite data and generated files live.
     pub data_dir: String,
 }
@@ -64,6 +66,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
+            upload_limit_bytes: 20 * 1024 * 1024,
             data_dir: "data".into(),
         }
     }

@@ -16,6 +16,7 @@ pub mod orgs;
 pub mod scope;
 pub mod sessions;
 pub mod testing;
+pub mod uploads;
 pub mod users;
 
 pub use db::{Backend, Db, Tx, Value};

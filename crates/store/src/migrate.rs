@@ -12,11 +12,18 @@ pub struct Migration {
     pub up: fn(Backend) -> Vec<String>,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    up: v1_foundation,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        up: v1_foundation,
+    },
+    Migration {
+        version: 2,
+        name: "import_uploads",
+        up: v2_import_uploads,
+    },
+];
 
 pub fn latest_version() -> i64 {
     MIGRATIONS.last().map_or(0, |m| m.version)
@@ -195,4 +202,20 @@ fn v1_foundation(backend: Backend) -> Vec<String> {
         }
     }
     s
+}
+
+/// Files uploaded in the web UI wait here between preview and confirmation, so any server behind the
+/// load balancer can finish the import.
+fn v2_import_uploads(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE import_uploads (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            file_name TEXT NOT NULL,
+            crs TEXT NOT NULL,
+            content TEXT NOT NULL,
+            created_at BIGINT NOT NULL)"
+            .into(),
+    ]
 }

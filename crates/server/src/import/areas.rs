@@ -3,10 +3,9 @@
 //! checked for length, level, and parent prefix; a parent must exist in the file or the database. A
 //! district's own parent (a prefecture) lies outside the tree and is ignored. Existing codes are updated.
 
-use super::{ImportError, ImportOptions, ImportReport, RowError, Table};
-use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError, Table};
 use pingan_domain::{AreaCode, AreaLevel};
-use pingan_store::{Db, areas, now_micros};
+use pingan_store::{Db, areas};
 use std::collections::{HashMap, HashSet};
 
 struct Planned {
@@ -168,7 +167,7 @@ pub async fn import(
     db: &Db,
     table: &Table,
     opts: ImportOptions,
-    actor: &str,
+    actor: &ImportActor,
     mut progress: impl FnMut(usize),
 ) -> Result<ImportReport, ImportError> {
     let existing: HashSet<String> = areas::all_codes(db)
@@ -214,18 +213,7 @@ pub async fn import(
         }
         progress(i + 1);
     }
-    let entry = AuditEntry {
-        at: now_micros(),
-        actor_id: None,
-        actor_name: actor.to_string(),
-        action: "area.import".into(),
-        object_type: "area".into(),
-        object_id: None,
-        outcome: AuditOutcome::Ok,
-        purpose: None,
-        ip: None,
-        detail: serde_json::json!({"created": report.created, "updated": report.updated, "skipped": report.skipped.len()}).to_string(),
-    };
+    let entry = actor.entry("area.import", "area", serde_json::json!({"created": report.created, "updated": report.updated, "skipped": report.skipped.len()}));
     tx.commit_audited(vec![entry]).await?;
     Ok(report)
 }

@@ -6,12 +6,11 @@
 //! local transverse-Mercator projection and located by a longitude/latitude inside them.
 //! Bad features block the whole import unless `--skip-bad`; gaps are reported but do not block.
 
-use super::{ImportError, ImportOptions, ImportReport, RowError};
+use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError};
 use geo::{BoundingRect, MapCoords, MultiPolygon};
-use pingan_domain::GridCode;
-use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::{GridCode, Scope, ScopeGrant, ScopeKind};
 use pingan_geo::{Crs, Projection, gaps_within, overlaps, parse_polygon_layer, to_wgs84};
-use pingan_store::{Db, areas, grids, now_micros};
+use pingan_store::{Db, areas, grids};
 use std::collections::{BTreeMap, HashSet};
 
 /// Overlaps or gaps smaller than this many m² are digitising noise, not findings.
@@ -55,6 +54,25 @@ fn wgs84(shape: &MultiPolygon<f64>, crs: Crs) -> MultiPolygon<f64> {
     })
 }
 
+fn whole_system() -> Scope {
+    Scope::new(vec![ScopeGrant {
+        kind: ScopeKind::Area,
+        path: "/".into(),
+    }])
+}
+
+/// A stored GeoJSON Polygon or MultiPolygon.
+fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
+    let g: geojson::Geometry = serde_json::from_str(geometry).ok()?;
+    MultiPolygon::<f64>::try_from(g.value.clone())
+        .ok()
+        .or_else(|| {
+            geo::Polygon::<f64>::try_from(g.value)
+                .ok()
+                .map(|p| MultiPolygon(vec![p]))
+        })
+}
+
 fn fmt_at(p: [f64; 2]) -> String {
     format!("{:.6},{:.6}", p[0], p[1])
 }
@@ -64,14 +82,16 @@ async fn plan(
     db: &Db,
     geojson: &str,
     crs: Crs,
+    scope: &Scope,
 ) -> Result<(Vec<Candidate>, Vec<RowError>, Vec<Gap>), ImportError> {
     let features = parse_polygon_layer(geojson, "code")
         .map_err(|e| ImportError::Read("GeoJSON".into(), e.to_string()))?;
+    // Villages the importer may write to: those in the tree and in their scope.
     let villages: HashSet<String> = areas::all_codes(db)
         .await?
         .into_iter()
+        .filter(|(c, path)| c.len() == 12 && scope.covers_area_path(path))
         .map(|(c, _)| c)
-        .filter(|c| c.len() == 12)
         .collect();
     let mut bad = Vec::new();
     let mut good: Vec<Candidate> = Vec::new();
@@ -186,55 +206,64 @@ async fn plan(
             .or_default()
             .push(i);
     }
+    let in_file: HashSet<String> = good.iter().map(|c| c.grid.code.to_string()).collect();
     let mut overlapping: HashSet<usize> = HashSet::new();
     let mut gaps = Vec::new();
     for (village, members) in &by_village {
         let lng = good[members[0]].grid.bbox[0];
         let proj = Projection::transverse_mercator(lng.round());
-        let projected: Vec<(String, MultiPolygon<f64>)> = members
+        // File features are `f<index>`; grids already stored in the village and not replaced are
+        // `d<code>`: a new grid must not overlap them either, and together they must cover the village.
+        let mut projected: Vec<(String, MultiPolygon<f64>)> = members
             .iter()
-            .map(|&i| (i.to_string(), proj.forward_geometry(&good[i].shape)))
+            .map(|&i| (format!("f{i}"), proj.forward_geometry(&good[i].shape)))
             .collect();
-        for o in overlaps(&projected, MIN_AREA_M2) {
-            let (a, b): (usize, usize) = (o.a.parse().unwrap_or(0), o.b.parse().unwrap_or(0));
-            let (lng, lat) = proj.inverse(o.at[0], o.at[1]);
-            for (x, y) in [(a, b), (b, a)] {
-                overlapping.insert(x);
-                bad.push(err(
-                    good[x].feature,
-                    "geometry",
-                    format!(
-                        "grid {} overlaps grid {} by {:.0} m² at {}",
-                        good[x].grid.code,
-                        good[y].grid.code,
-                        o.area,
-                        fmt_at([lng, lat])
-                    ),
-                ));
+        for g in grids::list(db, &whole_system(), Some(village)).await? {
+            if in_file.contains(&g.code) {
+                continue;
+            }
+            if let Some(shape) = parse_shape(&g.geometry) {
+                projected.push((format!("d{}", g.code), proj.forward_geometry(&shape)));
             }
         }
-        if let Some(shape) = areas::shape(db, village).await? {
-            let parent: Option<MultiPolygon<f64>> =
-                serde_json::from_str::<geojson::Geometry>(&shape.geometry)
-                    .ok()
-                    .and_then(|g| {
-                        MultiPolygon::<f64>::try_from(g.value.clone())
-                            .ok()
-                            .or_else(|| {
-                                geo::Polygon::<f64>::try_from(g.value)
-                                    .ok()
-                                    .map(|p| MultiPolygon(vec![p]))
-                            })
-                    });
-            if let Some(parent) = parent {
-                for piece in gaps_within(&proj.forward_geometry(&parent), &projected, MIN_AREA_M2) {
-                    let (lng, lat) = proj.inverse(piece.at[0], piece.at[1]);
-                    gaps.push(Gap {
-                        village: village.clone(),
-                        area_m2: piece.area,
-                        at: [lng, lat],
-                    });
+        for o in overlaps(&projected, MIN_AREA_M2) {
+            let (lng, lat) = proj.inverse(o.at[0], o.at[1]);
+            let at = fmt_at([lng, lat]);
+            let side = |id: &str| -> (Option<usize>, String) {
+                match id.strip_prefix('f') {
+                    Some(i) => {
+                        let i: usize = i.parse().unwrap_or(0);
+                        (Some(i), format!("grid {}", good[i].grid.code))
+                    }
+                    None => (None, format!("existing grid {}", &id[1..])),
                 }
+            };
+            let (a, a_name) = side(&o.a);
+            let (b, b_name) = side(&o.b);
+            for (x, other) in [(a, &b_name), (b, &a_name)] {
+                if let Some(x) = x {
+                    overlapping.insert(x);
+                    bad.push(err(
+                        good[x].feature,
+                        "geometry",
+                        format!(
+                            "grid {} overlaps {other} by {:.0} m² at {at}",
+                            good[x].grid.code, o.area
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(shape) = areas::shape(db, village).await?
+            && let Some(parent) = parse_shape(&shape.geometry)
+        {
+            for piece in gaps_within(&proj.forward_geometry(&parent), &projected, MIN_AREA_M2) {
+                let (lng, lat) = proj.inverse(piece.at[0], piece.at[1]);
+                gaps.push(Gap {
+                    village: village.clone(),
+                    area_m2: piece.area,
+                    at: [lng, lat],
+                });
             }
         }
     }
@@ -253,10 +282,11 @@ pub async fn import(
     geojson: &str,
     crs: Crs,
     opts: ImportOptions,
-    actor: &str,
+    actor: &ImportActor,
+    scope: &Scope,
     mut progress: impl FnMut(usize),
 ) -> Result<GridImportReport, ImportError> {
-    let (good, bad, gaps) = plan(db, geojson, crs).await?;
+    let (good, bad, gaps) = plan(db, geojson, crs, scope).await?;
     if !bad.is_empty() && !opts.skip_bad && !opts.dry_run {
         return Err(ImportError::BadRows(bad));
     }
@@ -288,18 +318,7 @@ pub async fn import(
             }
             progress(i + 1);
         }
-        let entry = AuditEntry {
-            at: now_micros(),
-            actor_id: None,
-            actor_name: actor.to_string(),
-            action: "grid.import".into(),
-            object_type: "grid".into(),
-            object_id: None,
-            outcome: AuditOutcome::Ok,
-            purpose: None,
-            ip: None,
-            detail: serde_json::json!({"created": report.created, "updated": report.updated, "skipped": report.skipped.len(), "crs": crs.as_str()}).to_string(),
-        };
+        let entry = actor.entry("grid.import", "grid", serde_json::json!({"created": report.created, "updated": report.updated, "skipped": report.skipped.len(), "crs": crs.as_str()}));
         tx.commit_audited(vec![entry]).await?;
     }
     Ok(GridImportReport { report, gaps })

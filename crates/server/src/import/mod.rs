@@ -158,3 +158,50 @@ pub struct ImportOptions {
     pub dry_run: bool,
     pub skip_bad: bool,
 }
+
+/// Who runs an import, for its audit record.
+#[derive(Debug, Clone)]
+pub struct ImportActor {
+    pub id: Option<String>,
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+impl ImportActor {
+    /// The operator at the server's command line.
+    pub fn cli() -> Self {
+        ImportActor {
+            id: None,
+            name: "cli".into(),
+            ip: None,
+        }
+    }
+
+    pub fn of(actor: &crate::auth::Actor) -> Self {
+        ImportActor {
+            id: Some(actor.user_id.clone()),
+            name: actor.username.clone(),
+            ip: actor.ip.clone(),
+        }
+    }
+
+    pub fn entry(
+        &self,
+        action: &str,
+        object_type: &str,
+        detail: serde_json::Value,
+    ) -> pingan_domain::audit::AuditEntry {
+        pingan_domain::audit::AuditEntry {
+            at: pingan_store::now_micros(),
+            actor_id: self.id.clone(),
+            actor_name: self.name.clone(),
+            action: action.into(),
+            object_type: object_type.into(),
+            object_id: None,
+            outcome: pingan_domain::audit::AuditOutcome::Ok,
+            purpose: None,
+            ip: self.ip.clone(),
+            detail: detail.to_string(),
+        }
+    }
+}

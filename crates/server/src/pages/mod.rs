@@ -5,6 +5,7 @@
 
 mod admin;
 mod areas;
+pub mod imports;
 mod shell;
 
 pub use shell::{Ctx, router};

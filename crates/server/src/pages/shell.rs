@@ -68,6 +68,7 @@ static NAV: &[(&str, &[NavItem])] = &[
     ("group.grid", &[
         nav!("map", "/map", true, [AreaRead]),
         nav!("areas", "/areas", true, [AreaRead, GridRead]),
+        nav!("imports", "/import/grids", true, [GridManage]),
         nav!("places", "/m/places", false, [PlaceRead]),
         nav!("visits", "/m/visits", false, [GridWork]),
     ]),
