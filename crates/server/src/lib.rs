@@ -16,6 +16,7 @@ pub mod error;
 pub mod extract;
 pub mod i18n;
 pub mod import;
+pub mod locate;
 pub mod metrics;
 pub mod pages;
 pub mod state;

@@ -112,3 +112,12 @@ pub async fn all_codes(db: &Db) -> Result<Vec<(String,)>> {
     db.fetch_all("SELECT code FROM grids ORDER BY code", args![])
         .await
 }
+
+/// Grids whose bounding box holds the point, by code: the candidates for an exact point-in-polygon test.
+pub async fn bbox_candidates(db: &Db, x: f64, y: f64) -> Result<Vec<GridRow>> {
+    db.fetch_all(
+        &format!("SELECT {COLS} FROM grids WHERE min_x <= ? AND max_x >= ? AND min_y <= ? AND max_y >= ? ORDER BY code"),
+        args![x, x, y, y],
+    )
+    .await
+}

@@ -13,6 +13,7 @@ pub mod error;
 pub mod grids;
 pub mod migrate;
 pub mod orgs;
+pub mod places;
 pub mod scope;
 pub mod sessions;
 pub mod testing;

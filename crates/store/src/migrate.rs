@@ -23,6 +23,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "import_uploads",
         up: v2_import_uploads,
     },
+    Migration {
+        version: 3,
+        name: "places",
+        up: v3_places,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -218,4 +223,42 @@ fn v2_import_uploads(_: Backend) -> Vec<String> {
             created_at BIGINT NOT NULL)"
             .into(),
     ]
+}
+
+/// 实有单位/场所 and their inspections (消防/治安检查). A place's grid is derived from its location.
+fn v3_places(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE places (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            address TEXT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            grid_code TEXT NOT NULL REFERENCES grids(code),
+            area_path TEXT NOT NULL,
+            credit_code TEXT,
+            contact_name TEXT,
+            contact_phone TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX places_grid ON places (grid_code)",
+        "CREATE INDEX places_area_path ON places (area_path)",
+        "CREATE TABLE place_inspections (
+            id TEXT PRIMARY KEY,
+            place_id TEXT NOT NULL REFERENCES places(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            inspected_at BIGINT NOT NULL,
+            inspector_id TEXT REFERENCES users(id),
+            findings TEXT NOT NULL,
+            result TEXT NOT NULL,
+            rectify_by TEXT,
+            follows_up TEXT REFERENCES place_inspections(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX place_inspections_place ON place_inspections (place_id, inspected_at)",
+        "CREATE INDEX grids_bbox ON grids (min_x, max_x, min_y, max_y)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }

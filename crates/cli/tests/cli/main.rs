@@ -180,7 +180,7 @@ fn migrate_and_config_print() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 2"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 3"));
     let out = Command::new(BIN)
         .args(["config", "print"])
         .env(

@@ -5,6 +5,7 @@ pub mod areas;
 pub mod audit;
 pub mod geo;
 pub mod orgs;
+pub mod places;
 pub mod session;
 pub mod system;
 pub mod users;
@@ -58,6 +59,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(session::router())
         .merge(areas::router())
         .merge(geo::router())
+        .merge(places::router())
         .merge(orgs::router())
         .merge(users::router())
         .merge(audit::router())

@@ -98,7 +98,9 @@ async fn upload(
                     match field.bytes().await {
                         Ok(b) => content = Some(b),
                         Err(_) => {
-                            return bad_upload("the upload was cut off or is larger than the limit");
+                            return bad_upload(
+                                "the upload was cut off or is larger than the limit",
+                            );
                         }
                     }
                 }

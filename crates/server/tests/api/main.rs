@@ -39,5 +39,6 @@ macro_rules! both {
 
 mod auth;
 mod bad_input;
+mod places;
 mod scope;
 mod system;
