@@ -43,6 +43,9 @@ describe("grid map (headless Chromium)", { timeout: 5 * 60_000, ...ready }, () =
       await page.locator("#grid-card").waitFor({ state: "visible" });
       assert.equal((await page.textContent("#grid-card-code")).trim(), "330681109004002");
       assert.equal(await page.getAttribute("#grid-card-link", "href"), "/areas/330681109004");
+      await page.locator('#grid-card[data-loaded="330681109004002"]').waitFor({ state: "attached" });
+      assert.match(await page.textContent("#grid-card-workers"), /周网格/, "the demo grid worker leads this grid");
+      assert.equal((await page.textContent("#grid-card-places")).trim(), "0");
       guard.check();
     } finally {
       await context.close();

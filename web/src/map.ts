@@ -67,6 +67,19 @@ function showCard(p: Record<string, string>, lang: string): void {
   text("grid-card-village", p.village_name ? `${p.village_name} (${p.village_code})` : p.village_code);
   const link = document.getElementById("grid-card-link") as HTMLAnchorElement | null;
   if (link) link.href = `/areas/${p.village_code}`;
+  text("grid-card-workers", "…");
+  text("grid-card-places", "…");
+  const el = document.getElementById("map");
+  fetch(`/api/v1/grids/${encodeURIComponent(p.code)}/card`, { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : Promise.reject(new Error(String(r.status)))))
+    .then((c: { workers: { display_name: string; is_lead: boolean }[]; places: number }) => {
+      const lead = (el && el.dataset.lead) || "lead";
+      const names = c.workers.map((w) => (w.is_lead ? `${w.display_name}（${lead}）` : w.display_name));
+      text("grid-card-workers", names.length ? names.join("、") : (el && el.dataset.noWorkers) || "—");
+      text("grid-card-places", String(c.places));
+      card.dataset.loaded = p.code;
+    })
+    .catch(() => text("grid-card-workers", "—"));
 }
 
 async function main(): Promise<void> {

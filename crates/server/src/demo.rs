@@ -471,7 +471,7 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<DemoSummary> {
             });
         }
         let mobile = format!("139{:08}", rng.gen_range(0..100_000_000u32));
-        users::insert(
+        let user_id = users::insert(
             &mut tx,
             &users::NewUser {
                 username: a.username.into(),
@@ -484,6 +484,12 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<DemoSummary> {
             },
         )
         .await?;
+        if a.role == Role::GridWorker {
+            // The demo grid worker leads every grid of 陈家社区.
+            for n in 1..=4 {
+                grids::set_workers(&mut tx, &format!("330681109004{n:03}"), &user_id, &[]).await?;
+            }
+        }
     }
     let entry = AuditEntry {
         at: now_micros(),

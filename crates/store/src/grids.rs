@@ -121,3 +121,48 @@ pub async fn bbox_candidates(db: &Db, x: f64, y: f64) -> Result<Vec<GridRow>> {
     )
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct GridWorker {
+    pub user_id: String,
+    pub username: String,
+    pub display_name: String,
+    pub is_lead: bool,
+}
+
+/// Replaces a grid's workers: `lead` plus `members` (the lead is not repeated among members).
+pub async fn set_workers(
+    tx: &mut Tx,
+    grid_code: &str,
+    lead: &str,
+    members: &[String],
+) -> Result<()> {
+    tx.execute(
+        "DELETE FROM grid_workers WHERE grid_code = ?",
+        args![grid_code],
+    )
+    .await?;
+    let now = now_micros();
+    tx.execute(
+        "INSERT INTO grid_workers (grid_code, user_id, is_lead, assigned_at) VALUES (?, ?, ?, ?)",
+        args![grid_code, lead, true, now],
+    )
+    .await?;
+    for m in members.iter().filter(|m| m.as_str() != lead) {
+        tx.execute(
+            "INSERT INTO grid_workers (grid_code, user_id, is_lead, assigned_at) VALUES (?, ?, ?, ?)",
+            args![grid_code, m.as_str(), false, now],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub async fn workers(db: &Db, grid_code: &str) -> Result<Vec<GridWorker>> {
+    db.fetch_all(
+        "SELECT w.user_id, u.username, u.display_name, w.is_lead FROM grid_workers w JOIN users u ON u.id = w.user_id
+         WHERE w.grid_code = ? ORDER BY w.is_lead DESC, u.username",
+        args![grid_code],
+    )
+    .await
+}

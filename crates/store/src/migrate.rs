@@ -28,6 +28,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "places",
         up: v3_places,
     },
+    Migration {
+        version: 4,
+        name: "grid_workers",
+        up: v4_grid_workers,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -261,4 +266,19 @@ fn v3_places(_: Backend) -> Vec<String> {
     .into_iter()
     .map(String::from)
     .collect()
+}
+
+/// Grid workers assigned to a grid: one lead, any number of members.
+fn v4_grid_workers(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE grid_workers (
+            grid_code TEXT NOT NULL REFERENCES grids(code) ON DELETE CASCADE,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            is_lead BOOLEAN NOT NULL,
+            assigned_at BIGINT NOT NULL,
+            PRIMARY KEY (grid_code, user_id))"
+            .into(),
+        "CREATE UNIQUE INDEX grid_workers_one_lead ON grid_workers (grid_code) WHERE is_lead"
+            .into(),
+    ]
 }

@@ -23,6 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_area))
         .routes(routes!(list_grids))
         .routes(routes!(get_grid))
+        .routes(routes!(grid_card))
+        .routes(routes!(set_grid_workers))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -240,4 +242,119 @@ async fn get_grid(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok(Json(row.into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GridWorkerView {
+    pub user_id: String,
+    pub display_name: String,
+    pub is_lead: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GridCard {
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub village_code: String,
+    pub village_name: String,
+    /// Lead first.
+    pub workers: Vec<GridWorkerView>,
+    /// Places registered in the grid.
+    pub places: i64,
+}
+
+/// What the map shows for a grid: its workers and how much is registered in it.
+#[utoipa::path(get, path = "/api/v1/grids/{code}/card", tag = "areas", params(("code" = String, Path, description = "Grid code")),
+    responses((status = 200, description = "OK", body = GridCard), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+async fn grid_card(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+) -> ApiResult<Json<GridCard>> {
+    actor.require(&state, Permission::AreaRead).await?;
+    let g = grids::get(&state.db, &actor.scope, &code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let village_name = areas::get(&state.db, &actor.scope, &g.village_code)
+        .await?
+        .map(|a| a.name)
+        .unwrap_or_default();
+    let workers = grids::workers(&state.db, &g.code)
+        .await?
+        .into_iter()
+        .map(|w| GridWorkerView {
+            user_id: w.user_id,
+            display_name: w.display_name,
+            is_lead: w.is_lead,
+        })
+        .collect();
+    let places = pingan_store::places::count_in_grid(&state.db, &g.code).await?;
+    Ok(Json(GridCard {
+        code: g.code,
+        name: g.name,
+        kind: g.kind,
+        village_code: g.village_code,
+        village_name,
+        workers,
+        places,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GridWorkers {
+    /// User id of the lead grid worker (网格长/专职网格员).
+    pub lead: String,
+    /// Other grid workers.
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+/// Assign the grid's workers (replaces the previous assignment).
+#[utoipa::path(put, path = "/api/v1/grids/{code}/workers", tag = "areas", params(("code" = String, Path, description = "Grid code")), request_body = GridWorkers,
+    responses((status = 204, description = "Assigned"), (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn set_grid_workers(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    ApiJson(req): ApiJson<GridWorkers>,
+) -> ApiResult<StatusCode> {
+    actor.require(&state, Permission::GridManage).await?;
+    let g = grids::get(&state.db, &actor.scope, &code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let ids: Vec<(String, String)> = std::iter::once(("lead".to_string(), req.lead.clone()))
+        .chain(
+            req.members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (format!("members[{i}]"), m.clone())),
+        )
+        .collect();
+    for (field, id) in &ids {
+        let u = pingan_store::users::get(&state.db, &actor.scope, id).await?;
+        match u.and_then(|u| u.role()) {
+            Some(pingan_domain::Role::GridWorker) => {}
+            Some(_) => {
+                return Err(ApiError::invalid(
+                    field,
+                    "only grid workers (网格员) can be assigned to a grid",
+                ));
+            }
+            None => return Err(ApiError::invalid(field, "no such user in your scope")),
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    grids::set_workers(&mut tx, &g.code, &req.lead, &req.members).await?;
+    let e = actor.audit_entry(
+        "grid.assign_workers",
+        "grid",
+        Some(&g.code),
+        AuditOutcome::Ok,
+        &serde_json::json!({"lead": req.lead, "members": req.members}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -154,3 +154,64 @@ both!(
         assert_eq!(list[1]["follows_up"], first["id"]);
     }
 );
+
+both!(
+    grid_workers_are_assigned_and_shown_on_the_card,
+    |app: TestApp| async move {
+        let coord = app.client_as("coordinator").await;
+        let (s, card) = app
+            .get_json(&coord, "/api/v1/grids/330681109004003/card")
+            .await;
+        assert_eq!(s, 200, "{card}");
+        assert_eq!(card["workers"][0]["display_name"], "周网格");
+        assert_eq!(card["workers"][0]["is_lead"], true);
+        assert_eq!(card["village_name"], "陈家社区");
+        let (_, users) = app.get_json(&coord, "/api/v1/users").await;
+        let id_of = |name: &str| {
+            users
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|u| u["username"] == name)
+                .unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        };
+        let r = coord
+            .put(format!("{}/api/v1/grids/330681109002001/workers", app.url))
+            .json(&json!({"lead": id_of("gridworker"), "members": []}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+        let r = coord
+            .put(format!("{}/api/v1/grids/330681109002001/workers", app.url))
+            .json(&json!({"lead": id_of("gridworker"), "members": [id_of("mediator")]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["field"], "members[0]");
+        let (_, card) = app
+            .get_json(&coord, "/api/v1/grids/330681109002001/card")
+            .await;
+        assert_eq!(card["workers"].as_array().unwrap().len(), 1);
+        // The grid worker may not assign; an out-of-scope grid is 404.
+        let gw = app.client_as("gridworker").await;
+        let r = gw
+            .put(format!("{}/api/v1/grids/330681109004001/workers", app.url))
+            .json(&json!({"lead": "x"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert_eq!(
+            app.get_json(&gw, "/api/v1/grids/330681109002001/card")
+                .await
+                .0,
+            404
+        );
+    }
+);
