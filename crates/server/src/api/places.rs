@@ -379,7 +379,18 @@ async fn add_inspection(
     ApiJson(req): ApiJson<NewInspection>,
 ) -> ApiResult<(StatusCode, Json<Inspection>)> {
     actor.require(&state, Permission::PlaceManage).await?;
-    let p = places::get(&state.db, &actor.scope, &id)
+    let inspection = record_inspection(&state, &actor, &id, req).await?;
+    Ok((StatusCode::CREATED, Json(inspection)))
+}
+
+/// Validates and records an inspection of a place in the caller's scope (API and page form share it).
+pub async fn record_inspection(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    req: NewInspection,
+) -> ApiResult<Inspection> {
+    let p = places::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     if !["fire", "security"].contains(&req.kind.as_str()) {
@@ -447,18 +458,15 @@ async fn add_inspection(
         &serde_json::json!({"inspection": iid, "result": new.result}).to_string(),
     );
     tx.commit_audited(vec![e]).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(Inspection {
-            id: iid,
-            place_id: new.place_id,
-            kind: new.kind,
-            inspected_at: new.inspected_at,
-            inspector_id: new.inspector_id,
-            findings: new.findings,
-            result: new.result,
-            rectify_by: new.rectify_by,
-            follows_up: new.follows_up,
-        }),
-    ))
+    Ok(Inspection {
+        id: iid,
+        place_id: new.place_id,
+        kind: new.kind,
+        inspected_at: new.inspected_at,
+        inspector_id: new.inspector_id,
+        findings: new.findings,
+        result: new.result,
+        rectify_by: new.rectify_by,
+        follows_up: new.follows_up,
+    })
 }

@@ -6,6 +6,7 @@
 mod admin;
 mod areas;
 pub mod imports;
+mod places;
 mod shell;
 
 pub use shell::{Ctx, router};

@@ -24,6 +24,7 @@ pub fn router() -> Router<AppState> {
         .route("/m/{key}", get(capability))
         .merge(super::areas::router())
         .merge(super::admin::router())
+        .merge(super::places::router())
 }
 
 pub struct NavItem {
@@ -69,7 +70,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("map", "/map", true, [AreaRead]),
         nav!("areas", "/areas", true, [AreaRead, GridRead]),
         nav!("imports", "/import/grids", true, [GridManage]),
-        nav!("places", "/m/places", false, [PlaceRead]),
+        nav!("places", "/places", true, [PlaceRead]),
         nav!("visits", "/m/visits", false, [GridWork]),
     ]),
     ("group.patrol", &[nav!("patrol", "/m/patrol", false, [PatrolRead])]),
