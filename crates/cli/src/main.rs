@@ -78,6 +78,14 @@ enum ImportCommand {
         #[arg(long)]
         skip_bad: bool,
     },
+    /// Places from CSV/XLSX: name,kind,address,lng,lat[,crs,credit_code,contact_name,contact_phone].
+    Places {
+        file: PathBuf,
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long)]
+        skip_bad: bool,
+    },
     /// Grids from a GeoJSON FeatureCollection (properties code, name, kind).
     Grids {
         file: PathBuf,
@@ -109,6 +117,11 @@ enum AnalyzeCommand {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// All places as XLSX (contacts masked).
+    Places {
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// All grids as a GeoJSON FeatureCollection (WGS-84), properties code, name, kind.
     Grids {
         /// Output file (default: standard output).
@@ -193,6 +206,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export {
             command: ExportCommand::Grids { out },
         } => export_grids(&config, out.as_deref()).await,
+        Command::Import {
+            command:
+                ImportCommand::Places {
+                    file,
+                    dry_run,
+                    skip_bad,
+                },
+        } => import_places(&config, &file, dry_run, skip_bad).await,
+        Command::Export {
+            command: ExportCommand::Places { out },
+        } => {
+            let db = pingan_server::app::open_db(&config).await?;
+            let n = pingan_server::import::places::export(&db, &whole_system(), &out).await?;
+            println!("exported {n} places to {}", out.display());
+            Ok(())
+        }
         Command::Analyze {
             command:
                 AnalyzeCommand::Pip {
@@ -435,5 +464,50 @@ fn analyze_pip(
             String::new()
         }
     );
+    Ok(())
+}
+
+fn whole_system() -> pingan_domain::Scope {
+    pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+        kind: pingan_domain::ScopeKind::Area,
+        path: "/".into(),
+    }])
+}
+
+async fn import_places(
+    config: &Config,
+    file: &std::path::Path,
+    dry_run: bool,
+    skip_bad: bool,
+) -> anyhow::Result<()> {
+    use pingan_server::import;
+    let table = import::Table::read(file)?;
+    let db = pingan_server::app::open_db(config).await?;
+    let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
+    let opts = import::ImportOptions { dry_run, skip_bad };
+    let report = import::places::import(
+        &db,
+        &table,
+        opts,
+        &import::ImportActor::cli(),
+        &whole_system(),
+        |n| bar.set_position(n as u64),
+    )
+    .await;
+    bar.finish_and_clear();
+    let report = report?;
+    for e in &report.skipped {
+        eprintln!("skipped {e}");
+    }
+    let verb = if dry_run { "would create" } else { "created" };
+    println!(
+        "{}: {verb} {}, bad rows {}",
+        file.display(),
+        report.created,
+        report.skipped.len()
+    );
+    if dry_run && !report.skipped.is_empty() {
+        bail!("{} bad row(s)", report.skipped.len());
+    }
     Ok(())
 }

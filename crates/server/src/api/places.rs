@@ -142,16 +142,12 @@ fn text(field: &str, v: &str, max: usize) -> ApiResult<String> {
     Ok(t.to_string())
 }
 
-/// Register a place; its grid is derived from the location, which must lie in the caller's scope.
-#[utoipa::path(post, path = "/api/v1/places", tag = "areas", request_body = NewPlace,
-    responses((status = 201, description = "Created", body = Place), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
-        (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn create_place(
-    State(state): State<AppState>,
-    actor: Actor,
-    ApiJson(req): ApiJson<NewPlace>,
-) -> ApiResult<(StatusCode, Json<Place>)> {
-    actor.require(&state, Permission::PlaceManage).await?;
+/// Checks a place as entered (API or import row) and derives its grid; errors name the field.
+pub async fn check_place(
+    db: &pingan_store::Db,
+    scope: &pingan_domain::Scope,
+    req: &NewPlace,
+) -> ApiResult<places::NewPlace> {
     let name = text("name", &req.name, 100)?;
     let address = text("address", &req.address, 200)?;
     if !PLACE_KINDS.contains(&req.kind.as_str()) {
@@ -216,9 +212,9 @@ async fn create_place(
         None => None,
         Some(n) => Some(text("contact_name", n, 50)?),
     };
-    let grid = crate::locate::grid_at(&state.db, lng, lat).await?;
+    let grid = crate::locate::grid_at(db, lng, lat).await?;
     let grid = match grid {
-        Some(g) if actor.scope.covers_area_path(&g.area_path) => g,
+        Some(g) if scope.covers_area_path(&g.area_path) => g,
         Some(_) => {
             return Err(ApiError::invalid(
                 "lng",
@@ -227,22 +223,32 @@ async fn create_place(
         }
         None => return Err(ApiError::invalid("lng", "the location lies in no grid")),
     };
+    Ok(places::NewPlace {
+        name,
+        kind: req.kind.clone(),
+        address,
+        lng,
+        lat,
+        grid_code: grid.code,
+        credit_code,
+        contact_name,
+        contact_phone,
+    })
+}
+
+/// Register a place; its grid is derived from the location, which must lie in the caller's scope.
+#[utoipa::path(post, path = "/api/v1/places", tag = "areas", request_body = NewPlace,
+    responses((status = 201, description = "Created", body = Place), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn create_place(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewPlace>,
+) -> ApiResult<(StatusCode, Json<Place>)> {
+    actor.require(&state, Permission::PlaceManage).await?;
+    let new = check_place(&state.db, &actor.scope, &req).await?;
     let mut tx = state.db.begin().await?;
-    let row = places::insert(
-        &mut tx,
-        &places::NewPlace {
-            name,
-            kind: req.kind,
-            address,
-            lng,
-            lat,
-            grid_code: grid.code,
-            credit_code,
-            contact_name,
-            contact_phone,
-        },
-    )
-    .await?;
+    let row = places::insert(&mut tx, &new).await?;
     let e = actor.audit_entry(
         "place.create",
         "place",

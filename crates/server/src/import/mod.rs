@@ -4,6 +4,7 @@
 
 pub mod areas;
 pub mod grids;
+pub mod places;
 
 use std::collections::HashMap;
 use std::path::Path;
