@@ -46,21 +46,21 @@ describe("grid import (headless Chromium)", { timeout: 5 * 60_000, ...ready }, (
         buffer: Buffer.from(JSON.stringify({ type: "FeatureCollection", features: [f] })),
       });
 
-      await page.setInputFiles("#grid-file", file(feature));
-      await clickAndLoad(page, "#grid-preview");
+      await page.setInputFiles("#import-file", file(feature));
+      await clickAndLoad(page, "#import-preview");
       const errors = page.locator("#import-errors tbody tr");
       assert.equal(await errors.count(), 1);
       const row = await errors.first().innerText();
       assert.match(row, /330681109004002/);
       assert.match(row, /not closed/);
-      assert.equal(await page.locator("#grid-confirm").count(), 0, "no confirm button while errors remain");
+      assert.equal(await page.locator("#import-confirm").count(), 0, "no confirm button while errors remain");
 
       ring().push(closing); // fixed
-      await page.setInputFiles("#grid-file", file(feature));
-      await clickAndLoad(page, "#grid-preview");
+      await page.setInputFiles("#import-file", file(feature));
+      await clickAndLoad(page, "#import-preview");
       assert.equal(await page.locator("#import-errors").count(), 0);
       assert.equal((await page.textContent("#count-update")).trim(), "1");
-      await clickAndLoad(page, "#grid-confirm");
+      await clickAndLoad(page, "#import-confirm");
       await page.locator("#import-done").waitFor({ state: "visible" });
 
       await clickAndLoad(page, "#to-map");

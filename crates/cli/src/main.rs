@@ -321,9 +321,14 @@ async fn import_areas(
         indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows").expect("template"),
     );
     let opts = import::ImportOptions { dry_run, skip_bad };
-    let report = import::areas::import(&db, &table, opts, &import::ImportActor::cli(), |n| {
-        bar.set_position(n as u64)
-    })
+    let report = import::areas::import(
+        &db,
+        &table,
+        opts,
+        &import::ImportActor::cli(),
+        &whole_system(),
+        |n| bar.set_position(n as u64),
+    )
     .await;
     bar.finish_and_clear();
     let report = report?;

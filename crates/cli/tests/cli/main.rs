@@ -180,7 +180,8 @@ fn migrate_and_config_print() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("schema version 3"));
+    let expected = format!("schema version {}", pingan_store::migrate::latest_version());
+    assert!(String::from_utf8_lossy(&out.stdout).contains(&expected));
     let out = Command::new(BIN)
         .args(["config", "print"])
         .env(

@@ -4,7 +4,8 @@
 //! district's own parent (a prefecture) lies outside the tree and is ignored. Existing codes are updated.
 
 use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError, Table};
-use pingan_domain::{AreaCode, AreaLevel};
+use pingan_domain::area::area_path;
+use pingan_domain::{AreaCode, AreaLevel, Scope};
 use pingan_store::{Db, areas};
 use std::collections::{HashMap, HashSet};
 
@@ -26,6 +27,7 @@ fn plan(
     table: &Table,
     existing: &HashSet<String>,
     today: &str,
+    scope: &Scope,
 ) -> Result<(Vec<Planned>, Vec<RowError>), ImportError> {
     let c_code = table.require("code")?;
     let c_name = table.require("name")?;
@@ -126,6 +128,10 @@ fn plan(
                 continue;
             }
         };
+        if !scope.covers_area_path(&area_path(&code)) {
+            bad.push(err(row, "code", format!("{code} lies outside your scope")));
+            continue;
+        }
         good.push(Planned {
             row,
             area: areas::NewArea {
@@ -168,6 +174,7 @@ pub async fn import(
     table: &Table,
     opts: ImportOptions,
     actor: &ImportActor,
+    scope: &Scope,
     mut progress: impl FnMut(usize),
 ) -> Result<ImportReport, ImportError> {
     let existing: HashSet<String> = areas::all_codes(db)
@@ -176,7 +183,7 @@ pub async fn import(
         .map(|(c, _)| c)
         .collect();
     let today = pingan_domain::time::local_date(jiff::Timestamp::now());
-    let (good, bad) = plan(table, &existing, &today)?;
+    let (good, bad) = plan(table, &existing, &today, scope)?;
     if !bad.is_empty() && !opts.skip_bad && !opts.dry_run {
         return Err(ImportError::BadRows(bad));
     }
@@ -221,6 +228,28 @@ pub async fn import(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pingan_domain::{ScopeGrant, ScopeKind};
+
+    fn all() -> Scope {
+        Scope::new(vec![ScopeGrant {
+            kind: ScopeKind::Area,
+            path: "/".into(),
+        }])
+    }
+
+    #[test]
+    fn rows_outside_the_scope_are_refused() {
+        let t = table("code,name\n330681001001,江东社区\n330681109004,陈家社区\n");
+        let existing: HashSet<String> =
+            ["330681".into(), "330681001".into(), "330681109".into()].into();
+        let fengqiao = Scope::new(vec![ScopeGrant {
+            kind: ScopeKind::Area,
+            path: "/330681/330681109/".into(),
+        }]);
+        let (good, bad) = plan(&t, &existing, "2026-01-01", &fengqiao).unwrap();
+        assert_eq!(good.len(), 1);
+        assert_eq!((bad[0].row, bad[0].column.as_str()), (2, "code"));
+    }
 
     fn table(csv: &str) -> Table {
         Table::from_csv(csv.as_bytes()).unwrap()
@@ -238,7 +267,7 @@ mod tests {
              330681109219,先进村委会,township,330681109\n\
              330681109004,重复,village,330681109\n",
         );
-        let (good, bad) = plan(&t, &HashSet::new(), "2026-01-01").unwrap();
+        let (good, bad) = plan(&t, &HashSet::new(), "2026-01-01", &all()).unwrap();
         let codes: Vec<_> = good.iter().map(|p| p.area.code.to_string()).collect();
         assert_eq!(codes, ["330681", "330681109", "330681109004"]);
         let located: Vec<_> = bad.iter().map(|e| (e.row, e.column.as_str())).collect();
@@ -252,10 +281,10 @@ mod tests {
     fn parents_may_come_from_the_database() {
         let t = table("code,name\n330681109004,陈家社区\n");
         let existing: HashSet<String> = ["330681".into(), "330681109".into()].into();
-        let (good, bad) = plan(&t, &existing, "2026-01-01").unwrap();
+        let (good, bad) = plan(&t, &existing, "2026-01-01", &all()).unwrap();
         assert_eq!((good.len(), bad.len()), (1, 0));
         assert!(
-            matches!(plan(&table("name\nx\n"), &existing, "2026-01-01"), Err(ImportError::MissingColumn(c)) if c == "code")
+            matches!(plan(&table("name\nx\n"), &existing, "2026-01-01", &all()), Err(ImportError::MissingColumn(c)) if c == "code")
         );
     }
 }

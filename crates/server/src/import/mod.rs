@@ -75,6 +75,45 @@ impl Table {
         }
     }
 
+    /// A table from an uploaded file, by its extension (`.csv`/`.txt` or `.xlsx`/`.xls`/`.ods`).
+    pub fn from_bytes(file_name: &str, bytes: &[u8]) -> Result<Table, String> {
+        let ext = file_name
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" | "txt" => Table::from_csv(bytes),
+            "xlsx" | "xls" | "ods" => {
+                use calamine::{Reader, open_workbook_auto_from_rs};
+                let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+                    .map_err(|e| e.to_string())?;
+                let sheet = wb
+                    .sheet_names()
+                    .first()
+                    .cloned()
+                    .ok_or("the workbook has no sheet")?;
+                let range = wb.worksheet_range(&sheet).map_err(|e| e.to_string())?;
+                Ok(Table::from_range(&range))
+            }
+            _ => Err(format!(
+                "{file_name}: unsupported file type (use .csv or .xlsx)"
+            )),
+        }
+    }
+
+    fn from_range(range: &calamine::Range<calamine::Data>) -> Table {
+        let mut it = range.rows();
+        let header = it
+            .next()
+            .map(|h| h.iter().map(|c| c.to_string()).collect())
+            .unwrap_or_default();
+        let rows = it
+            .map(|r| r.iter().map(|c| c.to_string().trim().to_string()).collect())
+            .collect();
+        Table::new(header, rows)
+    }
+
     pub fn from_csv(bytes: &[u8]) -> Result<Table, String> {
         let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
         let mut r = csv::ReaderBuilder::new()

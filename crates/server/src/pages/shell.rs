@@ -69,7 +69,7 @@ static NAV: &[(&str, &[NavItem])] = &[
     ("group.grid", &[
         nav!("map", "/map", true, [AreaRead]),
         nav!("areas", "/areas", true, [AreaRead, GridRead]),
-        nav!("imports", "/import/grids", true, [GridManage]),
+        nav!("imports", "/import", true, [GridManage, AreaManage, PlaceManage]),
         nav!("places", "/places", true, [PlaceRead]),
         nav!("visits", "/m/visits", false, [GridWork]),
     ]),
