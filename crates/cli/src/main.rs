@@ -117,6 +117,12 @@ enum AnalyzeCommand {
 
 #[derive(Subcommand)]
 enum ExportCommand {
+    /// All area outlines as a GeoJSON FeatureCollection (WGS-84), properties code, name, level.
+    Areas {
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// All places as XLSX (contacts masked).
     Places {
         #[arg(long)]
@@ -214,6 +220,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     skip_bad,
                 },
         } => import_places(&config, &file, dry_run, skip_bad).await,
+        Command::Export {
+            command: ExportCommand::Areas { out },
+        } => export_areas(&config, out.as_deref()).await,
         Command::Export {
             command: ExportCommand::Places { out },
         } => {
@@ -514,5 +523,33 @@ async fn import_places(
     if dry_run && !report.skipped.is_empty() {
         bail!("{} bad row(s)", report.skipped.len());
     }
+    Ok(())
+}
+
+async fn export_areas(config: &Config, out: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let db = pingan_server::app::open_db(config).await?;
+    let all = whole_system();
+    let areas = pingan_store::areas::list(&db, &all, None, None).await?;
+    let shapes = pingan_store::areas::shapes(&db, &all).await?;
+    let features: Vec<serde_json::Value> = shapes
+        .iter()
+        .filter_map(|s| {
+            let a = areas.iter().find(|a| a.code == s.code)?;
+            Some(serde_json::json!({
+                "type": "Feature",
+                "geometry": serde_json::from_str::<serde_json::Value>(&s.geometry).ok()?,
+                "properties": {"code": a.code, "name": a.name, "level": a.level, "parent_code": a.parent_code, "valid_from": a.valid_from},
+            }))
+        })
+        .collect();
+    let n = features.len();
+    let text = serde_json::to_string_pretty(
+        &serde_json::json!({"type": "FeatureCollection", "features": features}),
+    )?;
+    match out {
+        Some(p) => std::fs::write(p, text).with_context(|| format!("writing {}", p.display()))?,
+        None => println!("{text}"),
+    }
+    eprintln!("exported {n} area outlines");
     Ok(())
 }

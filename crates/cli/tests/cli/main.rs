@@ -309,6 +309,22 @@ async fn import_grids_reports_broken_and_overlapping_polygons() {
     let layer = dir.join("grids.geojson");
     let (ok, out) = run(&url, &["export", "grids", "--out", layer.to_str().unwrap()]);
     assert!(ok && out.contains("exported 40 grids"), "{out}");
+    let areas_file = dir.join("areas.geojson");
+    let (ok, out) = run(
+        &url,
+        &["export", "areas", "--out", areas_file.to_str().unwrap()],
+    );
+    // 3 townships + 12 villages have outlines in the demo.
+    assert!(ok && out.contains("exported 15 area outlines"), "{out}");
+    let areas_doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&areas_file).unwrap()).unwrap();
+    assert!(
+        areas_doc["features"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["properties"]["name"] == "枫桥镇")
+    );
     let original: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&layer).unwrap()).unwrap();
     let mut doc = original.clone();
