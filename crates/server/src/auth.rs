@@ -60,6 +60,37 @@ impl Actor {
         )))
     }
 
+    /// The one gate for seeing personal data unmasked: the reveal permission, a stated purpose, and an
+    /// audit record naming the object, the fields and the purpose.
+    pub async fn reveal_personal(
+        &self,
+        state: &AppState,
+        object_type: &str,
+        object_id: &str,
+        fields: &[&str],
+        purpose: Option<&str>,
+    ) -> ApiResult<()> {
+        self.require(state, Permission::PersonalDataReveal).await?;
+        let purpose = purpose.map(str::trim).unwrap_or("");
+        if !(2..=200).contains(&purpose.chars().count()) {
+            return Err(ApiError::invalid(
+                "purpose",
+                "state why you need the full value (2–200 characters)",
+            ));
+        }
+        let detail = serde_json::json!({ "fields": fields }).to_string();
+        let mut e = self.audit_entry(
+            &format!("{object_type}.read_personal"),
+            object_type,
+            Some(object_id),
+            AuditOutcome::Ok,
+            &detail,
+        );
+        e.purpose = Some(purpose.to_string());
+        state.db.audit(vec![e]).await?;
+        Ok(())
+    }
+
     pub fn audit_entry(
         &self,
         action: &str,

@@ -290,24 +290,14 @@ async fn get_place(
     };
     if reveal {
         actor
-            .require(&state, Permission::PersonalDataReveal)
+            .reveal_personal(
+                &state,
+                "place",
+                &p.id,
+                &["contact_name", "contact_phone"],
+                q.purpose.as_deref(),
+            )
             .await?;
-        let purpose = q.purpose.as_deref().map(str::trim).unwrap_or("");
-        if purpose.chars().count() < 2 || purpose.chars().count() > 200 {
-            return Err(ApiError::invalid(
-                "purpose",
-                "state why you need the full value (2–200 characters)",
-            ));
-        }
-        let mut e = actor.audit_entry(
-            "place.read_personal",
-            "place",
-            Some(&p.id),
-            AuditOutcome::Ok,
-            r#"{"fields":["contact_name","contact_phone"]}"#,
-        );
-        e.purpose = Some(purpose.to_string());
-        state.db.audit(vec![e]).await?;
     }
     Ok(Json(to_api(p, reveal)))
 }

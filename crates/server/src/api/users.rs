@@ -8,7 +8,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::audit::AuditOutcome;
 use pingan_domain::password::PasswordPolicy;
 use pingan_domain::{Mobile, Permission, Role, ScopeGrant, mask};
 use pingan_store::{now_micros, orgs, users};
@@ -105,24 +105,8 @@ async fn get_user(
     };
     if reveal {
         actor
-            .require(&state, Permission::PersonalDataReveal)
+            .reveal_personal(&state, "user", &u.id, &["mobile"], q.purpose.as_deref())
             .await?;
-        let purpose = q.purpose.as_deref().map(str::trim).unwrap_or("");
-        if purpose.chars().count() < 2 || purpose.chars().count() > 200 {
-            return Err(ApiError::invalid(
-                "purpose",
-                "state why you need the full value (2–200 characters)",
-            ));
-        }
-        let mut e: AuditEntry = actor.audit_entry(
-            "user.read_personal",
-            "user",
-            Some(&u.id),
-            AuditOutcome::Ok,
-            r#"{"fields":["mobile"]}"#,
-        );
-        e.purpose = Some(purpose.to_string());
-        state.db.audit(vec![e]).await?;
     }
     Ok(Json(to_api(u, reveal)))
 }
