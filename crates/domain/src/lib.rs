@@ -5,12 +5,14 @@
 pub mod area;
 pub mod audit;
 pub mod ids;
+pub mod incident;
 pub mod mask;
 pub mod org;
 pub mod password;
 pub mod role;
 pub mod scope;
 pub mod time;
+pub mod unit;
 
 pub use area::{AreaCode, AreaLevel, GridCode};
 pub use audit::{AuditEntry, AuditOutcome, ChainHash};
