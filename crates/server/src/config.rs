@@ -14,6 +14,37 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub map: MapConfig,
+    pub dispatch: DispatchConfig,
+}
+
+/// Command and dispatch (指挥调度): clock targets, duplicate/repeat thresholds and the intake channels'
+/// credentials.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DispatchConfig {
+    pub targets: pingan_domain::incident::ClockTargets,
+    pub repeat: pingan_domain::incident::RepeatRules,
+    /// HMAC-SM3 key the camera platform signs alert webhooks with; empty = camera webhook off.
+    pub camera_webhook_secret: String,
+    /// A signature older or newer than this many seconds is refused (replay window).
+    pub camera_webhook_max_skew_seconds: i64,
+    /// Open311 `api_key`s accepted for POST; empty = anyone may post (like the resident form).
+    pub open311_api_keys: Vec<String>,
+    /// Level given to reports from the public and cameras until a dispatcher reviews them.
+    pub public_report_level: i64,
+}
+
+impl Default for DispatchConfig {
+    fn default() -> Self {
+        DispatchConfig {
+            targets: Default::default(),
+            repeat: Default::default(),
+            camera_webhook_secret: String::new(),
+            camera_webhook_max_skew_seconds: 300,
+            open311_api_keys: Vec::new(),
+            public_report_level: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -150,6 +181,17 @@ impl Config {
         if self.auth.password_min_length < 8 {
             return bad("auth.password_min_length must be at least 8");
         }
+        self.dispatch
+            .targets
+            .validate()
+            .map_err(|m| ConfigError::Invalid(format!("dispatch.targets.{m}")))?;
+        if !(1..=4).contains(&self.dispatch.public_report_level) {
+            return bad("dispatch.public_report_level must be 1–4");
+        }
+        let r = &self.dispatch.repeat;
+        if r.duplicate_radius_m <= 0.0 || r.repeat_radius_m <= 0.0 || r.duplicate_window_minutes < 1 || r.repeat_window_days < 1 || r.repeat_min_count < 2 {
+            return bad("dispatch.repeat: radii and windows must be positive and repeat_min_count at least 2");
+        }
         if !["wgs84", "gcj02"].contains(&self.map.tile_crs.as_str()) {
             return bad("map.tile_crs must be wgs84 or gcj02");
         }
@@ -172,6 +214,10 @@ impl Config {
     pub fn redacted(&self) -> String {
         let mut c = self.clone();
         c.database.url = mask_url_password(&self.database_url());
+        if !c.dispatch.camera_webhook_secret.is_empty() {
+            c.dispatch.camera_webhook_secret = "***".into();
+        }
+        c.dispatch.open311_api_keys = c.dispatch.open311_api_keys.iter().map(|_| "***".into()).collect();
         toml::to_string_pretty(&c).unwrap_or_default()
     }
 }

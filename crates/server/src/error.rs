@@ -35,6 +35,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("{0}")]
     Locked(String),
+    /// Any other status with its own code (e.g. 401 `bad_signature` for webhooks).
+    #[error("{message}")]
+    Other {
+        status: StatusCode,
+        code: &'static str,
+        message: String,
+    },
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -67,6 +74,14 @@ impl ApiError {
         }
     }
 
+    pub fn bad_request_status(status: StatusCode, code: &'static str, message: &str) -> Self {
+        ApiError::Other {
+            status,
+            code,
+            message: message.to_string(),
+        }
+    }
+
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         ApiError::Validation(message.into(), Some(field.to_string()))
     }
@@ -82,6 +97,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Locked(_) => StatusCode::LOCKED,
+            ApiError::Other { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -98,6 +114,7 @@ impl ApiError {
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::Locked(_) => "account_locked",
+            ApiError::Other { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }

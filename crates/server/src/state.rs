@@ -1,25 +1,57 @@
-//! What every handler shares: configuration, the database, the translations and the metrics handle.
-//! Nothing here is state another server process would need: sessions, locks and counters live in the
-//! database, so several `pingan serve` processes can share one PostgreSQL.
+//! What every handler shares: configuration, the database, the translations, the clock and the live
+//! feed. Nothing here is state another server process would need: sessions, locks and counters live in
+//! the database, and the live feed is filled from the database's change table, so several
+//! `pingan serve` processes can share one PostgreSQL.
 
 use crate::config::Config;
 use crate::i18n::I18n;
+use crate::live::LiveFeed;
 use pingan_store::Db;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub i18n: Arc<I18n>,
+    pub clock: Clock,
+    pub live: LiveFeed,
 }
 
 impl AppState {
+    /// Must be called inside a Tokio runtime: it starts the live feed's poller.
     pub fn new(config: Config, db: Db) -> Self {
+        let live = LiveFeed::start(db.clone());
         AppState {
             config: Arc::new(config),
             db,
             i18n: Arc::new(I18n::load()),
+            clock: Clock::default(),
+            live,
         }
+    }
+
+    /// Now, in UTC microseconds, by the state's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// Wall-clock time plus an offset that only tests move, so response clocks can be checked without
+/// sleeping.
+#[derive(Clone, Default)]
+pub struct Clock {
+    offset_micros: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        pingan_store::now_micros() + self.offset_micros.load(Ordering::Relaxed)
+    }
+
+    pub fn advance_seconds(&self, s: i64) {
+        self.offset_micros
+            .fetch_add(s * 1_000_000, Ordering::Relaxed);
     }
 }

@@ -11,12 +11,14 @@ pub mod audit;
 pub mod db;
 pub mod error;
 pub mod grids;
+pub mod incidents;
 pub mod migrate;
 pub mod orgs;
 pub mod places;
 pub mod scope;
 pub mod sessions;
 pub mod testing;
+pub mod units;
 pub mod uploads;
 pub mod users;
 

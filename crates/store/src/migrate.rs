@@ -33,6 +33,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "grid_workers",
         up: v4_grid_workers,
     },
+    Migration {
+        version: 5,
+        name: "dispatch",
+        up: v5_dispatch,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -281,4 +286,151 @@ fn v4_grid_workers(_: Backend) -> Vec<String> {
         "CREATE UNIQUE INDEX grid_workers_one_lead ON grid_workers (grid_code) WHERE is_lead"
             .into(),
     ]
+}
+
+/// Command and dispatch: incident types, units and their GPS pings, cameras, incidents with their
+/// events and unit assignments, and the change feed the live board follows.
+fn v5_dispatch(backend: Backend) -> Vec<String> {
+    let mut s: Vec<String> = [
+        "CREATE TABLE incident_types (
+            code TEXT PRIMARY KEY,
+            name_zh TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            active BOOLEAN NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE TABLE units (
+            id TEXT PRIMARY KEY,
+            call_sign TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            user_id TEXT REFERENCES users(id),
+            device_id TEXT UNIQUE,
+            status TEXT NOT NULL,
+            status_at BIGINT NOT NULL,
+            lng DOUBLE PRECISION,
+            lat DOUBLE PRECISION,
+            position_at BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX units_area_path ON units (area_path)",
+        "CREATE INDEX units_user ON units (user_id)",
+        "CREATE TABLE unit_positions (
+            device_id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            unit_id TEXT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            speed DOUBLE PRECISION,
+            heading DOUBLE PRECISION,
+            PRIMARY KEY (device_id, at))",
+        "CREATE TABLE cameras (
+            code TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            grid_code TEXT REFERENCES grids(code),
+            area_path TEXT NOT NULL,
+            active BOOLEAN NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX cameras_area_path ON cameras (area_path)",
+        "CREATE TABLE counters (key TEXT PRIMARY KEY, n BIGINT NOT NULL)",
+        "CREATE TABLE incidents (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            tracking_code TEXT UNIQUE,
+            channel TEXT NOT NULL,
+            type_code TEXT NOT NULL REFERENCES incident_types(code),
+            level BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            description TEXT NOT NULL,
+            address TEXT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            grid_code TEXT REFERENCES grids(code),
+            village_code TEXT,
+            area_path TEXT NOT NULL,
+            area_type TEXT NOT NULL,
+            station_org_id TEXT REFERENCES orgs(id),
+            caller_name TEXT,
+            caller_phone TEXT,
+            reporter_user_id TEXT REFERENCES users(id),
+            camera_code TEXT REFERENCES cameras(code),
+            snapshot_ref TEXT,
+            event_type TEXT,
+            merged_into TEXT REFERENCES incidents(id),
+            transfer_target TEXT,
+            transfer_org_id TEXT REFERENCES orgs(id),
+            feedback_text TEXT,
+            satisfaction TEXT,
+            callback_note TEXT,
+            reported_at BIGINT NOT NULL,
+            received_at BIGINT NOT NULL,
+            dispatched_at BIGINT,
+            acknowledged_at BIGINT,
+            arrived_at BIGINT,
+            resolved_at BIGINT,
+            reported_back_at BIGINT,
+            closed_at BIGINT,
+            updated_at BIGINT NOT NULL,
+            local_date TEXT NOT NULL)",
+        "CREATE INDEX incidents_area_path ON incidents (area_path, received_at)",
+        "CREATE INDEX incidents_status ON incidents (status, received_at)",
+        "CREATE INDEX incidents_received ON incidents (received_at)",
+        "CREATE INDEX incidents_location ON incidents (lng, lat)",
+        "CREATE TABLE incident_events (
+            id TEXT PRIMARY KEY,
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            at BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            unit_id TEXT REFERENCES units(id),
+            actor_id TEXT,
+            actor_name TEXT NOT NULL,
+            note TEXT)",
+        "CREATE INDEX incident_events_incident ON incident_events (incident_id, at)",
+        "CREATE TABLE incident_units (
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            unit_id TEXT NOT NULL REFERENCES units(id),
+            state TEXT NOT NULL,
+            assigned_at BIGINT NOT NULL,
+            acknowledged_at BIGINT,
+            arrived_at BIGINT,
+            released_at BIGINT,
+            assigned_by TEXT,
+            PRIMARY KEY (incident_id, unit_id))",
+        "CREATE INDEX incident_units_unit ON incident_units (unit_id, state)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    // Dialect difference: an ever-increasing sequence for the change feed.
+    s.push(match backend {
+        Backend::Sqlite => "CREATE TABLE board_changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            area_path TEXT NOT NULL)"
+            .into(),
+        Backend::Postgres => "CREATE TABLE board_changes (
+            seq BIGSERIAL PRIMARY KEY,
+            at BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            area_path TEXT NOT NULL)"
+            .into(),
+    });
+    s.push("CREATE INDEX board_changes_at ON board_changes (at)".into());
+    for (code, zh, en) in pingan_domain::incident::DEFAULT_TYPES {
+        s.push(format!(
+            "INSERT INTO incident_types (code, name_zh, name_en, active, updated_at) VALUES ('{code}', '{zh}', '{en}', TRUE, 0)"
+        ));
+    }
+    s
 }

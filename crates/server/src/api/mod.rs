@@ -4,10 +4,13 @@
 pub mod areas;
 pub mod audit;
 pub mod geo;
+pub mod incidents;
 pub mod orgs;
 pub mod places;
+pub mod public;
 pub mod session;
 pub mod system;
+pub mod units;
 pub mod users;
 
 use crate::state::AppState;
@@ -28,6 +31,8 @@ use utoipa_axum::router::OpenApiRouter;
     tags(
         (name = "session", description = "登录与会话 Login and sessions"),
         (name = "areas", description = "区域与网格 Areas and grids"),
+        (name = "dispatch", description = "指挥调度 Incidents, units, live board"),
+        (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
         (name = "orgs", description = "组织机构 Organisations"),
         (name = "users", description = "用户与授权 Users and scopes"),
         (name = "audit", description = "审计 Audit log"),
@@ -60,6 +65,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(areas::router())
         .merge(geo::router())
         .merge(places::router())
+        .merge(incidents::router())
+        .merge(units::router())
+        .merge(public::router())
         .merge(orgs::router())
         .merge(users::router())
         .merge(audit::router())

@@ -1,0 +1,303 @@
+//! Channels without a login: the resident report form with its tracking code, and the camera alert
+//! webhook (雪亮工程 video platform → us), which proves itself with an HMAC-SM3 signature instead.
+
+use crate::auth::ClientIp;
+use crate::dispatch::intake::{self, Report};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, decode};
+use crate::state::AppState;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use hmac::{Hmac, Mac};
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::incident::{Channel, Level, Status};
+use pingan_store::incidents;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::incidents::{instant, location, optional_text, phone, text, type_code};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(submit_report))
+        .routes(routes!(track_report))
+        .routes(routes!(camera_alert))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentReport {
+    /// 6-digit type code (default 500100 求助).
+    pub type_code: Option<String>,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// wgs84 (default), gcj02 (most phone maps in China) or bd09.
+    pub crs: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Tracking {
+    /// Keep this code to follow the report.
+    pub tracking_code: String,
+    /// received, dispatched, acknowledged, on_scene, resolved, reported_back, closed, merged, transferred, cancelled.
+    pub status: String,
+    pub status_zh: String,
+    /// What the police tell the reporter (反馈), once given.
+    pub feedback: Option<String>,
+    /// UTC microseconds.
+    pub received_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn status_zh(s: &str) -> &'static str {
+    match s.parse::<Status>() {
+        Ok(Status::Received) => "已受理",
+        Ok(Status::Dispatched) => "已派警",
+        Ok(Status::Acknowledged) => "民警已接警",
+        Ok(Status::OnScene) => "民警已到场",
+        Ok(Status::Resolved) => "已处置",
+        Ok(Status::ReportedBack) => "已反馈",
+        Ok(Status::Closed) => "已办结",
+        Ok(Status::Merged) => "已合并处理",
+        Ok(Status::Transferred) => "已移交相关部门",
+        Ok(Status::Cancelled) => "已撤销",
+        Err(_) => "处理中",
+    }
+}
+
+pub fn tracking(r: &incidents::IncidentRow) -> Tracking {
+    Tracking {
+        tracking_code: r.tracking_code.clone().unwrap_or_default(),
+        status: r.status.clone(),
+        status_zh: status_zh(&r.status).into(),
+        feedback: r.feedback_text.clone(),
+        received_at: r.received_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Validates a resident's report (web form and API share it).
+pub fn check_report(state: &AppState, req: ResidentReport, channel: Channel) -> ApiResult<Report> {
+    let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
+    Ok(Report {
+        channel,
+        type_code: type_code("type_code", req.type_code.as_deref().unwrap_or("500100"))?,
+        level: Level::new(state.config.dispatch.public_report_level)
+            .map_err(|e| ApiError::invalid("level", e.to_string()))?,
+        description: text("description", &req.description, 2000)?,
+        address: text("address", &req.address, 200)?,
+        lng,
+        lat,
+        caller_name: optional_text("contact_name", req.contact_name.as_deref(), 50)?,
+        caller_phone: phone("contact_phone", req.contact_phone.as_deref())?,
+        reporter_user_id: None,
+        camera_code: None,
+        snapshot_ref: None,
+        event_type: None,
+        reported_at: None,
+    })
+}
+
+/// A resident reports something (no login). The answer's tracking code follows the report.
+#[utoipa::path(post, path = "/api/v1/public/reports", tag = "public", request_body = ResidentReport, security(()),
+    responses((status = 201, description = "Received", body = Tracking),
+        (status = 400, description = "Malformed request", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn submit_report(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(req): ApiJson<ResidentReport>,
+) -> ApiResult<(StatusCode, Json<Tracking>)> {
+    let report = check_report(&state, req, Channel::Web)?;
+    let (row, _) = intake::receive(&state, report, None, ip).await?;
+    Ok((StatusCode::CREATED, Json(tracking(&row))))
+}
+
+/// Status and feedback of a report, by its tracking code.
+#[utoipa::path(get, path = "/api/v1/public/reports/{code}", tag = "public", security(()),
+    params(("code" = String, Path, description = "Tracking code")),
+    responses((status = 200, description = "OK", body = Tracking), (status = 404, description = "No report has this code", body = ErrorBody)))]
+async fn track_report(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<Json<Tracking>> {
+    let code = code.trim().to_ascii_uppercase();
+    let row = incidents::by_tracking_code(&state.db, &code)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(tracking(&row)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CameraAlert {
+    /// The camera's code in the registry.
+    pub camera_id: String,
+    /// fight, crowd, fire, smoke, traffic_accident, intrusion, loitering or other.
+    pub event_type: String,
+    /// When the camera saw it (RFC 3339).
+    pub occurred_at: String,
+    /// Where the video platform keeps the snapshot (an id or internal URL; not fetched).
+    pub snapshot_ref: Option<String>,
+}
+
+/// Camera event types → (incident type, level).
+const CAMERA_EVENTS: &[(&str, &str, i64)] = &[
+    ("fight", "200100", 2),
+    ("crowd", "700100", 2),
+    ("fire", "400100", 1),
+    ("smoke", "400100", 2),
+    ("traffic_accident", "300100", 2),
+    ("intrusion", "100100", 2),
+    ("loitering", "200999", 3),
+    ("other", "990000", 3),
+];
+
+type HmacSm3 = Hmac<sm3::Sm3>;
+
+/// `hmac-sm3=<hex>` of `<timestamp>.<body>` under `secret`.
+pub fn camera_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
+    let mut mac = HmacSm3::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!("hmac-sm3={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CameraAlertResult {
+    pub incident_id: String,
+    pub number: String,
+}
+
+/// Camera alert webhook (雪亮工程). Headers: `X-Pingan-Timestamp` (Unix seconds) and
+/// `X-Pingan-Signature: hmac-sm3=<hex>` over `<timestamp>.<raw body>` with the shared secret. A bad
+/// signature, a stale timestamp, an unknown camera or a malformed body stores nothing and is audited.
+#[utoipa::path(post, path = "/api/v1/hooks/camera", tag = "public", request_body = CameraAlert, security(()),
+    responses((status = 201, description = "Incident created", body = CameraAlertResult),
+        (status = 400, description = "Malformed body", body = ErrorBody),
+        (status = 401, description = "Missing or wrong signature, or stale timestamp", body = ErrorBody),
+        (status = 403, description = "The camera webhook is not configured", body = ErrorBody),
+        (status = 422, description = "Unknown camera or invalid value (the field is named)", body = ErrorBody)))]
+async fn camera_alert(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<CameraAlertResult>)> {
+    match camera_alert_inner(&state, ip.clone(), &headers, &body).await {
+        Ok(r) => Ok((StatusCode::CREATED, Json(r))),
+        Err(e) => {
+            let entry = AuditEntry {
+                at: state.now(),
+                actor_id: None,
+                actor_name: "channel:camera".into(),
+                action: "incident.camera_alert".into(),
+                object_type: "camera".into(),
+                object_id: None,
+                outcome: if e.status() == StatusCode::UNAUTHORIZED || e.status() == StatusCode::FORBIDDEN {
+                    AuditOutcome::Denied
+                } else {
+                    AuditOutcome::Failed
+                },
+                purpose: None,
+                ip,
+                detail: serde_json::json!({"status": e.status().as_u16(), "error": e.to_string()}).to_string(),
+            };
+            state.db.audit(vec![entry]).await?;
+            Err(e)
+        }
+    }
+}
+
+async fn camera_alert_inner(
+    state: &AppState,
+    ip: Option<String>,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> ApiResult<CameraAlertResult> {
+    let cfg = &state.config.dispatch;
+    if cfg.camera_webhook_secret.is_empty() {
+        return Err(ApiError::Forbidden("the camera webhook is not configured".into()));
+    }
+    let unauthorised = |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
+    let ts = headers
+        .get("x-pingan-timestamp")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorised("X-Pingan-Timestamp is missing"))?;
+    let secs: i64 = ts
+        .parse()
+        .map_err(|_| unauthorised("X-Pingan-Timestamp must be Unix seconds"))?;
+    let sig = headers
+        .get("x-pingan-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| unauthorised("X-Pingan-Signature is missing"))?;
+    let expected = camera_signature(&cfg.camera_webhook_secret, ts, body);
+    // Constant-time comparison through the MAC's own verifier.
+    let given = sig
+        .strip_prefix("hmac-sm3=")
+        .and_then(|h| hex::decode(h).ok())
+        .ok_or_else(|| unauthorised("X-Pingan-Signature must be hmac-sm3=<hex>"))?;
+    let mut mac = HmacSm3::new_from_slice(cfg.camera_webhook_secret.as_bytes())
+        .expect("HMAC takes any key length");
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    if mac.verify_slice(&given).is_err() {
+        debug_assert_ne!(expected, sig);
+        return Err(unauthorised("the signature does not match"));
+    }
+    let skew = (state.now() / 1_000_000 - secs).abs();
+    if skew > cfg.camera_webhook_max_skew_seconds {
+        return Err(unauthorised("the timestamp is too far from now (replay?)"));
+    }
+    let alert: CameraAlert = decode(body)?;
+    let camera = pingan_store::units::camera(&state.db, alert.camera_id.trim())
+        .await?
+        .filter(|c| c.active)
+        .ok_or_else(|| ApiError::invalid("camera_id", "no active camera has this id"))?;
+    let (code, level) = CAMERA_EVENTS
+        .iter()
+        .find(|(e, _, _)| *e == alert.event_type)
+        .map(|(_, c, l)| (*c, *l))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "event_type",
+                format!(
+                    "event_type must be one of {}",
+                    CAMERA_EVENTS.iter().map(|e| e.0).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })?;
+    let occurred = instant("occurred_at", Some(&alert.occurred_at))?;
+    let snapshot_ref = optional_text("snapshot_ref", alert.snapshot_ref.as_deref(), 500)?;
+    let report = Report {
+        channel: Channel::Camera,
+        type_code: type_code("event_type", code)?,
+        level: Level::new(level).map_err(|e| ApiError::invalid("event_type", e.to_string()))?,
+        description: format!("摄像头 {} 告警：{}", camera.name, alert.event_type),
+        address: camera.name.clone(),
+        lng: camera.lng,
+        lat: camera.lat,
+        caller_name: None,
+        caller_phone: None,
+        reporter_user_id: None,
+        camera_code: Some(camera.code.clone()),
+        snapshot_ref,
+        event_type: Some(alert.event_type.clone()),
+        reported_at: occurred,
+    };
+    let (row, _) = intake::receive(state, report, None, ip).await?;
+    Ok(CameraAlertResult {
+        incident_id: row.id,
+        number: row.number,
+    })
+}

@@ -1,0 +1,281 @@
+//! Intake (接警) shared by every channel: the location is resolved to grid, village, area type and the
+//! responsible station; the incident is written with its `received` event and audit record; and the
+//! duplicate and repeat-location detectors run over what is already stored, in the same transaction.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::incident::{Channel, Level, RepeatRules, Sighting, TypeCode};
+use pingan_store::incidents::{self, IncidentRow, NewIncident};
+use pingan_store::{Db, Tx, args};
+use rand::Rng;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Where a location falls in the district.
+#[derive(Debug, Clone)]
+pub struct Located {
+    pub grid_code: Option<String>,
+    pub village_code: Option<String>,
+    pub area_path: String,
+    pub area_type: String,
+    pub station_org_id: Option<String>,
+}
+
+/// Grid → village → area type → responsible station (the station whose area holds the grid, deepest
+/// first). A location in no grid of the district is refused: nobody would be responsible for it.
+pub async fn locate(db: &Db, lng: f64, lat: f64) -> ApiResult<Located> {
+    let Some(grid) = crate::locate::grid_at(db, lng, lat).await? else {
+        return Err(ApiError::invalid(
+            "lng",
+            "the location lies in no grid of this district",
+        ));
+    };
+    let area_type: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT area_type FROM areas WHERE code = ?",
+            args![grid.village_code.as_str()],
+        )
+        .await?;
+    let station: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT id FROM orgs WHERE kind = 'station' AND area_path IS NOT NULL AND ? LIKE area_path || '%' \
+             ORDER BY LENGTH(area_path) DESC, id LIMIT 1",
+            args![grid.area_path.as_str()],
+        )
+        .await?;
+    Ok(Located {
+        grid_code: Some(grid.code),
+        village_code: Some(grid.village_code),
+        area_path: grid.area_path,
+        area_type: area_type.map_or_else(|| "urban".into(), |t| t.0),
+        station_org_id: station.map(|s| s.0),
+    })
+}
+
+/// An incident as a channel hands it over, already validated field by field.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub channel: Channel,
+    pub type_code: TypeCode,
+    pub level: Level,
+    pub description: String,
+    pub address: String,
+    /// WGS-84.
+    pub lng: f64,
+    pub lat: f64,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub reporter_user_id: Option<String>,
+    pub camera_code: Option<String>,
+    pub snapshot_ref: Option<String>,
+    pub event_type: Option<String>,
+    /// When the reporter says it happened / the device saw it (defaults to receipt).
+    pub reported_at: Option<i64>,
+}
+
+/// A likely duplicate of the new incident.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DuplicateHint {
+    pub id: String,
+    pub number: String,
+    pub type_code: String,
+    pub status: String,
+    pub distance_m: f64,
+    /// UTC microseconds.
+    pub received_at: i64,
+}
+
+/// Dispute/domestic incidents at the same place: offer to open a dispute case (矛盾纠纷).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RepeatHint {
+    /// Incidents at this location in the window, the new one included.
+    pub count: usize,
+    pub window_days: i64,
+    pub incident_ids: Vec<String>,
+    pub suggestion: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct Suggestions {
+    /// Open incidents of the same category nearby and recent: merge instead of dispatching twice.
+    pub duplicates: Vec<DuplicateHint>,
+    pub repeat_location: Option<RepeatHint>,
+}
+
+const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn tracking_code() -> String {
+    let mut rng = rand::thread_rng();
+    (0..10)
+        .map(|_| TRACKING_ALPHABET[rng.gen_range(0..TRACKING_ALPHABET.len())] as char)
+        .collect()
+}
+
+/// Writes the incident. `who` is the recording user (id, name) or `None` for public channels, whose
+/// records are attributed to the channel. Returns the stored row and the detectors' suggestions.
+pub async fn receive(
+    state: &AppState,
+    report: Report,
+    who: Option<(&str, &str)>,
+    ip: Option<String>,
+) -> ApiResult<(IncidentRow, Suggestions)> {
+    let located = locate(&state.db, report.lng, report.lat).await?;
+    let now = state.now();
+    let active: Option<(bool,)> = state
+        .db
+        .fetch_optional(
+            "SELECT active FROM incident_types WHERE code = ?",
+            args![report.type_code.as_str()],
+        )
+        .await?;
+    if !matches!(active, Some((true,))) {
+        return Err(ApiError::invalid(
+            "type_code",
+            format!(
+                "{} is not an incident type in use here",
+                report.type_code.as_str()
+            ),
+        ));
+    }
+    let channel_name = format!("channel:{}", report.channel.code());
+    let (actor_id, actor_name) = match who {
+        Some((id, name)) => (Some(id.to_string()), name.to_string()),
+        None => (None, channel_name.clone()),
+    };
+    let new = NewIncident {
+        tracking_code: report.channel.is_public().then(tracking_code),
+        channel: report.channel.code().into(),
+        type_code: report.type_code.as_str().into(),
+        level: i64::from(report.level.get()),
+        description: report.description,
+        address: report.address,
+        lng: report.lng,
+        lat: report.lat,
+        grid_code: located.grid_code,
+        village_code: located.village_code,
+        area_path: located.area_path.clone(),
+        area_type: located.area_type,
+        station_org_id: located.station_org_id,
+        caller_name: report.caller_name,
+        caller_phone: report.caller_phone,
+        reporter_user_id: report.reporter_user_id,
+        camera_code: report.camera_code,
+        snapshot_ref: report.snapshot_ref,
+        event_type: report.event_type,
+        reported_at: report.reported_at.unwrap_or(now),
+        received_at: now,
+        local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(now)),
+        actor_id: actor_id.clone(),
+        actor_name: actor_name.clone(),
+    };
+    let district = located
+        .area_path
+        .trim_start_matches('/')
+        .split('/')
+        .next()
+        .unwrap_or("000000")
+        .to_string();
+    let mut tx = state.db.begin().await?;
+    let row = incidents::insert(&mut tx, &district, &new).await?;
+    let suggestions = detect(&mut tx, &state.config.dispatch.repeat, &row).await?;
+    let entry = AuditEntry {
+        at: now,
+        actor_id,
+        actor_name,
+        action: "incident.receive".into(),
+        object_type: "incident".into(),
+        object_id: Some(row.id.clone()),
+        outcome: AuditOutcome::Ok,
+        purpose: None,
+        ip,
+        detail: serde_json::json!({
+            "number": row.number, "channel": row.channel, "type": row.type_code,
+            "grid": row.grid_code, "duplicates": suggestions.duplicates.len(),
+            "repeat": suggestions.repeat_location.as_ref().map(|r| r.count),
+        })
+        .to_string(),
+    };
+    tx.commit_audited(vec![entry]).await?;
+    Ok((row, suggestions))
+}
+
+fn sighting(r: &IncidentRow) -> Sighting<'_> {
+    Sighting {
+        id: &r.id,
+        type_code: &r.type_code,
+        address: &r.address,
+        lng: r.lng,
+        lat: r.lat,
+        received_at: r.received_at,
+        open: r.status().is_open(),
+    }
+}
+
+/// A box around a point at least `radius_m` wide in every direction.
+fn bbox_around(lng: f64, lat: f64, radius_m: f64) -> [f64; 4] {
+    let dlat = radius_m / 111_000.0 * 1.01;
+    let dlng = dlat / lat.to_radians().cos().max(0.01);
+    [lng - dlng, lat - dlat, lng + dlng, lat + dlat]
+}
+
+/// Runs the duplicate and repeat-location rules for `new` against stored incidents.
+pub async fn detect(tx: &mut Tx, rules: &RepeatRules, new: &IncidentRow) -> ApiResult<Suggestions> {
+    let dist = |a: (f64, f64), b: (f64, f64)| pingan_geo::distance_m(a.0, a.1, b.0, b.1);
+    let me = sighting(new);
+    let window = rules.duplicate_window_minutes * 60_000_000;
+    let near = incidents::near(
+        tx,
+        bbox_around(new.lng, new.lat, rules.duplicate_radius_m),
+        new.received_at - window,
+        new.received_at + window,
+    )
+    .await?;
+    let others: Vec<Sighting> = near.iter().map(sighting).collect();
+    let duplicates = rules
+        .duplicates(&me, &others, dist)
+        .into_iter()
+        .filter_map(|(s, d)| {
+            near.iter().find(|r| r.id == s.id).map(|r| DuplicateHint {
+                id: r.id.clone(),
+                number: r.number.clone(),
+                type_code: r.type_code.clone(),
+                status: r.status.clone(),
+                distance_m: (d * 10.0).round() / 10.0,
+                received_at: r.received_at,
+            })
+        })
+        .collect();
+    let mut repeat_location = None;
+    if rules.counts_for_repeat(&new.type_code) {
+        let since = new.received_at - rules.repeat_window_days * 86_400_000_000;
+        let mut pool = incidents::near(
+            tx,
+            bbox_around(new.lng, new.lat, rules.repeat_radius_m),
+            since,
+            new.received_at,
+        )
+        .await?;
+        for r in incidents::same_address(tx, &new.address, since, new.received_at).await? {
+            if !pool.iter().any(|p| p.id == r.id) {
+                pool.push(r);
+            }
+        }
+        let others: Vec<Sighting> = pool.iter().map(sighting).collect();
+        let hits = rules.repeat_location(&me, &others, dist);
+        if !hits.is_empty() {
+            let mut ids: Vec<String> = hits.iter().map(|s| s.id.to_string()).collect();
+            ids.push(new.id.clone());
+            repeat_location = Some(RepeatHint {
+                count: ids.len(),
+                window_days: rules.repeat_window_days,
+                incident_ids: ids,
+                suggestion: "open a dispute case (矛盾纠纷) for this location".into(),
+            });
+        }
+    }
+    Ok(Suggestions {
+        duplicates,
+        repeat_location,
+    })
+}

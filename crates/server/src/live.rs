@@ -1,0 +1,94 @@
+//! The live feed behind the board: every incident or unit change appends a row to `board_changes` in
+//! its own transaction; each server polls that table a few times a second and broadcasts the new rows
+//! to its SSE clients, which filter them by the viewer's scope. Any server sees every server's
+//! changes, and a change is announced only after it committed.
+//!
+//! PostgreSQL hands out sequence numbers at insert time, not commit time, so a row with a smaller
+//! `seq` can appear after a larger one was read. The poller therefore keeps gaps open for a while and
+//! re-reads them; a gap that stays empty (a rolled-back insert) is given up after `GAP_PATIENCE`.
+
+use pingan_store::incidents::{self, ChangeRow};
+use pingan_store::{Db, now_micros};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+const POLL: Duration = Duration::from_millis(200);
+const GAP_PATIENCE: Duration = Duration::from_secs(5);
+const KEEP_CHANGES_MICROS: i64 = 3_600_000_000;
+
+/// One change as clients see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Change {
+    pub seq: i64,
+    /// `incident` or `unit`.
+    pub kind: String,
+    pub id: String,
+    #[serde(skip)]
+    pub area_path: String,
+}
+
+#[derive(Clone)]
+pub struct LiveFeed {
+    tx: broadcast::Sender<Change>,
+}
+
+impl LiveFeed {
+    pub fn start(db: Db) -> LiveFeed {
+        let (tx, _) = broadcast::channel(4096);
+        let feed = LiveFeed { tx: tx.clone() };
+        tokio::spawn(poll(db, tx));
+        feed
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.tx.subscribe()
+    }
+}
+
+async fn poll(db: Db, tx: broadcast::Sender<Change>) {
+    // Start from the present: clients load a snapshot first, then follow changes.
+    let mut watermark = loop {
+        match incidents::last_change(&db).await {
+            Ok(n) => break n,
+            Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
+        }
+    };
+    let mut gaps: BTreeMap<i64, std::time::Instant> = BTreeMap::new();
+    let mut tick = tokio::time::interval(POLL);
+    let mut last_prune = std::time::Instant::now();
+    loop {
+        tick.tick().await;
+        let from = gaps.keys().next().map_or(watermark, |g| (*g - 1).min(watermark));
+        let rows: Vec<ChangeRow> = match incidents::changes_after(&db, from, 2000).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "live feed poll failed");
+                continue;
+            }
+        };
+        for r in rows {
+            if r.seq <= watermark && gaps.remove(&r.seq).is_none() {
+                continue; // already announced
+            }
+            if r.seq > watermark {
+                let now = std::time::Instant::now();
+                for missing in watermark + 1..r.seq {
+                    gaps.insert(missing, now);
+                }
+                watermark = r.seq;
+            }
+            let _ = tx.send(Change {
+                seq: r.seq,
+                kind: r.kind,
+                id: r.object_id,
+                area_path: r.area_path,
+            });
+        }
+        gaps.retain(|_, since| since.elapsed() < GAP_PATIENCE);
+        if last_prune.elapsed() > Duration::from_secs(300) {
+            last_prune = std::time::Instant::now();
+            let _ = incidents::prune_changes(&db, now_micros() - KEEP_CHANGES_MICROS).await;
+        }
+    }
+}

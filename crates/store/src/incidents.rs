@@ -1,0 +1,632 @@
+//! Incidents (警情), their lifecycle events and unit assignments. A status change is a conditional
+//! update (`WHERE status = <the status it was read in>`), so two dispatchers acting at once cannot both
+//! win on either backend; the loser gets a `Conflict`.
+
+use crate::db::{Db, Tx};
+use crate::{Result, StoreError, args, new_id, scope};
+use pingan_domain::Scope;
+use pingan_domain::incident::{Action, Status};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: String,
+    pub number: String,
+    pub tracking_code: Option<String>,
+    pub channel: String,
+    pub type_code: String,
+    pub level: i64,
+    pub status: String,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub grid_code: Option<String>,
+    pub village_code: Option<String>,
+    pub area_path: String,
+    pub area_type: String,
+    pub station_org_id: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub reporter_user_id: Option<String>,
+    pub camera_code: Option<String>,
+    pub snapshot_ref: Option<String>,
+    pub event_type: Option<String>,
+    pub merged_into: Option<String>,
+    pub transfer_target: Option<String>,
+    pub transfer_org_id: Option<String>,
+    pub feedback_text: Option<String>,
+    pub satisfaction: Option<String>,
+    pub callback_note: Option<String>,
+    pub reported_at: i64,
+    pub received_at: i64,
+    pub dispatched_at: Option<i64>,
+    pub acknowledged_at: Option<i64>,
+    pub arrived_at: Option<i64>,
+    pub resolved_at: Option<i64>,
+    pub reported_back_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub updated_at: i64,
+}
+
+impl IncidentRow {
+    pub fn status(&self) -> Status {
+        self.status.parse().unwrap_or(Status::Received)
+    }
+}
+
+const COLS: &str = "id, number, tracking_code, channel, type_code, level, status, description, address, lng, lat, \
+    grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, reporter_user_id, \
+    camera_code, snapshot_ref, event_type, merged_into, transfer_target, transfer_org_id, feedback_text, \
+    satisfaction, callback_note, reported_at, received_at, dispatched_at, acknowledged_at, arrived_at, \
+    resolved_at, reported_back_at, closed_at, updated_at";
+
+/// A new incident as intake checked it: location resolved to grid, area and station.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub tracking_code: Option<String>,
+    pub channel: String,
+    pub type_code: String,
+    pub level: i64,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub grid_code: Option<String>,
+    pub village_code: Option<String>,
+    pub area_path: String,
+    pub area_type: String,
+    pub station_org_id: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    pub reporter_user_id: Option<String>,
+    pub camera_code: Option<String>,
+    pub snapshot_ref: Option<String>,
+    pub event_type: Option<String>,
+    pub reported_at: i64,
+    pub received_at: i64,
+    /// Asia/Shanghai date of receipt, for daily numbering and statistics.
+    pub local_date: String,
+    /// Who recorded it (`None` for public channels).
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+}
+
+/// Next value of a named counter (both backends support `INSERT … ON CONFLICT … RETURNING`).
+async fn next_counter(tx: &mut Tx, key: &str) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            "INSERT INTO counters (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = counters.n + 1 RETURNING n",
+            args![key],
+        )
+        .await?;
+    Ok(n)
+}
+
+/// Inserts the incident and its `received` event. The number is the district code, the local date and
+/// a daily sequence: 3306812026112800001.
+pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<IncidentRow> {
+    let day = i.local_date.replace('-', "");
+    let n = next_counter(tx, &format!("incident:{day}")).await?;
+    let number = format!("{district}{day}{n:05}");
+    let id = new_id();
+    tx.execute(
+        &format!(
+            "INSERT INTO incidents (id, number, tracking_code, channel, type_code, level, status, description, address, \
+             lng, lat, grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, \
+             reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, received_at, updated_at, local_date) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        args![
+            id.clone(),
+            number,
+            i.tracking_code.clone(),
+            i.channel.clone(),
+            i.type_code.clone(),
+            i.level,
+            Status::Received.code(),
+            i.description.clone(),
+            i.address.clone(),
+            i.lng,
+            i.lat,
+            i.grid_code.clone(),
+            i.village_code.clone(),
+            i.area_path.clone(),
+            i.area_type.clone(),
+            i.station_org_id.clone(),
+            i.caller_name.clone(),
+            i.caller_phone.clone(),
+            i.reporter_user_id.clone(),
+            i.camera_code.clone(),
+            i.snapshot_ref.clone(),
+            i.event_type.clone(),
+            i.reported_at,
+            i.received_at,
+            i.received_at,
+            i.local_date.clone()
+        ],
+    )
+    .await?;
+    add_event(
+        tx,
+        &Event {
+            incident_id: &id,
+            at: i.received_at,
+            action: "receive",
+            from_status: None,
+            to_status: Status::Received.code(),
+            unit_id: None,
+            actor_id: i.actor_id.as_deref(),
+            actor_name: &i.actor_name,
+            note: Some(i.channel.as_str()),
+        },
+    )
+    .await?;
+    record_change(tx, "incident", &id, &i.area_path, i.received_at).await?;
+    get_tx(tx, &id).await?.ok_or(StoreError::NotFound)
+}
+
+pub struct Event<'a> {
+    pub incident_id: &'a str,
+    pub at: i64,
+    pub action: &'a str,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub unit_id: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub actor_name: &'a str,
+    pub note: Option<&'a str>,
+}
+
+pub async fn add_event(tx: &mut Tx, e: &Event<'_>) -> Result<()> {
+    tx.execute(
+        "INSERT INTO incident_events (id, incident_id, at, action, from_status, to_status, unit_id, actor_id, actor_name, note) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            new_id(),
+            e.incident_id,
+            e.at,
+            e.action,
+            e.from_status,
+            e.to_status,
+            e.unit_id,
+            e.actor_id,
+            e.actor_name,
+            e.note
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Appends to the change feed the live boards follow.
+pub async fn record_change(
+    tx: &mut Tx,
+    kind: &str,
+    object_id: &str,
+    area_path: &str,
+    at: i64,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO board_changes (at, kind, object_id, area_path) VALUES (?, ?, ?, ?)",
+        args![at, kind, object_id, area_path],
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ChangeRow {
+    pub seq: i64,
+    pub at: i64,
+    pub kind: String,
+    pub object_id: String,
+    pub area_path: String,
+}
+
+pub async fn changes_after(db: &Db, seq: i64, limit: i64) -> Result<Vec<ChangeRow>> {
+    db.fetch_all(
+        "SELECT seq, at, kind, object_id, area_path FROM board_changes WHERE seq > ? ORDER BY seq LIMIT ?",
+        args![seq, limit],
+    )
+    .await
+}
+
+pub async fn last_change(db: &Db) -> Result<i64> {
+    let (n,): (Option<i64>,) = db
+        .fetch_one("SELECT MAX(seq) FROM board_changes", args![])
+        .await?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Drops feed entries older than `before` (any server may do it; deleting twice is harmless).
+pub async fn prune_changes(db: &Db, before: i64) -> Result<u64> {
+    db.execute("DELETE FROM board_changes WHERE at < ?", args![before])
+        .await
+}
+
+pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<IncidentRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut all = args![id];
+    all.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM incidents WHERE id = ? AND {pred}"),
+        all,
+    )
+    .await
+}
+
+pub async fn get_tx(tx: &mut Tx, id: &str) -> Result<Option<IncidentRow>> {
+    tx.fetch_optional(
+        &format!("SELECT {COLS} FROM incidents WHERE id = ?"),
+        args![id],
+    )
+    .await
+}
+
+/// By public tracking code (no scope: the code itself is the reporter's key).
+pub async fn by_tracking_code(db: &Db, code: &str) -> Result<Option<IncidentRow>> {
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM incidents WHERE tracking_code = ?"),
+        args![code],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    /// Only incidents still on the board.
+    pub open_only: bool,
+    pub status: Option<String>,
+    pub channels: Vec<String>,
+    /// Received at or after (UTC micros).
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub limit: i64,
+}
+
+const OPEN_STATUSES: &str =
+    "('received', 'dispatched', 'acknowledged', 'on_scene', 'resolved', 'reported_back')";
+
+pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<IncidentRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut sql = format!("SELECT {COLS} FROM incidents WHERE {pred}");
+    if f.open_only {
+        sql.push_str(&format!(" AND status IN {OPEN_STATUSES}"));
+    }
+    if let Some(s) = &f.status {
+        sql.push_str(" AND status = ?");
+        a.push(s.into());
+    }
+    if !f.channels.is_empty() {
+        sql.push_str(&format!(
+            " AND channel IN ({})",
+            vec!["?"; f.channels.len()].join(", ")
+        ));
+        for c in &f.channels {
+            a.push(c.into());
+        }
+    }
+    if let Some(t) = f.since {
+        sql.push_str(" AND received_at >= ?");
+        a.push(t.into());
+    }
+    if let Some(t) = f.until {
+        sql.push_str(" AND received_at <= ?");
+        a.push(t.into());
+    }
+    sql.push_str(" ORDER BY received_at DESC, id DESC LIMIT ?");
+    a.push(f.limit.into());
+    db.fetch_all(&sql, a).await
+}
+
+/// Incidents whose location lies in the box and which were received in `[since, until]` — the
+/// candidates the duplicate and repeat detectors then test exactly.
+pub async fn near(
+    tx: &mut Tx,
+    bbox: [f64; 4],
+    since: i64,
+    until: i64,
+) -> Result<Vec<IncidentRow>> {
+    tx.fetch_all(
+        &format!(
+            "SELECT {COLS} FROM incidents WHERE lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? \
+             AND received_at >= ? AND received_at <= ? ORDER BY received_at LIMIT 2000"
+        ),
+        args![bbox[0], bbox[2], bbox[1], bbox[3], since, until],
+    )
+    .await
+}
+
+/// Same address (exact text) in the window: the repeat detector also matches by address.
+pub async fn same_address(
+    tx: &mut Tx,
+    address: &str,
+    since: i64,
+    until: i64,
+) -> Result<Vec<IncidentRow>> {
+    tx.fetch_all(
+        &format!(
+            "SELECT {COLS} FROM incidents WHERE address = ? AND received_at >= ? AND received_at <= ? \
+             ORDER BY received_at LIMIT 2000"
+        ),
+        args![address, since, until],
+    )
+    .await
+}
+
+/// What a transition writes besides the status.
+#[derive(Debug, Clone, Default)]
+pub struct Change {
+    pub merged_into: Option<String>,
+    pub transfer_target: Option<String>,
+    pub transfer_org_id: Option<String>,
+    pub feedback_text: Option<String>,
+}
+
+/// Moves `row` by `action` to `to` at `at`, stamping the first occurrence of each milestone and
+/// writing the event. Fails with `Conflict` when the row changed since it was read.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    tx: &mut Tx,
+    row: &IncidentRow,
+    action: Action,
+    to: Status,
+    at: i64,
+    change: &Change,
+    unit_id: Option<&str>,
+    actor: (Option<&str>, &str),
+    note: Option<&str>,
+) -> Result<()> {
+    let milestone = match action {
+        Action::Dispatch => Some("dispatched_at"),
+        Action::Acknowledge => Some("acknowledged_at"),
+        Action::Arrive => Some("arrived_at"),
+        Action::Resolve => Some("resolved_at"),
+        Action::ReportBack => Some("reported_back_at"),
+        Action::Close | Action::Merge | Action::Transfer | Action::Cancel => Some("closed_at"),
+    };
+    let mut sql = String::from("UPDATE incidents SET status = ?, updated_at = ?");
+    let mut a = args![to.code(), at];
+    if let Some(col) = milestone {
+        sql.push_str(&format!(", {col} = COALESCE({col}, ?)"));
+        a.push(at.into());
+    }
+    for (col, v) in [
+        ("merged_into", &change.merged_into),
+        ("transfer_target", &change.transfer_target),
+        ("transfer_org_id", &change.transfer_org_id),
+        ("feedback_text", &change.feedback_text),
+    ] {
+        if let Some(v) = v {
+            sql.push_str(&format!(", {col} = ?"));
+            a.push(v.into());
+        }
+    }
+    sql.push_str(" WHERE id = ? AND status = ? AND updated_at = ?");
+    a.push(row.id.as_str().into());
+    a.push(row.status.as_str().into());
+    a.push(row.updated_at.into());
+    let n = tx.execute(&sql, a).await?;
+    if n != 1 {
+        return Err(StoreError::Conflict(format!(
+            "incident {} changed while you were acting on it; reload and try again",
+            row.number
+        )));
+    }
+    add_event(
+        tx,
+        &Event {
+            incident_id: &row.id,
+            at,
+            action: action.code(),
+            from_status: Some(&row.status),
+            to_status: to.code(),
+            unit_id,
+            actor_id: actor.0,
+            actor_name: actor.1,
+            note,
+        },
+    )
+    .await?;
+    record_change(tx, "incident", &row.id, &row.area_path, at).await
+}
+
+/// Records the 回访 (satisfaction call) on a reported-back or closed incident.
+pub async fn record_callback(
+    tx: &mut Tx,
+    row: &IncidentRow,
+    satisfaction: &str,
+    note: Option<&str>,
+    at: i64,
+    actor: (Option<&str>, &str),
+) -> Result<()> {
+    tx.execute(
+        "UPDATE incidents SET satisfaction = ?, callback_note = ?, updated_at = ? WHERE id = ?",
+        args![satisfaction, note, at, row.id.as_str()],
+    )
+    .await?;
+    add_event(
+        tx,
+        &Event {
+            incident_id: &row.id,
+            at,
+            action: "callback",
+            from_status: Some(&row.status),
+            to_status: &row.status,
+            unit_id: None,
+            actor_id: actor.0,
+            actor_name: actor.1,
+            note: Some(satisfaction),
+        },
+    )
+    .await?;
+    record_change(tx, "incident", &row.id, &row.area_path, at).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub at: i64,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub unit_id: Option<String>,
+    pub actor_name: String,
+    pub note: Option<String>,
+}
+
+pub async fn events(db: &Db, incident_id: &str) -> Result<Vec<EventRow>> {
+    db.fetch_all(
+        "SELECT at, action, from_status, to_status, unit_id, actor_name, note FROM incident_events \
+         WHERE incident_id = ? ORDER BY at, id",
+        args![incident_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AssignmentRow {
+    pub incident_id: String,
+    pub unit_id: String,
+    pub call_sign: String,
+    pub unit_name: String,
+    pub state: String,
+    pub assigned_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub arrived_at: Option<i64>,
+    pub released_at: Option<i64>,
+}
+
+const ACOLS: &str = "a.incident_id, a.unit_id, u.call_sign, u.name AS unit_name, a.state, a.assigned_at, \
+    a.acknowledged_at, a.arrived_at, a.released_at";
+
+pub async fn assignments(db: &Db, incident_id: &str) -> Result<Vec<AssignmentRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {ACOLS} FROM incident_units a JOIN units u ON u.id = a.unit_id \
+             WHERE a.incident_id = ? ORDER BY a.assigned_at, u.call_sign"
+        ),
+        args![incident_id],
+    )
+    .await
+}
+
+pub async fn assignment_tx(
+    tx: &mut Tx,
+    incident_id: &str,
+    unit_id: &str,
+) -> Result<Option<AssignmentRow>> {
+    tx.fetch_optional(
+        &format!(
+            "SELECT {ACOLS} FROM incident_units a JOIN units u ON u.id = a.unit_id \
+             WHERE a.incident_id = ? AND a.unit_id = ?"
+        ),
+        args![incident_id, unit_id],
+    )
+    .await
+}
+
+/// Assignments of the units a user crews, newest first, still active or released in the last day.
+pub async fn assignments_for_user(db: &Db, user_id: &str, since: i64) -> Result<Vec<AssignmentRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {ACOLS} FROM incident_units a JOIN units u ON u.id = a.unit_id \
+             WHERE u.user_id = ? AND (a.released_at IS NULL OR a.released_at >= ?) \
+             ORDER BY a.assigned_at DESC LIMIT 50"
+        ),
+        args![user_id, since],
+    )
+    .await
+}
+
+pub async fn assign(
+    tx: &mut Tx,
+    incident_id: &str,
+    unit_id: &str,
+    at: i64,
+    by: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO incident_units (incident_id, unit_id, state, assigned_at, assigned_by) VALUES (?, ?, 'assigned', ?, ?)",
+        args![incident_id, unit_id, at, by],
+    )
+    .await
+    .map_err(|e| match e {
+        StoreError::Conflict(_) => {
+            StoreError::Conflict("this unit is already assigned to the incident".into())
+        }
+        other => other,
+    })?;
+    Ok(())
+}
+
+/// Moves one assignment to `state` (`acknowledged`, `on_scene`), stamping its time once.
+pub async fn set_assignment_state(
+    tx: &mut Tx,
+    incident_id: &str,
+    unit_id: &str,
+    state: &str,
+    at: i64,
+) -> Result<()> {
+    let col = match state {
+        "acknowledged" => "acknowledged_at",
+        "on_scene" => "arrived_at",
+        _ => return Err(StoreError::Invalid(format!("assignment state {state}"))),
+    };
+    tx.execute(
+        &format!(
+            "UPDATE incident_units SET state = ?, {col} = COALESCE({col}, ?) WHERE incident_id = ? AND unit_id = ?"
+        ),
+        args![state, at, incident_id, unit_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Releases every unit still on the incident; returns their ids.
+pub async fn release_all(tx: &mut Tx, incident_id: &str, at: i64) -> Result<Vec<String>> {
+    let ids: Vec<(String,)> = tx
+        .fetch_all(
+            "SELECT unit_id FROM incident_units WHERE incident_id = ? AND released_at IS NULL",
+            args![incident_id],
+        )
+        .await?;
+    tx.execute(
+        "UPDATE incident_units SET state = 'released', released_at = ? WHERE incident_id = ? AND released_at IS NULL",
+        args![at, incident_id],
+    )
+    .await?;
+    Ok(ids.into_iter().map(|(i,)| i).collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TypeRow {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub active: bool,
+}
+
+pub async fn types(db: &Db) -> Result<Vec<TypeRow>> {
+    db.fetch_all(
+        "SELECT code, name_zh, name_en, active FROM incident_types ORDER BY code",
+        args![],
+    )
+    .await
+}
+
+pub async fn upsert_type(tx: &mut Tx, t: &TypeRow, at: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO incident_types (code, name_zh, name_en, active, updated_at) VALUES (?, ?, ?, ?, ?) \
+         ON CONFLICT (code) DO UPDATE SET name_zh = excluded.name_zh, name_en = excluded.name_en, \
+         active = excluded.active, updated_at = excluded.updated_at",
+        args![
+            t.code.as_str(),
+            t.name_zh.as_str(),
+            t.name_en.as_str(),
+            t.active,
+            at
+        ],
+    )
+    .await?;
+    Ok(())
+}
