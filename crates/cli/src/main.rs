@@ -298,6 +298,10 @@ async fn run_demo(
         );
     }
     let logins = summary.logins;
+    if config.dispatch.camera_webhook_secret.is_empty() {
+        config.dispatch.camera_webhook_secret = pingan_server::demo_dispatch::camera_secret(seed);
+    }
+    let camera_secret = config.dispatch.camera_webhook_secret.clone();
     pingan_server::serve(config, db, move |addr| {
         println!("Pingan demo is running at http://{addr}/");
         println!("Demo logins (username / password / role):");
@@ -310,6 +314,8 @@ async fn run_demo(
                 l.role.label_zh()
             );
         }
+        println!("  camera webhook secret: {camera_secret}");
+        println!("  resident report form: http://{addr}/report   Open311: http://{addr}/open311/v2/services.xml");
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })

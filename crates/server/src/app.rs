@@ -35,6 +35,7 @@ pub fn build_app(state: AppState) -> Router {
         )
         .route("/assets/{*path}", get(crate::assets::serve))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
+        .merge(crate::open311::router())
         .merge(crate::pages::router())
         .merge(crate::pages::imports::router().layer(DefaultBodyLimit::max(
             state.config.server.upload_limit_bytes,
@@ -58,11 +59,15 @@ async fn fallback(req: Request) -> Response {
 }
 
 /// Cross-site request check and security headers. Browsers send `Origin` on unsafe requests; one that
-/// names another host is refused (with SameSite=Strict cookies this is defence in depth). Requests with a
-/// bearer token are machine clients and carry no ambient credentials, so they are not checked.
+/// names another host is refused when the request carries cookies (with SameSite=Strict cookies this is
+/// defence in depth). Requests without cookies carry no ambient credentials — bearer-token clients, the
+/// public report channels, Open311 apps on other sites — so they are not checked.
 async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if unsafe_method && !req.headers().contains_key(header::AUTHORIZATION) {
+    if unsafe_method
+        && !req.headers().contains_key(header::AUTHORIZATION)
+        && req.headers().contains_key(header::COOKIE)
+    {
         let host = req
             .headers()
             .get(header::HOST)

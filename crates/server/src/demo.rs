@@ -359,6 +359,12 @@ pub fn logins(seed: u64) -> Vec<DemoLogin> {
 
 /// Creates the demo district once (when the database has no areas yet) and returns its logins.
 pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<DemoSummary> {
+    let summary = ensure_district(db, seed).await?;
+    crate::demo_dispatch::ensure(db).await?;
+    Ok(summary)
+}
+
+async fn ensure_district(db: &Db, seed: u64) -> anyhow::Result<DemoSummary> {
     let logins = logins(seed);
     let existing = areas::list(db, &root_scope(), None, None).await?.len();
     if existing > 0 {

@@ -12,6 +12,7 @@ pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod demo_dispatch;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
@@ -20,6 +21,7 @@ pub mod import;
 pub mod live;
 pub mod locate;
 pub mod metrics;
+pub mod open311;
 pub mod pages;
 pub mod state;
 

@@ -1,0 +1,544 @@
+//! Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) at `/open311/v2`: services, service
+//! definitions, POST/GET requests, GET request, GET token, in XML (required by the spec) and JSON.
+//! Services are the active incident types; a request is an incident of the `open311` channel whose
+//! `service_request_id` is its public tracking code. Only requests from public channels are listed, and
+//! never the reporter's contact details.
+
+use crate::api::public::status_zh;
+use crate::dispatch::intake::{self, Report};
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{Path, Query, RawForm, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use pingan_domain::incident::{Channel, Level, Status};
+use pingan_store::incidents::{self, IncidentFilter, IncidentRow};
+use std::collections::HashMap;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/open311/v2/{file}", get(root_get).post(root_post))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Format {
+    Json,
+    Xml,
+}
+
+/// `services.json` → ("services", Json).
+fn split(file: &str) -> Result<(&str, Format), Response> {
+    let (stem, ext) = file
+        .rsplit_once('.')
+        .ok_or_else(|| error(Format::Xml, 404, "add .xml or .json to the path"))?;
+    match ext {
+        "json" => Ok((stem, Format::Json)),
+        "xml" => Ok((stem, Format::Xml)),
+        _ => Err(error(Format::Xml, 404, "formats are .xml and .json")),
+    }
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// One flat record: (field, value) pairs, `None` for an empty element / JSON null.
+type Record = Vec<(&'static str, Option<String>)>;
+
+fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    match fmt {
+        Format::Json => {
+            let arr: Vec<serde_json::Value> = records
+                .iter()
+                .map(|r| {
+                    let mut m = serde_json::Map::new();
+                    for (k, v) in r {
+                        let val = match v {
+                            None => serde_json::Value::Null,
+                            Some(s) if matches!(*k, "lat" | "long" | "code") => s
+                                .parse::<f64>()
+                                .ok()
+                                .and_then(|f| {
+                                    if *k == "code" {
+                                        Some(serde_json::Value::from(f as i64))
+                                    } else {
+                                        serde_json::Number::from_f64(f).map(serde_json::Value::Number)
+                                    }
+                                })
+                                .unwrap_or(serde_json::Value::String(s.clone())),
+                            Some(s) if *k == "metadata" => serde_json::Value::Bool(s == "true"),
+                            Some(s) => serde_json::Value::String(s.clone()),
+                        };
+                        m.insert((*k).to_string(), val);
+                    }
+                    serde_json::Value::Object(m)
+                })
+                .collect();
+            (
+                code,
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                serde_json::Value::Array(arr).to_string(),
+            )
+                .into_response()
+        }
+        Format::Xml => {
+            let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+            x.push_str(&format!("<{root}>"));
+            for r in records {
+                x.push_str(&format!("<{item}>"));
+                for (k, v) in r {
+                    match v {
+                        Some(s) => x.push_str(&format!("<{k}>{}</{k}>", esc(s))),
+                        None => x.push_str(&format!("<{k}></{k}>")),
+                    }
+                }
+                x.push_str(&format!("</{item}>"));
+            }
+            x.push_str(&format!("</{root}>"));
+            (
+                code,
+                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+                x,
+            )
+                .into_response()
+        }
+    }
+}
+
+fn error(fmt: Format, status: u16, description: &str) -> Response {
+    render(
+        fmt,
+        status,
+        "errors",
+        "error",
+        &[vec![
+            ("code", Some(status.to_string())),
+            ("description", Some(description.to_string())),
+        ]],
+    )
+}
+
+fn api_error(fmt: Format, e: ApiError) -> Response {
+    let status = e.status().as_u16();
+    let status = if status == 422 { 400 } else { status };
+    if status >= 500 {
+        tracing::error!(error = ?e, "open311");
+    }
+    let msg = match &e {
+        ApiError::Validation(m, Some(f)) => format!("{}: {m}", open311_field(f)),
+        other => other.to_string(),
+    };
+    error(fmt, status, &msg)
+}
+
+/// Our field names → the Open311 parameter a client sent.
+fn open311_field(f: &str) -> &str {
+    match f {
+        "lng" => "long",
+        "contact_phone" | "caller_phone" => "phone",
+        "contact_name" | "caller_name" => "first_name",
+        "type_code" => "service_code",
+        "address" => "address_string",
+        other => other,
+    }
+}
+
+/// W3C datetime in China Standard Time, as the spec's examples show offsets.
+fn w3c(micros: i64) -> String {
+    let t = pingan_domain::time::from_micros(micros);
+    let local = jiff::Timestamp::from_second(t.as_second() + pingan_domain::time::SHANGHAI_OFFSET_SECONDS)
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    format!("{}+08:00", local.strftime("%Y-%m-%dT%H:%M:%S"))
+}
+
+async fn root_get(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let (stem, fmt) = match split(&file) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match stem {
+        "services" => services(&state, fmt).await,
+        "requests" => list_requests(&state, fmt, &q).await,
+        "discovery" => discovery(fmt),
+        _ => error(fmt, 404, "no such resource"),
+    }
+}
+
+fn discovery(fmt: Format) -> Response {
+    render(
+        fmt,
+        200,
+        "discovery",
+        "endpoint",
+        &[vec![
+            ("specification", Some("http://wiki.open311.org/GeoReport_v2".into())),
+            ("url", Some("/open311/v2".into())),
+            ("type", Some("production".into())),
+        ]],
+    )
+}
+
+async fn services(state: &AppState, fmt: Format) -> Response {
+    let types = match incidents::types(&state.db).await {
+        Ok(t) => t,
+        Err(e) => return api_error(fmt, e.into()),
+    };
+    let records: Vec<Record> = types
+        .into_iter()
+        .filter(|t| t.active)
+        .map(|t| {
+            let group = pingan_domain::incident::TypeCode::parse(&t.code)
+                .map(|c| c.category().label_zh().to_string())
+                .unwrap_or_default();
+            vec![
+                ("service_code", Some(t.code.clone())),
+                ("service_name", Some(t.name_zh.clone())),
+                ("description", Some(format!("{} / {}", t.name_zh, t.name_en))),
+                ("metadata", Some("false".into())),
+                ("type", Some("realtime".into())),
+                ("keywords", Some(t.name_en.to_lowercase())),
+                ("group", Some(group)),
+            ]
+        })
+        .collect();
+    render(fmt, 200, "services", "service", &records)
+}
+
+async fn service_definition(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+) -> Response {
+    let (code, fmt) = match split(&file) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let known = incidents::types(&state.db)
+        .await
+        .map(|t| t.iter().any(|t| t.active && t.code == code))
+        .unwrap_or(false);
+    if !known {
+        return error(fmt, 404, "no such service_code");
+    }
+    // No service has extra attributes (metadata is false everywhere).
+    match fmt {
+        Format::Json => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            serde_json::json!({"service_code": code, "attributes": []}).to_string(),
+        )
+            .into_response(),
+        Format::Xml => (
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_definition><service_code>{}</service_code><attributes></attributes></service_definition>",
+                esc(code)
+            ),
+        )
+            .into_response(),
+    }
+}
+
+fn is_open(status: &str) -> bool {
+    matches!(
+        status.parse::<Status>(),
+        Ok(Status::Received | Status::Dispatched | Status::Acknowledged | Status::OnScene)
+    )
+}
+
+fn request_record(r: &IncidentRow, service_name: &str, agency: Option<&str>) -> Record {
+    vec![
+        ("service_request_id", r.tracking_code.clone()),
+        (
+            "status",
+            Some(if is_open(&r.status) { "open" } else { "closed" }.into()),
+        ),
+        (
+            "status_notes",
+            Some(
+                r.feedback_text
+                    .clone()
+                    .unwrap_or_else(|| status_zh(&r.status).to_string()),
+            ),
+        ),
+        ("service_name", Some(service_name.to_string())),
+        ("service_code", Some(r.type_code.clone())),
+        ("description", Some(r.description.clone())),
+        ("agency_responsible", agency.map(String::from)),
+        ("service_notice", None),
+        ("requested_datetime", Some(w3c(r.received_at))),
+        ("updated_datetime", Some(w3c(r.updated_at))),
+        ("expected_datetime", None),
+        ("address", Some(r.address.clone())),
+        ("address_id", None),
+        ("zipcode", None),
+        ("lat", Some(r.lat.to_string())),
+        ("long", Some(r.lng.to_string())),
+        ("media_url", r.snapshot_ref.clone().filter(|_| r.channel == "open311")),
+    ]
+}
+
+async fn records(state: &AppState, rows: &[IncidentRow]) -> Result<Vec<Record>, ApiError> {
+    let types = crate::dispatch::TypeNames::load(state).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut agencies: HashMap<String, String> = HashMap::new();
+    for r in rows {
+        let agency = match &r.station_org_id {
+            Some(id) => {
+                if !agencies.contains_key(id)
+                    && let Some(o) = pingan_store::orgs::get_unscoped(&state.db, id).await?
+                {
+                    agencies.insert(id.clone(), o.name);
+                }
+                agencies.get(id).cloned()
+            }
+            None => None,
+        };
+        out.push(request_record(r, &types.name(&r.type_code, true), agency.as_deref()));
+    }
+    Ok(out)
+}
+
+fn public(r: &IncidentRow) -> bool {
+    matches!(r.channel.as_str(), "open311" | "web") && r.tracking_code.is_some()
+}
+
+async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String>) -> Response {
+    let result: Result<Vec<IncidentRow>, ApiError> = async {
+        if let Some(ids) = q.get("service_request_id").filter(|s| !s.is_empty()) {
+            let mut rows = Vec::new();
+            for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(1000) {
+                if let Some(r) = incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await?
+                    && public(&r)
+                {
+                    rows.push(r);
+                }
+            }
+            return Ok(rows);
+        }
+        let date = |k: &str| -> Result<Option<i64>, ApiError> {
+            match q.get(k).filter(|s| !s.is_empty()) {
+                None => Ok(None),
+                Some(s) => s
+                    .parse::<jiff::Timestamp>()
+                    .map(|t| Some(t.as_microsecond()))
+                    .map_err(|_| ApiError::invalid(k, format!("{k} must be a W3C datetime like 2026-11-01T00:00:00Z"))),
+            }
+        };
+        let now = state.now();
+        let ninety_days = 90 * 86_400_000_000;
+        let (start, end) = match (date("start_date")?, date("end_date")?) {
+            (Some(s), Some(e)) => (s, e),
+            (Some(s), None) => (s, s + ninety_days),
+            (None, Some(e)) => (e - ninety_days, e),
+            (None, None) => (now - ninety_days, now),
+        };
+        if end < start {
+            return Err(ApiError::invalid("end_date", "end_date is before start_date"));
+        }
+        if end - start > ninety_days {
+            return Err(ApiError::invalid("start_date", "the date range may not span more than 90 days"));
+        }
+        let codes: Vec<String> = q
+            .get("service_code")
+            .map(|s| s.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+            .unwrap_or_default();
+        let statuses: Vec<String> = q
+            .get("status")
+            .map(|s| s.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect())
+            .unwrap_or_default();
+        if let Some(bad) = statuses.iter().find(|s| !matches!(s.as_str(), "open" | "closed")) {
+            return Err(ApiError::invalid("status", format!("status must be open or closed, not {bad}")));
+        }
+        let all = pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+            kind: pingan_domain::ScopeKind::Area,
+            path: "/".into(),
+        }]);
+        let rows = incidents::list(
+            &state.db,
+            &all,
+            &IncidentFilter {
+                channels: vec!["open311".into(), "web".into()],
+                since: Some(start),
+                until: Some(end),
+                limit: 5000,
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| codes.is_empty() || codes.contains(&r.type_code))
+            .filter(|r| {
+                statuses.is_empty()
+                    || statuses.iter().any(|s| (s == "open") == is_open(&r.status))
+            })
+            .take(1000)
+            .collect())
+    }
+    .await;
+    match result {
+        Ok(rows) => match records(state, &rows).await {
+            Ok(recs) => render(fmt, 200, "service_requests", "request", &recs),
+            Err(e) => api_error(fmt, e),
+        },
+        Err(e) => api_error(fmt, e),
+    }
+}
+
+async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let (id, fmt) = match split(&file) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await {
+        Ok(Some(r)) if public(&r) => match records(&state, &[r]).await {
+            Ok(recs) => render(fmt, 200, "service_requests", "request", &recs),
+            Err(e) => api_error(fmt, e),
+        },
+        Ok(_) => error(fmt, 404, "no service request has this id"),
+        Err(e) => api_error(fmt, e.into()),
+    }
+}
+
+async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
+    let (tok, fmt) = match split(&file) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    // Requests are created synchronously: the token is the request id itself.
+    match incidents::by_tracking_code(&state.db, &tok.to_ascii_uppercase()).await {
+        Ok(Some(r)) if public(&r) => render(
+            fmt,
+            200,
+            "service_requests",
+            "request",
+            &[vec![
+                ("service_request_id", r.tracking_code.clone()),
+                ("token", Some(tok.to_string())),
+            ]],
+        ),
+        Ok(_) => error(fmt, 404, "no service request has this token"),
+        Err(e) => api_error(fmt, e.into()),
+    }
+}
+
+async fn root_post(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    Query(query): Query<HashMap<String, String>>,
+    RawForm(body): RawForm,
+) -> Response {
+    let (stem, fmt) = match split(&file) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if stem != "requests" {
+        return error(fmt, 404, "POST goes to requests.xml or requests.json");
+    }
+    // Parameters may come in the body (form) or, as some clients send api_key, in the query string.
+    let mut p: HashMap<String, String> = query;
+    for (k, v) in form_urlencoded(&body) {
+        p.insert(k, v);
+    }
+    let keys = &state.config.dispatch.open311_api_keys;
+    if !keys.is_empty() && !p.get("api_key").is_some_and(|k| keys.contains(k)) {
+        return error(fmt, 403, "api_key is missing or not valid");
+    }
+    match post_request(&state, &p, ip).await {
+        Ok(row) => render(
+            fmt,
+            200,
+            "service_requests",
+            "request",
+            &[vec![
+                ("service_request_id", row.tracking_code.clone()),
+                ("service_notice", Some("已受理，请凭编号查询处理进展".into())),
+                ("account_id", None),
+            ]],
+        ),
+        Err(e) => api_error(fmt, e),
+    }
+}
+
+fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
+}
+
+async fn post_request(
+    state: &AppState,
+    p: &HashMap<String, String>,
+    ip: Option<String>,
+) -> Result<IncidentRow, ApiError> {
+    let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let code = get("service_code").ok_or_else(|| ApiError::invalid("service_code", "service_code is required"))?;
+    let type_code = crate::api::incidents::type_code("service_code", code)?;
+    let number = |k: &str| -> Result<Option<f64>, ApiError> {
+        get(k)
+            .map(|s| s.parse::<f64>().map_err(|_| ApiError::invalid(k, format!("{k} must be a number"))))
+            .transpose()
+    };
+    let (lat, long) = match (number("lat")?, number("long")?) {
+        (Some(a), Some(o)) => (a, o),
+        _ => {
+            return Err(ApiError::invalid(
+                "lat",
+                "lat and long are required: this jurisdiction cannot locate an address_string or address_id",
+            ));
+        }
+    };
+    let (lng, lat) = crate::api::incidents::location(long, lat, None)?;
+    let service_name = crate::dispatch::TypeNames::load(state).await?.name(code, true);
+    let description = get("description").unwrap_or(&service_name).to_string();
+    let description = crate::api::incidents::text("description", &description, 4000)?;
+    let address = get("address_string")
+        .map(String::from)
+        .unwrap_or_else(|| format!("{lat:.6}, {lng:.6}"));
+    let address = crate::api::incidents::text("address_string", &address, 200)?;
+    let name = [get("first_name"), get("last_name")]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let media_url = crate::api::incidents::optional_text("media_url", get("media_url"), 500)?;
+    let report = Report {
+        channel: Channel::Open311,
+        type_code,
+        level: Level::new(state.config.dispatch.public_report_level)
+            .map_err(|e| ApiError::invalid("level", e.to_string()))?,
+        description,
+        address,
+        lng,
+        lat,
+        caller_name: crate::api::incidents::optional_text("first_name", Some(&name), 50)?,
+        caller_phone: crate::api::incidents::phone("phone", get("phone"))?,
+        reporter_user_id: None,
+        camera_code: None,
+        snapshot_ref: media_url,
+        event_type: None,
+        reported_at: None,
+    };
+    let (row, _) = intake::receive(state, report, None, ip).await?;
+    Ok(row)
+}
