@@ -56,6 +56,14 @@ async function bundleOwn() {
   });
   await build({
     ...common,
+    entryPoints: [join(root, "src", "board.ts")],
+    outfile: join(dist, "board.js"),
+    format: "iife",
+    globalName: "PinganBoard",
+    platform: "browser",
+  });
+  await build({
+    ...common,
     entryPoints: [join(root, "src", "app.css")],
     outfile: join(dist, "app.css"),
     loader: { ".css": "css" },

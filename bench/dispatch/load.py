@@ -185,6 +185,7 @@ async def main(a):
         unit_ids = [u["id"] for u in units if u["status"] != "off_duty"]
         print(f"== {len(units)} units ({len(unit_ids)} on duty); {a.rate}/s for {a.seconds} s per phase")
 
+        await phase_healthz(http, a.rate, 2)  # warm-up (connections, allocator), not recorded
         print("== a. /healthz")
         res, wall_h = await phase_healthz(http, a.rate, a.seconds)
         print("== b. intake + dispatch")
@@ -229,7 +230,8 @@ async def main(a):
     print(f"achieved: healthz {out['achieved_rate']['healthz']}/s, incidents {out['achieved_rate']['incidents']}/s"
           f" (target {a.rate}/s)")
     print(f"GPS ingest: {totals['accepted']} accepted, {totals['duplicates']} duplicates, "
-          f"{totals['unknown_devices']} unknown, {ingest.errors} failed requests in {wall_g:.2f} s = {ingest_rate:,.0f} rows/s")
+          f"{totals['unknown_devices']} unknown, {ingest.errors} failed requests in {wall_g:.2f} s = {ingest_rate:,.0f} rows/s"
+          f" (request p50 {out['ingest']['request_ms']['p50']} ms, p99 {out['ingest']['request_ms']['p99']} ms)")
     print(f"raw SQLite: {raw_n} rows in {wall_r:.2f} s = {raw_rate:,.0f} rows/s; ingest / raw = {out['ingest_vs_raw']:.2f}")
     for k, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'} {k}")

@@ -4,7 +4,8 @@
 #   bench/dispatch/run.sh [--rate 200] [--seconds 60] [--batch 500] [--gps-rows 200000]
 #
 # Uses $PINGAN_BIN if set, else builds `cargo build --release -p pingan` (honours CARGO_TARGET_DIR).
-# Creates target/bench-venv with aiohttp once. Writes bench/dispatch/results/latest.json.
+# Creates target/bench-venv with aiohttp once. Writes bench/dispatch/results/latest.json (and the
+# server's log beside it, server.log).
 # Exits non-zero if a target is missed or any request failed.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -26,16 +27,17 @@ if ! "$VENV/bin/python" -c "import aiohttp" 2>/dev/null; then
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "aiohttp>=3.9"
 fi
 
+mkdir -p "$HERE/results"
 work="$(mktemp -d)"
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-"$BIN" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$work/err" &
+"$BIN" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$HERE/results/server.log" &
 pid=$!
 url=""
 for _ in $(seq 1 600); do
   url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
   [[ -n "$url" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/err" >&2; echo "demo exited early" >&2; exit 1; }
+  kill -0 "$pid" 2>/dev/null || { cat "$HERE/results/server.log" >&2; echo "demo exited early" >&2; exit 1; }
   sleep 0.1
 done
 [[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
@@ -47,7 +49,6 @@ commit="$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
 [[ -z "$(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null)" ]] || commit="$commit+dirty"
 echo "== machine: $(nproc) CPUs, ${cpu:-unknown CPU}; commit $commit; binary $BIN; server $url"
 
-mkdir -p "$HERE/results"
 "$VENV/bin/python" "$HERE/load.py" --url "$url" --user dispatcher --password "$pass" \
   --raw-db "$work/raw.db" --out "$HERE/results/latest.json" \
   --machine "$(printf '{"nproc": %d, "cpu": "%s", "commit": "%s", "binary": "%s"}' "$(nproc)" "$cpu" "$commit" "$BIN")" \

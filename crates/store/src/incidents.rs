@@ -322,7 +322,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<Inci
 /// Incidents whose location lies in the box and which were received in `[since, until]` — the
 /// candidates the duplicate and repeat detectors then test exactly.
 pub async fn near(
-    tx: &mut Tx,
+    tx: &Db,
     bbox: [f64; 4],
     since: i64,
     until: i64,
@@ -339,7 +339,7 @@ pub async fn near(
 
 /// Same address (exact text) in the window: the repeat detector also matches by address.
 pub async fn same_address(
-    tx: &mut Tx,
+    tx: &Db,
     address: &str,
     since: i64,
     until: i64,

@@ -18,6 +18,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(area_layer))
         .routes(routes!(grid_layer))
+        .routes(routes!(public_area_layer))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -62,8 +63,26 @@ async fn area_layer(
     actor: Actor,
 ) -> ApiResult<Json<FeatureCollection>> {
     actor.require(&state, Permission::AreaRead).await?;
-    let shapes = areas::shapes(&state.db, &actor.scope).await?;
-    let rows = areas::list(&state.db, &actor.scope, None, None).await?;
+    Ok(Json(area_features(&state, &actor.scope).await?))
+}
+
+/// Township and village outlines for the public report form's map (administrative boundaries only).
+#[utoipa::path(get, path = "/api/v1/public/areas", tag = "public", security(()),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection)))]
+async fn public_area_layer(State(state): State<AppState>) -> ApiResult<Json<FeatureCollection>> {
+    let all = pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+        kind: pingan_domain::ScopeKind::Area,
+        path: "/".into(),
+    }]);
+    Ok(Json(area_features(&state, &all).await?))
+}
+
+async fn area_features(
+    state: &AppState,
+    scope: &pingan_domain::Scope,
+) -> ApiResult<FeatureCollection> {
+    let shapes = areas::shapes(&state.db, scope).await?;
+    let rows = areas::list(&state.db, scope, None, None).await?;
     let features = shapes
         .into_iter()
         .filter_map(|s| {
@@ -74,7 +93,7 @@ async fn area_layer(
             ))
         })
         .collect();
-    Ok(Json(collection(features)))
+    Ok(collection(features))
 }
 
 /// Grids in scope (properties: code, name, kind, village_code, village_name).

@@ -173,15 +173,19 @@ async fn set_status(
     Path(id): Path<String>,
     ApiJson(req): ApiJson<StatusChange>,
 ) -> ApiResult<Json<Unit>> {
-    let unit = units::get(&state.db, &actor.scope, &id)
+    Ok(Json(change_status(&state, &actor, &id, &req.status).await?))
+}
+
+/// Sets a unit's status (API and the duty page share it).
+pub async fn change_status(state: &AppState, actor: &Actor, id: &str, status: &str) -> ApiResult<Unit> {
+    let unit = units::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     let own = unit.user_id.as_deref() == Some(actor.user_id.as_str());
     if !(actor.can(Permission::UnitManage) || own && actor.can(Permission::IncidentRespond)) {
-        actor.require(&state, Permission::UnitManage).await?;
+        actor.require(state, Permission::UnitManage).await?;
     }
-    let status: UnitStatus = req
-        .status
+    let status: UnitStatus = status
         .parse()
         .map_err(|m: String| ApiError::invalid("status", format!("status {m}")))?;
     if matches!(status, UnitStatus::EnRoute | UnitStatus::OnScene) {
@@ -198,20 +202,20 @@ async fn set_status(
     }
     let now = state.now();
     let mut tx = state.db.begin().await?;
-    units::set_status(&mut tx, &id, status.code(), now).await?;
-    incidents::record_change(&mut tx, "unit", &id, &unit.area_path, now).await?;
+    units::set_status(&mut tx, id, status.code(), now).await?;
+    incidents::record_change(&mut tx, "unit", id, &unit.area_path, now).await?;
     let e = actor.audit_entry(
         "unit.status",
         "unit",
-        Some(&id),
+        Some(id),
         AuditOutcome::Ok,
         &serde_json::json!({"from": unit.status, "to": status.code()}).to_string(),
     );
     tx.commit_audited(vec![e]).await?;
-    let row = units::get(&state.db, &actor.scope, &id)
+    let row = units::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(to_api(row)))
+    Ok(to_api(row))
 }
 
 #[derive(Deserialize, ToSchema)]

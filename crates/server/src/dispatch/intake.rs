@@ -7,7 +7,7 @@ use crate::state::AppState;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::{Channel, Level, RepeatRules, Sighting, TypeCode};
 use pingan_store::incidents::{self, IncidentRow, NewIncident};
-use pingan_store::{Db, Tx, args};
+use pingan_store::{Db, args};
 use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -178,7 +178,6 @@ pub async fn receive(
         .to_string();
     let mut tx = state.db.begin().await?;
     let row = incidents::insert(&mut tx, &district, &new).await?;
-    let suggestions = detect(&mut tx, &state.config.dispatch.repeat, &row).await?;
     let entry = AuditEntry {
         at: now,
         actor_id,
@@ -191,12 +190,13 @@ pub async fn receive(
         ip,
         detail: serde_json::json!({
             "number": row.number, "channel": row.channel, "type": row.type_code,
-            "grid": row.grid_code, "duplicates": suggestions.duplicates.len(),
-            "repeat": suggestions.repeat_location.as_ref().map(|r| r.count),
+            "grid": row.grid_code,
         })
         .to_string(),
     };
     tx.commit_audited(vec![entry]).await?;
+    // Advisory only, so read after the commit (outside the write lock).
+    let suggestions = detect(&state.db, &state.config.dispatch.repeat, &row).await?;
     Ok((row, suggestions))
 }
 
@@ -220,7 +220,7 @@ fn bbox_around(lng: f64, lat: f64, radius_m: f64) -> [f64; 4] {
 }
 
 /// Runs the duplicate and repeat-location rules for `new` against stored incidents.
-pub async fn detect(tx: &mut Tx, rules: &RepeatRules, new: &IncidentRow) -> ApiResult<Suggestions> {
+pub async fn detect(tx: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResult<Suggestions> {
     let dist = |a: (f64, f64), b: (f64, f64)| pingan_geo::distance_m(a.0, a.1, b.0, b.1);
     let me = sighting(new);
     let window = rules.duplicate_window_minutes * 60_000_000;

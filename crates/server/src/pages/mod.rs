@@ -5,8 +5,10 @@
 
 mod admin;
 mod areas;
+mod dispatch;
 pub mod imports;
 mod places;
+mod public;
 mod shell;
 
 pub use shell::{Ctx, router};

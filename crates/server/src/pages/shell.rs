@@ -25,6 +25,8 @@ pub fn router() -> Router<AppState> {
         .merge(super::areas::router())
         .merge(super::admin::router())
         .merge(super::places::router())
+        .merge(super::dispatch::router())
+        .merge(super::public::router())
 }
 
 pub struct NavItem {
@@ -51,14 +53,15 @@ macro_rules! nav {
 #[rustfmt::skip]
 static NAV: &[(&str, &[NavItem])] = &[
     ("group.command", &[
-        nav!("dispatch", "/m/dispatch", false, [IncidentIntake, IncidentReport]),
-        nav!("board", "/m/board", false, [IncidentRead]),
-        nav!("units", "/m/units", false, [UnitRead]),
+        nav!("dispatch", "/incidents/new", true, [IncidentIntake, IncidentReport, IncidentRespond]),
+        nav!("board", "/board", true, [IncidentRead]),
+        nav!("duty", "/duty", true, [IncidentRespond]),
+        nav!("units", "/units", true, [UnitRead]),
     ]),
     ("group.analysis", &[
         nav!("hotspots", "/m/hotspots", false, [AnalysisRead]),
         nav!("brief", "/m/brief", false, [AnalysisRead]),
-        nav!("cameras", "/m/cameras", false, [CameraRead]),
+        nav!("cameras", "/cameras", true, [CameraRead]),
     ]),
     ("group.supervision", &[
         nav!("cases", "/m/cases", false, [CaseRead]),
