@@ -312,9 +312,10 @@ impl Status {
             (S::Resolved, A::ReportBack) => S::ReportedBack,
             (S::ReportedBack, A::Close) => S::Closed,
             (S::Received | S::Dispatched | S::Acknowledged, A::Merge) => S::Merged,
-            (S::Received | S::Dispatched | S::Acknowledged | S::OnScene | S::Resolved, A::Transfer) => {
-                S::Transferred
-            }
+            (
+                S::Received | S::Dispatched | S::Acknowledged | S::OnScene | S::Resolved,
+                A::Transfer,
+            ) => S::Transferred,
             (S::Received | S::Dispatched | S::Acknowledged, A::Cancel) => S::Cancelled,
             _ => {
                 return Err(IllegalTransition {
@@ -583,7 +584,9 @@ impl RepeatRules {
         let hits: Vec<&Sighting> = others
             .iter()
             .filter(|o| o.id != new.id && self.counts_for_repeat(o.type_code))
-            .filter(|o| o.received_at <= new.received_at && new.received_at - o.received_at <= window)
+            .filter(|o| {
+                o.received_at <= new.received_at && new.received_at - o.received_at <= window
+            })
             .filter(|o| {
                 (!address.is_empty() && normalise_address(o.address) == address)
                     || distance_m((new.lng, new.lat), (o.lng, o.lat)) <= self.repeat_radius_m
@@ -617,10 +620,22 @@ mod tests {
     fn type_codes_and_categories() {
         let c = TypeCode::parse("200600").unwrap();
         assert_eq!(c.category(), Category::PublicOrder);
-        assert_eq!(TypeCode::parse("650100").unwrap().category(), Category::PoliceAssistance);
-        assert_eq!(TypeCode::parse("600100").unwrap().category(), Category::SocialLinkage);
-        assert_eq!(TypeCode::parse("950100").unwrap().category(), Category::Complaint);
-        assert_eq!(TypeCode::parse("990000").unwrap().category(), Category::Other);
+        assert_eq!(
+            TypeCode::parse("650100").unwrap().category(),
+            Category::PoliceAssistance
+        );
+        assert_eq!(
+            TypeCode::parse("600100").unwrap().category(),
+            Category::SocialLinkage
+        );
+        assert_eq!(
+            TypeCode::parse("950100").unwrap().category(),
+            Category::Complaint
+        );
+        assert_eq!(
+            TypeCode::parse("990000").unwrap().category(),
+            Category::Other
+        );
         assert_eq!(TypeCode::parse("20060"), Err(TypeCodeError::Format));
         assert_eq!(TypeCode::parse("2006a0"), Err(TypeCodeError::Format));
         assert_eq!(
@@ -717,8 +732,14 @@ mod tests {
         let c = m.clocks(level, "urban", &t, now, true);
         assert_eq!(c.len(), 3);
         assert_eq!((c[0].seconds, c[0].overdue), (90, true)); // target 60 s
-        assert_eq!((c[1].seconds, c[1].target_seconds, c[1].overdue), (400, 300, true));
-        assert_eq!((c[2].seconds, c[2].running, c[2].overdue), (1800, true, false));
+        assert_eq!(
+            (c[1].seconds, c[1].target_seconds, c[1].overdue),
+            (400, 300, true)
+        );
+        assert_eq!(
+            (c[2].seconds, c[2].running, c[2].overdue),
+            (1800, true, false)
+        );
         // Suburban arrival target is 10 min: 400 s is in time.
         let c = m.clocks(level, "suburban", &t, now, true);
         assert!(!c[1].overdue);

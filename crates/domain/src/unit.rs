@@ -104,7 +104,13 @@ mod tests {
         let ids: Vec<&str> = rank(&units).into_iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
-            vec!["own_near", "own_far", "own_unknown", "other_near", "busy_nearest"]
+            vec![
+                "own_near",
+                "own_far",
+                "own_unknown",
+                "other_near",
+                "busy_nearest"
+            ]
         );
     }
 

@@ -189,8 +189,15 @@ impl Config {
             return bad("dispatch.public_report_level must be 1–4");
         }
         let r = &self.dispatch.repeat;
-        if r.duplicate_radius_m <= 0.0 || r.repeat_radius_m <= 0.0 || r.duplicate_window_minutes < 1 || r.repeat_window_days < 1 || r.repeat_min_count < 2 {
-            return bad("dispatch.repeat: radii and windows must be positive and repeat_min_count at least 2");
+        if r.duplicate_radius_m <= 0.0
+            || r.repeat_radius_m <= 0.0
+            || r.duplicate_window_minutes < 1
+            || r.repeat_window_days < 1
+            || r.repeat_min_count < 2
+        {
+            return bad(
+                "dispatch.repeat: radii and windows must be positive and repeat_min_count at least 2",
+            );
         }
         if !["wgs84", "gcj02"].contains(&self.map.tile_crs.as_str()) {
             return bad("map.tile_crs must be wgs84 or gcj02");
@@ -217,7 +224,12 @@ impl Config {
         if !c.dispatch.camera_webhook_secret.is_empty() {
             c.dispatch.camera_webhook_secret = "***".into();
         }
-        c.dispatch.open311_api_keys = c.dispatch.open311_api_keys.iter().map(|_| "***".into()).collect();
+        c.dispatch.open311_api_keys = c
+            .dispatch
+            .open311_api_keys
+            .iter()
+            .map(|_| "***".into())
+            .collect();
         toml::to_string_pretty(&c).unwrap_or_default()
     }
 }

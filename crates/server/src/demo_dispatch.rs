@@ -30,21 +30,108 @@ async fn inside(db: &Db, code: &str) -> anyhow::Result<(f64, f64)> {
 
 // (call sign, name, kind, org name, crew username, device, status, grid for the position)
 const UNITS: &[(&str, &str, &str, &str, Option<&str>, &str, &str, &str)] = &[
-    ("枫桥1号车", "枫桥所巡逻一组", "patrol_car", "枫桥派出所", Some("officer"), "GPS-FQ-01", "available", "330681109002002"),
-    ("枫桥2号车", "枫桥所巡逻二组", "patrol_car", "枫桥派出所", None, "GPS-FQ-02", "patrol_available", "330681109219001"),
-    ("枫桥步巡1组", "枫桥所步巡组", "auxiliary", "枫桥派出所", Some("auxiliary"), "GPS-FQ-03", "patrol_available", "330681109004002"),
-    ("陈家警务室", "陈家社区警务室", "officer", "陈家社区警务室", None, "GPS-FQ-04", "available", "330681109004003"),
-    ("枫桥平安志愿队", "枫桥镇平安志愿者服务队", "volunteer_team", "枫桥镇平安志愿者服务队", Some("volunteer"), "GPS-FQ-05", "patrol_available", "330681109229001"),
-    ("暨阳1号车", "暨阳所巡逻一组", "patrol_car", "暨阳派出所", None, "GPS-JY-01", "available", "330681001001001"),
-    ("暨阳2号车", "暨阳所巡逻二组", "patrol_car", "暨阳派出所", None, "GPS-JY-02", "patrol_available", "330681001005002"),
-    ("浣东1号车", "浣东所巡逻一组", "patrol_car", "浣东派出所", None, "GPS-HD-01", "available", "330681002004001"),
+    (
+        "枫桥1号车",
+        "枫桥所巡逻一组",
+        "patrol_car",
+        "枫桥派出所",
+        Some("officer"),
+        "GPS-FQ-01",
+        "available",
+        "330681109002002",
+    ),
+    (
+        "枫桥2号车",
+        "枫桥所巡逻二组",
+        "patrol_car",
+        "枫桥派出所",
+        None,
+        "GPS-FQ-02",
+        "patrol_available",
+        "330681109219001",
+    ),
+    (
+        "枫桥步巡1组",
+        "枫桥所步巡组",
+        "auxiliary",
+        "枫桥派出所",
+        Some("auxiliary"),
+        "GPS-FQ-03",
+        "patrol_available",
+        "330681109004002",
+    ),
+    (
+        "陈家警务室",
+        "陈家社区警务室",
+        "officer",
+        "陈家社区警务室",
+        None,
+        "GPS-FQ-04",
+        "available",
+        "330681109004003",
+    ),
+    (
+        "枫桥平安志愿队",
+        "枫桥镇平安志愿者服务队",
+        "volunteer_team",
+        "枫桥镇平安志愿者服务队",
+        Some("volunteer"),
+        "GPS-FQ-05",
+        "patrol_available",
+        "330681109229001",
+    ),
+    (
+        "暨阳1号车",
+        "暨阳所巡逻一组",
+        "patrol_car",
+        "暨阳派出所",
+        None,
+        "GPS-JY-01",
+        "available",
+        "330681001001001",
+    ),
+    (
+        "暨阳2号车",
+        "暨阳所巡逻二组",
+        "patrol_car",
+        "暨阳派出所",
+        None,
+        "GPS-JY-02",
+        "patrol_available",
+        "330681001005002",
+    ),
+    (
+        "浣东1号车",
+        "浣东所巡逻一组",
+        "patrol_car",
+        "浣东派出所",
+        None,
+        "GPS-HD-01",
+        "available",
+        "330681002004001",
+    ),
 ];
 
 // (GB/T 28181 device id, name, kind, grid)
 const CAMERAS: &[(&str, &str, &str, &str)] = &[
-    ("33068110901320000001", "枫桥镇陈家社区东门", "community_gate", "330681109004001"),
-    ("33068110901320000002", "枫桥老街口", "public_square", "330681109002001"),
-    ("33068100101320000001", "暨阳街道江东路口", "road", "330681001001002"),
+    (
+        "33068110901320000001",
+        "枫桥镇陈家社区东门",
+        "community_gate",
+        "330681109004001",
+    ),
+    (
+        "33068110901320000002",
+        "枫桥老街口",
+        "public_square",
+        "330681109002001",
+    ),
+    (
+        "33068100101320000001",
+        "暨阳街道江东路口",
+        "road",
+        "330681001001002",
+    ),
 ];
 
 /// Creates units, cameras and sample incidents once (when no unit exists yet).
@@ -53,10 +140,13 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     if n > 0 {
         return Ok(());
     }
-    let orgs = orgs::list(db, &pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
-        kind: pingan_domain::ScopeKind::Org,
-        path: "/".into(),
-    }]))
+    let orgs = orgs::list(
+        db,
+        &pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
+            kind: pingan_domain::ScopeKind::Org,
+            path: "/".into(),
+        }]),
+    )
     .await?;
     let now = now_micros();
     let mut positions = Vec::new();
@@ -66,7 +156,12 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     let mut places = Vec::new();
     for c in CAMERAS {
         let p = inside(db, c.3).await?;
-        places.push((p, intake::locate(db, p.0, p.1).await.map_err(|e| anyhow::anyhow!("{e}"))?));
+        places.push((
+            p,
+            intake::locate(db, p.0, p.1)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        ));
     }
     let mut crews = Vec::new();
     for u in UNITS {
@@ -77,15 +172,59 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     }
     let chenjia = inside(db, "330681109004001").await?;
     let samples = [
-        ("100100", 2, "江东路一店铺报称收银台现金被盗", "暨阳街道江东路18号", inside(db, "330681001001003").await?, 9, "call_110"),
-        ("300100", 2, "两车追尾，无人受伤，占用车道", "浣东街道东盛路与东二路口", inside(db, "330681002001002").await?, 4, "call_110"),
-        ("500100", 3, "老人在枫桥老街走失，家属求助", "枫桥镇老街", inside(db, "330681109002001").await?, 2, "web"),
-        ("200600", 2, "邻居反映该户夫妻争吵，有摔砸声", "枫桥镇陈家村12号", chenjia, 12 * 24 * 60, "call_110"),
-        ("200200", 3, "两户因宅基地边界发生争执", "枫桥镇陈家村12号", chenjia, 5 * 24 * 60, "grid_report"),
+        (
+            "100100",
+            2,
+            "江东路一店铺报称收银台现金被盗",
+            "暨阳街道江东路18号",
+            inside(db, "330681001001003").await?,
+            9,
+            "call_110",
+        ),
+        (
+            "300100",
+            2,
+            "两车追尾，无人受伤，占用车道",
+            "浣东街道东盛路与东二路口",
+            inside(db, "330681002001002").await?,
+            4,
+            "call_110",
+        ),
+        (
+            "500100",
+            3,
+            "老人在枫桥老街走失，家属求助",
+            "枫桥镇老街",
+            inside(db, "330681109002001").await?,
+            2,
+            "web",
+        ),
+        (
+            "200600",
+            2,
+            "邻居反映该户夫妻争吵，有摔砸声",
+            "枫桥镇陈家村12号",
+            chenjia,
+            12 * 24 * 60,
+            "call_110",
+        ),
+        (
+            "200200",
+            3,
+            "两户因宅基地边界发生争执",
+            "枫桥镇陈家村12号",
+            chenjia,
+            5 * 24 * 60,
+            "grid_report",
+        ),
     ];
     let mut located = Vec::new();
     for s in &samples {
-        located.push(intake::locate(db, s.4.0, s.4.1).await.map_err(|e| anyhow::anyhow!("{e}"))?);
+        located.push(
+            intake::locate(db, s.4.0, s.4.1)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+        );
     }
     let mut tx = db.begin().await?;
     for ((u, pos), crew) in UNITS.iter().zip(&positions).zip(crews) {

@@ -59,7 +59,10 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>) {
     let mut last_prune = std::time::Instant::now();
     loop {
         tick.tick().await;
-        let from = gaps.keys().next().map_or(watermark, |g| (*g - 1).min(watermark));
+        let from = gaps
+            .keys()
+            .next()
+            .map_or(watermark, |g| (*g - 1).min(watermark));
         let rows: Vec<ChangeRow> = match incidents::changes_after(&db, from, 2000).await {
             Ok(r) => r,
             Err(e) => {

@@ -80,7 +80,8 @@ fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) 
                                     if *k == "code" {
                                         Some(serde_json::Value::from(f as i64))
                                     } else {
-                                        serde_json::Number::from_f64(f).map(serde_json::Value::Number)
+                                        serde_json::Number::from_f64(f)
+                                            .map(serde_json::Value::Number)
                                     }
                                 })
                                 .unwrap_or(serde_json::Value::String(s.clone())),
@@ -113,12 +114,7 @@ fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) 
                 x.push_str(&format!("</{item}>"));
             }
             x.push_str(&format!("</{root}>"));
-            (
-                code,
-                [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
-                x,
-            )
-                .into_response()
+            (code, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], x).into_response()
         }
     }
 }
@@ -164,8 +160,9 @@ fn open311_field(f: &str) -> &str {
 /// W3C datetime in China Standard Time, as the spec's examples show offsets.
 fn w3c(micros: i64) -> String {
     let t = pingan_domain::time::from_micros(micros);
-    let local = jiff::Timestamp::from_second(t.as_second() + pingan_domain::time::SHANGHAI_OFFSET_SECONDS)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let local =
+        jiff::Timestamp::from_second(t.as_second() + pingan_domain::time::SHANGHAI_OFFSET_SECONDS)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     format!("{}+08:00", local.strftime("%Y-%m-%dT%H:%M:%S"))
 }
 
@@ -193,7 +190,10 @@ fn discovery(fmt: Format) -> Response {
         "discovery",
         "endpoint",
         &[vec![
-            ("specification", Some("http://wiki.open311.org/GeoReport_v2".into())),
+            (
+                "specification",
+                Some("http://wiki.open311.org/GeoReport_v2".into()),
+            ),
             ("url", Some("/open311/v2".into())),
             ("type", Some("production".into())),
         ]],
@@ -215,7 +215,10 @@ async fn services(state: &AppState, fmt: Format) -> Response {
             vec![
                 ("service_code", Some(t.code.clone())),
                 ("service_name", Some(t.name_zh.clone())),
-                ("description", Some(format!("{} / {}", t.name_zh, t.name_en))),
+                (
+                    "description",
+                    Some(format!("{} / {}", t.name_zh, t.name_en)),
+                ),
                 ("metadata", Some("false".into())),
                 ("type", Some("realtime".into())),
                 ("keywords", Some(t.name_en.to_lowercase())),
@@ -226,10 +229,7 @@ async fn services(state: &AppState, fmt: Format) -> Response {
     render(fmt, 200, "services", "service", &records)
 }
 
-async fn service_definition(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-) -> Response {
+async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (code, fmt) = match split(&file) {
         Ok(v) => v,
         Err(r) => return r,
@@ -294,7 +294,10 @@ fn request_record(r: &IncidentRow, service_name: &str, agency: Option<&str>) -> 
         ("zipcode", None),
         ("lat", Some(r.lat.to_string())),
         ("long", Some(r.lng.to_string())),
-        ("media_url", r.snapshot_ref.clone().filter(|_| r.channel == "open311")),
+        (
+            "media_url",
+            r.snapshot_ref.clone().filter(|_| r.channel == "open311"),
+        ),
     ]
 }
 
@@ -314,7 +317,11 @@ async fn records(state: &AppState, rows: &[IncidentRow]) -> Result<Vec<Record>, 
             }
             None => None,
         };
-        out.push(request_record(r, &types.name(&r.type_code, true), agency.as_deref()));
+        out.push(request_record(
+            r,
+            &types.name(&r.type_code, true),
+            agency.as_deref(),
+        ));
     }
     Ok(out)
 }
@@ -327,8 +334,14 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
     let result: Result<Vec<IncidentRow>, ApiError> = async {
         if let Some(ids) = q.get("service_request_id").filter(|s| !s.is_empty()) {
             let mut rows = Vec::new();
-            for id in ids.split(',').map(str::trim).filter(|s| !s.is_empty()).take(1000) {
-                if let Some(r) = incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await?
+            for id in ids
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .take(1000)
+            {
+                if let Some(r) =
+                    incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await?
                     && public(&r)
                 {
                     rows.push(r);
@@ -342,7 +355,12 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
                 Some(s) => s
                     .parse::<jiff::Timestamp>()
                     .map(|t| Some(t.as_microsecond()))
-                    .map_err(|_| ApiError::invalid(k, format!("{k} must be a W3C datetime like 2026-11-01T00:00:00Z"))),
+                    .map_err(|_| {
+                        ApiError::invalid(
+                            k,
+                            format!("{k} must be a W3C datetime like 2026-11-01T00:00:00Z"),
+                        )
+                    }),
             }
         };
         let now = state.now();
@@ -354,21 +372,43 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
             (None, None) => (now - ninety_days, now),
         };
         if end < start {
-            return Err(ApiError::invalid("end_date", "end_date is before start_date"));
+            return Err(ApiError::invalid(
+                "end_date",
+                "end_date is before start_date",
+            ));
         }
         if end - start > ninety_days {
-            return Err(ApiError::invalid("start_date", "the date range may not span more than 90 days"));
+            return Err(ApiError::invalid(
+                "start_date",
+                "the date range may not span more than 90 days",
+            ));
         }
         let codes: Vec<String> = q
             .get("service_code")
-            .map(|s| s.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let statuses: Vec<String> = q
             .get("status")
-            .map(|s| s.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|c| c.trim().to_ascii_lowercase())
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        if let Some(bad) = statuses.iter().find(|s| !matches!(s.as_str(), "open" | "closed")) {
-            return Err(ApiError::invalid("status", format!("status must be open or closed, not {bad}")));
+        if let Some(bad) = statuses
+            .iter()
+            .find(|s| !matches!(s.as_str(), "open" | "closed"))
+        {
+            return Err(ApiError::invalid(
+                "status",
+                format!("status must be open or closed, not {bad}"),
+            ));
         }
         let all = pingan_domain::Scope::new(vec![pingan_domain::ScopeGrant {
             kind: pingan_domain::ScopeKind::Area,
@@ -390,8 +430,7 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
             .into_iter()
             .filter(|r| codes.is_empty() || codes.contains(&r.type_code))
             .filter(|r| {
-                statuses.is_empty()
-                    || statuses.iter().any(|s| (s == "open") == is_open(&r.status))
+                statuses.is_empty() || statuses.iter().any(|s| (s == "open") == is_open(&r.status))
             })
             .take(1000)
             .collect())
@@ -474,7 +513,10 @@ async fn root_post(
             "request",
             &[vec![
                 ("service_request_id", row.tracking_code.clone()),
-                ("service_notice", Some("已受理，请凭编号查询处理进展".into())),
+                (
+                    "service_notice",
+                    Some("已受理，请凭编号查询处理进展".into()),
+                ),
                 ("account_id", None),
             ]],
         ),
@@ -492,11 +534,22 @@ async fn post_request(
     ip: Option<String>,
 ) -> Result<IncidentRow, ApiError> {
     let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
-    let code = get("service_code").ok_or_else(|| ApiError::invalid("service_code", "service_code is required"))?;
+    let code = get("service_code")
+        .ok_or_else(|| ApiError::invalid("service_code", "service_code is required"))?;
     let type_code = crate::api::incidents::type_code("service_code", code)?;
+    let types = crate::dispatch::TypeNames::load(state).await?;
+    if !types.0.iter().any(|t| t.active && t.code == code) {
+        return Err(ApiError::invalid(
+            "service_code",
+            format!("{code} is not a service_code listed in services"),
+        ));
+    }
     let number = |k: &str| -> Result<Option<f64>, ApiError> {
         get(k)
-            .map(|s| s.parse::<f64>().map_err(|_| ApiError::invalid(k, format!("{k} must be a number"))))
+            .map(|s| {
+                s.parse::<f64>()
+                    .map_err(|_| ApiError::invalid(k, format!("{k} must be a number")))
+            })
             .transpose()
     };
     let (lat, long) = match (number("lat")?, number("long")?) {
@@ -509,7 +562,7 @@ async fn post_request(
         }
     };
     let (lng, lat) = crate::api::incidents::location(long, lat, None)?;
-    let service_name = crate::dispatch::TypeNames::load(state).await?.name(code, true);
+    let service_name = types.name(code, true);
     let description = get("description").unwrap_or(&service_name).to_string();
     let description = crate::api::incidents::text("description", &description, 4000)?;
     let address = get("address_string")

@@ -321,12 +321,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<Inci
 
 /// Incidents whose location lies in the box and which were received in `[since, until]` — the
 /// candidates the duplicate and repeat detectors then test exactly.
-pub async fn near(
-    tx: &Db,
-    bbox: [f64; 4],
-    since: i64,
-    until: i64,
-) -> Result<Vec<IncidentRow>> {
+pub async fn near(tx: &Db, bbox: [f64; 4], since: i64, until: i64) -> Result<Vec<IncidentRow>> {
     tx.fetch_all(
         &format!(
             "SELECT {COLS} FROM incidents WHERE lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? \
@@ -526,7 +521,11 @@ pub async fn assignment_tx(
 }
 
 /// Assignments of the units a user crews, newest first, still active or released in the last day.
-pub async fn assignments_for_user(db: &Db, user_id: &str, since: i64) -> Result<Vec<AssignmentRow>> {
+pub async fn assignments_for_user(
+    db: &Db,
+    user_id: &str,
+    since: i64,
+) -> Result<Vec<AssignmentRow>> {
     db.fetch_all(
         &format!(
             "SELECT {ACOLS} FROM incident_units a JOIN units u ON u.id = a.unit_id \

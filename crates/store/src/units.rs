@@ -102,7 +102,9 @@ pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<UnitRow>> {
     let mut all = args![id];
     all.append(&mut a);
     db.fetch_optional(
-        &format!("SELECT {COLS} FROM units u JOIN orgs o ON o.id = u.org_id WHERE u.id = ? AND {pred}"),
+        &format!(
+            "SELECT {COLS} FROM units u JOIN orgs o ON o.id = u.org_id WHERE u.id = ? AND {pred}"
+        ),
         all,
     )
     .await

@@ -80,10 +80,16 @@ pub fn location(lng: f64, lat: f64, crs: Option<&str>) -> ApiResult<(f64, f64)> 
         .parse()
         .map_err(|e: pingan_geo::CrsError| ApiError::invalid("crs", e.to_string()))?;
     if !(lng.is_finite() && (-180.0..=180.0).contains(&lng)) {
-        return Err(ApiError::invalid("lng", "lng must be a longitude in degrees"));
+        return Err(ApiError::invalid(
+            "lng",
+            "lng must be a longitude in degrees",
+        ));
     }
     if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-        return Err(ApiError::invalid("lat", "lat must be a latitude in degrees"));
+        return Err(ApiError::invalid(
+            "lat",
+            "lat must be a latitude in degrees",
+        ));
     }
     Ok(pingan_geo::to_wgs84(crs, lng, lat))
 }
@@ -200,7 +206,10 @@ pub async fn intake_as(
     let reported_at = instant("reported_at", req.reported_at.as_deref())?;
     let located = intake::locate(&state.db, lng, lat).await?;
     if !actor.scope.covers_area_path(&located.area_path) {
-        return Err(ApiError::invalid("lng", "the location lies outside your scope"));
+        return Err(ApiError::invalid(
+            "lng",
+            "the location lies outside your scope",
+        ));
     }
     intake::receive(
         state,
@@ -446,7 +455,10 @@ pub struct IncidentType {
 /// The incident type table (configurable).
 #[utoipa::path(get, path = "/api/v1/incident-types", tag = "dispatch",
     responses((status = 200, description = "OK", body = Vec<IncidentType>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
-async fn list_types(State(state): State<AppState>, _actor: Actor) -> ApiResult<Json<Vec<IncidentType>>> {
+async fn list_types(
+    State(state): State<AppState>,
+    _actor: Actor,
+) -> ApiResult<Json<Vec<IncidentType>>> {
     Ok(Json(
         incidents::types(&state.db)
             .await?
@@ -476,7 +488,10 @@ async fn put_type(
     actor.require(&state, Permission::SystemConfigure).await?;
     let parsed = type_code("code", &code)?;
     if t.code != parsed.as_str() {
-        return Err(ApiError::invalid("code", "the body's code differs from the path's"));
+        return Err(ApiError::invalid(
+            "code",
+            "the body's code differs from the path's",
+        ));
     }
     let row = incidents::TypeRow {
         code: t.code.clone(),

@@ -203,14 +203,17 @@ async fn camera_alert(
                 action: "incident.camera_alert".into(),
                 object_type: "camera".into(),
                 object_id: None,
-                outcome: if e.status() == StatusCode::UNAUTHORIZED || e.status() == StatusCode::FORBIDDEN {
+                outcome: if e.status() == StatusCode::UNAUTHORIZED
+                    || e.status() == StatusCode::FORBIDDEN
+                {
                     AuditOutcome::Denied
                 } else {
                     AuditOutcome::Failed
                 },
                 purpose: None,
                 ip,
-                detail: serde_json::json!({"status": e.status().as_u16(), "error": e.to_string()}).to_string(),
+                detail: serde_json::json!({"status": e.status().as_u16(), "error": e.to_string()})
+                    .to_string(),
             };
             state.db.audit(vec![entry]).await?;
             Err(e)
@@ -226,9 +229,12 @@ async fn camera_alert_inner(
 ) -> ApiResult<CameraAlertResult> {
     let cfg = &state.config.dispatch;
     if cfg.camera_webhook_secret.is_empty() {
-        return Err(ApiError::Forbidden("the camera webhook is not configured".into()));
+        return Err(ApiError::Forbidden(
+            "the camera webhook is not configured".into(),
+        ));
     }
-    let unauthorised = |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
+    let unauthorised =
+        |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
     let ts = headers
         .get("x-pingan-timestamp")
         .and_then(|v| v.to_str().ok())
@@ -273,7 +279,11 @@ async fn camera_alert_inner(
                 "event_type",
                 format!(
                     "event_type must be one of {}",
-                    CAMERA_EVENTS.iter().map(|e| e.0).collect::<Vec<_>>().join(", ")
+                    CAMERA_EVENTS
+                        .iter()
+                        .map(|e| e.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             )
         })?;

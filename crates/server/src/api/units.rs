@@ -146,7 +146,9 @@ async fn create_unit(
         now,
     )
     .await?;
-    let row = units::get_tx(&mut tx, &id).await?.ok_or(ApiError::NotFound)?;
+    let row = units::get_tx(&mut tx, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     incidents::record_change(&mut tx, "unit", &id, &row.area_path, now).await?;
     let e = actor.audit_entry("unit.create", "unit", Some(&id), AuditOutcome::Ok, "{}");
     tx.commit_audited(vec![e]).await?;
@@ -177,7 +179,12 @@ async fn set_status(
 }
 
 /// Sets a unit's status (API and the duty page share it).
-pub async fn change_status(state: &AppState, actor: &Actor, id: &str, status: &str) -> ApiResult<Unit> {
+pub async fn change_status(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    status: &str,
+) -> ApiResult<Unit> {
     let unit = units::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -262,20 +269,32 @@ async fn ingest_positions(
 ) -> ApiResult<Json<IngestResult>> {
     actor.require(&state, Permission::UnitManage).await?;
     if batch.pings.len() > 5000 {
-        return Err(ApiError::invalid("pings", "at most 5,000 pings per request"));
+        return Err(ApiError::invalid(
+            "pings",
+            "at most 5,000 pings per request",
+        ));
     }
     let mut pings = Vec::with_capacity(batch.pings.len());
     for (i, p) in batch.pings.into_iter().enumerate() {
-        let at = super::incidents::instant(&format!("pings[{i}].at"), Some(&p.at))?
-            .unwrap_or_default();
+        let at =
+            super::incidents::instant(&format!("pings[{i}].at"), Some(&p.at))?.unwrap_or_default();
         if !(p.lng.is_finite() && (-180.0..=180.0).contains(&p.lng)) {
-            return Err(ApiError::invalid(&format!("pings[{i}].lng"), "lng must be a longitude in degrees"));
+            return Err(ApiError::invalid(
+                &format!("pings[{i}].lng"),
+                "lng must be a longitude in degrees",
+            ));
         }
         if !(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat)) {
-            return Err(ApiError::invalid(&format!("pings[{i}].lat"), "lat must be a latitude in degrees"));
+            return Err(ApiError::invalid(
+                &format!("pings[{i}].lat"),
+                "lat must be a latitude in degrees",
+            ));
         }
         if p.device_id.is_empty() || p.device_id.len() > 64 {
-            return Err(ApiError::invalid(&format!("pings[{i}].device_id"), "device_id must be 1–64 characters"));
+            return Err(ApiError::invalid(
+                &format!("pings[{i}].device_id"),
+                "device_id must be 1–64 characters",
+            ));
         }
         pings.push(units::Ping {
             device_id: p.device_id,
@@ -368,7 +387,10 @@ async fn create_camera(
     let (lng, lat) = super::incidents::location(c.lng, c.lat, None)?;
     let located = crate::dispatch::intake::locate(&state.db, lng, lat).await?;
     if !actor.scope.covers_area_path(&located.area_path) {
-        return Err(ApiError::invalid("lng", "the location lies outside your scope"));
+        return Err(ApiError::invalid(
+            "lng",
+            "the location lies outside your scope",
+        ));
     }
     let row = units::CameraRow {
         code,
@@ -382,7 +404,13 @@ async fn create_camera(
     };
     let mut tx = state.db.begin().await?;
     units::insert_camera(&mut tx, &row, state.now()).await?;
-    let e = actor.audit_entry("camera.create", "camera", Some(&row.code), AuditOutcome::Ok, "{}");
+    let e = actor.audit_entry(
+        "camera.create",
+        "camera",
+        Some(&row.code),
+        AuditOutcome::Ok,
+        "{}",
+    );
     tx.commit_audited(vec![e]).await?;
     Ok((
         StatusCode::CREATED,

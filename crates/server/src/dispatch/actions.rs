@@ -101,7 +101,10 @@ pub async fn apply(
                     .await?
                     .ok_or_else(|| ApiError::invalid(&field, "no such unit in your scope"))?;
                 if unit.status == UnitStatus::OffDuty.code() {
-                    return Err(ApiError::invalid(&field, format!("{} is off duty", unit.call_sign)));
+                    return Err(ApiError::invalid(
+                        &field,
+                        format!("{} is off duty", unit.call_sign),
+                    ));
                 }
                 incidents::assign(&mut tx, &row.id, uid, now, &actor.user_id).await?;
                 set_unit(&mut tx, uid, UnitStatus::EnRoute, &unit.area_path, now).await?;
@@ -119,7 +122,9 @@ pub async fn apply(
                 ("on_scene", UnitStatus::OnScene)
             };
             incidents::set_assignment_state(&mut tx, &row.id, &unit_id, state_name, now).await?;
-            let unit = units::get_tx(&mut tx, &unit_id).await?.ok_or(ApiError::NotFound)?;
+            let unit = units::get_tx(&mut tx, &unit_id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
             set_unit(&mut tx, &unit_id, unit_status, &unit.area_path, now).await?;
             event_unit = Some(unit_id);
         }
@@ -137,10 +142,9 @@ pub async fn apply(
         }
         Action::Close => {}
         Action::Merge => {
-            let into = req
-                .into
-                .as_deref()
-                .ok_or_else(|| ApiError::invalid("into", "name the incident this one duplicates"))?;
+            let into = req.into.as_deref().ok_or_else(|| {
+                ApiError::invalid("into", "name the incident this one duplicates")
+            })?;
             let target = incidents::get(&state.db, &actor.scope, into)
                 .await?
                 .ok_or_else(|| ApiError::invalid("into", "no such incident in your scope"))?;
@@ -165,11 +169,17 @@ pub async fn apply(
                     .await?
                     .ok_or_else(|| ApiError::invalid("org_id", "no such organisation"))?;
                 if to == TransferTarget::Station && o.kind != "station" {
-                    return Err(ApiError::invalid("org_id", "that organisation is not a police station"));
+                    return Err(ApiError::invalid(
+                        "org_id",
+                        "that organisation is not a police station",
+                    ));
                 }
                 change.transfer_org_id = Some(o.id);
             } else if to == TransferTarget::Station {
-                return Err(ApiError::invalid("org_id", "name the station that takes over"));
+                return Err(ApiError::invalid(
+                    "org_id",
+                    "name the station that takes over",
+                ));
             }
             change.transfer_target = Some(to.code().into());
             release_units(&mut tx, &row.id, now).await?;
@@ -240,7 +250,9 @@ async fn responding_unit(
     }
     let a = incidents::assignment_tx(tx, &row.id, &unit_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("unit_id", "that unit is not assigned to this incident"))?;
+        .ok_or_else(|| {
+            ApiError::invalid("unit_id", "that unit is not assigned to this incident")
+        })?;
     if a.released_at.is_some() {
         return Err(ApiError::Conflict(format!(
             "{} has already been released from this incident",

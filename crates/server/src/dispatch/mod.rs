@@ -85,7 +85,13 @@ impl TypeNames {
         self.0
             .iter()
             .find(|t| t.code == code)
-            .map(|t| if zh { t.name_zh.clone() } else { t.name_en.clone() })
+            .map(|t| {
+                if zh {
+                    t.name_zh.clone()
+                } else {
+                    t.name_en.clone()
+                }
+            })
             .unwrap_or_else(|| code.to_string())
     }
 }
@@ -183,7 +189,11 @@ pub struct Recommendation {
 }
 
 /// Ranks `units` for the incident: own station's available units first, then nearest.
-pub fn recommend(incident: &IncidentRow, station_path: Option<&str>, units: &[UnitRow]) -> Vec<Recommendation> {
+pub fn recommend(
+    incident: &IncidentRow,
+    station_path: Option<&str>,
+    units: &[UnitRow],
+) -> Vec<Recommendation> {
     let candidates: Vec<Candidate> = units
         .iter()
         .map(|u| Candidate {
@@ -191,7 +201,9 @@ pub fn recommend(incident: &IncidentRow, station_path: Option<&str>, units: &[Un
             status: u.status.parse().unwrap_or(UnitStatus::OffDuty),
             same_station: station_path.is_some_and(|p| u.org_path.starts_with(p)),
             distance_m: match (u.lng, u.lat) {
-                (Some(x), Some(y)) => Some(pingan_geo::distance_m(incident.lng, incident.lat, x, y)),
+                (Some(x), Some(y)) => {
+                    Some(pingan_geo::distance_m(incident.lng, incident.lat, x, y))
+                }
                 _ => None,
             },
         })

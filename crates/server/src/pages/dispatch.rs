@@ -77,9 +77,17 @@ struct BoardPage {
     tile_crs: String,
 }
 
-async fn board(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor) -> Response {
+async fn board(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
     let ctx = Ctx::new(&state, &headers, &actor, "board", "/board");
-    if actor.require(&state, Permission::IncidentRead).await.is_err() {
+    if actor
+        .require(&state, Permission::IncidentRead)
+        .await
+        .is_err()
+    {
         return forbidden(ctx);
     }
     let labels = labels_json(&ctx);
@@ -104,7 +112,10 @@ fn channels(actor: &Actor) -> Vec<&'static str> {
     if actor.can(Permission::IncidentReport) || actor.can(Permission::IncidentIntake) {
         v.push(Channel::GridReport.code());
     }
-    if actor.can(Permission::IncidentRespond) || actor.can(Permission::IncidentReport) || actor.can(Permission::IncidentIntake) {
+    if actor.can(Permission::IncidentRespond)
+        || actor.can(Permission::IncidentReport)
+        || actor.can(Permission::IncidentIntake)
+    {
         v.push(Channel::Patrol.code());
     }
     v
@@ -176,7 +187,11 @@ async fn new_page(
             .collect(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let status = if error.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render(
         status,
         &NewPage {
@@ -192,14 +207,20 @@ async fn new_page(
     )
 }
 
-async fn new_form(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor) -> Response {
+async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
     new_page(&state, &headers, &actor, IntakeForm::default(), None, None).await
 }
 
 fn field_message(e: &ApiError) -> Option<String> {
     match e {
         ApiError::Validation(m, Some(f)) => Some(format!("{f}: {m}")),
-        ApiError::Validation(m, None) | ApiError::Conflict(m) | ApiError::Forbidden(m) => Some(m.clone()),
+        ApiError::Validation(m, None) | ApiError::Conflict(m) | ApiError::Forbidden(m) => {
+            Some(m.clone())
+        }
         ApiError::BadRequest { message, .. } => Some(message.clone()),
         _ => None,
     }
@@ -215,15 +236,20 @@ async fn new_submit(
         return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
     };
     let parse = |field: &str, v: &str| -> Result<f64, ApiError> {
-        v.trim()
-            .parse::<f64>()
-            .map_err(|_| ApiError::invalid(field, format!("{field} must be a number (click the map)")))
+        v.trim().parse::<f64>().map_err(|_| {
+            ApiError::invalid(field, format!("{field} must be a number (click the map)"))
+        })
     };
     let req = (|| -> Result<NewIncident, ApiError> {
         Ok(NewIncident {
             channel: Some(f.channel.clone()),
             type_code: f.type_code.clone(),
-            level: Some(f.level.trim().parse().map_err(|_| ApiError::invalid("level", "level must be 1–4"))?),
+            level: Some(
+                f.level
+                    .trim()
+                    .parse()
+                    .map_err(|_| ApiError::invalid("level", "level must be 1–4"))?,
+            ),
             description: f.description.clone(),
             address: f.address.clone(),
             lng: parse("lng", &f.lng)?,
@@ -239,11 +265,23 @@ async fn new_submit(
         Err(e) => Err(e),
     };
     match result {
-        Ok((row, _)) if actor.can(Permission::IncidentRead) => {
-            (StatusCode::SEE_OTHER, [(LOCATION, format!("/incidents/{}", row.id))]).into_response()
-        }
+        Ok((row, _)) if actor.can(Permission::IncidentRead) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, format!("/incidents/{}", row.id))],
+        )
+            .into_response(),
         // Reporters without read access see the number on the form.
-        Ok((row, _)) => new_page(&state, &headers, &actor, IntakeForm::default(), None, Some((row.number, row.id))).await,
+        Ok((row, _)) => {
+            new_page(
+                &state,
+                &headers,
+                &actor,
+                IntakeForm::default(),
+                None,
+                Some((row.number, row.id)),
+            )
+            .await
+        }
         Err(e) => match field_message(&e) {
             Some(m) => new_page(&state, &headers, &actor, f, Some(m), None).await,
             None => e.into_response(),
@@ -290,7 +328,10 @@ impl IncidentPage {
         self.i.status == s
     }
     fn open(&self) -> bool {
-        !matches!(self.i.status.as_str(), "closed" | "merged" | "transferred" | "cancelled")
+        !matches!(
+            self.i.status.as_str(),
+            "closed" | "merged" | "transferred" | "cancelled"
+        )
     }
     fn km(&self, m: &Option<f64>) -> String {
         match m {
@@ -306,16 +347,28 @@ impl IncidentPage {
         when(*us)
     }
     fn channel_label(&self) -> String {
-        self.ctx.t(&format!("dispatch.channel.{}", self.i.channel)).to_string()
+        self.ctx
+            .t(&format!("dispatch.channel.{}", self.i.channel))
+            .to_string()
     }
     fn sat_is(&self, s: &str) -> bool {
         self.i.satisfaction.as_deref() == Some(s)
     }
 }
 
-async fn incident_page(state: &AppState, headers: &HeaderMap, actor: &Actor, id: &str, error: Option<String>) -> Response {
+async fn incident_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    id: &str,
+    error: Option<String>,
+) -> Response {
     let ctx = Ctx::new(state, headers, actor, "board", &format!("/incidents/{id}"));
-    if actor.require(state, Permission::IncidentRead).await.is_err() {
+    if actor
+        .require(state, Permission::IncidentRead)
+        .await
+        .is_err()
+    {
         return forbidden(ctx);
     }
     let d: IncidentDetail = match detail(state, actor, id).await {
@@ -330,9 +383,11 @@ async fn incident_page(state: &AppState, headers: &HeaderMap, actor: &Actor, id:
         Vec::new()
     };
     let suggestions = match incidents::get(&state.db, &actor.scope, id).await {
-        Ok(Some(row)) if row.status().is_open() => intake::detect(&state.db, &state.config.dispatch.repeat, &row)
-            .await
-            .unwrap_or_default(),
+        Ok(Some(row)) if row.status().is_open() => {
+            intake::detect(&state.db, &state.config.dispatch.repeat, &row)
+                .await
+                .unwrap_or_default()
+        }
         _ => Suggestions::default(),
     };
     let station = match &d.incident.station_org_id {
@@ -349,7 +404,15 @@ async fn incident_page(state: &AppState, headers: &HeaderMap, actor: &Actor, id:
         .clocks
         .iter()
         .map(|c| ClockLine {
-            label: ctx.t(&format!("dispatch.stage.{}", serde_json::to_value(c.stage).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())).to_string(),
+            label: ctx
+                .t(&format!(
+                    "dispatch.stage.{}",
+                    serde_json::to_value(c.stage)
+                        .ok()
+                        .and_then(|v| v.as_str().map(String::from))
+                        .unwrap_or_default()
+                ))
+                .to_string(),
             elapsed: duration(c.seconds),
             target: duration(c.target_seconds),
             running: c.running,
@@ -366,7 +429,11 @@ async fn incident_page(state: &AppState, headers: &HeaderMap, actor: &Actor, id:
             note: e.note.clone().unwrap_or_default(),
         })
         .collect();
-    let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
+    let status = if error.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
     render(
         status,
         &IncidentPage {
@@ -385,7 +452,12 @@ async fn incident_page(state: &AppState, headers: &HeaderMap, actor: &Actor, id:
     )
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor, Path(id): Path<String>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Path(id): Path<String>,
+) -> Response {
     incident_page(&state, &headers, &actor, &id, None).await
 }
 
@@ -418,7 +490,11 @@ async fn act(
     let unit_id = blank(f.unit_id);
     let req = ActionRequest {
         action: f.action,
-        unit_ids: if dispatch { unit_id.clone().map(|u| vec![u]) } else { None },
+        unit_ids: if dispatch {
+            unit_id.clone().map(|u| vec![u])
+        } else {
+            None
+        },
         unit_id: if dispatch { None } else { unit_id },
         note: blank(f.note),
         feedback: blank(f.feedback),
@@ -427,10 +503,19 @@ async fn act(
         org_id: blank(f.org_id),
         satisfaction: blank(f.satisfaction),
     };
-    let back = f.back.filter(|b| b == "/duty").unwrap_or_else(|| format!("/incidents/{id}"));
+    let back = f
+        .back
+        .filter(|b| b == "/duty")
+        .unwrap_or_else(|| format!("/incidents/{id}"));
     match actions::apply(&state, &actor, &id, &req).await {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, back)]).into_response(),
-        Err(ApiError::NotFound) => not_found(Ctx::new(&state, &headers, &actor, "board", &format!("/incidents/{id}"))),
+        Err(ApiError::NotFound) => not_found(Ctx::new(
+            &state,
+            &headers,
+            &actor,
+            "board",
+            &format!("/incidents/{id}"),
+        )),
         Err(e) => match field_message(&e) {
             Some(m) if back == "/duty" => duty_page(&state, &headers, &actor, Some(m)).await,
             Some(m) => incident_page(&state, &headers, &actor, &id, Some(m)).await,
@@ -475,14 +560,28 @@ impl DutyPage {
     }
 }
 
-async fn duty_page(state: &AppState, headers: &HeaderMap, actor: &Actor, error: Option<String>) -> Response {
+async fn duty_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    error: Option<String>,
+) -> Response {
     let ctx = Ctx::new(state, headers, actor, "duty", "/duty");
-    if actor.require(state, Permission::IncidentRespond).await.is_err() {
+    if actor
+        .require(state, Permission::IncidentRespond)
+        .await
+        .is_err()
+    {
         return forbidden(ctx);
     }
     let loaded = async {
         let mine = units::for_user(&state.db, &actor.user_id).await?;
-        let asg = incidents::assignments_for_user(&state.db, &actor.user_id, state.now() - 86_400_000_000).await?;
+        let asg = incidents::assignments_for_user(
+            &state.db,
+            &actor.user_id,
+            state.now() - 86_400_000_000,
+        )
+        .await?;
         let types = crate::dispatch::TypeNames::load(state).await?;
         let mut out = Vec::new();
         for a in asg {
@@ -515,14 +614,30 @@ async fn duty_page(state: &AppState, headers: &HeaderMap, actor: &Actor, error: 
                     status: u.status,
                 })
                 .collect();
-            let status = if error.is_some() { StatusCode::CONFLICT } else { StatusCode::OK };
-            render(status, &DutyPage { ctx, units, assignments, error })
+            let status = if error.is_some() {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::OK
+            };
+            render(
+                status,
+                &DutyPage {
+                    ctx,
+                    units,
+                    assignments,
+                    error,
+                },
+            )
         }
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
-async fn duty(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor) -> Response {
+async fn duty(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
     duty_page(&state, &headers, &actor, None).await
 }
 
@@ -567,7 +682,11 @@ struct UnitsPage {
     units: Vec<UnitLine>,
 }
 
-async fn units_page(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor) -> Response {
+async fn units_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
     let ctx = Ctx::new(&state, &headers, &actor, "units", "/units");
     if actor.require(&state, Permission::UnitRead).await.is_err() {
         return forbidden(ctx);
@@ -599,7 +718,11 @@ struct CamerasPage {
     cameras: Vec<pingan_store::units::CameraRow>,
 }
 
-async fn cameras_page(State(state): State<AppState>, headers: HeaderMap, PageActor(actor): PageActor) -> Response {
+async fn cameras_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
     let ctx = Ctx::new(&state, &headers, &actor, "cameras", "/cameras");
     if actor.require(&state, Permission::CameraRead).await.is_err() {
         return forbidden(ctx);

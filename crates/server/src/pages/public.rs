@@ -74,14 +74,26 @@ struct ReportPage {
     done: Option<Tracking>,
 }
 
-async fn report_page(state: &AppState, headers: &HeaderMap, form: ReportForm, error: Option<String>, done: Option<Tracking>) -> Response {
+async fn report_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: ReportForm,
+    error: Option<String>,
+    done: Option<Tracking>,
+) -> Response {
     let ctx = PublicCtx::new(state, headers);
     let zh = ctx.lang == Lang::ZhCn;
     // Residents choose among everyday categories; the dispatcher refines the type.
     let types = match incidents::types(&state.db).await {
         Ok(t) => t
             .into_iter()
-            .filter(|t| t.active && ["1", "2", "3", "4", "5", "9"].iter().any(|p| t.code.starts_with(p)) && !t.code.starts_with("95"))
+            .filter(|t| {
+                t.active
+                    && ["1", "2", "3", "4", "5", "9"]
+                        .iter()
+                        .any(|p| t.code.starts_with(p))
+                    && !t.code.starts_with("95")
+            })
             .map(|t| (t.code.clone(), if zh { t.name_zh } else { t.name_en }))
             .collect(),
         Err(e) => return ApiError::from(e).into_response(),
@@ -93,7 +105,16 @@ async fn report_page(state: &AppState, headers: &HeaderMap, form: ReportForm, er
     } else {
         StatusCode::OK
     };
-    render(status, &ReportPage { ctx, types, form, error, done })
+    render(
+        status,
+        &ReportPage {
+            ctx,
+            types,
+            form,
+            error,
+            done,
+        },
+    )
 }
 
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
@@ -123,14 +144,25 @@ async fn submit(
                 contact_phone: Some(f.contact_phone.clone()),
             };
             match check_report(&state, req, Channel::Web) {
-                Ok(r) => intake::receive(&state, r, None, ip).await.map(|(row, _)| row),
+                Ok(r) => intake::receive(&state, r, None, ip)
+                    .await
+                    .map(|(row, _)| row),
                 Err(e) => Err(e),
             }
         }
         _ => Err(ApiError::invalid("lng", "tap the map to mark where it is")),
     };
     match result {
-        Ok(row) => report_page(&state, &headers, ReportForm::default(), None, Some(tracking(&row))).await,
+        Ok(row) => {
+            report_page(
+                &state,
+                &headers,
+                ReportForm::default(),
+                None,
+                Some(tracking(&row)),
+            )
+            .await
+        }
         Err(ApiError::Validation(m, field)) => {
             let msg = match field {
                 Some(f) => format!("{f}: {m}"),
@@ -169,7 +201,11 @@ impl TrackPage {
     }
 }
 
-async fn track(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<TrackQuery>) -> Response {
+async fn track(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<TrackQuery>,
+) -> Response {
     let ctx = PublicCtx::new(&state, &headers);
     let code = q.code.unwrap_or_default().trim().to_ascii_uppercase();
     let found = if code.is_empty() {
@@ -181,6 +217,18 @@ async fn track(State(state): State<AppState>, headers: HeaderMap, Query(q): Quer
         }
     };
     let missing = !code.is_empty() && found.is_none();
-    let status = if missing { StatusCode::NOT_FOUND } else { StatusCode::OK };
-    render(status, &TrackPage { ctx, code, found, missing })
+    let status = if missing {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    render(
+        status,
+        &TrackPage {
+            ctx,
+            code,
+            found,
+            missing,
+        },
+    )
 }

@@ -4,9 +4,13 @@ use pingan_store::{Backend, Db};
 use serde_json::Value;
 use std::net::SocketAddr;
 
+pub const CAMERA_SECRET: &str = "test-camera-secret";
+
 pub struct TestApp {
     pub url: String,
     pub db: Db,
+    /// The running app's state: tests move its clock.
+    pub state: AppState,
     pub logins: Vec<demo::DemoLogin>,
     _t: TestDb,
 }
@@ -21,12 +25,13 @@ impl TestApp {
         let t = TestDb::new(backend, name).await?;
         let mut config = Config::default();
         config.server.body_limit_bytes = 64 * 1024;
+        config.dispatch.camera_webhook_secret = CAMERA_SECRET.into();
         tune(&mut config);
         demo::ensure(&t.db, 7).await.expect("demo seed");
         let state = AppState::new(config, t.db.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let app = build_app(state);
+        let app = build_app(state.clone());
         tokio::spawn(async move {
             axum::serve(
                 listener,
@@ -38,6 +43,7 @@ impl TestApp {
         Some(TestApp {
             url: format!("http://{addr}"),
             db: t.db.clone(),
+            state,
             logins: demo::logins(7),
             _t: t,
         })
@@ -114,4 +120,37 @@ pub fn error_code(body: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("error body without code: {body}"))
         .to_string()
+}
+
+/// The average of a grid's outer-ring vertices: inside for the demo's near-convex cells.
+pub async fn inside_point(app: &TestApp, c: &reqwest::Client, grid: &str) -> (f64, f64) {
+    let (s, g) = app.get_json(c, &format!("/api/v1/grids/{grid}")).await;
+    assert_eq!(s, 200, "{g}");
+    let ring = if g["geometry"]["type"] == "Polygon" {
+        &g["geometry"]["coordinates"][0]
+    } else {
+        &g["geometry"]["coordinates"][0][0]
+    };
+    let pts = ring.as_array().unwrap();
+    let n = (pts.len() - 1) as f64;
+    let sx: f64 = pts[..pts.len() - 1]
+        .iter()
+        .map(|p| p[0].as_f64().unwrap())
+        .sum();
+    let sy: f64 = pts[..pts.len() - 1]
+        .iter()
+        .map(|p| p[1].as_f64().unwrap())
+        .sum();
+    (sx / n, sy / n)
+}
+
+pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .post(format!("{}{path}", app.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
 }

@@ -39,6 +39,7 @@ macro_rules! both {
 
 mod auth;
 mod bad_input;
+mod dispatch;
 mod places;
 mod scope;
 mod system;

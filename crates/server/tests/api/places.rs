@@ -2,39 +2,6 @@ use super::*;
 use helpers::*;
 use serde_json::{Value, json};
 
-/// The average of a grid's outer-ring vertices: inside for the demo's near-convex cells.
-async fn inside_point(app: &TestApp, c: &reqwest::Client, grid: &str) -> (f64, f64) {
-    let (s, g) = app.get_json(c, &format!("/api/v1/grids/{grid}")).await;
-    assert_eq!(s, 200, "{g}");
-    let ring = if g["geometry"]["type"] == "Polygon" {
-        &g["geometry"]["coordinates"][0]
-    } else {
-        &g["geometry"]["coordinates"][0][0]
-    };
-    let pts = ring.as_array().unwrap();
-    let n = (pts.len() - 1) as f64;
-    let sx: f64 = pts[..pts.len() - 1]
-        .iter()
-        .map(|p| p[0].as_f64().unwrap())
-        .sum();
-    let sy: f64 = pts[..pts.len() - 1]
-        .iter()
-        .map(|p| p[1].as_f64().unwrap())
-        .sum();
-    (sx / n, sy / n)
-}
-
-async fn post(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
-    let r = c
-        .post(format!("{}{path}", app.url))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let s = r.status().as_u16();
-    (s, r.json().await.unwrap_or(Value::Null))
-}
-
 both!(
     places_get_their_grid_from_the_location,
     |app: TestApp| async move {
