@@ -28,8 +28,19 @@ async fn inside(db: &Db, code: &str) -> anyhow::Result<(f64, f64)> {
     Ok((p.x(), p.y()))
 }
 
-// (call sign, name, kind, org name, crew username, device, status, grid for the position)
-const UNITS: &[(&str, &str, &str, &str, Option<&str>, &str, &str, &str)] = &[
+/// (call sign, name, kind, org name, crew username, device, status, grid for the position)
+type DemoUnit = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const UNITS: &[DemoUnit] = &[
     (
         "枫桥1号车",
         "枫桥所巡逻一组",

@@ -139,7 +139,15 @@ impl IntoResponse for ApiError {
                 field: self.field(),
             },
         };
-        (self.status(), Json(body)).into_response()
+        let status = self.status();
+        let mut resp = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("1"),
+            );
+        }
+        resp
     }
 }
 
@@ -149,6 +157,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict(m) => ApiError::Conflict(m),
             StoreError::Invalid(m) => ApiError::Validation(m, None),
+            StoreError::Busy => ApiError::Other {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                code: "busy",
+                message: "the server is busy; retry in a moment".into(),
+            },
             other => ApiError::Internal(other.into()),
         }
     }

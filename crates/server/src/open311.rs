@@ -9,7 +9,9 @@ use crate::dispatch::intake::{self, Report};
 use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Router;
-use axum::extract::{Path, Query, RawForm, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -31,15 +33,19 @@ enum Format {
     Xml,
 }
 
-/// `services.json` → ("services", Json).
-fn split(file: &str) -> Result<(&str, Format), Response> {
+/// `services.json` → ("services", Json); an unknown format is an XML 404 (the spec's default format).
+fn split(file: &str) -> Result<(&str, Format), Box<Response>> {
     let (stem, ext) = file
         .rsplit_once('.')
-        .ok_or_else(|| error(Format::Xml, 404, "add .xml or .json to the path"))?;
+        .ok_or_else(|| Box::new(error(Format::Xml, 404, "add .xml or .json to the path")))?;
     match ext {
         "json" => Ok((stem, Format::Json)),
         "xml" => Ok((stem, Format::Xml)),
-        _ => Err(error(Format::Xml, 404, "formats are .xml and .json")),
+        _ => Err(Box::new(error(
+            Format::Xml,
+            404,
+            "formats are .xml and .json",
+        ))),
     }
 }
 
@@ -101,7 +107,7 @@ fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) 
                 .into_response()
         }
         Format::Xml => {
-            let mut x = String::from("<?xml version=\"1.0\" encoding=\"utf-8\"?>\n");
+            let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
             x.push_str(&format!("<{root}>"));
             for r in records {
                 x.push_str(&format!("<{item}>"));
@@ -168,36 +174,59 @@ fn w3c(micros: i64) -> String {
 
 async fn root_get(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Path(file): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
     let (stem, fmt) = match split(&file) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match stem {
         "services" => services(&state, fmt).await,
         "requests" => list_requests(&state, fmt, &q).await,
-        "discovery" => discovery(fmt),
+        "discovery" => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("localhost");
+            discovery(fmt, &format!("http://{host}"))
+        }
         _ => error(fmt, 404, "no such resource"),
     }
 }
 
-fn discovery(fmt: Format) -> Response {
-    render(
-        fmt,
-        200,
-        "discovery",
-        "endpoint",
-        &[vec![
-            (
-                "specification",
-                Some("http://wiki.open311.org/GeoReport_v2".into()),
+/// Service discovery (http://wiki.open311.org/Service_Discovery). `root` is this server's own URL.
+fn discovery(fmt: Format, root: &str) -> Response {
+    let url = format!("{root}/open311/v2");
+    let changeset = "2026-11-28T00:00:00+08:00";
+    match fmt {
+        Format::Json => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            serde_json::json!({
+                "changeset": changeset,
+                "contact": "诸暨市公安局指挥中心",
+                "key_service": "",
+                "endpoints": [{
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": url,
+                    "changeset": changeset,
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }],
+            })
+            .to_string(),
+        )
+            .into_response(),
+        Format::Xml => (
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            format!(
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<discovery><changeset>{changeset}</changeset><contact>诸暨市公安局指挥中心</contact><key_service></key_service><endpoints><endpoint><specification>http://wiki.open311.org/GeoReport_v2</specification><url>{}</url><changeset>{changeset}</changeset><type>production</type><formats><format>text/xml</format><format>application/json</format></formats></endpoint></endpoints></discovery>",
+                esc(&url)
             ),
-            ("url", Some("/open311/v2".into())),
-            ("type", Some("production".into())),
-        ]],
-    )
+        )
+            .into_response(),
+    }
 }
 
 async fn services(state: &AppState, fmt: Format) -> Response {
@@ -232,7 +261,7 @@ async fn services(state: &AppState, fmt: Format) -> Response {
 async fn service_definition(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (code, fmt) = match split(&file) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let known = incidents::types(&state.db)
         .await
@@ -251,7 +280,7 @@ async fn service_definition(State(state): State<AppState>, Path(file): Path<Stri
         Format::Xml => (
             [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
             format!(
-                "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<service_definition><service_code>{}</service_code><attributes></attributes></service_definition>",
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<service_definition><service_code>{}</service_code><attributes></attributes></service_definition>",
                 esc(code)
             ),
         )
@@ -414,26 +443,38 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
             kind: pingan_domain::ScopeKind::Area,
             path: "/".into(),
         }]);
+        // Open311 open = not yet resolved; closed = everything after.
+        let open_set = ["received", "dispatched", "acknowledged", "on_scene"];
+        let closed_set = [
+            "resolved",
+            "reported_back",
+            "closed",
+            "merged",
+            "transferred",
+            "cancelled",
+        ];
+        let mut wanted: Vec<String> = Vec::new();
+        if statuses.iter().any(|s| s == "open") {
+            wanted.extend(open_set.iter().map(|s| s.to_string()));
+        }
+        if statuses.iter().any(|s| s == "closed") {
+            wanted.extend(closed_set.iter().map(|s| s.to_string()));
+        }
         let rows = incidents::list(
             &state.db,
             &all,
             &IncidentFilter {
                 channels: vec!["open311".into(), "web".into()],
+                type_codes: codes,
+                statuses: wanted,
                 since: Some(start),
                 until: Some(end),
-                limit: 5000,
+                limit: 1000,
                 ..Default::default()
             },
         )
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| codes.is_empty() || codes.contains(&r.type_code))
-            .filter(|r| {
-                statuses.is_empty() || statuses.iter().any(|s| (s == "open") == is_open(&r.status))
-            })
-            .take(1000)
-            .collect())
+        Ok(rows.into_iter().take(1000).collect())
     }
     .await;
     match result {
@@ -448,7 +489,7 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
 async fn one_request(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (id, fmt) = match split(&file) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await {
         Ok(Some(r)) if public(&r) => match records(&state, &[r]).await {
@@ -463,7 +504,7 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>) ->
 async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Response {
     let (tok, fmt) = match split(&file) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     // Requests are created synchronously: the token is the request id itself.
     match incidents::by_tracking_code(&state.db, &tok.to_ascii_uppercase()).await {
@@ -487,19 +528,43 @@ async fn root_post(
     Path(file): Path<String>,
     crate::auth::ClientIp(ip): crate::auth::ClientIp,
     Query(query): Query<HashMap<String, String>>,
-    RawForm(body): RawForm,
+    headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let (stem, fmt) = match split(&file) {
         Ok(v) => v,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if stem != "requests" {
         return error(fmt, 404, "POST goes to requests.xml or requests.json");
     }
-    // Parameters may come in the body (form) or, as some clients send api_key, in the query string.
+    // Parameters come form-encoded in the body, or (as some clients send them) in the query string.
+    let ctype = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !body.is_empty() && ctype != "application/x-www-form-urlencoded" {
+        return error(
+            fmt,
+            415,
+            "send parameters as application/x-www-form-urlencoded (or in the query string)",
+        );
+    }
     let mut p: HashMap<String, String> = query;
-    for (k, v) in form_urlencoded(&body) {
-        p.insert(k, v);
+    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
+        Ok(pairs) => p.extend(pairs),
+        Err(_) => {
+            return error(
+                fmt,
+                400,
+                "the form body is not valid application/x-www-form-urlencoded",
+            );
+        }
     }
     let keys = &state.config.dispatch.open311_api_keys;
     if !keys.is_empty() && !p.get("api_key").is_some_and(|k| keys.contains(k)) {
@@ -522,10 +587,6 @@ async fn root_post(
         ),
         Err(e) => api_error(fmt, e),
     }
-}
-
-fn form_urlencoded(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 async fn post_request(

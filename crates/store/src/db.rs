@@ -12,6 +12,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{AssertSqlSafe, FromRow, Postgres, Sqlite, Transaction};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +190,10 @@ macro_rules! run {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    /// The pool and the process's write lock: SQLite admits one writer at a time, and writers queued
+    /// here wait in order instead of sleeping in SQLite's busy handler (which backs off up to 100 ms
+    /// per try and makes latency under load erratic).
+    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
     Postgres(PgPool),
 }
 
@@ -227,7 +231,7 @@ impl Db {
                 .acquire_timeout(opts.acquire_timeout)
                 .connect_with(co)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut co = PgConnectOptions::from_str(url)?;
             if let Some(schema) = &opts.pg_schema {
@@ -246,14 +250,14 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Sqlite(..) => Backend::Sqlite,
             Db::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn fetch_all<T: Record>(&self, sql: &str, args: Vec<Value>) -> Result<Vec<T>> {
         Ok(match self {
-            Db::Sqlite(p) => run!(sqlite p, fetch_all, sql, args)?,
+            Db::Sqlite(p, _) => run!(sqlite p, fetch_all, sql, args)?,
             Db::Postgres(p) => run!(postgres p, fetch_all, sql, args)?,
         })
     }
@@ -264,7 +268,7 @@ impl Db {
         args: Vec<Value>,
     ) -> Result<Option<T>> {
         Ok(match self {
-            Db::Sqlite(p) => run!(sqlite p, fetch_optional, sql, args)?,
+            Db::Sqlite(p, _) => run!(sqlite p, fetch_optional, sql, args)?,
             Db::Postgres(p) => run!(postgres p, fetch_optional, sql, args)?,
         })
     }
@@ -277,7 +281,7 @@ impl Db {
 
     pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64> {
         Ok(match self {
-            Db::Sqlite(p) => run!(exec sqlite p, sql, args)?,
+            Db::Sqlite(p, _) => run!(exec sqlite p, sql, args)?,
             Db::Postgres(p) => run!(exec postgres p, sql, args)?,
         })
     }
@@ -285,7 +289,10 @@ impl Db {
     /// A write transaction (SQLite: `BEGIN IMMEDIATE`).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(p, lock) => {
+                let guard = lock.clone().lock_owned().await;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -293,7 +300,7 @@ impl Db {
     /// Pool size and idle connections, for `/metrics`.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite(p) => (p.size(), p.num_idle()),
+            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
@@ -306,7 +313,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p) => p.close().await,
+            Db::Sqlite(p, _) => p.close().await,
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -319,21 +326,25 @@ impl Db {
 
 /// A transaction on either backend. Commit only through `commit_audited`.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// The transaction holds the process's SQLite write lock until it ends.
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
 
 impl Tx {
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }
 
     pub async fn fetch_all<T: Record>(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<T>> {
         Ok(match self {
-            Tx::Sqlite(t) => run!(sqlite &mut **t, fetch_all, sql, args)?,
+            Tx::Sqlite(t, _) => run!(sqlite &mut **t, fetch_all, sql, args)?,
             Tx::Postgres(t) => run!(postgres &mut **t, fetch_all, sql, args)?,
         })
     }
@@ -344,7 +355,7 @@ impl Tx {
         args: Vec<Value>,
     ) -> Result<Option<T>> {
         Ok(match self {
-            Tx::Sqlite(t) => run!(sqlite &mut **t, fetch_optional, sql, args)?,
+            Tx::Sqlite(t, _) => run!(sqlite &mut **t, fetch_optional, sql, args)?,
             Tx::Postgres(t) => run!(postgres &mut **t, fetch_optional, sql, args)?,
         })
     }
@@ -357,7 +368,7 @@ impl Tx {
 
     pub async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
         Ok(match self {
-            Tx::Sqlite(t) => run!(exec sqlite &mut **t, sql, args)?,
+            Tx::Sqlite(t, _) => run!(exec sqlite &mut **t, sql, args)?,
             Tx::Postgres(t) => run!(exec postgres &mut **t, sql, args)?,
         })
     }
@@ -371,7 +382,7 @@ impl Tx {
     /// For migrations and the audit module itself.
     pub(crate) async fn commit_unaudited(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _guard) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -379,7 +390,7 @@ impl Tx {
 
     pub async fn rollback(self) -> Result<()> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, _guard) => t.rollback().await?,
             Tx::Postgres(t) => t.rollback().await?,
         }
         Ok(())

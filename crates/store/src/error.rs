@@ -16,6 +16,9 @@ pub enum StoreError {
         name: &'static str,
         source: sqlx::Error,
     },
+    /// No database connection came free in time: the server is overloaded; retry shortly.
+    #[error("the database is busy")]
+    Busy,
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
 }
@@ -24,6 +27,7 @@ impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::RowNotFound => StoreError::NotFound,
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict(d.message().to_string())
             }

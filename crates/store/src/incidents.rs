@@ -91,6 +91,32 @@ pub struct NewIncident {
     pub actor_name: String,
 }
 
+/// Side of the square cells that index incident locations, in degrees (≈ 550 m north–south).
+pub const CELL_DEGREES: f64 = 0.005;
+
+/// The index cell of a WGS-84 point: the detectors ask for the few cells around a point instead of
+/// scanning a time window, which both databases answer from one B-tree index.
+pub fn cell_of(lng: f64, lat: f64) -> i64 {
+    let x = ((lng + 180.0) / CELL_DEGREES).floor() as i64;
+    let y = ((lat + 90.0) / CELL_DEGREES).floor() as i64;
+    y * 100_000 + x
+}
+
+/// Cells that cover a bounding box `[min_lng, min_lat, max_lng, max_lat]` (at most 64).
+pub fn cells_covering(b: [f64; 4]) -> Vec<i64> {
+    let x0 = ((b[0] + 180.0) / CELL_DEGREES).floor() as i64;
+    let x1 = ((b[2] + 180.0) / CELL_DEGREES).floor() as i64;
+    let y0 = ((b[1] + 90.0) / CELL_DEGREES).floor() as i64;
+    let y1 = ((b[3] + 90.0) / CELL_DEGREES).floor() as i64;
+    let mut v = Vec::new();
+    for y in y0..=y1.min(y0 + 7) {
+        for x in x0..=x1.min(x0 + 7) {
+            v.push(y * 100_000 + x);
+        }
+    }
+    v
+}
+
 /// Next value of a named counter (both backends support `INSERT … ON CONFLICT … RETURNING`).
 async fn next_counter(tx: &mut Tx, key: &str) -> Result<i64> {
     let (n,): (i64,) = tx
@@ -110,12 +136,10 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
     let number = format!("{district}{day}{n:05}");
     let id = new_id();
     tx.execute(
-        &format!(
-            "INSERT INTO incidents (id, number, tracking_code, channel, type_code, level, status, description, address, \
-             lng, lat, grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, \
-             reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, received_at, updated_at, local_date) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        ),
+        "INSERT INTO incidents (id, number, tracking_code, channel, type_code, level, status, description, address, \
+         lng, lat, cell, grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, \
+         reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, received_at, updated_at, local_date) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             id.clone(),
             number,
@@ -128,6 +152,7 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
             i.address.clone(),
             i.lng,
             i.lat,
+            cell_of(i.lng, i.lat),
             i.grid_code.clone(),
             i.village_code.clone(),
             i.area_path.clone(),
@@ -278,6 +303,10 @@ pub struct IncidentFilter {
     pub open_only: bool,
     pub status: Option<String>,
     pub channels: Vec<String>,
+    /// Any of these type codes (empty = all).
+    pub type_codes: Vec<String>,
+    /// Any of these statuses (empty = all).
+    pub statuses: Vec<String>,
     /// Received at or after (UTC micros).
     pub since: Option<i64>,
     pub until: Option<i64>,
@@ -306,6 +335,17 @@ pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<Inci
             a.push(c.into());
         }
     }
+    for (col, values) in [("type_code", &f.type_codes), ("status", &f.statuses)] {
+        if !values.is_empty() {
+            sql.push_str(&format!(
+                " AND {col} IN ({})",
+                vec!["?"; values.len()].join(", ")
+            ));
+            for v in values {
+                a.push(v.into());
+            }
+        }
+    }
     if let Some(t) = f.since {
         sql.push_str(" AND received_at >= ?");
         a.push(t.into());
@@ -322,12 +362,16 @@ pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<Inci
 /// Incidents whose location lies in the box and which were received in `[since, until]` — the
 /// candidates the duplicate and repeat detectors then test exactly.
 pub async fn near(tx: &Db, bbox: [f64; 4], since: i64, until: i64) -> Result<Vec<IncidentRow>> {
+    let cells = cells_covering(bbox);
+    let marks = vec!["?"; cells.len()].join(", ");
+    let mut a: Vec<crate::Value> = cells.into_iter().map(crate::Value::from).collect();
+    a.extend(args![since, until, bbox[0], bbox[2], bbox[1], bbox[3]]);
     tx.fetch_all(
         &format!(
-            "SELECT {COLS} FROM incidents WHERE lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? \
-             AND received_at >= ? AND received_at <= ? ORDER BY received_at LIMIT 2000"
+            "SELECT {COLS} FROM incidents WHERE cell IN ({marks}) AND received_at >= ? AND received_at <= ? \
+             AND lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? ORDER BY received_at LIMIT 2000"
         ),
-        args![bbox[0], bbox[2], bbox[1], bbox[3], since, until],
+        a,
     )
     .await
 }

@@ -351,6 +351,7 @@ fn v5_dispatch(backend: Backend) -> Vec<String> {
             address TEXT NOT NULL,
             lng DOUBLE PRECISION NOT NULL,
             lat DOUBLE PRECISION NOT NULL,
+            cell BIGINT NOT NULL,
             grid_code TEXT REFERENCES grids(code),
             village_code TEXT,
             area_path TEXT NOT NULL,
@@ -381,7 +382,8 @@ fn v5_dispatch(backend: Backend) -> Vec<String> {
         "CREATE INDEX incidents_area_path ON incidents (area_path, received_at)",
         "CREATE INDEX incidents_status ON incidents (status, received_at)",
         "CREATE INDEX incidents_received ON incidents (received_at)",
-        "CREATE INDEX incidents_location ON incidents (lng, lat)",
+        "CREATE INDEX incidents_cell ON incidents (cell, received_at)",
+        "CREATE INDEX incidents_address ON incidents (address, received_at)",
         "CREATE TABLE incident_events (
             id TEXT PRIMARY KEY,
             incident_id TEXT NOT NULL REFERENCES incidents(id),

@@ -64,7 +64,7 @@ fn verify(db_url: &str) -> (bool, String) {
 
 async fn tamper(db: &Db, seq: i64) {
     let disable = match db {
-        Db::Sqlite(_) => "DROP TRIGGER audit_log_no_update",
+        Db::Sqlite(..) => "DROP TRIGGER audit_log_no_update",
         Db::Postgres(_) => "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
     };
     db.execute(disable, vec![]).await.unwrap();
@@ -350,7 +350,18 @@ async fn import_grids_reports_broken_and_overlapping_polygons() {
     };
 
     let db = Db::connect(&url, &Default::default()).await.unwrap();
-    db.execute("DELETE FROM grids", vec![]).await.unwrap();
+    // Start from no grids: drop what refers to them first (the demo's incidents and cameras).
+    for table in [
+        "incident_events",
+        "incident_units",
+        "incidents",
+        "cameras",
+        "grids",
+    ] {
+        db.execute(&format!("DELETE FROM {table}"), vec![])
+            .await
+            .unwrap();
+    }
     let count = |db: &Db| {
         let db = db.clone();
         async move {

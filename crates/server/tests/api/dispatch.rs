@@ -752,6 +752,38 @@ both!(
             x.contains("<errors><error><code>400</code><description>service_code:"),
             "{x}"
         );
+        // Parameters in the query string with an empty body are accepted; a JSON body is refused the Open311 way.
+        let d = app.client_as("dispatcher").await;
+        let (lng, lat) = inside_point(&app, &d, CHENJIA).await;
+        let r = anon
+            .post(format!("{}/open311/v2/requests.json?service_code=500100&lat={lat}&long={lng}&description=help", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let r = anon
+            .post(format!("{}/open311/v2/requests.json", app.url))
+            .json(&json!({"service_code": "500100"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 415);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e[0]["code"], 415);
+        let r = anon
+            .get(format!("{}/open311/v2/discovery.json", app.url))
+            .send()
+            .await
+            .unwrap();
+        let disc: Value = r.json().await.unwrap();
+        assert!(
+            disc["endpoints"][0]["url"]
+                .as_str()
+                .unwrap()
+                .ends_with("/open311/v2"),
+            "{disc}"
+        );
+        assert_eq!(disc["endpoints"][0]["formats"][0], "text/xml");
         let r = anon
             .get(format!("{}/open311/v2/requests/NOSUCHCODE.json", app.url))
             .send()
@@ -761,8 +793,6 @@ both!(
         let e: Value = r.json().await.unwrap();
         assert_eq!(e[0]["code"], 404);
         // Incidents from the 110 desk are not public.
-        let d = app.client_as("dispatcher").await;
-        let (lng, lat) = inside_point(&app, &d, CHENJIA).await;
         post(&app, &d, "/api/v1/incidents", json!({"type_code": "100100", "description": "内部警情", "address": "陈家", "lng": lng, "lat": lat})).await;
         let r = anon
             .get(format!("{}/open311/v2/requests.json", app.url))

@@ -20,7 +20,7 @@ fn entry(i: usize) -> AuditEntry {
 /// Edits a row as a database administrator would, bypassing the append-only trigger.
 async fn tamper(t: &TestDb, seq: i64) {
     match &t.db {
-        Db::Sqlite(_) => {
+        Db::Sqlite(..) => {
             t.db.execute("DROP TRIGGER audit_log_no_update", vec![])
                 .await
                 .unwrap();
