@@ -363,18 +363,50 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Inci
     })
 }
 
-/// One incident with its units and timeline.
-#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "dispatch", params(("id" = String, Path, description = "Incident id")),
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RevealCaller {
+    /// `caller` to see the caller's name and number unmasked (for the call back; needs a purpose).
+    pub reveal: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// One incident with its units and timeline; `?reveal=caller&purpose=…` unmasks the caller (audited).
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "dispatch", params(("id" = String, Path, description = "Incident id"), RevealCaller),
     responses((status = 200, description = "OK", body = IncidentDetail),
         (status = 403, description = "Your role may not do this", body = ErrorBody),
-        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn get_incident(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<RevealCaller>,
 ) -> ApiResult<Json<IncidentDetail>> {
     actor.require(&state, Permission::IncidentRead).await?;
-    Ok(Json(detail(&state, &actor, &id).await?))
+    let mut d = detail(&state, &actor, &id).await?;
+    match q.reveal.as_deref() {
+        None => {}
+        Some("caller") => {
+            actor
+                .reveal_personal(
+                    &state,
+                    "incident",
+                    &d.incident.id,
+                    &["caller_name", "caller_phone"],
+                    q.purpose.as_deref(),
+                )
+                .await?;
+            let row = incidents::get(&state.db, &actor.scope, &id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
+            d.incident.caller_name = row.caller_name;
+            d.incident.caller_phone = row.caller_phone;
+        }
+        Some(_) => return Err(ApiError::invalid("reveal", "reveal must be `caller`")),
+    }
+    Ok(Json(d))
 }
 
 /// Take a step in the incident's lifecycle. A step the state machine forbids is 409 with the reason.

@@ -80,6 +80,31 @@ both!(
         assert_eq!(s, 201, "{i}");
         check(&i, CHENJIA, &fengqiao, "call_110");
         assert_eq!(i["caller_phone"], "139****2345", "caller is masked");
+        // The full number, for the call back, needs a purpose and leaves an audit record.
+        let path = format!("/api/v1/incidents/{}", i["id"].as_str().unwrap());
+        let (s, e) = app.get_json(&d, &format!("{path}?reveal=caller")).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("purpose")),
+            "{e}"
+        );
+        let (s, full) = app
+            .get_json(
+                &d,
+                &format!("{path}?reveal=caller&purpose=%E5%9B%9E%E8%AE%BF"),
+            )
+            .await;
+        assert_eq!(
+            (s, full["caller_phone"].as_str()),
+            (200, Some("13957512345")),
+            "{full}"
+        );
+        let (n,): (i64,) = app
+            .db
+            .fetch_one("SELECT COUNT(*) FROM audit_log WHERE action = 'incident.read_personal' AND purpose = '回访'", vec![])
+            .await
+            .unwrap();
+        assert_eq!(n, 1);
         assert_eq!(i["area_type"], "rural");
         assert!(i["number"].as_str().unwrap().starts_with("330681"), "{i}");
 
