@@ -47,6 +47,8 @@ async function outlines(map: any, url: string): Promise<void> {
   try {
     const fc = await getJson(url);
     const layer = L.geoJSON(fc, { style: { color: "#5b7083", weight: 1, fillOpacity: 0.03 }, interactive: false }).addTo(map);
+    // The container may have been laid out after the map was created (grid/phone layouts).
+    map.invalidateSize();
     const b = layer.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
   } catch (_e) {

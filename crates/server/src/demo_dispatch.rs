@@ -25,7 +25,9 @@ async fn inside(db: &Db, code: &str) -> anyhow::Result<(f64, f64)> {
     let p = shape
         .interior_point()
         .ok_or_else(|| anyhow::anyhow!("grid {code} has no interior"))?;
-    Ok((p.x(), p.y()))
+    // Six decimals (≈ 0.1 m), as people and devices write coordinates.
+    let round = |v: f64| (v * 1e6).round() / 1e6;
+    Ok((round(p.x()), round(p.y())))
 }
 
 /// (call sign, name, kind, org name, crew username, device, status, grid for the position)

@@ -346,6 +346,18 @@ impl IncidentPage {
     fn at(&self, us: &i64) -> String {
         when(*us)
     }
+    /// Something in the actions block applies to this person now.
+    fn has_actions(&self) -> bool {
+        if !self.open() {
+            return false;
+        }
+        self.can_dispatch
+            || self.can_respond
+                && matches!(
+                    self.i.status.as_str(),
+                    "dispatched" | "acknowledged" | "on_scene" | "resolved"
+                )
+    }
     fn channel_label(&self) -> String {
         self.ctx
             .t(&format!("dispatch.channel.{}", self.i.channel))

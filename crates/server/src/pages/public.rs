@@ -71,7 +71,6 @@ struct ReportPage {
     types: Vec<(String, String)>,
     form: ReportForm,
     error: Option<String>,
-    done: Option<Tracking>,
 }
 
 async fn report_page(
@@ -79,7 +78,6 @@ async fn report_page(
     headers: &HeaderMap,
     form: ReportForm,
     error: Option<String>,
-    done: Option<Tracking>,
 ) -> Response {
     let ctx = PublicCtx::new(state, headers);
     let zh = ctx.lang == Lang::ZhCn;
@@ -100,8 +98,6 @@ async fn report_page(
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
-    } else if done.is_some() {
-        StatusCode::CREATED
     } else {
         StatusCode::OK
     };
@@ -112,13 +108,12 @@ async fn report_page(
             types,
             form,
             error,
-            done,
         },
     )
 }
 
 async fn form(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    report_page(&state, &headers, ReportForm::default(), None, None).await
+    report_page(&state, &headers, ReportForm::default(), None).await
 }
 
 async fn submit(
@@ -153,22 +148,24 @@ async fn submit(
         _ => Err(ApiError::invalid("lng", "tap the map to mark where it is")),
     };
     match result {
-        Ok(row) => {
-            report_page(
-                &state,
-                &headers,
-                ReportForm::default(),
-                None,
-                Some(tracking(&row)),
-            )
-            .await
-        }
+        // Post/redirect/get: reloading the answer must not report twice.
+        Ok(row) => (
+            StatusCode::SEE_OTHER,
+            [(
+                axum::http::header::LOCATION,
+                format!(
+                    "/track?code={}&new=1",
+                    row.tracking_code.unwrap_or_default()
+                ),
+            )],
+        )
+            .into_response(),
         Err(ApiError::Validation(m, field)) => {
             let msg = match field {
                 Some(f) => format!("{f}: {m}"),
                 None => m,
             };
-            report_page(&state, &headers, f, Some(msg), None).await
+            report_page(&state, &headers, f, Some(msg)).await
         }
         Err(e) => e.into_response(),
     }
@@ -177,6 +174,8 @@ async fn submit(
 #[derive(Deserialize)]
 struct TrackQuery {
     code: Option<String>,
+    /// Set on the redirect right after a report: the page thanks the reporter.
+    new: Option<String>,
 }
 
 #[derive(Template)]
@@ -186,6 +185,7 @@ struct TrackPage {
     code: String,
     found: Option<Tracking>,
     missing: bool,
+    just_reported: bool,
 }
 
 impl TrackPage {
@@ -222,6 +222,7 @@ async fn track(
     } else {
         StatusCode::OK
     };
+    let just_reported = q.new.is_some() && found.is_some();
     render(
         status,
         &TrackPage {
@@ -229,6 +230,7 @@ async fn track(
             code,
             found,
             missing,
+            just_reported,
         },
     )
 }
