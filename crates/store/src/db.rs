@@ -188,6 +188,9 @@ macro_rules! run {
     };
 }
 
+/// How long a writer waits for SQLite's write lock before the request is refused as busy.
+const WRITE_WAIT: Duration = Duration::from_secs(10);
+
 #[derive(Clone, Debug)]
 pub enum Db {
     /// The pool and the process's write lock: SQLite admits one writer at a time, and writers queued
@@ -290,7 +293,10 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite(p, lock) => {
-                let guard = lock.clone().lock_owned().await;
+                // Waiting longer than a pool acquire would means overload: answer Busy, not a hang.
+                let guard = tokio::time::timeout(WRITE_WAIT, lock.clone().lock_owned())
+                    .await
+                    .map_err(|_| StoreError::Busy)?;
                 Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
             }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
