@@ -17,6 +17,8 @@ pub struct AppState {
     pub i18n: Arc<I18n>,
     pub clock: Clock,
     pub live: LiveFeed,
+    /// Incident type names for display, re-read from the database every few seconds.
+    pub types: TypeCache,
 }
 
 impl AppState {
@@ -29,6 +31,7 @@ impl AppState {
             i18n: Arc::new(I18n::load()),
             clock: Clock::default(),
             live,
+            types: TypeCache::default(),
         }
     }
 
@@ -53,5 +56,40 @@ impl Clock {
     pub fn advance_seconds(&self, s: i64) {
         self.offset_micros
             .fetch_add(s * 1_000_000, Ordering::Relaxed);
+    }
+}
+
+type CachedTypes = Option<(
+    std::time::Instant,
+    Arc<Vec<pingan_store::incidents::TypeRow>>,
+)>;
+
+/// The incident type table for labels. Display only: intake checks a type against the database itself,
+/// so another server's change is at worst shown with the old name for `TTL`.
+#[derive(Clone, Default)]
+pub struct TypeCache {
+    inner: Arc<std::sync::Mutex<CachedTypes>>,
+}
+
+impl TypeCache {
+    const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+    pub async fn get(
+        &self,
+        db: &Db,
+    ) -> pingan_store::Result<Arc<Vec<pingan_store::incidents::TypeRow>>> {
+        if let Some((at, rows)) = self.inner.lock().expect("type cache lock").as_ref()
+            && at.elapsed() < Self::TTL
+        {
+            return Ok(rows.clone());
+        }
+        let rows = Arc::new(pingan_store::incidents::types(db).await?);
+        *self.inner.lock().expect("type cache lock") =
+            Some((std::time::Instant::now(), rows.clone()));
+        Ok(rows)
+    }
+
+    pub fn invalidate(&self) {
+        *self.inner.lock().expect("type cache lock") = None;
     }
 }

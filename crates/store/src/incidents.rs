@@ -142,7 +142,7 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             id.clone(),
-            number,
+            number.clone(),
             i.tracking_code.clone(),
             i.channel.clone(),
             i.type_code.clone(),
@@ -187,7 +187,45 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
     )
     .await?;
     record_change(tx, "incident", &id, &i.area_path, i.received_at).await?;
-    get_tx(tx, &id).await?.ok_or(StoreError::NotFound)
+    Ok(IncidentRow {
+        id,
+        number,
+        tracking_code: i.tracking_code.clone(),
+        channel: i.channel.clone(),
+        type_code: i.type_code.clone(),
+        level: i.level,
+        status: Status::Received.code().into(),
+        description: i.description.clone(),
+        address: i.address.clone(),
+        lng: i.lng,
+        lat: i.lat,
+        grid_code: i.grid_code.clone(),
+        village_code: i.village_code.clone(),
+        area_path: i.area_path.clone(),
+        area_type: i.area_type.clone(),
+        station_org_id: i.station_org_id.clone(),
+        caller_name: i.caller_name.clone(),
+        caller_phone: i.caller_phone.clone(),
+        reporter_user_id: i.reporter_user_id.clone(),
+        camera_code: i.camera_code.clone(),
+        snapshot_ref: i.snapshot_ref.clone(),
+        event_type: i.event_type.clone(),
+        merged_into: None,
+        transfer_target: None,
+        transfer_org_id: None,
+        feedback_text: None,
+        satisfaction: None,
+        callback_note: None,
+        reported_at: i.reported_at,
+        received_at: i.received_at,
+        dispatched_at: None,
+        acknowledged_at: None,
+        arrived_at: None,
+        resolved_at: None,
+        reported_back_at: None,
+        closed_at: None,
+        updated_at: i.received_at,
+    })
 }
 
 pub struct Event<'a> {

@@ -328,6 +328,14 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Inci
     let row = incidents::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    detail_of(state, row).await
+}
+
+/// The detail of a row the caller has already loaded within their scope.
+pub async fn detail_of(
+    state: &AppState,
+    row: pingan_store::incidents::IncidentRow,
+) -> ApiResult<IncidentDetail> {
     let units = incidents::assignments(&state.db, &row.id)
         .await?
         .into_iter()
@@ -428,7 +436,7 @@ async fn act(
         actor.require(&state, Permission::IncidentDispatch).await?;
     }
     let row = actions::apply(&state, &actor, &id, &req).await?;
-    Ok(Json(detail(&state, &actor, &row.id).await?))
+    Ok(Json(detail_of(&state, row).await?))
 }
 
 /// Units ranked for the incident: available units of the responsible station first, then nearest.
@@ -541,6 +549,7 @@ async fn put_type(
         &serde_json::json!({"active": row.active}).to_string(),
     );
     tx.commit_audited(vec![e]).await?;
+    state.types.invalidate();
     Ok(Json(IncidentType {
         code: row.code,
         name_zh: row.name_zh,

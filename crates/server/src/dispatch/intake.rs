@@ -25,32 +25,46 @@ pub struct Located {
 /// Grid → village → area type → responsible station (the station whose area holds the grid, deepest
 /// first). A location in no grid of the district is refused: nobody would be responsible for it.
 pub async fn locate(db: &Db, lng: f64, lat: f64) -> ApiResult<Located> {
+    Ok(locate_for(db, lng, lat, None).await?.0)
+}
+
+/// `locate`, and in the same query whether `type_code` is an incident type in use (`None` when the type
+/// is unknown). One round trip: intake runs this for every report.
+async fn locate_for(
+    db: &Db,
+    lng: f64,
+    lat: f64,
+    type_code: Option<&str>,
+) -> ApiResult<(Located, Option<bool>)> {
     let Some(grid) = crate::locate::grid_at(db, lng, lat).await? else {
         return Err(ApiError::invalid(
             "lng",
             "the location lies in no grid of this district",
         ));
     };
-    let area_type: Option<(String,)> = db
-        .fetch_optional(
-            "SELECT area_type FROM areas WHERE code = ?",
-            args![grid.village_code.as_str()],
+    let (area_type, station, active): (Option<String>, Option<String>, Option<bool>) = db
+        .fetch_one(
+            "SELECT (SELECT area_type FROM areas WHERE code = ?), \
+             (SELECT id FROM orgs WHERE kind = 'station' AND area_path IS NOT NULL AND ? LIKE area_path || '%' \
+              ORDER BY LENGTH(area_path) DESC, id LIMIT 1), \
+             (SELECT active FROM incident_types WHERE code = ?)",
+            args![
+                grid.village_code.as_str(),
+                grid.area_path.as_str(),
+                type_code.unwrap_or("")
+            ],
         )
         .await?;
-    let station: Option<(String,)> = db
-        .fetch_optional(
-            "SELECT id FROM orgs WHERE kind = 'station' AND area_path IS NOT NULL AND ? LIKE area_path || '%' \
-             ORDER BY LENGTH(area_path) DESC, id LIMIT 1",
-            args![grid.area_path.as_str()],
-        )
-        .await?;
-    Ok(Located {
-        grid_code: Some(grid.code),
-        village_code: Some(grid.village_code),
-        area_path: grid.area_path,
-        area_type: area_type.map_or_else(|| "urban".into(), |t| t.0),
-        station_org_id: station.map(|s| s.0),
-    })
+    Ok((
+        Located {
+            grid_code: Some(grid.code),
+            village_code: Some(grid.village_code),
+            area_path: grid.area_path,
+            area_type: area_type.unwrap_or_else(|| "urban".into()),
+            station_org_id: station,
+        },
+        active,
+    ))
 }
 
 /// An incident as a channel hands it over, already validated field by field.
@@ -120,16 +134,15 @@ pub async fn receive(
     who: Option<(&str, &str)>,
     ip: Option<String>,
 ) -> ApiResult<(IncidentRow, Suggestions)> {
-    let located = locate(&state.db, report.lng, report.lat).await?;
+    let (located, active) = locate_for(
+        &state.db,
+        report.lng,
+        report.lat,
+        Some(report.type_code.as_str()),
+    )
+    .await?;
     let now = state.now();
-    let active: Option<(bool,)> = state
-        .db
-        .fetch_optional(
-            "SELECT active FROM incident_types WHERE code = ?",
-            args![report.type_code.as_str()],
-        )
-        .await?;
-    if !matches!(active, Some((true,))) {
+    if active != Some(true) {
         return Err(ApiError::invalid(
             "type_code",
             format!(

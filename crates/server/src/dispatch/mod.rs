@@ -73,12 +73,12 @@ pub struct Incident {
     pub overdue: bool,
 }
 
-/// Names of incident types, loaded per request (the table is small and editable).
-pub struct TypeNames(pub Vec<pingan_store::incidents::TypeRow>);
+/// Names of incident types (the table is small and editable; cached a few seconds per process).
+pub struct TypeNames(pub std::sync::Arc<Vec<pingan_store::incidents::TypeRow>>);
 
 impl TypeNames {
     pub async fn load(state: &AppState) -> pingan_store::Result<TypeNames> {
-        Ok(TypeNames(pingan_store::incidents::types(&state.db).await?))
+        Ok(TypeNames(state.types.get(&state.db).await?))
     }
 
     pub fn name(&self, code: &str, zh: bool) -> String {
