@@ -52,6 +52,24 @@ impl Category {
         })
     }
 
+    /// Stable code, as serialised.
+    pub fn code(self) -> &'static str {
+        match self {
+            Category::Criminal => "criminal",
+            Category::PublicOrder => "public_order",
+            Category::Traffic => "traffic",
+            Category::FireRescue => "fire_rescue",
+            Category::Assistance => "assistance",
+            Category::SocialLinkage => "social_linkage",
+            Category::PoliceAssistance => "police_assistance",
+            Category::Group => "group",
+            Category::Disaster => "disaster",
+            Category::Tipoff => "tipoff",
+            Category::Complaint => "complaint",
+            Category::Other => "other",
+        }
+    }
+
     pub fn label_zh(self) -> &'static str {
         match self {
             Category::Criminal => "刑事",

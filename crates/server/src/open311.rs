@@ -443,23 +443,13 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
             kind: pingan_domain::ScopeKind::Area,
             path: "/".into(),
         }]);
-        // Open311 open = not yet resolved; closed = everything after.
-        let open_set = ["received", "dispatched", "acknowledged", "on_scene"];
-        let closed_set = [
-            "resolved",
-            "reported_back",
-            "closed",
-            "merged",
-            "transferred",
-            "cancelled",
-        ];
-        let mut wanted: Vec<String> = Vec::new();
-        if statuses.iter().any(|s| s == "open") {
-            wanted.extend(open_set.iter().map(|s| s.to_string()));
-        }
-        if statuses.iter().any(|s| s == "closed") {
-            wanted.extend(closed_set.iter().map(|s| s.to_string()));
-        }
+        // Open311 open = not yet resolved (`is_open`); closed = everything after.
+        let wanted: Vec<String> = Status::ALL
+            .iter()
+            .map(|s| s.code())
+            .filter(|s| statuses.iter().any(|w| (w == "open") == is_open(s)))
+            .map(String::from)
+            .collect();
         let rows = incidents::list(
             &state.db,
             &all,
@@ -470,7 +460,6 @@ async fn list_requests(state: &AppState, fmt: Format, q: &HashMap<String, String
                 since: Some(start),
                 until: Some(end),
                 limit: 1000,
-                ..Default::default()
             },
         )
         .await?;

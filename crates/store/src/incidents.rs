@@ -337,9 +337,7 @@ pub async fn by_tracking_code(db: &Db, code: &str) -> Result<Option<IncidentRow>
 
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
-    /// Only incidents still on the board.
-    pub open_only: bool,
-    pub status: Option<String>,
+    /// Any of these channels (empty = all).
     pub channels: Vec<String>,
     /// Any of these type codes (empty = all).
     pub type_codes: Vec<String>,
@@ -351,29 +349,23 @@ pub struct IncidentFilter {
     pub limit: i64,
 }
 
-const OPEN_STATUSES: &str =
-    "('received', 'dispatched', 'acknowledged', 'on_scene', 'resolved', 'reported_back')";
+/// The statuses of incidents still on the board, as the domain defines them.
+pub fn open_statuses() -> Vec<String> {
+    Status::ALL
+        .iter()
+        .filter(|s| s.is_open())
+        .map(|s| s.code().to_string())
+        .collect()
+}
 
 pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<IncidentRow>> {
     let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
     let mut sql = format!("SELECT {COLS} FROM incidents WHERE {pred}");
-    if f.open_only {
-        sql.push_str(&format!(" AND status IN {OPEN_STATUSES}"));
-    }
-    if let Some(s) = &f.status {
-        sql.push_str(" AND status = ?");
-        a.push(s.into());
-    }
-    if !f.channels.is_empty() {
-        sql.push_str(&format!(
-            " AND channel IN ({})",
-            vec!["?"; f.channels.len()].join(", ")
-        ));
-        for c in &f.channels {
-            a.push(c.into());
-        }
-    }
-    for (col, values) in [("type_code", &f.type_codes), ("status", &f.statuses)] {
+    for (col, values) in [
+        ("channel", &f.channels),
+        ("type_code", &f.type_codes),
+        ("status", &f.statuses),
+    ] {
         if !values.is_empty() {
             sql.push_str(&format!(
                 " AND {col} IN ({})",

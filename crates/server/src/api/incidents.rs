@@ -204,13 +204,6 @@ pub async fn intake_as(
     let caller_name = optional_text("caller_name", req.caller_name.as_deref(), 50)?;
     let caller_phone = phone("caller_phone", req.caller_phone.as_deref())?;
     let reported_at = instant("reported_at", req.reported_at.as_deref())?;
-    let located = intake::locate(&state.db, lng, lat).await?;
-    if !actor.scope.covers_area_path(&located.area_path) {
-        return Err(ApiError::invalid(
-            "lng",
-            "the location lies outside your scope",
-        ));
-    }
     intake::receive(
         state,
         Report {
@@ -229,7 +222,7 @@ pub async fn intake_as(
             event_type: None,
             reported_at,
         },
-        Some((&actor.user_id, &actor.username)),
+        Some(actor),
         actor.ip.clone(),
     )
     .await
@@ -272,13 +265,13 @@ async fn list_incidents(
         ..Default::default()
     };
     match q.status.as_deref().unwrap_or("open") {
-        "open" => f.open_only = true,
+        "open" => f.statuses = incidents::open_statuses(),
         "all" => {}
         s => {
             let st: pingan_domain::incident::Status = s.parse().map_err(|m: String| {
                 ApiError::invalid("status", format!("status must be open, all, or {m}"))
             })?;
-            f.status = Some(st.code().into());
+            f.statuses = vec![st.code().into()];
         }
     }
     let rows = incidents::list(&state.db, &actor.scope, &f).await?;
@@ -450,17 +443,17 @@ async fn recommendations(
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Recommendation>>> {
     actor.require(&state, Permission::IncidentDispatch).await?;
-    Ok(Json(recommend_for(&state, &actor, &id).await?))
+    let row = incidents::get(&state.db, &actor.scope, &id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(recommend_for(&state, &actor, &row).await?))
 }
 
 pub async fn recommend_for(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    row: &pingan_store::incidents::IncidentRow,
 ) -> ApiResult<Vec<Recommendation>> {
-    let row = incidents::get(&state.db, &actor.scope, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
     let station_path = match &row.station_org_id {
         Some(s) => pingan_store::orgs::get_unscoped(&state.db, s)
             .await?
@@ -478,7 +471,7 @@ pub async fn recommend_for(
         .into_iter()
         .filter(|u| !assigned.contains(&u.id))
         .collect();
-    Ok(dispatch::recommend(&row, station_path.as_deref(), &free))
+    Ok(dispatch::recommend(row, station_path.as_deref(), &free))
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -578,7 +571,7 @@ async fn board(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Bo
         &state.db,
         &actor.scope,
         &IncidentFilter {
-            open_only: true,
+            statuses: incidents::open_statuses(),
             limit: 500,
             ..Default::default()
         },

@@ -2,6 +2,7 @@
 //! location (accepted in WGS-84, GCJ-02 or BD-09, stored as WGS-84); the contact person's details are
 //! masked unless revealed with a purpose, and each reveal is audited.
 
+use super::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -11,7 +12,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{CreditCode, Mobile, Permission, mask};
-use pingan_geo::Crs;
 use pingan_store::places;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -131,17 +131,6 @@ pub struct NewPlace {
     pub contact_phone: Option<String>,
 }
 
-fn text(field: &str, v: &str, max: usize) -> ApiResult<String> {
-    let t = v.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be 1–{max} characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
-
 /// Checks a place as entered (API or import row) and derives its grid; errors name the field.
 pub async fn check_place(
     db: &pingan_store::Db,
@@ -156,25 +145,7 @@ pub async fn check_place(
             format!("kind must be one of {}", PLACE_KINDS.join(", ")),
         ));
     }
-    let crs: Crs = req
-        .crs
-        .as_deref()
-        .unwrap_or("wgs84")
-        .parse()
-        .map_err(|e: pingan_geo::CrsError| ApiError::invalid("crs", e.to_string()))?;
-    if !(req.lng.is_finite() && (-180.0..=180.0).contains(&req.lng)) {
-        return Err(ApiError::invalid(
-            "lng",
-            "lng must be a longitude in degrees",
-        ));
-    }
-    if !(req.lat.is_finite() && (-90.0..=90.0).contains(&req.lat)) {
-        return Err(ApiError::invalid(
-            "lat",
-            "lat must be a latitude in degrees",
-        ));
-    }
-    let (lng, lat) = pingan_geo::to_wgs84(crs, req.lng, req.lat);
+    let (lng, lat) = super::incidents::location(req.lng, req.lat, req.crs.as_deref())?;
     let credit_code = match req
         .credit_code
         .as_deref()

@@ -2,6 +2,7 @@
 //! responsible station; the incident is written with its `received` event and audit record; and the
 //! duplicate and repeat-location detectors run over what is already stored, in the same transaction.
 
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
@@ -126,12 +127,13 @@ fn tracking_code() -> String {
         .collect()
 }
 
-/// Writes the incident. `who` is the recording user (id, name) or `None` for public channels, whose
-/// records are attributed to the channel. Returns the stored row and the detectors' suggestions.
+/// Writes the incident. `who` is the recording staff member, whose scope must hold the location, or
+/// `None` for public channels, whose records are attributed to the channel. Returns the stored row and
+/// the detectors' suggestions.
 pub async fn receive(
     state: &AppState,
     report: Report,
-    who: Option<(&str, &str)>,
+    who: Option<&Actor>,
     ip: Option<String>,
 ) -> ApiResult<(IncidentRow, Suggestions)> {
     let (located, active) = locate_for(
@@ -141,6 +143,12 @@ pub async fn receive(
         Some(report.type_code.as_str()),
     )
     .await?;
+    if who.is_some_and(|a| !a.scope.covers_area_path(&located.area_path)) {
+        return Err(ApiError::invalid(
+            "lng",
+            "the location lies outside your scope",
+        ));
+    }
     let now = state.now();
     if active != Some(true) {
         return Err(ApiError::invalid(
@@ -153,7 +161,7 @@ pub async fn receive(
     }
     let channel_name = format!("channel:{}", report.channel.code());
     let (actor_id, actor_name) = match who {
-        Some((id, name)) => (Some(id.to_string()), name.to_string()),
+        Some(a) => (Some(a.user_id.clone()), a.username.clone()),
         None => (None, channel_name.clone()),
     };
     let new = NewIncident {

@@ -117,11 +117,11 @@ pub fn clocks(state: &AppState, r: &IncidentRow) -> Vec<Clock> {
 pub fn view(state: &AppState, types: &TypeNames, r: IncidentRow) -> Incident {
     let clocks = clocks(state, &r);
     let category = TypeCode::parse(&r.type_code)
-        .map(|c| format!("{:?}", c.category()))
+        .map(|c| c.category().code().to_string())
         .unwrap_or_default();
     Incident {
         type_name: types.name(&r.type_code, true),
-        category: to_snake(&category),
+        category,
         overdue: clocks.iter().any(|c| c.overdue),
         clocks,
         caller_name: r.caller_name.as_deref().map(mask::mask_name),
@@ -158,17 +158,6 @@ pub fn view(state: &AppState, types: &TypeNames, r: IncidentRow) -> Incident {
         reported_back_at: r.reported_back_at,
         closed_at: r.closed_at,
     }
-}
-
-fn to_snake(camel: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(c.to_ascii_lowercase());
-    }
-    out
 }
 
 /// A unit ranked for an incident.

@@ -3,7 +3,7 @@
 //! units, actions and timeline, the responder's duty view on the phone, and the units and cameras lists.
 
 use super::shell::{Ctx, forbidden, not_found, render};
-use crate::api::incidents::{IncidentDetail, NewIncident, detail, intake_as, recommend_for};
+use crate::api::incidents::{IncidentDetail, NewIncident, detail_of, intake_as, recommend_for};
 use crate::auth::{Actor, PageActor};
 use crate::dispatch::actions::{self, ActionRequest};
 use crate::dispatch::intake::{self, Suggestions};
@@ -383,24 +383,28 @@ async fn incident_page(
     {
         return forbidden(ctx);
     }
-    let d: IncidentDetail = match detail(state, actor, id).await {
-        Ok(d) => d,
-        Err(ApiError::NotFound) => return not_found(ctx),
-        Err(e) => return e.into_response(),
+    let row = match incidents::get(&state.db, &actor.scope, id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(ctx),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let can_dispatch = actor.can(Permission::IncidentDispatch);
-    let recommendations = if can_dispatch && d.incident.status != "closed" {
-        recommend_for(state, actor, id).await.unwrap_or_default()
+    let open = row.status().is_open();
+    let recommendations = if can_dispatch && open {
+        recommend_for(state, actor, &row).await.unwrap_or_default()
     } else {
         Vec::new()
     };
-    let suggestions = match incidents::get(&state.db, &actor.scope, id).await {
-        Ok(Some(row)) if row.status().is_open() => {
-            intake::detect(&state.db, &state.config.dispatch.repeat, &row)
-                .await
-                .unwrap_or_default()
-        }
-        _ => Suggestions::default(),
+    let suggestions = if open {
+        intake::detect(&state.db, &state.config.dispatch.repeat, &row)
+            .await
+            .unwrap_or_default()
+    } else {
+        Suggestions::default()
+    };
+    let d: IncidentDetail = match detail_of(state, row).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
     };
     let station = match &d.incident.station_org_id {
         Some(s) => pingan_store::orgs::get_unscoped(&state.db, s)
