@@ -4,6 +4,8 @@
 
 pub mod area;
 pub mod audit;
+pub mod crypto;
+pub mod dispute;
 pub mod ids;
 pub mod incident;
 pub mod mask;

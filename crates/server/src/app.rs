@@ -146,8 +146,10 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&config.server.listen).await?;
     let addr = listener.local_addr()?;
-    let state = AppState::new(config, db.clone());
+    let state = AppState::new(config, db.clone())?;
+    state.check_field_key().await?;
     spawn_housekeeping(state.clone());
+    crate::mediation::clock::spawn_sweeper(state.clone());
     let app = build_app(state);
     on_ready(addr);
     axum::serve(

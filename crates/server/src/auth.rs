@@ -192,14 +192,13 @@ async fn actor_for_user(
     session_hash: Option<String>,
     ip: Option<String>,
 ) -> ApiResult<Actor> {
-    let u = users::by_id(&state.db, user_id)
+    let (u, scope) = users::with_scope(&state.db, user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     if u.disabled {
         return Err(ApiError::Unauthenticated);
     }
     let role = u.role().ok_or(ApiError::Unauthenticated)?;
-    let scope = users::scope_of(&state.db, &u.id).await?;
     Ok(Actor {
         user_id: u.id,
         username: u.username,

@@ -15,6 +15,56 @@ pub struct Config {
     pub auth: AuthConfig,
     pub map: MapConfig,
     pub dispatch: DispatchConfig,
+    pub mediation: MediationConfig,
+    pub crypto: CryptoConfig,
+}
+
+/// Dispute mediation (矛盾纠纷化解): grades and tier time limits, follow-up visits, the 民转刑 watch.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediationConfig {
+    pub grading: pingan_domain::dispute::GradingRules,
+    pub followup: pingan_domain::dispute::FollowUpRules,
+    pub watch: pingan_domain::dispute::CriminalWatch,
+    /// How often each server checks the tier clocks.
+    pub sweep_seconds: u64,
+}
+
+impl Default for MediationConfig {
+    fn default() -> Self {
+        MediationConfig {
+            grading: Default::default(),
+            followup: Default::default(),
+            watch: Default::default(),
+            sweep_seconds: 60,
+        }
+    }
+}
+
+/// The SM4 key that seals personal data in the database (GB/T 39786). Either `field_key` (32 hex
+/// digits) or a key file; without either, `<data_dir>/field.key` is created on first start — back it
+/// up with the database: without it the sealed fields cannot be read. Servers sharing one database
+/// must share the key (checked at start-up).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CryptoConfig {
+    pub field_key: String,
+    pub field_key_id: String,
+    /// A file holding the key as 32 hex digits.
+    pub field_key_file: String,
+    /// Earlier keys still readable during a rotation, as `id:hex`.
+    pub old_field_keys: Vec<String>,
+}
+
+impl Default for CryptoConfig {
+    fn default() -> Self {
+        CryptoConfig {
+            field_key: String::new(),
+            field_key_id: "k1".into(),
+            field_key_file: String::new(),
+            old_field_keys: Vec::new(),
+        }
+    }
 }
 
 /// Command and dispatch (指挥调度): clock targets, duplicate/repeat thresholds and the intake channels'
@@ -199,10 +249,64 @@ impl Config {
                 "dispatch.repeat: radii and windows must be positive and repeat_min_count at least 2",
             );
         }
+        self.mediation
+            .grading
+            .validate()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        if self.mediation.followup.days.iter().any(|d| *d < 1)
+            || self.mediation.followup.judicial_confirmation_days < 1
+        {
+            return bad("mediation.followup: days must be positive");
+        }
+        if self.mediation.watch.window_days < 1 || self.mediation.watch.radius_m <= 0.0 {
+            return bad("mediation.watch: window_days and radius_m must be positive");
+        }
         if !["wgs84", "gcj02"].contains(&self.map.tile_crs.as_str()) {
             return bad("map.tile_crs must be wgs84 or gcj02");
         }
         Ok(())
+    }
+
+    /// The field-encryption keys: `field_key`, else `field_key_file`, else `<data_dir>/field.key`
+    /// (created with a fresh random key when missing).
+    pub fn field_cipher(&self) -> anyhow::Result<pingan_domain::crypto::FieldCipher> {
+        use pingan_domain::crypto::{FieldCipher, FieldKey};
+        let c = &self.crypto;
+        let hex_key = if !c.field_key.is_empty() {
+            c.field_key.clone()
+        } else {
+            let path = if c.field_key_file.is_empty() {
+                Path::new(&self.server.data_dir).join("field.key")
+            } else {
+                Path::new(&c.field_key_file).to_path_buf()
+            };
+            if !path.exists() && c.field_key_file.is_empty() {
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                write_private(&path, &FieldKey::generate_hex())?;
+                tracing::warn!(path = %path.display(), "created a new field-encryption key: back it up with the database");
+            }
+            std::fs::read_to_string(&path)
+                .map_err(|e| {
+                    anyhow::anyhow!("crypto: cannot read key file {}: {e}", path.display())
+                })?
+                .trim()
+                .to_string()
+        };
+        let current = FieldKey::new(&c.field_key_id, &hex_key)
+            .map_err(|e| anyhow::anyhow!("crypto.field_key: {e}"))?;
+        let older = c
+            .old_field_keys
+            .iter()
+            .map(|k| {
+                let (id, hex) = k.split_once(':').ok_or_else(|| {
+                    anyhow::anyhow!("crypto.old_field_keys: write each as id:hex")
+                })?;
+                FieldKey::new(id, hex).map_err(|e| anyhow::anyhow!("crypto.old_field_keys: {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(FieldCipher::new(current, older))
     }
 
     /// The database URL, defaulting to a SQLite file in the data directory.
@@ -230,6 +334,15 @@ impl Config {
             .iter()
             .map(|_| "***".into())
             .collect();
+        if !c.crypto.field_key.is_empty() {
+            c.crypto.field_key = "***".into();
+        }
+        c.crypto.old_field_keys = c
+            .crypto
+            .old_field_keys
+            .iter()
+            .map(|k| format!("{}:***", k.split(':').next().unwrap_or("")))
+            .collect();
         toml::to_string_pretty(&c).unwrap_or_default()
     }
 }
@@ -246,6 +359,19 @@ pub fn mask_url_password(url: &str) -> String {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_string(),
     }
+}
+
+/// Writes a secret readable by the owner only.
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)?.write_all(contents.as_bytes())
 }
 
 #[cfg(test)]

@@ -236,7 +236,7 @@ struct Account {
     area_scope: &'static str,
 }
 
-const ACCOUNTS: [Account; 14] = [
+const ACCOUNTS: [Account; 16] = [
     Account {
         username: "admin",
         role: Role::Admin,
@@ -298,6 +298,20 @@ const ACCOUNTS: [Account; 14] = [
         role: Role::Mediator,
         display_name: "孙调解",
         org: "fq_mediation",
+        area_scope: "/330681/330681109/",
+    },
+    Account {
+        username: "villagemediator",
+        role: Role::Mediator,
+        display_name: "陈村调解",
+        org: "chenjia",
+        area_scope: "/330681/330681109/330681109004/",
+    },
+    Account {
+        username: "townleader",
+        role: Role::Leader,
+        display_name: "枫桥镇综治中心主任",
+        org: "fq_gov",
         area_scope: "/330681/330681109/",
     },
     Account {
@@ -654,7 +668,15 @@ mod tests {
     #[test]
     fn logins_are_deterministic_and_meet_the_policy() {
         let a = logins(7);
-        assert_eq!(a.len(), Role::ALL.len());
+        // One account per role, plus a village mediator and a township leader for the mediation tiers.
+        assert_eq!(a.len(), Role::ALL.len() + 2);
+        for r in Role::ALL {
+            assert!(
+                a.iter().any(|l| l.role == r),
+                "no demo account for {}",
+                r.code()
+            );
+        }
         assert_eq!(a[0].password, logins(7)[0].password);
         assert_ne!(a[0].password, logins(8)[0].password);
         let policy = pingan_domain::password::PasswordPolicy::default();

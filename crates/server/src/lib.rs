@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod import;
 pub mod live;
 pub mod locate;
+pub mod mediation;
 pub mod metrics;
 pub mod open311;
 pub mod pages;

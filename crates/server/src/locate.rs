@@ -18,17 +18,27 @@ fn shape(geometry: &str) -> Option<geo::MultiPolygon<f64>> {
         })
 }
 
-/// The grid holding WGS-84 `(lng, lat)`, if any.
-pub async fn grid_at(db: &Db, lng: f64, lat: f64) -> Result<Option<GridRow>> {
-    let candidates = grids::bbox_candidates(db, lng, lat).await?;
+/// Which of `candidates` (grids whose bounding box holds the point, by code) holds WGS-84 `(lng, lat)`.
+pub fn holding<T>(
+    candidates: &[T],
+    grid: impl Fn(&T) -> &GridRow,
+    lng: f64,
+    lat: f64,
+) -> Option<usize> {
     let shapes: Vec<(String, geo::MultiPolygon<f64>)> = candidates
         .iter()
-        .filter_map(|g| shape(&g.geometry).map(|s| (g.code.clone(), s)))
+        .filter_map(|c| {
+            let g = grid(c);
+            shape(&g.geometry).map(|s| (g.code.clone(), s))
+        })
         .collect();
     let index = PolygonIndex::with_rule(shapes, BoundaryRule::Closed);
-    let Some(i) = index.locate(lng, lat) else {
-        return Ok(None);
-    };
-    let code = index.id(i).to_string();
-    Ok(candidates.into_iter().find(|g| g.code == code))
+    let code = index.id(index.locate(lng, lat)?);
+    candidates.iter().position(|c| grid(c).code == code)
+}
+
+/// The grid holding WGS-84 `(lng, lat)`, if any.
+pub async fn grid_at(db: &Db, lng: f64, lat: f64) -> Result<Option<GridRow>> {
+    let mut candidates = grids::bbox_candidates(db, lng, lat).await?;
+    Ok(holding(&candidates, |g| g, lng, lat).map(|i| candidates.swap_remove(i)))
 }

@@ -19,20 +19,41 @@ pub struct AppState {
     pub live: LiveFeed,
     /// Incident type names for display, re-read from the database every few seconds.
     pub types: TypeCache,
+    /// Seals and opens personal-data fields (SM4-GCM).
+    pub cipher: Arc<pingan_domain::crypto::FieldCipher>,
 }
 
 impl AppState {
-    /// Must be called inside a Tokio runtime: it starts the live feed's poller.
-    pub fn new(config: Config, db: Db) -> Self {
+    /// Must be called inside a Tokio runtime: it starts the live feed's poller. Fails when the
+    /// field-encryption key cannot be read or made.
+    pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
+        let cipher = Arc::new(config.field_cipher()?);
         let live = LiveFeed::start(db.clone());
-        AppState {
+        Ok(AppState {
+            cipher,
             config: Arc::new(config),
             db,
             i18n: Arc::new(I18n::load()),
             clock: Clock::default(),
             live,
             types: TypeCache::default(),
+        })
+    }
+
+    /// Refuses to run with a field key other than the one the database's sealed fields were written
+    /// with (the first server to start records the key's check value).
+    pub async fn check_field_key(&self) -> anyhow::Result<()> {
+        let fp = self.cipher.fingerprint();
+        let held =
+            pingan_store::disputes::setting_or_insert(&self.db, "field_key_check", &fp).await?;
+        let current_id = fp.split(':').next().unwrap_or("");
+        if held != fp && held.split(':').next() == Some(current_id) {
+            anyhow::bail!(
+                "crypto: this server's field key {current_id} differs from the one this database was written with; \
+                 configure the same crypto.field_key on every server (or restore the key file)"
+            );
         }
+        Ok(())
     }
 
     /// Now, in UTC microseconds, by the state's clock.

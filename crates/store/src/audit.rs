@@ -66,7 +66,7 @@ pub(crate) async fn append(tx: &mut Tx, entries: Vec<AuditEntry>) -> Result<()> 
         seq += 1;
         let sealed = entry.seal(seq, prev);
         let e = &sealed.entry;
-        tx.execute(
+        tx.queue(
             &format!(
                 "INSERT INTO audit_log ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
             ),
@@ -85,15 +85,14 @@ pub(crate) async fn append(tx: &mut Tx, entries: Vec<AuditEntry>) -> Result<()> 
                 sealed.prev_hash.to_hex(),
                 sealed.hash.to_hex()
             ],
-        )
-        .await?;
+        );
         prev = sealed.hash;
     }
-    tx.execute(
+    // Sent with the commit: nothing in the transaction reads them back.
+    tx.queue(
         "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
         args![seq, prev.to_hex()],
-    )
-    .await?;
+    );
     Ok(())
 }
 

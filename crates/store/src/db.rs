@@ -193,11 +193,51 @@ const WRITE_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    /// The pool and the process's write lock: SQLite admits one writer at a time, and writers queued
-    /// here wait in order instead of sleeping in SQLite's busy handler (which backs off up to 100 ms
-    /// per try and makes latency under load erratic).
-    Sqlite(SqlitePool, Arc<tokio::sync::Mutex<()>>),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// SQLite admits one writer at a time. Writes go through one dedicated connection, whose page cache
+/// stays warm because nobody else changes the file under it (every other connection's cache is
+/// emptied by each commit), and writers queue on a lock in this process in order, instead of
+/// sleeping in SQLite's busy handler (which backs off up to 100 ms per try and makes latency under
+/// load erratic). Reads use the pool.
+#[derive(Clone, Debug)]
+pub struct SqliteDb {
+    readers: SqlitePool,
+    writer: SqlitePool,
+    lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl SqliteDb {
+    async fn write_lock(&self) -> Result<tokio::sync::OwnedMutexGuard<()>> {
+        // Waiting longer than a pool acquire would means overload: answer Busy, not a hang.
+        tokio::time::timeout(WRITE_WAIT, self.lock.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Busy)
+    }
+}
+
+/// Copies the write-ahead log back into the database file every quarter second, beside the writers
+/// (a PASSIVE checkpoint waits for no one and blocks no one), until the pool closes.
+async fn checkpointer(readers: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if readers.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query(AssertSqlSafe("PRAGMA wal_checkpoint(PASSIVE)"))
+            .execute(&readers)
+            .await
+        {
+            if readers.is_closed() {
+                return;
+            }
+            tracing::warn!(error = %e, "WAL checkpoint failed");
+        }
+    }
 }
 
 /// Pool settings shared by both backends.
@@ -229,12 +269,31 @@ impl Db {
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10));
-            let pool = SqlitePoolOptions::new()
-                .max_connections(opts.max_connections)
-                .acquire_timeout(opts.acquire_timeout)
-                .connect_with(co)
-                .await?;
-            Ok(Db::Sqlite(pool, Arc::new(tokio::sync::Mutex::new(()))))
+            let pool = |n: u32, co: SqliteConnectOptions| {
+                SqlitePoolOptions::new()
+                    .max_connections(n)
+                    .acquire_timeout(opts.acquire_timeout)
+                    // A ping is one more hand-off to the connection's thread per query; an
+                    // in-process database has no network in between to go stale.
+                    .test_before_acquire(false)
+                    .connect_with(co)
+            };
+            let readers = pool(opts.max_connections, co.clone()).await?;
+            // An in-memory database exists once per connection: there the pool must be the writer too.
+            let writer = if co.get_filename().as_os_str().is_empty() || url.contains(":memory:") {
+                readers.clone()
+            } else {
+                // Commits do not copy the log back into the database file (a checkpoint, with its
+                // fsync, would stall every writer queued behind that commit); `checkpointer` does.
+                let writer = pool(1, co.pragma("wal_autocheckpoint", "0")).await?;
+                tokio::spawn(checkpointer(readers.clone()));
+                writer
+            };
+            Ok(Db::Sqlite(SqliteDb {
+                readers,
+                writer,
+                lock: Arc::new(tokio::sync::Mutex::new(())),
+            }))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let mut co = PgConnectOptions::from_str(url)?;
             if let Some(schema) = &opts.pg_schema {
@@ -260,7 +319,7 @@ impl Db {
 
     pub async fn fetch_all<T: Record>(&self, sql: &str, args: Vec<Value>) -> Result<Vec<T>> {
         Ok(match self {
-            Db::Sqlite(p, _) => run!(sqlite p, fetch_all, sql, args)?,
+            Db::Sqlite(d) => run!(sqlite & d.readers, fetch_all, sql, args)?,
             Db::Postgres(p) => run!(postgres p, fetch_all, sql, args)?,
         })
     }
@@ -271,7 +330,7 @@ impl Db {
         args: Vec<Value>,
     ) -> Result<Option<T>> {
         Ok(match self {
-            Db::Sqlite(p, _) => run!(sqlite p, fetch_optional, sql, args)?,
+            Db::Sqlite(d) => run!(sqlite & d.readers, fetch_optional, sql, args)?,
             Db::Postgres(p) => run!(postgres p, fetch_optional, sql, args)?,
         })
     }
@@ -282,9 +341,13 @@ impl Db {
             .ok_or(StoreError::NotFound)
     }
 
+    /// One statement outside a transaction; on SQLite it takes its turn for the write lock.
     pub async fn execute(&self, sql: &str, args: Vec<Value>) -> Result<u64> {
         Ok(match self {
-            Db::Sqlite(p, _) => run!(exec sqlite p, sql, args)?,
+            Db::Sqlite(d) => {
+                let _turn = d.write_lock().await?;
+                run!(exec sqlite &d.writer, sql, args)?
+            }
             Db::Postgres(p) => run!(exec postgres p, sql, args)?,
         })
     }
@@ -292,21 +355,21 @@ impl Db {
     /// A write transaction (SQLite: `BEGIN IMMEDIATE`).
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Db::Sqlite(p, lock) => {
-                // Waiting longer than a pool acquire would means overload: answer Busy, not a hang.
-                let guard = tokio::time::timeout(WRITE_WAIT, lock.clone().lock_owned())
-                    .await
-                    .map_err(|_| StoreError::Busy)?;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, guard)
+            Db::Sqlite(d) => {
+                let guard = d.write_lock().await?;
+                Tx::new(TxInner::Sqlite(
+                    d.writer.begin_with("BEGIN IMMEDIATE").await?,
+                    guard,
+                ))
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(p) => Tx::new(TxInner::Postgres(p.begin().await?)),
         })
     }
 
     /// Pool size and idle connections, for `/metrics`.
     pub fn pool_stats(&self) -> (u32, usize) {
         match self {
-            Db::Sqlite(p, _) => (p.size(), p.num_idle()),
+            Db::Sqlite(d) => (d.readers.size(), d.readers.num_idle()),
             Db::Postgres(p) => (p.size(), p.num_idle()),
         }
     }
@@ -319,7 +382,10 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite(p, _) => p.close().await,
+            Db::Sqlite(d) => {
+                d.readers.close().await;
+                d.writer.close().await;
+            }
             Db::Postgres(p) => p.close().await,
         }
     }
@@ -331,7 +397,18 @@ impl Db {
 }
 
 /// A transaction on either backend. Commit only through `commit_audited`.
-pub enum Tx {
+///
+/// Writes whose outcome nobody reads (events, change-feed rows, audit records) are `queue`d and sent
+/// with the next statement: on SQLite every statement is a hand-off to the connection's thread and
+/// back, and a write transaction holds the database's one write lock for all of them, so fewer
+/// round trips inside it is what lets more transactions through. A queued statement that fails
+/// fails whatever statement carried it, and the transaction with it.
+pub struct Tx {
+    inner: TxInner,
+    queued: Vec<(String, Vec<Value>)>,
+}
+
+enum TxInner {
     /// The transaction holds the process's SQLite write lock until it ends.
     Sqlite(
         Transaction<'static, Sqlite>,
@@ -340,18 +417,79 @@ pub enum Tx {
     Postgres(Transaction<'static, Postgres>),
 }
 
+/// The queued statements followed by `sql`, as one SQLite script: sqlx binds the `?`s of a script in
+/// order across its statements, and only the last statement may return rows.
+fn script(
+    queued: Vec<(String, Vec<Value>)>,
+    sql: Option<&str>,
+    args: Vec<Value>,
+) -> (String, Vec<Value>) {
+    let mut text = String::new();
+    let mut all = Vec::new();
+    for (q, a) in queued {
+        text.push_str(q.trim_end().trim_end_matches(';'));
+        text.push_str(";\n");
+        all.extend(a);
+    }
+    if let Some(sql) = sql {
+        text.push_str(sql);
+    }
+    all.extend(args);
+    (text, all)
+}
+
 impl Tx {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Tx::Sqlite(..) => Backend::Sqlite,
-            Tx::Postgres(_) => Backend::Postgres,
+    fn new(inner: TxInner) -> Tx {
+        Tx {
+            inner,
+            queued: Vec::new(),
         }
     }
 
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(..) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Queues a write to go with the next statement (or the commit). Only for statements that return
+    /// no rows and whose row count does not matter.
+    pub fn queue(&mut self, sql: &str, args: Vec<Value>) {
+        self.queued.push((sql.to_string(), args));
+    }
+
+    /// Sends what is queued, on its own.
+    async fn flush(&mut self) -> Result<()> {
+        if self.queued.is_empty() {
+            return Ok(());
+        }
+        let queued = std::mem::take(&mut self.queued);
+        match &mut self.inner {
+            TxInner::Sqlite(t, _) => {
+                let (sql, args) = script(queued, None, vec![]);
+                run!(exec sqlite &mut **t, &sql, args)?;
+            }
+            TxInner::Postgres(t) => {
+                for (sql, args) in queued {
+                    run!(exec postgres &mut **t, &sql, args)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub async fn fetch_all<T: Record>(&mut self, sql: &str, args: Vec<Value>) -> Result<Vec<T>> {
-        Ok(match self {
-            Tx::Sqlite(t, _) => run!(sqlite &mut **t, fetch_all, sql, args)?,
-            Tx::Postgres(t) => run!(postgres &mut **t, fetch_all, sql, args)?,
+        if let TxInner::Postgres(_) = self.inner {
+            self.flush().await?;
+        }
+        let queued = std::mem::take(&mut self.queued);
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t, _) => {
+                let (sql, args) = script(queued, Some(sql), args);
+                run!(sqlite &mut **t, fetch_all, &sql, args)?
+            }
+            TxInner::Postgres(t) => run!(postgres &mut **t, fetch_all, sql, args)?,
         })
     }
 
@@ -360,9 +498,16 @@ impl Tx {
         sql: &str,
         args: Vec<Value>,
     ) -> Result<Option<T>> {
-        Ok(match self {
-            Tx::Sqlite(t, _) => run!(sqlite &mut **t, fetch_optional, sql, args)?,
-            Tx::Postgres(t) => run!(postgres &mut **t, fetch_optional, sql, args)?,
+        if let TxInner::Postgres(_) = self.inner {
+            self.flush().await?;
+        }
+        let queued = std::mem::take(&mut self.queued);
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t, _) => {
+                let (sql, args) = script(queued, Some(sql), args);
+                run!(sqlite &mut **t, fetch_optional, &sql, args)?
+            }
+            TxInner::Postgres(t) => run!(postgres &mut **t, fetch_optional, sql, args)?,
         })
     }
 
@@ -372,10 +517,12 @@ impl Tx {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Runs one statement now (after what is queued) and returns the rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
-        Ok(match self {
-            Tx::Sqlite(t, _) => run!(exec sqlite &mut **t, sql, args)?,
-            Tx::Postgres(t) => run!(exec postgres &mut **t, sql, args)?,
+        self.flush().await?;
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t, _) => run!(exec sqlite &mut **t, sql, args)?,
+            TxInner::Postgres(t) => run!(exec postgres &mut **t, sql, args)?,
         })
     }
 
@@ -386,18 +533,19 @@ impl Tx {
     }
 
     /// For migrations and the audit module itself.
-    pub(crate) async fn commit_unaudited(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t, _guard) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+    pub(crate) async fn commit_unaudited(mut self) -> Result<()> {
+        self.flush().await?;
+        match self.inner {
+            TxInner::Sqlite(t, _guard) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
     pub async fn rollback(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t, _guard) => t.rollback().await?,
-            Tx::Postgres(t) => t.rollback().await?,
+        match self.inner {
+            TxInner::Sqlite(t, _guard) => t.rollback().await?,
+            TxInner::Postgres(t) => t.rollback().await?,
         }
         Ok(())
     }
@@ -406,6 +554,23 @@ impl Tx {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn script_joins_queued_statements_and_their_arguments_in_order() {
+        let (sql, args) = script(
+            vec![
+                ("INSERT INTO a VALUES (?);".into(), args![1i64]),
+                ("INSERT INTO b VALUES (?, ?)".into(), args!["x", 2i64]),
+            ],
+            Some("SELECT ?"),
+            args![3i64],
+        );
+        assert_eq!(
+            sql,
+            "INSERT INTO a VALUES (?);\nINSERT INTO b VALUES (?, ?);\nSELECT ?"
+        );
+        assert_eq!(args, args![1i64, "x", 2i64, 3i64]);
+    }
 
     #[test]
     fn placeholders() {

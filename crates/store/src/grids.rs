@@ -122,6 +122,37 @@ pub async fn bbox_candidates(db: &Db, x: f64, y: f64) -> Result<Vec<GridRow>> {
     .await
 }
 
+/// A candidate grid with what intake needs to know about its place: the village's area type, the
+/// responsible station (the deepest station whose area holds the grid) and whether an incident type
+/// is in use.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct GridInContext {
+    #[sqlx(flatten)]
+    pub grid: GridRow,
+    pub area_type: Option<String>,
+    pub station_id: Option<String>,
+    pub type_active: Option<bool>,
+}
+
+/// `bbox_candidates` with each grid's context, in one round trip (intake runs this for every report).
+pub async fn candidates_in_context(
+    db: &Db,
+    x: f64,
+    y: f64,
+    type_code: &str,
+) -> Result<Vec<GridInContext>> {
+    db.fetch_all(
+        "SELECT g.code, g.village_code, g.name, g.kind, g.area_path, g.geometry, \
+         (SELECT a.area_type FROM areas a WHERE a.code = g.village_code) AS area_type, \
+         (SELECT o.id FROM orgs o WHERE o.kind = 'station' AND o.area_path IS NOT NULL \
+          AND g.area_path LIKE o.area_path || '%' ORDER BY LENGTH(o.area_path) DESC, o.id LIMIT 1) AS station_id, \
+         (SELECT t.active FROM incident_types t WHERE t.code = ?) AS type_active \
+         FROM grids g WHERE g.min_x <= ? AND g.max_x >= ? AND g.min_y <= ? AND g.max_y >= ? ORDER BY g.code",
+        args![type_code, x, x, y, y],
+    )
+    .await
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct GridWorker {
     pub user_id: String,

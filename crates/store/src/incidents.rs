@@ -135,7 +135,7 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
     let n = next_counter(tx, &format!("incident:{day}")).await?;
     let number = format!("{district}{day}{n:05}");
     let id = new_id();
-    tx.execute(
+    tx.queue(
         "INSERT INTO incidents (id, number, tracking_code, channel, type_code, level, status, description, address, \
          lng, lat, cell, grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, \
          reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, received_at, updated_at, local_date) \
@@ -169,8 +169,7 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
             i.received_at,
             i.local_date.clone()
         ],
-    )
-    .await?;
+    );
     add_event(
         tx,
         &Event {
@@ -240,8 +239,9 @@ pub struct Event<'a> {
     pub note: Option<&'a str>,
 }
 
+/// Queued: goes to the database with the transaction's next statement.
 pub async fn add_event(tx: &mut Tx, e: &Event<'_>) -> Result<()> {
-    tx.execute(
+    tx.queue(
         "INSERT INTO incident_events (id, incident_id, at, action, from_status, to_status, unit_id, actor_id, actor_name, note) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
@@ -256,8 +256,7 @@ pub async fn add_event(tx: &mut Tx, e: &Event<'_>) -> Result<()> {
             e.actor_name,
             e.note
         ],
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -269,11 +268,10 @@ pub async fn record_change(
     area_path: &str,
     at: i64,
 ) -> Result<()> {
-    tx.execute(
+    tx.queue(
         "INSERT INTO board_changes (at, kind, object_id, area_path) VALUES (?, ?, ?, ?)",
         args![at, kind, object_id, area_path],
-    )
-    .await?;
+    );
     Ok(())
 }
 
@@ -389,38 +387,79 @@ pub async fn list(db: &Db, scope: &Scope, f: &IncidentFilter) -> Result<Vec<Inci
     db.fetch_all(&sql, a).await
 }
 
-/// Incidents whose location lies in the box and which were received in `[since, until]` — the
-/// candidates the duplicate and repeat detectors then test exactly.
-pub async fn near(tx: &Db, bbox: [f64; 4], since: i64, until: i64) -> Result<Vec<IncidentRow>> {
-    let cells = cells_covering(bbox);
-    let marks = vec!["?"; cells.len()].join(", ");
-    let mut a: Vec<crate::Value> = cells.into_iter().map(crate::Value::from).collect();
-    a.extend(args![since, until, bbox[0], bbox[2], bbox[1], bbox[3]]);
-    tx.fetch_all(
-        &format!(
-            "SELECT {COLS} FROM incidents WHERE cell IN ({marks}) AND received_at >= ? AND received_at <= ? \
-             AND lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? ORDER BY received_at LIMIT 2000"
-        ),
-        a,
-    )
-    .await
+/// What the duplicate and repeat detectors need of a stored incident.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SightingRow {
+    pub id: String,
+    pub number: String,
+    pub type_code: String,
+    pub status: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub received_at: i64,
 }
 
-/// Same address (exact text) in the window: the repeat detector also matches by address.
-pub async fn same_address(
-    tx: &Db,
-    address: &str,
-    since: i64,
-    until: i64,
-) -> Result<Vec<IncidentRow>> {
-    tx.fetch_all(
-        &format!(
-            "SELECT {COLS} FROM incidents WHERE address = ? AND received_at >= ? AND received_at <= ? \
+impl SightingRow {
+    pub fn status(&self) -> Status {
+        self.status.parse().unwrap_or(Status::Received)
+    }
+}
+
+const SIGHTING_COLS: &str = "id, number, type_code, status, address, lng, lat, received_at";
+
+/// Where to look for earlier incidents: a bounding box `[min_lng, min_lat, max_lng, max_lat]` and a
+/// receipt window.
+#[derive(Debug, Clone, Copy)]
+pub struct Around {
+    pub bbox: [f64; 4],
+    pub since: i64,
+    pub until: i64,
+}
+
+/// Incidents inside any of the `around` boxes during its window, or at `address` (exact text) during
+/// its window — the candidates the duplicate and repeat detectors then test exactly. One round trip,
+/// at most 2000 rows per part, each incident once.
+pub async fn sightings(
+    db: &Db,
+    around: &[Around],
+    address: Option<(&str, i64, i64)>,
+) -> Result<Vec<SightingRow>> {
+    let mut parts = Vec::new();
+    let mut a: Vec<crate::Value> = Vec::new();
+    for w in around {
+        let cells = cells_covering(w.bbox);
+        let marks = vec!["?"; cells.len()].join(", ");
+        a.extend(cells.into_iter().map(crate::Value::from));
+        a.extend(args![
+            w.since, w.until, w.bbox[0], w.bbox[2], w.bbox[1], w.bbox[3]
+        ]);
+        parts.push(format!(
+            "SELECT {SIGHTING_COLS} FROM incidents WHERE cell IN ({marks}) AND received_at >= ? AND received_at <= ? \
+             AND lng >= ? AND lng <= ? AND lat >= ? AND lat <= ? ORDER BY received_at LIMIT 2000"
+        ));
+    }
+    if let Some((addr, since, until)) = address {
+        a.extend(args![addr, since, until]);
+        parts.push(format!(
+            "SELECT {SIGHTING_COLS} FROM incidents WHERE address = ? AND received_at >= ? AND received_at <= ? \
              ORDER BY received_at LIMIT 2000"
-        ),
-        args![address, since, until],
-    )
-    .await
+        ));
+    }
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Each part in a subquery: both dialects accept ORDER BY/LIMIT there, not on a bare UNION member.
+    let sql = parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("SELECT * FROM ({p}) AS part{i}"))
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut rows: Vec<SightingRow> = db.fetch_all(&sql, a).await?;
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|r| seen.insert(r.id.clone()));
+    Ok(rows)
 }
 
 /// What a transition writes besides the status.
@@ -471,12 +510,13 @@ pub async fn transition(
             a.push(v.into());
         }
     }
-    sql.push_str(" WHERE id = ? AND status = ? AND updated_at = ?");
+    // RETURNING instead of a row count, so the statement can carry what is queued.
+    sql.push_str(" WHERE id = ? AND status = ? AND updated_at = ? RETURNING id");
     a.push(row.id.as_str().into());
     a.push(row.status.as_str().into());
     a.push(row.updated_at.into());
-    let n = tx.execute(&sql, a).await?;
-    if n != 1 {
+    let moved: Option<(String,)> = tx.fetch_optional(&sql, a).await?;
+    if moved.is_none() {
         return Err(StoreError::Conflict(format!(
             "incident {} changed while you were acting on it; reload and try again",
             row.number
@@ -618,8 +658,8 @@ pub async fn assign(
     at: i64,
     by: &str,
 ) -> Result<()> {
-    tx.execute(
-        "INSERT INTO incident_units (incident_id, unit_id, state, assigned_at, assigned_by) VALUES (?, ?, 'assigned', ?, ?)",
+    tx.fetch_one::<(String,)>(
+        "INSERT INTO incident_units (incident_id, unit_id, state, assigned_at, assigned_by) VALUES (?, ?, 'assigned', ?, ?) RETURNING unit_id",
         args![incident_id, unit_id, at, by],
     )
     .await

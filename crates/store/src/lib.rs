@@ -9,6 +9,7 @@
 pub mod areas;
 pub mod audit;
 pub mod db;
+pub mod disputes;
 pub mod error;
 pub mod grids;
 pub mod incidents;

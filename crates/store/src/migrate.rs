@@ -38,6 +38,16 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dispatch",
         up: v5_dispatch,
     },
+    Migration {
+        version: 6,
+        name: "incident_cell_covering",
+        up: v6_incident_cell_covering,
+    },
+    Migration {
+        version: 7,
+        name: "mediation",
+        up: v7_mediation,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -432,6 +442,192 @@ fn v5_dispatch(backend: Backend) -> Vec<String> {
     for (code, zh, en) in pingan_domain::incident::DEFAULT_TYPES {
         s.push(format!(
             "INSERT INTO incident_types (code, name_zh, name_en, active, updated_at) VALUES ('{code}', '{zh}', '{en}', TRUE, 0)"
+        ));
+    }
+    s
+}
+
+/// The detectors' bounding-box test runs on the index entries instead of fetching every row of the
+/// cells in the window: a busy cell holds thousands of incidents a month.
+fn v6_incident_cell_covering(_: Backend) -> Vec<String> {
+    vec![
+        "DROP INDEX incidents_cell".into(),
+        "CREATE INDEX incidents_cell ON incidents (cell, received_at, lng, lat)".into(),
+    ]
+}
+
+/// Dispute mediation: types, disputes with their tier clock, parties (identity sealed with SM4-GCM,
+/// masked copies and blind indexes beside), the timeline, joint mediation, sessions, agreements and
+/// their terms, follow-ups, extension requests, 民转刑 alerts; per-user notifications; and settings
+/// (the field key's check value).
+fn v7_mediation(_: Backend) -> Vec<String> {
+    let mut s: Vec<String> = [
+        "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        "CREATE TABLE dispute_types (
+            code TEXT PRIMARY KEY,
+            name_zh TEXT NOT NULL,
+            name_en TEXT NOT NULL,
+            active BOOLEAN NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE TABLE disputes (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            type_code TEXT NOT NULL REFERENCES dispute_types(code),
+            source TEXT NOT NULL,
+            incident_id TEXT REFERENCES incidents(id),
+            title TEXT NOT NULL,
+            description TEXT NOT NULL,
+            address TEXT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            cell BIGINT NOT NULL,
+            grid_code TEXT REFERENCES grids(code),
+            village_code TEXT,
+            area_path TEXT NOT NULL,
+            people_involved BIGINT NOT NULL,
+            amount_yuan BIGINT,
+            factors TEXT NOT NULL,
+            suggested_grade TEXT NOT NULL,
+            grade TEXT NOT NULL,
+            grade_reason TEXT,
+            status TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            tier_since BIGINT NOT NULL,
+            tier_due BIGINT NOT NULL,
+            extension_days BIGINT NOT NULL DEFAULT 0,
+            transfer_to TEXT,
+            outcome_note TEXT,
+            registered_at BIGINT NOT NULL,
+            registered_by TEXT NOT NULL,
+            agreed_at BIGINT,
+            failed_at BIGINT,
+            withdrawn_at BIGINT,
+            closed_at BIGINT,
+            reopened BIGINT NOT NULL DEFAULT 0,
+            updated_at BIGINT NOT NULL,
+            local_date TEXT NOT NULL)",
+        "CREATE INDEX disputes_clock ON disputes (status, tier_due)",
+        "CREATE INDEX disputes_area ON disputes (area_path, registered_at)",
+        "CREATE INDEX disputes_cell ON disputes (cell, registered_at)",
+        "CREATE INDEX disputes_incident ON disputes (incident_id)",
+        "CREATE TABLE dispute_parties (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            role TEXT NOT NULL,
+            name_masked TEXT NOT NULL,
+            name_sealed TEXT NOT NULL,
+            id_masked TEXT,
+            id_sealed TEXT,
+            id_index TEXT,
+            phone_masked TEXT,
+            phone_sealed TEXT,
+            phone_index TEXT,
+            address_sealed TEXT,
+            vulnerable BOOLEAN NOT NULL)",
+        "CREATE INDEX dispute_parties_dispute ON dispute_parties (dispute_id, seq)",
+        "CREATE INDEX dispute_parties_phone ON dispute_parties (phone_index)",
+        "CREATE INDEX dispute_parties_id ON dispute_parties (id_index)",
+        "CREATE TABLE dispute_events (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            at BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            from_status TEXT,
+            to_status TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            actor_id TEXT,
+            actor_name TEXT NOT NULL,
+            note TEXT)",
+        "CREATE INDEX dispute_events_dispute ON dispute_events (dispute_id, at)",
+        "CREATE INDEX dispute_events_action ON dispute_events (action, at)",
+        "CREATE TABLE dispute_orgs (
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            org_name TEXT NOT NULL,
+            org_kind TEXT NOT NULL,
+            lead BOOLEAN NOT NULL,
+            added_at BIGINT NOT NULL,
+            PRIMARY KEY (dispute_id, org_name))",
+        "CREATE TABLE dispute_sessions (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            held_at BIGINT NOT NULL,
+            place TEXT NOT NULL,
+            attendees TEXT NOT NULL,
+            notes TEXT NOT NULL,
+            recorded_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL)",
+        "CREATE INDEX dispute_sessions_dispute ON dispute_sessions (dispute_id, held_at)",
+        "CREATE TABLE dispute_agreements (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            made_at BIGINT NOT NULL,
+            form TEXT NOT NULL,
+            facts TEXT NOT NULL,
+            issues TEXT NOT NULL,
+            responsibilities TEXT NOT NULL,
+            mediator TEXT NOT NULL,
+            committee TEXT NOT NULL,
+            judicial_confirmation BOOLEAN NOT NULL,
+            confirm_by BIGINT,
+            superseded_at BIGINT)",
+        "CREATE INDEX dispute_agreements_dispute ON dispute_agreements (dispute_id, made_at)",
+        "CREATE TABLE agreement_terms (
+            agreement_id TEXT NOT NULL REFERENCES dispute_agreements(id),
+            seq BIGINT NOT NULL,
+            content TEXT NOT NULL,
+            performer TEXT NOT NULL,
+            due_date TEXT NOT NULL,
+            PRIMARY KEY (agreement_id, seq))",
+        "CREATE TABLE dispute_followups (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            agreement_id TEXT NOT NULL REFERENCES dispute_agreements(id),
+            due_at BIGINT NOT NULL,
+            done_at BIGINT,
+            result TEXT,
+            note TEXT,
+            done_by TEXT)",
+        "CREATE INDEX dispute_followups_dispute ON dispute_followups (dispute_id, due_at)",
+        "CREATE TABLE dispute_extensions (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            tier TEXT NOT NULL,
+            days BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            requested_by TEXT NOT NULL,
+            requested_at BIGINT NOT NULL,
+            decided_by TEXT,
+            decided_at BIGINT,
+            approved BOOLEAN,
+            decision_note TEXT)",
+        "CREATE INDEX dispute_extensions_dispute ON dispute_extensions (dispute_id, requested_at)",
+        "CREATE TABLE dispute_alerts (
+            id TEXT PRIMARY KEY,
+            dispute_id TEXT NOT NULL REFERENCES disputes(id),
+            incident_id TEXT NOT NULL REFERENCES incidents(id),
+            at BIGINT NOT NULL,
+            reason TEXT NOT NULL,
+            UNIQUE (dispute_id, incident_id))",
+        "CREATE INDEX dispute_alerts_at ON dispute_alerts (at)",
+        "CREATE TABLE notifications (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            at BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            message TEXT NOT NULL,
+            read_at BIGINT)",
+        "CREATE INDEX notifications_user ON notifications (user_id, at)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    for (code, zh, en) in pingan_domain::dispute::DEFAULT_TYPES {
+        s.push(format!(
+            "INSERT INTO dispute_types (code, name_zh, name_en, active, updated_at) VALUES ('{code}', '{zh}', '{en}', TRUE, 0)"
         ));
     }
     s

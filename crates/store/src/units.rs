@@ -142,6 +142,14 @@ pub async fn set_status(tx: &mut Tx, id: &str, status: &str, at: i64) -> Result<
     Ok(())
 }
 
+/// `set_status` for a unit the caller has just read: queued with the transaction's next statement.
+pub fn queue_status(tx: &mut Tx, id: &str, status: &str, at: i64) {
+    tx.queue(
+        "UPDATE units SET status = ?, status_at = ?, updated_at = ? WHERE id = ?",
+        args![status, at, at, id],
+    );
+}
+
 /// One GPS ping.
 #[derive(Debug, Clone)]
 pub struct Ping {
@@ -160,26 +168,35 @@ pub struct IngestCount {
     pub unknown_devices: u64,
 }
 
-/// (unit id, area path) per known device id.
-pub async fn devices(tx: &mut Tx, device_ids: &[&str]) -> Result<Vec<(String, String, String)>> {
+/// (device id, unit id, area path) per known device id.
+pub async fn devices(db: &Db, device_ids: &[&str]) -> Result<Vec<(String, String, String)>> {
     if device_ids.is_empty() {
         return Ok(Vec::new());
     }
     let marks = vec!["?"; device_ids.len()].join(", ");
-    tx.fetch_all(
+    db.fetch_all(
         &format!("SELECT device_id, id, area_path FROM units WHERE device_id IN ({marks})"),
         device_ids.iter().map(|d| Value::from(*d)).collect(),
     )
     .await
 }
 
-/// Stores pings of known devices (multi-row inserts, duplicates skipped) and moves each unit to its
-/// newest position. Returns the counts and the units whose position changed.
-pub async fn ingest(tx: &mut Tx, pings: &[Ping]) -> Result<(IngestCount, Vec<(String, String)>)> {
+/// The distinct device ids of a batch, for `devices`.
+pub fn device_ids(pings: &[Ping]) -> Vec<&str> {
     let mut ids: Vec<&str> = pings.iter().map(|p| p.device_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let known = devices(tx, &ids).await?;
+    ids
+}
+
+/// Stores pings of `known` devices (from `devices`, read before the transaction so the write lock is
+/// held for writing only) with multi-row inserts, duplicates skipped, and moves each unit to its
+/// newest position. Returns the counts and the units whose position changed, with their area paths.
+pub async fn ingest(
+    tx: &mut Tx,
+    pings: &[Ping],
+    known: &[(String, String, String)],
+) -> Result<(IngestCount, Vec<(String, String)>)> {
     let unit_of = |d: &str| known.iter().find(|k| k.0 == d);
     let mut count = IngestCount::default();
     let valid: Vec<(&Ping, &(String, String, String))> = pings
@@ -227,18 +244,31 @@ pub async fn ingest(tx: &mut Tx, pings: &[Ping]) -> Result<(IngestCount, Vec<(St
             None => newest.push((k.1.as_str(), p, k.2.as_str())),
         }
     }
-    let mut moved = Vec::new();
-    for (unit_id, p, area_path) in newest {
-        let n = tx
-            .execute(
-                "UPDATE units SET lng = ?, lat = ?, position_at = ? WHERE id = ? AND (position_at IS NULL OR position_at < ?)",
-                args![p.lng, p.lat, p.at, unit_id, p.at],
-            )
-            .await?;
-        if n > 0 {
-            moved.push((unit_id.to_string(), area_path.to_string()));
-        }
+    if newest.is_empty() {
+        return Ok((count, Vec::new()));
     }
+    // All units in one statement; a unit moves only forward in time.
+    let rows = vec!["(?, ?, ?, ?)"; newest.len()].join(", ");
+    let mut a = Vec::with_capacity(newest.len() * 4);
+    for (unit_id, p, _) in &newest {
+        a.extend(args![*unit_id, p.lng, p.lat, p.at]);
+    }
+    let moved_ids: Vec<(String,)> = tx
+        .fetch_all(
+            &format!(
+                "WITH v (id, lng, lat, at) AS (VALUES {rows}) \
+                 UPDATE units SET lng = v.lng, lat = v.lat, position_at = v.at FROM v \
+                 WHERE units.id = v.id AND (units.position_at IS NULL OR units.position_at < v.at) \
+                 RETURNING units.id"
+            ),
+            a,
+        )
+        .await?;
+    let moved = newest
+        .into_iter()
+        .filter(|(unit_id, _, _)| moved_ids.iter().any(|(m,)| m == unit_id))
+        .map(|(unit_id, _, area_path)| (unit_id.to_string(), area_path.to_string()))
+        .collect();
     Ok((count, moved))
 }
 

@@ -110,6 +110,41 @@ pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>> {
     .await
 }
 
+#[derive(sqlx::FromRow)]
+struct UserScopeRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    scope_kind: Option<String>,
+    scope_path: Option<String>,
+}
+
+/// The account and its scope in one query (every authenticated request needs both).
+pub async fn with_scope(db: &Db, id: &str) -> Result<Option<(UserRow, Scope)>> {
+    let rows: Vec<UserScopeRow> = db
+        .fetch_all(
+            &format!(
+                "SELECT {COLS}, s.kind AS scope_kind, s.path AS scope_path FROM users u \
+                 LEFT JOIN user_scopes s ON s.user_id = u.id WHERE u.id = ? ORDER BY s.kind, s.path"
+            ),
+            args![id],
+        )
+        .await?;
+    let grants = rows
+        .iter()
+        .filter_map(|r| {
+            let kind = ScopeKind::parse(r.scope_kind.as_deref()?)?;
+            Some(ScopeGrant {
+                kind,
+                path: r.scope_path.clone()?,
+            })
+        })
+        .collect();
+    Ok(rows
+        .into_iter()
+        .next()
+        .map(|r| (r.user, Scope::new(grants))))
+}
+
 pub async fn scope_of(db: &Db, user_id: &str) -> Result<Scope> {
     let rows: Vec<(String, String)> = db
         .fetch_all(

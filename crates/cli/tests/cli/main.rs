@@ -121,7 +121,7 @@ async fn demo_prints_logins_and_audit_verify_locates_tampering_sqlite() {
     );
     assert_eq!(
         lines.iter().filter(|l| l.starts_with("  login: ")).count(),
-        14,
+        16,
         "{lines:?}"
     );
     let url = format!("sqlite:{}", dir.join("pingan.db").display());

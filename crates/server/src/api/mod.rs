@@ -3,6 +3,7 @@
 
 pub mod areas;
 pub mod audit;
+pub mod disputes;
 pub mod geo;
 pub mod incidents;
 pub mod orgs;
@@ -32,6 +33,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "session", description = "登录与会话 Login and sessions"),
         (name = "areas", description = "区域与网格 Areas and grids"),
         (name = "dispatch", description = "指挥调度 Incidents, units, live board"),
+        (name = "mediation", description = "矛盾纠纷化解 Dispute mediation"),
         (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
         (name = "orgs", description = "组织机构 Organisations"),
         (name = "users", description = "用户与授权 Users and scopes"),
@@ -67,6 +69,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(places::router())
         .merge(incidents::router())
         .merge(units::router())
+        .merge(disputes::router())
         .merge(public::router())
         .merge(orgs::router())
         .merge(users::router())

@@ -276,8 +276,16 @@ async fn ingest_positions(
     }
     let mut pings = Vec::with_capacity(batch.pings.len());
     for (i, p) in batch.pings.into_iter().enumerate() {
-        let at =
-            super::incidents::instant(&format!("pings[{i}].at"), Some(&p.at))?.unwrap_or_default();
+        // The field name is built only for an error: a batch holds thousands of pings.
+        let at = match p.at.parse::<jiff::Timestamp>() {
+            Ok(t) => t.as_microsecond(),
+            Err(_) => {
+                return Err(
+                    super::incidents::instant(&format!("pings[{i}].at"), Some(&p.at))
+                        .expect_err("the same text fails to parse again"),
+                );
+            }
+        };
         if !(p.lng.is_finite() && (-180.0..=180.0).contains(&p.lng)) {
             return Err(ApiError::invalid(
                 &format!("pings[{i}].lng"),
@@ -306,8 +314,9 @@ async fn ingest_positions(
         });
     }
     let now = state.now();
+    let known = units::devices(&state.db, &units::device_ids(&pings)).await?;
     let mut tx = state.db.begin().await?;
-    let (count, moved) = units::ingest(&mut tx, &pings).await?;
+    let (count, moved) = units::ingest(&mut tx, &pings, &known).await?;
     for (unit_id, area_path) in &moved {
         incidents::record_change(&mut tx, "unit", unit_id, area_path, now).await?;
     }

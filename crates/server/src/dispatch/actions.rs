@@ -269,7 +269,8 @@ async fn set_unit(
     area_path: &str,
     now: i64,
 ) -> ApiResult<()> {
-    units::set_status(tx, unit_id, status.code(), now).await?;
+    // Every caller has just read the unit, so the update can wait for the next statement.
+    units::queue_status(tx, unit_id, status.code(), now);
     incidents::record_change(tx, "unit", unit_id, area_path, now).await?;
     Ok(())
 }

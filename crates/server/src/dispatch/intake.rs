@@ -7,8 +7,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::{Channel, Level, RepeatRules, Sighting, TypeCode};
-use pingan_store::incidents::{self, IncidentRow, NewIncident};
-use pingan_store::{Db, args};
+use pingan_store::Db;
+use pingan_store::incidents::{self, Around, IncidentRow, NewIncident, SightingRow};
 use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -37,25 +37,21 @@ async fn locate_for(
     lat: f64,
     type_code: Option<&str>,
 ) -> ApiResult<(Located, Option<bool>)> {
-    let Some(grid) = crate::locate::grid_at(db, lng, lat).await? else {
+    let mut candidates =
+        pingan_store::grids::candidates_in_context(db, lng, lat, type_code.unwrap_or("")).await?;
+    let Some(i) = crate::locate::holding(&candidates, |c| &c.grid, lng, lat) else {
         return Err(ApiError::invalid(
             "lng",
             "the location lies in no grid of this district",
         ));
     };
-    let (area_type, station, active): (Option<String>, Option<String>, Option<bool>) = db
-        .fetch_one(
-            "SELECT (SELECT area_type FROM areas WHERE code = ?), \
-             (SELECT id FROM orgs WHERE kind = 'station' AND area_path IS NOT NULL AND ? LIKE area_path || '%' \
-              ORDER BY LENGTH(area_path) DESC, id LIMIT 1), \
-             (SELECT active FROM incident_types WHERE code = ?)",
-            args![
-                grid.village_code.as_str(),
-                grid.area_path.as_str(),
-                type_code.unwrap_or("")
-            ],
-        )
-        .await?;
+    let found = candidates.swap_remove(i);
+    let (grid, area_type, station, active) = (
+        found.grid,
+        found.area_type,
+        found.station_id,
+        found.type_active,
+    );
     Ok((
         Located {
             grid_code: Some(grid.code),
@@ -218,10 +214,15 @@ pub async fn receive(
     tx.commit_audited(vec![entry]).await?;
     // Advisory only, so read after the commit (outside the write lock).
     let suggestions = detect(&state.db, &state.config.dispatch.repeat, &row).await?;
+    // 民转刑 watch: a violent incident at a disputed place or with a dispute's party. The incident is
+    // stored either way; a failed watch is logged, not turned into a failed intake.
+    if let Err(e) = crate::mediation::clock::watch_incident(state, &row).await {
+        tracing::warn!(error = %e, incident = %row.number, "criminal-turn watch failed");
+    }
     Ok((row, suggestions))
 }
 
-fn sighting(r: &IncidentRow) -> Sighting<'_> {
+fn sighting(r: &SightingRow) -> Sighting<'_> {
     Sighting {
         id: &r.id,
         type_code: &r.type_code,
@@ -233,6 +234,9 @@ fn sighting(r: &IncidentRow) -> Sighting<'_> {
     }
 }
 
+/// The dispatcher needs the few nearest candidates, not every report of a busy street.
+const MAX_DUPLICATE_HINTS: usize = 10;
+
 /// A box around a point at least `radius_m` wide in every direction.
 fn bbox_around(lng: f64, lat: f64, radius_m: f64) -> [f64; 4] {
     let dlat = radius_m / 111_000.0 * 1.01;
@@ -241,23 +245,46 @@ fn bbox_around(lng: f64, lat: f64, radius_m: f64) -> [f64; 4] {
 }
 
 /// Runs the duplicate and repeat-location rules for `new` against stored incidents.
-pub async fn detect(tx: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResult<Suggestions> {
+pub async fn detect(db: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResult<Suggestions> {
     let dist = |a: (f64, f64), b: (f64, f64)| pingan_geo::distance_m(a.0, a.1, b.0, b.1);
-    let me = sighting(new);
+    let me = Sighting {
+        id: &new.id,
+        type_code: &new.type_code,
+        address: &new.address,
+        lng: new.lng,
+        lat: new.lat,
+        received_at: new.received_at,
+        open: true,
+    };
     let window = rules.duplicate_window_minutes * 60_000_000;
-    let near = incidents::near(
-        tx,
-        bbox_around(new.lng, new.lat, rules.duplicate_radius_m),
-        new.received_at - window,
-        new.received_at + window,
+    let mut around = vec![Around {
+        bbox: bbox_around(new.lng, new.lat, rules.duplicate_radius_m),
+        since: new.received_at - window,
+        until: new.received_at + window,
+    }];
+    let repeat = rules.counts_for_repeat(&new.type_code);
+    let repeat_since = new.received_at - rules.repeat_window_days * 86_400_000_000;
+    if repeat {
+        around.push(Around {
+            bbox: bbox_around(new.lng, new.lat, rules.repeat_radius_m),
+            since: repeat_since,
+            until: new.received_at,
+        });
+    }
+    // One query for both rules; each rule applies its own radius and window to the pool.
+    let pool = incidents::sightings(
+        db,
+        &around,
+        repeat.then_some((new.address.as_str(), repeat_since, new.received_at)),
     )
     .await?;
-    let others: Vec<Sighting> = near.iter().map(sighting).collect();
+    let others: Vec<Sighting> = pool.iter().map(sighting).collect();
     let duplicates = rules
         .duplicates(&me, &others, dist)
         .into_iter()
+        .take(MAX_DUPLICATE_HINTS)
         .filter_map(|(s, d)| {
-            near.iter().find(|r| r.id == s.id).map(|r| DuplicateHint {
+            pool.iter().find(|r| r.id == s.id).map(|r| DuplicateHint {
                 id: r.id.clone(),
                 number: r.number.clone(),
                 type_code: r.type_code.clone(),
@@ -268,21 +295,7 @@ pub async fn detect(tx: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResul
         })
         .collect();
     let mut repeat_location = None;
-    if rules.counts_for_repeat(&new.type_code) {
-        let since = new.received_at - rules.repeat_window_days * 86_400_000_000;
-        let mut pool = incidents::near(
-            tx,
-            bbox_around(new.lng, new.lat, rules.repeat_radius_m),
-            since,
-            new.received_at,
-        )
-        .await?;
-        for r in incidents::same_address(tx, &new.address, since, new.received_at).await? {
-            if !pool.iter().any(|p| p.id == r.id) {
-                pool.push(r);
-            }
-        }
-        let others: Vec<Sighting> = pool.iter().map(sighting).collect();
+    if repeat {
         let hits = rules.repeat_location(&me, &others, dist);
         if !hits.is_empty() {
             let mut ids: Vec<String> = hits.iter().map(|s| s.id.to_string()).collect();

@@ -6,6 +6,7 @@
 mod admin;
 mod areas;
 mod dispatch;
+mod disputes;
 pub mod imports;
 mod places;
 mod public;

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::admin::router())
         .merge(super::places::router())
         .merge(super::dispatch::router())
+        .merge(super::disputes::router())
         .merge(super::public::router())
 }
 
@@ -77,7 +78,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("visits", "/m/visits", false, [GridWork]),
     ]),
     ("group.patrol", &[nav!("patrol", "/m/patrol", false, [PatrolRead])]),
-    ("group.mediation", &[nav!("disputes", "/m/disputes", false, [DisputeRead])]),
+    ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),
     ("group.community", &[nav!("teams", "/m/teams", false, [PatrolRead, GridWork])]),
     ("group.governance", &[
         nav!("meetings", "/m/meetings", false, [TaskRead]),

@@ -5,6 +5,8 @@ use serde_json::Value;
 use std::net::SocketAddr;
 
 pub const CAMERA_SECRET: &str = "test-camera-secret";
+/// The SM4 field key the test servers seal personal data with.
+pub const FIELD_KEY: &str = "00112233445566778899aabbccddeeff";
 
 pub struct TestApp {
     pub url: String,
@@ -26,9 +28,10 @@ impl TestApp {
         let mut config = Config::default();
         config.server.body_limit_bytes = 64 * 1024;
         config.dispatch.camera_webhook_secret = CAMERA_SECRET.into();
+        config.crypto.field_key = FIELD_KEY.into();
         tune(&mut config);
         demo::ensure(&t.db, 7).await.expect("demo seed");
-        let state = AppState::new(config, t.db.clone());
+        let state = AppState::new(config, t.db.clone()).expect("state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = build_app(state.clone());

@@ -40,6 +40,7 @@ macro_rules! both {
 mod auth;
 mod bad_input;
 mod dispatch;
+mod mediation;
 mod places;
 mod scope;
 mod system;

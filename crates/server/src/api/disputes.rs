@@ -1,0 +1,700 @@
+//! Disputes (矛盾纠纷) API: registration, the list with clocks, the dispute with its timeline, party
+//! identity (masked; the full value for a stated purpose, audited), joint mediation, sessions, the
+//! agreement, failure/withdrawal/closure/escalation, extensions, follow-ups, KPIs, the type table,
+//! and the caller's notifications.
+
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::mediation::register::{self, NewDisputeRequest};
+use crate::mediation::steps::{
+    self, AgreementRequest, DecisionRequest, ExtensionRequest, FollowUpRequest, OrgRequest,
+    SessionRequest, StepRequest,
+};
+use crate::mediation::{self, Dispute, Party};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use pingan_domain::Permission;
+use pingan_domain::dispute::{GradeSuggestion, Kpi, RiskFactors};
+use pingan_store::disputes::{self, DisputeFilter};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_disputes, create_dispute))
+        .routes(routes!(get_dispute))
+        .routes(routes!(suggest_grade))
+        .routes(routes!(reveal_party))
+        .routes(routes!(add_org))
+        .routes(routes!(add_session))
+        .routes(routes!(add_agreement))
+        .routes(routes!(act))
+        .routes(routes!(request_extension))
+        .routes(routes!(decide_extension))
+        .routes(routes!(follow_up))
+        .routes(routes!(kpi))
+        .routes(routes!(list_types))
+        .routes(routes!(list_notifications))
+        .routes(routes!(read_notification))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Comma-separated statuses (mediating, agreed, closed, transferred, withdrawn).
+    pub status: Option<String>,
+    /// grid, village, township or district.
+    pub tier: Option<String>,
+    /// Only mediating disputes whose tier time has run out.
+    pub overdue: Option<bool>,
+    /// 1–1000, default 200.
+    pub limit: Option<i64>,
+}
+
+/// Disputes in your scope, newest first, with their clocks.
+#[utoipa::path(get, path = "/api/v1/disputes", tag = "mediation", params(ListQuery),
+    responses((status = 200, body = Vec<Dispute>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn list_disputes(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Vec<Dispute>>> {
+    actor.require(&state, Permission::DisputeRead).await?;
+    let statuses: Vec<String> = q
+        .status
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    for s in &statuses {
+        s.parse::<pingan_domain::dispute::Status>()
+            .map_err(|m| ApiError::invalid("status", format!("status {m}")))?;
+    }
+    if let Some(t) = &q.tier {
+        t.parse::<pingan_domain::dispute::Tier>()
+            .map_err(|m| ApiError::invalid("tier", format!("tier {m}")))?;
+    }
+    let rows = disputes::list(
+        &state.db,
+        &actor.scope,
+        &DisputeFilter {
+            statuses,
+            tier: q.tier,
+            overdue_at: q.overdue.unwrap_or(false).then(|| state.now()),
+            limit: q.limit.unwrap_or(200),
+        },
+    )
+    .await?;
+    let types = mediation::type_names(&state).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| mediation::view(&state, &types, r))
+            .collect(),
+    ))
+}
+
+/// Register a dispute. The grade is suggested from the factors (with reasons); choosing another grade
+/// needs `grade_reason`. Party identity is stored encrypted and answered masked.
+#[utoipa::path(post, path = "/api/v1/disputes", tag = "mediation", request_body = NewDisputeRequest,
+    responses((status = 201, body = Dispute), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn create_dispute(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewDisputeRequest>,
+) -> ApiResult<(StatusCode, Json<Dispute>)> {
+    let row = register::register(&state, &actor, req).await?;
+    let types = mediation::type_names(&state).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(mediation::view(&state, &types, row)),
+    ))
+}
+
+/// What the grading rules suggest for these factors (the registration form shows it before saving).
+#[utoipa::path(post, path = "/api/v1/disputes/grade-suggestion", tag = "mediation", request_body = RiskFactors,
+    responses((status = 200, body = GradeSuggestion), (status = 403, body = ErrorBody)))]
+async fn suggest_grade(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(f): ApiJson<RiskFactors>,
+) -> ApiResult<Json<GradeSuggestion>> {
+    actor.require(&state, Permission::DisputeRead).await?;
+    Ok(Json(state.config.mediation.grading.suggest(&f)))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineEntry {
+    pub at: i64,
+    pub action: String,
+    pub from_status: Option<String>,
+    pub to_status: String,
+    pub tier: String,
+    pub actor: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Org {
+    pub org_name: String,
+    pub org_kind: String,
+    pub lead: bool,
+    pub added_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Session {
+    pub id: String,
+    pub held_at: i64,
+    pub place: String,
+    pub attendees: String,
+    pub notes: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Term {
+    pub seq: i64,
+    pub content: String,
+    pub performer: String,
+    pub due_date: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agreement {
+    pub id: String,
+    pub made_at: i64,
+    pub form: String,
+    pub facts: String,
+    pub issues: String,
+    pub responsibilities: String,
+    pub mediator: String,
+    pub committee: String,
+    pub judicial_confirmation: bool,
+    /// Apply for 司法确认 by then (UTC microseconds).
+    pub confirm_by: Option<i64>,
+    /// Set when a later agreement replaced this one (the dispute was reopened).
+    pub superseded_at: Option<i64>,
+    pub terms: Vec<Term>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FollowUp {
+    pub id: String,
+    pub agreement_id: String,
+    pub due_at: i64,
+    pub done_at: Option<i64>,
+    pub result: Option<String>,
+    pub note: Option<String>,
+    pub done_by: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Extension {
+    pub id: String,
+    pub tier: String,
+    pub days: i64,
+    pub reason: String,
+    pub requested_by: String,
+    pub requested_at: i64,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<i64>,
+    pub approved: Option<bool>,
+    pub decision_note: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Alert {
+    pub incident_id: String,
+    pub at: i64,
+    pub reason: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeDetail {
+    #[serde(flatten)]
+    pub dispute: Dispute,
+    pub parties: Vec<Party>,
+    pub orgs: Vec<Org>,
+    pub sessions: Vec<Session>,
+    pub agreements: Vec<Agreement>,
+    pub followups: Vec<FollowUp>,
+    pub extensions: Vec<Extension>,
+    /// 民转刑 alerts.
+    pub alerts: Vec<Alert>,
+    /// Every step with who and when, oldest first.
+    pub timeline: Vec<TimelineEntry>,
+}
+
+/// Everything about one dispute the pages and API show.
+pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<DisputeDetail> {
+    let db = &state.db;
+    let id = row.id.clone();
+    let mut agreements = Vec::new();
+    for a in disputes::agreements(db, &id).await? {
+        let terms = disputes::terms(db, &a.id)
+            .await?
+            .into_iter()
+            .map(|t| Term {
+                seq: t.seq,
+                content: t.content,
+                performer: t.performer,
+                due_date: t.due_date,
+            })
+            .collect();
+        agreements.push(Agreement {
+            id: a.id,
+            made_at: a.made_at,
+            form: a.form,
+            facts: a.facts,
+            issues: a.issues,
+            responsibilities: a.responsibilities,
+            mediator: a.mediator,
+            committee: a.committee,
+            judicial_confirmation: a.judicial_confirmation,
+            confirm_by: a.confirm_by,
+            superseded_at: a.superseded_at,
+            terms,
+        });
+    }
+    let types = mediation::type_names(state).await?;
+    Ok(DisputeDetail {
+        parties: disputes::parties(db, &id)
+            .await?
+            .iter()
+            .map(mediation::party_view)
+            .collect(),
+        orgs: disputes::orgs(db, &id)
+            .await?
+            .into_iter()
+            .map(|o| Org {
+                org_name: o.org_name,
+                org_kind: o.org_kind,
+                lead: o.lead,
+                added_at: o.added_at,
+            })
+            .collect(),
+        sessions: disputes::sessions(db, &id)
+            .await?
+            .into_iter()
+            .map(|s| Session {
+                id: s.id,
+                held_at: s.held_at,
+                place: s.place,
+                attendees: s.attendees,
+                notes: s.notes,
+                recorded_by: s.recorded_by,
+            })
+            .collect(),
+        agreements,
+        followups: disputes::followups(db, &id)
+            .await?
+            .into_iter()
+            .map(|f| FollowUp {
+                id: f.id,
+                agreement_id: f.agreement_id,
+                due_at: f.due_at,
+                done_at: f.done_at,
+                result: f.result,
+                note: f.note,
+                done_by: f.done_by,
+            })
+            .collect(),
+        extensions: disputes::extensions(db, &id)
+            .await?
+            .into_iter()
+            .map(|e| Extension {
+                id: e.id,
+                tier: e.tier,
+                days: e.days,
+                reason: e.reason,
+                requested_by: e.requested_by,
+                requested_at: e.requested_at,
+                decided_by: e.decided_by,
+                decided_at: e.decided_at,
+                approved: e.approved,
+                decision_note: e.decision_note,
+            })
+            .collect(),
+        alerts: disputes::alerts(db, &id)
+            .await?
+            .into_iter()
+            .map(|a| Alert {
+                incident_id: a.incident_id,
+                at: a.at,
+                reason: a.reason,
+            })
+            .collect(),
+        timeline: disputes::events(db, &id)
+            .await?
+            .into_iter()
+            .map(|e| TimelineEntry {
+                at: e.at,
+                action: e.action,
+                from_status: e.from_status,
+                to_status: e.to_status,
+                tier: e.tier,
+                actor: e.actor_name,
+                note: e.note,
+            })
+            .collect(),
+        dispute: mediation::view(state, &types, row),
+    })
+}
+
+/// One dispute with parties (masked), organisations, sessions, agreements, follow-ups, extensions,
+/// alerts and the timeline.
+#[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "mediation",
+    responses((status = 200, body = DisputeDetail), (status = 404, body = ErrorBody)))]
+async fn get_dispute(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<DisputeDetail>> {
+    actor.require(&state, Permission::DisputeRead).await?;
+    let row = steps::load(&state, &actor, &id).await?;
+    Ok(Json(detail(&state, row).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevealRequest {
+    /// Why you need the full identity (recorded in the audit log).
+    pub purpose: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevealedParty {
+    pub id: String,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+/// Decrypts one party's identity — for a stated purpose, with the right to see personal data, audited.
+pub async fn reveal(
+    state: &AppState,
+    actor: &Actor,
+    dispute_id: &str,
+    party_id: &str,
+    purpose: Option<&str>,
+) -> ApiResult<RevealedParty> {
+    actor.require(state, Permission::DisputeRead).await?;
+    let row = steps::load(state, actor, dispute_id).await?;
+    let p = disputes::parties(&state.db, &row.id)
+        .await?
+        .into_iter()
+        .find(|p| p.id == party_id)
+        .ok_or(ApiError::NotFound)?;
+    actor
+        .reveal_personal(
+            state,
+            "dispute",
+            &row.id,
+            &[
+                "party.name",
+                "party.id_number",
+                "party.phone",
+                "party.address",
+            ],
+            purpose,
+        )
+        .await?;
+    let c = &state.cipher;
+    let open = |col: &str, v: &Option<String>| -> ApiResult<Option<String>> {
+        v.as_deref()
+            .map(|s| c.open(col, s))
+            .transpose()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("party {}: {e}", p.id)))
+    };
+    Ok(RevealedParty {
+        id: p.id.clone(),
+        name: c
+            .open("dispute_parties.name", &p.name_sealed)
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("party {}: {e}", p.id)))?,
+        id_number: open("dispute_parties.id", &p.id_sealed)?,
+        phone: open("dispute_parties.phone", &p.phone_sealed)?,
+        address: open("dispute_parties.address", &p.address_sealed)?,
+    })
+}
+
+/// A party's full identity. Needs the personal-data right and a purpose; every read is audited.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/parties/{party_id}/reveal", tag = "mediation",
+    request_body = RevealRequest,
+    responses((status = 200, body = RevealedParty), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "No purpose given", body = ErrorBody)))]
+async fn reveal_party(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, party_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<RevealedParty>> {
+    Ok(Json(
+        reveal(&state, &actor, &id, &party_id, req.purpose.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Created {
+    pub id: String,
+}
+
+/// An organisation joins the mediation (矛盾联调).
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/orgs", tag = "mediation", request_body = OrgRequest,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_org(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<OrgRequest>,
+) -> ApiResult<StatusCode> {
+    steps::add_org(&state, &actor, &id, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Record a mediation session.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/sessions", tag = "mediation", request_body = SessionRequest,
+    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_session(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<SessionRequest>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = steps::add_session(&state, &actor, &id, req).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Record the agreement (人民调解法 art. 28/29); schedules the follow-up visits.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/agreement", tag = "mediation", request_body = AgreementRequest,
+    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn add_agreement(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<AgreementRequest>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = steps::agree(&state, &actor, &id, req).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// fail (→ litigation/arbitration/petition/administrative), withdraw, close or escalate.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/actions", tag = "mediation", request_body = StepRequest,
+    responses((status = 200, body = Dispute), (status = 404, body = ErrorBody),
+        (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn act(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<StepRequest>,
+) -> ApiResult<Json<Dispute>> {
+    steps::act(&state, &actor, &id, req).await?;
+    let row = steps::load(&state, &actor, &id).await?;
+    let types = mediation::type_names(&state).await?;
+    Ok(Json(mediation::view(&state, &types, row)))
+}
+
+/// Ask for more time at the current tier.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/extensions", tag = "mediation", request_body = ExtensionRequest,
+    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn request_extension(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ExtensionRequest>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let id = steps::request_extension(&state, &actor, &id, req).await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// Approve or refuse an extension (someone other than the requester, with the supervision right).
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/extensions/{extension_id}", tag = "mediation",
+    request_body = DecisionRequest,
+    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn decide_extension(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, extension_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<DecisionRequest>,
+) -> ApiResult<StatusCode> {
+    steps::decide_extension(&state, &actor, &id, &extension_id, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Record a follow-up visit; `breached` reopens the dispute.
+#[utoipa::path(post, path = "/api/v1/disputes/{id}/followups/{followup_id}", tag = "mediation",
+    request_body = FollowUpRequest,
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn follow_up(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, followup_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<FollowUpRequest>,
+) -> ApiResult<StatusCode> {
+    steps::follow_up(&state, &actor, &id, &followup_id, req).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct KpiQuery {
+    /// Area path, e.g. /330681/330681109/ (default: your first area scope).
+    pub area: Option<String>,
+    /// First local day of the period (YYYY-MM-DD, Asia/Shanghai).
+    pub from: String,
+    /// Day after the period's last.
+    pub to: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KpiReport {
+    pub area: String,
+    pub from: String,
+    pub to: String,
+    #[serde(flatten)]
+    pub kpi: Kpi,
+}
+
+fn local_day_start(field: &str, v: &str) -> ApiResult<i64> {
+    let d: jiff::civil::Date = v
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid(field, format!("{field} must be a date like 2026-11-01")))?;
+    d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
+        .map(|z| z.timestamp().as_microsecond())
+        .map_err(|_| ApiError::invalid(field, "date out of range"))
+}
+
+/// Registered, resolved, resolution and success rates, agreements performed, median days to resolve,
+/// escalations and 民转刑 for an area and period.
+#[utoipa::path(get, path = "/api/v1/disputes-kpi", tag = "mediation", params(KpiQuery),
+    responses((status = 200, body = KpiReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn kpi(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<KpiQuery>,
+) -> ApiResult<Json<KpiReport>> {
+    actor.require(&state, Permission::DisputeRead).await?;
+    let area = match q.area {
+        Some(a) => a,
+        None => actor
+            .scope
+            .area_paths()
+            .next()
+            .map(String::from)
+            .ok_or_else(|| ApiError::invalid("area", "name the area"))?,
+    };
+    if !pingan_domain::scope::is_valid_path(&area) || !actor.scope.covers_area_path(&area) {
+        return Err(ApiError::invalid("area", "no such area in your scope"));
+    }
+    let from = local_day_start("from", &q.from)?;
+    let to = local_day_start("to", &q.to)?;
+    if to <= from {
+        return Err(ApiError::invalid("to", "to must be after from"));
+    }
+    let facts = disputes::facts(&state.db, &area).await?;
+    Ok(Json(KpiReport {
+        kpi: pingan_domain::dispute::kpi(&facts, from, to),
+        area,
+        from: q.from,
+        to: q.to,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DisputeType {
+    pub code: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub active: bool,
+}
+
+/// The dispute type table (25 common types by default).
+#[utoipa::path(get, path = "/api/v1/dispute-types", tag = "mediation",
+    responses((status = 200, body = Vec<DisputeType>)))]
+async fn list_types(
+    State(state): State<AppState>,
+    _actor: Actor,
+) -> ApiResult<Json<Vec<DisputeType>>> {
+    Ok(Json(
+        disputes::types(&state.db)
+            .await?
+            .into_iter()
+            .map(|t| DisputeType {
+                code: t.code,
+                name_zh: t.name_zh,
+                name_en: t.name_en,
+                active: t.active,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Notification {
+    pub id: String,
+    pub at: i64,
+    pub kind: String,
+    pub object_type: String,
+    pub object_id: String,
+    pub message: String,
+    pub read_at: Option<i64>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    pub unread: Option<bool>,
+}
+
+/// Your notifications, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "mediation", params(NotificationQuery),
+    responses((status = 200, body = Vec<Notification>)))]
+async fn list_notifications(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<NotificationQuery>,
+) -> ApiResult<Json<Vec<Notification>>> {
+    Ok(Json(
+        disputes::notifications(&state.db, &actor.user_id, q.unread.unwrap_or(false))
+            .await?
+            .into_iter()
+            .map(|n| Notification {
+                id: n.id,
+                at: n.at,
+                kind: n.kind,
+                object_type: n.object_type,
+                object_id: n.object_id,
+                message: n.message,
+                read_at: n.read_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Mark one of your notifications read.
+#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "mediation",
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+async fn read_notification(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if disputes::mark_read(&state.db, &actor.user_id, &id, state.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

@@ -1,0 +1,224 @@
+//! The tier clock and the 民转刑 watch: what the system does to disputes by itself.
+//!
+//! `sweep` escalates every mediating dispute whose tier time has run out, one tier, notifying the new
+//! tier's people. It runs on an interval in every server process; the move is a conditional update on
+//! the row as read, so two servers sweeping at once escalate each dispute once (the loser's update
+//! matches nothing and is skipped). Time comes from the state's clock, so tests move it instead of
+//! sleeping.
+//!
+//! `watch_incident` runs after intake of a violent incident: any dispute still watched (open, or ended
+//! within the window) at the same place or with a party whose phone is the caller's gets an alert.
+
+use super::{SYSTEM_ACTOR, notify_tier};
+use crate::error::ApiResult;
+use crate::state::AppState;
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::dispute::{ClockVerdict, Status, clock};
+use pingan_store::StoreError;
+use pingan_store::disputes::{self, AlertRow, Event, StepChange};
+use pingan_store::incidents::IncidentRow;
+use pingan_store::new_id;
+
+fn system_entry(action: &str, id: &str, at: i64, detail: serde_json::Value) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor_id: None,
+        actor_name: SYSTEM_ACTOR.into(),
+        action: action.into(),
+        object_type: "dispute".into(),
+        object_id: Some(id.into()),
+        outcome: AuditOutcome::Ok,
+        purpose: None,
+        ip: None,
+        detail: detail.to_string(),
+    }
+}
+
+/// Escalates overdue disputes one tier; returns how many moved.
+pub async fn sweep(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let rules = &state.config.mediation.grading;
+    let mut moved = 0;
+    for row in disputes::due_for_escalation(&state.db, now, 200).await? {
+        let ClockVerdict::Escalate(next) = clock(row.tier(), row.tier_due, now) else {
+            continue;
+        };
+        let Some(due) = rules.tier_due(&row.grade, next, now, 0) else {
+            tracing::warn!(dispute = %row.number, grade = %row.grade, "grade no longer configured; not escalated");
+            continue;
+        };
+        let mut tx = state.db.begin().await?;
+        match disputes::step(
+            &mut tx,
+            &row,
+            Status::Mediating,
+            now,
+            &StepChange {
+                tier: Some((next.code().into(), due)),
+                ..Default::default()
+            },
+        )
+        .await
+        {
+            Ok(()) => {}
+            // Someone (another server's sweep, a mediator) changed it first.
+            Err(StoreError::Conflict(_)) => continue,
+            Err(e) => return Err(e.into()),
+        }
+        let note = format!(
+            "{}时限已到（{}），自动上交{}",
+            row.tier().label_zh(),
+            pingan_domain::time::local_datetime(pingan_domain::time::from_micros(row.tier_due)),
+            next.label_zh()
+        );
+        disputes::add_event(
+            &mut tx,
+            &Event {
+                dispute_id: &row.id,
+                at: now,
+                action: "escalate",
+                from_status: Some(&row.status),
+                to_status: &row.status,
+                tier: next.code(),
+                actor: (None, SYSTEM_ACTOR),
+                note: Some(&note),
+            },
+        );
+        notify_tier(
+            state,
+            &mut tx,
+            &row,
+            next,
+            now,
+            "dispute.escalated",
+            &format!(
+                "矛盾纠纷 {} 超时上交{}：{}",
+                row.number,
+                next.label_zh(),
+                row.title
+            ),
+        )
+        .await?;
+        tx.commit_audited(vec![system_entry(
+            "dispute.escalate",
+            &row.id,
+            now,
+            serde_json::json!({"from": row.tier, "to": next.code(), "due": row.tier_due}),
+        )])
+        .await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// Runs `sweep` every `sweep_seconds` in the background.
+pub fn spawn_sweeper(state: AppState) {
+    let every = std::time::Duration::from_secs(state.config.mediation.sweep_seconds.max(1));
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = sweep(&state).await {
+                tracing::warn!(error = %e, "dispute clock sweep failed");
+            }
+        }
+    });
+}
+
+/// 民转刑 watch for a newly received incident; returns the disputes alerted.
+pub async fn watch_incident(state: &AppState, incident: &IncidentRow) -> ApiResult<Vec<String>> {
+    let w = &state.config.mediation.watch;
+    if !w.is_violent(&incident.type_code) {
+        return Ok(Vec::new());
+    }
+    let phone_index = incident
+        .caller_phone
+        .as_deref()
+        .map(|p| super::register::phone_index(state, p));
+    let candidates = disputes::watch_candidates(
+        &state.db,
+        super::register::bbox_around(incident.lng, incident.lat, w.radius_m),
+        &incident.address,
+        phone_index.as_deref(),
+    )
+    .await?;
+    let address = pingan_domain::incident::normalise_address(&incident.address);
+    let mut alerted = Vec::new();
+    for d in candidates {
+        if !w.watches(d.registered_at, d.ended_at(), incident.received_at) {
+            continue;
+        }
+        let place = pingan_geo::distance_m(d.lng, d.lat, incident.lng, incident.lat) <= w.radius_m
+            || (!address.is_empty()
+                && pingan_domain::incident::normalise_address(&d.address) == address);
+        let party = match &phone_index {
+            Some(p) => disputes::has_party_phone(&state.db, &d.id, p).await?,
+            None => false,
+        };
+        if !(place || party) {
+            continue;
+        }
+        let reason = match (place, party) {
+            (true, true) => "同一地点、同一当事人",
+            (true, false) => "同一地点",
+            _ => "同一当事人",
+        };
+        let now = state.now();
+        let mut tx = state.db.begin().await?;
+        let added = disputes::add_alert(
+            &mut tx,
+            &AlertRow {
+                id: new_id(),
+                dispute_id: d.id.clone(),
+                incident_id: incident.id.clone(),
+                at: incident.received_at,
+                reason: reason.into(),
+            },
+        )
+        .await?;
+        if !added {
+            tx.rollback().await?;
+            continue;
+        }
+        let note = format!(
+            "民转刑预警：警情 {}（{}），{reason}",
+            incident.number, incident.type_code
+        );
+        disputes::add_event(
+            &mut tx,
+            &Event {
+                dispute_id: &d.id,
+                at: now,
+                action: "criminal_turn",
+                from_status: Some(&d.status),
+                to_status: &d.status,
+                tier: &d.tier,
+                actor: (None, SYSTEM_ACTOR),
+                note: Some(&note),
+            },
+        );
+        notify_tier(
+            state,
+            &mut tx,
+            &d,
+            d.tier(),
+            now,
+            "dispute.criminal_turn",
+            &format!(
+                "民转刑预警：矛盾纠纷 {} 相关警情 {}",
+                d.number, incident.number
+            ),
+        )
+        .await?;
+        tx.commit_audited(vec![system_entry(
+            "dispute.criminal_turn",
+            &d.id,
+            now,
+            serde_json::json!({"incident": incident.id, "reason": reason}),
+        )])
+        .await?;
+        alerted.push(d.id.clone());
+    }
+    Ok(alerted)
+}
