@@ -134,4 +134,41 @@ describe("mediation agreement PDF (headless Chromium)", { timeout: 3 * 60_000, .
       await audit.dispose();
     }
   });
+  test("a grid worker registers a dispute on a phone and records a session", async () => {
+    const { page, guard, context } = await newGuardedPage(browser, demo.url, { viewport: { width: 390, height: 844 } });
+    try {
+      await page.goto("/login");
+      await submitLogin(page, "gridworker", login("gridworker").password);
+      const grid = await (await page.request.get("/api/v1/grids/330681109004002")).json();
+      const ring = grid.geometry.type === "Polygon" ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0];
+      const pts = ring.slice(0, -1);
+      const lng = pts.reduce((s, p) => s + p[0], 0) / pts.length;
+      const lat = pts.reduce((s, p) => s + p[1], 0) / pts.length;
+      await page.goto("/disputes");
+      await Promise.all([page.waitForURL(/\/disputes\/new$/), page.click("#new-dispute")]);
+      await page.selectOption("select[name=type_code]", "09");
+      await page.fill("input[name=title]", "工地拖欠工资");
+      await page.fill("textarea[name=description]", "六名工人讨要工资");
+      await page.fill("input[name=address]", "枫桥镇陈家村工地");
+      await page.fill("input[name=lng]", lng.toFixed(6));
+      await page.fill("input[name=lat]", lat.toFixed(6));
+      await page.fill("input[name=people_involved]", "6");
+      await page.fill("input[name=p1_name]", "王小二");
+      await page.fill("input[name=p1_phone]", "13700001111");
+      await Promise.all([page.waitForURL(/\/disputes\/[0-9a-f-]{36}$/), page.click("#register")]);
+      // Six people: 群体性 → orange, and the reason is shown.
+      assert.match(await page.locator(".page-head").innerText(), /橙/);
+      assert.match(await page.locator("body").innerText(), /群体性/);
+      assert.ok((await page.locator("#parties").innerText()).includes("王**"));
+      await page.fill("#session-form input[name=place]", "陈家村村委会");
+      await page.fill("#session-form input[name=attendees]", "网格员、工人代表、包工头");
+      await page.fill("#session-form textarea[name=notes]", "约定三日内结清");
+      await Promise.all([page.waitForLoadState("load"), page.click("#session-form button")]);
+      assert.match(await page.locator("#timeline").innerText(), /session[\s\S]*陈家村村委会/);
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1), false);
+      guard.check();
+    } finally {
+      await context.close();
+    }
+  });
 });

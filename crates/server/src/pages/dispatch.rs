@@ -215,7 +215,7 @@ async fn new_form(
     new_page(&state, &headers, &actor, IntakeForm::default(), None, None).await
 }
 
-fn field_message(e: &ApiError) -> Option<String> {
+pub(super) fn field_message(e: &ApiError) -> Option<String> {
     match e {
         ApiError::Validation(m, Some(f)) => Some(format!("{f}: {m}")),
         ApiError::Validation(m, None) | ApiError::Conflict(m) | ApiError::Forbidden(m) => {
@@ -345,6 +345,10 @@ impl IncidentPage {
     }
     fn at(&self, us: &i64) -> String {
         when(*us)
+    }
+    /// Transferred to mediation (流转): offer to register the dispute, carrying the link.
+    fn to_mediation(&self) -> bool {
+        self.i.transfer_target.as_deref() == Some("mediation")
     }
     /// Something in the actions block applies to this person now.
     fn has_actions(&self) -> bool {
