@@ -33,12 +33,12 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_org))
         .routes(routes!(add_session))
         .routes(routes!(add_agreement))
-        .routes(routes!(act))
+        .routes(routes!(act_on_dispute))
         .routes(routes!(request_extension))
         .routes(routes!(decide_extension))
         .routes(routes!(follow_up))
         .routes(routes!(kpi))
-        .routes(routes!(list_types))
+        .routes(routes!(list_dispute_types))
         .routes(routes!(list_notifications))
         .routes(routes!(read_notification))
 }
@@ -59,7 +59,7 @@ pub struct ListQuery {
 
 /// Disputes in your scope, newest first, with their clocks.
 #[utoipa::path(get, path = "/api/v1/disputes", tag = "mediation", params(ListQuery),
-    responses((status = 200, body = Vec<Dispute>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Dispute>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn list_disputes(
     State(state): State<AppState>,
     actor: Actor,
@@ -105,7 +105,7 @@ async fn list_disputes(
 /// Register a dispute. The grade is suggested from the factors (with reasons); choosing another grade
 /// needs `grade_reason`. Party identity is stored encrypted and answered masked.
 #[utoipa::path(post, path = "/api/v1/disputes", tag = "mediation", request_body = NewDisputeRequest,
-    responses((status = 201, body = Dispute), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+    responses((status = 201, description = "Created", body = Dispute), (status = 400, description = "Malformed request", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_dispute(
     State(state): State<AppState>,
@@ -122,7 +122,7 @@ async fn create_dispute(
 
 /// What the grading rules suggest for these factors (the registration form shows it before saving).
 #[utoipa::path(post, path = "/api/v1/disputes/grade-suggestion", tag = "mediation", request_body = RiskFactors,
-    responses((status = 200, body = GradeSuggestion), (status = 403, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = GradeSuggestion), (status = 403, description = "Your role may not do this", body = ErrorBody)))]
 async fn suggest_grade(
     State(state): State<AppState>,
     actor: Actor,
@@ -354,7 +354,7 @@ pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<Di
 /// One dispute with parties (masked), organisations, sessions, agreements, follow-ups, extensions,
 /// alerts and the timeline.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "mediation",
-    responses((status = 200, body = DisputeDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DisputeDetail), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn get_dispute(
     State(state): State<AppState>,
     actor: Actor,
@@ -431,7 +431,7 @@ pub async fn reveal(
 /// A party's full identity. Needs the personal-data right and a purpose; every read is audited.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/parties/{party_id}/reveal", tag = "mediation",
     request_body = RevealRequest,
-    responses((status = 200, body = RevealedParty), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, description = "OK", body = RevealedParty), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody),
         (status = 422, description = "No purpose given", body = ErrorBody)))]
 async fn reveal_party(
     State(state): State<AppState>,
@@ -451,7 +451,7 @@ pub struct Created {
 
 /// An organisation joins the mediation (矛盾联调).
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/orgs", tag = "mediation", request_body = OrgRequest,
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Done"), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn add_org(
     State(state): State<AppState>,
     actor: Actor,
@@ -464,7 +464,7 @@ async fn add_org(
 
 /// Record a mediation session.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/sessions", tag = "mediation", request_body = SessionRequest,
-    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Created), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn add_session(
     State(state): State<AppState>,
     actor: Actor,
@@ -477,7 +477,7 @@ async fn add_session(
 
 /// Record the agreement (人民调解法 art. 28/29); schedules the follow-up visits.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/agreement", tag = "mediation", request_body = AgreementRequest,
-    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Created), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn add_agreement(
     State(state): State<AppState>,
     actor: Actor,
@@ -490,9 +490,9 @@ async fn add_agreement(
 
 /// fail (→ litigation/arbitration/petition/administrative), withdraw, close or escalate.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/actions", tag = "mediation", request_body = StepRequest,
-    responses((status = 200, body = Dispute), (status = 404, body = ErrorBody),
-        (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, body = ErrorBody)))]
-async fn act(
+    responses((status = 200, description = "OK", body = Dispute), (status = 404, description = "Not found or outside your scope", body = ErrorBody),
+        (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn act_on_dispute(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
@@ -506,7 +506,7 @@ async fn act(
 
 /// Ask for more time at the current tier.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/extensions", tag = "mediation", request_body = ExtensionRequest,
-    responses((status = 201, body = Created), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = Created), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn request_extension(
     State(state): State<AppState>,
     actor: Actor,
@@ -520,7 +520,7 @@ async fn request_extension(
 /// Approve or refuse an extension (someone other than the requester, with the supervision right).
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/extensions/{extension_id}", tag = "mediation",
     request_body = DecisionRequest,
-    responses((status = 204), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 204, description = "Done"), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody)))]
 async fn decide_extension(
     State(state): State<AppState>,
     actor: Actor,
@@ -534,7 +534,7 @@ async fn decide_extension(
 /// Record a follow-up visit; `breached` reopens the dispute.
 #[utoipa::path(post, path = "/api/v1/disputes/{id}/followups/{followup_id}", tag = "mediation",
     request_body = FollowUpRequest,
-    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Done"), (status = 404, description = "Not found or outside your scope", body = ErrorBody), (status = 409, description = "Not allowed in the dispute's state", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn follow_up(
     State(state): State<AppState>,
     actor: Actor,
@@ -579,7 +579,7 @@ fn local_day_start(field: &str, v: &str) -> ApiResult<i64> {
 /// Registered, resolved, resolution and success rates, agreements performed, median days to resolve,
 /// escalations and 民转刑 for an area and period.
 #[utoipa::path(get, path = "/api/v1/disputes-kpi", tag = "mediation", params(KpiQuery),
-    responses((status = 200, body = KpiReport), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = KpiReport), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn kpi(
     State(state): State<AppState>,
     actor: Actor,
@@ -622,8 +622,8 @@ pub struct DisputeType {
 
 /// The dispute type table (25 common types by default).
 #[utoipa::path(get, path = "/api/v1/dispute-types", tag = "mediation",
-    responses((status = 200, body = Vec<DisputeType>)))]
-async fn list_types(
+    responses((status = 200, description = "OK", body = Vec<DisputeType>)))]
+async fn list_dispute_types(
     State(state): State<AppState>,
     _actor: Actor,
 ) -> ApiResult<Json<Vec<DisputeType>>> {
@@ -661,7 +661,7 @@ pub struct NotificationQuery {
 
 /// Your notifications, newest first.
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "mediation", params(NotificationQuery),
-    responses((status = 200, body = Vec<Notification>)))]
+    responses((status = 200, description = "OK", body = Vec<Notification>)))]
 async fn list_notifications(
     State(state): State<AppState>,
     actor: Actor,
@@ -686,7 +686,7 @@ async fn list_notifications(
 
 /// Mark one of your notifications read.
 #[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "mediation",
-    responses((status = 204), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Done"), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn read_notification(
     State(state): State<AppState>,
     actor: Actor,
