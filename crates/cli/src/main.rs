@@ -290,6 +290,7 @@ async fn run_demo(
     };
     let db = pingan_server::app::open_db(&config).await?;
     let summary = demo::ensure(&db, seed).await?;
+    pingan_server::demo_mediation::ensure(&db, &config).await?;
     std::fs::write(&seed_file, seed.to_string())?;
     if summary.created {
         eprintln!(

@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod demo;
 pub mod demo_dispatch;
+pub mod demo_mediation;
 pub mod dispatch;
 pub mod error;
 pub mod extract;

@@ -81,6 +81,8 @@ pub struct NewDispute {
     pub type_code: String,
     pub source: String,
     pub incident_id: Option<String>,
+    /// The 排查 campaign that found it.
+    pub campaign_id: Option<String>,
     pub title: String,
     pub description: String,
     pub address: String,
@@ -163,8 +165,8 @@ pub async fn insert(
     let id = new_id();
     tx.queue(
         &format!(
-            "INSERT INTO disputes ({COLS}, cell, local_date) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO disputes ({COLS}, cell, local_date, campaign_id) VALUES \
+             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ),
         args![
             id.as_str(),
@@ -202,7 +204,8 @@ pub async fn insert(
             0i64,
             d.registered_at,
             cell_of(d.lng, d.lat),
-            d.local_date.as_str()
+            d.local_date.as_str(),
+            d.campaign_id.clone()
         ],
     );
     for (i, p) in parties.iter().enumerate() {
@@ -996,4 +999,130 @@ pub async fn setting_or_insert(db: &Db, key: &str, value: &str) -> Result<String
     )
     .await?;
     Ok(setting(db, key).await?.unwrap_or_else(|| value.to_string()))
+}
+
+/// A 排查 campaign: grids to screen for disputes between two dates.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignRow {
+    pub id: String,
+    pub name: String,
+    pub area_path: String,
+    pub starts_on: String,
+    pub ends_on: String,
+    pub created_by: String,
+    pub created_at: i64,
+    /// Grids assigned.
+    pub grids: i64,
+    /// Grids reported done.
+    pub done: i64,
+    /// Disputes registered under the campaign.
+    pub found: i64,
+}
+
+const CAMPAIGN_SELECT: &str = "SELECT c.id, c.name, c.area_path, c.starts_on, c.ends_on, c.created_by, c.created_at, \
+    (SELECT COUNT(*) FROM campaign_grids g WHERE g.campaign_id = c.id) AS grids, \
+    (SELECT COUNT(*) FROM campaign_grids g WHERE g.campaign_id = c.id AND g.done_at IS NOT NULL) AS done, \
+    (SELECT COUNT(*) FROM disputes d WHERE d.campaign_id = c.id) AS found FROM screening_campaigns c";
+
+/// Creates a campaign over `grids` (code, area path).
+pub fn create_campaign(tx: &mut Tx, c: &CampaignRow, grids: &[(String, String)]) {
+    tx.queue(
+        "INSERT INTO screening_campaigns (id, name, area_path, starts_on, ends_on, created_by, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        args![
+            c.id.as_str(),
+            c.name.as_str(),
+            c.area_path.as_str(),
+            c.starts_on.as_str(),
+            c.ends_on.as_str(),
+            c.created_by.as_str(),
+            c.created_at
+        ],
+    );
+    for (code, path) in grids {
+        tx.queue(
+            "INSERT INTO campaign_grids (campaign_id, grid_code, area_path) VALUES (?, ?, ?)",
+            args![c.id.as_str(), code.as_str(), path.as_str()],
+        );
+    }
+}
+
+/// Campaigns whose area lies in the caller's scope or covers part of it, newest first.
+pub async fn campaigns(db: &Db, scope: &Scope) -> Result<Vec<CampaignRow>> {
+    let (pred, a) = scope::predicate(scope, Some("g.area_path"), None);
+    db.fetch_all(
+        &format!(
+            "{CAMPAIGN_SELECT} WHERE EXISTS (SELECT 1 FROM campaign_grids g WHERE g.campaign_id = c.id AND {pred}) \
+             ORDER BY c.created_at DESC LIMIT 200"
+        ),
+        a,
+    )
+    .await
+}
+
+pub async fn campaign(db: &Db, scope: &Scope, id: &str) -> Result<Option<CampaignRow>> {
+    let (pred, a) = scope::predicate(scope, Some("g.area_path"), None);
+    let mut all = args![id];
+    all.extend(a);
+    db.fetch_optional(
+        &format!(
+            "{CAMPAIGN_SELECT} WHERE c.id = ? AND EXISTS (SELECT 1 FROM campaign_grids g WHERE g.campaign_id = c.id AND {pred})"
+        ),
+        all,
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CampaignGridRow {
+    pub grid_code: String,
+    pub area_path: String,
+    pub done_at: Option<i64>,
+    pub done_by: Option<String>,
+    pub note: Option<String>,
+    pub found: i64,
+}
+
+pub async fn campaign_grids(db: &Db, campaign_id: &str) -> Result<Vec<CampaignGridRow>> {
+    db.fetch_all(
+        "SELECT g.grid_code, g.area_path, g.done_at, g.done_by, g.note, \
+         (SELECT COUNT(*) FROM disputes d WHERE d.campaign_id = g.campaign_id AND d.grid_code = g.grid_code) AS found \
+         FROM campaign_grids g WHERE g.campaign_id = ? ORDER BY g.grid_code",
+        args![campaign_id],
+    )
+    .await
+}
+
+/// Marks a grid screened, once; `Conflict` if it already was or is not in the campaign.
+pub async fn report_grid(
+    tx: &mut Tx,
+    campaign_id: &str,
+    grid_code: &str,
+    note: Option<&str>,
+    by: &str,
+    at: i64,
+) -> Result<()> {
+    let done: Option<(String,)> = tx
+        .fetch_optional(
+            "UPDATE campaign_grids SET done_at = ?, done_by = ?, note = ? \
+             WHERE campaign_id = ? AND grid_code = ? AND done_at IS NULL RETURNING grid_code",
+            args![at, by, note, campaign_id, grid_code],
+        )
+        .await?;
+    done.map(|_| ()).ok_or_else(|| {
+        StoreError::Conflict(format!(
+            "grid {grid_code} is already reported for this campaign"
+        ))
+    })
+}
+
+/// Whether `grid_code` belongs to the campaign.
+pub async fn campaign_has_grid(db: &Db, campaign_id: &str, grid_code: &str) -> Result<bool> {
+    let r: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT grid_code FROM campaign_grids WHERE campaign_id = ? AND grid_code = ?",
+            args![campaign_id, grid_code],
+        )
+        .await?;
+    Ok(r.is_some())
 }

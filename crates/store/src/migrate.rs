@@ -475,6 +475,7 @@ fn v7_mediation(_: Backend) -> Vec<String> {
             type_code TEXT NOT NULL REFERENCES dispute_types(code),
             source TEXT NOT NULL,
             incident_id TEXT REFERENCES incidents(id),
+            campaign_id TEXT,
             title TEXT NOT NULL,
             description TEXT NOT NULL,
             address TEXT NOT NULL,
@@ -621,6 +622,23 @@ fn v7_mediation(_: Backend) -> Vec<String> {
             message TEXT NOT NULL,
             read_at BIGINT)",
         "CREATE INDEX notifications_user ON notifications (user_id, at)",
+        "CREATE TABLE screening_campaigns (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL)",
+        "CREATE TABLE campaign_grids (
+            campaign_id TEXT NOT NULL REFERENCES screening_campaigns(id),
+            grid_code TEXT NOT NULL REFERENCES grids(code),
+            area_path TEXT NOT NULL,
+            done_at BIGINT,
+            done_by TEXT,
+            note TEXT,
+            PRIMARY KEY (campaign_id, grid_code))",
+        "CREATE INDEX disputes_campaign ON disputes (campaign_id)",
     ]
     .into_iter()
     .map(String::from)

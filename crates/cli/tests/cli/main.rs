@@ -350,8 +350,19 @@ async fn import_grids_reports_broken_and_overlapping_polygons() {
     };
 
     let db = Db::connect(&url, &Default::default()).await.unwrap();
-    // Start from no grids: drop what refers to them first (the demo's incidents and cameras).
+    // Start from no grids: drop what refers to them first (the demo's disputes, incidents and cameras).
     for table in [
+        "dispute_followups",
+        "agreement_terms",
+        "dispute_agreements",
+        "dispute_events",
+        "dispute_parties",
+        "dispute_sessions",
+        "dispute_orgs",
+        "dispute_alerts",
+        "dispute_extensions",
+        "disputes",
+        "campaign_grids",
         "incident_events",
         "incident_units",
         "incidents",

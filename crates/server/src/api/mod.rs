@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod orgs;
 pub mod places;
 pub mod public;
+pub mod screening;
 pub mod session;
 pub mod system;
 pub mod units;
@@ -70,6 +71,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(incidents::router())
         .merge(units::router())
         .merge(disputes::router())
+        .merge(screening::router())
         .merge(public::router())
         .merge(orgs::router())
         .merge(users::router())

@@ -25,6 +25,8 @@ pub struct NewDisputeRequest {
     pub source: Option<String>,
     /// The incident this came from (110 transfer, repeat location); its place is used when none is given.
     pub incident_id: Option<String>,
+    /// The 排查 campaign this was found in (its grids must hold the location).
+    pub campaign_id: Option<String>,
     pub title: String,
     pub description: String,
     pub address: Option<String>,
@@ -196,6 +198,8 @@ pub async fn register(
         .as_deref()
         .unwrap_or(if req.incident_id.is_some() {
             "incident_transfer"
+        } else if req.campaign_id.is_some() {
+            "grid_screening"
         } else {
             "manual"
         })
@@ -235,6 +239,15 @@ pub async fn register(
             "lng",
             "the location lies outside your scope",
         ));
+    }
+    if let Some(c) = &req.campaign_id {
+        let grid = located.grid_code.as_deref().unwrap_or("");
+        if !disputes::campaign_has_grid(&state.db, c, grid).await? {
+            return Err(ApiError::invalid(
+                "campaign_id",
+                "no such screening campaign for the grid of this location",
+            ));
+        }
     }
     let people = req.people_involved.unwrap_or(2);
     if !(1..=100_000).contains(&people) {
@@ -307,6 +320,7 @@ pub async fn register(
         type_code,
         source: source.code().into(),
         incident_id: incident.as_ref().map(|i| i.id.clone()),
+        campaign_id: req.campaign_id.clone(),
         title,
         description,
         address,

@@ -494,6 +494,7 @@ async fn new_submit(
             type_code: f.type_code.clone(),
             source: opt(&f.source),
             incident_id: opt(&f.incident_id),
+            campaign_id: None,
             title: f.title.clone(),
             description: f.description.clone(),
             address: opt(&f.address),

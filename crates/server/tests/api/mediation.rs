@@ -609,3 +609,70 @@ both!(kpis_equal_the_hand_count, |app: TestApp| async move {
         .await;
     assert_eq!(s, 422, "{b}");
 });
+
+both!(
+    screening_campaign_assigns_grids_and_counts_what_they_find,
+    |app: TestApp| async move {
+        let coord = app.client_as("coordinator").await;
+        let (s, c) = post(
+            &app,
+            &coord,
+            "/api/v1/screening-campaigns",
+            json!({
+        "name": "岁末矛盾纠纷大排查", "area_path": "/330681/330681109/330681109004/",
+        "starts_on": "2026-12-01", "ends_on": "2026-12-15"}),
+        )
+        .await;
+        assert_eq!(s, 201, "{c}");
+        let cid = c["id"].as_str().unwrap().to_string();
+        let grids = c["grids"].as_i64().unwrap();
+        assert!(grids >= 2, "{c}");
+        let (s, b) = post(&app, &coord, "/api/v1/screening-campaigns", json!({
+        "name": "x", "area_path": "/330681/330681109/", "starts_on": "2026-12-15", "ends_on": "2026-12-01"})).await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(b["error"]["field"], "ends_on");
+
+        // The grid worker finds a dispute in one grid and reports that grid screened.
+        let grid = app.client_as("gridworker").await;
+        let d = register(&app, &grid, json!({"campaign_id": cid, "parties": []})).await;
+        assert_eq!(d["source"], "grid_screening");
+        let (s, b) = post(
+            &app,
+            &grid,
+            &format!("/api/v1/screening-campaigns/{cid}/grids/{CHENJIA_GRID}"),
+            json!({"note": "走访 32 户，发现 1 起"}),
+        )
+        .await;
+        assert_eq!(s, 204, "{b}");
+        let (s, b) = post(
+            &app,
+            &grid,
+            &format!("/api/v1/screening-campaigns/{cid}/grids/{CHENJIA_GRID}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 409, "reported once: {b}");
+        let (s, v) = app
+            .get_json(&grid, &format!("/api/v1/screening-campaigns/{cid}"))
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(v["done"], 1);
+        assert_eq!(v["found"], 1);
+        let mine = v["grids_detail"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["grid_code"] == CHENJIA_GRID)
+            .unwrap();
+        assert_eq!(mine["found"], 1);
+        assert_eq!(mine["done_by"], "gridworker");
+
+        // A location outside the campaign's grids cannot be registered against it.
+        let (lng, lat) = inside_point(&app, &coord, "330681001001003").await;
+        let (s, b) = post(&app, &coord, "/api/v1/disputes", json!({
+        "type_code": "02", "title": "t", "description": "d", "address": "暨阳街道", "lng": lng, "lat": lat,
+        "campaign_id": cid})).await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(b["error"]["field"], "campaign_id");
+    }
+);
