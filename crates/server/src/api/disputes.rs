@@ -39,6 +39,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(follow_up))
         .routes(routes!(kpi))
         .routes(routes!(list_dispute_types))
+        .routes(routes!(put_dispute_type))
         .routes(routes!(list_notifications))
         .routes(routes!(read_notification))
 }
@@ -612,7 +613,8 @@ async fn kpi(
     }))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct DisputeType {
     pub code: String,
     pub name_zh: String,
@@ -639,6 +641,56 @@ async fn list_dispute_types(
             })
             .collect(),
     ))
+}
+
+/// Add or change a dispute type, e.g. a local type beside the 25 common ones (system administrator).
+#[utoipa::path(put, path = "/api/v1/dispute-types/{code}", tag = "mediation",
+    params(("code" = String, Path, description = "Type code: 1–8 letters or digits")),
+    request_body = DisputeType,
+    responses((status = 200, description = "Saved", body = DisputeType),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn put_dispute_type(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(code): Path<String>,
+    ApiJson(t): ApiJson<DisputeType>,
+) -> ApiResult<Json<DisputeType>> {
+    actor.require(&state, Permission::SystemConfigure).await?;
+    if code.is_empty() || code.len() > 8 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(ApiError::invalid(
+            "code",
+            "code must be 1–8 letters or digits",
+        ));
+    }
+    if t.code != code {
+        return Err(ApiError::invalid(
+            "code",
+            "the body's code differs from the path's",
+        ));
+    }
+    let row = disputes::TypeRow {
+        code: t.code.clone(),
+        name_zh: crate::api::incidents::text("name_zh", &t.name_zh, 50)?,
+        name_en: crate::api::incidents::text("name_en", &t.name_en, 100)?,
+        active: t.active,
+    };
+    let mut tx = state.db.begin().await?;
+    disputes::upsert_type(&mut tx, &row, state.now()).await?;
+    let e = actor.audit_entry(
+        "dispute_type.put",
+        "dispute_type",
+        Some(&row.code),
+        pingan_domain::audit::AuditOutcome::Ok,
+        &serde_json::json!({"active": row.active}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(Json(DisputeType {
+        code: row.code,
+        name_zh: row.name_zh,
+        name_en: row.name_en,
+        active: row.active,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -674,5 +674,43 @@ both!(
         "campaign_id": cid})).await;
         assert_eq!(s, 422, "{b}");
         assert_eq!(b["error"]["field"], "campaign_id");
+
+        // A red dispute reaches the township leader at once, whatever tier it starts at.
+        let d = register(&app, &grid, json!({"violence_threat": true, "parties": []})).await;
+        assert_eq!(d["grade"], "red", "{d}");
+        assert_eq!(d["tier"], "grid");
+        let number = d["number"].as_str().unwrap();
+        assert!(
+            unread(&app, "townleader")
+                .await
+                .iter()
+                .any(|m| m.contains(number))
+        );
+
+        // Types are configurable: a local type, and a type taken out of use.
+        let admin = app.client_as("admin").await;
+        let put = |c: &reqwest::Client, code: &str, body: Value| {
+            c.put(format!("{}/api/v1/dispute-types/{code}", app.url))
+                .json(&body)
+                .send()
+        };
+        let r = put(&admin, "26", json!({"code": "26", "name_zh": "网络购物", "name_en": "Online shopping", "active": true})).await.unwrap();
+        assert_eq!(r.status(), 200);
+        let r = put(&admin, "24", json!({"code": "24", "name_zh": "计划生育", "name_en": "Family planning", "active": false})).await.unwrap();
+        assert_eq!(r.status(), 200);
+        register(&app, &grid, json!({"type_code": "26", "parties": []})).await;
+        let (lng, lat) = inside_point(&app, &grid, CHENJIA_GRID).await;
+        let (s, b) = post(&app, &grid, "/api/v1/disputes", json!({
+            "type_code": "24", "title": "t", "description": "d", "address": "a", "lng": lng, "lat": lat})).await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(b["error"]["field"], "type_code");
+        let r = put(
+            &grid,
+            "27",
+            json!({"code": "27", "name_zh": "x", "name_en": "x", "active": true}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.status(), 403);
     }
 );
