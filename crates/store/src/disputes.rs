@@ -1126,3 +1126,21 @@ pub async fn campaign_has_grid(db: &Db, campaign_id: &str, grid_code: &str) -> R
         .await?;
     Ok(r.is_some())
 }
+
+/// Agreements in force whose parties chose 司法确认 and whose deadline is within `lead` of `now`, not yet
+/// reminded: marks each reminded (once, even with several servers sweeping) and returns
+/// (dispute id, confirm_by).
+pub async fn due_confirmation_reminders(
+    tx: &mut Tx,
+    now: i64,
+    lead: i64,
+) -> Result<Vec<(String, i64)>> {
+    tx.fetch_all(
+        "UPDATE dispute_agreements SET confirm_reminded_at = ? \
+         WHERE judicial_confirmation = TRUE AND superseded_at IS NULL AND confirm_reminded_at IS NULL \
+         AND confirm_by IS NOT NULL AND confirm_by - ? <= ? AND confirm_by > ? \
+         RETURNING dispute_id, confirm_by",
+        args![now, lead, now, now],
+    )
+    .await
+}

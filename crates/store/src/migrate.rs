@@ -572,6 +572,7 @@ fn v7_mediation(_: Backend) -> Vec<String> {
             committee TEXT NOT NULL,
             judicial_confirmation BOOLEAN NOT NULL,
             confirm_by BIGINT,
+            confirm_reminded_at BIGINT,
             superseded_at BIGINT)",
         "CREATE INDEX dispute_agreements_dispute ON dispute_agreements (dispute_id, made_at)",
         "CREATE TABLE agreement_terms (

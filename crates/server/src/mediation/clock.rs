@@ -111,6 +111,52 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
     Ok(moved)
 }
 
+/// Reminds the people handling a dispute that the parties' 司法确认 deadline (art. 33: 30 days after the
+/// agreement) is three days away; each agreement once. Returns how many reminders went out.
+pub async fn remind_confirmations(state: &AppState) -> ApiResult<usize> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let due = disputes::due_confirmation_reminders(
+        &mut tx,
+        now,
+        3 * pingan_domain::dispute::MICROS_PER_DAY,
+    )
+    .await?;
+    for (id, by) in &due {
+        let Some(row) = disputes::get_unscoped(&state.db, id).await? else {
+            continue;
+        };
+        let message = format!(
+            "矛盾纠纷 {} 的调解协议申请司法确认截止于 {}，请提醒当事人共同向人民法院申请",
+            row.number,
+            pingan_domain::time::local_date(pingan_domain::time::from_micros(*by))
+        );
+        notify_tier(
+            state,
+            &mut tx,
+            &row,
+            row.tier(),
+            now,
+            "dispute.confirmation_due",
+            &message,
+        )
+        .await?;
+    }
+    let entries = due
+        .iter()
+        .map(|(id, by)| {
+            system_entry(
+                "dispute.confirmation_reminder",
+                id,
+                now,
+                serde_json::json!({"confirm_by": by}),
+            )
+        })
+        .collect();
+    tx.commit_audited(entries).await?;
+    Ok(due.len())
+}
+
 /// Runs `sweep` every `sweep_seconds` in the background.
 pub fn spawn_sweeper(state: AppState) {
     let every = std::time::Duration::from_secs(state.config.mediation.sweep_seconds.max(1));
@@ -121,6 +167,9 @@ pub fn spawn_sweeper(state: AppState) {
             tick.tick().await;
             if let Err(e) = sweep(&state).await {
                 tracing::warn!(error = %e, "dispute clock sweep failed");
+            }
+            if let Err(e) = remind_confirmations(&state).await {
+                tracing::warn!(error = %e, "judicial-confirmation reminders failed");
             }
         }
     });

@@ -343,6 +343,21 @@ both!(
             .await;
         assert_eq!(s, 200, "{audit}");
         assert!(audit.as_array().unwrap().len() >= want.len(), "{audit}");
+
+        // Three days before the second agreement's 30-day 司法确认 deadline (14 days have passed since
+        // it), the township's people are reminded, once; the superseded first agreement is not.
+        use pingan_server::mediation::clock::remind_confirmations;
+        app.state.clock.advance_seconds(12 * DAY);
+        assert_eq!(remind_confirmations(&app.state).await.unwrap(), 0);
+        app.state.clock.advance_seconds(DAY + 60);
+        assert_eq!(remind_confirmations(&app.state).await.unwrap(), 1);
+        assert_eq!(remind_confirmations(&app.state).await.unwrap(), 0);
+        assert!(
+            unread(&app, "mediator")
+                .await
+                .iter()
+                .any(|m| m.contains("司法确认") && m.contains(&number))
+        );
     }
 );
 
