@@ -6,8 +6,9 @@
 //! Modules: [`crs`] (WGS-84 / GCJ-02 / BD-09), [`proj`] (transverse Mercator in metres), [`pip`]
 //! (the polygon index), [`layer`] (GeoJSON polygon layers), [`validate`] (geometry problems,
 //! overlaps, gaps), [`pip_batch`] (CSV batch lookup for `pingan analyze pip`), [`synth`]
-//! (synthetic layers for tests and benchmarks).
+//! (synthetic layers for tests and benchmarks), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends).
 
+pub mod analysis;
 pub mod crs;
 pub mod layer;
 pub mod pip;

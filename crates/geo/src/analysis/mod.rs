@@ -1,0 +1,22 @@
+//! 信息研判 kernels: the spatial statistics crime analysts otherwise run in desktop GIS or Python.
+//! Every function here is exact against the reference implementation named in its module (PySAL
+//! esda, scikit-learn, pointpats, spopt/CBC, scipy) on the committed reference files under
+//! `tests/reference/analysis/`, and is pure: slices in, numbers out.
+//!
+//! - [`grid`]: the regular cell grid (`col = floor((x−x0)/C)`, row 0 at the south) and binning;
+//! - [`gistar`]: Getis-Ord Gi* on a grid (distance band) or over a neighbour list (queen contiguity);
+//! - [`kde`]: Gaussian and Epanechnikov kernel density at cell centres, exact or with a stated bound;
+//! - [`knox`]: the near-repeat (Knox) space × time tables with Monte-Carlo p-values;
+//! - [`mclp`]: maximal covering location (patrol posts) with a Lagrangian upper bound;
+//! - [`trend`]: 同比/环比 changes with an exact conditional test, so a brief does not celebrate noise;
+//! - [`points`]: the `id,x,y[,w][,t]` CSV shared by `pingan analyze`;
+//! - [`stats`]: normal and binomial tail probabilities.
+
+pub mod gistar;
+pub mod grid;
+pub mod kde;
+pub mod knox;
+pub mod mclp;
+pub mod points;
+pub mod stats;
+pub mod trend;
