@@ -1,0 +1,132 @@
+//! The 信息研判 kernels against the peers' outputs committed under `tests/reference/analysis/`
+//! (made by `make_reference.py` there, with the versions in `versions.json`).
+
+use std::fs;
+use std::path::PathBuf;
+
+use pingan_geo::analysis::gistar::{gistar_grid, gistar_neighbours};
+use pingan_geo::analysis::grid::Grid;
+use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
+use pingan_geo::analysis::knox::{KnoxOptions, knox};
+use pingan_geo::analysis::mclp::mclp;
+use pingan_geo::analysis::points::{Columns, Points, read_points};
+use serde_json::Value;
+
+fn dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/reference/analysis")
+}
+
+fn json(name: &str) -> Value {
+    serde_json::from_str(&fs::read_to_string(dir().join(name)).unwrap()).unwrap()
+}
+
+fn points(name: &str, weight: bool, time: bool) -> Points {
+    let columns = Columns { weight: weight.then_some("w"), time: time.then_some("t") };
+    read_points(fs::File::open(dir().join(name)).unwrap(), &columns, |_| {}).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn grid(v: &Value) -> Grid {
+    Grid::new(
+        v["x0"].as_f64().unwrap(),
+        v["y0"].as_f64().unwrap(),
+        v["cell"].as_f64().unwrap(),
+        v["cols"].as_u64().unwrap() as usize,
+        v["rows"].as_u64().unwrap() as usize,
+    )
+    .unwrap()
+}
+
+#[test]
+fn gistar_equals_esda_on_a_grid() {
+    let expected = json("gistar_expected.json");
+    let g = grid(&expected["grid"]);
+    let p = points("gistar_points.csv", true, false);
+    for case in expected["cases"].as_array().unwrap() {
+        let weights = case["weighted"].as_bool().unwrap().then(|| p.weights.as_deref().unwrap());
+        let binned = g.bin(&p.xs, &p.ys, weights);
+        assert_eq!(binned.outside as u64, expected["outside"].as_u64().unwrap());
+        let band = case["band"].as_f64().unwrap();
+        let got = gistar_grid(&g, &binned.values, band).unwrap();
+        let (z, pv) = (floats(&case["z"]), floats(&case["p"]));
+        let worst_z = got.z.iter().zip(&z).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let worst_p = got.p.iter().zip(&pv).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst_z <= 1e-9, "band {band}: |Δz| up to {worst_z:e}");
+        assert!(worst_p <= 1e-12, "band {band}: |Δp| up to {worst_p:e}");
+        assert!(z.iter().any(|&v| v > 2.576), "the reference data has hot spots to find");
+    }
+}
+
+#[test]
+fn gistar_equals_esda_with_queen_neighbours() {
+    let q = &json("gistar_expected.json")["queen"];
+    let neighbours: Vec<Vec<usize>> = q["neighbours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
+        .collect();
+    let got = gistar_neighbours(&floats(&q["values"]), &neighbours).unwrap();
+    for (a, b) in got.z.iter().zip(floats(&q["z"])) {
+        assert!((a - b).abs() <= 1e-9, "{a} vs {b}");
+    }
+}
+
+#[test]
+fn kde_equals_scikit_learn_within_1e_10_of_the_peak() {
+    let expected = json("kde_expected.json");
+    let g = grid(&expected["grid"]);
+    let p = points("kde_points.csv", true, false);
+    for case in expected["cases"].as_array().unwrap() {
+        let kernel: Kernel = case["kernel"].as_str().unwrap().parse().unwrap();
+        let h = case["bandwidth"].as_f64().unwrap();
+        let weights = case["weighted"].as_bool().unwrap().then(|| p.weights.as_deref().unwrap());
+        let got = kde_grid(&g, &p.xs, &p.ys, weights, kernel, h, Accuracy::Exact).unwrap();
+        let want = floats(&case["density"]);
+        let peak = want.iter().copied().fold(0.0, f64::max);
+        let worst = got.density.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(worst <= 1e-10 * peak, "{kernel:?} h={h}: error {worst:e} against peak {peak:e}");
+    }
+}
+
+#[test]
+fn knox_counts_equal_pointpats() {
+    let expected = json("knox_expected.json");
+    let p = points("knox_events.csv", false, true);
+    let options = KnoxOptions {
+        space_bands: floats(&expected["space_bands"]),
+        time_bands: floats(&expected["time_bands"]),
+        permutations: 0,
+        seed: 1,
+    };
+    let got = knox(&p.xs, &p.ys, p.times.as_deref().unwrap(), &options).unwrap();
+    for cell in expected["cells"].as_array().unwrap() {
+        let s = options.space_bands.iter().position(|&d| d == cell["delta"].as_f64().unwrap()).unwrap();
+        let t = options.time_bands.iter().position(|&d| d == cell["tau"].as_f64().unwrap()).unwrap();
+        assert_eq!(got.pairs, cell["pairs"].as_u64().unwrap());
+        assert_eq!(got.ns[s], cell["ns"].as_u64().unwrap(), "NS at δ={}", options.space_bands[s]);
+        assert_eq!(got.nt[t], cell["nt"].as_u64().unwrap(), "NT at τ={}", options.time_bands[t]);
+        assert_eq!(got.c[s][t], cell["nst"].as_u64().unwrap(), "NST at δ={} τ={}", options.space_bands[s], options.time_bands[t]);
+    }
+}
+
+#[test]
+fn mclp_reaches_99_percent_of_the_cbc_optimum_and_bounds_it() {
+    for case in json("mclp_expected.json")["cases"].as_array().unwrap() {
+        let n = case["case"].as_u64().unwrap();
+        assert_eq!(case["status"], "Optimal");
+        let d = points(&format!("mclp_demand_{n}.csv"), true, false);
+        let s = points(&format!("mclp_sites_{n}.csv"), false, false);
+        let optimum = case["optimum"].as_f64().unwrap();
+        let k = case["k"].as_u64().unwrap() as usize;
+        let got = mclp(&d.xs, &d.ys, d.weights.as_deref().unwrap(), &s.xs, &s.ys, case["radius"].as_f64().unwrap(), k).unwrap();
+        assert_eq!(got.sites.len(), k);
+        assert!(got.covered >= 0.99 * optimum, "case {n}: {} < 99% of {optimum}", got.covered);
+        assert!(got.covered <= optimum + 1e-9, "case {n}: {} above the optimum {optimum}?", got.covered);
+        assert!(got.upper_bound >= optimum - 1e-9, "case {n}: bound {} below the optimum {optimum}", got.upper_bound);
+        eprintln!("case {n}: covered {} of optimum {optimum}, bound {}, gap {:.4}%", got.covered, got.upper_bound, got.gap * 100.0);
+    }
+}
