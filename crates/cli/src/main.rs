@@ -1,6 +1,8 @@
 //! `pingan`: the one binary. Subcommands: `serve`, `demo`, `migrate`, `audit verify`, `config print`.
 //! Errors reach the user as one plain message (anyhow at the edge); exit code 1 on failure.
 
+mod analyze;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use pingan_server::{Config, demo};
@@ -113,6 +115,14 @@ enum AnalyzeCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Getis-Ord Gi* hot spots on a grid (`cell_id,row,col,value,z,p` out).
+    Gistar(analyze::GistarArgs),
+    /// Kernel density at cell centres (`cell_id,density` out).
+    Kde(analyze::KdeArgs),
+    /// Near-repeat (Knox) space × time tables with Monte-Carlo p-values (JSON out).
+    Knox(analyze::KnoxArgs),
+    /// Maximal covering location: K patrol posts covering the most demand (JSON out).
+    Mclp(analyze::MclpArgs),
 }
 
 #[derive(Subcommand)]
@@ -240,6 +250,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     out,
                 },
         } => analyze_pip(&points, &polygons, &id_property, &out),
+        Command::Analyze {
+            command: AnalyzeCommand::Gistar(args),
+        } => analyze::gistar(&args),
+        Command::Analyze {
+            command: AnalyzeCommand::Kde(args),
+        } => analyze::kde(&args),
+        Command::Analyze {
+            command: AnalyzeCommand::Knox(args),
+        } => analyze::knox(&args),
+        Command::Analyze {
+            command: AnalyzeCommand::Mclp(args),
+        } => analyze::mclp_command(&args),
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -21,12 +21,19 @@ fn json(name: &str) -> Value {
 }
 
 fn points(name: &str, weight: bool, time: bool) -> Points {
-    let columns = Columns { weight: weight.then_some("w"), time: time.then_some("t") };
+    let columns = Columns {
+        weight: weight.then_some("w"),
+        time: time.then_some("t"),
+    };
     read_points(fs::File::open(dir().join(name)).unwrap(), &columns, |_| {}).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect()
 }
 
 fn grid(v: &Value) -> Grid {
@@ -46,17 +53,33 @@ fn gistar_equals_esda_on_a_grid() {
     let g = grid(&expected["grid"]);
     let p = points("gistar_points.csv", true, false);
     for case in expected["cases"].as_array().unwrap() {
-        let weights = case["weighted"].as_bool().unwrap().then(|| p.weights.as_deref().unwrap());
+        let weights = case["weighted"]
+            .as_bool()
+            .unwrap()
+            .then(|| p.weights.as_deref().unwrap());
         let binned = g.bin(&p.xs, &p.ys, weights);
         assert_eq!(binned.outside as u64, expected["outside"].as_u64().unwrap());
         let band = case["band"].as_f64().unwrap();
         let got = gistar_grid(&g, &binned.values, band).unwrap();
         let (z, pv) = (floats(&case["z"]), floats(&case["p"]));
-        let worst_z = got.z.iter().zip(&z).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        let worst_p = got.p.iter().zip(&pv).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        let worst_z = got
+            .z
+            .iter()
+            .zip(&z)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        let worst_p = got
+            .p
+            .iter()
+            .zip(&pv)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
         assert!(worst_z <= 1e-9, "band {band}: |Δz| up to {worst_z:e}");
         assert!(worst_p <= 1e-12, "band {band}: |Δp| up to {worst_p:e}");
-        assert!(z.iter().any(|&v| v > 2.576), "the reference data has hot spots to find");
+        assert!(
+            z.iter().any(|&v| v > 2.576),
+            "the reference data has hot spots to find"
+        );
     }
 }
 
@@ -67,7 +90,13 @@ fn gistar_equals_esda_with_queen_neighbours() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| l.as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect())
+        .map(|l| {
+            l.as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_u64().unwrap() as usize)
+                .collect()
+        })
         .collect();
     let got = gistar_neighbours(&floats(&q["values"]), &neighbours).unwrap();
     for (a, b) in got.z.iter().zip(floats(&q["z"])) {
@@ -83,12 +112,23 @@ fn kde_equals_scikit_learn_within_1e_10_of_the_peak() {
     for case in expected["cases"].as_array().unwrap() {
         let kernel: Kernel = case["kernel"].as_str().unwrap().parse().unwrap();
         let h = case["bandwidth"].as_f64().unwrap();
-        let weights = case["weighted"].as_bool().unwrap().then(|| p.weights.as_deref().unwrap());
+        let weights = case["weighted"]
+            .as_bool()
+            .unwrap()
+            .then(|| p.weights.as_deref().unwrap());
         let got = kde_grid(&g, &p.xs, &p.ys, weights, kernel, h, Accuracy::Exact).unwrap();
         let want = floats(&case["density"]);
         let peak = want.iter().copied().fold(0.0, f64::max);
-        let worst = got.density.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
-        assert!(worst <= 1e-10 * peak, "{kernel:?} h={h}: error {worst:e} against peak {peak:e}");
+        let worst = got
+            .density
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= 1e-10 * peak,
+            "{kernel:?} h={h}: error {worst:e} against peak {peak:e}"
+        );
     }
 }
 
@@ -104,12 +144,36 @@ fn knox_counts_equal_pointpats() {
     };
     let got = knox(&p.xs, &p.ys, p.times.as_deref().unwrap(), &options).unwrap();
     for cell in expected["cells"].as_array().unwrap() {
-        let s = options.space_bands.iter().position(|&d| d == cell["delta"].as_f64().unwrap()).unwrap();
-        let t = options.time_bands.iter().position(|&d| d == cell["tau"].as_f64().unwrap()).unwrap();
+        let s = options
+            .space_bands
+            .iter()
+            .position(|&d| d == cell["delta"].as_f64().unwrap())
+            .unwrap();
+        let t = options
+            .time_bands
+            .iter()
+            .position(|&d| d == cell["tau"].as_f64().unwrap())
+            .unwrap();
         assert_eq!(got.pairs, cell["pairs"].as_u64().unwrap());
-        assert_eq!(got.ns[s], cell["ns"].as_u64().unwrap(), "NS at δ={}", options.space_bands[s]);
-        assert_eq!(got.nt[t], cell["nt"].as_u64().unwrap(), "NT at τ={}", options.time_bands[t]);
-        assert_eq!(got.c[s][t], cell["nst"].as_u64().unwrap(), "NST at δ={} τ={}", options.space_bands[s], options.time_bands[t]);
+        assert_eq!(
+            got.ns[s],
+            cell["ns"].as_u64().unwrap(),
+            "NS at δ={}",
+            options.space_bands[s]
+        );
+        assert_eq!(
+            got.nt[t],
+            cell["nt"].as_u64().unwrap(),
+            "NT at τ={}",
+            options.time_bands[t]
+        );
+        assert_eq!(
+            got.c[s][t],
+            cell["nst"].as_u64().unwrap(),
+            "NST at δ={} τ={}",
+            options.space_bands[s],
+            options.time_bands[t]
+        );
     }
 }
 
@@ -122,11 +186,37 @@ fn mclp_reaches_99_percent_of_the_cbc_optimum_and_bounds_it() {
         let s = points(&format!("mclp_sites_{n}.csv"), false, false);
         let optimum = case["optimum"].as_f64().unwrap();
         let k = case["k"].as_u64().unwrap() as usize;
-        let got = mclp(&d.xs, &d.ys, d.weights.as_deref().unwrap(), &s.xs, &s.ys, case["radius"].as_f64().unwrap(), k).unwrap();
+        let got = mclp(
+            &d.xs,
+            &d.ys,
+            d.weights.as_deref().unwrap(),
+            &s.xs,
+            &s.ys,
+            case["radius"].as_f64().unwrap(),
+            k,
+        )
+        .unwrap();
         assert_eq!(got.sites.len(), k);
-        assert!(got.covered >= 0.99 * optimum, "case {n}: {} < 99% of {optimum}", got.covered);
-        assert!(got.covered <= optimum + 1e-9, "case {n}: {} above the optimum {optimum}?", got.covered);
-        assert!(got.upper_bound >= optimum - 1e-9, "case {n}: bound {} below the optimum {optimum}", got.upper_bound);
-        eprintln!("case {n}: covered {} of optimum {optimum}, bound {}, gap {:.4}%", got.covered, got.upper_bound, got.gap * 100.0);
+        assert!(
+            got.covered >= 0.99 * optimum,
+            "case {n}: {} < 99% of {optimum}",
+            got.covered
+        );
+        assert!(
+            got.covered <= optimum + 1e-9,
+            "case {n}: {} above the optimum {optimum}?",
+            got.covered
+        );
+        assert!(
+            got.upper_bound >= optimum - 1e-9,
+            "case {n}: bound {} below the optimum {optimum}",
+            got.upper_bound
+        );
+        eprintln!(
+            "case {n}: covered {} of optimum {optimum}, bound {}, gap {:.4}%",
+            got.covered,
+            got.upper_bound,
+            got.gap * 100.0
+        );
     }
 }

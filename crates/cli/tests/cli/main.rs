@@ -623,3 +623,277 @@ async fn import_and_export_places() {
     assert!(out.contains("column contact_phone"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn reference(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/reference/analysis")
+        .join(name)
+}
+
+fn analyze(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .current_dir(dir)
+        .arg("analyze")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `pingan analyze gistar | kde | knox | mclp` on the committed reference inputs give the peers'
+/// answers (esda, scikit-learn, pointpats, spopt/CBC); bad rows and impossible parameters are named.
+#[test]
+fn analyze_kernels_reproduce_the_reference_outputs() {
+    let dir = temp_dir("analyze");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference("gistar_expected.json")).unwrap())
+            .unwrap();
+    let g = &expected["grid"];
+    let grid_args = |g: &serde_json::Value| {
+        vec![
+            "--x0".to_string(),
+            g["x0"].to_string(),
+            "--y0".into(),
+            g["y0"].to_string(),
+            "--cell".into(),
+            g["cell"].to_string(),
+            "--cols".into(),
+            g["cols"].to_string(),
+            "--rows".into(),
+            g["rows"].to_string(),
+        ]
+    };
+    let points = reference("gistar_points.csv").display().to_string();
+    let mut args = vec![
+        "gistar".to_string(),
+        "--points".into(),
+        points.clone(),
+        "--band".into(),
+        "120".into(),
+    ];
+    args.extend(grid_args(g));
+    args.extend(["--out".into(), "gi.csv".into()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, stdout, stderr) = analyze(&dir, &args);
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("{} outside the grid", expected["outside"])),
+        "{stdout}"
+    );
+    let text = std::fs::read_to_string(dir.join("gi.csv")).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("cell_id,row,col,value,z,p"));
+    let want = expected["cases"][0]["z"].as_array().unwrap();
+    let cols = g["cols"].as_u64().unwrap() as usize;
+    let mut rows = 0;
+    for (i, line) in lines.enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f[0].parse::<usize>().unwrap(), i);
+        assert_eq!(
+            (
+                f[1].parse::<usize>().unwrap(),
+                f[2].parse::<usize>().unwrap()
+            ),
+            (i / cols, i % cols)
+        );
+        let z: f64 = f[4].parse().unwrap();
+        assert!(
+            (z - want[i].as_f64().unwrap()).abs() <= 1e-9,
+            "cell {i}: {z} vs {}",
+            want[i]
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, want.len());
+
+    // KDE: the weighted Gaussian case.
+    let kde: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference("kde_expected.json")).unwrap())
+            .unwrap();
+    let case = &kde["cases"][1];
+    let kpoints = reference("kde_points.csv").display().to_string();
+    let mut args = vec![
+        "kde".to_string(),
+        "--points".into(),
+        kpoints,
+        "--weight-column".into(),
+        "w".into(),
+        "--kernel".into(),
+        case["kernel"].as_str().unwrap().into(),
+        "--bandwidth".into(),
+        case["bandwidth"].to_string(),
+        "--out".into(),
+        "kde.csv".into(),
+    ];
+    args.extend(grid_args(&kde["grid"]));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (ok, _, stderr) = analyze(&dir, &args);
+    assert!(ok, "{stderr}");
+    let want: Vec<f64> = case["density"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
+    let peak = want.iter().copied().fold(0.0, f64::max);
+    let text = std::fs::read_to_string(dir.join("kde.csv")).unwrap();
+    let got: Vec<f64> = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(got.len(), want.len());
+    for (a, b) in got.iter().zip(&want) {
+        assert!((a - b).abs() <= 1e-10 * peak);
+    }
+
+    // Knox: counts as pointpats, p-values reproducible from the seed.
+    let knox: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference("knox_expected.json")).unwrap())
+            .unwrap();
+    let events = reference("knox_events.csv").display().to_string();
+    let run_knox = |out: &str| {
+        let (ok, stdout, stderr) = analyze(
+            &dir,
+            &[
+                "knox",
+                "--points",
+                &events,
+                "--space-bands",
+                "0,100,200,400",
+                "--time-bands",
+                "7,14,30,90",
+                "--permutations",
+                "99",
+                "--seed",
+                "5",
+                "--out",
+                out,
+            ],
+        );
+        assert!(ok, "{stderr}");
+        assert!(stdout.contains("pairs"), "{stdout}");
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(dir.join(out)).unwrap())
+            .unwrap()
+    };
+    let a = run_knox("k1.json");
+    for cell in knox["cells"].as_array().unwrap() {
+        let s = [0.0, 100.0, 200.0, 400.0]
+            .iter()
+            .position(|d| *d == cell["delta"].as_f64().unwrap())
+            .unwrap();
+        let t = [7.0, 14.0, 30.0, 90.0]
+            .iter()
+            .position(|d| *d == cell["tau"].as_f64().unwrap())
+            .unwrap();
+        assert_eq!(a["c"][s][t], cell["nst"]);
+        assert_eq!(a["ns"][s], cell["ns"]);
+        assert_eq!(a["nt"][t], cell["nt"]);
+    }
+    assert_eq!(
+        a["p_c"],
+        run_knox("k2.json")["p_c"],
+        "same seed, same p-values"
+    );
+    // 40 planted follow-ups within 150 m and 20 days: d ≤ 200, τ ≤ 30 is beyond chance.
+    assert!(
+        a["p_c"][2][2].as_f64().unwrap() <= 0.05,
+        "the planted near repeats are found"
+    );
+
+    // MCLP: the CBC optimum of case 0, site ids from the file.
+    let mclp: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(reference("mclp_expected.json")).unwrap())
+            .unwrap();
+    let case = &mclp["cases"][0];
+    let (ok, stdout, stderr) = analyze(
+        &dir,
+        &[
+            "mclp",
+            "--demand",
+            &reference("mclp_demand_0.csv").display().to_string(),
+            "--sites",
+            &reference("mclp_sites_0.csv").display().to_string(),
+            "--radius",
+            &case["radius"].to_string(),
+            "--k",
+            &case["k"].to_string(),
+            "--out",
+            "m.json",
+        ],
+    );
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("upper bound"), "{stdout}");
+    let got: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("m.json")).unwrap()).unwrap();
+    assert_eq!(got["covered"].as_f64(), case["optimum"].as_f64());
+    assert!(got["upper_bound"].as_f64().unwrap() >= case["optimum"].as_f64().unwrap() - 1e-9);
+    assert_eq!(
+        got["sites"].as_array().unwrap().len(),
+        case["k"].as_u64().unwrap() as usize
+    );
+    assert!(
+        got["sites"][0].as_str().unwrap().starts_with('s'),
+        "site ids, not indices"
+    );
+
+    // Bad input: a bad row by line and column, impossible parameters by name.
+    std::fs::write(
+        dir.join("bad.csv"),
+        "id,x,y,t\na,1,2,2026-01-01\nb,3,4,2026-02-30\n",
+    )
+    .unwrap();
+    let (ok, _, stderr) = analyze(
+        &dir,
+        &[
+            "knox",
+            "--points",
+            "bad.csv",
+            "--space-bands",
+            "5",
+            "--time-bands",
+            "7",
+            "--out",
+            "x.json",
+        ],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("line 3, column t"),
+        "{stderr}"
+    );
+    let (ok, _, stderr) = analyze(
+        &dir,
+        &[
+            "gistar", "--points", &points, "--x0", "0", "--y0", "0", "--cell", "10", "--cols", "0",
+            "--rows", "5", "--band", "20", "--out", "x.csv",
+        ],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("at least one column"), "{stderr}");
+    let (ok, _, stderr) = analyze(
+        &dir,
+        &[
+            "knox",
+            "--points",
+            &events,
+            "--space-bands",
+            "100,50",
+            "--time-bands",
+            "7",
+            "--out",
+            "x.json",
+        ],
+    );
+    assert!(!ok);
+    assert!(stderr.contains("space bands"), "{stderr}");
+    assert!(
+        !dir.join("x.json").exists() && !dir.join("x.csv").exists(),
+        "nothing written on error"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -158,10 +158,23 @@ fn standardise(values: &[f64], lag: &[f64], card: &[f64]) -> GiStar {
         .zip(card)
         .map(|(&l, &w)| {
             let den = sd * ((n * w - w * w) / (n - 1.0)).sqrt();
-            if den > 0.0 { (l - mean * w) / den } else { f64::NAN }
+            if den > 0.0 {
+                (l - mean * w) / den
+            } else {
+                f64::NAN
+            }
         })
         .collect();
-    let p = z.iter().map(|&z| if z.is_nan() { f64::NAN } else { normal_sf(z.abs()) }).collect();
+    let p = z
+        .iter()
+        .map(|&z| {
+            if z.is_nan() {
+                f64::NAN
+            } else {
+                normal_sf(z.abs())
+            }
+        })
+        .collect();
     GiStar { z, p }
 }
 
@@ -195,7 +208,10 @@ fn band_half_widths(cell: f64, band: f64) -> Vec<usize> {
 /// `values[cell_id]` is the count or weight sum of each cell.
 pub fn gistar_grid(grid: &Grid, values: &[f64], band: f64) -> Result<GiStar, GiStarError> {
     if values.len() != grid.len() {
-        return Err(GiStarError::Length { values: values.len(), cells: grid.len() });
+        return Err(GiStarError::Length {
+            values: values.len(),
+            cells: grid.len(),
+        });
     }
     if !(band.is_finite() && band >= 0.0) {
         return Err(GiStarError::Band(band));
@@ -243,7 +259,10 @@ pub fn gistar_grid(grid: &Grid, values: &[f64], band: f64) -> Result<GiStar, GiS
 /// is its own neighbour whether or not its list says so, and repeated entries count once.
 pub fn gistar_neighbours(values: &[f64], neighbours: &[Vec<usize>]) -> Result<GiStar, GiStarError> {
     if values.len() != neighbours.len() {
-        return Err(GiStarError::Length { values: values.len(), cells: neighbours.len() });
+        return Err(GiStarError::Length {
+            values: values.len(),
+            cells: neighbours.len(),
+        });
     }
     check_values(values)?;
     let n = values.len();
@@ -255,7 +274,11 @@ pub fn gistar_neighbours(values: &[f64], neighbours: &[Vec<usize>]) -> Result<Gi
         let (mut sum, mut count) = (values[i], 1.0);
         for &j in list {
             if j >= n {
-                return Err(GiStarError::Neighbour { unit: i, neighbour: j, units: n });
+                return Err(GiStarError::Neighbour {
+                    unit: i,
+                    neighbour: j,
+                    units: n,
+                });
             }
             if seen[j] != i {
                 seen[j] = i;
@@ -315,10 +338,10 @@ mod tests {
             .map(|i| {
                 let (xi, yi) = grid.centre(i / grid.cols, i % grid.cols);
                 let (mut s, mut w) = (0.0, 0.0);
-                for j in 0..n {
+                for (j, yv) in y.iter().enumerate() {
                     let (xj, yj) = grid.centre(j / grid.cols, j % grid.cols);
                     if ((xi - xj).powi(2) + (yi - yj).powi(2)).sqrt() <= band {
-                        s += y[j];
+                        s += yv;
                         w += 1.0;
                     }
                 }
@@ -331,7 +354,9 @@ mod tests {
     #[test]
     fn grid_matches_the_formula_with_an_explicit_matrix() {
         let grid = Grid::new(1000.0, 2000.0, 10.0, 13, 9).unwrap();
-        let y: Vec<f64> = (0..grid.len()).map(|i| ((i * 7919) % 11) as f64 * 0.37).collect();
+        let y: Vec<f64> = (0..grid.len())
+            .map(|i| ((i * 7919) % 11) as f64 * 0.37)
+            .collect();
         for band in [0.0, 10.0, 14.5, 25.0, 31.0, 1000.0] {
             let got = gistar_grid(&grid, &y, band).unwrap();
             let want = brute(&grid, &y, band);
@@ -358,7 +383,8 @@ mod tests {
     fn neighbour_lists_include_self_once() {
         let y = [1.0, 5.0, 2.0, 0.0];
         let a = gistar_neighbours(&y, &[vec![1], vec![0, 2, 2], vec![1, 3], vec![2]]).unwrap();
-        let b = gistar_neighbours(&y, &[vec![0, 1], vec![1, 0, 2], vec![1, 3, 2], vec![2, 3]]).unwrap();
+        let b =
+            gistar_neighbours(&y, &[vec![0, 1], vec![1, 0, 2], vec![1, 3, 2], vec![2, 3]]).unwrap();
         assert_eq!(a, b);
         assert!(matches!(
             gistar_neighbours(&y, &[vec![9], vec![], vec![], vec![]]),
@@ -375,7 +401,15 @@ mod tests {
 
     #[test]
     fn queen_joins_units_touching_at_a_corner() {
-        let square = |x: f64, y: f64| vec![vec![(x, y), (x + 1.0, y), (x + 1.0, y + 1.0), (x, y + 1.0), (x, y)]];
+        let square = |x: f64, y: f64| {
+            vec![vec![
+                (x, y),
+                (x + 1.0, y),
+                (x + 1.0, y + 1.0),
+                (x, y + 1.0),
+                (x, y),
+            ]]
+        };
         let units = vec![square(0.0, 0.0), square(1.0, 1.0), square(5.0, 5.0)];
         assert_eq!(queen_neighbours(&units), vec![vec![1], vec![0], vec![]]);
     }

@@ -76,9 +76,19 @@ impl Grid {
             return Err(GridError::Empty { cols, rows });
         }
         if cols.checked_mul(rows).is_none_or(|n| n > MAX_CELLS) {
-            return Err(GridError::TooLarge { cols, rows, limit: MAX_CELLS });
+            return Err(GridError::TooLarge {
+                cols,
+                rows,
+                limit: MAX_CELLS,
+            });
         }
-        Ok(Self { x0, y0, cell, cols, rows })
+        Ok(Self {
+            x0,
+            y0,
+            cell,
+            cols,
+            rows,
+        })
     }
 
     /// Number of cells.
@@ -123,7 +133,11 @@ impl Grid {
                 None => outside += 1,
             }
         }
-        Binned { values, inside, outside }
+        Binned {
+            values,
+            inside,
+            outside,
+        }
     }
 }
 
@@ -139,7 +153,11 @@ mod tests {
         assert_eq!(g.cell_of(130.0, 205.0), None, "east edge is outside");
         assert_eq!(g.cell_of(99.99, 205.0), None);
         assert_eq!(g.centre(1, 2), (125.0, 215.0));
-        let b = g.bin(&[101.0, 125.0, 125.0, 500.0], &[201.0, 215.0, 219.0, 0.0], None);
+        let b = g.bin(
+            &[101.0, 125.0, 125.0, 500.0],
+            &[201.0, 215.0, 219.0, 0.0],
+            None,
+        );
         assert_eq!(b.values, vec![1.0, 0.0, 0.0, 0.0, 0.0, 2.0]);
         assert_eq!((b.inside, b.outside), (3, 1));
     }
@@ -147,8 +165,14 @@ mod tests {
     #[test]
     fn bad_parameters_are_refused() {
         assert_eq!(Grid::new(0.0, 0.0, 0.0, 1, 1), Err(GridError::Cell(0.0)));
-        assert!(matches!(Grid::new(0.0, 0.0, 1.0, 0, 5), Err(GridError::Empty { .. })));
-        assert!(matches!(Grid::new(0.0, 0.0, 1.0, 100_000, 100_000), Err(GridError::TooLarge { .. })));
+        assert!(matches!(
+            Grid::new(0.0, 0.0, 1.0, 0, 5),
+            Err(GridError::Empty { .. })
+        ));
+        assert!(matches!(
+            Grid::new(0.0, 0.0, 1.0, 100_000, 100_000),
+            Err(GridError::TooLarge { .. })
+        ));
         assert_eq!(Grid::new(f64::NAN, 0.0, 1.0, 1, 1), Err(GridError::Origin));
     }
 }

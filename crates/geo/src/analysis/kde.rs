@@ -35,7 +35,9 @@ impl std::str::FromStr for Kernel {
         match s {
             "gaussian" => Ok(Self::Gaussian),
             "epanechnikov" => Ok(Self::Epanechnikov),
-            other => Err(format!("unknown kernel {other:?} (gaussian or epanechnikov)")),
+            other => Err(format!(
+                "unknown kernel {other:?} (gaussian or epanechnikov)"
+            )),
         }
     }
 }
@@ -113,19 +115,29 @@ pub fn kde_grid(
     let n = xs.len();
     let w_len = weights.map_or(n, <[f64]>::len);
     if ys.len() != n || w_len != n {
-        return Err(KdeError::Length { xs: n, ys: ys.len(), weights: w_len });
+        return Err(KdeError::Length {
+            xs: n,
+            ys: ys.len(),
+            weights: w_len,
+        });
     }
     if n == 0 {
         return Err(KdeError::NoWeight("no points"));
     }
     for i in 0..n {
         if !(xs[i].is_finite() && ys[i].is_finite()) {
-            return Err(KdeError::Point { index: i, what: "coordinate is not a finite number" });
+            return Err(KdeError::Point {
+                index: i,
+                what: "coordinate is not a finite number",
+            });
         }
-        if let Some(w) = weights {
-            if !(w[i].is_finite() && w[i] >= 0.0) {
-                return Err(KdeError::Point { index: i, what: "weight must be a non-negative number" });
-            }
+        if let Some(w) = weights
+            && !(w[i].is_finite() && w[i] >= 0.0)
+        {
+            return Err(KdeError::Point {
+                index: i,
+                what: "weight must be a non-negative number",
+            });
         }
     }
     let total: f64 = weights.map_or(n as f64, |w| w.iter().sum());
@@ -135,27 +147,48 @@ pub fn kde_grid(
     let weight = |i: usize| weights.map_or(1.0, |w| w[i]);
     let mut density = vec![0.0; grid.len()];
     let truncation_bound = match kernel {
-        Kernel::Gaussian => gaussian(grid, xs, ys, &weight, total, bandwidth, budget, &mut density),
+        Kernel::Gaussian => gaussian(
+            grid,
+            xs,
+            ys,
+            &weight,
+            total,
+            bandwidth,
+            budget,
+            &mut density,
+        ),
         Kernel::Epanechnikov => {
             epanechnikov(grid, xs, ys, &weight, total, bandwidth, &mut density);
             0.0
         }
     };
     let peak = density.iter().copied().fold(0.0, f64::max);
-    Ok(Density { density, peak, truncation_bound })
+    Ok(Density {
+        density,
+        peak,
+        truncation_bound,
+    })
 }
 
 /// Inclusive index range of the cell centres within `[lo, hi]` along one axis (`origin + (k+½)C`),
 /// clipped to `0..count`; `None` when empty.
-fn centres_between(lo: f64, hi: f64, origin: f64, cell: f64, count: usize) -> Option<(usize, usize)> {
+fn centres_between(
+    lo: f64,
+    hi: f64,
+    origin: f64,
+    cell: f64,
+    count: usize,
+) -> Option<(usize, usize)> {
     let first = ((lo - origin) / cell - 0.5).ceil().max(0.0);
     let last = ((hi - origin) / cell - 0.5).floor().min(count as f64 - 1.0);
-    (first <= last).then(|| (first as usize, last as usize))
+    (first <= last).then_some((first as usize, last as usize))
 }
 
 /// Index of the cell centre nearest to `v` along one axis, clipped to the grid.
 fn nearest_centre(v: f64, origin: f64, cell: f64, count: usize) -> usize {
-    ((v - origin) / cell - 0.5).round().clamp(0.0, count as f64 - 1.0) as usize
+    ((v - origin) / cell - 0.5)
+        .round()
+        .clamp(0.0, count as f64 - 1.0) as usize
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -183,8 +216,16 @@ fn gaussian(
     }
     // Whole error ≤ norm · ε · total = ε / (2πh²); make that ≤ budget · floor.
     let eps = budget * floor / (norm * total);
-    let cut = if eps > 0.0 && eps < 1.0 { h * (2.0 * (1.0 / eps).ln()).sqrt() } else { f64::INFINITY };
-    let truncation_bound = if cut.is_finite() { norm * eps * total } else { 0.0 };
+    let cut = if eps > 0.0 && eps < 1.0 {
+        h * (2.0 * (1.0 / eps).ln()).sqrt()
+    } else {
+        f64::INFINITY
+    };
+    let truncation_bound = if cut.is_finite() {
+        norm * eps * total
+    } else {
+        0.0
+    };
 
     // Points in order of y, so that consecutive points touch neighbouring rows of the surface.
     let mut order: Vec<usize> = (0..xs.len()).collect();
@@ -196,10 +237,12 @@ fn gaussian(
         if w == 0.0 {
             continue;
         }
-        let Some((c0, c1)) = centres_between(x - cut, x + cut, grid.x0, grid.cell, grid.cols) else {
+        let Some((c0, c1)) = centres_between(x - cut, x + cut, grid.x0, grid.cell, grid.cols)
+        else {
             continue;
         };
-        let Some((r0, r1)) = centres_between(y - cut, y + cut, grid.y0, grid.cell, grid.rows) else {
+        let Some((r0, r1)) = centres_between(y - cut, y + cut, grid.y0, grid.cell, grid.rows)
+        else {
             continue;
         };
         gx.clear();
@@ -320,7 +363,14 @@ mod simd {
 mod tests {
     use super::*;
 
-    fn brute(grid: &Grid, xs: &[f64], ys: &[f64], w: Option<&[f64]>, kernel: Kernel, h: f64) -> Vec<f64> {
+    fn brute(
+        grid: &Grid,
+        xs: &[f64],
+        ys: &[f64],
+        w: Option<&[f64]>,
+        kernel: Kernel,
+        h: f64,
+    ) -> Vec<f64> {
         let total: f64 = w.map_or(xs.len() as f64, |w| w.iter().sum());
         (0..grid.len())
             .map(|cell| {
@@ -331,7 +381,9 @@ mod tests {
                     let wi = w.map_or(1.0, |w| w[i]);
                     s += wi
                         * match kernel {
-                            Kernel::Gaussian => (-d2 / (2.0 * h * h)).exp() / (2.0 * std::f64::consts::PI * h * h),
+                            Kernel::Gaussian => {
+                                (-d2 / (2.0 * h * h)).exp() / (2.0 * std::f64::consts::PI * h * h)
+                            }
                             Kernel::Epanechnikov => {
                                 2.0 * (1.0 - d2 / (h * h)).max(0.0) / (std::f64::consts::PI * h * h)
                             }
@@ -345,11 +397,17 @@ mod tests {
     fn points(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut s = 12345u64;
         let mut next = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
-        let xs = (0..n).map(|_| 500_000.0 + next() * 1200.0 - 100.0).collect();
-        let ys = (0..n).map(|_| 3_000_000.0 + next() * 900.0 - 100.0).collect();
+        let xs = (0..n)
+            .map(|_| 500_000.0 + next() * 1200.0 - 100.0)
+            .collect();
+        let ys = (0..n)
+            .map(|_| 3_000_000.0 + next() * 900.0 - 100.0)
+            .collect();
         let ws = (0..n).map(|_| next() * 3.0).collect();
         (xs, ys, ws)
     }
@@ -366,7 +424,10 @@ mod tests {
                     let peak = want.iter().copied().fold(0.0, f64::max);
                     assert!(got.truncation_bound <= 1e-12 * got.peak);
                     for (g, e) in got.density.iter().zip(&want) {
-                        assert!((g - e).abs() <= 1e-10 * peak, "{kernel:?} h={h}: {g} vs {e}");
+                        assert!(
+                            (g - e).abs() <= 1e-10 * peak,
+                            "{kernel:?} h={h}: {g} vs {e}"
+                        );
                     }
                 }
             }
@@ -377,24 +438,56 @@ mod tests {
     fn fast_mode_keeps_its_stated_bound() {
         let grid = Grid::new(500_000.0, 3_000_000.0, 25.0, 40, 28).unwrap();
         let (xs, ys, _) = points(300);
-        let got = kde_grid(&grid, &xs, &ys, None, Kernel::Gaussian, 60.0, Accuracy::Within(1e-4)).unwrap();
+        let got = kde_grid(
+            &grid,
+            &xs,
+            &ys,
+            None,
+            Kernel::Gaussian,
+            60.0,
+            Accuracy::Within(1e-4),
+        )
+        .unwrap();
         let want = brute(&grid, &xs, &ys, None, Kernel::Gaussian, 60.0);
         let peak = want.iter().copied().fold(0.0, f64::max);
         assert!(got.truncation_bound > 0.0 && got.truncation_bound <= 1e-4 * got.peak);
-        let worst = got.density.iter().zip(&want).map(|(g, e)| (g - e).abs()).fold(0.0, f64::max);
-        assert!(worst <= got.truncation_bound + 1e-12 * peak, "{worst} > {}", got.truncation_bound);
+        let worst = got
+            .density
+            .iter()
+            .zip(&want)
+            .map(|(g, e)| (g - e).abs())
+            .fold(0.0, f64::max);
+        assert!(
+            worst <= got.truncation_bound + 1e-12 * peak,
+            "{worst} > {}",
+            got.truncation_bound
+        );
     }
 
     #[test]
     fn bad_input_is_refused() {
         let grid = Grid::new(0.0, 0.0, 1.0, 2, 2).unwrap();
         let k = Kernel::Gaussian;
-        assert_eq!(kde_grid(&grid, &[0.5], &[0.5], None, k, 0.0, Accuracy::Exact), Err(KdeError::Bandwidth(0.0)));
+        assert_eq!(
+            kde_grid(&grid, &[0.5], &[0.5], None, k, 0.0, Accuracy::Exact),
+            Err(KdeError::Bandwidth(0.0))
+        );
         assert!(matches!(
-            kde_grid(&grid, &[0.5], &[0.5], Some(&[-1.0]), k, 1.0, Accuracy::Exact),
+            kde_grid(
+                &grid,
+                &[0.5],
+                &[0.5],
+                Some(&[-1.0]),
+                k,
+                1.0,
+                Accuracy::Exact
+            ),
             Err(KdeError::Point { index: 0, .. })
         ));
-        assert!(matches!(kde_grid(&grid, &[], &[], None, k, 1.0, Accuracy::Exact), Err(KdeError::NoWeight(_))));
+        assert!(matches!(
+            kde_grid(&grid, &[], &[], None, k, 1.0, Accuracy::Exact),
+            Err(KdeError::NoWeight(_))
+        ));
         assert!(matches!(
             kde_grid(&grid, &[0.5], &[0.5], Some(&[0.0]), k, 1.0, Accuracy::Exact),
             Err(KdeError::NoWeight(_))

@@ -111,7 +111,14 @@ fn check_bands(which: &'static str, bands: &[f64]) -> Result<(), KnoxError> {
     let ok = !bands.is_empty()
         && bands.iter().all(|b| b.is_finite() && *b >= 0.0)
         && bands.windows(2).all(|w| w[0] < w[1]);
-    if ok { Ok(()) } else { Err(KnoxError::Bands { which, bands: bands.to_vec() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(KnoxError::Bands {
+            which,
+            bands: bands.to_vec(),
+        })
+    }
 }
 
 /// Index of the first band ≥ v (inclusive upper edges), or `bands.len()` beyond the last.
@@ -134,7 +141,9 @@ fn close_pairs(xs: &[f64], ys: &[f64], bands: &[f64]) -> Vec<(u32, u32, u8)> {
         let (cx, cy) = key(i);
         for dx in -1..=1 {
             for dy in -1..=1 {
-                let Some(bucket) = buckets.get(&(cx + dx, cy + dy)) else { continue };
+                let Some(bucket) = buckets.get(&(cx + dx, cy + dy)) else {
+                    continue;
+                };
                 for &j in bucket {
                     let j = j as usize;
                     if j <= i {
@@ -183,7 +192,13 @@ fn time_band_totals(ts: &[f64], bands: &[f64]) -> Vec<u64> {
 
 /// Band table of the listed pairs under the time assignment `ts`; the last row is filled from the
 /// column totals.
-fn band_table(pairs: &[(u32, u32, u8)], ts: &[f64], space: usize, time_bands: &[f64], column_totals: &[u64]) -> Vec<Vec<u64>> {
+fn band_table(
+    pairs: &[(u32, u32, u8)],
+    ts: &[f64],
+    space: usize,
+    time_bands: &[f64],
+    column_totals: &[u64],
+) -> Vec<Vec<u64>> {
     let mut table = vec![vec![0u64; time_bands.len() + 1]; space + 1];
     for &(i, j, s) in pairs {
         let dt = (ts[i as usize] - ts[j as usize]).abs();
@@ -213,23 +228,46 @@ fn cumulate(table: &[Vec<u64>], space: usize, time: usize) -> Vec<Vec<u64>> {
 
 /// Runs the Knox analysis on events at `(xs[i], ys[i])` at time `ts[i]`.
 pub fn knox(xs: &[f64], ys: &[f64], ts: &[f64], options: &KnoxOptions) -> Result<Knox, KnoxError> {
+    knox_with_progress(xs, ys, ts, options, &mut |_| {})
+}
+
+/// [`knox`], calling `progress` with the permutations done (every 16 and at the end).
+pub fn knox_with_progress(
+    xs: &[f64],
+    ys: &[f64],
+    ts: &[f64],
+    options: &KnoxOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Knox, KnoxError> {
     let n = xs.len();
     if ys.len() != n || ts.len() != n {
-        return Err(KnoxError::Length { xs: n, ys: ys.len(), ts: ts.len() });
+        return Err(KnoxError::Length {
+            xs: n,
+            ys: ys.len(),
+            ts: ts.len(),
+        });
     }
     if n < 2 {
         return Err(KnoxError::TooFew);
     }
     if n > u32::MAX as usize {
-        return Err(KnoxError::TooMany { max: u32::MAX as usize, got: n });
+        return Err(KnoxError::TooMany {
+            max: u32::MAX as usize,
+            got: n,
+        });
     }
-    if let Some(i) = (0..n).find(|&i| !(xs[i].is_finite() && ys[i].is_finite() && ts[i].is_finite())) {
+    if let Some(i) =
+        (0..n).find(|&i| !(xs[i].is_finite() && ys[i].is_finite() && ts[i].is_finite()))
+    {
         return Err(KnoxError::NotFinite(i));
     }
     check_bands("space", &options.space_bands)?;
     check_bands("time", &options.time_bands)?;
     if options.space_bands.len() > 255 {
-        return Err(KnoxError::Bands { which: "space", bands: options.space_bands.clone() });
+        return Err(KnoxError::Bands {
+            which: "space",
+            bands: options.space_bands.clone(),
+        });
     }
     let (space, time) = (options.space_bands.len(), options.time_bands.len());
     let pairs_total = (n as u64) * (n as u64 - 1) / 2;
@@ -239,19 +277,35 @@ pub fn knox(xs: &[f64], ys: &[f64], ts: &[f64], options: &KnoxOptions) -> Result
     let row_totals: Vec<u64> = observed.iter().map(|row| row.iter().sum()).collect();
     let expected: Vec<Vec<f64>> = row_totals
         .iter()
-        .map(|&r| column_totals.iter().map(|&c| r as f64 * c as f64 / pairs_total as f64).collect())
+        .map(|&r| {
+            column_totals
+                .iter()
+                .map(|&c| r as f64 * c as f64 / pairs_total as f64)
+                .collect()
+        })
         .collect();
     let ratio = observed
         .iter()
         .zip(&expected)
-        .map(|(o, e)| o.iter().zip(e).map(|(&o, &e)| (e > 0.0).then(|| o as f64 / e)).collect())
+        .map(|(o, e)| {
+            o.iter()
+                .zip(e)
+                .map(|(&o, &e)| (e > 0.0).then(|| o as f64 / e))
+                .collect()
+        })
         .collect();
     let c = cumulate(&observed, space, time);
     let ns: Vec<u64> = (0..space).map(|s| row_totals[..=s].iter().sum()).collect();
-    let nt: Vec<u64> = (0..time).map(|t| column_totals[..=t].iter().sum()).collect();
+    let nt: Vec<u64> = (0..time)
+        .map(|t| column_totals[..=t].iter().sum())
+        .collect();
     let c_expected = ns
         .iter()
-        .map(|&a| nt.iter().map(|&b| a as f64 * b as f64 / pairs_total as f64).collect())
+        .map(|&a| {
+            nt.iter()
+                .map(|&b| a as f64 * b as f64 / pairs_total as f64)
+                .collect()
+        })
         .collect();
 
     let (mut p_observed, mut p_c) = (Vec::new(), Vec::new());
@@ -260,9 +314,18 @@ pub fn knox(xs: &[f64], ys: &[f64], ts: &[f64], options: &KnoxOptions) -> Result
         let mut exceed_c = vec![vec![0usize; time]; space];
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
         let mut shuffled = ts.to_vec();
-        for _ in 0..options.permutations {
+        for done in 0..options.permutations {
+            if done % 16 == 0 {
+                progress(done);
+            }
             shuffled.shuffle(&mut rng);
-            let table = band_table(&pairs, &shuffled, space, &options.time_bands, &column_totals);
+            let table = band_table(
+                &pairs,
+                &shuffled,
+                space,
+                &options.time_bands,
+                &column_totals,
+            );
             let cp = cumulate(&table, space, time);
             for s in 0..=space {
                 for t in 0..=time {
@@ -273,9 +336,16 @@ pub fn knox(xs: &[f64], ys: &[f64], ts: &[f64], options: &KnoxOptions) -> Result
                 }
             }
         }
+        progress(options.permutations);
         let p = |k: usize| (k as f64 + 1.0) / (options.permutations as f64 + 1.0);
-        p_observed = exceed_band.iter().map(|row| row.iter().map(|&k| p(k)).collect()).collect();
-        p_c = exceed_c.iter().map(|row| row.iter().map(|&k| p(k)).collect()).collect();
+        p_observed = exceed_band
+            .iter()
+            .map(|row| row.iter().map(|&k| p(k)).collect())
+            .collect();
+        p_c = exceed_c
+            .iter()
+            .map(|row| row.iter().map(|&k| p(k)).collect())
+            .collect();
     }
     Ok(Knox {
         events: n,
@@ -303,7 +373,9 @@ mod tests {
     fn events(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let mut s = 99u64;
         let mut next = |m: u64| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             ((s >> 33) % m) as f64
         };
         let xs = (0..n).map(|_| next(60)).collect();
@@ -327,14 +399,19 @@ mod tests {
                 let (mut c, mut ns, mut nt) = (0, 0, 0);
                 for i in 0..xs.len() {
                     for j in i + 1..xs.len() {
-                        let close_s = ((xs[i] - xs[j]).powi(2) + (ys[i] - ys[j]).powi(2)).sqrt() <= delta;
+                        let close_s =
+                            ((xs[i] - xs[j]).powi(2) + (ys[i] - ys[j]).powi(2)).sqrt() <= delta;
                         let close_t = (ts[i] - ts[j]).abs() <= tau;
                         c += u64::from(close_s && close_t);
                         ns += u64::from(close_s);
                         nt += u64::from(close_t);
                     }
                 }
-                assert_eq!((k.c[s][t], k.ns[s], k.nt[t]), (c, ns, nt), "δ={delta} τ={tau}");
+                assert_eq!(
+                    (k.c[s][t], k.ns[s], k.nt[t]),
+                    (c, ns, nt),
+                    "δ={delta} τ={tau}"
+                );
             }
         }
         let total: u64 = k.observed.iter().flatten().sum();
@@ -351,22 +428,65 @@ mod tests {
             ys.push(30.0 + (k / 5) as f64);
             ts.push(200.0 + (k % 4) as f64);
         }
-        let opts = KnoxOptions { space_bands: vec![3.0, 10.0], time_bands: vec![5.0, 60.0], permutations: 199, seed: 7 };
+        let opts = KnoxOptions {
+            space_bands: vec![3.0, 10.0],
+            time_bands: vec![5.0, 60.0],
+            permutations: 199,
+            seed: 7,
+        };
         let a = knox(&xs, &ys, &ts, &opts).unwrap();
         let b = knox(&xs, &ys, &ts, &opts).unwrap();
         assert_eq!(a, b);
         assert_eq!(a.p_c[0][0], 1.0 / 200.0, "the burst is beyond chance");
         assert!(a.ratio[0][0].unwrap() > 3.0);
-        let other = knox(&xs, &ys, &ts, &KnoxOptions { seed: 8, ..opts.clone() }).unwrap();
+        let other = knox(
+            &xs,
+            &ys,
+            &ts,
+            &KnoxOptions {
+                seed: 8,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
         assert_eq!(other.c, a.c, "counts do not depend on the seed");
     }
 
     #[test]
     fn bad_bands_are_refused() {
-        let opts = KnoxOptions { space_bands: vec![10.0, 5.0], time_bands: vec![1.0], permutations: 0, seed: 0 };
-        assert!(matches!(knox(&[0.0, 1.0], &[0.0, 1.0], &[0.0, 1.0], &opts), Err(KnoxError::Bands { which: "space", .. })));
-        let opts = KnoxOptions { space_bands: vec![1.0], time_bands: vec![], permutations: 0, seed: 0 };
-        assert!(matches!(knox(&[0.0, 1.0], &[0.0, 1.0], &[0.0, 1.0], &opts), Err(KnoxError::Bands { which: "time", .. })));
-        assert_eq!(knox(&[0.0], &[0.0], &[0.0], &KnoxOptions { space_bands: vec![1.0], time_bands: vec![1.0], permutations: 0, seed: 0 }), Err(KnoxError::TooFew));
+        let opts = KnoxOptions {
+            space_bands: vec![10.0, 5.0],
+            time_bands: vec![1.0],
+            permutations: 0,
+            seed: 0,
+        };
+        assert!(matches!(
+            knox(&[0.0, 1.0], &[0.0, 1.0], &[0.0, 1.0], &opts),
+            Err(KnoxError::Bands { which: "space", .. })
+        ));
+        let opts = KnoxOptions {
+            space_bands: vec![1.0],
+            time_bands: vec![],
+            permutations: 0,
+            seed: 0,
+        };
+        assert!(matches!(
+            knox(&[0.0, 1.0], &[0.0, 1.0], &[0.0, 1.0], &opts),
+            Err(KnoxError::Bands { which: "time", .. })
+        ));
+        assert_eq!(
+            knox(
+                &[0.0],
+                &[0.0],
+                &[0.0],
+                &KnoxOptions {
+                    space_bands: vec![1.0],
+                    time_bands: vec![1.0],
+                    permutations: 0,
+                    seed: 0
+                }
+            ),
+            Err(KnoxError::TooFew)
+        );
     }
 }

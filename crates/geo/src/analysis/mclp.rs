@@ -83,7 +83,14 @@ struct Cover {
     demands_of: Vec<Vec<u32>>,
 }
 
-fn build_cover(dx: &[f64], dy: &[f64], dw: &[f64], sx: &[f64], sy: &[f64], radius: f64) -> (Cover, f64) {
+fn build_cover(
+    dx: &[f64],
+    dy: &[f64],
+    dw: &[f64],
+    sx: &[f64],
+    sy: &[f64],
+    radius: f64,
+) -> (Cover, f64) {
     let r2 = radius * radius;
     let cell = if radius > 0.0 { radius } else { 1.0 };
     let key = |x: f64, y: f64| ((x / cell).floor() as i64, (y / cell).floor() as i64);
@@ -131,7 +138,14 @@ fn build_cover(dx: &[f64], dy: &[f64], dw: &[f64], sx: &[f64], sy: &[f64], radiu
             demands_of[j as usize].push(i as u32);
         }
     }
-    (Cover { weight, sites_of, demands_of }, unreachable)
+    (
+        Cover {
+            weight,
+            sites_of,
+            demands_of,
+        },
+        unreachable,
+    )
 }
 
 /// A set of chosen sites with per-demand cover counts and per-site gains kept up to date.
@@ -146,8 +160,18 @@ struct Solution<'a> {
 
 impl<'a> Solution<'a> {
     fn empty(cover: &'a Cover) -> Self {
-        let gain = cover.demands_of.iter().map(|ds| ds.iter().map(|&i| cover.weight[i as usize]).sum()).collect();
-        Self { cover, chosen: vec![false; cover.demands_of.len()], count: vec![0; cover.weight.len()], gain, covered: 0.0 }
+        let gain = cover
+            .demands_of
+            .iter()
+            .map(|ds| ds.iter().map(|&i| cover.weight[i as usize]).sum())
+            .collect();
+        Self {
+            cover,
+            chosen: vec![false; cover.demands_of.len()],
+            count: vec![0; cover.weight.len()],
+            gain,
+            covered: 0.0,
+        }
     }
 
     fn add(&mut self, j: usize) {
@@ -222,7 +246,12 @@ impl<'a> Solution<'a> {
 
     /// Covered weight summed afresh (the running total may carry rounding from many updates).
     fn exact_covered(&self) -> f64 {
-        self.count.iter().zip(&self.cover.weight).filter(|(c, _)| **c > 0).map(|(_, w)| w).sum()
+        self.count
+            .iter()
+            .zip(&self.cover.weight)
+            .filter(|(c, _)| **c > 0)
+            .map(|(_, w)| w)
+            .sum()
     }
 
     fn sites(&self) -> Vec<usize> {
@@ -258,16 +287,28 @@ impl<'a> Solution<'a> {
 
 fn check(what: &'static str, xs: &[f64], ys: &[f64], ws: Option<&[f64]>) -> Result<(), MclpError> {
     if xs.len() != ys.len() {
-        return Err(MclpError::Length { what, a: xs.len(), b: ys.len() });
+        return Err(MclpError::Length {
+            what,
+            a: xs.len(),
+            b: ys.len(),
+        });
     }
     for i in 0..xs.len() {
         if !(xs[i].is_finite() && ys[i].is_finite()) {
-            return Err(MclpError::Value { what, index: i, message: "coordinate is not a finite number" });
+            return Err(MclpError::Value {
+                what,
+                index: i,
+                message: "coordinate is not a finite number",
+            });
         }
-        if let Some(w) = ws {
-            if !(w[i].is_finite() && w[i] >= 0.0) {
-                return Err(MclpError::Value { what, index: i, message: "weight must be a non-negative number" });
-            }
+        if let Some(w) = ws
+            && !(w[i].is_finite() && w[i] >= 0.0)
+        {
+            return Err(MclpError::Value {
+                what,
+                index: i,
+                message: "weight must be a non-negative number",
+            });
         }
     }
     Ok(())
@@ -275,9 +316,21 @@ fn check(what: &'static str, xs: &[f64], ys: &[f64], ws: Option<&[f64]>) -> Resu
 
 /// Chooses `k` of the sites `(sx, sy)` to cover the most demand weight `dw` at `(dx, dy)`.
 #[allow(clippy::too_many_arguments)]
-pub fn mclp(dx: &[f64], dy: &[f64], dw: &[f64], sx: &[f64], sy: &[f64], radius: f64, k: usize) -> Result<Mclp, MclpError> {
+pub fn mclp(
+    dx: &[f64],
+    dy: &[f64],
+    dw: &[f64],
+    sx: &[f64],
+    sy: &[f64],
+    radius: f64,
+    k: usize,
+) -> Result<Mclp, MclpError> {
     if dw.len() != dx.len() {
-        return Err(MclpError::Length { what: "demand weights", a: dw.len(), b: dx.len() });
+        return Err(MclpError::Length {
+            what: "demand weights",
+            a: dw.len(),
+            b: dx.len(),
+        });
     }
     check("demand", dx, dy, Some(dw))?;
     check("site", sx, sy, None)?;
@@ -301,22 +354,40 @@ pub fn mclp(dx: &[f64], dy: &[f64], dw: &[f64], sx: &[f64], sy: &[f64], radius: 
     let mut best_covered = best.exact_covered();
 
     let start = best_covered;
-    let (upper_bound, iterations) = lagrangian_bound(&cover, k, reachable, &mut |sites: &[usize]| {
-        let mut s = Solution::empty(&cover);
-        for &j in sites {
-            s.add(j);
-        }
-        s.improve();
-        let covered = s.exact_covered();
-        if covered > best_covered + 1e-12 * reachable.max(1.0) {
-            best_covered = covered;
-            best_sites = s.sites();
-        }
-        best_covered
-    }, start);
+    let (upper_bound, iterations) = lagrangian_bound(
+        &cover,
+        k,
+        reachable,
+        &mut |sites: &[usize]| {
+            let mut s = Solution::empty(&cover);
+            for &j in sites {
+                s.add(j);
+            }
+            s.improve();
+            let covered = s.exact_covered();
+            if covered > best_covered + 1e-12 * reachable.max(1.0) {
+                best_covered = covered;
+                best_sites = s.sites();
+            }
+            best_covered
+        },
+        start,
+    );
     let upper_bound = upper_bound.max(best_covered);
-    let gap = if upper_bound > 0.0 { ((upper_bound - best_covered) / upper_bound).max(0.0) } else { 0.0 };
-    Ok(Mclp { covered: best_covered, sites: best_sites, upper_bound, gap, total_weight, unreachable_weight, iterations })
+    let gap = if upper_bound > 0.0 {
+        ((upper_bound - best_covered) / upper_bound).max(0.0)
+    } else {
+        0.0
+    };
+    Ok(Mclp {
+        covered: best_covered,
+        sites: best_sites,
+        upper_bound,
+        gap,
+        total_weight,
+        unreachable_weight,
+        iterations,
+    })
 }
 
 /// Subgradient minimisation of the Lagrangian bound. `try_sites` turns a relaxed solution's sites
@@ -346,7 +417,12 @@ fn lagrangian_bound(
         }
         order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
         let top = &order[..k];
-        let bound: f64 = cover.weight.iter().zip(&lambda).map(|(w, l)| (w - l).max(0.0)).sum::<f64>()
+        let bound: f64 = cover
+            .weight
+            .iter()
+            .zip(&lambda)
+            .map(|(w, l)| (w - l).max(0.0))
+            .sum::<f64>()
             + top.iter().map(|&j| scores[j]).sum::<f64>();
         if bound < upper - tolerance {
             upper = bound;
@@ -395,7 +471,15 @@ fn lagrangian_bound(
 mod tests {
     use super::*;
 
-    fn exhaustive(dx: &[f64], dy: &[f64], dw: &[f64], sx: &[f64], sy: &[f64], r: f64, k: usize) -> f64 {
+    fn exhaustive(
+        dx: &[f64],
+        dy: &[f64],
+        dw: &[f64],
+        sx: &[f64],
+        sy: &[f64],
+        r: f64,
+        k: usize,
+    ) -> f64 {
         let m = sx.len();
         let mut best = 0.0f64;
         for mask in 0u32..(1 << m) {
@@ -403,7 +487,12 @@ mod tests {
                 continue;
             }
             let covered: f64 = (0..dx.len())
-                .filter(|&i| (0..m).any(|j| mask & (1 << j) != 0 && (dx[i] - sx[j]).powi(2) + (dy[i] - sy[j]).powi(2) <= r * r))
+                .filter(|&i| {
+                    (0..m).any(|j| {
+                        mask & (1 << j) != 0
+                            && (dx[i] - sx[j]).powi(2) + (dy[i] - sy[j]).powi(2) <= r * r
+                    })
+                })
                 .map(|i| dw[i])
                 .sum();
             best = best.max(covered);
@@ -415,7 +504,9 @@ mod tests {
     fn matches_exhaustive_search_and_bounds_it() {
         let mut s = 5u64;
         let mut next = |m: f64| {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64 * m
         };
         for case in 0..20 {
@@ -429,17 +520,40 @@ mod tests {
             let opt = exhaustive(&dx, &dy, &dw, &sx, &sy, 22.0, k);
             let got = mclp(&dx, &dy, &dw, &sx, &sy, 22.0, k).unwrap();
             assert_eq!(got.sites.len(), k);
-            assert!(got.covered >= 0.99 * opt, "case {case}: {} < 99% of {opt}", got.covered);
-            assert!(got.upper_bound >= opt - 1e-9, "case {case}: bound {} below the optimum {opt}", got.upper_bound);
+            assert!(
+                got.covered >= 0.99 * opt,
+                "case {case}: {} < 99% of {opt}",
+                got.covered
+            );
+            assert!(
+                got.upper_bound >= opt - 1e-9,
+                "case {case}: bound {} below the optimum {opt}",
+                got.upper_bound
+            );
             assert!(got.covered <= opt + 1e-9);
         }
     }
 
     #[test]
     fn unreachable_demand_is_reported() {
-        let got = mclp(&[0.0, 100.0], &[0.0, 0.0], &[2.0, 3.0], &[1.0], &[0.0], 5.0, 1).unwrap();
-        assert_eq!((got.covered, got.unreachable_weight, got.total_weight), (2.0, 3.0, 5.0));
+        let got = mclp(
+            &[0.0, 100.0],
+            &[0.0, 0.0],
+            &[2.0, 3.0],
+            &[1.0],
+            &[0.0],
+            5.0,
+            1,
+        )
+        .unwrap();
+        assert_eq!(
+            (got.covered, got.unreachable_weight, got.total_weight),
+            (2.0, 3.0, 5.0)
+        );
         assert_eq!(got.gap, 0.0);
-        assert_eq!(mclp(&[0.0], &[0.0], &[1.0], &[1.0], &[0.0], 5.0, 2), Err(MclpError::K { k: 2, sites: 1 }));
+        assert_eq!(
+            mclp(&[0.0], &[0.0], &[1.0], &[1.0], &[0.0], 5.0, 2),
+            Err(MclpError::K { k: 2, sites: 1 })
+        );
     }
 }

@@ -81,15 +81,25 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 pub fn parse_time(s: &str) -> Result<f64, String> {
     let s = s.trim();
     if let Ok(v) = s.parse::<f64>() {
-        return if v.is_finite() { Ok(v) } else { Err(format!("{s:?} is not a finite number")) };
+        return if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(format!("{s:?} is not a finite number"))
+        };
     }
-    let bad = || format!("{s:?} is not a number of days, a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS]");
+    let bad = || {
+        format!(
+            "{s:?} is not a number of days, a date YYYY-MM-DD or a date-time YYYY-MM-DDTHH:MM[:SS]"
+        )
+    };
     let (date, time) = match s.split_once(['T', ' ']) {
         Some((d, t)) => (d, Some(t)),
         None => (s, None),
     };
     let mut parts = date.split('-');
-    let (Some(y), Some(m), Some(d), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+    let (Some(y), Some(m), Some(d), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(bad());
     };
     let (y, m, d) = match (y.parse::<i64>(), m.parse::<i64>(), d.parse::<i64>()) {
@@ -120,13 +130,26 @@ pub fn parse_time(s: &str) -> Result<f64, String> {
 }
 
 /// Reads a point file. `progress` gets the rows done every 65,536 rows.
-pub fn read_points(reader: impl Read, columns: &Columns<'_>, mut progress: impl FnMut(u64)) -> Result<Points, PointsError> {
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(reader);
-    let header = csv.headers().map_err(|e| PointsError::Header(e.to_string()))?.clone();
+pub fn read_points(
+    reader: impl Read,
+    columns: &Columns<'_>,
+    mut progress: impl FnMut(u64),
+) -> Result<Points, PointsError> {
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(reader);
+    let header = csv
+        .headers()
+        .map_err(|e| PointsError::Header(e.to_string()))?
+        .clone();
     let find = |name: &str| header.iter().position(|h| h.trim() == name);
     let need = |name: &str| {
         find(name).ok_or_else(|| {
-            PointsError::Header(format!("no column {name:?} (header: {})", header.iter().collect::<Vec<_>>().join(",")))
+            PointsError::Header(format!(
+                "no column {name:?} (header: {})",
+                header.iter().collect::<Vec<_>>().join(",")
+            ))
         })
     };
     let (id_col, x_col, y_col) = (need("id")?, need("x")?, need("y")?);
@@ -143,7 +166,12 @@ pub fn read_points(reader: impl Read, columns: &Columns<'_>, mut progress: impl 
         match csv.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(PointsError::Read { line: line + 1, message: e.to_string() }),
+            Err(e) => {
+                return Err(PointsError::Read {
+                    line: line + 1,
+                    message: e.to_string(),
+                });
+            }
         }
         line = record.position().map_or(line + 1, |p| p.line());
         let field = |col: usize, name: &str| {
@@ -157,7 +185,11 @@ pub fn read_points(reader: impl Read, columns: &Columns<'_>, mut progress: impl 
             let raw = field(col, name)?;
             match raw.trim().parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(v),
-                _ => Err(PointsError::Row { line, column: name.to_string(), message: format!("{raw:?} is not a number") }),
+                _ => Err(PointsError::Row {
+                    line,
+                    column: name.to_string(),
+                    message: format!("{raw:?} is not a number"),
+                }),
             }
         };
         points.ids.push(field(id_col, "id")?.trim().to_string());
@@ -167,17 +199,24 @@ pub fn read_points(reader: impl Read, columns: &Columns<'_>, mut progress: impl 
             let name = columns.weight.unwrap_or("w");
             let w = number(col, name)?;
             if w < 0.0 {
-                return Err(PointsError::Row { line, column: name.to_string(), message: format!("weight {w} is negative") });
+                return Err(PointsError::Row {
+                    line,
+                    column: name.to_string(),
+                    message: format!("weight {w} is negative"),
+                });
             }
             ws.push(w);
         }
         if let (Some(col), Some(ts)) = (t_col, points.times.as_mut()) {
             let name = columns.time.unwrap_or("t");
-            let t = parse_time(field(col, name)?)
-                .map_err(|message| PointsError::Row { line, column: name.to_string(), message })?;
+            let t = parse_time(field(col, name)?).map_err(|message| PointsError::Row {
+                line,
+                column: name.to_string(),
+                message,
+            })?;
             ts.push(t);
         }
-        if points.xs.len() % (1 << 16) == 0 {
+        if points.xs.len().is_multiple_of(1 << 16) {
             progress(points.xs.len() as u64);
         }
     }
@@ -192,7 +231,15 @@ mod tests {
     #[test]
     fn reads_columns_in_any_order() {
         let csv = "y,id,note,x,w,t\n10,a,,1.5,2,2026-01-02\n11,b,x,2.5,0,3.25\n";
-        let p = read_points(csv.as_bytes(), &Columns { weight: Some("w"), time: Some("t") }, |_| {}).unwrap();
+        let p = read_points(
+            csv.as_bytes(),
+            &Columns {
+                weight: Some("w"),
+                time: Some("t"),
+            },
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(p.ids, ["a", "b"]);
         assert_eq!(p.xs, [1.5, 2.5]);
         assert_eq!(p.weights.unwrap(), [2.0, 0.0]);
@@ -205,18 +252,42 @@ mod tests {
         assert_eq!(parse_time("2000-03-01").unwrap(), 11017.0);
         assert_eq!(parse_time("1970-01-02T12:00").unwrap(), 1.5);
         assert_eq!(parse_time("1970-01-01 06:00:00").unwrap(), 0.25);
-        assert!(parse_time("2026-02-29").unwrap_err().contains("not a real date"));
+        assert!(
+            parse_time("2026-02-29")
+                .unwrap_err()
+                .contains("not a real date")
+        );
         assert!(parse_time("2026-02-28T24:00").is_err());
         assert!(parse_time("yesterday").is_err());
     }
 
     #[test]
     fn bad_rows_name_line_and_column() {
-        let err = read_points("id,x,y\na,1,2\nb,oops,3\n".as_bytes(), &Columns::default(), |_| {}).unwrap_err();
-        assert_eq!(err, PointsError::Row { line: 3, column: "x".into(), message: "\"oops\" is not a number".into() });
+        let err = read_points(
+            "id,x,y\na,1,2\nb,oops,3\n".as_bytes(),
+            &Columns::default(),
+            |_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            err,
+            PointsError::Row {
+                line: 3,
+                column: "x".into(),
+                message: "\"oops\" is not a number".into()
+            }
+        );
         let err = read_points("id,x\n".as_bytes(), &Columns::default(), |_| {}).unwrap_err();
         assert!(matches!(err, PointsError::Header(m) if m.contains("\"y\"")));
-        let err = read_points("id,x,y,w\na,1,2,-1\n".as_bytes(), &Columns { weight: Some("w"), time: None }, |_| {}).unwrap_err();
+        let err = read_points(
+            "id,x,y,w\na,1,2,-1\n".as_bytes(),
+            &Columns {
+                weight: Some("w"),
+                time: None,
+            },
+            |_| {},
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("line 2, column w"));
         let err = read_points("id,x,y\na,1\n".as_bytes(), &Columns::default(), |_| {}).unwrap_err();
         assert!(err.to_string().contains("line 2, column y: missing"));

@@ -64,7 +64,10 @@ mod tests {
         ];
         for (k, n, p, expected) in cases {
             let got = binomial_two_sided_p(k, n, p);
-            assert!((got / expected - 1.0).abs() < 1e-9, "{k}/{n} p={p}: {got} vs {expected}");
+            assert!(
+                (got / expected - 1.0).abs() < 1e-9,
+                "{k}/{n} p={p}: {got} vs {expected}"
+            );
         }
         assert!((normal_sf(3.2) / 0.000_687_137_937_915_847_1 - 1.0).abs() < 1e-13);
     }

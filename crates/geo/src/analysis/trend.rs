@@ -27,12 +27,28 @@ pub struct Change {
 
 /// Compares `current` events over a period of length `current_len` with `previous` events over
 /// `previous_len` (any unit, e.g. days), at significance level `alpha`.
-pub fn compare(current: u64, previous: u64, current_len: f64, previous_len: f64, alpha: f64) -> Change {
+pub fn compare(
+    current: u64,
+    previous: u64,
+    current_len: f64,
+    previous_len: f64,
+    alpha: f64,
+) -> Change {
     let share = current_len / (current_len + previous_len);
-    let p_value = if current + previous == 0 { 1.0 } else { binomial_two_sided_p(current, current + previous, share) };
+    let p_value = if current + previous == 0 {
+        1.0
+    } else {
+        binomial_two_sided_p(current, current + previous, share)
+    };
     let expected = previous as f64 * current_len / previous_len;
     let relative = (previous > 0).then(|| (current as f64 - expected) / expected);
-    Change { current, previous, relative, p_value, significant: p_value < alpha }
+    Change {
+        current,
+        previous,
+        relative,
+        p_value,
+        significant: p_value < alpha,
+    }
 }
 
 #[cfg(test)]
