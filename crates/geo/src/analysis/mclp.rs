@@ -148,7 +148,11 @@ fn build_cover(
     )
 }
 
+/// A relaxed solution further than this share below the best is not worth a local search.
+const PROMISING: f64 = 0.05;
+
 /// A set of chosen sites with per-demand cover counts and per-site gains kept up to date.
+#[derive(Clone)]
 struct Solution<'a> {
     cover: &'a Cover,
     chosen: Vec<bool>,
@@ -344,7 +348,8 @@ pub fn mclp(
     let (cover, unreachable_weight) = build_cover(dx, dy, dw, sx, sy, radius);
     let reachable: f64 = cover.weight.iter().sum();
 
-    let mut best = Solution::empty(&cover);
+    let empty = Solution::empty(&cover);
+    let mut best = empty.clone();
     for _ in 0..k {
         let j = best.best_unchosen(None).expect("k ≤ sites");
         best.add(j);
@@ -359,9 +364,13 @@ pub fn mclp(
         k,
         reachable,
         &mut |sites: &[usize]| {
-            let mut s = Solution::empty(&cover);
+            let mut s = empty.clone();
             for &j in sites {
                 s.add(j);
+            }
+            // Local search is the costly part: only from relaxed solutions already near the best.
+            if s.covered < best_covered * (1.0 - PROMISING) {
+                return best_covered;
             }
             s.improve();
             let covered = s.exact_covered();
@@ -439,7 +448,7 @@ fn lagrangian_bound(
         if tried.insert(sites.clone()) {
             lower = try_sites(&sites);
         }
-        if upper - lower <= tolerance || theta < 1e-6 {
+        if upper - lower <= tolerance || theta < 1e-3 {
             break;
         }
         // Subgradient of the bound: (chosen sites covering i) − (y_i = 1 when w_i > λ_i).
