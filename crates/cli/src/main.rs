@@ -313,12 +313,16 @@ async fn run_demo(
     let db = pingan_server::app::open_db(&config).await?;
     let summary = demo::ensure(&db, seed).await?;
     pingan_server::demo_mediation::ensure(&db, &config).await?;
+    let history = pingan_server::demo_analysis::ensure(&db).await?;
     std::fs::write(&seed_file, seed.to_string())?;
     if summary.created {
         eprintln!(
             "created demo district: {} areas, {} grids (seed {seed})",
             summary.areas, summary.grids
         );
+    }
+    if history > 0 {
+        eprintln!("added {history} closed incidents of the last 400 days for 信息研判");
     }
     let logins = summary.logins;
     if config.dispatch.camera_webhook_secret.is_empty() {

@@ -150,6 +150,7 @@ pub async fn serve(
     state.check_field_key().await?;
     spawn_housekeeping(state.clone());
     crate::mediation::clock::spawn_sweeper(state.clone());
+    crate::analysis::brief::spawn_scheduler(state.clone());
     let app = build_app(state);
     on_ready(addr);
     axum::serve(

@@ -17,6 +17,23 @@ pub struct Config {
     pub dispatch: DispatchConfig,
     pub mediation: MediationConfig,
     pub crypto: CryptoConfig,
+    pub analysis: AnalysisConfig,
+}
+
+/// 信息研判: how often each server checks whether a daily/weekly 研判简报 is due (0 = never; briefs
+/// can still be generated through the API).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnalysisConfig {
+    pub brief_check_seconds: u64,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            brief_check_seconds: 300,
+        }
+    }
 }
 
 /// Dispute mediation (矛盾纠纷化解): grades and tier time limits, follow-up visits, the 民转刑 watch.

@@ -6,12 +6,14 @@
 //! every handler receives), `api/` one module per resource, `pages/` the UI, `demo` the generated demo
 //! district.
 
+pub mod analysis;
 pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod demo_analysis;
 pub mod demo_dispatch;
 pub mod demo_mediation;
 pub mod dispatch;

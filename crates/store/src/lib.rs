@@ -6,6 +6,7 @@
 //! and marked. Every write transaction commits through `Tx::commit_audited`, which appends the audit
 //! records to the SM3 chain inside the same transaction: no write without its audit record.
 
+pub mod analysis;
 pub mod areas;
 pub mod audit;
 pub mod db;

@@ -48,6 +48,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "mediation",
         up: v7_mediation,
     },
+    Migration {
+        version: 8,
+        name: "briefs",
+        up: v8_briefs,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -650,4 +655,28 @@ fn v7_mediation(_: Backend) -> Vec<String> {
         ));
     }
     s
+}
+
+/// 研判简报: one row per subject (district or station) × period, claimed by one server with a lease
+/// while it is composed, then kept as JSON. The unique key makes "generate if missing" safe across
+/// several servers.
+fn v8_briefs(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE briefs (
+            id TEXT PRIMARY KEY,
+            subject_kind TEXT NOT NULL,
+            subject_id TEXT NOT NULL,
+            subject_name TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            period_kind TEXT NOT NULL,
+            period_start TEXT NOT NULL,
+            period_end TEXT NOT NULL,
+            claimed_by TEXT,
+            lease_until BIGINT NOT NULL,
+            generated_at BIGINT,
+            content TEXT,
+            UNIQUE (subject_kind, subject_id, period_kind, period_start))"
+            .into(),
+        "CREATE INDEX briefs_period ON briefs (period_start, area_path)".into(),
+    ]
 }

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one module per resource. Routes are registered through utoipa-axum so
 //! the OpenAPI 3.1 document at `/api/openapi.json` is generated from the handlers themselves.
 
+pub mod analysis;
 pub mod areas;
 pub mod audit;
 pub mod disputes;
@@ -35,6 +36,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "areas", description = "区域与网格 Areas and grids"),
         (name = "dispatch", description = "指挥调度 Incidents, units, live board"),
         (name = "mediation", description = "矛盾纠纷化解 Dispute mediation"),
+        (name = "analysis", description = "信息研判 Hotspots, repeat locations, near repeats, trends and briefs"),
         (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
         (name = "orgs", description = "组织机构 Organisations"),
         (name = "users", description = "用户与授权 Users and scopes"),
@@ -72,6 +74,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(units::router())
         .merge(disputes::router())
         .merge(screening::router())
+        .merge(analysis::router())
         .merge(public::router())
         .merge(orgs::router())
         .merge(users::router())

@@ -4,6 +4,7 @@
 //! caller's role may use; capabilities not built yet say so plainly.
 
 mod admin;
+pub mod analysis;
 mod areas;
 mod dispatch;
 mod disputes;

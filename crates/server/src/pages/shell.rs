@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::places::router())
         .merge(super::dispatch::router())
         .merge(super::disputes::router())
+        .merge(super::analysis::router())
         .merge(super::public::router())
 }
 
@@ -60,8 +61,8 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("units", "/units", true, [UnitRead]),
     ]),
     ("group.analysis", &[
-        nav!("hotspots", "/m/hotspots", false, [AnalysisRead]),
-        nav!("brief", "/m/brief", false, [AnalysisRead]),
+        nav!("hotspots", "/analysis", true, [AnalysisRead]),
+        nav!("brief", "/briefs", true, [AnalysisRead]),
         nav!("cameras", "/cameras", true, [CameraRead]),
     ]),
     ("group.supervision", &[

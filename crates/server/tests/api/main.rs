@@ -37,6 +37,7 @@ macro_rules! both {
     };
 }
 
+mod analysis;
 mod auth;
 mod bad_input;
 mod dispatch;

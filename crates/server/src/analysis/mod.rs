@@ -1,0 +1,781 @@
+//! 信息研判 over the incidents in the database: the geo crate's kernels (Gi*, KDE, Knox, 同比/环比) run
+//! on the incidents of one area, period and set of categories inside the caller's scope. Points are
+//! projected to metres (3° Gauss–Krüger zone of the area) before any distance is taken; cell rings go
+//! back to WGS-84 for the map. [`brief`] composes and keeps the daily/weekly 研判简报.
+
+pub mod brief;
+
+use crate::error::{ApiError, ApiResult};
+use pingan_domain::Scope;
+use pingan_geo::Projection;
+use pingan_geo::analysis::gistar::{Confidence, gistar_grid};
+use pingan_geo::analysis::grid::Grid;
+use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
+use pingan_geo::analysis::knox::{KnoxOptions, knox};
+use pingan_geo::analysis::trend;
+use pingan_store::Db;
+use pingan_store::analysis::{self as store, IncidentPoint, Selection};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// More incidents than this in one selection is a question for `pingan analyze` on an export.
+pub const MAX_EVENTS: i64 = 50_000;
+/// Near-repeat pairs grow with n²; beyond this the permutations take too long for a page.
+pub const MAX_KNOX_EVENTS: usize = 20_000;
+/// Longest side of the analysis grid in cells; the cell grows when an area would need more.
+pub const MAX_SIDE: usize = 240;
+const MICROS_PER_DAY: f64 = 86_400e6;
+
+/// Incidents of a selection, with planar coordinates in metres and times in days.
+pub struct Events {
+    pub points: Vec<IncidentPoint>,
+    pub xs: Vec<f64>,
+    pub ys: Vec<f64>,
+    pub days: Vec<f64>,
+    pub proj: Projection,
+}
+
+impl Events {
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+}
+
+/// Reads the selection's incidents; a selection over [`MAX_EVENTS`] is refused with a 422.
+pub async fn load(db: &Db, scope: &Scope, sel: &Selection) -> ApiResult<Events> {
+    let points = store::incident_points(db, scope, sel, MAX_EVENTS).await?;
+    if points.len() as i64 > MAX_EVENTS {
+        return Err(ApiError::invalid(
+            "from",
+            format!(
+                "more than {MAX_EVENTS} incidents in the selection; choose a shorter period, a smaller area or fewer categories"
+            ),
+        ));
+    }
+    Ok(project(points))
+}
+
+/// Projects points into the Gauss–Krüger zone of their mean longitude.
+pub fn project(points: Vec<IncidentPoint>) -> Events {
+    let mean_lng = if points.is_empty() {
+        120.0
+    } else {
+        points.iter().map(|p| p.lng).sum::<f64>() / points.len() as f64
+    };
+    let proj = Projection::gauss_kruger_3deg(mean_lng);
+    let (mut xs, mut ys, mut days) = (Vec::new(), Vec::new(), Vec::new());
+    for p in &points {
+        let (x, y) = proj.forward(p.lng, p.lat);
+        xs.push(x);
+        ys.push(y);
+        days.push(p.received_at as f64 / MICROS_PER_DAY);
+    }
+    Events {
+        points,
+        xs,
+        ys,
+        days,
+        proj,
+    }
+}
+
+/// The analysis grid over the events' extent (padded), cells aligned to multiples of the cell size.
+pub struct Frame {
+    pub grid: Grid,
+    proj: Projection,
+}
+
+impl Frame {
+    pub fn around(ev: &Events, cell_m: f64, pad_m: f64) -> Option<Frame> {
+        if ev.is_empty() {
+            return None;
+        }
+        let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min) - pad_m;
+        let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) + pad_m;
+        let (x_lo, x_hi, y_lo, y_hi) = (min(&ev.xs), max(&ev.xs), min(&ev.ys), max(&ev.ys));
+        let side = (x_hi - x_lo).max(y_hi - y_lo);
+        let cell = cell_m.max(side / (MAX_SIDE - 1) as f64);
+        let x0 = (x_lo / cell).floor() * cell;
+        let y0 = (y_lo / cell).floor() * cell;
+        let cols = (((x_hi - x0) / cell).ceil() as usize).max(1);
+        let rows = (((y_hi - y0) / cell).ceil() as usize).max(1);
+        let grid = Grid::new(x0, y0, cell, cols, rows).ok()?;
+        Some(Frame {
+            grid,
+            proj: ev.proj,
+        })
+    }
+
+    /// The cell's outline in WGS-84 (lng, lat), closed, 6 decimals.
+    pub fn ring(&self, row: usize, col: usize) -> Vec<[f64; 2]> {
+        let g = &self.grid;
+        let (x, y) = (g.x0 + col as f64 * g.cell, g.y0 + row as f64 * g.cell);
+        [
+            (x, y),
+            (x + g.cell, y),
+            (x + g.cell, y + g.cell),
+            (x, y + g.cell),
+            (x, y),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let (lng, lat) = self.proj.inverse(x, y);
+            [round6(lng), round6(lat)]
+        })
+        .collect()
+    }
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+/// Map layers: Gi* hot/cold cells and the kernel density surface.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Hotspots {
+    /// Incidents analysed.
+    pub events: usize,
+    /// Cell side actually used, metres (grows for large areas so a side has ≤ 240 cells).
+    pub cell_m: f64,
+    /// Gi* distance band, metres.
+    pub band_m: f64,
+    /// Gaussian kernel bandwidth (σ), metres.
+    pub bandwidth_m: f64,
+    pub cols: usize,
+    pub rows: usize,
+    /// Cells significant at 90 % or more (hot or cold).
+    pub cells: Vec<HotCell>,
+    /// Cells whose density is at least 5 % of the peak.
+    pub density: Vec<DensityCell>,
+    /// Peak density, incidents per km².
+    pub density_peak: f64,
+}
+
+/// One significant Gi* cell.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct HotCell {
+    pub row: usize,
+    pub col: usize,
+    /// Incidents in the cell.
+    pub count: f64,
+    pub z: f64,
+    /// One-sided normal p (esda's `p_norm`).
+    pub p: f64,
+    /// 3 … 1 hot at 99/95/90 %, −1 … −3 cold.
+    pub level: i8,
+    /// Outline, WGS-84 [lng, lat] pairs.
+    pub ring: Vec<[f64; 2]>,
+}
+
+/// One cell of the density surface.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DensityCell {
+    pub row: usize,
+    pub col: usize,
+    /// Expected incidents per km² (kernel density × incidents).
+    pub per_km2: f64,
+    /// Share of the peak (0–1), for colouring.
+    pub share: f64,
+    pub ring: Vec<[f64; 2]>,
+}
+
+/// Gi* at every cell of the frame (binary distance band, self included) and a Gaussian KDE.
+pub fn hotspots(ev: &Events, cell_m: f64, band_m: f64, bandwidth_m: f64) -> Hotspots {
+    let mut out = Hotspots {
+        events: ev.len(),
+        cell_m,
+        band_m,
+        bandwidth_m,
+        cols: 0,
+        rows: 0,
+        cells: Vec::new(),
+        density: Vec::new(),
+        density_peak: 0.0,
+    };
+    let Some(frame) = Frame::around(ev, cell_m, band_m.max(2.0 * bandwidth_m)) else {
+        return out;
+    };
+    let g = &frame.grid;
+    out.cell_m = g.cell;
+    out.cols = g.cols;
+    out.rows = g.rows;
+    let binned = g.bin(&ev.xs, &ev.ys, None);
+    // The band never shrinks below one cell: a band that reaches no neighbour makes Gi* a count test.
+    if let Ok(gi) = gistar_grid(g, &binned.values, band_m.max(g.cell)) {
+        for (i, (&z, &p)) in gi.z.iter().zip(&gi.p).enumerate() {
+            let level = Confidence::of(z).level();
+            if level != 0 {
+                let (row, col) = (i / g.cols, i % g.cols);
+                out.cells.push(HotCell {
+                    row,
+                    col,
+                    count: binned.values[i],
+                    z,
+                    p,
+                    level,
+                    ring: frame.ring(row, col),
+                });
+            }
+        }
+    }
+    if let Ok(d) = kde_grid(
+        g,
+        &ev.xs,
+        &ev.ys,
+        None,
+        Kernel::Gaussian,
+        bandwidth_m,
+        Accuracy::Exact,
+    ) {
+        let scale = ev.len() as f64 * 1e6;
+        out.density_peak = d.peak * scale;
+        if d.peak > 0.0 {
+            for (i, &v) in d.density.iter().enumerate() {
+                if v >= 0.05 * d.peak {
+                    let (row, col) = (i / g.cols, i % g.cols);
+                    out.density.push(DensityCell {
+                        row,
+                        col,
+                        per_km2: v * scale,
+                        share: v / d.peak,
+                        ring: frame.ring(row, col),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A place with repeated incidents: within `radius` of the seed incident, or at the same address.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RepeatLocation {
+    /// The address most of its incidents give.
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub count: usize,
+    pub first_at: i64,
+    pub last_at: i64,
+    pub types: Vec<TypeCount>,
+    /// Numbers of its incidents (the 20 most recent).
+    pub incidents: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TypeCount {
+    pub type_code: String,
+    pub count: usize,
+}
+
+/// Greedy clustering: the incident with most unclaimed neighbours (≤ `radius_m` or same address)
+/// seeds a place with them; places of at least `min_count` incidents, most incidents first.
+pub fn repeat_locations(ev: &Events, radius_m: f64, min_count: usize) -> Vec<RepeatLocation> {
+    let n = ev.len();
+    let mut buckets: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    let key = |x: f64, y: f64| ((x / radius_m).floor() as i64, (y / radius_m).floor() as i64);
+    for i in 0..n {
+        buckets.entry(key(ev.xs[i], ev.ys[i])).or_default().push(i);
+    }
+    let mut by_address: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in ev.points.iter().enumerate() {
+        let a = pingan_domain::incident::normalise_address(&p.address);
+        if !a.is_empty() {
+            by_address.entry(a).or_default().push(i);
+        }
+    }
+    let r2 = radius_m * radius_m;
+    let neighbours: Vec<Vec<usize>> = (0..n)
+        .map(|i| {
+            let (cx, cy) = key(ev.xs[i], ev.ys[i]);
+            let mut v = Vec::new();
+            for dx in -1..=1 {
+                for dy in -1..=1 {
+                    for &j in buckets.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                        let (ddx, ddy) = (ev.xs[j] - ev.xs[i], ev.ys[j] - ev.ys[i]);
+                        if ddx * ddx + ddy * ddy <= r2 {
+                            v.push(j);
+                        }
+                    }
+                }
+            }
+            let a = pingan_domain::incident::normalise_address(&ev.points[i].address);
+            v.extend(by_address.get(&a).into_iter().flatten().copied());
+            v.sort_unstable();
+            v.dedup();
+            v
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(neighbours[i].len()), i));
+    let mut taken = vec![false; n];
+    let mut out = Vec::new();
+    for seed in order {
+        if taken[seed] || neighbours[seed].len() < min_count {
+            continue;
+        }
+        let members: Vec<usize> = neighbours[seed]
+            .iter()
+            .copied()
+            .filter(|&j| !taken[j])
+            .collect();
+        if members.len() < min_count {
+            continue;
+        }
+        for &j in &members {
+            taken[j] = true;
+        }
+        out.push(place_of(ev, seed, &members));
+    }
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(b.last_at.cmp(&a.last_at)));
+    out
+}
+
+fn place_of(ev: &Events, seed: usize, members: &[usize]) -> RepeatLocation {
+    let mut addresses: HashMap<&str, usize> = HashMap::new();
+    let mut types: HashMap<&str, usize> = HashMap::new();
+    for &j in members {
+        *addresses.entry(ev.points[j].address.as_str()).or_default() += 1;
+        *types.entry(ev.points[j].type_code.as_str()).or_default() += 1;
+    }
+    let address = addresses
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(a.0)))
+        .map(|(a, _)| a.to_string())
+        .unwrap_or_default();
+    let mut types: Vec<TypeCount> = types
+        .into_iter()
+        .map(|(t, c)| TypeCount {
+            type_code: t.to_string(),
+            count: c,
+        })
+        .collect();
+    types.sort_by(|a, b| b.count.cmp(&a.count).then(a.type_code.cmp(&b.type_code)));
+    let mut recent: Vec<usize> = members.to_vec();
+    recent.sort_by_key(|&j| std::cmp::Reverse(ev.points[j].received_at));
+    RepeatLocation {
+        address,
+        lng: ev.points[seed].lng,
+        lat: ev.points[seed].lat,
+        count: members.len(),
+        first_at: members
+            .iter()
+            .map(|&j| ev.points[j].received_at)
+            .min()
+            .unwrap_or(0),
+        last_at: members
+            .iter()
+            .map(|&j| ev.points[j].received_at)
+            .max()
+            .unwrap_or(0),
+        types,
+        incidents: recent
+            .iter()
+            .take(20)
+            .map(|&j| ev.points[j].number.clone())
+            .collect(),
+    }
+}
+
+/// The Knox near-repeat tables (Ratcliffe's calculator), distances in metres, times in days.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct NearRepeat {
+    pub events: usize,
+    pub pairs: u64,
+    pub space_bands_m: Vec<f64>,
+    pub time_bands_days: Vec<f64>,
+    /// Pairs per (space band, time band); the last row/column is "beyond the last band".
+    pub observed: Vec<Vec<u64>>,
+    pub expected: Vec<Vec<f64>>,
+    /// observed / expected (null when nothing is expected).
+    pub ratio: Vec<Vec<Option<f64>>>,
+    /// Monte-Carlo p of a count at least this large (permuting times).
+    pub p_value: Vec<Vec<f64>>,
+    pub permutations: usize,
+    pub seed: u64,
+}
+
+/// Knox test over the events; refused beyond [`MAX_KNOX_EVENTS`].
+pub fn near_repeat(
+    ev: &Events,
+    space_bands_m: Vec<f64>,
+    time_bands_days: Vec<f64>,
+    permutations: usize,
+    seed: u64,
+) -> ApiResult<NearRepeat> {
+    if ev.len() > MAX_KNOX_EVENTS {
+        return Err(ApiError::invalid(
+            "from",
+            format!(
+                "{} incidents; the near-repeat test takes at most {MAX_KNOX_EVENTS} — choose a shorter period or a smaller area",
+                ev.len()
+            ),
+        ));
+    }
+    let opts = KnoxOptions {
+        space_bands: space_bands_m,
+        time_bands: time_bands_days,
+        permutations,
+        seed,
+    };
+    let k = knox(&ev.xs, &ev.ys, &ev.days, &opts)
+        .map_err(|e| ApiError::invalid("space_bands", e.to_string()))?;
+    Ok(NearRepeat {
+        events: k.events,
+        pairs: k.pairs,
+        space_bands_m: k.space_bands,
+        time_bands_days: k.time_bands,
+        observed: k.observed,
+        expected: k.expected,
+        ratio: k.ratio,
+        p_value: k.p_observed,
+        permutations: k.permutations,
+        seed: k.seed,
+    })
+}
+
+/// A change between two periods, with the exact conditional test of "same rate".
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Change {
+    pub current: u64,
+    pub previous: u64,
+    /// Relative change of the daily rate (null when the earlier period had none).
+    pub relative: Option<f64>,
+    pub p_value: f64,
+    /// p < 0.05: the change is beyond chance.
+    pub significant: bool,
+}
+
+impl From<trend::Change> for Change {
+    fn from(c: trend::Change) -> Self {
+        Change {
+            current: c.current,
+            previous: c.previous,
+            relative: c.relative,
+            p_value: c.p_value,
+            significant: c.significant,
+        }
+    }
+}
+
+/// Counts for the period with 环比 (the period just before, same length) and 同比 (the same dates a
+/// year before).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Trends {
+    pub area_path: String,
+    /// First and last local date of the period (inclusive).
+    pub from: String,
+    pub to: String,
+    pub days: i64,
+    /// The whole selection first, then each sub-area, then each category.
+    pub rows: Vec<TrendRow>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct TrendRow {
+    /// `total`, `area` or `type`.
+    pub kind: String,
+    /// Area path or type code ("" for the total).
+    pub key: String,
+    pub name: String,
+    /// 环比: against the period just before.
+    pub previous_period: Change,
+    /// 同比: against the same dates a year before.
+    pub same_period_last_year: Change,
+}
+
+/// A period of whole local days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    pub from: jiff::civil::Date,
+    /// Inclusive.
+    pub to: jiff::civil::Date,
+}
+
+impl Period {
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).get_days() as i64 + 1
+    }
+
+    pub fn start_micros(&self) -> i64 {
+        day_start(self.from)
+    }
+
+    pub fn end_micros(&self) -> i64 {
+        day_start(self.to.tomorrow().unwrap_or(self.to))
+    }
+
+    fn shifted_days(&self, days: i64) -> Period {
+        let span = jiff::Span::new().days(days);
+        Period {
+            from: self.from.checked_sub(span).unwrap_or(self.from),
+            to: self.to.checked_sub(span).unwrap_or(self.to),
+        }
+    }
+
+    fn year_before(&self) -> Period {
+        let span = jiff::Span::new().years(1);
+        Period {
+            from: self.from.checked_sub(span).unwrap_or(self.from),
+            to: self.to.checked_sub(span).unwrap_or(self.to),
+        }
+    }
+}
+
+/// 00:00 China Standard Time of `d`, in UTC µs.
+pub fn day_start(d: jiff::civil::Date) -> i64 {
+    let secs = d
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or(0);
+    (secs - pingan_domain::time::SHANGHAI_OFFSET_SECONDS) * 1_000_000
+}
+
+/// Level below `path` (one more segment) that `area_path` falls in, if any.
+fn child_of(path: &str, area_path: &str) -> Option<String> {
+    let rest = area_path.strip_prefix(path)?;
+    let seg = rest.split('/').next().filter(|s| !s.is_empty())?;
+    Some(format!("{path}{seg}/"))
+}
+
+/// Trend table for `area_path` over `period`.
+pub async fn trends(
+    db: &Db,
+    scope: &Scope,
+    area_path: &str,
+    period: Period,
+    types: &[String],
+    type_name: impl Fn(&str) -> String,
+) -> ApiResult<Trends> {
+    let sel = |p: Period| Selection {
+        area_path: area_path.to_string(),
+        from: p.start_micros(),
+        to: p.end_micros(),
+        types: types.to_vec(),
+    };
+    let previous = period.shifted_days(period.days());
+    let last_year = period.year_before();
+    let mut tallies: Vec<HashMap<(String, String), u64>> = Vec::new();
+    for p in [period, previous, last_year] {
+        let mut t: HashMap<(String, String), u64> = HashMap::new();
+        for (path, code, n) in store::counts(db, scope, &sel(p)).await? {
+            let n = n as u64;
+            *t.entry(("total".into(), String::new())).or_default() += n;
+            if let Some(child) = child_of(area_path, &path) {
+                *t.entry(("area".into(), child)).or_default() += n;
+            }
+            *t.entry(("type".into(), code)).or_default() += n;
+        }
+        tallies.push(t);
+    }
+    let names: HashMap<String, String> = store::areas_under(db, area_path)
+        .await?
+        .into_iter()
+        .map(|(path, _, name)| (path, name))
+        .collect();
+    let mut keys: Vec<(String, String)> = tallies
+        .iter()
+        .flat_map(|t| t.keys().cloned())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Every sub-area is listed, also one without incidents: a quiet village is an answer too.
+    for path in names.keys() {
+        if child_of(area_path, path).as_deref() == Some(path.as_str()) {
+            let k = ("area".to_string(), path.clone());
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+    }
+    let rank = |kind: &str| match kind {
+        "total" => 0,
+        "area" => 1,
+        _ => 2,
+    };
+    keys.sort_by(|a, b| rank(&a.0).cmp(&rank(&b.0)).then(a.1.cmp(&b.1)));
+    let days = period.days() as f64;
+    let year_days = last_year.days() as f64;
+    let get = |i: usize, k: &(String, String)| tallies[i].get(k).copied().unwrap_or(0);
+    let rows = keys
+        .iter()
+        .map(|k| {
+            let cur = get(0, k);
+            TrendRow {
+                kind: k.0.clone(),
+                key: k.1.clone(),
+                name: match k.0.as_str() {
+                    "total" => names.get(area_path).cloned().unwrap_or_default(),
+                    "area" => names.get(&k.1).cloned().unwrap_or_else(|| k.1.clone()),
+                    _ => type_name(&k.1),
+                },
+                previous_period: trend::compare(cur, get(1, k), days, days, 0.05).into(),
+                same_period_last_year: trend::compare(cur, get(2, k), days, year_days, 0.05).into(),
+            }
+        })
+        .collect();
+    Ok(Trends {
+        area_path: area_path.to_string(),
+        from: period.from.to_string(),
+        to: period.to.to_string(),
+        days: period.days(),
+        rows,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(i: usize, lng: f64, lat: f64, address: &str, day: i64) -> IncidentPoint {
+        IncidentPoint {
+            id: format!("i{i}"),
+            number: format!("N{i:03}"),
+            type_code: if i.is_multiple_of(2) { "100100" } else { "200100" }.into(),
+            address: address.into(),
+            lng,
+            lat,
+            received_at: day * 86_400_000_000,
+        }
+    }
+
+    #[test]
+    fn repeat_locations_group_near_points_and_same_addresses() {
+        let mut pts = Vec::new();
+        // Four incidents within ~20 m of each other.
+        for i in 0..4 {
+            pts.push(point(
+                i,
+                120.2400 + i as f64 * 0.00005,
+                29.7100,
+                "江东路18号",
+                i as i64,
+            ));
+        }
+        // Three at one address geocoded 300 m apart (the same address makes them one place).
+        for i in 4..7 {
+            pts.push(point(
+                i,
+                120.2500 + (i - 4) as f64 * 0.0015,
+                29.7200,
+                "浣纱路1号",
+                i as i64,
+            ));
+        }
+        // Two isolated incidents: no place.
+        pts.push(point(7, 120.2700, 29.7300, "甲", 1));
+        pts.push(point(8, 120.2800, 29.7400, "乙", 2));
+        let ev = project(pts);
+        let places = repeat_locations(&ev, 50.0, 3);
+        assert_eq!(places.len(), 2, "{places:?}");
+        assert_eq!(places[0].count, 4);
+        assert_eq!(places[0].address, "江东路18号");
+        assert_eq!(places[0].incidents[0], "N003", "most recent first");
+        assert_eq!(places[1].count, 3);
+        assert_eq!(places[1].address, "浣纱路1号");
+        assert_eq!(places[0].types.iter().map(|t| t.count).sum::<usize>(), 4);
+    }
+
+    #[test]
+    fn hotspots_find_a_planted_cluster() {
+        let mut pts = Vec::new();
+        let mut i = 0;
+        // Background: one incident every ~550 m over a 5 km square.
+        for r in 0..10 {
+            for c in 0..10 {
+                pts.push(point(
+                    i,
+                    120.20 + c as f64 * 0.0055,
+                    29.70 + r as f64 * 0.005,
+                    "",
+                    1,
+                ));
+                i += 1;
+            }
+        }
+        // A cluster of 40 within 100 m.
+        for k in 0..40 {
+            let a = k as f64 * 0.7;
+            pts.push(point(
+                i,
+                120.225 + 0.0008 * a.cos(),
+                29.725 + 0.0007 * a.sin(),
+                "",
+                2,
+            ));
+            i += 1;
+        }
+        let ev = project(pts);
+        let h = hotspots(&ev, 250.0, 400.0, 300.0);
+        assert_eq!(h.events, 140);
+        let hot: Vec<&HotCell> = h.cells.iter().filter(|c| c.level == 3).collect();
+        assert!(!hot.is_empty(), "{:?}", h.cells);
+        // Every 99 % hot cell's centre is within band + cell diagonal of the cluster (Gi* marks the
+        // cluster's neighbourhood, not only the cells holding it); the background is never hot.
+        let centre = |ring: &[[f64; 2]]| {
+            let n = (ring.len() - 1) as f64;
+            let lng = ring[..ring.len() - 1].iter().map(|p| p[0]).sum::<f64>() / n;
+            let lat = ring[..ring.len() - 1].iter().map(|p| p[1]).sum::<f64>() / n;
+            (lng, lat)
+        };
+        for c in &hot {
+            assert_eq!(c.ring.len(), 5);
+            let (lng, lat) = centre(&c.ring);
+            assert!(
+                pingan_geo::distance_m(lng, lat, 120.225, 29.725) < 400.0 + 180.0 + 100.0,
+                "{c:?}"
+            );
+        }
+        assert!(hot.iter().any(|c| c.count >= 10.0));
+        let peak = h
+            .density
+            .iter()
+            .max_by(|a, b| a.share.total_cmp(&b.share))
+            .unwrap();
+        assert!((peak.share - 1.0).abs() < 1e-12);
+        let (lng, lat) = centre(&peak.ring);
+        assert!(pingan_geo::distance_m(lng, lat, 120.225, 29.725) < 200.0);
+        assert!(h.density_peak > 0.0);
+    }
+
+    #[test]
+    fn empty_selection_has_no_layers() {
+        let h = hotspots(&project(Vec::new()), 250.0, 400.0, 300.0);
+        assert_eq!((h.events, h.cells.len(), h.density.len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn periods_shift_by_days_and_years() {
+        let p = Period {
+            from: jiff::civil::date(2026, 11, 23),
+            to: jiff::civil::date(2026, 11, 29),
+        };
+        assert_eq!(p.days(), 7);
+        assert_eq!(
+            p.shifted_days(7),
+            Period {
+                from: jiff::civil::date(2026, 11, 16),
+                to: jiff::civil::date(2026, 11, 22)
+            }
+        );
+        assert_eq!(p.year_before().from, jiff::civil::date(2025, 11, 23));
+        // 2026-11-23 00:00 +08:00 is 2026-11-22 16:00 UTC.
+        assert_eq!(
+            day_start(p.from),
+            jiff::Timestamp::from_second(1_795_392_000 - 8 * 3600)
+                .unwrap()
+                .as_microsecond()
+        );
+        assert_eq!(p.end_micros() - p.start_micros(), 7 * 86_400_000_000);
+        assert_eq!(
+            child_of("/33/", "/33/3301/330101/"),
+            Some("/33/3301/".into())
+        );
+        assert_eq!(child_of("/33/", "/33/"), None);
+    }
+}
