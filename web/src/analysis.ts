@@ -59,6 +59,27 @@ function makeMap(el: HTMLElement): { map: any; ll: (lng: number, lat: number) =>
   return { map, ll };
 }
 
+/** Township and village outlines for orientation (the caller's scope; not part of the analysis). */
+function drawOutlines(map: any, ll: (lng: number, lat: number) => any): void {
+  fetch("/api/v1/geo/areas", { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((fc: any) => {
+      if (!fc) return;
+      const outlines = L.geoJSON(fc, {
+        coordsToLatLng: (c: [number, number]) => ll(c[0], c[1]),
+        interactive: false,
+        style: (f: any) => ({
+          color: f.properties.level === "township" ? "#0f172a" : "#64748b",
+          weight: f.properties.level === "township" ? 2 : 1,
+          fill: false,
+          dashArray: f.properties.level === "village" ? "4 3" : undefined,
+        }),
+      }).addTo(map);
+      outlines.bringToBack();
+    })
+    .catch(() => undefined);
+}
+
 /** Draws the layers; returns their bounds and the number of hot cells drawn. */
 function drawLayers(map: any, ll: (lng: number, lat: number) => any, h: Hotspots, places: Place[], group: any): any {
   group.clearLayers();
@@ -112,6 +133,7 @@ function briefPage(): void {
   const m = makeMap(el);
   const map = m.map;
   const ll = m.ll;
+  drawOutlines(map, ll);
   const group = L.featureGroup().addTo(map);
   const bounds = drawLayers(map, ll, layers.hotspots, layers.places || [], group);
   if (!bounds.isValid()) map.setView([29.71, 120.24], 12);
@@ -235,6 +257,7 @@ function workbench(): void {
   const map = m.map;
   const ll = m.ll;
   map.setView([29.71, 120.24], 12);
+  drawOutlines(map, ll);
   const group = L.featureGroup().addTo(map);
   const run = async () => {
     const fd = new FormData(form);

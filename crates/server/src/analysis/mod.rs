@@ -636,7 +636,12 @@ mod tests {
         IncidentPoint {
             id: format!("i{i}"),
             number: format!("N{i:03}"),
-            type_code: if i.is_multiple_of(2) { "100100" } else { "200100" }.into(),
+            type_code: if i.is_multiple_of(2) {
+                "100100"
+            } else {
+                "200100"
+            }
+            .into(),
             address: address.into(),
             lng,
             lat,
