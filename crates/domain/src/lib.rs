@@ -4,6 +4,9 @@
 
 pub mod area;
 pub mod audit;
+pub mod case;
+pub mod case_review;
+pub mod case_rules;
 pub mod crypto;
 pub mod dispute;
 pub mod ids;
