@@ -192,51 +192,6 @@ pub fn median(values: &mut [f64]) -> Option<f64> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn step_codes_are_unique_and_known() {
-        let mut codes: Vec<&str> = STEPS.iter().map(|s| s.0).collect();
-        codes.sort_unstable();
-        codes.dedup();
-        assert_eq!(codes.len(), STEPS.len());
-        assert!(step("detain").unwrap().3, "detention is per suspect");
-        assert!(!step("accept").unwrap().3);
-        assert!(step("interrogate").is_none());
-        assert_eq!(CaseKind::parse("criminal"), Some(CaseKind::Criminal));
-        assert_eq!(
-            CaseKind::parse(CaseKind::Administrative.code()),
-            Some(CaseKind::Administrative)
-        );
-    }
-
-    #[test]
-    fn synthetic_history_is_seeded_with_ten_known_steps_a_case() {
-        let a = synthetic_history(200, 3, 1_796_256_000_000_000, 90);
-        assert_eq!(a, synthetic_history(200, 3, 1_796_256_000_000_000, 90));
-        assert_ne!(a, synthetic_history(200, 4, 1_796_256_000_000_000, 90));
-        assert!(a.iter().all(|c| c.events.len() == 10));
-        assert!(
-            a.iter()
-                .flat_map(|c| &c.events)
-                .all(|e| step(&e.step).is_some())
-        );
-        assert!(a.iter().any(|c| c.kind == CaseKind::Criminal));
-        assert!(a.iter().any(|c| c.kind == CaseKind::Administrative));
-    }
-
-    #[test]
-    fn rates_and_medians() {
-        assert_eq!(solve_rate(0, 0), None);
-        assert_eq!(solve_rate(8, 2), Some(0.25));
-        assert_eq!(median(&mut []), None);
-        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
-    }
-}
-
 /// A seeded synthetic case history for benchmarks, replay tests and the demo: `n` cases accepted over
 /// `span_days` before `end` (UTC µs), about ten steps each, most on time and some late or missing.
 pub fn synthetic_history(n: usize, seed: u64, end: i64, span_days: i64) -> Vec<CaseFacts> {
@@ -333,4 +288,49 @@ pub fn synthetic_history(n: usize, seed: u64, end: i64, span_days: i64) -> Vec<C
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_codes_are_unique_and_known() {
+        let mut codes: Vec<&str> = STEPS.iter().map(|s| s.0).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), STEPS.len());
+        assert!(step("detain").unwrap().3, "detention is per suspect");
+        assert!(!step("accept").unwrap().3);
+        assert!(step("interrogate").is_none());
+        assert_eq!(CaseKind::parse("criminal"), Some(CaseKind::Criminal));
+        assert_eq!(
+            CaseKind::parse(CaseKind::Administrative.code()),
+            Some(CaseKind::Administrative)
+        );
+    }
+
+    #[test]
+    fn synthetic_history_is_seeded_with_ten_known_steps_a_case() {
+        let a = synthetic_history(200, 3, 1_796_256_000_000_000, 90);
+        assert_eq!(a, synthetic_history(200, 3, 1_796_256_000_000_000, 90));
+        assert_ne!(a, synthetic_history(200, 4, 1_796_256_000_000_000, 90));
+        assert!(a.iter().all(|c| c.events.len() == 10));
+        assert!(
+            a.iter()
+                .flat_map(|c| &c.events)
+                .all(|e| step(&e.step).is_some())
+        );
+        assert!(a.iter().any(|c| c.kind == CaseKind::Criminal));
+        assert!(a.iter().any(|c| c.kind == CaseKind::Administrative));
+    }
+
+    #[test]
+    fn rates_and_medians() {
+        assert_eq!(solve_rate(0, 0), None);
+        assert_eq!(solve_rate(8, 2), Some(0.25));
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), Some(2.5));
+    }
 }
