@@ -409,6 +409,20 @@ fn lagrangian_bound(
     mut lower: f64,
 ) -> (f64, usize) {
     let m = cover.demands_of.len();
+    let n = cover.weight.len();
+    // Flat (CSR) copies of both adjacency lists: the two passes below run hundreds of times.
+    let csr = |lists: &[Vec<u32>]| {
+        let mut start = Vec::with_capacity(lists.len() + 1);
+        let mut flat = Vec::with_capacity(lists.iter().map(Vec::len).sum());
+        start.push(0usize);
+        for l in lists {
+            flat.extend_from_slice(l);
+            start.push(flat.len());
+        }
+        (start, flat)
+    };
+    let (d_start, d_flat) = csr(&cover.demands_of);
+    let (s_start, s_flat) = csr(&cover.sites_of);
     let mut lambda: Vec<f64> = cover.weight.iter().map(|w| w * 0.5).collect();
     let mut upper = reachable;
     let mut theta = 2.0;
@@ -416,15 +430,23 @@ fn lagrangian_bound(
     let mut scores = vec![0.0; m];
     let mut order: Vec<usize> = (0..m).collect();
     let mut in_top = vec![false; m];
+    let mut g = vec![0.0; n];
     let mut iterations = 0;
     let tolerance = 1e-9 * reachable.max(1.0);
     let mut tried: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
     for iter in 0..1000 {
         iterations = iter + 1;
-        for (j, ds) in cover.demands_of.iter().enumerate() {
-            scores[j] = ds.iter().map(|&i| lambda[i as usize]).sum();
+        for j in 0..m {
+            scores[j] = d_flat[d_start[j]..d_start[j + 1]]
+                .iter()
+                .map(|&i| lambda[i as usize])
+                .sum();
         }
-        order.sort_unstable_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+        // The k best sites (ties to the lower index), then in index order.
+        let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+        if k < m {
+            order.select_nth_unstable_by(k - 1, by_score);
+        }
         let top = &order[..k];
         let bound: f64 = cover
             .weight
@@ -454,15 +476,17 @@ fn lagrangian_bound(
         // Subgradient of the bound: (chosen sites covering i) − (y_i = 1 when w_i > λ_i).
         in_top.iter_mut().for_each(|v| *v = false);
         top.iter().for_each(|&j| in_top[j] = true);
-        let mut g: Vec<f64> = cover
-            .sites_of
-            .iter()
-            .map(|sites| sites.iter().filter(|&&j| in_top[j as usize]).count() as f64)
-            .collect();
-        for (i, gi) in g.iter_mut().enumerate() {
-            if cover.weight[i] > lambda[i] {
-                *gi -= 1.0;
-            }
+        for i in 0..n {
+            let chosen = s_flat[s_start[i]..s_start[i + 1]]
+                .iter()
+                .filter(|&&j| in_top[j as usize])
+                .count() as f64;
+            g[i] = chosen
+                - if cover.weight[i] > lambda[i] {
+                    1.0
+                } else {
+                    0.0
+                };
         }
         let norm2: f64 = g.iter().map(|v| v * v).sum();
         if norm2 == 0.0 {
