@@ -1,4 +1,5 @@
-//! `pingan`: the one binary. Subcommands: `serve`, `demo`, `migrate`, `audit verify`, `config print`.
+//! `pingan`: the one binary. Subcommands: `serve`, `demo`, `migrate`, `import`, `export`, `analyze`,
+//! `cases replay`, `audit verify`, `config print`.
 //! Errors reach the user as one plain message (anyhow at the edge); exit code 1 on failure.
 
 mod analyze;
@@ -60,6 +61,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// 执法监督 tools.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
     },
     /// Configuration tools.
     Config {
@@ -150,6 +156,19 @@ enum ExportCommand {
 enum AuditCommand {
     /// Walk the SM3 hash chain; names the first broken record.
     Verify,
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// What the 网上巡查 engine finds in every case as of an instant (RFC 3339); writes nothing to the
+    /// database. The same database and instant give the same output.
+    Replay {
+        #[arg(long)]
+        as_of: String,
+        /// JSON output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -262,6 +281,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Analyze {
             command: AnalyzeCommand::Mclp(args),
         } => analyze::mclp_command(&args),
+        Command::Cases {
+            command: CasesCommand::Replay { as_of, out },
+        } => {
+            let at: jiff::Timestamp = as_of.parse().with_context(|| {
+                format!("--as-of {as_of:?} is not an RFC 3339 time like 2026-11-01T00:00:00+08:00")
+            })?;
+            let db = pingan_server::app::open_db(&config).await?;
+            let book = config.cases.rule_book()?;
+            let findings =
+                pingan_server::cases::inspect::replay(&db, &book, at.as_microsecond()).await?;
+            let json = serde_json::to_string_pretty(&findings)?;
+            match out {
+                Some(p) => std::fs::write(&p, json + "\n")
+                    .with_context(|| format!("writing {}", p.display()))?,
+                None => println!("{json}"),
+            }
+            eprintln!("{} findings as of {at}", findings.len());
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -151,6 +151,7 @@ pub async fn serve(
     spawn_housekeeping(state.clone());
     crate::mediation::clock::spawn_sweeper(state.clone());
     crate::analysis::brief::spawn_scheduler(state.clone());
+    crate::cases::inspect::spawn_sweeper(state.clone());
     let app = build_app(state);
     on_ready(addr);
     axum::serve(

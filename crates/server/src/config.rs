@@ -18,6 +18,40 @@ pub struct Config {
     pub mediation: MediationConfig,
     pub crypto: CryptoConfig,
     pub analysis: AnalysisConfig,
+    pub cases: CasesConfig,
+}
+
+/// 执法监督: how often each server runs the 网上巡查 engine over open cases (0 = only after each recorded
+/// step), and extra rule-set files (TOML, each with its own `version` and `effective_from`; the built-in
+/// default set is always there) — a revised law is a new file, not new code.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CasesConfig {
+    pub inspect_seconds: u64,
+    pub rule_files: Vec<String>,
+}
+
+impl Default for CasesConfig {
+    fn default() -> Self {
+        CasesConfig {
+            inspect_seconds: 60,
+            rule_files: Vec::new(),
+        }
+    }
+}
+
+impl CasesConfig {
+    /// The default rule set plus every configured file; a file that does not parse stops the start.
+    pub fn rule_book(&self) -> anyhow::Result<pingan_domain::case_rules::RuleBook> {
+        use pingan_domain::case_rules::{DEFAULT_RULES, RuleBook, RuleSet};
+        let mut sets = vec![RuleSet::from_toml(DEFAULT_RULES)?];
+        for f in &self.rule_files {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("cases.rule_files: {f}: {e}"))?;
+            sets.push(RuleSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{f}: {e}"))?);
+        }
+        Ok(RuleBook::new(sets)?)
+    }
 }
 
 /// 信息研判: how often each server checks whether a daily/weekly 研判简报 is due (0 = never; briefs

@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod demo_analysis;

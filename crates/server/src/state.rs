@@ -21,6 +21,8 @@ pub struct AppState {
     pub types: TypeCache,
     /// Seals and opens personal-data fields (SM4-GCM).
     pub cipher: Arc<pingan_domain::crypto::FieldCipher>,
+    /// 网上巡查 rule sets (the default and `cases.rule_files`).
+    pub rules: Arc<pingan_domain::case_rules::RuleBook>,
 }
 
 impl AppState {
@@ -28,9 +30,11 @@ impl AppState {
     /// field-encryption key cannot be read or made.
     pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
         let cipher = Arc::new(config.field_cipher()?);
+        let rules = Arc::new(config.cases.rule_book()?);
         let live = LiveFeed::start(db.clone());
         Ok(AppState {
             cipher,
+            rules,
             config: Arc::new(config),
             db,
             i18n: Arc::new(I18n::load()),

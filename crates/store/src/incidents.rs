@@ -118,7 +118,7 @@ pub fn cells_covering(b: [f64; 4]) -> Vec<i64> {
 }
 
 /// Next value of a named counter (both backends support `INSERT … ON CONFLICT … RETURNING`).
-async fn next_counter(tx: &mut Tx, key: &str) -> Result<i64> {
+pub(crate) async fn next_counter(tx: &mut Tx, key: &str) -> Result<i64> {
     let (n,): (i64,) = tx
         .fetch_one(
             "INSERT INTO counters (key, n) VALUES (?, 1) ON CONFLICT (key) DO UPDATE SET n = counters.n + 1 RETURNING n",

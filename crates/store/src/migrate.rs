@@ -53,6 +53,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "briefs",
         up: v8_briefs,
     },
+    Migration {
+        version: 9,
+        name: "cases",
+        up: v9_cases,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -679,4 +684,146 @@ fn v8_briefs(_: Backend) -> Vec<String> {
             .into(),
         "CREATE INDEX briefs_period ON briefs (period_start, area_path)".into(),
     ]
+}
+
+/// 执法监督: cases with their handling officers, procedural steps, parties (identity sealed), documents
+/// (metadata and hash), property in custody; 网上巡查 alerts with their history; 实地抽查 samples with
+/// the seed; 评查 rubrics and reviews.
+fn v9_cases(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE cases (
+            id TEXT PRIMARY KEY,
+            number TEXT NOT NULL UNIQUE,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            summary TEXT NOT NULL,
+            incident_id TEXT REFERENCES incidents(id),
+            station_org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            flags TEXT NOT NULL,
+            status TEXT NOT NULL,
+            accepted_at BIGINT,
+            filed_at BIGINT,
+            solved_at BIGINT,
+            closed_at BIGINT,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX cases_org ON cases (org_path, created_at)",
+        "CREATE INDEX cases_status ON cases (status, updated_at)",
+        "CREATE TABLE case_officers (
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            user_id TEXT NOT NULL REFERENCES users(id),
+            lead BOOLEAN NOT NULL,
+            PRIMARY KEY (case_id, user_id))",
+        "CREATE INDEX case_officers_user ON case_officers (user_id)",
+        "CREATE TABLE case_events (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            step TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            item TEXT,
+            days BIGINT,
+            note TEXT,
+            recorded_by TEXT NOT NULL,
+            recorded_at BIGINT NOT NULL)",
+        "CREATE INDEX case_events_case ON case_events (case_id, at)",
+        "CREATE TABLE case_parties (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            role TEXT NOT NULL,
+            item TEXT,
+            name_sealed TEXT NOT NULL,
+            name_masked TEXT NOT NULL,
+            id_sealed TEXT,
+            id_masked TEXT,
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX case_parties_case ON case_parties (case_id)",
+        "CREATE TABLE case_documents (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            sm3 TEXT NOT NULL,
+            storage_ref TEXT NOT NULL,
+            uploaded_by TEXT NOT NULL,
+            uploaded_at BIGINT NOT NULL)",
+        "CREATE INDEX case_documents_case ON case_documents (case_id)",
+        "CREATE TABLE case_properties (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            item TEXT NOT NULL,
+            description TEXT NOT NULL,
+            status TEXT NOT NULL,
+            location TEXT,
+            custodian TEXT,
+            updated_at BIGINT NOT NULL,
+            UNIQUE (case_id, item))",
+        "CREATE TABLE case_alerts (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            rule_id TEXT NOT NULL,
+            version TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            item TEXT NOT NULL,
+            started_at BIGINT NOT NULL,
+            due_at BIGINT NOT NULL,
+            found_at BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            org_path TEXT NOT NULL,
+            UNIQUE (case_id, rule_id, item, started_at, kind))",
+        "CREATE INDEX case_alerts_status ON case_alerts (status, found_at)",
+        "CREATE INDEX case_alerts_org ON case_alerts (org_path, found_at)",
+        "CREATE TABLE case_alert_events (
+            id TEXT PRIMARY KEY,
+            alert_id TEXT NOT NULL REFERENCES case_alerts(id),
+            at BIGINT NOT NULL,
+            action TEXT NOT NULL,
+            actor_id TEXT,
+            actor_name TEXT NOT NULL,
+            note TEXT)",
+        "CREATE INDEX case_alert_events_alert ON case_alert_events (alert_id, at)",
+        "CREATE TABLE case_samples (
+            id TEXT PRIMARY KEY,
+            seed BIGINT NOT NULL,
+            per_stratum BIGINT NOT NULL,
+            org_path TEXT NOT NULL,
+            closed_from TEXT,
+            closed_to TEXT,
+            population BIGINT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL)",
+        "CREATE TABLE case_sample_items (
+            sample_id TEXT NOT NULL REFERENCES case_samples(id),
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            station_org_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            finding TEXT,
+            recorded_by TEXT,
+            recorded_at BIGINT,
+            PRIMARY KEY (sample_id, case_id))",
+        "CREATE TABLE case_rubrics (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            body TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL)",
+        "CREATE TABLE case_reviews (
+            id TEXT PRIMARY KEY,
+            case_id TEXT NOT NULL REFERENCES cases(id),
+            rubric_id TEXT NOT NULL REFERENCES case_rubrics(id),
+            reviewer_id TEXT NOT NULL REFERENCES users(id),
+            deductions TEXT NOT NULL,
+            total DOUBLE PRECISION NOT NULL,
+            note TEXT,
+            created_at BIGINT NOT NULL,
+            UNIQUE (case_id, rubric_id, reviewer_id))",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }

@@ -897,3 +897,60 @@ fn analyze_kernels_reproduce_the_reference_outputs() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pingan cases replay`: a bad instant names the flag; a bad rule-set file names the file and the
+/// rule; over a database it prints JSON findings (none on an empty one).
+#[test]
+fn cases_replay() {
+    let dir = temp_dir("replay");
+    let url = format!("sqlite:{}", dir.join("p.db").display());
+    let (ok, out) = run(&url, &["migrate"]);
+    assert!(ok, "{out}");
+    let (ok, out) = run(&url, &["cases", "replay", "--as-of", "last tuesday"]);
+    assert!(!ok);
+    assert!(out.contains("--as-of"), "{out}");
+    let (ok, out) = run(
+        &url,
+        &["cases", "replay", "--as-of", "2026-11-01T00:00:00+08:00"],
+    );
+    assert!(ok, "{out}");
+    assert!(out.trim_start().starts_with("[]"), "{out}");
+    assert!(
+        out.contains("0 findings as of 2026-10-31T16:00:00Z"),
+        "{out}"
+    );
+    let rules = dir.join("rules-2026.toml");
+    std::fs::write(
+        &rules,
+        pingan_domain::case_rules::DEFAULT_RULES
+            .replace("version = \"2013\"", "version = \"2026\"")
+            .replace(
+                "effective_from = \"2013-01-01\"",
+                "effective_from = \"2026-01-01\"",
+            )
+            .replacen(
+                "stop = [\"file\", \"not_file\"]",
+                "stop = [\"file\", \"filed\"]",
+                1,
+            ),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["cases", "replay", "--as-of", "2026-11-01T00:00:00+08:00"])
+        .env("PINGAN_DATABASE__URL", &url)
+        .env(
+            "PINGAN_CASES__RULE_FILES",
+            format!("[\"{}\"]", rules.display()),
+        )
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("rules-2026.toml")
+            && err.contains("criminal_filing_review")
+            && err.contains("filed"),
+        "{err}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

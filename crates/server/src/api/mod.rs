@@ -4,6 +4,7 @@
 pub mod analysis;
 pub mod areas;
 pub mod audit;
+pub mod cases;
 pub mod disputes;
 pub mod geo;
 pub mod incidents;
@@ -36,6 +37,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "areas", description = "区域与网格 Areas and grids"),
         (name = "dispatch", description = "指挥调度 Incidents, units, live board"),
         (name = "mediation", description = "矛盾纠纷化解 Dispute mediation"),
+        (name = "cases", description = "执法监督 Cases, procedural steps, 网上巡查 alerts"),
         (name = "analysis", description = "信息研判 Hotspots, repeat locations, near repeats, trends and briefs"),
         (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
         (name = "orgs", description = "组织机构 Organisations"),
@@ -75,6 +77,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .merge(disputes::router())
         .merge(screening::router())
         .merge(analysis::router())
+        .merge(cases::router())
         .merge(public::router())
         .merge(orgs::router())
         .merge(users::router())

@@ -40,6 +40,7 @@ macro_rules! both {
 mod analysis;
 mod auth;
 mod bad_input;
+mod cases;
 mod dispatch;
 mod mediation;
 mod places;

@@ -1,0 +1,405 @@
+//! 网上巡查: the engine over stored cases. `inspect_case` after every step, `sweep` on a timer over
+//! every open case (any server may run it: an alert is keyed by case, rule, item, clock start and
+//! kind, so one found twice is stored once and announced once), `replay` for any instant in the past
+//! without writing anything. Alert work (comment, explain, accept, escalate) keeps a full history.
+
+use super::{audit, rule_name};
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use pingan_domain::Permission;
+use pingan_domain::case_rules::{ClockState, Evaluation, Finding, FindingKind, RuleBook, evaluate};
+use pingan_store::cases::{self as store, AlertEventRow, AlertRow, EngineCase};
+use pingan_store::{Db, Tx, args, new_id};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+const BATCH: i64 = 500;
+
+fn severity_code(f: &Finding) -> &'static str {
+    match f.severity {
+        pingan_domain::case_rules::Severity::Low => "low",
+        pingan_domain::case_rules::Severity::Medium => "medium",
+        pingan_domain::case_rules::Severity::High => "high",
+    }
+}
+
+fn kind_zh(kind: &str) -> &'static str {
+    match kind {
+        "approaching" => "临近期限",
+        "overdue" => "已超期",
+        "missing_step" => "缺少环节",
+        "out_of_order" => "顺序异常",
+        _ => "预警",
+    }
+}
+
+/// Whether the clock a finding belongs to has stopped in time (an approaching alert is then moot).
+fn met_in_time(eval: &Evaluation, f: &Finding) -> bool {
+    eval.clocks.iter().any(|c| {
+        c.rule_id == f.rule_id
+            && c.item == f.item
+            && c.started_at == f.started_at
+            && c.state == ClockState::Met
+    })
+}
+
+async fn handlers(db: &Db, c: &EngineCase) -> ApiResult<Vec<String>> {
+    let mut people: Vec<String> = store::officers(db, &c.id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    people.extend(store::supervisors(db, &c.org_path, &c.area_path).await?);
+    people.sort();
+    people.dedup();
+    Ok(people)
+}
+
+/// Stores the findings of one evaluated case: new alerts are announced to the handling officers and
+/// the legal supervisors; open approaching alerts whose clock has since stopped in time are resolved.
+async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResult<usize> {
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    let mut new = 0;
+    let mut announce = Vec::new();
+    for f in &eval.findings {
+        let a = AlertRow {
+            id: new_id(),
+            case_id: c.id.clone(),
+            rule_id: f.rule_id.clone(),
+            version: f.version.clone(),
+            kind: f.kind.code().into(),
+            severity: severity_code(f).into(),
+            item: f.item.clone().unwrap_or_default(),
+            started_at: f.started_at,
+            due_at: f.due_at,
+            found_at: f.at,
+            status: "open".into(),
+            updated_at: now,
+            org_path: c.org_path.clone(),
+        };
+        if store::insert_alert(&mut tx, &a).await? {
+            new += 1;
+            store::add_alert_event(
+                &mut tx,
+                &event(&a.id, now, "opened", None, "网上巡查", None),
+            );
+            announce.push(format!(
+                "网上巡查：{} {}（{}）",
+                c.number,
+                rule_name(&state.rules, &f.rule_id, &f.version),
+                kind_zh(f.kind.code())
+            ));
+        }
+    }
+    resolve_moot(&mut tx, c, eval, now).await?;
+    if !announce.is_empty() {
+        let people = handlers(&state.db, c).await?;
+        for m in &announce {
+            pingan_store::disputes::notify(&mut tx, &people, now, "case_alert", ("case", &c.id), m);
+        }
+    }
+    tx.commit_audited(Vec::new()).await?;
+    Ok(new)
+}
+
+async fn resolve_moot(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> ApiResult<()> {
+    for a in store::open_alerts_of(tx, &c.id).await? {
+        if a.kind != FindingKind::Approaching.code() {
+            continue;
+        }
+        let f = Finding {
+            rule_id: a.rule_id.clone(),
+            version: a.version.clone(),
+            kind: FindingKind::Approaching,
+            severity: pingan_domain::case_rules::Severity::Low,
+            item: (!a.item.is_empty()).then(|| a.item.clone()),
+            started_at: a.started_at,
+            due_at: a.due_at,
+            at: a.found_at,
+        };
+        if met_in_time(eval, &f)
+            && store::set_alert_status(tx, &a.id, "open", "resolved", now).await?
+        {
+            store::add_alert_event(
+                tx,
+                &event(
+                    &a.id,
+                    now,
+                    "resolved",
+                    None,
+                    "网上巡查",
+                    Some("期限内已完成"),
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn event(
+    alert_id: &str,
+    at: i64,
+    action: &str,
+    actor_id: Option<&str>,
+    actor_name: &str,
+    note: Option<&str>,
+) -> AlertEventRow {
+    AlertEventRow {
+        id: new_id(),
+        alert_id: alert_id.into(),
+        at,
+        action: action.into(),
+        actor_id: actor_id.map(str::to_string),
+        actor_name: actor_name.into(),
+        note: note.map(str::to_string),
+    }
+}
+
+/// Runs the engine on one case now.
+pub async fn inspect_case(state: &AppState, case_id: &str) -> ApiResult<usize> {
+    let Some(c) = store::engine_one(&state.db, case_id).await? else {
+        return Ok(0);
+    };
+    let eval = evaluate(&c.facts, &state.rules, state.now());
+    record(state, &c, &eval).await
+}
+
+/// Every open case, in batches; returns the alerts opened.
+pub async fn sweep(state: &AppState) -> ApiResult<usize> {
+    let mut after = String::new();
+    let mut opened = 0;
+    loop {
+        let batch = store::engine_batch(&state.db, &after, BATCH, true).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id.clone();
+        let now = state.now();
+        for c in &batch {
+            let eval = evaluate(&c.facts, &state.rules, now);
+            if !eval.findings.is_empty() {
+                opened += record(state, c, &eval).await?;
+            }
+        }
+    }
+    Ok(opened)
+}
+
+/// The engine on every server, every `cases.inspect_seconds` (0 turns it off).
+pub fn spawn_sweeper(state: AppState) {
+    let secs = state.config.cases.inspect_seconds;
+    if secs == 0 {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match sweep(&state).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(alerts = n, "网上巡查 opened alerts"),
+                Err(e) => tracing::warn!(error = %e, "case inspection failed"),
+            }
+        }
+    });
+}
+
+/// What the engine finds in one case as of an instant.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ReplayFinding {
+    pub case_id: String,
+    pub case_number: String,
+    pub rule_id: String,
+    pub version: String,
+    /// approaching, overdue, missing_step, out_of_order.
+    pub kind: String,
+    pub item: Option<String>,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub at: i64,
+}
+
+/// Every case (open or closed) evaluated as of `as_of`; writes nothing. Sorted by case number, then
+/// time, rule and item — the same input gives the same output.
+pub async fn replay(
+    db: &Db,
+    book: &RuleBook,
+    as_of: i64,
+) -> pingan_store::Result<Vec<ReplayFinding>> {
+    let mut out = Vec::new();
+    let mut after = String::new();
+    loop {
+        let batch = store::engine_batch(db, &after, BATCH, false).await?;
+        let Some(last) = batch.last() else { break };
+        after = last.id.clone();
+        for c in &batch {
+            for f in evaluate(&c.facts, book, as_of).findings {
+                out.push(ReplayFinding {
+                    case_id: c.id.clone(),
+                    case_number: c.number.clone(),
+                    rule_id: f.rule_id,
+                    version: f.version,
+                    kind: f.kind.code().into(),
+                    item: f.item,
+                    started_at: f.started_at,
+                    due_at: f.due_at,
+                    at: f.at,
+                });
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (&a.case_number, a.at, &a.rule_id, &a.item, &a.kind).cmp(&(
+            &b.case_number,
+            b.at,
+            &b.rule_id,
+            &b.item,
+            &b.kind,
+        ))
+    });
+    Ok(out)
+}
+
+/// What someone does with an alert.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertAction {
+    /// `comment` (anyone who may read the case), `explain` (a handling officer), `accept` or
+    /// `escalate` (the legal supervisor).
+    pub action: String,
+    pub note: String,
+}
+
+/// Applies an action; returns the alert as it now stands.
+pub async fn act(
+    state: &AppState,
+    actor: &Actor,
+    alert_id: &str,
+    req: AlertAction,
+) -> ApiResult<AlertRow> {
+    actor.require(state, Permission::CaseRead).await?;
+    let alert = store::get_alert(&state.db, &actor.scope, alert_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let note = crate::api::incidents::text("note", &req.note, 500)?;
+    let officers: Vec<String> = store::officers(&state.db, &alert.case_id)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .collect();
+    let is_officer = officers.contains(&actor.user_id);
+    let (from, to): (&[&str], Option<&str>) = match req.action.as_str() {
+        "comment" => (
+            &["open", "explained", "escalated", "accepted", "resolved"],
+            None,
+        ),
+        "explain" => {
+            if !is_officer {
+                return Err(ApiError::Forbidden(
+                    "only a handling officer explains an alert".into(),
+                ));
+            }
+            (&["open", "escalated"], Some("explained"))
+        }
+        "accept" | "escalate" => {
+            actor.require(state, Permission::CaseSupervise).await?;
+            if req.action == "accept" {
+                (&["open", "explained", "escalated"], Some("accepted"))
+            } else {
+                (&["open", "explained"], Some("escalated"))
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "action",
+                "action is comment, explain, accept or escalate",
+            ));
+        }
+    };
+    if !from.contains(&alert.status.as_str()) {
+        return Err(ApiError::Conflict(format!(
+            "the alert is {}; {} is not possible now",
+            alert.status, req.action
+        )));
+    }
+    let now = state.now();
+    let mut tx = state.db.begin().await?;
+    if let Some(to) = to
+        && !store::set_alert_status(&mut tx, &alert.id, &alert.status, to, now).await?
+    {
+        tx.rollback().await?;
+        return Err(ApiError::Conflict(
+            "the alert changed meanwhile; reload it".into(),
+        ));
+    }
+    store::add_alert_event(
+        &mut tx,
+        &event(
+            &alert.id,
+            now,
+            &req.action,
+            Some(&actor.user_id),
+            &actor.display_name,
+            Some(&note),
+        ),
+    );
+    // Who hears of it: officers hear the supervisor, supervisors hear the officers; an escalation
+    // also reaches the station's chief.
+    let (org_path, area_path, number): (String, String, String) = state
+        .db
+        .fetch_one(
+            "SELECT org_path, area_path, number FROM cases WHERE id = ?",
+            args![alert.case_id.as_str()],
+        )
+        .await?;
+    let mut to_whom = match req.action.as_str() {
+        "explain" => store::supervisors(&state.db, &org_path, &area_path).await?,
+        _ => officers.clone(),
+    };
+    if req.action == "escalate" {
+        let chiefs: Vec<(String,)> = state
+            .db
+            .fetch_all(
+                "SELECT u.id FROM users u JOIN orgs o ON o.id = u.org_id WHERE u.role = 'station_chief' AND o.path = ? AND NOT u.disabled",
+                args![org_path.as_str()],
+            )
+            .await?;
+        to_whom.extend(chiefs.into_iter().map(|(u,)| u));
+    }
+    to_whom.retain(|u| *u != actor.user_id);
+    let message = format!(
+        "网上巡查 {number}：{}（{}）",
+        action_zh(&req.action),
+        actor.display_name
+    );
+    pingan_store::disputes::notify(
+        &mut tx,
+        &to_whom,
+        now,
+        "case_alert",
+        ("case_alert", &alert.id),
+        &message,
+    );
+    tx.commit_audited(vec![audit(
+        actor,
+        now,
+        &format!("case_alert.{}", req.action),
+        &alert.case_id,
+        serde_json::json!({"alert": alert.id, "note": note}),
+    )])
+    .await?;
+    store::get_alert(&state.db, &actor.scope, alert_id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+fn action_zh(a: &str) -> &'static str {
+    match a {
+        "comment" => "有新批注",
+        "explain" => "办案民警已说明情况",
+        "accept" => "法制部门已采纳说明并销警",
+        "escalate" => "法制部门已升级督办",
+        _ => "",
+    }
+}

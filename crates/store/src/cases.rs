@@ -1,0 +1,554 @@
+//! Cases (执法监督) and what is recorded against them: handling officers, procedural steps, parties
+//! (identity arrives sealed and masked), documents, property in custody; the 网上巡查 alerts and their
+//! history; samples and reviews. Alerts are keyed by (case, rule, item, clock start, kind): the engine
+//! may run on every server, and an alert found twice is stored once.
+
+use crate::db::{Db, Tx};
+use crate::{Result, Value, args, new_id, scope};
+use pingan_domain::Scope;
+use pingan_domain::case::{CaseEvent, CaseFacts, CaseKind};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRow {
+    pub id: String,
+    pub number: String,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub incident_id: Option<String>,
+    pub station_org_id: String,
+    pub org_path: String,
+    pub area_path: String,
+    pub flags: String,
+    pub status: String,
+    pub accepted_at: Option<i64>,
+    pub filed_at: Option<i64>,
+    pub solved_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl CaseRow {
+    pub fn kind(&self) -> CaseKind {
+        CaseKind::parse(&self.kind).unwrap_or(CaseKind::Administrative)
+    }
+
+    pub fn flag_list(&self) -> Vec<String> {
+        self.flags
+            .split(',')
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+const COLS: &str = "id, number, kind, title, summary, incident_id, station_org_id, org_path, area_path, flags, \
+    status, accepted_at, filed_at, solved_at, closed_at, created_by, created_at, updated_at";
+
+/// A case's own scope test: its station's org subtree or its area.
+fn in_scope(s: &Scope, prefix: &str) -> (String, Vec<Value>) {
+    scope::predicate(
+        s,
+        Some(&format!("{prefix}area_path")),
+        Some(&format!("{prefix}org_path")),
+    )
+}
+
+pub struct NewCase<'a> {
+    pub kind: CaseKind,
+    pub title: &'a str,
+    pub summary: &'a str,
+    pub incident_id: Option<&'a str>,
+    pub station_org_id: &'a str,
+    pub org_path: &'a str,
+    pub area_path: &'a str,
+    pub flags: &'a [String],
+    pub officers: &'a [(String, bool)],
+    pub created_by: &'a str,
+    pub at: i64,
+    /// For the number: district code and local date.
+    pub district: &'a str,
+    pub local_date: &'a str,
+}
+
+/// Inserts a case with its officers. Numbers: XS (刑事) / XZ (行政) + district + date + daily sequence.
+pub async fn insert(tx: &mut Tx, c: &NewCase<'_>) -> Result<CaseRow> {
+    let prefix = match c.kind {
+        CaseKind::Criminal => "XS",
+        CaseKind::Administrative => "XZ",
+    };
+    let day = c.local_date.replace('-', "");
+    let n = crate::incidents::next_counter(tx, &format!("case:{prefix}:{day}")).await?;
+    let row = CaseRow {
+        id: new_id(),
+        number: format!("{prefix}{}{day}{n:04}", c.district),
+        kind: c.kind.code().into(),
+        title: c.title.into(),
+        summary: c.summary.into(),
+        incident_id: c.incident_id.map(str::to_string),
+        station_org_id: c.station_org_id.into(),
+        org_path: c.org_path.into(),
+        area_path: c.area_path.into(),
+        flags: c.flags.join(","),
+        status: "open".into(),
+        accepted_at: None,
+        filed_at: None,
+        solved_at: None,
+        closed_at: None,
+        created_by: c.created_by.into(),
+        created_at: c.at,
+        updated_at: c.at,
+    };
+    tx.queue(
+        &format!("INSERT INTO cases ({COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        args![
+            row.id.as_str(),
+            row.number.as_str(),
+            row.kind.as_str(),
+            row.title.as_str(),
+            row.summary.as_str(),
+            row.incident_id.clone(),
+            row.station_org_id.as_str(),
+            row.org_path.as_str(),
+            row.area_path.as_str(),
+            row.flags.as_str(),
+            row.status.as_str(),
+            None::<i64>,
+            None::<i64>,
+            None::<i64>,
+            None::<i64>,
+            row.created_by.as_str(),
+            row.created_at,
+            row.updated_at
+        ],
+    );
+    for (user_id, lead) in c.officers {
+        tx.queue(
+            "INSERT INTO case_officers (case_id, user_id, lead) VALUES (?, ?, ?)",
+            args![row.id.as_str(), user_id.as_str(), *lead],
+        );
+    }
+    Ok(row)
+}
+
+pub async fn get(db: &Db, s: &Scope, id: &str) -> Result<Option<CaseRow>> {
+    let (pred, mut a) = in_scope(s, "");
+    let mut args = args![id];
+    args.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM cases WHERE id = ? AND {pred}"),
+        args,
+    )
+    .await
+}
+
+pub async fn get_tx(tx: &mut Tx, id: &str) -> Result<Option<CaseRow>> {
+    tx.fetch_optional(&format!("SELECT {COLS} FROM cases WHERE id = ?"), args![id])
+        .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub status: Option<String>,
+    pub kind: Option<String>,
+    pub officer_user_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list(db: &Db, s: &Scope, f: &CaseFilter) -> Result<Vec<CaseRow>> {
+    let (pred, mut a) = in_scope(s, "");
+    let mut sql = format!("SELECT {COLS} FROM cases WHERE {pred}");
+    if let Some(v) = &f.status {
+        sql.push_str(" AND status = ?");
+        a.push(v.into());
+    }
+    if let Some(v) = &f.kind {
+        sql.push_str(" AND kind = ?");
+        a.push(v.into());
+    }
+    if let Some(v) = &f.officer_user_id {
+        sql.push_str(" AND id IN (SELECT case_id FROM case_officers WHERE user_id = ?)");
+        a.push(v.into());
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    a.push(f.limit.into());
+    db.fetch_all(&sql, a).await
+}
+
+/// (user id, lead) of the handling officers.
+pub async fn officers(db: &Db, case_id: &str) -> Result<Vec<(String, bool)>> {
+    db.fetch_all(
+        "SELECT user_id, lead FROM case_officers WHERE case_id = ? ORDER BY lead DESC, user_id",
+        args![case_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseEventRow {
+    pub id: String,
+    pub case_id: String,
+    pub step: String,
+    pub at: i64,
+    pub item: Option<String>,
+    pub days: Option<i64>,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+}
+
+impl CaseEventRow {
+    pub fn to_event(&self) -> CaseEvent {
+        CaseEvent {
+            step: self.step.clone(),
+            at: self.at,
+            item: self.item.clone(),
+            days: self.days,
+        }
+    }
+}
+
+const EVENT_COLS: &str = "id, case_id, step, at, item, days, note, recorded_by, recorded_at";
+
+/// Queues a step and stamps the case's milestone columns it sets (first time only).
+pub fn add_event(tx: &mut Tx, e: &CaseEventRow) {
+    tx.queue(
+        &format!("INSERT INTO case_events ({EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        args![
+            e.id.as_str(),
+            e.case_id.as_str(),
+            e.step.as_str(),
+            e.at,
+            e.item.clone(),
+            e.days,
+            e.note.clone(),
+            e.recorded_by.as_str(),
+            e.recorded_at
+        ],
+    );
+    let milestone = match e.step.as_str() {
+        "accept" => Some("accepted_at"),
+        "file" => Some("filed_at"),
+        "solve" => Some("solved_at"),
+        "close" | "revoke" | "not_file" | "not_accept" => Some("closed_at"),
+        _ => None,
+    };
+    if let Some(col) = milestone {
+        let status = if col == "closed_at" {
+            "status = 'closed', "
+        } else {
+            ""
+        };
+        tx.queue(
+            &format!(
+                "UPDATE cases SET {status}{col} = COALESCE({col}, ?), updated_at = ? WHERE id = ?"
+            ),
+            args![e.at, e.recorded_at, e.case_id.as_str()],
+        );
+    } else {
+        tx.queue(
+            "UPDATE cases SET updated_at = ? WHERE id = ?",
+            args![e.recorded_at, e.case_id.as_str()],
+        );
+    }
+}
+
+pub async fn events(db: &Db, case_id: &str) -> Result<Vec<CaseEventRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {EVENT_COLS} FROM case_events WHERE case_id = ? ORDER BY at, recorded_at, id"
+        ),
+        args![case_id],
+    )
+    .await
+}
+
+/// A case as the engine sees it.
+pub struct EngineCase {
+    pub id: String,
+    pub number: String,
+    pub org_path: String,
+    pub area_path: String,
+    pub facts: CaseFacts,
+}
+
+type EngineRow = (String, String, String, String, String, String);
+/// (case id, step, at, item, days)
+type EngineStep = (String, String, i64, Option<String>, Option<i64>);
+
+/// One case for the engine (any status).
+pub async fn engine_one(db: &Db, id: &str) -> Result<Option<EngineCase>> {
+    let mut v = engine_batch_from(db, id, 1, false).await?;
+    Ok(v.pop().filter(|c| c.id == id))
+}
+
+/// Up to `limit` cases with id > `after`, with their steps — for the engine, in id order. `open_only`
+/// leaves closed cases out (the continuous sweep); a replay reads them all.
+pub async fn engine_batch(
+    db: &Db,
+    after: &str,
+    limit: i64,
+    open_only: bool,
+) -> Result<Vec<EngineCase>> {
+    engine_batch_where(db, "id > ?", after, limit, open_only).await
+}
+
+async fn engine_batch_from(
+    db: &Db,
+    from: &str,
+    limit: i64,
+    open_only: bool,
+) -> Result<Vec<EngineCase>> {
+    engine_batch_where(db, "id >= ?", from, limit, open_only).await
+}
+
+async fn engine_batch_where(
+    db: &Db,
+    bound: &str,
+    after: &str,
+    limit: i64,
+    open_only: bool,
+) -> Result<Vec<EngineCase>> {
+    let status = if open_only {
+        " AND status = 'open'"
+    } else {
+        ""
+    };
+    let rows: Vec<EngineRow> = db
+        .fetch_all(
+            &format!(
+                "SELECT id, number, kind, flags, org_path, area_path FROM cases WHERE {bound}{status} ORDER BY id LIMIT ?"
+            ),
+            args![after, limit],
+        )
+        .await?;
+    let Some(last) = rows.last().map(|r| r.0.clone()) else {
+        return Ok(Vec::new());
+    };
+    let first = rows[0].0.clone();
+    let events: Vec<EngineStep> = db
+        .fetch_all(
+            &format!(
+                "SELECT e.case_id, e.step, e.at, e.item, e.days FROM case_events e JOIN cases c ON c.id = e.case_id \
+                 WHERE c.id >= ? AND c.id <= ?{} ORDER BY e.case_id, e.at",
+                status.replace("status", "c.status")
+            ),
+            args![first.as_str(), last.as_str()],
+        )
+        .await?;
+    let mut out: Vec<EngineCase> = rows
+        .into_iter()
+        .map(
+            |(id, number, kind, flags, org_path, area_path)| EngineCase {
+                id,
+                number,
+                org_path,
+                area_path,
+                facts: CaseFacts {
+                    kind: CaseKind::parse(&kind).unwrap_or(CaseKind::Administrative),
+                    flags: flags
+                        .split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                    events: Vec::new(),
+                },
+            },
+        )
+        .collect();
+    let mut i = 0;
+    for (case_id, step, at, item, days) in events {
+        while i < out.len() && out[i].id < case_id {
+            i += 1;
+        }
+        if i < out.len() && out[i].id == case_id {
+            out[i].facts.events.push(CaseEvent {
+                step,
+                at,
+                item,
+                days,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AlertRow {
+    pub id: String,
+    pub case_id: String,
+    pub rule_id: String,
+    pub version: String,
+    pub kind: String,
+    pub severity: String,
+    /// "" for case-level clocks.
+    pub item: String,
+    pub started_at: i64,
+    pub due_at: i64,
+    pub found_at: i64,
+    pub status: String,
+    pub updated_at: i64,
+    pub org_path: String,
+}
+
+const ALERT_COLS: &str = "id, case_id, rule_id, version, kind, severity, item, started_at, due_at, found_at, status, \
+    updated_at, org_path";
+
+/// Stores the alert unless it is stored already; returns whether this call stored it.
+pub async fn insert_alert(tx: &mut Tx, a: &AlertRow) -> Result<bool> {
+    let r: Option<(String,)> = tx
+        .fetch_optional(
+            &format!(
+                "INSERT INTO case_alerts ({ALERT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+                 ON CONFLICT (case_id, rule_id, item, started_at, kind) DO NOTHING RETURNING id"
+            ),
+            args![
+                a.id.as_str(),
+                a.case_id.as_str(),
+                a.rule_id.as_str(),
+                a.version.as_str(),
+                a.kind.as_str(),
+                a.severity.as_str(),
+                a.item.as_str(),
+                a.started_at,
+                a.due_at,
+                a.found_at,
+                a.status.as_str(),
+                a.updated_at,
+                a.org_path.as_str()
+            ],
+        )
+        .await?;
+    Ok(r.is_some())
+}
+
+/// Open approaching-deadline alerts of a case: the sweep closes those whose clock has stopped.
+pub async fn open_alerts_of(tx: &mut Tx, case_id: &str) -> Result<Vec<AlertRow>> {
+    tx.fetch_all(
+        &format!("SELECT {ALERT_COLS} FROM case_alerts WHERE case_id = ? AND status = 'open'"),
+        args![case_id],
+    )
+    .await
+}
+
+pub async fn get_alert(db: &Db, s: &Scope, id: &str) -> Result<Option<AlertRow>> {
+    let (pred, mut a) = scope::predicate(s, None, Some("org_path"));
+    let (apred, mut aa) = scope::predicate(
+        s,
+        Some("(SELECT c.area_path FROM cases c WHERE c.id = case_alerts.case_id)"),
+        None,
+    );
+    let mut args = args![id];
+    args.append(&mut a);
+    args.append(&mut aa);
+    db.fetch_optional(
+        &format!("SELECT {ALERT_COLS} FROM case_alerts WHERE id = ? AND ({pred} OR {apred})"),
+        args,
+    )
+    .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub case_id: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list_alerts(db: &Db, s: &Scope, f: &AlertFilter) -> Result<Vec<AlertRow>> {
+    let (pred, mut a) = scope::predicate(s, None, Some("org_path"));
+    let (apred, mut aa) = scope::predicate(
+        s,
+        Some("(SELECT c.area_path FROM cases c WHERE c.id = case_alerts.case_id)"),
+        None,
+    );
+    a.append(&mut aa);
+    let mut sql = format!("SELECT {ALERT_COLS} FROM case_alerts WHERE ({pred} OR {apred})");
+    if let Some(v) = &f.status {
+        sql.push_str(" AND status = ?");
+        a.push(v.into());
+    }
+    if let Some(v) = &f.case_id {
+        sql.push_str(" AND case_id = ?");
+        a.push(v.into());
+    }
+    sql.push_str(" ORDER BY found_at DESC, id DESC LIMIT ?");
+    a.push(f.limit.into());
+    db.fetch_all(&sql, a).await
+}
+
+/// Moves an alert from `from` to `to` if it is still in `from`; false when someone else moved it.
+pub async fn set_alert_status(
+    tx: &mut Tx,
+    id: &str,
+    from: &str,
+    to: &str,
+    at: i64,
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE case_alerts SET status = ?, updated_at = ? WHERE id = ? AND status = ?",
+            args![to, at, id, from],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AlertEventRow {
+    pub id: String,
+    pub alert_id: String,
+    pub at: i64,
+    pub action: String,
+    pub actor_id: Option<String>,
+    pub actor_name: String,
+    pub note: Option<String>,
+}
+
+pub fn add_alert_event(tx: &mut Tx, e: &AlertEventRow) {
+    tx.queue(
+        "INSERT INTO case_alert_events (id, alert_id, at, action, actor_id, actor_name, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        args![
+            e.id.as_str(),
+            e.alert_id.as_str(),
+            e.at,
+            e.action.as_str(),
+            e.actor_id.clone(),
+            e.actor_name.as_str(),
+            e.note.clone()
+        ],
+    );
+}
+
+pub async fn alert_events(db: &Db, alert_id: &str) -> Result<Vec<AlertEventRow>> {
+    db.fetch_all(
+        "SELECT id, alert_id, at, action, actor_id, actor_name, note FROM case_alert_events \
+         WHERE alert_id = ? ORDER BY at, id",
+        args![alert_id],
+    )
+    .await
+}
+
+/// Users who supervise cases of `org_path` (legal supervisors whose scope covers it).
+pub async fn supervisors(db: &Db, org_path: &str, area_path: &str) -> Result<Vec<String>> {
+    let rows: Vec<(String, String, String)> = db
+        .fetch_all(
+            "SELECT u.id, s.kind, s.path FROM users u JOIN user_scopes s ON s.user_id = u.id \
+             WHERE u.role = 'legal_supervisor' AND NOT u.disabled",
+            args![],
+        )
+        .await?;
+    let mut out: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, kind, path)| match kind.as_str() {
+            "org" => org_path.starts_with(path.as_str()),
+            _ => area_path.starts_with(path.as_str()),
+        })
+        .map(|(id, _, _)| id)
+        .collect();
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
