@@ -352,6 +352,7 @@ async fn run_demo(
     let summary = demo::ensure(&db, seed).await?;
     pingan_server::demo_mediation::ensure(&db, &config).await?;
     let history = pingan_server::demo_analysis::ensure(&db).await?;
+    pingan_server::demo_cases::ensure(&db, &config).await?;
     std::fs::write(&seed_file, seed.to_string())?;
     if summary.created {
         eprintln!(

@@ -13,7 +13,7 @@ fn citizen_id(first17: &str) -> String {
     format!("{first17}{}", pingan_domain::ids::citizen_id_check(first17))
 }
 
-async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
+pub(crate) async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
     let u = users::by_username(db, username)
         .await?
         .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;

@@ -15,6 +15,7 @@ pub mod cases;
 pub mod config;
 pub mod demo;
 pub mod demo_analysis;
+pub mod demo_cases;
 pub mod demo_dispatch;
 pub mod demo_mediation;
 pub mod dispatch;

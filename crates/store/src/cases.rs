@@ -424,10 +424,13 @@ pub async fn insert_alert(tx: &mut Tx, a: &AlertRow) -> Result<bool> {
     Ok(r.is_some())
 }
 
-/// Open approaching-deadline alerts of a case: the sweep closes those whose clock has stopped.
-pub async fn open_alerts_of(tx: &mut Tx, case_id: &str) -> Result<Vec<AlertRow>> {
+/// Alerts of a case still waiting for someone (open, explained, escalated): the engine settles those
+/// its current findings no longer support.
+pub async fn live_alerts_of(tx: &mut Tx, case_id: &str) -> Result<Vec<AlertRow>> {
     tx.fetch_all(
-        &format!("SELECT {ALERT_COLS} FROM case_alerts WHERE case_id = ? AND status = 'open'"),
+        &format!(
+            "SELECT {ALERT_COLS} FROM case_alerts WHERE case_id = ? AND status IN ('open', 'explained', 'escalated')"
+        ),
         args![case_id],
     )
     .await

@@ -34,16 +34,6 @@ fn kind_zh(kind: &str) -> &'static str {
     }
 }
 
-/// Whether the clock a finding belongs to has stopped in time (an approaching alert is then moot).
-fn met_in_time(eval: &Evaluation, f: &Finding) -> bool {
-    eval.clocks.iter().any(|c| {
-        c.rule_id == f.rule_id
-            && c.item == f.item
-            && c.started_at == f.started_at
-            && c.state == ClockState::Met
-    })
-}
-
 async fn handlers(db: &Db, c: &EngineCase) -> ApiResult<Vec<String>> {
     let mut people: Vec<String> = store::officers(db, &c.id)
         .await?
@@ -93,7 +83,7 @@ async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResul
             ));
         }
     }
-    resolve_moot(&mut tx, c, eval, now).await?;
+    settle(&mut tx, c, eval, now).await?;
     if !announce.is_empty() {
         let people = handlers(&state.db, c).await?;
         for m in &announce {
@@ -104,34 +94,40 @@ async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResul
     Ok(new)
 }
 
-async fn resolve_moot(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> ApiResult<()> {
-    for a in store::open_alerts_of(tx, &c.id).await? {
-        if a.kind != FindingKind::Approaching.code() {
-            continue;
-        }
-        let f = Finding {
-            rule_id: a.rule_id.clone(),
-            version: a.version.clone(),
-            kind: FindingKind::Approaching,
-            severity: pingan_domain::case_rules::Severity::Low,
-            item: (!a.item.is_empty()).then(|| a.item.clone()),
-            started_at: a.started_at,
-            due_at: a.due_at,
-            at: a.found_at,
+/// Settles live alerts the current evaluation no longer supports, with the reason in their history:
+/// an "approaching" alert once its clock has stopped or run out (the overdue alert takes over), and any
+/// alert whose finding is gone — a step recorded later (补录) shows the limit was met in time.
+async fn settle(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> ApiResult<()> {
+    let item_of = |s: &str| (!s.is_empty()).then(|| s.to_string());
+    for a in store::live_alerts_of(tx, &c.id).await? {
+        let still_found = eval.findings.iter().any(|f| {
+            f.rule_id == a.rule_id
+                && f.kind.code() == a.kind
+                && f.item == item_of(&a.item)
+                && f.started_at == a.started_at
+        });
+        let clock = eval.clocks.iter().find(|k| {
+            k.rule_id == a.rule_id && k.item == item_of(&a.item) && k.started_at == a.started_at
+        });
+        let reason = if !still_found {
+            Some("补录的办案环节显示期限内已完成，预警自动解除")
+        } else if a.kind == FindingKind::Approaching.code()
+            && clock.is_some_and(|k| !matches!(k.state, ClockState::Running | ClockState::Warning))
+        {
+            Some(if clock.is_some_and(|k| k.state == ClockState::Met) {
+                "期限内已完成"
+            } else {
+                "已超期，由超期预警接续"
+            })
+        } else {
+            None
         };
-        if met_in_time(eval, &f)
-            && store::set_alert_status(tx, &a.id, "open", "resolved", now).await?
+        if let Some(reason) = reason
+            && store::set_alert_status(tx, &a.id, &a.status, "resolved", now).await?
         {
             store::add_alert_event(
                 tx,
-                &event(
-                    &a.id,
-                    now,
-                    "resolved",
-                    None,
-                    "网上巡查",
-                    Some("期限内已完成"),
-                ),
+                &event(&a.id, now, "resolved", None, "网上巡查", Some(reason)),
             );
         }
     }

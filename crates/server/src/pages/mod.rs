@@ -6,6 +6,7 @@
 mod admin;
 pub mod analysis;
 mod areas;
+pub mod cases;
 mod dispatch;
 mod disputes;
 pub mod imports;

@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::dispatch::router())
         .merge(super::disputes::router())
         .merge(super::analysis::router())
+        .merge(super::cases::router())
         .merge(super::public::router())
 }
 
@@ -66,8 +67,8 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("cameras", "/cameras", true, [CameraRead]),
     ]),
     ("group.supervision", &[
-        nav!("cases", "/m/cases", false, [CaseRead]),
-        nav!("inspection", "/m/inspection", false, [CaseSupervise]),
+        nav!("cases", "/cases", true, [CaseRead]),
+        nav!("inspection", "/case-alerts", true, [CaseRead]),
         nav!("spot_checks", "/m/spot_checks", false, [CaseSupervise]),
         nav!("reviews", "/m/reviews", false, [CaseSupervise]),
     ]),

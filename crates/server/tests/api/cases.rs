@@ -400,3 +400,89 @@ both!(
         assert_eq!(app.count("case_alerts").await, 0);
     }
 );
+
+async fn open_alerts(app: &TestApp, c: &reqwest::Client, case_id: &str) -> Vec<String> {
+    let (_, v) = app
+        .get_json(
+            c,
+            &format!("/api/v1/case-alerts?case_id={case_id}&status=open"),
+        )
+        .await;
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            format!(
+                "{}:{}",
+                a["rule_id"].as_str().unwrap(),
+                a["kind"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
+both!(
+    backfilled_steps_settle_alerts_they_disprove,
+    |app: TestApp| async move {
+        // 补录: the officer enters a week-old case step by step. Between the entries the engine sees a
+        // missing receipt; once the receipt is entered with its real time, the alert settles by itself.
+        let officer = app.client_as("officer").await;
+        let case = new_case(&app, &officer, "administrative").await;
+        let id = case["id"].as_str().unwrap();
+        let week = app.state.now() - 7 * 24 * HOUR;
+        for (step, at) in [("reported", week), ("accept", week + HOUR)] {
+            let (s, c) = post(
+                &app,
+                &officer,
+                &format!("/api/v1/cases/{id}/steps"),
+                json!({"step": step, "at": rfc3339(at)}),
+            )
+            .await;
+            assert_eq!(s, 201, "{c}");
+        }
+        let open = open_alerts(&app, &officer, id).await;
+        assert!(
+            open.contains(&"acceptance_receipt:missing_step".to_string()),
+            "{open:?}"
+        );
+        let (s, c) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/cases/{id}/steps"),
+            json!({"step": "receipt", "at": rfc3339(week + 2 * HOUR)}),
+        )
+        .await;
+        assert_eq!(s, 201, "{c}");
+        let open = open_alerts(&app, &officer, id).await;
+        assert!(
+            !open.iter().any(|a| a.starts_with("acceptance_receipt")),
+            "{open:?}"
+        );
+        // The settled alert says why, in its history.
+        let (_, all) = app
+            .get_json(
+                &officer,
+                &format!("/api/v1/case-alerts?case_id={id}&status=resolved"),
+            )
+            .await;
+        let settled = all
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["rule_id"] == "acceptance_receipt" && a["kind"] == "missing_step")
+            .cloned()
+            .unwrap();
+        let (_, d) = app
+            .get_json(
+                &officer,
+                &format!("/api/v1/case-alerts/{}", settled["id"].as_str().unwrap()),
+            )
+            .await;
+        let last = d["history"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!(last["action"], "resolved");
+        assert!(last["note"].as_str().unwrap().contains("补录"), "{last}");
+        // Reported → accepted in an hour, receipt in time, the 30-day decision not yet due: nothing open.
+        let open = open_alerts(&app, &officer, id).await;
+        assert!(open.is_empty(), "{open:?}");
+    }
+);
