@@ -555,3 +555,256 @@ pub async fn supervisors(db: &Db, org_path: &str, area_path: &str) -> Result<Vec
     out.dedup();
     Ok(out)
 }
+
+/// Cases a sample may be drawn from: in scope, by status (`None`: all), closed (or created, for open
+/// cases) within `[from, to)` when given. (id, station org id, kind)
+pub async fn sample_population(
+    db: &Db,
+    s: &Scope,
+    status: Option<&str>,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> Result<Vec<(String, String, String)>> {
+    let (pred, mut a) = in_scope(s, "");
+    let mut sql = format!("SELECT id, station_org_id, kind FROM cases WHERE {pred}");
+    if let Some(st) = status {
+        sql.push_str(" AND status = ?");
+        a.push(st.into());
+    }
+    let at = "COALESCE(closed_at, created_at)";
+    if let Some(f) = from {
+        sql.push_str(&format!(" AND {at} >= ?"));
+        a.push(f.into());
+    }
+    if let Some(t) = to {
+        sql.push_str(&format!(" AND {at} < ?"));
+        a.push(t.into());
+    }
+    sql.push_str(" ORDER BY id");
+    db.fetch_all(&sql, a).await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SampleRow {
+    pub id: String,
+    pub seed: i64,
+    pub per_stratum: i64,
+    /// closed, open or all.
+    pub status: String,
+    pub org_path: String,
+    pub closed_from: Option<String>,
+    pub closed_to: Option<String>,
+    pub population: i64,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SampleItemRow {
+    pub sample_id: String,
+    pub case_id: String,
+    pub station_org_id: String,
+    pub kind: String,
+    pub finding: Option<String>,
+    pub recorded_by: Option<String>,
+    pub recorded_at: Option<i64>,
+}
+
+pub fn insert_sample(tx: &mut Tx, s: &SampleRow, items: &[(String, String, String)]) {
+    tx.queue(
+        "INSERT INTO case_samples (id, seed, per_stratum, status, org_path, closed_from, closed_to, population, created_by, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            s.id.as_str(),
+            s.seed,
+            s.per_stratum,
+            s.status.as_str(),
+            s.org_path.as_str(),
+            s.closed_from.clone(),
+            s.closed_to.clone(),
+            s.population,
+            s.created_by.as_str(),
+            s.created_at
+        ],
+    );
+    for (station, kind, case_id) in items {
+        tx.queue(
+            "INSERT INTO case_sample_items (sample_id, case_id, station_org_id, kind) VALUES (?, ?, ?, ?)",
+            args![s.id.as_str(), case_id.as_str(), station.as_str(), kind.as_str()],
+        );
+    }
+}
+
+pub async fn get_sample(
+    db: &Db,
+    s: &Scope,
+    id: &str,
+) -> Result<Option<(SampleRow, Vec<SampleItemRow>)>> {
+    // `org_path` holds the scope path (area or organisation) the sample was drawn under.
+    let (pred, mut a) = scope::predicate(s, Some("org_path"), Some("org_path"));
+    let mut args = args![id];
+    args.append(&mut a);
+    let row: Option<SampleRow> = db
+        .fetch_optional(
+            &format!(
+                "SELECT id, seed, per_stratum, status, org_path, closed_from, closed_to, population, created_by, created_at \
+                 FROM case_samples WHERE id = ? AND {pred}"
+            ),
+            args,
+        )
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let items = db
+        .fetch_all(
+            "SELECT sample_id, case_id, station_org_id, kind, finding, recorded_by, recorded_at FROM case_sample_items \
+             WHERE sample_id = ? ORDER BY station_org_id, kind, case_id",
+            args![id],
+        )
+        .await?;
+    Ok(Some((row, items)))
+}
+
+/// Records the on-site finding for one sampled case; false when the case is not in the sample.
+pub async fn record_finding(
+    tx: &mut Tx,
+    sample_id: &str,
+    case_id: &str,
+    finding: &str,
+    by: &str,
+    at: i64,
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE case_sample_items SET finding = ?, recorded_by = ?, recorded_at = ? WHERE sample_id = ? AND case_id = ?",
+            args![finding, by, at, sample_id, case_id],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RubricRow {
+    pub id: String,
+    pub name: String,
+    pub body: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+pub fn insert_rubric(tx: &mut Tx, r: &RubricRow) {
+    tx.queue(
+        "INSERT INTO case_rubrics (id, name, body, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+        args![
+            r.id.as_str(),
+            r.name.as_str(),
+            r.body.as_str(),
+            r.created_by.as_str(),
+            r.created_at
+        ],
+    );
+}
+
+pub async fn rubrics(db: &Db) -> Result<Vec<RubricRow>> {
+    db.fetch_all(
+        "SELECT id, name, body, created_by, created_at FROM case_rubrics ORDER BY created_at, id",
+        args![],
+    )
+    .await
+}
+
+pub async fn rubric(db: &Db, id: &str) -> Result<Option<RubricRow>> {
+    db.fetch_optional(
+        "SELECT id, name, body, created_by, created_at FROM case_rubrics WHERE id = ?",
+        args![id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReviewRow {
+    pub id: String,
+    pub case_id: String,
+    pub rubric_id: String,
+    pub reviewer_id: String,
+    pub deductions: String,
+    pub total: f64,
+    pub note: Option<String>,
+    pub created_at: i64,
+}
+
+/// One reviewer's review of a case under a rubric (a second submission replaces the first).
+pub async fn upsert_review(tx: &mut Tx, r: &ReviewRow) -> Result<()> {
+    tx.execute(
+        "INSERT INTO case_reviews (id, case_id, rubric_id, reviewer_id, deductions, total, note, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, rubric_id, reviewer_id) DO UPDATE SET \
+         deductions = excluded.deductions, total = excluded.total, note = excluded.note, created_at = excluded.created_at",
+        args![
+            r.id.as_str(),
+            r.case_id.as_str(),
+            r.rubric_id.as_str(),
+            r.reviewer_id.as_str(),
+            r.deductions.as_str(),
+            r.total,
+            r.note.clone(),
+            r.created_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn reviews(db: &Db, case_id: &str) -> Result<Vec<ReviewRow>> {
+    db.fetch_all(
+        "SELECT id, case_id, rubric_id, reviewer_id, deductions, total, note, created_at FROM case_reviews \
+         WHERE case_id = ? ORDER BY rubric_id, created_at, reviewer_id",
+        args![case_id],
+    )
+    .await
+}
+
+/// What the statistics need of each case in scope: (id, station org id, kind, accepted, filed, solved,
+/// closed, created).
+pub type StatCase = (
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+);
+
+pub async fn stat_cases(db: &Db, s: &Scope) -> Result<Vec<StatCase>> {
+    let (pred, a) = in_scope(s, "");
+    db.fetch_all(
+        &format!(
+            "SELECT id, station_org_id, kind, accepted_at, filed_at, solved_at, closed_at, created_at FROM cases \
+             WHERE {pred} ORDER BY id"
+        ),
+        a,
+    )
+    .await
+}
+
+/// (case id, kind, found_at) of every alert on cases in scope.
+pub async fn stat_alerts(db: &Db, s: &Scope) -> Result<Vec<(String, String, i64)>> {
+    let (pred, a) = in_scope(s, "c.");
+    db.fetch_all(
+        &format!(
+            "SELECT a.case_id, a.kind, a.found_at FROM case_alerts a JOIN cases c ON c.id = a.case_id WHERE {pred}"
+        ),
+        a,
+    )
+    .await
+}
+
+/// (case id, total) of every review on cases in scope.
+pub async fn stat_reviews(db: &Db, s: &Scope) -> Result<Vec<(String, f64)>> {
+    let (pred, a) = in_scope(s, "c.");
+    db.fetch_all(
+        &format!("SELECT r.case_id, r.total FROM case_reviews r JOIN cases c ON c.id = r.case_id WHERE {pred}"),
+        a,
+    )
+    .await
+}

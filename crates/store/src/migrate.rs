@@ -791,6 +791,7 @@ fn v9_cases(_: Backend) -> Vec<String> {
             id TEXT PRIMARY KEY,
             seed BIGINT NOT NULL,
             per_stratum BIGINT NOT NULL,
+            status TEXT NOT NULL,
             org_path TEXT NOT NULL,
             closed_from TEXT,
             closed_to TEXT,

@@ -4,6 +4,10 @@
 use crate::api::incidents::instant;
 use crate::auth::Actor;
 use crate::cases::inspect::{self, AlertAction, ReplayFinding};
+use crate::cases::review::{
+    self, CaseReviews, NewFinding, NewReview, NewRubric, NewSample, RubricView, Sample,
+    StationStats,
+};
 use crate::cases::{self, Case, NewCaseRequest, StepRequest, rule_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
@@ -30,6 +34,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_case_alert))
         .routes(routes!(act_on_case_alert))
         .routes(routes!(replay_inspection))
+        .routes(routes!(draw_case_sample))
+        .routes(routes!(get_case_sample))
+        .routes(routes!(record_sample_finding))
+        .routes(routes!(list_case_rubrics, create_case_rubric))
+        .routes(routes!(list_case_reviews, submit_case_review))
+        .routes(routes!(case_statistics))
+        .routes(routes!(export_case_statistics))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -492,4 +503,210 @@ async fn replay_inspection(
     let mut out = inspect::replay(&state.db, &state.rules, as_of).await?;
     out.retain(|f| visible.contains(&f.case_id));
     Ok(Json(out))
+}
+
+/// Draw a reproducible stratified sample (station × kind) for 实地抽查; the seed is kept with it.
+#[utoipa::path(post, path = "/api/v1/case-samples", tag = "cases", request_body = NewSample,
+    responses((status = 201, description = "Drawn", body = Sample),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn draw_case_sample(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewSample>,
+) -> ApiResult<(StatusCode, Json<Sample>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(review::draw(&state, &actor, req).await?),
+    ))
+}
+
+/// A kept sample with the findings recorded so far.
+#[utoipa::path(get, path = "/api/v1/case-samples/{id}", tag = "cases",
+    params(("id" = String, Path, description = "Sample id")),
+    responses((status = 200, description = "OK", body = Sample),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such sample in your scope", body = ErrorBody)))]
+async fn get_case_sample(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Sample>> {
+    Ok(Json(review::sample(&state, &actor, &id).await?))
+}
+
+/// Record the on-site finding for a sampled case.
+#[utoipa::path(post, path = "/api/v1/case-samples/{id}/findings", tag = "cases", request_body = NewFinding,
+    params(("id" = String, Path, description = "Sample id")),
+    responses((status = 200, description = "The sample as it now stands", body = Sample),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such sample in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn record_sample_finding(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewFinding>,
+) -> ApiResult<Json<Sample>> {
+    Ok(Json(
+        review::record_finding(&state, &actor, &id, req).await?,
+    ))
+}
+
+/// 评查 rubrics.
+#[utoipa::path(get, path = "/api/v1/case-rubrics", tag = "cases",
+    responses((status = 200, description = "OK", body = Vec<RubricView>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody)))]
+async fn list_case_rubrics(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<RubricView>>> {
+    Ok(Json(review::list_rubrics(&state, &actor).await?))
+}
+
+/// Keep a 评查 rubric (items, points, deductions).
+#[utoipa::path(post, path = "/api/v1/case-rubrics", tag = "cases", request_body = NewRubric,
+    responses((status = 201, description = "Created", body = RubricView),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn create_case_rubric(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewRubric>,
+) -> ApiResult<(StatusCode, Json<RubricView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(review::create_rubric(&state, &actor, req).await?),
+    ))
+}
+
+/// The reviews of a case per rubric, combined, with disagreements flagged.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/reviews", tag = "cases",
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 200, description = "OK", body = CaseReviews),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody)))]
+async fn list_case_reviews(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CaseReviews>> {
+    Ok(Json(review::reviews(&state, &actor, &id).await?))
+}
+
+/// Submit (or replace) your review of a case under a rubric.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/reviews", tag = "cases", request_body = NewReview,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, description = "Recorded; all reviews of the case", body = CaseReviews),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn submit_case_review(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewReview>,
+) -> ApiResult<(StatusCode, Json<CaseReviews>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(review::submit_review(&state, &actor, &id, req).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// First local date (default: 29 days before `to`).
+    pub from: Option<String>,
+    /// Last local date, inclusive (default: today).
+    pub to: Option<String>,
+}
+
+fn stats_period(
+    state: &AppState,
+    q: &StatsQuery,
+) -> ApiResult<(jiff::civil::Date, jiff::civil::Date)> {
+    let day = |field: &str, v: &str| {
+        v.trim().parse::<jiff::civil::Date>().map_err(|_| {
+            ApiError::invalid(field, format!("{field} must be a date like 2026-11-30"))
+        })
+    };
+    let to = match &q.to {
+        Some(v) => day("to", v)?,
+        None => crate::analysis::brief::today(state),
+    };
+    let from = match &q.from {
+        Some(v) => day("from", v)?,
+        None => to.checked_sub(jiff::Span::new().days(29)).unwrap_or(to),
+    };
+    if to < from {
+        return Err(ApiError::invalid("to", "to must not be before from"));
+    }
+    Ok((from, to))
+}
+
+async fn station_stats(
+    state: &AppState,
+    actor: &Actor,
+    q: &StatsQuery,
+) -> ApiResult<(Vec<StationStats>, String, String)> {
+    let (from, to) = stats_period(state, q)?;
+    let rows = review::stats(
+        state,
+        actor,
+        crate::analysis::day_start(from),
+        crate::analysis::day_start(to.tomorrow().unwrap_or(to)),
+    )
+    .await?;
+    Ok((rows, from.to_string(), to.to_string()))
+}
+
+/// Per station: 破案率, median days per stage, alerts per 100 cases, overdue rate, review scores.
+#[utoipa::path(get, path = "/api/v1/case-stats", tag = "cases", params(StatsQuery),
+    responses((status = 200, description = "OK", body = Vec<StationStats>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn case_statistics(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> ApiResult<Json<Vec<StationStats>>> {
+    Ok(Json(station_stats(&state, &actor, &q).await?.0))
+}
+
+/// The same statistics as an XLSX workbook.
+#[utoipa::path(get, path = "/api/v1/case-stats/export", tag = "cases", params(StatsQuery),
+    responses((status = 200, description = "XLSX workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn export_case_statistics(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<StatsQuery>,
+) -> ApiResult<impl axum::response::IntoResponse> {
+    let (rows, from, to) = station_stats(&state, &actor, &q).await?;
+    let bytes = review::stats_xlsx(&rows, &from, &to)?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"case-stats-{from}-{to}.xlsx\""),
+            ),
+        ],
+        bytes,
+    ))
 }

@@ -4,6 +4,7 @@
 //! accepts or escalates, each with its history.
 
 pub mod inspect;
+pub mod review;
 
 use crate::api::incidents::{instant, text};
 use crate::auth::Actor;

@@ -486,3 +486,339 @@ both!(
         assert!(open.is_empty(), "{open:?}");
     }
 );
+
+/// A case written straight to the store with its steps (hours after `t0`).
+async fn seed_case(
+    app: &TestApp,
+    station: &str,
+    kind: pingan_domain::case::CaseKind,
+    t0: i64,
+    steps: &[(&str, i64)],
+) -> String {
+    let (id, path, area): (String, String, String) = app
+        .db
+        .fetch_one(
+            "SELECT id, path, area_path FROM orgs WHERE name = ?",
+            pingan_store::args![station],
+        )
+        .await
+        .unwrap();
+    let mut tx = app.db.begin().await.unwrap();
+    let row = pingan_store::cases::insert(
+        &mut tx,
+        &pingan_store::cases::NewCase {
+            kind,
+            title: "统计用案件",
+            summary: "",
+            incident_id: None,
+            station_org_id: &id,
+            org_path: &path,
+            area_path: &area,
+            flags: &[],
+            officers: &[],
+            created_by: "test",
+            at: t0,
+            district: "330681",
+            local_date: "2026-11-30",
+        },
+    )
+    .await
+    .unwrap();
+    for (step, h) in steps {
+        pingan_store::cases::add_event(
+            &mut tx,
+            &pingan_store::cases::CaseEventRow {
+                id: pingan_store::new_id(),
+                case_id: row.id.clone(),
+                step: step.to_string(),
+                at: t0 + h * HOUR,
+                item: None,
+                days: None,
+                note: None,
+                recorded_by: "test".into(),
+                recorded_at: t0,
+            },
+        );
+    }
+    tx.commit_audited(vec![]).await.unwrap();
+    row.id
+}
+
+both!(samples_reviews_and_statistics, |app: TestApp| async move {
+    use pingan_domain::case::CaseKind::{Administrative, Criminal};
+    let t0 = app.state.now() - 20 * 24 * HOUR;
+    // 枫桥: six criminal cases filed a day after acceptance, three solved two days later, all closed;
+    // four administrative cases closed in five days. 暨阳: three criminal and two administrative, closed.
+    for i in 0..6 {
+        let mut steps = vec![("accept", 0), ("file", 24)];
+        if i < 3 {
+            steps.push(("solve", 72));
+        }
+        steps.push(("close", 96));
+        seed_case(&app, "枫桥派出所", Criminal, t0, &steps).await;
+    }
+    for _ in 0..4 {
+        seed_case(
+            &app,
+            "枫桥派出所",
+            Administrative,
+            t0,
+            &[("accept", 0), ("penalty_decision", 100), ("close", 120)],
+        )
+        .await;
+    }
+    for _ in 0..3 {
+        seed_case(
+            &app,
+            "暨阳派出所",
+            Criminal,
+            t0,
+            &[("accept", 0), ("file", 48), ("close", 96)],
+        )
+        .await;
+    }
+    for _ in 0..2 {
+        seed_case(
+            &app,
+            "暨阳派出所",
+            Administrative,
+            t0,
+            &[("accept", 0), ("close", 48)],
+        )
+        .await;
+    }
+
+    // 实地抽查: two per station × kind, seed 42; the same seed draws the same cases.
+    let legal = app.client_as("legal").await;
+    let body = json!({"per_stratum": 2, "seed": 42, "status": "closed"});
+    let (s, a) = post(&app, &legal, "/api/v1/case-samples", body.clone()).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["population"], 15);
+    assert_eq!(a["items"].as_array().unwrap().len(), 8, "{a}");
+    let (_, b) = post(&app, &legal, "/api/v1/case-samples", body).await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["case_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&a), ids(&b));
+    let (_, c) = post(
+        &app,
+        &legal,
+        "/api/v1/case-samples",
+        json!({"per_stratum": 2, "seed": 43}),
+    )
+    .await;
+    assert_ne!(ids(&a), ids(&c), "another seed, another sample");
+    // Anyone can redraw it from the population with the published function.
+    let population: Vec<(String, String, String)> = app
+        .db
+        .fetch_all(
+            "SELECT id, station_org_id, kind FROM cases WHERE status = 'closed'",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    let redraw = pingan_domain::case_review::draw_sample(
+        &population
+            .iter()
+            .map(|(id, st, k)| pingan_domain::case_review::SampleCase {
+                id: id.clone(),
+                station: st.clone(),
+                kind: pingan_domain::case::CaseKind::parse(k).unwrap(),
+            })
+            .collect::<Vec<_>>(),
+        2,
+        42,
+    );
+    let mut expected: Vec<String> = redraw.into_iter().map(|x| x.2).collect();
+    let mut got = ids(&a);
+    expected.sort();
+    got.sort();
+    assert_eq!(got, expected);
+    let sid = a["id"].as_str().unwrap();
+    let first = got[0].clone();
+    let (s, f) = post(
+        &app,
+        &legal,
+        &format!("/api/v1/case-samples/{sid}/findings"),
+        json!({"case_id": first, "finding": "卷宗齐全，询问笔录签名完整"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{f}");
+    assert!(f["items"].as_array().unwrap().iter().any(|i| i["case_id"] == first.as_str() && i["finding"] == "卷宗齐全，询问笔录签名完整"));
+    let (s, e) = post(
+        &app,
+        &legal,
+        &format!("/api/v1/case-samples/{sid}/findings"),
+        json!({"case_id": "not-sampled", "finding": "x"}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("case_id")));
+    let (s, e) = post(
+        &app,
+        &legal,
+        "/api/v1/case-samples",
+        json!({"per_stratum": 0}),
+    )
+    .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (422, Some("per_stratum"))
+    );
+
+    // 案件评查: a rubric, two reviewers ten-plus points apart → disagreement on the items they differ on.
+    let rubric = json!({"rubric": {"name": "刑事案件评查", "max_spread": 10, "items": [
+        {"code": "facts", "name": "事实认定", "points": 40, "deductions": [{"code": "facts_unclear", "name": "主要事实不清", "points": 20}]},
+        {"code": "procedure", "name": "程序规范", "points": 60, "deductions": [{"code": "late_notice", "name": "未按时告知", "points": 5}]}
+    ]}});
+    let (s, r) = post(&app, &legal, "/api/v1/case-rubrics", rubric).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["total"], 100.0);
+    let rid = r["id"].as_str().unwrap().to_string();
+    let (s, e) = post(
+        &app,
+        &legal,
+        "/api/v1/case-rubrics",
+        json!({"rubric": {"name": "空", "items": []}}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("rubric")));
+    let secadmin = app.client_as("secadmin").await;
+    let (legal_org,): (String,) = app
+        .db
+        .fetch_one(
+            "SELECT org_id FROM users WHERE username = 'legal'",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    let (s, u) = post(&app, &secadmin, "/api/v1/users", json!({"username": "legal2", "display_name": "王法制", "role": "legal_supervisor", "org_id": legal_org, "password": "Pingan-Review-2026", "scope": [{"kind": "area", "path": "/330681/"}]})).await;
+    assert_eq!(s, 201, "{u}");
+    let legal2 = client();
+    let r = legal2
+        .post(format!("{}/api/v1/session", app.url))
+        .json(&json!({"username": "legal2", "password": "Pingan-Review-2026"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let reviewed = got[0].clone();
+    let (s, v) = post(
+        &app,
+        &legal,
+        &format!("/api/v1/cases/{reviewed}/reviews"),
+        json!({"rubric_id": rid, "deductions": ["late_notice"]}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["rubrics"][0]["disagreement"], false);
+    let (s, v) = post(
+        &app,
+        &legal2,
+        &format!("/api/v1/cases/{reviewed}/reviews"),
+        json!({"rubric_id": rid, "deductions": ["facts_unclear"], "note": "事实部分证据单薄"}),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let rr = &v["rubrics"][0];
+    assert_eq!(rr["reviews"].as_array().unwrap().len(), 2);
+    assert_eq!(rr["mean"], 87.5);
+    assert_eq!(rr["spread"], 15.0);
+    assert_eq!(rr["disagreement"], true);
+    assert_eq!(rr["items_in_dispute"], json!(["facts", "procedure"]));
+    let (s, e) = post(
+        &app,
+        &legal,
+        &format!("/api/v1/cases/{reviewed}/reviews"),
+        json!({"rubric_id": rid, "deductions": ["made_up"]}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("deductions")));
+    let officer = app.client_as("officer").await;
+    let (s, _) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/cases/{reviewed}/reviews"),
+        json!({"rubric_id": rid}),
+    )
+    .await;
+    assert_eq!(s, 403);
+
+    // Statistics for the last 30 days, per station, against the plan above.
+    let (s, st) = app.get_json(&legal, "/api/v1/case-stats").await;
+    assert_eq!(s, 200, "{st}");
+    let row = |name: &str| {
+        st.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["station_name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let fq = row("枫桥派出所");
+    assert_eq!(
+        (
+            fq["filed"].as_u64(),
+            fq["solved"].as_u64(),
+            fq["cases"].as_u64()
+        ),
+        (Some(6), Some(3), Some(10))
+    );
+    assert_eq!(fq["solve_rate"], 0.5);
+    assert_eq!(fq["median_days_accept_to_file"], 1.0);
+    assert_eq!(fq["median_days_file_to_solve"], 2.0);
+    // Accept → close: six criminal at 4 days, four administrative at 5 days → median 4.
+    assert_eq!(fq["median_days_accept_to_close"], 4.0);
+    let jy = row("暨阳派出所");
+    assert_eq!(
+        (jy["filed"].as_u64(), jy["solved"].as_u64()),
+        (Some(3), Some(0))
+    );
+    assert_eq!(jy["solve_rate"], 0.0);
+    assert_eq!(jy["median_days_accept_to_file"], 2.0);
+    let reviewed_station = if population
+        .iter()
+        .any(|(id, st, _)| *id == reviewed && *st == fq["station_org_id"].as_str().unwrap())
+    {
+        &fq
+    } else {
+        &jy
+    };
+    assert_eq!(reviewed_station["review_mean"], 87.5);
+    // The same as XLSX.
+    let r = legal
+        .get(format!("{}/api/v1/case-stats/export", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .contains("spreadsheetml")
+    );
+    let bytes = r.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut wb =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = wb.worksheet_range("执法监督统计").unwrap();
+    let rows: Vec<Vec<String>> = sheet
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    assert_eq!(rows[1][0], "派出所");
+    let fq_row = rows.iter().find(|r| r[0] == "枫桥派出所").unwrap();
+    assert_eq!(
+        (fq_row[1].as_str(), fq_row[2].as_str(), fq_row[3].as_str()),
+        ("6", "3", "0.5")
+    );
+    let (s, e) = app
+        .get_json(&legal, "/api/v1/case-stats?from=2026-12-01&to=2026-11-01")
+        .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("to")));
+});
