@@ -169,6 +169,14 @@ enum CasesCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write seeded synthetic cases (about ten steps each) under the first police station, for
+    /// benchmarks and load tests.
+    Synth {
+        #[arg(long, default_value_t = 100_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -289,15 +297,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             let db = pingan_server::app::open_db(&config).await?;
             let book = config.cases.rule_book()?;
+            let started = std::time::Instant::now();
             let findings =
                 pingan_server::cases::inspect::replay(&db, &book, at.as_microsecond()).await?;
             let json = serde_json::to_string_pretty(&findings)?;
+            let took = started.elapsed();
             match out {
                 Some(p) => std::fs::write(&p, json + "\n")
                     .with_context(|| format!("writing {}", p.display()))?,
                 None => println!("{json}"),
             }
-            eprintln!("{} findings as of {at}", findings.len());
+            eprintln!(
+                "{} findings as of {at} (read and evaluated in {:.2} s)",
+                findings.len(),
+                took.as_secs_f64()
+            );
+            Ok(())
+        }
+        Command::Cases {
+            command: CasesCommand::Synth { cases, seed },
+        } => {
+            let db = pingan_server::app::open_db(&config).await?;
+            let start = std::time::Instant::now();
+            let steps = pingan_server::cases::inspect::write_synthetic(
+                &db,
+                cases,
+                seed,
+                pingan_store::now_micros(),
+            )
+            .await?;
+            eprintln!(
+                "wrote {cases} synthetic cases with {steps} steps in {:.1} s",
+                start.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         Command::Audit {

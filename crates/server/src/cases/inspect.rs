@@ -399,3 +399,66 @@ fn action_zh(a: &str) -> &'static str {
         _ => "",
     }
 }
+
+/// Writes `n` synthetic cases (`pingan_domain::case::synthetic_history`, accepted over the last year)
+/// under the first police station, 1,000 per transaction — for benchmarks and load tests, never the
+/// demo's own data. Returns the steps written.
+pub async fn write_synthetic(db: &Db, n: usize, seed: u64, now: i64) -> anyhow::Result<usize> {
+    let station: Option<(String, String, String)> = db
+        .fetch_optional(
+            "SELECT id, path, area_path FROM orgs WHERE kind = 'station' AND area_path IS NOT NULL ORDER BY path LIMIT 1",
+            args![],
+        )
+        .await?;
+    let Some((station, path, area)) = station else {
+        anyhow::bail!(
+            "no police station with an area: import the organisations (or run `pingan demo`) first"
+        );
+    };
+    let history = pingan_domain::case::synthetic_history(n, seed, now, 365);
+    let local_date = pingan_domain::time::local_date(pingan_domain::time::from_micros(now));
+    let mut steps = 0;
+    for chunk in history.chunks(1000) {
+        let mut tx = db.begin().await?;
+        for (i, facts) in chunk.iter().enumerate() {
+            let row = store::insert(
+                &mut tx,
+                &store::NewCase {
+                    kind: facts.kind,
+                    title: &format!("合成案件 {i}"),
+                    summary: "",
+                    incident_id: None,
+                    station_org_id: &station,
+                    org_path: &path,
+                    area_path: &area,
+                    flags: &facts.flags,
+                    officers: &[],
+                    created_by: "synthetic",
+                    at: now,
+                    district: "000000",
+                    local_date: &local_date,
+                },
+            )
+            .await?;
+            for e in &facts.events {
+                store::add_event(
+                    &mut tx,
+                    &store::CaseEventRow {
+                        id: new_id(),
+                        case_id: row.id.clone(),
+                        step: e.step.clone(),
+                        at: e.at,
+                        item: e.item.clone(),
+                        days: e.days,
+                        note: None,
+                        recorded_by: "synthetic".into(),
+                        recorded_at: now,
+                    },
+                );
+                steps += 1;
+            }
+        }
+        tx.commit_audited(Vec::new()).await?;
+    }
+    Ok(steps)
+}
