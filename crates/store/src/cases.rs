@@ -808,3 +808,44 @@ pub async fn stat_reviews(db: &Db, s: &Scope) -> Result<Vec<(String, f64)>> {
     )
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PartyRow {
+    pub id: String,
+    pub case_id: String,
+    pub role: String,
+    pub item: Option<String>,
+    pub name_sealed: String,
+    pub name_masked: String,
+    pub id_sealed: Option<String>,
+    pub id_masked: Option<String>,
+    pub created_at: i64,
+}
+
+const PARTY_COLS: &str =
+    "id, case_id, role, item, name_sealed, name_masked, id_sealed, id_masked, created_at";
+
+pub fn insert_party(tx: &mut Tx, p: &PartyRow) {
+    tx.queue(
+        &format!("INSERT INTO case_parties ({PARTY_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+        args![
+            p.id.as_str(),
+            p.case_id.as_str(),
+            p.role.as_str(),
+            p.item.clone(),
+            p.name_sealed.as_str(),
+            p.name_masked.as_str(),
+            p.id_sealed.clone(),
+            p.id_masked.clone(),
+            p.created_at
+        ],
+    );
+}
+
+pub async fn parties(db: &Db, case_id: &str) -> Result<Vec<PartyRow>> {
+    db.fetch_all(
+        &format!("SELECT {PARTY_COLS} FROM case_parties WHERE case_id = ? ORDER BY created_at, id"),
+        args![case_id],
+    )
+    .await
+}

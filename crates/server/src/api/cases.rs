@@ -4,6 +4,7 @@
 use crate::api::incidents::instant;
 use crate::auth::Actor;
 use crate::cases::inspect::{self, AlertAction, ReplayFinding};
+use crate::cases::parties::{self, NewParty, Party, RevealRequest};
 use crate::cases::review::{
     self, CaseReviews, NewFinding, NewReview, NewRubric, NewSample, RubricView, Sample,
     StationStats,
@@ -40,6 +41,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_case_rubrics, create_case_rubric))
         .routes(routes!(list_case_reviews, submit_case_review))
         .routes(routes!(case_statistics))
+        .routes(routes!(add_case_party))
+        .routes(routes!(reveal_case_party))
         .routes(routes!(export_case_statistics))
 }
 
@@ -708,5 +711,45 @@ async fn export_case_statistics(
             ),
         ],
         bytes,
+    ))
+}
+
+/// Add a suspect, victim, witness or reporter to a case (sealed; shown masked).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/parties", tag = "cases", request_body = NewParty,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, description = "Added (masked)", body = Party),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn add_case_party(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewParty>,
+) -> ApiResult<(StatusCode, Json<Party>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(parties::add(&state, &actor, &id, req).await?),
+    ))
+}
+
+/// The full identity of a case's party, for a stated purpose (handling officers, their station chief
+/// and legal supervisors only; every request is audited, refused ones too).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/parties/{party_id}/reveal", tag = "cases", request_body = RevealRequest,
+    params(("id" = String, Path, description = "Case id"), ("party_id" = String, Path, description = "Party id")),
+    responses((status = 200, description = "The full identity", body = Party),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Not entitled to this case's people", body = ErrorBody),
+        (status = 404, description = "No such case or party in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn reveal_case_party(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path((id, party_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<RevealRequest>,
+) -> ApiResult<Json<Party>> {
+    Ok(Json(
+        parties::reveal(&state, &actor, &id, &party_id, req).await?,
     ))
 }

@@ -4,6 +4,7 @@
 //! accepts or escalates, each with its history.
 
 pub mod inspect;
+pub mod parties;
 pub mod review;
 
 use crate::api::incidents::{instant, text};
@@ -38,6 +39,8 @@ pub struct Case {
     pub closed_at: Option<i64>,
     pub created_at: i64,
     pub officers: Vec<Officer>,
+    /// Suspects, victims, witnesses: masked (the full identity needs `…/parties/{id}/reveal`).
+    pub parties: Vec<parties::Party>,
     pub steps: Vec<Step>,
     /// The engine's clocks as of now.
     pub clocks: Vec<ClockView>,
@@ -129,7 +132,13 @@ pub async fn view(state: &AppState, row: CaseRow) -> ApiResult<Case> {
             lead,
         });
     }
+    let people = store::parties(&state.db, &row.id)
+        .await?
+        .iter()
+        .map(parties::masked)
+        .collect();
     Ok(Case {
+        parties: people,
         flags: row.flag_list(),
         id: row.id,
         number: row.number,

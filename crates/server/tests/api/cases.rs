@@ -822,3 +822,110 @@ both!(samples_reviews_and_statistics, |app: TestApp| async move {
         .await;
     assert_eq!((s, e["error"]["field"].as_str()), (422, Some("to")));
 });
+
+both!(
+    suspects_are_sealed_masked_and_revealed_only_to_the_entitled,
+    |app: TestApp| async move {
+        let officer = app.client_as("officer").await;
+        let case = new_case(&app, &officer, "criminal").await;
+        let id = case["id"].as_str().unwrap();
+        let id17 = "33068119900101123";
+        let citizen = format!("{id17}{}", pingan_domain::ids::citizen_id_check(id17));
+        let (s, p) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/cases/{id}/parties"),
+            json!({"role": "suspect", "item": "嫌疑人甲", "name": "张三丰", "id_number": citizen}),
+        )
+        .await;
+        assert_eq!(s, 201, "{p}");
+        assert_ne!(p["name"], "张三丰");
+        assert!(
+            !p.to_string().contains(&citizen[6..14]),
+            "birth date masked: {p}"
+        );
+        let pid = p["id"].as_str().unwrap().to_string();
+        let (s, e) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/cases/{id}/parties"),
+            json!({"role": "suspect", "name": "李四", "id_number": "330681199001011234"}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("id_number")),
+            "bad check digit: {e}"
+        );
+        // Everyone who reads the case sees it masked; the database holds ciphertext.
+        let leader = app.client_as("leader").await;
+        let (s, c) = app.get_json(&leader, &format!("/api/v1/cases/{id}")).await;
+        assert_eq!(s, 200);
+        assert!(
+            !c.to_string().contains("张三丰") && !c.to_string().contains(&citizen),
+            "{c}"
+        );
+        let (raw,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT name_sealed FROM case_parties WHERE id = ?",
+                pingan_store::args![pid.as_str()],
+            )
+            .await
+            .unwrap();
+        assert!(!raw.contains("张三丰"));
+        // The handling officer, the station chief and the legal supervisor see the full identity.
+        for who in ["officer", "chief", "legal"] {
+            let c = app.client_as(who).await;
+            let (s, full) = post(
+                &app,
+                &c,
+                &format!("/api/v1/cases/{id}/parties/{pid}/reveal"),
+                json!({"purpose": "制作讯问笔录"}),
+            )
+            .await;
+            assert_eq!(s, 200, "{who}: {full}");
+            assert_eq!(
+                (full["name"].as_str(), full["id_number"].as_str()),
+                (Some("张三丰"), Some(citizen.as_str()))
+            );
+        }
+        // A leader may read the case but not its people in full; the refusal is audited too.
+        let (s, e) = post(
+            &app,
+            &leader,
+            &format!("/api/v1/cases/{id}/parties/{pid}/reveal"),
+            json!({"purpose": "了解情况"}),
+        )
+        .await;
+        assert_eq!(s, 403, "{e}");
+        assert!(!e.to_string().contains("张三丰"));
+        let (s, e) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/cases/{id}/parties/{pid}/reveal"),
+            json!({"purpose": ""}),
+        )
+        .await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("purpose")));
+        let rows: Vec<(String, String, Option<String>)> = app
+        .db
+        .fetch_all("SELECT actor_name, outcome, purpose FROM audit_log WHERE action = 'case_party.reveal' ORDER BY seq", pingan_store::args![])
+        .await
+        .unwrap();
+        let seen: Vec<(&str, &str)> = rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+        assert_eq!(
+            seen,
+            [
+                ("officer", "ok"),
+                ("chief", "ok"),
+                ("legal", "ok"),
+                ("leader", "denied")
+            ]
+        );
+        assert!(
+            rows.iter().all(|r| r.2.is_some()),
+            "every reveal records its purpose"
+        );
+    }
+);
