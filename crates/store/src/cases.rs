@@ -849,3 +849,100 @@ pub async fn parties(db: &Db, case_id: &str) -> Result<Vec<PartyRow>> {
     )
     .await
 }
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PropertyRow {
+    pub id: String,
+    pub case_id: String,
+    pub item: String,
+    pub description: String,
+    pub status: String,
+    pub location: Option<String>,
+    pub custodian: Option<String>,
+    pub updated_at: i64,
+}
+
+/// Keeps the 涉案财物 register in step with a property step: seized → registered (the note describes
+/// it), stored → stored (the note says where), lent → lent (the note says to whom), returned → stored,
+/// disposed → disposed. `who` is the officer who recorded the step.
+pub fn track_property(
+    tx: &mut Tx,
+    case_id: &str,
+    step: &str,
+    item: &str,
+    note: Option<&str>,
+    who: &str,
+    at: i64,
+) {
+    let status = match step {
+        "property_seized" => "registered",
+        "property_stored" | "property_returned" => "stored",
+        "property_lent" => "lent",
+        "property_disposed" => "disposed",
+        _ => return,
+    };
+    let description = if step == "property_seized" {
+        note.unwrap_or(item)
+    } else {
+        item
+    };
+    let location = matches!(step, "property_stored" | "property_lent")
+        .then_some(note)
+        .flatten();
+    tx.queue(
+        "INSERT INTO case_properties (id, case_id, item, description, status, location, custodian, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, item) DO UPDATE SET status = excluded.status, \
+         location = COALESCE(excluded.location, case_properties.location), custodian = excluded.custodian, \
+         updated_at = excluded.updated_at",
+        args![new_id(), case_id, item, description, status, location, who, at],
+    );
+}
+
+pub async fn properties(db: &Db, case_id: &str) -> Result<Vec<PropertyRow>> {
+    db.fetch_all(
+        "SELECT id, case_id, item, description, status, location, custodian, updated_at FROM case_properties \
+         WHERE case_id = ? ORDER BY item",
+        args![case_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DocumentRow {
+    pub id: String,
+    pub case_id: String,
+    pub name: String,
+    pub kind: String,
+    pub size_bytes: i64,
+    pub sm3: String,
+    pub storage_ref: String,
+    pub uploaded_by: String,
+    pub uploaded_at: i64,
+}
+
+pub fn insert_document(tx: &mut Tx, d: &DocumentRow) {
+    tx.queue(
+        "INSERT INTO case_documents (id, case_id, name, kind, size_bytes, sm3, storage_ref, uploaded_by, uploaded_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            d.id.as_str(),
+            d.case_id.as_str(),
+            d.name.as_str(),
+            d.kind.as_str(),
+            d.size_bytes,
+            d.sm3.as_str(),
+            d.storage_ref.as_str(),
+            d.uploaded_by.as_str(),
+            d.uploaded_at
+        ],
+    );
+}
+
+pub async fn documents(db: &Db, case_id: &str) -> Result<Vec<DocumentRow>> {
+    db.fetch_all(
+        "SELECT id, case_id, name, kind, size_bytes, sm3, storage_ref, uploaded_by, uploaded_at FROM case_documents \
+         WHERE case_id = ? ORDER BY uploaded_at, id",
+        args![case_id],
+    )
+    .await
+}

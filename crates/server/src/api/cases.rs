@@ -9,7 +9,7 @@ use crate::cases::review::{
     self, CaseReviews, NewFinding, NewReview, NewRubric, NewSample, RubricView, Sample,
     StationStats,
 };
-use crate::cases::{self, Case, NewCaseRequest, StepRequest, rule_name};
+use crate::cases::{self, Case, Document, NewCaseRequest, NewDocument, StepRequest, rule_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
@@ -42,6 +42,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_case_reviews, submit_case_review))
         .routes(routes!(case_statistics))
         .routes(routes!(add_case_party))
+        .routes(routes!(attach_case_document))
         .routes(routes!(reveal_case_party))
         .routes(routes!(export_case_statistics))
 }
@@ -751,5 +752,25 @@ async fn reveal_case_party(
 ) -> ApiResult<Json<Party>> {
     Ok(Json(
         parties::reveal(&state, &actor, &id, &party_id, req).await?,
+    ))
+}
+
+/// Attach a document to a case by reference (name, kind, size, SM3 hash).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "cases", request_body = NewDocument,
+    params(("id" = String, Path, description = "Case id")),
+    responses((status = 201, description = "Attached", body = Document),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such case in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn attach_case_document(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewDocument>,
+) -> ApiResult<(StatusCode, Json<Document>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(cases::attach_document(&state, &actor, &id, req).await?),
     ))
 }

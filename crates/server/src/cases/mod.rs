@@ -41,9 +41,109 @@ pub struct Case {
     pub officers: Vec<Officer>,
     /// Suspects, victims, witnesses: masked (the full identity needs `…/parties/{id}/reveal`).
     pub parties: Vec<parties::Party>,
+    /// 涉案财物: each item's state, where it is and who last handled it.
+    pub properties: Vec<Property>,
+    /// Documents attached by reference (metadata and SM3 hash).
+    pub documents: Vec<Document>,
     pub steps: Vec<Step>,
     /// The engine's clocks as of now.
     pub clocks: Vec<ClockView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Property {
+    pub item: String,
+    pub description: String,
+    /// registered, stored, lent, disposed.
+    pub status: String,
+    pub location: Option<String>,
+    /// Who recorded the last step.
+    pub custodian: Option<String>,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Document {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    pub size_bytes: i64,
+    /// SM3 of the file, hex.
+    pub sm3: String,
+    pub uploaded_by: String,
+    pub uploaded_at: i64,
+}
+
+fn document_view(d: store::DocumentRow) -> Document {
+    Document {
+        id: d.id,
+        name: d.name,
+        kind: d.kind,
+        size_bytes: d.size_bytes,
+        sm3: d.sm3,
+        uploaded_by: d.uploaded_by,
+        uploaded_at: d.uploaded_at,
+    }
+}
+
+/// A document to attach by reference: its metadata and hash (the file itself goes to the document
+/// store; the hash proves later that it is the same file).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewDocument {
+    pub name: String,
+    /// e.g. 询问笔录, 立案决定书, 扣押清单.
+    pub kind: String,
+    pub size_bytes: i64,
+    /// SM3 of the file, 64 hex digits.
+    pub sm3: String,
+}
+
+pub async fn attach_document(
+    state: &AppState,
+    actor: &Actor,
+    case_id: &str,
+    req: NewDocument,
+) -> ApiResult<Document> {
+    actor.require(state, Permission::CaseManage).await?;
+    let case = store::get(&state.db, &actor.scope, case_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let name = text("name", &req.name, 200)?;
+    let kind = text("kind", &req.kind, 50)?;
+    if !(0..=(1i64 << 40)).contains(&req.size_bytes) {
+        return Err(ApiError::invalid(
+            "size_bytes",
+            "size_bytes must be 0 to 1 TiB",
+        ));
+    }
+    let sm3 = req.sm3.trim().to_ascii_lowercase();
+    if sm3.len() != 64 || !sm3.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid("sm3", "sm3 must be 64 hex digits"));
+    }
+    let now = state.now();
+    let row = store::DocumentRow {
+        id: new_id(),
+        case_id: case.id.clone(),
+        storage_ref: format!("sm3:{sm3}"),
+        name,
+        kind,
+        size_bytes: req.size_bytes,
+        sm3,
+        uploaded_by: actor.username.clone(),
+        uploaded_at: now,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert_document(&mut tx, &row);
+    tx.commit_audited(vec![audit(
+        actor,
+        now,
+        "case.document",
+        &case.id,
+        serde_json::json!({"document": row.id, "sm3": row.sm3}),
+    )])
+    .await?;
+    Ok(document_view(row))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -137,8 +237,27 @@ pub async fn view(state: &AppState, row: CaseRow) -> ApiResult<Case> {
         .iter()
         .map(parties::masked)
         .collect();
+    let properties = store::properties(&state.db, &row.id)
+        .await?
+        .into_iter()
+        .map(|p| Property {
+            item: p.item,
+            description: p.description,
+            status: p.status,
+            location: p.location,
+            custodian: p.custodian,
+            updated_at: p.updated_at,
+        })
+        .collect();
+    let documents = store::documents(&state.db, &row.id)
+        .await?
+        .into_iter()
+        .map(document_view)
+        .collect();
     Ok(Case {
         parties: people,
+        properties,
+        documents,
         flags: row.flag_list(),
         id: row.id,
         number: row.number,
@@ -419,6 +538,17 @@ pub async fn record_step(
     };
     let mut tx = state.db.begin().await?;
     store::add_event(&mut tx, &e);
+    if let Some(item) = &e.item {
+        store::track_property(
+            &mut tx,
+            &row.id,
+            &e.step,
+            item,
+            e.note.as_deref(),
+            &actor.username,
+            e.at,
+        );
+    }
     tx.commit_audited(vec![audit(
         actor,
         now,

@@ -929,3 +929,82 @@ both!(
         );
     }
 );
+
+both!(property_register_and_documents, |app: TestApp| async move {
+    let officer = app.client_as("officer").await;
+    let case = new_case(&app, &officer, "administrative").await;
+    let id = case["id"].as_str().unwrap();
+    let t = app.state.now() - 10 * 24 * HOUR;
+    for (step, h, note) in [
+        ("property_seized", 0, "黑色华为手机一部"),
+        ("property_stored", 2, "枫桥派出所涉案财物保管室 A-03"),
+        ("property_lent", 48, "借出鉴定"),
+    ] {
+        let (s, c) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/cases/{id}/steps"),
+            json!({"step": step, "item": "手机-1", "note": note, "at": rfc3339(t + h * HOUR)}),
+        )
+        .await;
+        assert_eq!(s, 201, "{c}");
+    }
+    let (_, c) = app.get_json(&officer, &format!("/api/v1/cases/{id}")).await;
+    let p = &c["properties"][0];
+    assert_eq!(
+        (
+            p["item"].as_str(),
+            p["description"].as_str(),
+            p["status"].as_str()
+        ),
+        (Some("手机-1"), Some("黑色华为手机一部"), Some("lent"))
+    );
+    assert_eq!(p["location"], "借出鉴定");
+    assert_eq!(p["custodian"], "officer");
+    // Lent eight days ago against a seven-day loan: the engine says so.
+    let (_, alerts) = app
+        .get_json(
+            &officer,
+            &format!("/api/v1/case-alerts?case_id={id}&status=open"),
+        )
+        .await;
+    assert!(
+        alerts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["rule_id"] == "property_loan"
+                && a["kind"] == "overdue"
+                && a["item"] == "手机-1"),
+        "{alerts}"
+    );
+    let (s, c) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/cases/{id}/steps"),
+        json!({"step": "property_returned", "item": "手机-1"}),
+    )
+    .await;
+    assert_eq!(s, 201);
+    assert_eq!(c["properties"][0]["status"], "stored");
+    assert_eq!(
+        c["properties"][0]["location"], "借出鉴定",
+        "returned where it was recorded last"
+    );
+
+    let sm3 = "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0";
+    let (s, d) = post(&app, &officer, &format!("/api/v1/cases/{id}/documents"), json!({"name": "扣押清单.pdf", "kind": "扣押清单", "size_bytes": 48213, "sm3": sm3.to_uppercase()})).await;
+    assert_eq!(s, 201, "{d}");
+    assert_eq!(d["sm3"], sm3);
+    let (s, e) = post(
+        &app,
+        &officer,
+        &format!("/api/v1/cases/{id}/documents"),
+        json!({"name": "x", "kind": "x", "size_bytes": 1, "sm3": "abc"}),
+    )
+    .await;
+    assert_eq!((s, e["error"]["field"].as_str()), (422, Some("sm3")));
+    let (_, c) = app.get_json(&officer, &format!("/api/v1/cases/{id}")).await;
+    assert_eq!(c["documents"].as_array().unwrap().len(), 1);
+    assert_eq!(c["documents"][0]["uploaded_by"], "officer");
+});
