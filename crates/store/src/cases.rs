@@ -946,3 +946,21 @@ pub async fn documents(db: &Db, case_id: &str) -> Result<Vec<DocumentRow>> {
     )
     .await
 }
+
+/// The key and status of every alert of these cases: (case id, rule id, item, clock start, kind, status).
+pub async fn alert_keys(
+    db: &Db,
+    case_ids: &[String],
+) -> Result<Vec<(String, String, String, i64, String, String)>> {
+    if case_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.fetch_all(
+        &format!(
+            "SELECT case_id, rule_id, item, started_at, kind, status FROM case_alerts WHERE case_id IN ({})",
+            vec!["?"; case_ids.len()].join(", ")
+        ),
+        case_ids.iter().map(Value::from).collect(),
+    )
+    .await
+}

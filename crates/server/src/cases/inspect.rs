@@ -97,32 +97,43 @@ async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResul
 /// Settles live alerts the current evaluation no longer supports, with the reason in their history:
 /// an "approaching" alert once its clock has stopped or run out (the overdue alert takes over), and any
 /// alert whose finding is gone — a step recorded later (补录) shows the limit was met in time.
+/// Why a live alert (rule, item, clock start, kind) should settle given the current evaluation:
+/// its finding is gone (a step recorded later shows the limit was met), or it is an "approaching"
+/// alert whose clock has stopped or run out (the overdue alert takes over).
+fn settle_reason(
+    eval: &Evaluation,
+    rule: &str,
+    item: &str,
+    started: i64,
+    kind: &str,
+) -> Option<&'static str> {
+    let item = (!item.is_empty()).then(|| item.to_string());
+    let still_found = eval.findings.iter().any(|f| {
+        f.rule_id == rule && f.kind.code() == kind && f.item == item && f.started_at == started
+    });
+    if !still_found {
+        return Some("补录的办案环节显示期限内已完成，预警自动解除");
+    }
+    let clock = eval
+        .clocks
+        .iter()
+        .find(|k| k.rule_id == rule && k.item == item && k.started_at == started)?;
+    if kind != FindingKind::Approaching.code()
+        || matches!(clock.state, ClockState::Running | ClockState::Warning)
+    {
+        return None;
+    }
+    Some(if clock.state == ClockState::Met {
+        "期限内已完成"
+    } else {
+        "已超期，由超期预警接续"
+    })
+}
+
+/// Settles the live alerts the current evaluation no longer supports, with the reason in their history.
 async fn settle(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> ApiResult<()> {
-    let item_of = |s: &str| (!s.is_empty()).then(|| s.to_string());
     for a in store::live_alerts_of(tx, &c.id).await? {
-        let still_found = eval.findings.iter().any(|f| {
-            f.rule_id == a.rule_id
-                && f.kind.code() == a.kind
-                && f.item == item_of(&a.item)
-                && f.started_at == a.started_at
-        });
-        let clock = eval.clocks.iter().find(|k| {
-            k.rule_id == a.rule_id && k.item == item_of(&a.item) && k.started_at == a.started_at
-        });
-        let reason = if !still_found {
-            Some("补录的办案环节显示期限内已完成，预警自动解除")
-        } else if a.kind == FindingKind::Approaching.code()
-            && clock.is_some_and(|k| !matches!(k.state, ClockState::Running | ClockState::Warning))
-        {
-            Some(if clock.is_some_and(|k| k.state == ClockState::Met) {
-                "期限内已完成"
-            } else {
-                "已超期，由超期预警接续"
-            })
-        } else {
-            None
-        };
-        if let Some(reason) = reason
+        if let Some(reason) = settle_reason(eval, &a.rule_id, &a.item, a.started_at, &a.kind)
             && store::set_alert_status(tx, &a.id, &a.status, "resolved", now).await?
         {
             store::add_alert_event(
@@ -162,7 +173,8 @@ pub async fn inspect_case(state: &AppState, case_id: &str) -> ApiResult<usize> {
     record(state, &c, &eval).await
 }
 
-/// Every open case, in batches; returns the alerts opened.
+/// Every open case, in batches; returns the alerts opened. A case is written to only when the
+/// engine finds something not stored yet or a live alert to settle: a quiet sweep is reads only.
 pub async fn sweep(state: &AppState) -> ApiResult<usize> {
     let mut after = String::new();
     let mut opened = 0;
@@ -170,10 +182,37 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
         let batch = store::engine_batch(&state.db, &after, BATCH, true).await?;
         let Some(last) = batch.last() else { break };
         after = last.id.clone();
+        let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
+        let mut stored: std::collections::HashMap<
+            String,
+            Vec<(String, String, i64, String, String)>,
+        > = std::collections::HashMap::new();
+        for (case_id, rule, item, started, kind, status) in
+            store::alert_keys(&state.db, &ids).await?
+        {
+            stored
+                .entry(case_id)
+                .or_default()
+                .push((rule, item, started, kind, status));
+        }
         let now = state.now();
         for c in &batch {
             let eval = evaluate(&c.facts, &state.rules, now);
-            if !eval.findings.is_empty() {
+            let known = stored.get(&c.id).map(Vec::as_slice).unwrap_or(&[]);
+            let is_stored = |f: &Finding| {
+                known.iter().any(|k| {
+                    k.0 == f.rule_id
+                        && k.1 == f.item.clone().unwrap_or_default()
+                        && k.2 == f.started_at
+                        && k.3 == f.kind.code()
+                })
+            };
+            let has_new = eval.findings.iter().any(|f| !is_stored(f));
+            let has_stale = known.iter().any(|k| {
+                matches!(k.4.as_str(), "open" | "explained" | "escalated")
+                    && settle_reason(&eval, &k.0, &k.1, k.2, &k.3).is_some()
+            });
+            if has_new || has_stale {
                 opened += record(state, c, &eval).await?;
             }
         }
