@@ -16,6 +16,9 @@ use utoipa::ToSchema;
 
 const BATCH: i64 = 500;
 
+/// A stored alert's (rule, item, clock start, kind, status).
+type StoredKey = (String, String, i64, String, String);
+
 fn severity_code(f: &Finding) -> &'static str {
     match f.severity {
         pingan_domain::case_rules::Severity::Low => "low",
@@ -183,10 +186,8 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
         let Some(last) = batch.last() else { break };
         after = last.id.clone();
         let ids: Vec<String> = batch.iter().map(|c| c.id.clone()).collect();
-        let mut stored: std::collections::HashMap<
-            String,
-            Vec<(String, String, i64, String, String)>,
-        > = std::collections::HashMap::new();
+        let mut stored: std::collections::HashMap<String, Vec<StoredKey>> =
+            std::collections::HashMap::new();
         for (case_id, rule, item, started, kind, status) in
             store::alert_keys(&state.db, &ids).await?
         {
