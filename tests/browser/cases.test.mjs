@@ -122,4 +122,44 @@ describe("case supervision (headless Chromium)", { timeout: 5 * 60_000, ...ready
       await context.close();
     }
   });
+  test("a spot-check sample with its seed, a finding, a rubric and a review", async () => {
+    const { context, page, guard } = await signIn("legal");
+    try {
+      let resp = await page.goto("/case-samples");
+      assert.equal(resp.status(), 200);
+      await page.locator('input[name="per_stratum"]').fill("1");
+      await page.locator('input[name="seed"]').fill("42");
+      await page.selectOption('select[name="status"]', "all");
+      await clickAndLoad(page, "#draw-submit");
+      assert.match(await page.textContent("#sample-facts"), /42/, "the seed is shown with the sample");
+      const items = await page.locator("#sample-items tbody tr").count();
+      assert.ok(items >= 2, "one case per station × kind of the demo's cases");
+      await page.locator("#sample-items tbody tr:first-child input[name=finding]").fill("卷宗齐全，笔录签名完整");
+      await clickAndLoad(page, "#sample-items tbody tr:first-child button");
+      assert.match(await page.textContent("#sample-items"), /卷宗齐全，笔录签名完整/);
+      // The same seed again: the same cases.
+      const first = await page.locator("#sample-items tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.caseId));
+      await page.goto("/case-samples");
+      await page.locator('input[name="per_stratum"]').fill("1");
+      await page.locator('input[name="seed"]').fill("42");
+      await page.selectOption('select[name="status"]', "all");
+      await clickAndLoad(page, "#draw-submit");
+      const again = await page.locator("#sample-items tbody tr").evaluateAll((rows) => rows.map((r) => r.dataset.caseId));
+      assert.deepEqual(again, first);
+
+      resp = await page.goto("/case-reviews");
+      assert.equal(resp.status(), 200);
+      assert.ok((await page.locator("#case-stats tbody tr").count()) >= 1, "the 枫桥 station's statistics");
+      await clickAndLoad(page, "#rubric-submit");
+      assert.match(await page.textContent("#rubrics"), /刑事案件评查/);
+      await page.goto(`/cases/${first[0]}`);
+      const form = page.locator("form.review-form").first();
+      await form.locator('input[value="late_notice"]').check();
+      await Promise.all([page.waitForNavigation({ waitUntil: "load" }), form.locator("button").click()]);
+      assert.match(await page.textContent("#review-results"), /郑法制：95\.0/);
+      guard.check();
+    } finally {
+      await context.close();
+    }
+  });
 });

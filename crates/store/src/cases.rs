@@ -964,3 +964,30 @@ pub async fn alert_keys(
     )
     .await
 }
+
+/// Samples visible to the scope, newest first, with how many cases each holds and how many have a
+/// finding: (sample, items, findings).
+pub async fn list_samples(db: &Db, s: &Scope, limit: i64) -> Result<Vec<(SampleRow, i64, i64)>> {
+    let (pred, mut a) = scope::predicate(s, Some("org_path"), Some("org_path"));
+    a.push(limit.into());
+    let rows: Vec<SampleRow> = db
+        .fetch_all(
+            &format!(
+                "SELECT id, seed, per_stratum, status, org_path, closed_from, closed_to, population, created_by, created_at \
+                 FROM case_samples WHERE {pred} ORDER BY created_at DESC, id DESC LIMIT ?"
+            ),
+            a,
+        )
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let (items, found): (i64, i64) = db
+            .fetch_one(
+                "SELECT COUNT(*), COUNT(finding) FROM case_sample_items WHERE sample_id = ?",
+                args![r.id.as_str()],
+            )
+            .await?;
+        out.push((r, items, found));
+    }
+    Ok(out)
+}

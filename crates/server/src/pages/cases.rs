@@ -108,6 +108,10 @@ async fn list(
 struct CasePage {
     ctx: Ctx,
     c: Case,
+    reviews: crate::cases::review::CaseReviews,
+    /// (rubric id, rubric) for the review form.
+    rubrics: Vec<(String, pingan_domain::case_review::Rubric)>,
+    can_review: bool,
     alerts: Vec<AlertRow>,
     can_record: bool,
     error: Option<String>,
@@ -120,6 +124,12 @@ impl CasePage {
     }
     fn at(&self, us: &i64) -> String {
         when(us)
+    }
+    fn score(&self, v: &f64) -> String {
+        format!("{v:.1}")
+    }
+    fn mean(&self, v: &Option<f64>) -> String {
+        v.map_or_else(|| "—".into(), |x| format!("{x:.1}"))
     }
     fn state_label(&self, s: &str) -> String {
         self.ctx.t(&format!("cases.clock_{s}")).to_string()
@@ -186,6 +196,17 @@ async fn case_page(
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let reviews = match crate::cases::review::reviews(state, actor, id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let rubrics = match crate::cases::review::list_rubrics(state, actor).await {
+        Ok(r) => r
+            .into_iter()
+            .filter_map(|v| serde_json::from_value(v.rubric).ok().map(|r| (v.id, r)))
+            .collect(),
+        Err(e) => return e.into_response(),
+    };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -194,6 +215,9 @@ async fn case_page(
     render(
         status,
         &CasePage {
+            reviews,
+            rubrics,
+            can_review: actor.can(Permission::CaseSupervise),
             can_record: actor.can(Permission::CaseManage),
             rules: state.rules.clone(),
             ctx,

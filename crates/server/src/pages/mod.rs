@@ -6,6 +6,7 @@
 mod admin;
 pub mod analysis;
 mod areas;
+pub mod case_review;
 pub mod cases;
 mod dispatch;
 mod disputes;

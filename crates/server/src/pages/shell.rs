@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(super::disputes::router())
         .merge(super::analysis::router())
         .merge(super::cases::router())
+        .merge(super::case_review::router())
         .merge(super::public::router())
 }
 
@@ -69,8 +70,8 @@ static NAV: &[(&str, &[NavItem])] = &[
     ("group.supervision", &[
         nav!("cases", "/cases", true, [CaseRead]),
         nav!("inspection", "/case-alerts", true, [CaseRead]),
-        nav!("spot_checks", "/m/spot_checks", false, [CaseSupervise]),
-        nav!("reviews", "/m/reviews", false, [CaseSupervise]),
+        nav!("spot_checks", "/case-samples", true, [CaseSupervise]),
+        nav!("reviews", "/case-reviews", true, [CaseRead]),
     ]),
     ("group.grid", &[
         nav!("map", "/map", true, [AreaRead]),
