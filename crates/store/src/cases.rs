@@ -799,11 +799,13 @@ pub async fn stat_alerts(db: &Db, s: &Scope) -> Result<Vec<(String, String, i64)
     .await
 }
 
-/// (case id, total) of every review on cases in scope.
-pub async fn stat_reviews(db: &Db, s: &Scope) -> Result<Vec<(String, f64)>> {
+/// (case id, total, reviewed at) of every review on cases in scope.
+pub async fn stat_reviews(db: &Db, s: &Scope) -> Result<Vec<(String, f64, i64)>> {
     let (pred, a) = in_scope(s, "c.");
     db.fetch_all(
-        &format!("SELECT r.case_id, r.total FROM case_reviews r JOIN cases c ON c.id = r.case_id WHERE {pred}"),
+        &format!(
+            "SELECT r.case_id, r.total, r.created_at FROM case_reviews r JOIN cases c ON c.id = r.case_id WHERE {pred}"
+        ),
         a,
     )
     .await

@@ -478,7 +478,7 @@ pub struct StationStats {
     pub alerts_per_100_cases: Option<f64>,
     /// Share of those alerts that are overdue or missing-step (not merely approaching).
     pub overdue_rate: Option<f64>,
-    /// Mean review total of the station's cases (all time).
+    /// Mean total of the reviews of the station's cases made in the period.
     pub review_mean: Option<f64>,
 }
 
@@ -534,7 +534,7 @@ pub async fn stats(
             .count();
         let scores: Vec<f64> = reviews
             .iter()
-            .filter(|r| station_of.get(r.0.as_str()) == Some(&st))
+            .filter(|r| station_of.get(r.0.as_str()) == Some(&st) && r.2 >= from && r.2 < to)
             .map(|r| r.1)
             .collect();
         let (station_name,): (String,) = state
