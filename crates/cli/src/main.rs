@@ -3,6 +3,7 @@
 //! Errors reach the user as one plain message (anyhow at the edge); exit code 1 on failure.
 
 mod analyze;
+mod backup;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -61,6 +62,21 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// An online, checked copy of the SQLite database (PostgreSQL: prints the pg_dump way).
+    Backup {
+        /// The new backup file (never overwritten).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Put a backup in place (the current database is kept aside), migrate it, verify the audit chain.
+    Restore {
+        /// The backup file.
+        #[arg(long)]
+        from: PathBuf,
+        /// Replace an existing database (stop the server first).
+        #[arg(long)]
+        force: bool,
     },
     /// 执法监督 tools.
     Cases {
@@ -314,6 +330,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Backup { out } => backup::backup(&config, &out).await,
+        Command::Restore { from, force } => backup::restore(&config, &from, force).await,
         Command::Cases {
             command: CasesCommand::Synth { cases, seed },
         } => {

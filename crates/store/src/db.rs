@@ -310,6 +310,25 @@ impl Db {
         }
     }
 
+    /// A SQLite file opened read-only, as it is: no journal-mode change, no file created — for
+    /// checking a backup before anything trusts it.
+    pub async fn open_sqlite_read_only(path: &std::path::Path) -> Result<Db> {
+        let co = SqliteConnectOptions::new()
+            .filename(path)
+            .read_only(true)
+            .create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(co)
+            .await?;
+        Ok(Db::Sqlite(SqliteDb {
+            readers: pool.clone(),
+            writer: pool,
+            lock: Arc::new(tokio::sync::Mutex::new(())),
+        }))
+    }
+
     pub fn backend(&self) -> Backend {
         match self {
             Db::Sqlite(..) => Backend::Sqlite,
