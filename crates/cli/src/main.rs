@@ -172,6 +172,18 @@ enum ExportCommand {
 enum AuditCommand {
     /// Walk the SM3 hash chain; names the first broken record.
     Verify,
+    /// Records of a period as JSON Lines, each with its sequence number and chain hashes, so the
+    /// export can be checked link by link and kept beyond the database (retention, 等保).
+    Export {
+        /// First local date (China time), YYYY-MM-DD.
+        #[arg(long)]
+        from: String,
+        /// Last local date, inclusive.
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -348,6 +360,53 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "wrote {cases} synthetic cases with {steps} steps in {:.1} s",
                 start.elapsed().as_secs_f64()
             );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Export { from, to, out },
+        } => {
+            let day = |flag: &str, v: &str| -> anyhow::Result<i64> {
+                let d: jiff::civil::Date = v
+                    .parse()
+                    .with_context(|| format!("{flag} {v:?} is not a date like 2026-11-30"))?;
+                let utc = d.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp().as_second();
+                Ok((utc - pingan_domain::time::SHANGHAI_OFFSET_SECONDS) * 1_000_000)
+            };
+            let start = day("--from", &from)?;
+            let end = day("--to", &to)? + 86_400_000_000;
+            if end <= start {
+                bail!("--to is before --from");
+            }
+            let db = pingan_server::app::open_db(&config).await?;
+            let mut w = std::io::BufWriter::new(
+                std::fs::File::create(&out)
+                    .with_context(|| format!("creating {}", out.display()))?,
+            );
+            let (mut after, mut n, mut first) = (0i64, 0u64, None);
+            loop {
+                let rows = pingan_store::audit::range(&db, start, end, after, 5000).await?;
+                let Some(last) = rows.last() else { break };
+                after = last.seq;
+                for r in &rows {
+                    first.get_or_insert(r.seq);
+                    use std::io::Write;
+                    serde_json::to_writer(&mut w, r)?;
+                    w.write_all(b"\n")?;
+                    n += 1;
+                }
+            }
+            use std::io::Write;
+            w.flush()?;
+            match first {
+                Some(f) => println!(
+                    "{n} audit records (seq {f}–{after}) from {from} to {to} written to {}",
+                    out.display()
+                ),
+                None => println!(
+                    "no audit records from {from} to {to}; {} is empty",
+                    out.display()
+                ),
+            }
             Ok(())
         }
         Command::Audit {

@@ -196,3 +196,21 @@ fn report(v: &ChainVerifier, head_seq: i64, broken: Option<ChainBreak>) -> Verif
         broken,
     }
 }
+
+/// Records with `from ≤ at < to` and `seq > after_seq`, oldest first, at most `limit` — for exports
+/// that page through a period.
+pub async fn range(
+    db: &Db,
+    from: i64,
+    to: i64,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {COLUMNS} FROM audit_log WHERE at >= ? AND at < ? AND seq > ? ORDER BY seq LIMIT ?"
+        ),
+        args![from, to, after_seq, limit],
+    )
+    .await
+}

@@ -1059,3 +1059,87 @@ async fn backup_and_restore_round_trip() {
     assert!(!ok && out.contains("pg_dump"), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pingan audit export`: the records of a period as JSON Lines, contiguous in sequence, each linked
+/// to the one before by its hashes, as many as the database holds for the period.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audit_export_is_a_checkable_chain() {
+    let dir = temp_dir("auditexport");
+    let url = format!("sqlite:{}", dir.join("p.db").display());
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/zhuji-330681-divisions.csv");
+    let (ok, out) = import_areas(&url, &real, &[]);
+    assert!(ok, "{out}");
+    let today = pingan_domain::time::local_date(jiff::Timestamp::now());
+    let file = dir.join("audit.jsonl");
+    let (ok, out) = run(
+        &url,
+        &[
+            "audit",
+            "export",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok, "{out}");
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let db = pingan_store::Db::connect(&url, &Default::default())
+        .await
+        .unwrap();
+    let (total,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM audit_log", pingan_store::args![])
+        .await
+        .unwrap();
+    assert!(total > 0);
+    assert_eq!(lines.len() as i64, total, "every record of today");
+    for w in lines.windows(2) {
+        assert_eq!(
+            w[1]["seq"].as_i64().unwrap(),
+            w[0]["seq"].as_i64().unwrap() + 1
+        );
+        assert_eq!(
+            w[1]["prev_hash"], w[0]["hash"],
+            "each record names the one before"
+        );
+    }
+    assert!(out.contains(&format!("{total} audit records")), "{out}");
+    // A period without records gives an empty file, and a bad date names its flag.
+    let (ok, out) = run(
+        &url,
+        &[
+            "audit",
+            "export",
+            "--from",
+            "2001-01-01",
+            "--to",
+            "2001-01-31",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok && out.contains("no audit records"), "{out}");
+    let (ok, out) = run(
+        &url,
+        &[
+            "audit",
+            "export",
+            "--from",
+            "yesterday",
+            "--to",
+            &today,
+            "--out",
+            "/tmp/x",
+        ],
+    );
+    assert!(!ok && out.contains("--from"), "{out}");
+    db.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
