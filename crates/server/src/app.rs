@@ -62,7 +62,39 @@ async fn fallback(req: Request) -> Response {
 /// names another host is refused when the request carries cookies (with SameSite=Strict cookies this is
 /// defence in depth). Requests without cookies carry no ambient credentials — bearer-token clients, the
 /// public report channels, Open311 apps on other sites — so they are not checked.
-async fn guard(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The client behind trusted proxies: the rightmost `X-Forwarded-For` address that is not a proxy.
+pub fn forwarded_client(xff: &str, trusted: &[std::net::IpAddr]) -> Option<std::net::IpAddr> {
+    xff.split(',')
+        .rev()
+        .map(str::trim)
+        .filter_map(|s| s.parse::<std::net::IpAddr>().ok())
+        .find(|ip| !trusted.contains(ip))
+}
+
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let proxies = &state.config.server.trusted_proxies;
+    if !proxies.is_empty()
+        && let Some(axum::extract::ConnectInfo(peer)) = req
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .copied()
+    {
+        let trusted: Vec<std::net::IpAddr> =
+            proxies.iter().filter_map(|p| p.parse().ok()).collect();
+        if trusted.contains(&peer.ip())
+            && let Some(client) = req
+                .headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| forwarded_client(v, &trusted))
+        {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                    client,
+                    peer.port(),
+                )));
+        }
+    }
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method
         && !req.headers().contains_key(header::AUTHORIZATION)
@@ -176,6 +208,10 @@ fn spawn_housekeeping(state: AppState) {
                     .await
             {
                 tracing::warn!(error = %e, "session purge failed");
+            }
+            let hour_ago = pingan_store::now_micros() - 3_600_000_000;
+            if let Err(e) = pingan_store::rate::prune(&state.db, hour_ago).await {
+                tracing::warn!(error = %e, "rate counter purge failed");
             }
         }
     });

@@ -330,6 +330,7 @@ pub async fn login(
     user_agent: Option<String>,
 ) -> Result<LoginOk, LoginError> {
     let cfg = &state.config.auth;
+    crate::rate::check(state, "login", ip.as_deref(), cfg.login_per_ip_per_minute).await?;
     let typed = users::normalise_username(username);
     let typed = typed.chars().take(64).collect::<String>();
     let Some(u) = users::by_username(&state.db, &typed)

@@ -133,6 +133,8 @@ pub struct DispatchConfig {
     pub open311_api_keys: Vec<String>,
     /// Level given to reports from the public and cameras until a dispatcher reviews them.
     pub public_report_level: i64,
+    /// Reports through the public channels (web form, Open311) per client address per minute (0: no limit).
+    pub public_reports_per_ip_per_minute: i64,
 }
 
 impl Default for DispatchConfig {
@@ -144,6 +146,7 @@ impl Default for DispatchConfig {
             camera_webhook_max_skew_seconds: 300,
             open311_api_keys: Vec::new(),
             public_report_level: 3,
+            public_reports_per_ip_per_minute: 20,
         }
     }
 }
@@ -159,6 +162,10 @@ pub struct ServerConfig {
     pub upload_limit_bytes: usize,
     /// Where SQLite data and generated files live.
     pub data_dir: String,
+    /// Addresses of the load balancers / reverse proxies in front (exact IPs). A request from one of
+    /// them is attributed to the client named in `X-Forwarded-For` (the rightmost address that is not
+    /// itself a trusted proxy) — for rate limits and the audit log. Empty: the socket's peer counts.
+    pub trusted_proxies: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -179,6 +186,8 @@ pub struct AuthConfig {
     /// Failed logins in a row that lock the account.
     pub max_failed_logins: i64,
     pub lockout_minutes: i64,
+    /// Login attempts per client address per minute, across all accounts (0: no limit).
+    pub login_per_ip_per_minute: i64,
     pub password_min_length: usize,
     /// Set the cookie `Secure` flag (turn on behind HTTPS).
     pub cookie_secure: bool,
@@ -200,6 +209,7 @@ impl Default for ServerConfig {
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 20 * 1024 * 1024,
             data_dir: "data".into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -220,6 +230,7 @@ impl Default for AuthConfig {
             session_absolute_hours: 12,
             max_failed_logins: 10,
             lockout_minutes: 30,
+            login_per_ip_per_minute: 60,
             password_min_length: 10,
             cookie_secure: false,
         }

@@ -29,6 +29,7 @@ pub mod mediation;
 pub mod metrics;
 pub mod open311;
 pub mod pages;
+pub mod rate;
 pub mod state;
 
 pub use app::{build_app, serve};

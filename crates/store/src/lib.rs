@@ -18,6 +18,7 @@ pub mod incidents;
 pub mod migrate;
 pub mod orgs;
 pub mod places;
+pub mod rate;
 pub mod scope;
 pub mod sessions;
 pub mod testing;

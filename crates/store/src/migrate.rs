@@ -58,6 +58,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "cases",
         up: v9_cases,
     },
+    Migration {
+        version: 10,
+        name: "rate_counters",
+        up: v10_rate_counters,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -827,4 +832,17 @@ fn v9_cases(_: Backend) -> Vec<String> {
     .into_iter()
     .map(String::from)
     .collect()
+}
+
+/// Request counters per key (e.g. login attempts per client address) and minute, shared by every
+/// server: a limit holds however many servers the load balancer spreads a client over.
+fn v10_rate_counters(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE rate_counters (
+            key TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (key, window_start))"
+            .into(),
+    ]
 }

@@ -132,6 +132,16 @@ pub async fn receive(
     who: Option<&Actor>,
     ip: Option<String>,
 ) -> ApiResult<(IncidentRow, Suggestions)> {
+    // The public channels answer anyone: a flood from one address is refused before any work.
+    if who.is_none() && report.channel.is_public() {
+        crate::rate::check(
+            state,
+            "public_report",
+            ip.as_deref(),
+            state.config.dispatch.public_reports_per_ip_per_minute,
+        )
+        .await?;
+    }
     let (located, active) = locate_for(
         &state.db,
         report.lng,

@@ -37,11 +37,47 @@ macro_rules! both {
     };
 }
 
+/// `both!` with a configuration change.
+macro_rules! both_tuned {
+    ($name:ident, $tune:expr, $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let Some(app) = helpers::TestApp::spawn(
+                    pingan_store::Backend::Sqlite,
+                    concat!(stringify!($name), "::sqlite"),
+                    $tune,
+                )
+                .await
+                else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let Some(app) = helpers::TestApp::spawn(
+                    pingan_store::Backend::Postgres,
+                    concat!(stringify!($name), "::postgres"),
+                    $tune,
+                )
+                .await
+                else {
+                    return;
+                };
+                ($body)(app).await;
+            }
+        }
+    };
+}
+
 mod analysis;
 mod auth;
 mod bad_input;
 mod cases;
 mod dispatch;
+mod limits;
 mod mediation;
 mod places;
 mod scope;
