@@ -132,7 +132,9 @@ pub async fn claim_brief(
     now: i64,
     lease_until: i64,
 ) -> Result<Option<String>> {
-    let row: Option<(String,)> = db
+    // A write: in a write transaction (see `rate::hit`).
+    let mut tx = db.begin().await?;
+    let row: Option<(String,)> = tx
         .fetch_optional(
             "INSERT INTO briefs (id, subject_kind, subject_id, subject_name, area_path, period_kind, period_start, \
              period_end, claimed_by, lease_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
@@ -154,6 +156,7 @@ pub async fn claim_brief(
             ],
         )
         .await?;
+    tx.commit_audited(Vec::new()).await?;
     Ok(row.map(|(id,)| id))
 }
 
