@@ -6,7 +6,7 @@ import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { clickAndLoad, launchBrowser, newGuardedPage, playwright, prerequisites, startDemo, submitLogin } from "./harness.mjs";
+import { clickAndLoad, launchBrowser, loginBody, newGuardedPage, playwright, prerequisites, startDemo, submitLogin } from "./harness.mjs";
 
 const ready = prerequisites();
 if (ready.skip) test("dispatch (headless Chromium)", ready, () => {});
@@ -43,7 +43,7 @@ describe("dispatch (headless Chromium)", { timeout: 5 * 60_000, ...ready }, () =
     try {
       const asUser = async (username, path) => {
         const l = login(username);
-        assert.equal((await api.post("/api/v1/session", { data: { username: l.username, password: l.password } })).status(), 200);
+        assert.equal((await api.post("/api/v1/session", { data: loginBody(l) })).status(), 200);
         return (await api.get(path)).json();
       };
       const units = await asUser("dispatcher", "/api/v1/units");

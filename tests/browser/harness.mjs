@@ -6,6 +6,7 @@
 //   launchBrowser()    headless Chromium (fresh temporary profile, never downloads anything)
 //   newGuardedPage()   a page in a fresh context that records (and blocks) every request leaving 127.0.0.1/localhost,
 //                      failed /assets/ responses and uncaught page errors; call guard.check() at the end of a test
+import { createHmac } from "node:crypto";
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -63,6 +64,7 @@ export function prerequisites() {
 
 const URL_RE = /Pingan demo is running at (http:\/\/127\.0\.0\.1:(\d+)\/)/;
 const LOGIN_RE = /^ {2}login: (\S+) \/ (\S+) \/ ([a-z_]+) \/ (.+?)\s*$/;
+const TOTP_RE = /^ {4}second factor \(TOTP\) of (\S+): ([A-Z2-7]+)\s*$/;
 
 /**
  * Starts `pingan demo` on a free port with a fresh data dir.
@@ -126,6 +128,12 @@ export async function startDemo({ seed = 7, extraArgs = [] } = {}) {
           url = m[1];
           settle = setTimeout(finish, 1_500); // logins follow the URL line; stop waiting after a quiet spell
         }
+        return;
+      }
+      const t = TOTP_RE.exec(line);
+      if (t) {
+        const l = logins.find((x) => x.username === t[1]);
+        if (l) l.totpSecret = t[2];
         return;
       }
       const m = LOGIN_RE.exec(line);
@@ -248,10 +256,44 @@ export async function outsideReferences(page) {
 
 /* ---------- page actions ---------- */
 
-/** From any page: fill the login form and submit it; waits for the next page to load. */
-export async function submitLogin(page, username, password) {
+/** Base32 (RFC 4648) to bytes. */
+function base32(s) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = 0, buf = 0;
+  const out = [];
+  for (const ch of s.replace(/=+$/, "")) {
+    buf = (buf << 5) | alphabet.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push((buf >> bits) & 0xff);
+    }
+  }
+  return Buffer.from(out);
+}
+
+/** The current RFC 6238 code (HMAC-SHA1, 6 digits, 30 s) of a base32 secret, as an authenticator shows it. */
+export function totpCode(secret, at = Date.now()) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(at / 1000 / 30)));
+  const h = createHmac("sha1", base32(secret)).update(counter).digest();
+  const o = h[h.length - 1] & 0x0f;
+  return String((h.readUInt32BE(o) & 0x7fffffff) % 1_000_000).padStart(6, "0");
+}
+
+/** The login body for the API, with the administrators' second factor. */
+export function loginBody(login) {
+  return login.totpSecret
+    ? { username: login.username, password: login.password, totp: totpCode(login.totpSecret) }
+    : { username: login.username, password: login.password };
+}
+
+/** From any page: fill the login form and submit it; waits for the next page to load. `totpSecret`: the
+ * account's second factor (the demo prints it for the administrator accounts). */
+export async function submitLogin(page, username, password, totpSecret) {
   await page.locator("#username").fill(username);
   await page.locator("#password").fill(password);
+  if (totpSecret) await page.locator("#totp").fill(totpCode(totpSecret));
   await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.locator("#login-submit").click()]);
 }
 

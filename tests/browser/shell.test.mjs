@@ -58,7 +58,7 @@ describe("page shell (headless Chromium)", { timeout: 10 * 60_000, ...ready }, (
     assert.ok(resp, "no response for /");
     assert.equal(pathOf(page), "/login", "an anonymous visit to / must end on /login");
     assert.equal(await page.locator("#login-form").count(), 1, "the login page has #login-form");
-    await submitLogin(page, login.username, login.password);
+    await submitLogin(page, login.username, login.password, login.totpSecret);
     await page.locator("#main-nav").waitFor({ state: "visible" });
   }
 
@@ -118,7 +118,7 @@ describe("page shell (headless Chromium)", { timeout: 10 * 60_000, ...ready }, (
       await t.test(`${login.role} (${login.username})`, async () => {
         await withPage({}, async (page) => {
           await page.goto("/login");
-          await submitLogin(page, login.username, login.password);
+          await submitLogin(page, login.username, login.password, login.totpSecret);
           await page.locator("#main-nav").waitFor({ state: "visible" });
           const hrefs = await page.$$eval("#main-nav a[data-nav]", (as) => as.map((a) => a.getAttribute("href")));
           assert.ok(hrefs.length > 0, "the nav has links");
@@ -169,7 +169,7 @@ describe("page shell (headless Chromium)", { timeout: 10 * 60_000, ...ready }, (
     const login = demo.logins.find((l) => l.role === "grid_worker") ?? demo.logins[0];
     await withPage({ viewport: { width: 375, height: 740 } }, async (page) => {
       await page.goto("/login");
-      await submitLogin(page, login.username, login.password);
+      await submitLogin(page, login.username, login.password, login.totpSecret);
       await page.locator("#current-user").waitFor({ state: "attached" });
       const nav = page.locator("#main-nav");
       const toggle = page.locator("#nav-toggle");

@@ -4,6 +4,7 @@
 
 mod analyze;
 mod backup;
+mod security;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
@@ -87,6 +88,16 @@ enum Command {
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+    /// Accounts that are provisioned on the server host (the administrator roles, 三员).
+    User {
+        #[command(subcommand)]
+        command: security::UserCommand,
+    },
+    /// Field-key rotation: what is still sealed under an older key, and re-sealing it now.
+    Crypto {
+        #[command(subcommand)]
+        command: security::CryptoCommand,
     },
 }
 
@@ -429,6 +440,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 ),
             }
         }
+        Command::User { command } => security::user(&config, command).await,
+        Command::Crypto { command } => security::crypto(&config, command).await,
         Command::Config {
             command: ConfigCommand::Print,
         } => {
@@ -472,6 +485,7 @@ async fn run_demo(
     if history > 0 {
         eprintln!("added {history} closed incidents of the last 400 days for 信息研判");
     }
+    pingan_server::demo::ensure_second_factors(&db, &config.field_cipher()?, seed).await?;
     let logins = summary.logins;
     if config.dispatch.camera_webhook_secret.is_empty() {
         config.dispatch.camera_webhook_secret = pingan_server::demo_dispatch::camera_secret(seed);
@@ -488,6 +502,9 @@ async fn run_demo(
                 l.role.code(),
                 l.role.label_zh()
             );
+            if let Some(secret) = &l.totp_secret {
+                println!("    second factor (TOTP) of {}: {secret}", l.username);
+            }
         }
         println!("  camera webhook secret: {camera_secret}");
         println!("  resident report form: http://{addr}/report   Open311: http://{addr}/open311/v2/services.xml");

@@ -88,6 +88,21 @@ impl FieldCipher {
         FieldCipher { current, older }
     }
 
+    /// The id of the key new values are sealed under.
+    pub fn current_id(&self) -> &str {
+        &self.current.id
+    }
+
+    /// Whether older keys are configured (a rotation may have values left to re-seal).
+    pub fn has_older_keys(&self) -> bool {
+        !self.older.is_empty()
+    }
+
+    /// Whether a key with this id can open values.
+    pub fn knows(&self, id: &str) -> bool {
+        self.key(id).is_some()
+    }
+
     fn key(&self, id: &str) -> Option<&FieldKey> {
         std::iter::once(&self.current)
             .chain(&self.older)

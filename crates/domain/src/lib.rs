@@ -17,6 +17,7 @@ pub mod password;
 pub mod role;
 pub mod scope;
 pub mod time;
+pub mod totp;
 pub mod unit;
 
 pub use area::{AreaCode, AreaLevel, GridCode};

@@ -9,18 +9,30 @@ pub enum PasswordError {
     TooSimple,
     #[error("password must not contain the username")]
     ContainsUsername,
+    #[error("password must differ from your last {0} passwords")]
+    Reused(usize),
 }
 
 #[derive(Debug, Clone, Copy)]
 pub struct PasswordPolicy {
     pub min_length: usize,
+    /// How many earlier passwords (the current one included) a new one must differ from.
+    pub history: usize,
+    /// Days a password lives before its owner must change it (0: never).
+    pub max_age_days: i64,
 }
 
 impl Default for PasswordPolicy {
     fn default() -> Self {
-        PasswordPolicy { min_length: 10 }
+        PasswordPolicy {
+            min_length: 10,
+            history: 5,
+            max_age_days: 90,
+        }
     }
 }
+
+const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 impl PasswordPolicy {
     pub fn check(&self, username: &str, password: &str) -> Result<(), PasswordError> {
@@ -41,6 +53,13 @@ impl PasswordPolicy {
         }
         Ok(())
     }
+
+    /// Whether a password set at `changed_at` must be changed at `now` (both UTC µs). A password a
+    /// security administrator set for someone carries `changed_at = 0`: its owner changes it first.
+    pub fn is_expired(&self, changed_at: i64, now: i64) -> bool {
+        changed_at <= 0
+            || (self.max_age_days > 0 && now - changed_at > self.max_age_days * MICROS_PER_DAY)
+    }
 }
 
 #[cfg(test)]
@@ -57,5 +76,23 @@ mod tests {
             Err(PasswordError::ContainsUsername)
         );
         assert!(p.check("officer", "Fengqiao-2026").is_ok());
+    }
+
+    #[test]
+    fn expiry() {
+        let p = PasswordPolicy::default();
+        let day = MICROS_PER_DAY;
+        let now = 1_000 * day;
+        assert!(!p.is_expired(now - 90 * day, now));
+        assert!(p.is_expired(now - 91 * day, now));
+        assert!(
+            p.is_expired(0, now),
+            "a password set by an administrator is changed first"
+        );
+        let never = PasswordPolicy {
+            max_age_days: 0,
+            ..p
+        };
+        assert!(!never.is_expired(1, now));
     }
 }

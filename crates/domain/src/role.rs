@@ -120,9 +120,17 @@ impl Role {
         }
     }
 
-    /// Roles whose accounts must use a second factor (enforced once TOTP lands).
+    /// The three administrator roles (三员): their accounts must use a second factor, and they are never
+    /// granted through the application — see [`Role::assignable_online`].
     pub fn is_administrative(self) -> bool {
         matches!(self, Role::Admin | Role::SecurityAdmin | Role::Auditor)
+    }
+
+    /// Whether the security administrator may give this role to an account through the API. The three
+    /// administrator roles are provisioned only on the server host (`pingan user add`): otherwise the
+    /// security administrator could make an auditor account and read the log of their own actions.
+    pub fn assignable_online(self) -> bool {
+        !self.is_administrative()
     }
 
     pub fn can(self, permission: Permission) -> bool {

@@ -184,6 +184,7 @@ pub async fn serve(
     crate::mediation::clock::spawn_sweeper(state.clone());
     crate::analysis::brief::spawn_scheduler(state.clone());
     crate::cases::inspect::spawn_sweeper(state.clone());
+    crate::rekey::spawn_sweeper(state.clone());
     let app = build_app(state);
     on_ready(addr);
     axum::serve(

@@ -34,6 +34,67 @@ pub struct Actor {
     /// Hash of the session id when authenticated by cookie.
     pub session_hash: Option<String>,
     pub ip: Option<String>,
+    /// What the session may do: everything, or only what its owner must do first.
+    pub stage: SessionStage,
+}
+
+/// A session is `full`, or held to one task until its owner has done it (等保: change an expired or
+/// administrator-set password; enrol the second factor an administrator role requires).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStage {
+    Full,
+    PasswordChange,
+    TotpEnrol,
+}
+
+impl SessionStage {
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionStage::Full => "full",
+            SessionStage::PasswordChange => "password_change",
+            SessionStage::TotpEnrol => "totp_enrol",
+        }
+    }
+
+    pub fn parse(s: &str) -> SessionStage {
+        match s {
+            "password_change" => SessionStage::PasswordChange,
+            "totp_enrol" => SessionStage::TotpEnrol,
+            _ => SessionStage::Full,
+        }
+    }
+
+    /// What the account must do before it may do anything else, judged at `now`.
+    pub fn of(u: &users::UserRow, state: &AppState, now: i64) -> SessionStage {
+        let policy = state.config.auth.password_policy();
+        if policy.is_expired(u.password_changed_at, now) {
+            SessionStage::PasswordChange
+        } else if u.role().is_some_and(Role::is_administrative) && u.totp_enabled_at.is_none() {
+            SessionStage::TotpEnrol
+        } else {
+            SessionStage::Full
+        }
+    }
+
+    /// The refusal a held session gets everywhere but its one task.
+    fn refusal(self) -> ApiError {
+        let (code, message) = match self {
+            SessionStage::PasswordChange => (
+                "password_change_required",
+                "your password has expired or was set by an administrator: change it first (PUT /api/v1/session/password)",
+            ),
+            _ => (
+                "totp_enrolment_required",
+                "administrator accounts need a second factor: enrol an authenticator first (POST /api/v1/session/totp)",
+            ),
+        };
+        ApiError::Other {
+            status: axum::http::StatusCode::FORBIDDEN,
+            code,
+            message: message.into(),
+        }
+    }
 }
 
 impl Actor {
@@ -191,6 +252,7 @@ async fn actor_for_user(
     user_id: &str,
     session_hash: Option<String>,
     ip: Option<String>,
+    stage: SessionStage,
 ) -> ApiResult<Actor> {
     let (u, scope) = users::with_scope(&state.db, user_id)
         .await?
@@ -208,6 +270,7 @@ async fn actor_for_user(
         org_id: u.org_id,
         session_hash,
         ip,
+        stage,
     })
 }
 
@@ -230,7 +293,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
         if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e < now) {
             return Err(ApiError::Unauthenticated);
         }
-        return actor_for_user(state, &t.user_id, None, ip).await;
+        return actor_for_user(state, &t.user_id, None, ip, SessionStage::Full).await;
     }
     let token = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
     let s = sessions::get(&state.db, &token)
@@ -244,16 +307,37 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
     if now - s.last_seen_at > MICROS_PER_MINUTE {
         sessions::touch(&state.db, &s.id_hash, now).await?;
     }
-    actor_for_user(state, &s.user_id, Some(s.id_hash), ip).await
+    let stage = SessionStage::parse(&s.stage);
+    actor_for_user(state, &s.user_id, Some(s.id_hash), ip, stage).await
 }
 
+/// Every API handler's caller: a held session (see [`SessionStage`]) is refused here, once, so no
+/// handler can forget the check.
 impl FromRequestParts<AppState> for Actor {
     type Rejection = ApiError;
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        authenticate(parts, state).await
+        let a = authenticate(parts, state).await?;
+        if a.stage != SessionStage::Full {
+            return Err(a.stage.refusal());
+        }
+        Ok(a)
+    }
+}
+
+/// The caller of the few endpoints a held session may use: who am I, log out, change the password,
+/// enrol the second factor.
+pub struct AnyStage(pub Actor);
+
+impl FromRequestParts<AppState> for AnyStage {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        authenticate(parts, state).await.map(AnyStage)
     }
 }
 
@@ -267,6 +351,7 @@ impl FromRequestParts<AppState> for PageActor {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         match authenticate(parts, state).await {
+            Ok(a) if a.stage != SessionStage::Full => Err(Redirect::to("/account").into_response()),
             Ok(a) => Ok(PageActor(a)),
             Err(ApiError::Unauthenticated) => {
                 let next = parts
@@ -290,6 +375,10 @@ pub enum LoginError {
     InvalidCredentials,
     #[error("账户已锁定，请稍后再试 / account locked until {0}")]
     Locked(String),
+    #[error("请输入动态口令 / enter the 6-digit code from your authenticator")]
+    TotpRequired,
+    #[error("动态口令错误或已使用 / the code is wrong, expired or already used")]
+    TotpInvalid,
     #[error(transparent)]
     Api(#[from] ApiError),
 }
@@ -297,6 +386,38 @@ pub enum LoginError {
 pub struct LoginOk {
     pub token: String,
     pub user_id: String,
+    pub stage: SessionStage,
+}
+
+/// The column name the TOTP secret is sealed under (the associated data of its SM4-GCM seal).
+pub const TOTP_COLUMN: &str = "users.totp";
+
+/// Checks `code` against the account's secret and records its step (never accepted twice).
+pub async fn check_totp(
+    state: &AppState,
+    tx: &mut pingan_store::Tx,
+    u: &users::UserRow,
+    code: &str,
+) -> ApiResult<Result<(), pingan_domain::totp::TotpError>> {
+    use pingan_domain::totp::{TotpError, TotpSecret};
+    let Some(sealed) = &u.totp_sealed else {
+        return Ok(Err(TotpError::Wrong));
+    };
+    let b32 = state
+        .cipher
+        .open(TOTP_COLUMN, sealed)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening the TOTP secret: {e}")))?;
+    let secret = TotpSecret::from_base32(&b32)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("stored TOTP secret: {e}")))?;
+    let now = state.now();
+    let step = match secret.verify(code, now.div_euclid(1_000_000), u.totp_last_step) {
+        Ok(step) => step,
+        Err(e) => return Ok(Err(e)),
+    };
+    if !users::use_totp_step(tx, &u.id, step, now).await? {
+        return Ok(Err(TotpError::Replayed));
+    }
+    Ok(Ok(()))
 }
 
 fn login_entry(
@@ -326,6 +447,7 @@ pub async fn login(
     state: &AppState,
     username: &str,
     password: &str,
+    totp: Option<&str>,
     ip: Option<String>,
     user_agent: Option<String>,
 ) -> Result<LoginOk, LoginError> {
@@ -362,8 +484,18 @@ pub async fn login(
         state.db.audit(vec![e]).await.map_err(ApiError::from)?;
         return Err(LoginError::Locked(local_time(until)));
     }
-    let ok = !u.disabled && verify_password(password.to_string(), u.password_hash.clone()).await;
+    let password_ok =
+        !u.disabled && verify_password(password.to_string(), u.password_hash.clone()).await;
+    // The second factor is asked for only once the password is right; a missing code is not a failure.
+    if password_ok && u.totp_enabled_at.is_some() && totp.is_none_or(|c| c.trim().is_empty()) {
+        return Err(LoginError::TotpRequired);
+    }
     let mut tx = state.db.begin().await.map_err(ApiError::from)?;
+    let totp_ok = match (password_ok, u.totp_enabled_at, totp) {
+        (true, Some(_), Some(code)) => check_totp(state, &mut tx, &u, code).await?.is_ok(),
+        _ => true,
+    };
+    let ok = password_ok && totp_ok;
     if !ok {
         let (failures, locked) = users::record_failed_login(
             &mut tx,
@@ -375,6 +507,8 @@ pub async fn login(
         .map_err(ApiError::from)?;
         let reason = if u.disabled {
             "disabled"
+        } else if password_ok {
+            "wrong_totp"
         } else {
             "wrong_password"
         };
@@ -399,6 +533,7 @@ pub async fn login(
         tx.commit_audited(entries).await.map_err(ApiError::from)?;
         return Err(match locked {
             Some(until) => LoginError::Locked(local_time(until)),
+            None if password_ok => LoginError::TotpInvalid,
             None => LoginError::InvalidCredentials,
         });
     }
@@ -407,6 +542,7 @@ pub async fn login(
         .map_err(ApiError::from)?;
     let token = new_secret();
     let expires = now + cfg.session_absolute_hours * 60 * MICROS_PER_MINUTE;
+    let stage = SessionStage::of(&u, state, state.now());
     sessions::create(
         &mut tx,
         &token,
@@ -414,6 +550,7 @@ pub async fn login(
         expires,
         ip.as_deref(),
         user_agent.as_deref(),
+        stage.code(),
     )
     .await
     .map_err(ApiError::from)?;
@@ -423,13 +560,75 @@ pub async fn login(
         "session.login",
         AuditOutcome::Ok,
         ip,
-        "{}".into(),
+        format!(
+            r#"{{"second_factor":{},"stage":"{}"}}"#,
+            u.totp_enabled_at.is_some(),
+            stage.code()
+        ),
     );
     tx.commit_audited(vec![e]).await.map_err(ApiError::from)?;
     Ok(LoginOk {
         token,
         user_id: u.id,
+        stage,
     })
+}
+
+/// A wrong current password while signed in counts toward the lockout like a failed login, so a
+/// borrowed session cannot be used to guess the password.
+pub async fn count_failed_password(
+    state: &AppState,
+    actor: &Actor,
+    user_id: &str,
+) -> ApiResult<()> {
+    let cfg = &state.config.auth;
+    let mut tx = state.db.begin().await?;
+    let (failures, locked) = users::record_failed_login(
+        &mut tx,
+        user_id,
+        cfg.max_failed_logins,
+        cfg.lockout_minutes * MICROS_PER_MINUTE,
+    )
+    .await?;
+    let e = actor.audit_entry(
+        "user.password_change",
+        "user",
+        Some(user_id),
+        AuditOutcome::Failed,
+        &format!(r#"{{"reason":"wrong_password","failures":{failures}}}"#),
+    );
+    if let Some(until) = locked {
+        sessions::delete_for_user(&mut tx, user_id, None).await?;
+        tx.commit_audited(vec![e]).await?;
+        return Err(ApiError::Locked(format!(
+            "account locked until {}",
+            local_time(until)
+        )));
+    }
+    tx.commit_audited(vec![e]).await?;
+    Ok(())
+}
+
+/// Refuses a new password equal to the current one or one of the last few (argon2 hashes are salted,
+/// so each is verified, not compared).
+pub async fn check_history(
+    state: &AppState,
+    u: &users::UserRow,
+    new_password: &str,
+) -> ApiResult<()> {
+    let policy = state.config.auth.password_policy();
+    let mut earlier = vec![u.password_hash.clone()];
+    earlier
+        .extend(users::password_history(&state.db, &u.id, policy.history.saturating_sub(1)).await?);
+    for h in earlier {
+        if verify_password(new_password.to_string(), h).await {
+            return Err(ApiError::invalid(
+                "new_password",
+                pingan_domain::password::PasswordError::Reused(policy.history).to_string(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {

@@ -189,6 +189,10 @@ pub struct AuthConfig {
     /// Login attempts per client address per minute, across all accounts (0: no limit).
     pub login_per_ip_per_minute: i64,
     pub password_min_length: usize,
+    /// A new password must differ from this many earlier ones (the current one included).
+    pub password_history: usize,
+    /// Days before a password must be changed (0: never).
+    pub password_max_age_days: i64,
     /// Set the cookie `Secure` flag (turn on behind HTTPS).
     pub cookie_secure: bool,
 }
@@ -223,6 +227,16 @@ impl Default for DatabaseConfig {
     }
 }
 
+impl AuthConfig {
+    pub fn password_policy(&self) -> pingan_domain::password::PasswordPolicy {
+        pingan_domain::password::PasswordPolicy {
+            min_length: self.password_min_length,
+            history: self.password_history.max(1),
+            max_age_days: self.password_max_age_days,
+        }
+    }
+}
+
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
@@ -232,6 +246,8 @@ impl Default for AuthConfig {
             lockout_minutes: 30,
             login_per_ip_per_minute: 60,
             password_min_length: 10,
+            password_history: 5,
+            password_max_age_days: 90,
             cookie_secure: false,
         }
     }

@@ -80,6 +80,8 @@ pub struct DemoLogin {
     pub username: String,
     pub password: String,
     pub role: Role,
+    /// The TOTP secret (base32) of an administrator account, which must use a second factor.
+    pub totp_secret: Option<String>,
 }
 
 pub struct DemoSummary {
@@ -366,9 +368,55 @@ pub fn logins(seed: u64) -> Vec<DemoLogin> {
                 username: a.username.into(),
                 password: format!("Pingan-{word}-{n}"),
                 role: a.role,
+                totp_secret: a
+                    .role
+                    .is_administrative()
+                    .then(|| demo_totp_secret(seed, a.username)),
             }
         })
         .collect()
+}
+
+/// Derived from the seed (a separate stream, so the passwords stay as they were).
+fn demo_totp_secret(seed: u64, username: &str) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        seed ^ username.bytes().fold(0x9e37_79b9_7f4a_7c15, |h: u64, b| {
+            h.rotate_left(5) ^ u64::from(b)
+        }),
+    );
+    let bytes: Vec<u8> = (0..20).map(|_| rng.r#gen::<u8>()).collect();
+    pingan_domain::totp::TotpSecret::from_bytes(&bytes).to_base32()
+}
+
+/// Enrols the demo administrators' second factor (sealed with the server's field key), so the printed
+/// secrets work from the first login. Accounts that already have one keep it.
+pub async fn ensure_second_factors(
+    db: &Db,
+    cipher: &pingan_domain::crypto::FieldCipher,
+    seed: u64,
+) -> anyhow::Result<()> {
+    let mut tx = db.begin().await?;
+    for l in logins(seed) {
+        let Some(secret) = &l.totp_secret else {
+            continue;
+        };
+        let Some(u) = users::by_username(db, &l.username).await? else {
+            continue;
+        };
+        if u.totp_sealed.is_some() {
+            continue;
+        }
+        users::set_totp_pending(
+            &mut tx,
+            &u.id,
+            &cipher.seal(crate::auth::TOTP_COLUMN, secret),
+        )
+        .await?;
+        // Step 0: no code used yet; the factor is in force from now.
+        users::use_totp_step(&mut tx, &u.id, 0, now_micros()).await?;
+    }
+    tx.commit_audited(vec![]).await?;
+    Ok(())
 }
 
 /// Creates the demo district once (when the database has no areas yet) and returns its logins.

@@ -28,7 +28,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
     }
     let state = AppState::new(config.clone(), db.clone())?;
     let officer = crate::demo_mediation::actor(db, "officer").await?;
-    let err = |e: crate::error::ApiError| anyhow::anyhow!("demo case: {e}");
+    let err = |e: crate::error::ApiError| anyhow::anyhow!("demo case: {e:?}");
     let now = state.now();
     let when = |hours_ago: i64| {
         jiff::Timestamp::from_microsecond(now - hours_ago * HOUR)

@@ -29,6 +29,7 @@ pub(crate) async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
         org_id: u.org_id,
         session_hash: None,
         ip: None,
+        stage: crate::auth::SessionStage::Full,
     })
 }
 
@@ -54,7 +55,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let state = AppState::new(config.clone(), db.clone())?;
-    let err = |e: crate::error::ApiError| anyhow::anyhow!("demo dispute: {e}");
+    let err = |e: crate::error::ApiError| anyhow::anyhow!("demo dispute: {e:?}");
     let at = |grid: &str| {
         let grid = grid.to_string();
         async move {

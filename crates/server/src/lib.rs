@@ -6,6 +6,7 @@
 //! every handler receives), `api/` one module per resource, `pages/` the UI, `demo` the generated demo
 //! district.
 
+pub mod account;
 pub mod analysis;
 pub mod api;
 pub mod app;
@@ -30,6 +31,7 @@ pub mod metrics;
 pub mod open311;
 pub mod pages;
 pub mod rate;
+pub mod rekey;
 pub mod state;
 
 pub use app::{build_app, serve};

@@ -51,7 +51,14 @@ impl AppState {
         let held =
             pingan_store::disputes::setting_or_insert(&self.db, "field_key_check", &fp).await?;
         let current_id = fp.split(':').next().unwrap_or("");
-        if held != fp && held.split(':').next() == Some(current_id) {
+        let held_id = held.split(':').next().unwrap_or("");
+        if held != fp && held_id != current_id && self.cipher.knows(held_id) {
+            // A rotation: the held key is now an older key of ours; from here on the new key is the
+            // one every server must share. Compare-and-swap, so two servers starting together agree.
+            pingan_store::sealed::swap_setting(&self.db, "field_key_check", &held, &fp).await?;
+            return Ok(());
+        }
+        if held != fp && held_id == current_id {
             anyhow::bail!(
                 "crypto: this server's field key {current_id} differs from the one this database was written with; \
                  configure the same crypto.field_key on every server (or restore the key file)"

@@ -20,6 +20,7 @@ pub mod orgs;
 pub mod places;
 pub mod rate;
 pub mod scope;
+pub mod sealed;
 pub mod sessions;
 pub mod testing;
 pub mod units;

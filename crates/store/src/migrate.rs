@@ -63,6 +63,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "rate_counters",
         up: v10_rate_counters,
     },
+    Migration {
+        version: 11,
+        name: "second_factor_and_password_history",
+        up: v11_second_factor,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -843,6 +848,31 @@ fn v10_rate_counters(_: Backend) -> Vec<String> {
             window_start BIGINT NOT NULL,
             n BIGINT NOT NULL,
             PRIMARY KEY (key, window_start))"
+            .into(),
+    ]
+}
+
+/// 等保 level 3 account items: a TOTP second factor (secret sealed with the field key; the last step used,
+/// so a code is never accepted twice), earlier password hashes (a new password must differ from them),
+/// and a session stage: a session whose password expired, or an administrator without a second factor,
+/// may only fix that.
+fn v11_second_factor(_: Backend) -> Vec<String> {
+    vec![
+        "ALTER TABLE users ADD COLUMN totp_sealed TEXT".into(),
+        "ALTER TABLE users ADD COLUMN totp_enabled_at BIGINT".into(),
+        "ALTER TABLE users ADD COLUMN totp_last_step BIGINT".into(),
+        "CREATE TABLE password_history (
+            user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+            password_hash TEXT NOT NULL,
+            replaced_at BIGINT NOT NULL)"
+            .into(),
+        "CREATE INDEX password_history_user ON password_history (user_id, replaced_at)".into(),
+        "ALTER TABLE sessions ADD COLUMN stage TEXT NOT NULL DEFAULT 'full'".into(),
+        // Named background jobs one server at a time (e.g. re-encrypting under a new field key).
+        "CREATE TABLE job_leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            lease_until BIGINT NOT NULL)"
             .into(),
     ]
 }

@@ -16,6 +16,8 @@ pub struct SessionRow {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// `full`, or what the owner must do first: `password_change`, `totp_enrol`.
+    pub stage: String,
 }
 
 pub async fn create(
@@ -25,11 +27,12 @@ pub async fn create(
     expires_at: i64,
     ip: Option<&str>,
     user_agent: Option<&str>,
+    stage: &str,
 ) -> Result<()> {
     let now = now_micros();
     tx.execute(
-        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        args![hash_secret(token), user_id, now, now, expires_at, ip, user_agent],
+        "INSERT INTO sessions (id_hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent, stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        args![hash_secret(token), user_id, now, now, expires_at, ip, user_agent, stage],
     )
     .await?;
     Ok(())
@@ -37,7 +40,7 @@ pub async fn create(
 
 pub async fn get(db: &Db, token: &str) -> Result<Option<SessionRow>> {
     db.fetch_optional(
-        "SELECT id_hash, user_id, created_at, last_seen_at, expires_at FROM sessions WHERE id_hash = ?",
+        "SELECT id_hash, user_id, created_at, last_seen_at, expires_at, stage FROM sessions WHERE id_hash = ?",
         args![hash_secret(token)],
     )
     .await
@@ -50,6 +53,24 @@ pub async fn touch(db: &Db, id_hash: &str, now: i64) -> Result<()> {
     )
     .await?;
     Ok(())
+}
+
+pub async fn set_stage(tx: &mut Tx, id_hash: &str, stage: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE sessions SET stage = ? WHERE id_hash = ?",
+        args![stage, id_hash],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of the account except `keep` (after a password change or a reset).
+pub async fn delete_for_user(tx: &mut Tx, user_id: &str, keep: Option<&str>) -> Result<u64> {
+    tx.execute(
+        "DELETE FROM sessions WHERE user_id = ? AND id_hash <> ?",
+        args![user_id, keep.unwrap_or("")],
+    )
+    .await
 }
 
 pub async fn delete(tx: &mut Tx, id_hash: &str) -> Result<u64> {

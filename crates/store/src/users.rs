@@ -19,6 +19,10 @@ pub struct UserRow {
     pub disabled: bool,
     pub password_changed_at: i64,
     pub created_at: i64,
+    /// The TOTP secret, sealed (column `users.totp`); set at enrolment, in use once `totp_enabled_at` is.
+    pub totp_sealed: Option<String>,
+    pub totp_enabled_at: Option<i64>,
+    pub totp_last_step: Option<i64>,
 }
 
 impl UserRow {
@@ -38,7 +42,7 @@ pub struct NewUser {
     pub grants: Vec<ScopeGrant>,
 }
 
-const COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_id, u.mobile, u.password_hash, u.failed_logins, u.locked_until, u.disabled, u.password_changed_at, u.created_at";
+const COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_id, u.mobile, u.password_hash, u.failed_logins, u.locked_until, u.disabled, u.password_changed_at, u.created_at, u.totp_sealed, u.totp_enabled_at, u.totp_last_step";
 
 /// Usernames are matched case-insensitively: stored lower-cased.
 pub fn normalise_username(s: &str) -> String {
@@ -104,6 +108,15 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
 
 pub async fn by_id(db: &Db, id: &str) -> Result<Option<UserRow>> {
     db.fetch_optional(
+        &format!("SELECT {COLS} FROM users u WHERE u.id = ?"),
+        args![id],
+    )
+    .await
+}
+
+/// The account as the transaction sees it (after its own writes).
+pub async fn by_id_tx(tx: &mut Tx, id: &str) -> Result<Option<UserRow>> {
+    tx.fetch_optional(
         &format!("SELECT {COLS} FROM users u WHERE u.id = ?"),
         args![id],
     )
@@ -217,16 +230,118 @@ pub async fn clear_failed_logins(tx: &mut Tx, user_id: &str) -> Result<()> {
     Ok(())
 }
 
-pub async fn set_password_hash(tx: &mut Tx, user_id: &str, hash: &str) -> Result<()> {
+/// Replaces the password hash, keeping the old one in the history (the newest `keep` are kept).
+/// `changed_at` 0 marks a password set by an administrator, which its owner must change first.
+pub async fn set_password_hash(
+    tx: &mut Tx,
+    user_id: &str,
+    hash: &str,
+    changed_at: i64,
+    keep: usize,
+) -> Result<()> {
     let now = now_micros();
     let n = tx
         .execute(
-            "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
-            args![hash, now, now, user_id],
+            "INSERT INTO password_history (user_id, password_hash, replaced_at) \
+             SELECT id, password_hash, ? FROM users WHERE id = ?",
+            args![now, user_id],
         )
         .await?;
     if n == 0 {
         return Err(StoreError::NotFound);
+    }
+    tx.execute(
+        "UPDATE users SET password_hash = ?, password_changed_at = ?, updated_at = ? WHERE id = ?",
+        args![hash, changed_at, now, user_id],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM password_history WHERE user_id = ? AND replaced_at NOT IN \
+         (SELECT replaced_at FROM password_history WHERE user_id = ? ORDER BY replaced_at DESC LIMIT ?)",
+        args![user_id, user_id, keep as i64],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The hashes of the account's earlier passwords, newest first.
+pub async fn password_history(db: &Db, user_id: &str, n: usize) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .fetch_all(
+            "SELECT password_hash FROM password_history WHERE user_id = ? ORDER BY replaced_at DESC LIMIT ?",
+            args![user_id, n as i64],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(h,)| h).collect())
+}
+
+/// Stores a freshly generated TOTP secret, not yet in use (enrolment starts; a second start replaces it).
+pub async fn set_totp_pending(tx: &mut Tx, user_id: &str, sealed: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET totp_sealed = ?, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = ? WHERE id = ?",
+        args![sealed, now_micros(), user_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records that a code of time step `step` was used, and turns the factor on if enrolment was pending.
+/// False when a code of this or a later step was used already (a replay, or two logins racing with
+/// one code): the conditional update makes the check and the record one step.
+pub async fn use_totp_step(tx: &mut Tx, user_id: &str, step: i64, now: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE users SET totp_last_step = ?, totp_enabled_at = COALESCE(totp_enabled_at, ?) \
+             WHERE id = ? AND totp_sealed IS NOT NULL AND (totp_last_step IS NULL OR totp_last_step < ?)",
+            args![step, now, user_id, step],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Removes the second factor (a security administrator's reset, e.g. a lost phone).
+pub async fn clear_totp(tx: &mut Tx, user_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET totp_sealed = NULL, totp_enabled_at = NULL, totp_last_step = NULL, updated_at = ? WHERE id = ?",
+        args![now_micros(), user_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Changes an account's role, disabled flag and (when given) its scope grants.
+pub async fn update(
+    tx: &mut Tx,
+    user_id: &str,
+    role: Option<Role>,
+    disabled: Option<bool>,
+    grants: Option<&[ScopeGrant]>,
+) -> Result<()> {
+    let now = now_micros();
+    if let Some(r) = role {
+        tx.execute(
+            "UPDATE users SET role = ?, updated_at = ? WHERE id = ?",
+            args![r.code(), now, user_id],
+        )
+        .await?;
+    }
+    if let Some(d) = disabled {
+        tx.execute(
+            "UPDATE users SET disabled = ?, updated_at = ? WHERE id = ?",
+            args![d, now, user_id],
+        )
+        .await?;
+    }
+    if let Some(grants) = grants {
+        tx.execute("DELETE FROM user_scopes WHERE user_id = ?", args![user_id])
+            .await?;
+        for g in grants {
+            tx.execute(
+                "INSERT INTO user_scopes (user_id, kind, path) VALUES (?, ?, ?)",
+                args![user_id, g.kind.code(), g.path.clone()],
+            )
+            .await?;
+        }
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Login, logout and "who am I". Browsers get an HttpOnly SameSite=Strict cookie; machine clients
 //! create API tokens and send them as `Authorization: Bearer …`.
 
-use crate::auth::{self, Actor, LoginError};
+use crate::account;
+use crate::auth::{self, Actor, AnyStage, LoginError, SessionStage};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -23,6 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login, logout))
         .routes(routes!(me))
         .routes(routes!(create_token))
+        .routes(routes!(change_password))
+        .routes(routes!(begin_totp, confirm_totp))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -31,6 +34,8 @@ pub struct LoginRequest {
     #[schema(example = "dispatcher")]
     pub username: String,
     pub password: String,
+    /// The 6-digit code from the authenticator app, once the account has enrolled one.
+    pub totp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,6 +48,8 @@ pub struct Me {
     pub org_id: Option<String>,
     pub scope: Vec<ScopeGrant>,
     pub permissions: Vec<Permission>,
+    /// `full`, or the one thing this session must do before anything else.
+    pub stage: SessionStage,
 }
 
 impl Me {
@@ -56,6 +63,7 @@ impl Me {
             org_id: a.org_id.clone(),
             scope: a.scope.grants.clone(),
             permissions: a.role.permissions().to_vec(),
+            stage: a.stage,
         }
     }
 }
@@ -65,8 +73,9 @@ impl Me {
     responses(
         (status = 200, description = "Logged in; `Set-Cookie` carries the session", body = Me),
         (status = 400, description = "Malformed body", body = ErrorBody),
-        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 401, description = "Wrong username or password (`invalid_credentials`); the account has a second factor and the code is missing (`totp_required`) or wrong (`totp_invalid`)", body = ErrorBody),
         (status = 423, description = "Account locked after too many failures", body = ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = ErrorBody),
     ))]
 async fn login(
     State(state): State<AppState>,
@@ -78,12 +87,13 @@ async fn login(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    match auth::login(&state, &req.username, &req.password, ip.clone(), ua).await {
+    let totp = req.totp.as_deref();
+    match auth::login(&state, &req.username, &req.password, totp, ip.clone(), ua).await {
         Ok(ok) => {
             let s = sessions::get(&state.db, &ok.token)
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
-            let actor = auth_actor(&state, &ok.user_id, s.id_hash, ip).await?;
+            let actor = auth_actor(&state, &ok.user_id, s.id_hash, ip, ok.stage).await?;
             let cookie = auth::session_cookie(&state, &ok.token);
             Ok(([(SET_COOKIE, cookie)], Json(Me::of(&actor))).into_response())
         }
@@ -91,6 +101,16 @@ async fn login(
         Err(LoginError::Locked(until)) => {
             Err(ApiError::Locked(format!("account locked until {until}")))
         }
+        Err(LoginError::TotpRequired) => Err(ApiError::Other {
+            status: StatusCode::UNAUTHORIZED,
+            code: "totp_required",
+            message: LoginError::TotpRequired.to_string(),
+        }),
+        Err(LoginError::TotpInvalid) => Err(ApiError::Other {
+            status: StatusCode::UNAUTHORIZED,
+            code: "totp_invalid",
+            message: LoginError::TotpInvalid.to_string(),
+        }),
         Err(LoginError::Api(e)) => Err(e),
     }
 }
@@ -100,6 +120,7 @@ async fn auth_actor(
     user_id: &str,
     session_hash: String,
     ip: Option<String>,
+    stage: SessionStage,
 ) -> ApiResult<Actor> {
     let u = pingan_store::users::by_id(&state.db, user_id)
         .await?
@@ -113,13 +134,14 @@ async fn auth_actor(
         org_id: u.org_id,
         session_hash: Some(session_hash),
         ip,
+        stage,
     })
 }
 
 /// End the current session.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204, description = "Logged out"), (status = 401, description = "Not authenticated", body = ErrorBody)))]
-async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Response> {
+async fn logout(State(state): State<AppState>, AnyStage(actor): AnyStage) -> ApiResult<Response> {
     auth::logout(&state, &actor).await?;
     Ok((
         StatusCode::NO_CONTENT,
@@ -131,7 +153,7 @@ async fn logout(State(state): State<AppState>, actor: Actor) -> ApiResult<Respon
 /// The caller: role, permissions and data scope.
 #[utoipa::path(get, path = "/api/v1/me", tag = "session",
     responses((status = 200, description = "OK", body = Me), (status = 401, description = "Not authenticated", body = ErrorBody)))]
-async fn me(actor: Actor) -> Json<Me> {
+async fn me(AnyStage(actor): AnyStage) -> Json<Me> {
     Json(Me::of(&actor))
 }
 
@@ -189,4 +211,82 @@ async fn create_token(
             expires_at,
         }),
     ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    /// Meets the policy (length, 3 of 4 classes) and differs from the last few passwords.
+    pub new_password: String,
+}
+
+/// Change your own password (also the way out of an expired or administrator-set one). Ends your other
+/// sessions.
+#[utoipa::path(put, path = "/api/v1/session/password", tag = "session", request_body = PasswordChange,
+    responses((status = 200, description = "Changed; the session's stage afterwards", body = Me),
+        (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 422, description = "Current password wrong, or the new one breaks the policy (the field is named)", body = ErrorBody),
+        (status = 423, description = "Account locked after too many wrong passwords", body = ErrorBody)))]
+async fn change_password(
+    State(state): State<AppState>,
+    AnyStage(actor): AnyStage,
+    ApiJson(req): ApiJson<PasswordChange>,
+) -> ApiResult<Json<Me>> {
+    let stage =
+        account::change_password(&state, &actor, &req.current_password, &req.new_password).await?;
+    Ok(Json(Me::of(&Actor { stage, ..actor })))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TotpEnrolment {
+    /// The shared secret (base32), to type into an authenticator app.
+    pub secret: String,
+    /// The same as an `otpauth://` URI (what a QR code would carry).
+    pub otpauth_uri: String,
+}
+
+/// Start enrolling a second factor (TOTP, RFC 6238): returns a new secret for your authenticator app.
+/// It is in force once confirmed with a code. Administrator roles must enrol; others may.
+#[utoipa::path(post, path = "/api/v1/session/totp", tag = "session",
+    responses((status = 201, description = "A new secret, pending confirmation", body = TotpEnrolment),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Change your expired password first", body = ErrorBody),
+        (status = 409, description = "A second factor is already in force (a security administrator can reset it)", body = ErrorBody)))]
+async fn begin_totp(
+    State(state): State<AppState>,
+    AnyStage(actor): AnyStage,
+) -> ApiResult<(StatusCode, Json<TotpEnrolment>)> {
+    let secret = account::begin_totp(&state, &actor).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(TotpEnrolment {
+            otpauth_uri: account::otpauth_uri(&secret, &actor.username),
+            secret: secret.to_base32(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotpCode {
+    /// The 6-digit code the authenticator shows now.
+    pub code: String,
+}
+
+/// Confirm enrolment with a code from the authenticator: the second factor is in force from now on.
+#[utoipa::path(put, path = "/api/v1/session/totp", tag = "session", request_body = TotpCode,
+    responses((status = 200, description = "In force; the session's stage afterwards", body = Me),
+        (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 409, description = "No enrolment was started, or it is already in force", body = ErrorBody),
+        (status = 422, description = "The code is wrong (field `code`)", body = ErrorBody)))]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    AnyStage(actor): AnyStage,
+    ApiJson(req): ApiJson<TotpCode>,
+) -> ApiResult<Json<Me>> {
+    let stage = account::confirm_totp(&state, &actor, &req.code).await?;
+    Ok(Json(Me::of(&Actor { stage, ..actor })))
 }

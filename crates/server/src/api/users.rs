@@ -20,8 +20,10 @@ use utoipa_axum::routes;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_users, create_user))
-        .routes(routes!(get_user))
+        .routes(routes!(get_user, update_user))
         .routes(routes!(unlock_user))
+        .routes(routes!(reset_password))
+        .routes(routes!(reset_totp))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,6 +40,8 @@ pub struct User {
     /// Locked after too many failed logins, until this time (UTC µs).
     pub locked_until: Option<i64>,
     pub disabled: bool,
+    /// Whether a TOTP second factor is in force.
+    pub second_factor: bool,
 }
 
 fn to_api(u: users::UserRow, reveal: bool) -> User {
@@ -59,6 +63,7 @@ fn to_api(u: users::UserRow, reveal: bool) -> User {
         role_label: role.label_zh().into(),
         org_id: u.org_id,
         disabled: u.disabled,
+        second_factor: u.totp_enabled_at.is_some(),
     }
 }
 
@@ -135,9 +140,8 @@ async fn create_user(
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
     actor.require(&state, Permission::UserManage).await?;
-    let policy = PasswordPolicy {
-        min_length: state.config.auth.password_min_length,
-    };
+    check_assignable(req.role)?;
+    let policy: PasswordPolicy = state.config.auth.password_policy();
     policy
         .check(&req.username, &req.password)
         .map_err(|e| ApiError::invalid("password", e.to_string()))?;
@@ -159,25 +163,7 @@ async fn create_user(
     orgs::get(&state.db, &actor.scope, &req.org_id)
         .await?
         .ok_or_else(|| ApiError::invalid("org_id", "no such organisation in your scope"))?;
-    for (i, g) in req.scope.iter().enumerate() {
-        if !pingan_domain::scope::is_valid_path(&g.path) {
-            return Err(ApiError::invalid(
-                &format!("scope[{i}].path"),
-                "path must look like /330681/330681109/",
-            ));
-        }
-        // Nobody grants more than they hold.
-        let held = match g.kind {
-            pingan_domain::ScopeKind::Area => actor.scope.covers_area_path(&g.path),
-            pingan_domain::ScopeKind::Org => actor.scope.covers_org_path(&g.path),
-        };
-        if !held {
-            return Err(ApiError::invalid(
-                &format!("scope[{i}].path"),
-                "you can only grant parts of your own scope",
-            ));
-        }
-    }
+    check_grants(&actor, &req.scope)?;
     let hash = auth::hash_password(req.password.clone()).await?;
     let mut tx = state.db.begin().await?;
     let id = users::insert(
@@ -210,6 +196,182 @@ async fn create_user(
         .await?
         .ok_or(ApiError::NotFound)?;
     Ok((StatusCode::CREATED, Json(to_api(row, false))))
+}
+
+/// 三员分立: the administrator roles are never given through the API (see `Role::assignable_online`).
+fn check_assignable(role: Role) -> ApiResult<()> {
+    if role.assignable_online() {
+        return Ok(());
+    }
+    Err(ApiError::invalid(
+        "role",
+        "administrator accounts (admin, security_admin, auditor) are created on the server host with `pingan user add`",
+    ))
+}
+
+/// Nobody grants more than they hold.
+fn check_grants(actor: &Actor, grants: &[ScopeGrant]) -> ApiResult<()> {
+    for (i, g) in grants.iter().enumerate() {
+        if !pingan_domain::scope::is_valid_path(&g.path) {
+            return Err(ApiError::invalid(
+                &format!("scope[{i}].path"),
+                "path must look like /330681/330681109/",
+            ));
+        }
+        let held = match g.kind {
+            pingan_domain::ScopeKind::Area => actor.scope.covers_area_path(&g.path),
+            pingan_domain::ScopeKind::Org => actor.scope.covers_org_path(&g.path),
+        };
+        if !held {
+            return Err(ApiError::invalid(
+                &format!("scope[{i}].path"),
+                "you can only grant parts of your own scope",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The account another account's manager may change: in scope, not the caller's own, and not an
+/// administrator account (those are managed on the server host).
+async fn managed_account(state: &AppState, actor: &Actor, id: &str) -> ApiResult<users::UserRow> {
+    actor.require(state, Permission::UserManage).await?;
+    let u = users::get(&state.db, &actor.scope, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if u.id == actor.user_id {
+        return Err(ApiError::Forbidden(
+            "you cannot change your own account's role, scope, password or second factor here"
+                .into(),
+        ));
+    }
+    Ok(u)
+}
+
+fn refuse_administrative(u: &users::UserRow) -> ApiResult<()> {
+    if u.role().is_some_and(Role::is_administrative) {
+        return Err(ApiError::Forbidden(
+            "administrator accounts are managed on the server host (`pingan user …`)".into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserChange {
+    /// A new role (not one of the administrator roles).
+    pub role: Option<Role>,
+    /// Disable or re-enable the account; disabling ends its sessions.
+    pub disabled: Option<bool>,
+    /// Replaces the scope grants.
+    pub scope: Option<Vec<ScopeGrant>>,
+}
+
+/// Change another account's role, scope or disabled flag (security administrator). Your own account
+/// and the administrator accounts are out of reach here.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", params(("id" = String, Path, description = "User id")), request_body = UserChange,
+    responses((status = 200, description = "Changed", body = User), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 403, description = "Your role may not do this, or the account is your own or an administrator's", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn update_user(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<UserChange>,
+) -> ApiResult<Json<User>> {
+    let u = managed_account(&state, &actor, &id).await?;
+    refuse_administrative(&u)?;
+    if let Some(r) = req.role {
+        check_assignable(r)?;
+    }
+    if let Some(g) = &req.scope {
+        check_grants(&actor, g)?;
+    }
+    let mut tx = state.db.begin().await?;
+    users::update(&mut tx, &u.id, req.role, req.disabled, req.scope.as_deref()).await?;
+    // Whatever changed, the account's sessions start over under the new rules.
+    pingan_store::sessions::delete_for_user(&mut tx, &u.id, None).await?;
+    let detail = serde_json::json!({"role": req.role.map(Role::code), "disabled": req.disabled, "scope": req.scope});
+    let e = actor.audit_entry(
+        "user.update",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        &detail.to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    let row = users::by_id(&state.db, &u.id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(to_api(row, false)))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordReset {
+    /// A temporary password (meets the policy); its owner must change it at the next login.
+    pub password: String,
+}
+
+/// Set a temporary password for another account (security administrator); its owner must change it at
+/// the next login, and its sessions end.
+#[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path, description = "User id")), request_body = PasswordReset,
+    responses((status = 204, description = "Set"), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 403, description = "Your role may not do this, or the account is your own or an administrator's", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody), (status = 422, description = "The password breaks the policy (field `password`)", body = ErrorBody)))]
+async fn reset_password(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PasswordReset>,
+) -> ApiResult<StatusCode> {
+    let u = managed_account(&state, &actor, &id).await?;
+    refuse_administrative(&u)?;
+    let policy = state.config.auth.password_policy();
+    policy
+        .check(&u.username, &req.password)
+        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+    let hash = auth::hash_password(req.password.clone()).await?;
+    let mut tx = state.db.begin().await?;
+    // changed_at 0: the owner must change it first.
+    users::set_password_hash(&mut tx, &u.id, &hash, 0, policy.history).await?;
+    users::clear_failed_logins(&mut tx, &u.id).await?;
+    pingan_store::sessions::delete_for_user(&mut tx, &u.id, None).await?;
+    let e = actor.audit_entry(
+        "user.password_reset",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Remove another account's second factor (e.g. a lost phone; security administrator). The owner enrols
+/// again at the next login — administrator roles must.
+#[utoipa::path(delete, path = "/api/v1/users/{id}/totp", tag = "users", params(("id" = String, Path, description = "User id")),
+    responses((status = 204, description = "Removed"), (status = 403, description = "Your role may not do this, or the account is your own", body = ErrorBody),
+        (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+async fn reset_totp(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    let u = managed_account(&state, &actor, &id).await?;
+    let mut tx = state.db.begin().await?;
+    users::clear_totp(&mut tx, &u.id).await?;
+    pingan_store::sessions::delete_for_user(&mut tx, &u.id, None).await?;
+    let e = actor.audit_entry(
+        "user.totp_reset",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Lift a lockout (security administrator).

@@ -3,6 +3,7 @@
 //! caller's scope is a 404 page, exactly as in the API. The navigation lists every capability the
 //! caller's role may use; capabilities not built yet say so plainly.
 
+pub mod account;
 mod admin;
 pub mod analysis;
 mod areas;

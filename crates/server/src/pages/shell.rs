@@ -22,6 +22,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/lang", get(switch_lang))
         .route("/m/{key}", get(capability))
+        .merge(super::account::router())
         .merge(super::areas::router())
         .merge(super::admin::router())
         .merge(super::places::router())
@@ -236,6 +237,7 @@ struct LoginPage {
     t_password: String,
     t_submit: String,
     t_hint: String,
+    t_totp: String,
     t_switch: String,
     switch_href: String,
     next: String,
@@ -264,6 +266,7 @@ fn login_view(
         t_password: t("login.password"),
         t_submit: t("login.submit"),
         t_hint: t("login.hint"),
+        t_totp: t("login.totp"),
         t_switch: t("shell.switch"),
         switch_href: switch_href(lang, &format!("/login?next={}", super::url_encode(next))),
         next: next.to_string(),
@@ -291,6 +294,7 @@ async fn login_page(
 struct LoginForm {
     username: String,
     password: String,
+    totp: Option<String>,
     next: Option<String>,
 }
 
@@ -315,15 +319,38 @@ async fn login_submit(
         .get("user-agent")
         .and_then(|v| v.to_str().ok())
         .map(String::from);
-    match auth::login(&state, &form.username, &form.password, ip, ua).await {
-        Ok(ok) => (
-            StatusCode::SEE_OTHER,
-            [
-                (SET_COOKIE, auth::session_cookie(&state, &ok.token)),
-                (LOCATION, next),
-            ],
-        )
-            .into_response(),
+    let totp = form.totp.as_deref().filter(|c| !c.trim().is_empty());
+    match auth::login(&state, &form.username, &form.password, totp, ip, ua).await {
+        Ok(ok) => {
+            // A held session goes to the account page first.
+            let to = if ok.stage == auth::SessionStage::Full {
+                next
+            } else {
+                "/account".to_string()
+            };
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (SET_COOKIE, auth::session_cookie(&state, &ok.token)),
+                    (LOCATION, to),
+                ],
+            )
+                .into_response()
+        }
+        Err(e @ (LoginError::TotpRequired | LoginError::TotpInvalid)) => {
+            let key = if matches!(e, LoginError::TotpRequired) {
+                "login.totp_required"
+            } else {
+                "login.totp_invalid"
+            };
+            login_view(
+                &state,
+                lang,
+                &next,
+                Some(state.i18n.t(lang, key).into()),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         Err(LoginError::Locked(_)) => login_view(
             &state,
             lang,
@@ -342,7 +369,10 @@ async fn login_submit(
     }
 }
 
-async fn logout(State(state): State<AppState>, PageActor(actor): PageActor) -> Response {
+async fn logout(
+    State(state): State<AppState>,
+    super::account::AnyStagePage(actor): super::account::AnyStagePage,
+) -> Response {
     if let Err(e) = auth::logout(&state, &actor).await {
         return e.into_response();
     }

@@ -17,6 +17,13 @@ pub struct TestApp {
     _t: TestDb,
 }
 
+/// A `Drop` impl makes a test body's `async move` capture the whole `TestApp`: without one, a body that
+/// uses only `app.db` and `app.state` captures just those fields (edition 2021 precise capture), and the
+/// temporary database directory (`_t`) is deleted while the test still runs.
+impl Drop for TestApp {
+    fn drop(&mut self) {}
+}
+
 impl TestApp {
     /// The app over a fresh database holding the demo district (seed 7); `tune` adjusts the config.
     pub async fn spawn(
@@ -32,6 +39,9 @@ impl TestApp {
         tune(&mut config);
         demo::ensure(&t.db, 7).await.expect("demo seed");
         let state = AppState::new(config, t.db.clone()).expect("state");
+        demo::ensure_second_factors(&t.db, &state.cipher, 7)
+            .await
+            .expect("demo second factors");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = build_app(state.clone());
@@ -62,14 +72,30 @@ impl TestApp {
     }
 
     /// A client with a cookie jar, logged in as `username`.
+    /// The demo administrators' current TOTP code, by the app's clock.
+    pub fn totp(&self, username: &str) -> Option<String> {
+        let l = self.logins.iter().find(|l| l.username == username)?;
+        let secret =
+            pingan_domain::totp::TotpSecret::from_base32(l.totp_secret.as_deref()?).ok()?;
+        Some(secret.code_at(self.state.now().div_euclid(1_000_000)))
+    }
+
     pub async fn client_as(&self, username: &str) -> reqwest::Client {
         let c = client();
-        let r = c
-            .post(format!("{}/api/v1/session", self.url))
-            .json(&serde_json::json!({"username": username, "password": self.password(username)}))
-            .send()
-            .await
-            .unwrap();
+        let login = |c: reqwest::Client| async move {
+            c.post(format!("{}/api/v1/session", self.url))
+                .json(&serde_json::json!({"username": username, "password": self.password(username), "totp": self.totp(username)}))
+                .send()
+                .await
+                .unwrap()
+        };
+        let mut r = login(c.clone()).await;
+        if r.status() == 401 && self.totp(username).is_some() {
+            // A code is accepted once: a second login within the same 30 s step needs the next code,
+            // so move the app's clock on by one step rather than sleep.
+            self.state.clock.advance_seconds(30);
+            r = login(c.clone()).await;
+        }
         assert_eq!(
             r.status(),
             200,

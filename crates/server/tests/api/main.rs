@@ -74,6 +74,7 @@ macro_rules! both_tuned {
 
 mod analysis;
 mod auth;
+mod authz_matrix;
 mod bad_input;
 mod cases;
 mod dispatch;
@@ -81,4 +82,5 @@ mod limits;
 mod mediation;
 mod places;
 mod scope;
+mod security;
 mod system;

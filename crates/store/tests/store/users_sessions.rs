@@ -82,6 +82,7 @@ both!(
             now_micros() + 1_000_000,
             Some("127.0.0.1"),
             None,
+            "full",
         )
         .await
         .unwrap();
@@ -123,3 +124,54 @@ both!(
         );
     }
 );
+
+both!(password_history_keeps_the_newest, |t: TestDb| async move {
+    let mut tx = t.db.begin().await.unwrap();
+    let id = users::insert(&mut tx, &new_user("h")).await.unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+    for n in 1..=4 {
+        let mut tx = t.db.begin().await.unwrap();
+        users::set_password_hash(&mut tx, &id, &format!("hash-{n}"), now_micros(), 2)
+            .await
+            .unwrap();
+        tx.commit_audited(vec![]).await.unwrap();
+    }
+    // The original and hash-1..3 were replaced; only the newest two are kept.
+    let h = users::password_history(&t.db, &id, 10).await.unwrap();
+    assert_eq!(h, vec!["hash-3".to_string(), "hash-2".to_string()]);
+    let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!(u.password_hash, "hash-4");
+    let mut tx = t.db.begin().await.unwrap();
+    let err = users::set_password_hash(&mut tx, "nobody", "x", 1, 2)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound), "{err}");
+});
+
+both!(a_totp_step_is_used_once, |t: TestDb| async move {
+    let mut tx = t.db.begin().await.unwrap();
+    let id = users::insert(&mut tx, &new_user("z")).await.unwrap();
+    // No secret yet: nothing to use.
+    assert!(!users::use_totp_step(&mut tx, &id, 5, 1).await.unwrap());
+    users::set_totp_pending(&mut tx, &id, "k1:sealed")
+        .await
+        .unwrap();
+    assert!(users::use_totp_step(&mut tx, &id, 5, 1).await.unwrap());
+    assert!(
+        !users::use_totp_step(&mut tx, &id, 5, 2).await.unwrap(),
+        "replay"
+    );
+    assert!(
+        !users::use_totp_step(&mut tx, &id, 4, 2).await.unwrap(),
+        "older step"
+    );
+    assert!(users::use_totp_step(&mut tx, &id, 6, 3).await.unwrap());
+    tx.commit_audited(vec![]).await.unwrap();
+    let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!((u.totp_enabled_at, u.totp_last_step), (Some(1), Some(6)));
+    let mut tx = t.db.begin().await.unwrap();
+    users::clear_totp(&mut tx, &id).await.unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+    let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
+    assert_eq!(u.totp_sealed, None);
+});

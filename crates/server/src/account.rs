@@ -1,0 +1,139 @@
+//! One's own account: changing the password (history and expiry rules) and enrolling the TOTP second
+//! factor. The API (`/api/v1/session/…`) and the account page both call these, so the rules live once.
+
+use crate::auth::{self, Actor, SessionStage, TOTP_COLUMN};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use pingan_domain::audit::AuditOutcome;
+use pingan_domain::totp::TotpSecret;
+use pingan_store::{sessions, users};
+
+/// Changes the caller's password; ends their other sessions; returns the session's stage afterwards.
+pub async fn change_password(
+    state: &AppState,
+    actor: &Actor,
+    current: &str,
+    new: &str,
+) -> ApiResult<SessionStage> {
+    let u = users::by_id(&state.db, &actor.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if !auth::verify_password(current.to_string(), u.password_hash.clone()).await {
+        auth::count_failed_password(state, actor, &u.id).await?;
+        return Err(ApiError::invalid(
+            "current_password",
+            "the current password is wrong",
+        ));
+    }
+    let policy = state.config.auth.password_policy();
+    policy
+        .check(&u.username, new)
+        .map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
+    auth::check_history(state, &u, new).await?;
+    let hash = auth::hash_password(new.to_string()).await?;
+    let mut tx = state.db.begin().await?;
+    users::set_password_hash(&mut tx, &u.id, &hash, state.now(), policy.history).await?;
+    users::clear_failed_logins(&mut tx, &u.id).await?;
+    sessions::delete_for_user(&mut tx, &u.id, actor.session_hash.as_deref()).await?;
+    let changed = users::by_id_tx(&mut tx, &u.id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let stage = SessionStage::of(&changed, state, state.now());
+    if let Some(h) = &actor.session_hash {
+        sessions::set_stage(&mut tx, h, stage.code()).await?;
+    }
+    let e = actor.audit_entry(
+        "user.password_change",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(stage)
+}
+
+/// Starts (or restarts) enrolment: a new secret, stored sealed, pending until a code confirms it.
+pub async fn begin_totp(state: &AppState, actor: &Actor) -> ApiResult<TotpSecret> {
+    if actor.stage == SessionStage::PasswordChange {
+        return Err(ApiError::Forbidden(
+            "change your expired password first".into(),
+        ));
+    }
+    let u = users::by_id(&state.db, &actor.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if u.totp_enabled_at.is_some() {
+        return Err(ApiError::Conflict(
+            "a second factor is already in force; a security administrator can reset it".into(),
+        ));
+    }
+    let secret = TotpSecret::generate();
+    let mut tx = state.db.begin().await?;
+    users::set_totp_pending(
+        &mut tx,
+        &u.id,
+        &state.cipher.seal(TOTP_COLUMN, &secret.to_base32()),
+    )
+    .await?;
+    let e = actor.audit_entry(
+        "user.totp_begin",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(secret)
+}
+
+/// The secret of an enrolment in progress, to show its owner again (none once in force).
+pub async fn pending_totp(state: &AppState, actor: &Actor) -> ApiResult<Option<TotpSecret>> {
+    let u = users::by_id(&state.db, &actor.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let (Some(sealed), None) = (&u.totp_sealed, u.totp_enabled_at) else {
+        return Ok(None);
+    };
+    let b32 = state
+        .cipher
+        .open(TOTP_COLUMN, sealed)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("opening the TOTP secret: {e}")))?;
+    Ok(TotpSecret::from_base32(&b32).ok())
+}
+
+/// Confirms enrolment with a current code; returns the session's stage afterwards.
+pub async fn confirm_totp(state: &AppState, actor: &Actor, code: &str) -> ApiResult<SessionStage> {
+    let u = users::by_id(&state.db, &actor.user_id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    if u.totp_sealed.is_none() || u.totp_enabled_at.is_some() {
+        return Err(ApiError::Conflict(
+            "start an enrolment first (POST /api/v1/session/totp)".into(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    if let Err(e) = auth::check_totp(state, &mut tx, &u, code).await? {
+        return Err(ApiError::invalid("code", e.to_string()));
+    }
+    let enrolled = users::by_id_tx(&mut tx, &u.id)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    let stage = SessionStage::of(&enrolled, state, state.now());
+    if let Some(h) = &actor.session_hash {
+        sessions::set_stage(&mut tx, h, stage.code()).await?;
+    }
+    let e = actor.audit_entry(
+        "user.totp_enable",
+        "user",
+        Some(&u.id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(stage)
+}
+
+pub fn otpauth_uri(secret: &TotpSecret, username: &str) -> String {
+    secret.otpauth_uri("Pingan 平安", username)
+}

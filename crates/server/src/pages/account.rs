@@ -1,0 +1,216 @@
+//! 账户安全: change one's password and enrol the TOTP second factor. A session held by an expired
+//! password or a missing administrator second factor lands here and can go nowhere else.
+
+use super::shell::{Ctx, render};
+use crate::account;
+use crate::auth::{self, Actor, SessionStage};
+use crate::error::ApiError;
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header::LOCATION};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/account", get(account_page))
+        .route("/account/password", post(password_submit))
+        .route("/account/totp/begin", post(totp_begin))
+        .route("/account/totp/confirm", post(totp_confirm))
+}
+
+/// A page caller whose session may be held (see [`SessionStage`]); unauthenticated visitors log in.
+pub struct AnyStagePage(pub Actor);
+
+impl FromRequestParts<AppState> for AnyStagePage {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match auth::authenticate(parts, state).await {
+            Ok(a) => Ok(AnyStagePage(a)),
+            Err(ApiError::Unauthenticated) => {
+                Err(Redirect::to("/login?next=/account").into_response())
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    ctx: Ctx,
+    /// What the session must do first, as a message; empty when it is free.
+    held: String,
+    second_factor: bool,
+    /// An enrolment in progress: the secret (base32) and its otpauth URI.
+    pending: Option<(String, String)>,
+    error: Option<(String, String)>,
+    done: Option<String>,
+}
+
+async fn view(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    error: Option<(String, String)>,
+    done: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let ctx = Ctx::new(state, headers, actor, "account", "/account");
+    let held = match actor.stage {
+        SessionStage::Full => String::new(),
+        SessionStage::PasswordChange => ctx.t("account.held_password").to_string(),
+        SessionStage::TotpEnrol => ctx.t("account.held_totp").to_string(),
+    };
+    let u = match pingan_store::users::by_id(&state.db, &actor.user_id).await {
+        Ok(Some(u)) => u,
+        Ok(None) => return ApiError::Unauthenticated.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let pending = match account::pending_totp(state, actor).await {
+        Ok(p) => p.map(|s| (s.to_base32(), account::otpauth_uri(&s, &actor.username))),
+        Err(e) => return e.into_response(),
+    };
+    let page = AccountPage {
+        ctx,
+        held,
+        second_factor: u.totp_enabled_at.is_some(),
+        pending,
+        error,
+        done,
+    };
+    render(status, &page)
+}
+
+#[derive(Deserialize)]
+struct DoneQuery {
+    done: Option<String>,
+}
+
+async fn account_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+    axum::extract::Query(q): axum::extract::Query<DoneQuery>,
+) -> Response {
+    let done = q.done.as_deref().and_then(|d| match d {
+        "password" => Some("account.done_password"),
+        "totp" => Some("account.done_totp"),
+        _ => None,
+    });
+    let ctx_done = done.map(|k| state.i18n.t(super::shell::lang_of(&headers), k).to_string());
+    view(&state, &headers, &actor, None, ctx_done, StatusCode::OK).await
+}
+
+/// After a change: back to work if the session is free now, else stay for the next task.
+fn after(stage: SessionStage, done: &str) -> Response {
+    let to = if stage == SessionStage::Full {
+        format!("/account?done={done}")
+    } else {
+        "/account".to_string()
+    };
+    (StatusCode::SEE_OTHER, [(LOCATION, to)]).into_response()
+}
+
+/// A refusal shown on the page beside its field; anything else answers as the API would.
+async fn refused(state: &AppState, headers: &HeaderMap, actor: &Actor, e: ApiError) -> Response {
+    match &e {
+        ApiError::Validation(msg, field) => {
+            let field = field.clone().unwrap_or_default();
+            let (f, m) = (field, msg.clone());
+            view(
+                state,
+                headers,
+                actor,
+                Some((f, m)),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        ApiError::Conflict(msg) | ApiError::Forbidden(msg) => {
+            let m = msg.clone();
+            view(
+                state,
+                headers,
+                actor,
+                Some((String::new(), m)),
+                None,
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        // Too many wrong current passwords: the account is locked and its sessions ended.
+        ApiError::Locked(_) => Redirect::to("/login?e=locked").into_response(),
+        _ => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+async fn password_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    if f.new_password != f.confirm_password {
+        let msg = state
+            .i18n
+            .t(super::shell::lang_of(&headers), "account.mismatch")
+            .to_string();
+        return view(
+            &state,
+            &headers,
+            &actor,
+            Some(("confirm_password".into(), msg)),
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    }
+    match account::change_password(&state, &actor, &f.current_password, &f.new_password).await {
+        Ok(stage) => after(stage, "password"),
+        Err(e) => refused(&state, &headers, &actor, e).await,
+    }
+}
+
+async fn totp_begin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+) -> Response {
+    match account::begin_totp(&state, &actor).await {
+        Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, "/account#totp")]).into_response(),
+        Err(e) => refused(&state, &headers, &actor, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    code: String,
+}
+
+async fn totp_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    match account::confirm_totp(&state, &actor, &f.code).await {
+        Ok(stage) => after(stage, "totp"),
+        Err(e) => refused(&state, &headers, &actor, e).await,
+    }
+}

@@ -1,0 +1,212 @@
+//! Field-key rotation (GB/T 39786 key management). The operator makes a new key current and lists the
+//! old one under `crypto.old_field_keys`; every key listed can open values, only the current one seals.
+//! This sweep then re-seals every value still under an older key — and recomputes the blind indexes,
+//! which derive from the current key — in batches, on one server at a time (a lease), each row by
+//! compare-and-swap so concurrent edits are never overwritten. Once `pingan crypto status` shows no
+//! stale values, the old key can be dropped from the configuration.
+
+use crate::state::AppState;
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::crypto::FieldCipher;
+use pingan_store::sealed::{self, Resealed, SealedColumn};
+use pingan_store::{Db, now_micros};
+
+/// A sealed column: where it lives, the associated data it is sealed under, and its blind index.
+struct Sealed {
+    at: SealedColumn,
+    /// The column name the value is bound to (SM4-GCM associated data).
+    aad: &'static str,
+    /// How the blind index is computed from the plaintext, when the column has one.
+    index: Option<fn(&FieldCipher, &str) -> String>,
+}
+
+fn id_index(c: &FieldCipher, plain: &str) -> String {
+    c.blind_index("dispute_parties.id", plain)
+}
+
+fn phone_index(c: &FieldCipher, plain: &str) -> String {
+    let digits: String = plain.chars().filter(char::is_ascii_digit).collect();
+    c.blind_index("dispute_parties.phone", &digits)
+}
+
+const fn col(
+    table: &'static str,
+    column: &'static str,
+    index_column: Option<&'static str>,
+) -> SealedColumn {
+    SealedColumn {
+        table,
+        column,
+        index_column,
+    }
+}
+
+/// Every sealed column of the schema. A new sealed column must be added here, or a rotation would
+/// leave it under a key the operator is about to drop (the test `every_sealed_column_is_listed`
+/// compares this list with the schema).
+const COLUMNS: &[Sealed] = &[
+    Sealed {
+        at: col("dispute_parties", "name_sealed", None),
+        aad: "dispute_parties.name",
+        index: None,
+    },
+    Sealed {
+        at: col("dispute_parties", "id_sealed", Some("id_index")),
+        aad: "dispute_parties.id",
+        index: Some(id_index),
+    },
+    Sealed {
+        at: col("dispute_parties", "phone_sealed", Some("phone_index")),
+        aad: "dispute_parties.phone",
+        index: Some(phone_index),
+    },
+    Sealed {
+        at: col("dispute_parties", "address_sealed", None),
+        aad: "dispute_parties.address",
+        index: None,
+    },
+    Sealed {
+        at: col("case_parties", "name_sealed", None),
+        aad: "case_parties.name",
+        index: None,
+    },
+    Sealed {
+        at: col("case_parties", "id_sealed", None),
+        aad: "case_parties.id_number",
+        index: None,
+    },
+    Sealed {
+        at: col("users", "totp_sealed", None),
+        aad: crate::auth::TOTP_COLUMN,
+        index: None,
+    },
+];
+
+/// `table.column` of every sealed column, for the schema check.
+pub fn sealed_columns() -> Vec<String> {
+    COLUMNS
+        .iter()
+        .map(|c| format!("{}.{}", c.at.table, c.at.column))
+        .collect()
+}
+
+const BATCH: i64 = 500;
+const LEASE_NAME: &str = "field_key_rotation";
+const LEASE_MICROS: i64 = 120_000_000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RekeyError {
+    #[error(transparent)]
+    Store(#[from] pingan_store::StoreError),
+    /// A value no configured key opens: the sweep stops rather than skip it silently.
+    #[error("{column} of row {id}: {source}")]
+    Unreadable {
+        column: String,
+        id: String,
+        source: pingan_domain::crypto::CryptoError,
+    },
+}
+
+/// Values still sealed under an older key, per `table.column`.
+pub async fn status(db: &Db, cipher: &FieldCipher) -> Result<Vec<(String, i64)>, RekeyError> {
+    let mut out = Vec::new();
+    for c in COLUMNS {
+        let n = sealed::count_stale(db, c.at, cipher.current_id()).await?;
+        out.push((format!("{}.{}", c.at.table, c.at.column), n));
+    }
+    Ok(out)
+}
+
+/// One batch of one column; returns how many values were re-sealed.
+async fn reseal_batch(db: &Db, cipher: &FieldCipher, c: &Sealed) -> Result<u64, RekeyError> {
+    let rows = sealed::stale(db, c.at, cipher.current_id(), BATCH).await?;
+    let mut batch = Vec::with_capacity(rows.len());
+    for (id, old) in rows {
+        let plain = cipher
+            .open(c.aad, &old)
+            .map_err(|source| RekeyError::Unreadable {
+                column: format!("{}.{}", c.at.table, c.at.column),
+                id: id.clone(),
+                source,
+            })?;
+        batch.push(Resealed {
+            index: c.index.map(|f| f(cipher, &plain)),
+            new: cipher.seal(c.aad, &plain),
+            id,
+            old,
+        });
+    }
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    Ok(sealed::replace(db, c.at, &batch).await?)
+}
+
+/// Re-seals everything stale; `progress` hears each batch. Audits one record per column touched.
+/// Returns the number of values re-sealed.
+pub async fn run(
+    db: &Db,
+    cipher: &FieldCipher,
+    actor: &str,
+    mut progress: impl FnMut(&str, u64),
+) -> Result<u64, RekeyError> {
+    let mut total = 0;
+    for c in COLUMNS {
+        let mut n_col = 0;
+        loop {
+            let n = reseal_batch(db, cipher, c).await?;
+            if n == 0 {
+                break;
+            }
+            n_col += n;
+            progress(c.at.column, n_col);
+        }
+        if n_col > 0 {
+            db.audit(vec![AuditEntry {
+                at: now_micros(),
+                actor_id: None,
+                actor_name: actor.to_string(),
+                action: "crypto.rekey".into(),
+                object_type: "column".into(),
+                object_id: Some(format!("{}.{}", c.at.table, c.at.column)),
+                outcome: AuditOutcome::Ok,
+                purpose: None,
+                ip: None,
+                detail: serde_json::json!({"rows": n_col, "key": cipher.current_id()}).to_string(),
+            }])
+            .await?;
+        }
+        total += n_col;
+    }
+    Ok(total)
+}
+
+/// While older keys are configured, sweeps every ten minutes under a lease (one server at a time).
+pub fn spawn_sweeper(state: AppState) {
+    if !state.cipher.has_older_keys() {
+        return;
+    }
+    tokio::spawn(async move {
+        let holder = crate::auth::new_secret();
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            tick.tick().await;
+            let now = now_micros();
+            match sealed::claim_lease(&state.db, LEASE_NAME, &holder, now, now + LEASE_MICROS).await
+            {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    tracing::warn!(error = %e, "field-key rotation: lease");
+                    continue;
+                }
+            }
+            match run(&state.db, &state.cipher, "system", |_, _| {}).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(values = n, "field-key rotation: re-sealed"),
+                Err(e) => tracing::error!(error = %e, "field-key rotation stopped"),
+            }
+            let _ = sealed::release_lease(&state.db, LEASE_NAME, &holder).await;
+        }
+    });
+}

@@ -1,0 +1,128 @@
+//! Sealed (SM4-GCM) columns during a field-key rotation: find values sealed under an older key, swap
+//! in the re-sealed value, and a lease so one server at a time does the sweep. The server does the
+//! cryptography; this module only moves strings. Table and column names come from the server's fixed
+//! list of sealed columns, never from a request.
+
+use crate::db::Db;
+use crate::{Result, args};
+
+/// A sealed column and, when it has one, the blind-index column computed from the same plaintext.
+#[derive(Debug, Clone, Copy)]
+pub struct SealedColumn {
+    pub table: &'static str,
+    pub column: &'static str,
+    pub index_column: Option<&'static str>,
+}
+
+/// Rows whose value in `c` is not sealed under `current_key_id` (at most `limit`).
+pub async fn stale(
+    db: &Db,
+    c: SealedColumn,
+    current_key_id: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>> {
+    db.fetch_all(
+        &format!(
+            "SELECT id, {col} FROM {t} WHERE {col} IS NOT NULL AND {col} NOT LIKE ? ORDER BY id LIMIT ?",
+            col = c.column,
+            t = c.table
+        ),
+        args![format!("{current_key_id}:%"), limit],
+    )
+    .await
+}
+
+/// How many values of `c` are still sealed under an older key.
+pub async fn count_stale(db: &Db, c: SealedColumn, current_key_id: &str) -> Result<i64> {
+    let (n,): (i64,) = db
+        .fetch_one(
+            &format!(
+                "SELECT COUNT(*) FROM {t} WHERE {col} IS NOT NULL AND {col} NOT LIKE ?",
+                col = c.column,
+                t = c.table
+            ),
+            args![format!("{current_key_id}:%")],
+        )
+        .await?;
+    Ok(n)
+}
+
+/// One re-sealed value: replaces `old` only if it is still there (compare-and-swap), so a party edited
+/// meanwhile, or a second sweeper, loses nothing.
+pub struct Resealed {
+    pub id: String,
+    pub old: String,
+    pub new: String,
+    pub index: Option<String>,
+}
+
+/// Writes a batch in one transaction; returns how many rows took the new value.
+pub async fn replace(db: &Db, c: SealedColumn, batch: &[Resealed]) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    for r in batch {
+        n += match (c.index_column, &r.index) {
+            (Some(ix), Some(v)) => {
+                tx.execute(
+                    &format!(
+                        "UPDATE {t} SET {col} = ?, {ix} = ? WHERE id = ? AND {col} = ?",
+                        t = c.table,
+                        col = c.column
+                    ),
+                    args![r.new.clone(), v.clone(), r.id.clone(), r.old.clone()],
+                )
+                .await?
+            }
+            _ => {
+                tx.execute(
+                    &format!(
+                        "UPDATE {t} SET {col} = ? WHERE id = ? AND {col} = ?",
+                        t = c.table,
+                        col = c.column
+                    ),
+                    args![r.new.clone(), r.id.clone(), r.old.clone()],
+                )
+                .await?
+            }
+        };
+    }
+    tx.commit_audited(Vec::new()).await?;
+    Ok(n)
+}
+
+/// Takes the lease on job `name` for `holder` until `until`, if it is free or lapsed (or already
+/// `holder`'s). One statement, so two servers never both hold it.
+pub async fn claim_lease(db: &Db, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
+    let mut tx = db.begin().await?;
+    let row: Option<(String,)> = tx
+        .fetch_optional(
+            "INSERT INTO job_leases (name, holder, lease_until) VALUES (?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until \
+             WHERE job_leases.lease_until < ? OR job_leases.holder = excluded.holder RETURNING name",
+            args![name, holder, until, now],
+        )
+        .await?;
+    tx.commit_audited(Vec::new()).await?;
+    Ok(row.is_some())
+}
+
+/// Gives the lease up (the job is done), so another server need not wait for it to lapse.
+pub async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<()> {
+    db.execute(
+        "DELETE FROM job_leases WHERE name = ? AND holder = ?",
+        args![name, holder],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Replaces a setting only if it still holds `old` (the field-key check value during a rotation).
+pub async fn swap_setting(db: &Db, key: &str, old: &str, new: &str) -> Result<bool> {
+    let n = db
+        .execute(
+            "UPDATE settings SET value = ? WHERE key = ? AND value = ?",
+            args![new, key, old],
+        )
+        .await?;
+    Ok(n == 1)
+}
