@@ -94,5 +94,7 @@ mod tests {
             ..p
         };
         assert!(!never.is_expired(1, now));
+        // Even with no expiry, a password an administrator set is changed first.
+        assert!(never.is_expired(0, now));
     }
 }
