@@ -1143,3 +1143,141 @@ async fn audit_export_is_a_checkable_chain() {
     db.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+fn run_with(
+    data_dir: &std::path::Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+    stdin: &str,
+) -> (bool, String) {
+    use std::io::Write;
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("PINGAN_SERVER__DATA_DIR", data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// The administrator accounts come only from the host: `pingan user add` makes one (password from
+/// standard input, to be changed at the first login, audited as `cli`) and names what is wrong. Then a
+/// field-key rotation: with a new current key and the old one listed, `crypto status` counts what is
+/// still under the old key, `crypto rekey` re-seals it, and nothing is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_and_field_key_rotation() {
+    let dir = temp_dir("security");
+    let lines = run_demo_once(&dir, None);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("second factor (TOTP) of auditor")),
+        "{lines:?}"
+    );
+    let url = format!("sqlite:{}", dir.join("pingan.db").display());
+    let db = Db::connect(&url, &Default::default()).await.unwrap();
+    let (org,): (String,) = db
+        .fetch_one(
+            "SELECT id FROM orgs ORDER BY path LIMIT 1",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    let add = |user: &str, org: &str, password: &str| {
+        run_with(
+            &dir,
+            &[],
+            &[
+                "user",
+                "add",
+                "--username",
+                user,
+                "--display-name",
+                "值班审计",
+                "--role",
+                "auditor",
+                "--org",
+                org,
+                "--area-scope",
+                "/",
+            ],
+            &format!("{password}\n"),
+        )
+    };
+    let (ok, out) = add("ops-auditor", &org, "weak");
+    assert!(!ok && out.contains("password"), "{out}");
+    let (ok, out) = add("ops-auditor", "no-such-org", "Strong-pass-2026");
+    assert!(!ok && out.contains("--org"), "{out}");
+    let (ok, out) = add("ops-auditor", &org, "Strong-pass-2026");
+    assert!(ok, "{out}");
+    assert!(out.contains("TOTP"), "{out}");
+    let (role, changed): (String, i64) = db
+        .fetch_one(
+            "SELECT role, password_changed_at FROM users WHERE username = 'ops-auditor'",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (role.as_str(), changed),
+        ("auditor", 0),
+        "changed at the first login"
+    );
+    let (by_cli,): (i64,) = db
+        .fetch_one(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'user.create' AND actor_name = 'cli'",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_cli, 1);
+
+    let (ok, out) = run_with(&dir, &[], &["crypto", "status"], "");
+    assert!(
+        ok && out.contains("nothing is sealed under an older key"),
+        "{out}"
+    );
+    let old = std::fs::read_to_string(dir.join("field.key")).unwrap();
+    let old_keys = format!("[\"k1:{}\"]", old.trim());
+    let rotated = [
+        (
+            "PINGAN_CRYPTO__FIELD_KEY",
+            "00112233445566778899aabbccddeeff",
+        ),
+        ("PINGAN_CRYPTO__FIELD_KEY_ID", "k2"),
+        ("PINGAN_CRYPTO__OLD_FIELD_KEYS", old_keys.as_str()),
+    ];
+    let (ok, out) = run_with(&dir, &rotated, &["crypto", "status"], "");
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("dispute_parties.name_sealed: ") && !out.contains("nothing is sealed"),
+        "{out}"
+    );
+    let (ok, out) = run_with(&dir, &rotated, &["crypto", "rekey"], "");
+    assert!(ok && out.contains("under key k2"), "{out}");
+    let (ok, out) = run_with(&dir, &rotated, &["crypto", "status"], "");
+    assert!(
+        ok && out.contains("nothing is sealed under an older key"),
+        "{out}"
+    );
+    db.close().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}

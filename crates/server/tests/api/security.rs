@@ -473,3 +473,41 @@ fn every_sealed_column_is_listed_for_rotation() {
         pingan_server::rekey::sealed_columns().into_iter().collect();
     assert_eq!(in_schema, listed);
 }
+
+both!(
+    security_headers_on_pages_and_the_api,
+    |app: TestApp| async move {
+        let c = app.client_as("officer").await;
+        for path in ["/", "/api/v1/me", "/login", "/api/v1/areas/999999"] {
+            let r = c.get(format!("{}{path}", app.url)).send().await.unwrap();
+            let h = r.headers();
+            let csp = h["content-security-policy"].to_str().unwrap();
+            for directive in [
+                "default-src 'self'",
+                "script-src 'self'",
+                "frame-ancestors 'none'",
+                "form-action 'self'",
+            ] {
+                assert!(
+                    csp.contains(directive),
+                    "{path}: CSP lacks {directive}: {csp}"
+                );
+            }
+            assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(h["x-frame-options"], "DENY", "{path}");
+            assert_eq!(h["cache-control"], "no-store", "{path}");
+        }
+        // The session cookie cannot be read by scripts or sent cross-site.
+        let r = client()
+            .post(format!("{}/api/v1/session", app.url))
+            .json(&json!({"username": "officer", "password": app.password("officer")}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
+    }
+);
