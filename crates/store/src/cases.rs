@@ -144,11 +144,6 @@ pub async fn get(db: &Db, s: &Scope, id: &str) -> Result<Option<CaseRow>> {
     .await
 }
 
-pub async fn get_tx(tx: &mut Tx, id: &str) -> Result<Option<CaseRow>> {
-    tx.fetch_optional(&format!("SELECT {COLS} FROM cases WHERE id = ?"), args![id])
-        .await
-}
-
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
     pub status: Option<String>,
