@@ -11,10 +11,11 @@ use crate::cases::review::{
 };
 use crate::cases::{self, Case, Document, NewCaseRequest, NewDocument, StepRequest, rule_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
 use pingan_domain::case::{FLAGS, STEPS};

@@ -5,6 +5,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::mediation::register::{self, NewDisputeRequest};
 use crate::mediation::steps::{
@@ -14,7 +15,7 @@ use crate::mediation::steps::{
 use crate::mediation::{self, Dispute, Party};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
 use pingan_domain::dispute::{GradeSuggestion, Kpi, RiskFactors};

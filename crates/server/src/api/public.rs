@@ -4,11 +4,12 @@
 use crate::auth::ClientIp;
 use crate::dispatch::intake::{self, Report};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, decode};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
