@@ -194,6 +194,7 @@ async fn add_case_step(
 
 /// A step or flag code with its names.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseTerm)]
 pub struct Term {
     pub code: String,
     pub name_zh: String,
@@ -302,6 +303,7 @@ async fn case_rule_sets(
 
 /// A 网上巡查 alert.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseAlert)]
 pub struct Alert {
     pub id: String,
     pub case_id: String,

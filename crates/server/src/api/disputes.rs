@@ -146,6 +146,7 @@ pub struct TimelineEntry {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DisputeOrg)]
 pub struct Org {
     pub org_name: String,
     pub org_kind: String,
@@ -164,6 +165,7 @@ pub struct Session {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AgreementTerm)]
 pub struct Term {
     pub seq: i64,
     pub content: String,
@@ -215,6 +217,7 @@ pub struct Extension {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DisputeAlert)]
 pub struct Alert {
     pub incident_id: String,
     pub at: i64,
@@ -369,6 +372,7 @@ async fn get_dispute(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DisputeRevealRequest)]
 pub struct RevealRequest {
     /// Why you need the full identity (recorded in the audit log).
     pub purpose: Option<String>,

@@ -448,6 +448,7 @@ pub fn audit(
 /// A procedural step to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CaseStepRequest)]
 pub struct StepRequest {
     /// A step code (see `GET /api/v1/case-steps`).
     pub step: String,
