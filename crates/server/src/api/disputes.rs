@@ -359,7 +359,7 @@ pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<Di
 /// One dispute with parties (masked), organisations, sessions, agreements, follow-ups, extensions,
 /// alerts and the timeline.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "mediation",
-    responses((status = 200, description = "OK", body = DisputeDetail), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DisputeDetail), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn get_dispute(
     State(state): State<AppState>,
     actor: Actor,

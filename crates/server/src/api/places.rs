@@ -294,7 +294,7 @@ pub struct Inspection {
 
 /// Inspections of one place, oldest first.
 #[utoipa::path(get, path = "/api/v1/places/{id}/inspections", tag = "areas", params(("id" = String, Path, description = "Place id")),
-    responses((status = 200, description = "OK", body = Vec<Inspection>), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Inspection>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn list_inspections(
     State(state): State<AppState>,
     actor: Actor,

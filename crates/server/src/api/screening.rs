@@ -170,7 +170,7 @@ pub struct CampaignDetail {
 
 /// One campaign with the grids of it in your scope.
 #[utoipa::path(get, path = "/api/v1/screening-campaigns/{id}", tag = "mediation",
-    responses((status = 200, description = "OK", body = CampaignDetail), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = CampaignDetail), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn get_campaign(
     State(state): State<AppState>,
     actor: Actor,
