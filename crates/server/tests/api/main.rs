@@ -77,6 +77,7 @@ mod auth;
 mod bad_input;
 mod cases;
 mod dispatch;
+mod documented;
 mod limits;
 mod mediation;
 mod places;
