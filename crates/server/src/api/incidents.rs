@@ -117,6 +117,9 @@ pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "call_110", "type_code": "500100", "level": 3,
+    "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
+    "lng": 120.415083, "lat": 29.61625, "caller_name": "张先生", "caller_phone": "13800001111"}))]
 pub struct NewIncident {
     /// call_110 (default; 110 operator), grid_report (网格员) or patrol (巡逻发现).
     pub channel: Option<String>,

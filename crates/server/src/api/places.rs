@@ -119,6 +119,8 @@ async fn list_places(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "陈家小超市", "kind": "shop", "address": "陈家社区东门 12 号",
+    "lng": 120.41502, "lat": 29.61621, "contact_name": "陈女士", "contact_phone": "13900002222"}))]
 pub struct NewPlace {
     pub name: String,
     pub kind: String,

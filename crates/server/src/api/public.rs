@@ -31,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"type_code": "500100", "description": "路灯坏了，夜里有人摔倒",
+    "address": "陈家社区路口", "lng": 120.415083, "lat": 29.61625, "contact_phone": "13800001111"}))]
 pub struct ResidentReport {
     /// 6-digit type code (default 500100 求助).
     pub type_code: Option<String>,
