@@ -257,8 +257,10 @@ pub struct Grade {
     pub tier_days: [i64; 4],
 }
 
-/// The factors the person registering answers; the suggestion is computed from them alone.
+/// The factors the person registering answers; the suggestion is computed from them alone. Unknown
+/// fields are refused like everywhere else: a misspelt factor would silently lower the grade.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RiskFactors {
     /// Someone threatens violence.
     #[serde(default)]

@@ -43,7 +43,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
 pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
+        Ok(v) => {
+            refuse_nul_in_json(body)?;
+            Ok(v)
+        }
         Err(e) => {
             let path = e.path().to_string();
             let field = (path != ".").then_some(path);
@@ -76,7 +79,57 @@ pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     }
 }
 
-/// Query strings with JSON errors (axum's own rejection is plain text).
+/// PostgreSQL cannot store NUL in text (and no field of ours means one), so a string holding NUL is
+/// refused on both databases alike, as a 400 naming the field, before any handler sees it.
+fn nul_error(field: Option<String>) -> ApiError {
+    ApiError::bad_request(
+        "invalid_character",
+        "text may not contain the NUL character (U+0000)",
+        field,
+    )
+}
+
+fn refuse_nul_in_json(body: &[u8]) -> Result<(), ApiError> {
+    // JSON can only carry NUL escaped; the walk runs only when the escape is there.
+    if !body.windows(6).any(|w| w == br"\u0000") {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return Ok(());
+    };
+    match nul_path(&value, String::new()) {
+        Some(path) => Err(nul_error((!path.is_empty()).then_some(path))),
+        None => Ok(()),
+    }
+}
+
+/// The path (`parties[1].name`) of the first key or string holding NUL.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => s.contains('\0').then_some(at),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_path(item, format!("{at}[{i}]"))),
+        serde_json::Value::Object(map) => map.iter().find_map(|(k, item)| {
+            let here = if at.is_empty() {
+                k.replace('\0', "\\u0000")
+            } else {
+                format!("{at}.{}", k.replace('\0', "\\u0000"))
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(item, here)
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Query strings with JSON errors (axum's own rejection is plain text). Decoded with
+/// `serde_urlencoded` through `serde_path_to_error`, so the error names the parameter
+/// (`unread`), not a word quoted in the message.
 pub struct ApiQuery<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiQuery<T> {
@@ -86,24 +139,55 @@ impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for
         parts: &mut axum::http::request::Parts,
         _: &S,
     ) -> Result<Self, Self::Rejection> {
-        let q = parts.uri.query().unwrap_or("");
-        let de = serde_urlencoded_de(q);
-        de.map(ApiQuery)
+        decode_query(parts.uri.query().unwrap_or("")).map(ApiQuery)
     }
 }
 
-fn serde_urlencoded_de<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
-    axum::extract::Query::<T>::try_from_uri(
-        &format!("/?{q}")
-            .parse()
-            .map_err(|_| ApiError::bad_request("invalid_query", "malformed query string", None))?,
-    )
-    .map(|axum::extract::Query(v)| v)
-    .map_err(|e| {
-        let msg = e.body_text();
-        let field = msg.split('`').nth(1).map(String::from);
-        ApiError::bad_request("invalid_query", msg, field)
+pub fn decode_query<T: DeserializeOwned>(q: &str) -> Result<T, ApiError> {
+    if let Some((k, _)) =
+        form_urlencoded::parse(q.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(nul_error(Some(k.replace('\0', "\\u0000"))));
+    }
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(q.as_bytes()));
+    serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
+        let path = e.path().to_string();
+        let msg = e.inner().to_string();
+        // An unknown or missing parameter is reported at the top level; its name is in the message.
+        let field = if path != "." {
+            Some(path)
+        } else if msg.starts_with("unknown field") || msg.starts_with("missing field") {
+            msg.split('`').nth(1).map(String::from)
+        } else {
+            None
+        };
+        ApiError::bad_request(
+            "invalid_query",
+            format!("invalid query string: {msg}"),
+            field,
+        )
     })
+}
+
+/// Path parameters with JSON errors: axum's own rejection (e.g. a percent-escape that is not UTF-8)
+/// is plain text.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        if parts.uri.path().contains("%00") {
+            return Err(nul_error(None));
+        }
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(e) => Err(ApiError::bad_request("invalid_path", e.body_text(), None)),
+        }
+    }
 }
 
 #[cfg(test)]

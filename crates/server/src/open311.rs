@@ -138,6 +138,18 @@ fn error(fmt: Format, status: u16, description: &str) -> Response {
     )
 }
 
+/// PostgreSQL cannot store or compare text holding NUL; a parameter with one is a 400 on both
+/// databases, before any query.
+fn refuse_nul<'a>(fmt: Format, mut values: impl Iterator<Item = &'a str>) -> Option<Response> {
+    values.any(|v| v.contains('\0')).then(|| {
+        error(
+            fmt,
+            400,
+            "parameters may not contain the NUL character (U+0000)",
+        )
+    })
+}
+
 fn api_error(fmt: Format, e: ApiError) -> Response {
     let status = e.status().as_u16();
     let status = if status == 422 { 400 } else { status };
@@ -182,6 +194,10 @@ async fn root_get(
         Ok(v) => v,
         Err(r) => return *r,
     };
+    let params = q.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()]);
+    if let Some(r) = refuse_nul(fmt, params.chain([stem])) {
+        return r;
+    }
     match stem {
         "services" => services(&state, fmt).await,
         "requests" => list_requests(&state, fmt, &q).await,
@@ -480,6 +496,9 @@ async fn one_request(State(state): State<AppState>, Path(file): Path<String>) ->
         Ok(v) => v,
         Err(r) => return *r,
     };
+    if let Some(r) = refuse_nul(fmt, [id].into_iter()) {
+        return r;
+    }
     match incidents::by_tracking_code(&state.db, &id.to_ascii_uppercase()).await {
         Ok(Some(r)) if public(&r) => match records(&state, &[r]).await {
             Ok(recs) => render(fmt, 200, "service_requests", "request", &recs),
@@ -495,6 +514,9 @@ async fn token(State(state): State<AppState>, Path(file): Path<String>) -> Respo
         Ok(v) => v,
         Err(r) => return *r,
     };
+    if let Some(r) = refuse_nul(fmt, [tok].into_iter()) {
+        return r;
+    }
     // Requests are created synchronously: the token is the request id itself.
     match incidents::by_tracking_code(&state.db, &tok.to_ascii_uppercase()).await {
         Ok(Some(r)) if public(&r) => render(
@@ -554,6 +576,9 @@ async fn root_post(
                 "the form body is not valid application/x-www-form-urlencoded",
             );
         }
+    }
+    if let Some(r) = refuse_nul(fmt, p.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])) {
+        return r;
     }
     let keys = &state.config.dispatch.open311_api_keys;
     if !keys.is_empty() && !p.get("api_key").is_some_and(|k| keys.contains(k)) {

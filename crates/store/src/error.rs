@@ -31,6 +31,11 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::Database(d) if d.is_unique_violation() => {
                 StoreError::Conflict(d.message().to_string())
             }
+            // 22021 character_not_in_repertoire: from a Rust string this can only be NUL, which
+            // PostgreSQL text cannot hold. The caller's input, not a server fault.
+            sqlx::Error::Database(d) if d.code().as_deref() == Some("22021") => {
+                StoreError::Invalid("text may not contain the NUL character (U+0000)".into())
+            }
             _ => StoreError::Db(e),
         }
     }

@@ -4,10 +4,11 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::extract::ApiPath as Path;
 use crate::extract::ApiQuery as Query;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{AreaCode, AreaLevel, Permission};
@@ -65,7 +66,7 @@ pub struct AreaFilter {
 
 /// Areas in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/areas", tag = "areas", params(AreaFilter),
-    responses((status = 200, description = "OK", body = Vec<Area>), (status = 401, description = "Not authenticated", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Area>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 401, description = "Not authenticated", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn list_areas(
     State(state): State<AppState>,
     actor: Actor,
@@ -84,7 +85,7 @@ async fn list_areas(
 
 /// One area by code (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/areas/{code}", tag = "areas", params(("code" = String, Path, description = "Area code")),
-    responses((status = 200, description = "OK", body = Area), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Area), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_area(
     State(state): State<AppState>,
     actor: Actor,
@@ -218,7 +219,7 @@ pub struct GridFilter {
 
 /// Grids in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/grids", tag = "areas", params(GridFilter),
-    responses((status = 200, description = "OK", body = Vec<Grid>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Grid>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn list_grids(
     State(state): State<AppState>,
     actor: Actor,
@@ -231,7 +232,7 @@ async fn list_grids(
 
 /// One grid by code (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/grids/{code}", tag = "areas", params(("code" = String, Path, description = "Grid code")),
-    responses((status = 200, description = "OK", body = Grid), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Grid), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_grid(
     State(state): State<AppState>,
     actor: Actor,
@@ -266,7 +267,7 @@ pub struct GridCard {
 
 /// What the map shows for a grid: its workers and how much is registered in it.
 #[utoipa::path(get, path = "/api/v1/grids/{code}/card", tag = "areas", params(("code" = String, Path, description = "Grid code")),
-    responses((status = 200, description = "OK", body = GridCard), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = GridCard), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn grid_card(
     State(state): State<AppState>,
     actor: Actor,

@@ -11,10 +11,11 @@ use crate::cases::review::{
 };
 use crate::cases::{self, Case, Document, NewCaseRequest, NewDocument, StepRequest, rule_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
 use pingan_domain::case::{FLAGS, STEPS};
@@ -193,6 +194,7 @@ async fn add_case_step(
 
 /// A step or flag code with its names.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseTerm)]
 pub struct Term {
     pub code: String,
     pub name_zh: String,
@@ -301,6 +303,7 @@ async fn case_rule_sets(
 
 /// A 网上巡查 alert.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseAlert)]
 pub struct Alert {
     pub id: String,
     pub case_id: String,

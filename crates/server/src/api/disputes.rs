@@ -5,6 +5,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::mediation::register::{self, NewDisputeRequest};
 use crate::mediation::steps::{
@@ -14,7 +15,7 @@ use crate::mediation::steps::{
 use crate::mediation::{self, Dispute, Party};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
 use pingan_domain::dispute::{GradeSuggestion, Kpi, RiskFactors};
@@ -145,6 +146,7 @@ pub struct TimelineEntry {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DisputeOrg)]
 pub struct Org {
     pub org_name: String,
     pub org_kind: String,
@@ -163,6 +165,7 @@ pub struct Session {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = AgreementTerm)]
 pub struct Term {
     pub seq: i64,
     pub content: String,
@@ -214,6 +217,7 @@ pub struct Extension {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = DisputeAlert)]
 pub struct Alert {
     pub incident_id: String,
     pub at: i64,
@@ -355,7 +359,7 @@ pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<Di
 /// One dispute with parties (masked), organisations, sessions, agreements, follow-ups, extensions,
 /// alerts and the timeline.
 #[utoipa::path(get, path = "/api/v1/disputes/{id}", tag = "mediation",
-    responses((status = 200, description = "OK", body = DisputeDetail), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = DisputeDetail), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn get_dispute(
     State(state): State<AppState>,
     actor: Actor,
@@ -368,6 +372,7 @@ async fn get_dispute(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DisputeRevealRequest)]
 pub struct RevealRequest {
     /// Why you need the full identity (recorded in the audit log).
     pub purpose: Option<String>,

@@ -56,7 +56,7 @@ fn feature(geometry: &str, properties: serde_json::Value) -> Feature {
 
 /// Outlines of the townships and villages in scope (properties: code, name, level).
 #[utoipa::path(get, path = "/api/v1/geo/areas", tag = "areas",
-    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection), (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn area_layer(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ async fn area_features(
 
 /// Grids in scope (properties: code, name, kind, village_code, village_name).
 #[utoipa::path(get, path = "/api/v1/geo/grids", tag = "areas",
-    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection),
+    responses((status = 200, description = "GeoJSON FeatureCollection", body = FeatureCollection), (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn grid_layer(
     State(state): State<AppState>,

@@ -6,10 +6,11 @@ use crate::dispatch::actions::{self, ActionRequest};
 use crate::dispatch::intake::{self, Report, Suggestions};
 use crate::dispatch::{self, Incident, Recommendation, TypeNames};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
@@ -116,6 +117,9 @@ pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "call_110", "type_code": "500100", "level": 3,
+    "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
+    "lng": 120.415083, "lat": 29.61625, "caller_name": "张先生", "caller_phone": "13800001111"}))]
 pub struct NewIncident {
     /// call_110 (default; 110 operator), grid_report (网格员) or patrol (巡逻发现).
     pub channel: Option<String>,

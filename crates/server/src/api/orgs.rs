@@ -3,9 +3,10 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::extract::ApiPath as Path;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{OrgKind, Permission};
@@ -47,7 +48,7 @@ impl From<orgs::OrgRow> for Org {
 }
 
 /// Organisations in the caller's scope, in tree order.
-#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", responses((status = 200, description = "OK", body = Vec<Org>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/orgs", tag = "orgs", responses((status = 200, description = "OK", body = Vec<Org>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn list_orgs(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Vec<Org>>> {
     actor.require(&state, Permission::OrgRead).await?;
     Ok(Json(
@@ -61,7 +62,7 @@ async fn list_orgs(State(state): State<AppState>, actor: Actor) -> ApiResult<Jso
 
 /// One organisation (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "orgs", params(("id" = String, Path, description = "Organisation id")),
-    responses((status = 200, description = "OK", body = Org), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Org), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn get_org(
     State(state): State<AppState>,
     actor: Actor,

@@ -5,10 +5,11 @@
 use super::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{CreditCode, Mobile, Permission, mask};
@@ -118,6 +119,8 @@ async fn list_places(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "陈家小超市", "kind": "shop", "address": "陈家社区东门 12 号",
+    "lng": 120.41502, "lat": 29.61621, "contact_name": "陈女士", "contact_phone": "13900002222"}))]
 pub struct NewPlace {
     pub name: String,
     pub kind: String,
@@ -293,7 +296,7 @@ pub struct Inspection {
 
 /// Inspections of one place, oldest first.
 #[utoipa::path(get, path = "/api/v1/places/{id}/inspections", tag = "areas", params(("id" = String, Path, description = "Place id")),
-    responses((status = 200, description = "OK", body = Vec<Inspection>), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<Inspection>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn list_inspections(
     State(state): State<AppState>,
     actor: Actor,

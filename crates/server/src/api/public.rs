@@ -4,11 +4,12 @@
 use crate::auth::ClientIp;
 use crate::dispatch::intake::{self, Report};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, decode};
 use crate::state::AppState;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use hmac::{Hmac, Mac};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
@@ -30,6 +31,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"type_code": "500100", "description": "路灯坏了，夜里有人摔倒",
+    "address": "陈家社区路口", "lng": 120.415083, "lat": 29.61625, "contact_phone": "13800001111"}))]
 pub struct ResidentReport {
     /// 6-digit type code (default 500100 求助).
     pub type_code: Option<String>,
@@ -110,7 +113,8 @@ pub fn check_report(state: &AppState, req: ResidentReport, channel: Channel) -> 
 #[utoipa::path(post, path = "/api/v1/public/reports", tag = "public", request_body = ResidentReport, security(()),
     responses((status = 201, description = "Received", body = Tracking),
         (status = 400, description = "Malformed request", body = ErrorBody),
-        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody),
+        (status = 429, description = "Too many reports from your address this minute (`rate_limited`)", body = ErrorBody)))]
 async fn submit_report(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -192,14 +196,20 @@ pub struct CameraAlertResult {
     responses((status = 201, description = "Incident created", body = CameraAlertResult),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "Missing or wrong signature, or stale timestamp", body = ErrorBody),
+        (status = 413, description = "The request body is too large", body = ErrorBody),
         (status = 403, description = "The camera webhook is not configured", body = ErrorBody),
         (status = 422, description = "Unknown camera or invalid value (the field is named)", body = ErrorBody)))]
 async fn camera_alert(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> ApiResult<(StatusCode, Json<CameraAlertResult>)> {
+    // Read here, not with axum's `Bytes` extractor, whose over-limit answer is plain text.
+    let limit = state.config.server.body_limit_bytes;
+    let body = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(limit))?;
     match camera_alert_inner(&state, ip.clone(), &headers, &body).await {
         Ok(r) => Ok((StatusCode::CREATED, Json(r))),
         Err(e) => {

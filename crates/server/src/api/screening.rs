@@ -5,9 +5,10 @@ use crate::api::incidents::{optional_text, text};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
+use crate::extract::ApiPath as Path;
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
@@ -169,7 +170,7 @@ pub struct CampaignDetail {
 
 /// One campaign with the grids of it in your scope.
 #[utoipa::path(get, path = "/api/v1/screening-campaigns/{id}", tag = "mediation",
-    responses((status = 200, description = "OK", body = CampaignDetail), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = CampaignDetail), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
 async fn get_campaign(
     State(state): State<AppState>,
     actor: Actor,

@@ -298,6 +298,8 @@ pub async fn view(state: &AppState, row: CaseRow) -> ApiResult<Case> {
 /// A case to register.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "administrative", "title": "夜间噪声扰民案",
+    "summary": "陈家社区居民反映夜间 KTV 噪声扰民"}))]
 pub struct NewCaseRequest {
     /// `administrative` or `criminal`.
     pub kind: String,
@@ -448,6 +450,7 @@ pub fn audit(
 /// A procedural step to record.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CaseStepRequest)]
 pub struct StepRequest {
     /// A step code (see `GET /api/v1/case-steps`).
     pub step: String,

@@ -33,6 +33,7 @@ pub struct NewParty {
 
 /// A party as everyone with access to the case sees it: masked.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CaseParty)]
 pub struct Party {
     pub id: String,
     pub role: String,
@@ -145,6 +146,7 @@ pub async fn add(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CaseRevealRequest)]
 pub struct RevealRequest {
     /// Why the full identity is needed (kept in the audit log).
     pub purpose: String,

@@ -71,6 +71,7 @@ pub struct Dispute {
 
 /// A party with identity masked (张*, 138****5678, 330681********123X).
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = DisputeParty)]
 pub struct Party {
     pub id: String,
     pub seq: i64,

@@ -346,6 +346,7 @@ pub async fn agree(
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = DisputeStepRequest)]
 pub struct StepRequest {
     /// fail (mediation failed → `to`), withdraw, close, escalate (to the next tier now).
     pub action: String,

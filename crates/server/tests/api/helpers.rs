@@ -183,3 +183,121 @@ pub async fn post(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -
     let s = r.status().as_u16();
     (s, r.json().await.unwrap_or(Value::Null))
 }
+
+/// The OpenAPI document the app serves.
+pub async fn openapi(app: &TestApp) -> Value {
+    let (s, doc) = app.get_json(&client(), "/api/openapi.json").await;
+    assert_eq!(s, 200, "{doc}");
+    doc
+}
+
+/// The statuses an operation documents (`"200"`, `"404"`, …).
+pub fn documented(doc: &Value, method: &str, path: &str) -> Vec<String> {
+    doc["paths"][path][method]["responses"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{method} {path} is not in the OpenAPI document"))
+        .keys()
+        .cloned()
+        .collect()
+}
+
+/// Checks `value` against a JSON Schema of the OpenAPI document: `$ref`, `type` (with `null`),
+/// `properties`, `required`, `additionalProperties`, `items`, `enum`, `oneOf`/`anyOf`/`allOf`. Enough
+/// for the schemas utoipa writes; an error names the JSON path of the first mismatch.
+pub fn conforms(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), String> {
+    if let Some(r) = schema["$ref"].as_str() {
+        let mut target = doc;
+        for part in r.trim_start_matches("#/").split('/') {
+            target = &target[part];
+        }
+        assert!(!target.is_null(), "unresolved {r}");
+        return conforms(doc, target, value, at);
+    }
+    if let Some(all) = schema["allOf"].as_array() {
+        for s in all {
+            conforms(doc, s, value, at)?;
+        }
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema[key].as_array() {
+            let ok = options
+                .iter()
+                .filter(|s| conforms(doc, s, value, at).is_ok())
+                .count();
+            if ok == 0 || (key == "oneOf" && ok > 1) {
+                return Err(format!("{at}: {ok} of the {key} options match {value}"));
+            }
+        }
+    }
+    if let Some(options) = schema["enum"].as_array()
+        && !options.contains(value)
+    {
+        return Err(format!("{at}: {value} is not one of {options:?}"));
+    }
+    let types: Vec<&str> = match &schema["type"] {
+        Value::String(t) => vec![t.as_str()],
+        Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => vec![],
+    };
+    if !types.is_empty() {
+        let ok = types.iter().any(|t| match *t {
+            "null" => value.is_null(),
+            "boolean" => value.is_boolean(),
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "array" => value.is_array(),
+            "object" => value.is_object(),
+            _ => true,
+        });
+        if !ok {
+            return Err(format!("{at}: {value} is not of type {types:?}"));
+        }
+    }
+    if let Value::Object(map) = value {
+        for r in schema["required"].as_array().into_iter().flatten() {
+            let r = r.as_str().unwrap_or_default();
+            if !map.contains_key(r) {
+                return Err(format!("{at}: required property `{r}` is missing"));
+            }
+        }
+        let props = schema["properties"].as_object();
+        for (k, v) in map {
+            match props.and_then(|p| p.get(k)) {
+                Some(s) => conforms(doc, s, v, &format!("{at}.{k}"))?,
+                None => match &schema["additionalProperties"] {
+                    Value::Bool(false) => {
+                        return Err(format!("{at}: property `{k}` is not in the schema"));
+                    }
+                    s @ Value::Object(_) => conforms(doc, s, v, &format!("{at}.{k}"))?,
+                    _ => {}
+                },
+            }
+        }
+    }
+    if let (Value::Array(items), Some(s)) = (value, schema.get("items")) {
+        for (i, item) in items.iter().enumerate() {
+            conforms(doc, s, item, &format!("{at}[{i}]"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Asserts that an answer is documented for the operation, and its JSON body matches the schema
+/// documented for its status.
+pub fn assert_documented(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+    let responses = &doc["paths"][path][method]["responses"];
+    let mut response = &responses[status.to_string()];
+    assert!(
+        !response.is_null(),
+        "{method} {path} answered {status}, which it does not document: {body}"
+    );
+    if let Some(r) = response["$ref"].as_str() {
+        response = &doc["components"]["responses"][r.rsplit('/').next().unwrap()];
+    }
+    if let Some(schema) = response["content"]["application/json"].get("schema")
+        && let Err(e) = conforms(doc, schema, body, "$")
+    {
+        panic!("{method} {path} {status}: the body does not match its schema: {e}\n{body}");
+    }
+}

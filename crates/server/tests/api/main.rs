@@ -78,6 +78,7 @@ mod authz_matrix;
 mod bad_input;
 mod cases;
 mod dispatch;
+mod documented;
 mod limits;
 mod mediation;
 mod places;
