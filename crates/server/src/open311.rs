@@ -5,6 +5,7 @@
 //! never the reporter's contact details.
 
 use crate::api::public::status_zh;
+use crate::dispatch::TypeNames;
 use crate::dispatch::intake::{self, Report};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -27,14 +28,14 @@ pub fn router() -> Router<AppState> {
         .route("/open311/v2/tokens/{file}", get(token))
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum Format {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
     Json,
     Xml,
 }
 
 /// `services.json` → ("services", Json); an unknown format is an XML 404 (the spec's default format).
-fn split(file: &str) -> Result<(&str, Format), Box<Response>> {
+pub fn split(file: &str) -> Result<(&str, Format), Box<Response>> {
     let (stem, ext) = file
         .rsplit_once('.')
         .ok_or_else(|| Box::new(error(Format::Xml, 404, "add .xml or .json to the path")))?;
@@ -49,7 +50,9 @@ fn split(file: &str) -> Result<(&str, Format), Box<Response>> {
     }
 }
 
-fn esc(s: &str) -> String {
+/// Text for an XML element. C0 controls other than tab, newline and CR are dropped: XML 1.0 allows them
+/// in no form, not even as character references.
+pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -66,7 +69,25 @@ fn esc(s: &str) -> String {
 }
 
 /// One flat record: (field, value) pairs, `None` for an empty element / JSON null.
-type Record = Vec<(&'static str, Option<String>)>;
+pub type Record = Vec<(&'static str, Option<String>)>;
+
+/// `<root><item><field>value</field>…</item>…</root>` with an XML declaration.
+pub fn xml_document(root: &str, item: &str, records: &[Record]) -> String {
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    x.push_str(&format!("<{root}>"));
+    for r in records {
+        x.push_str(&format!("<{item}>"));
+        for (k, v) in r {
+            match v {
+                Some(s) => x.push_str(&format!("<{k}>{}</{k}>", esc(s))),
+                None => x.push_str(&format!("<{k}></{k}>")),
+            }
+        }
+        x.push_str(&format!("</{item}>"));
+    }
+    x.push_str(&format!("</{root}>"));
+    x
+}
 
 fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
@@ -106,22 +127,12 @@ fn render(fmt: Format, status: u16, root: &str, item: &str, records: &[Record]) 
             )
                 .into_response()
         }
-        Format::Xml => {
-            let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-            x.push_str(&format!("<{root}>"));
-            for r in records {
-                x.push_str(&format!("<{item}>"));
-                for (k, v) in r {
-                    match v {
-                        Some(s) => x.push_str(&format!("<{k}>{}</{k}>", esc(s))),
-                        None => x.push_str(&format!("<{k}></{k}>")),
-                    }
-                }
-                x.push_str(&format!("</{item}>"));
-            }
-            x.push_str(&format!("</{root}>"));
-            (code, [(header::CONTENT_TYPE, "text/xml; charset=utf-8")], x).into_response()
-        }
+        Format::Xml => (
+            code,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            xml_document(root, item, records),
+        )
+            .into_response(),
     }
 }
 
@@ -549,34 +560,14 @@ async fn root_post(
     if stem != "requests" {
         return error(fmt, 404, "POST goes to requests.xml or requests.json");
     }
-    // Parameters come form-encoded in the body, or (as some clients send them) in the query string.
     let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    if !body.is_empty() && ctype != "application/x-www-form-urlencoded" {
-        return error(
-            fmt,
-            415,
-            "send parameters as application/x-www-form-urlencoded (or in the query string)",
-        );
-    }
-    let mut p: HashMap<String, String> = query;
-    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body) {
-        Ok(pairs) => p.extend(pairs),
-        Err(_) => {
-            return error(
-                fmt,
-                400,
-                "the form body is not valid application/x-www-form-urlencoded",
-            );
-        }
-    }
+        .unwrap_or("");
+    let p = match post_params(query, ctype, &body) {
+        Ok(p) => p,
+        Err(e) => return error(fmt, e.status(), &e.to_string()),
+    };
     if let Some(r) = refuse_nul(fmt, p.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])) {
         return r;
     }
@@ -603,16 +594,69 @@ async fn root_post(
     }
 }
 
+/// Why a POST body was refused before its parameters were looked at.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("send parameters as application/x-www-form-urlencoded (or in the query string)")]
+    ContentType,
+    #[error("the form body is not valid application/x-www-form-urlencoded")]
+    Body,
+}
+
+impl FormError {
+    pub fn status(&self) -> u16 {
+        match self {
+            FormError::ContentType => 415,
+            FormError::Body => 400,
+        }
+    }
+}
+
+/// The parameters of a POST: form-encoded in the body, or (as some clients send them) in the query
+/// string; a body parameter wins over a query parameter of the same name.
+pub fn post_params(
+    query: HashMap<String, String>,
+    content_type: &str,
+    body: &[u8],
+) -> Result<HashMap<String, String>, FormError> {
+    let ctype = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if !body.is_empty() && ctype != "application/x-www-form-urlencoded" {
+        return Err(FormError::ContentType);
+    }
+    let pairs =
+        serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).map_err(|_| FormError::Body)?;
+    let mut p = query;
+    p.extend(pairs);
+    Ok(p)
+}
+
 async fn post_request(
     state: &AppState,
     p: &HashMap<String, String>,
     ip: Option<String>,
 ) -> Result<IncidentRow, ApiError> {
+    let types = crate::dispatch::TypeNames::load(state).await?;
+    let report = check_post(p, &types, state.config.dispatch.public_report_level)?;
+    let (row, _) = intake::receive(state, report, None, ip).await?;
+    Ok(row)
+}
+
+/// A POST's parameters → the report to take in; errors name our field (`api_error` maps it back).
+/// `types` are the incident types (only active ones are services), `level` the public report level.
+pub fn check_post(
+    p: &HashMap<String, String>,
+    types: &TypeNames,
+    level: i64,
+) -> Result<Report, ApiError> {
     let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
     let code = get("service_code")
         .ok_or_else(|| ApiError::invalid("service_code", "service_code is required"))?;
     let type_code = crate::api::incidents::type_code("service_code", code)?;
-    let types = crate::dispatch::TypeNames::load(state).await?;
     if !types.0.iter().any(|t| t.active && t.code == code) {
         return Err(ApiError::invalid(
             "service_code",
@@ -650,11 +694,10 @@ async fn post_request(
         .collect::<Vec<_>>()
         .join(" ");
     let media_url = crate::api::incidents::optional_text("media_url", get("media_url"), 500)?;
-    let report = Report {
+    Ok(Report {
         channel: Channel::Open311,
         type_code,
-        level: Level::new(state.config.dispatch.public_report_level)
-            .map_err(|e| ApiError::invalid("level", e.to_string()))?,
+        level: Level::new(level).map_err(|e| ApiError::invalid("level", e.to_string()))?,
         description,
         address,
         lng,
@@ -666,7 +709,5 @@ async fn post_request(
         snapshot_ref: media_url,
         event_type: None,
         reported_at: None,
-    };
-    let (row, _) = intake::receive(state, report, None, ip).await?;
-    Ok(row)
+    })
 }

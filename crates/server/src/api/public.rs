@@ -245,44 +245,103 @@ async fn camera_alert_inner(
     body: &Bytes,
 ) -> ApiResult<CameraAlertResult> {
     let cfg = &state.config.dispatch;
-    if cfg.camera_webhook_secret.is_empty() {
-        return Err(ApiError::Forbidden(
-            "the camera webhook is not configured".into(),
-        ));
-    }
-    let unauthorised =
-        |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
-    let ts = headers
-        .get("x-pingan-timestamp")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorised("X-Pingan-Timestamp is missing"))?;
-    let secs: i64 = ts
-        .parse()
-        .map_err(|_| unauthorised("X-Pingan-Timestamp must be Unix seconds"))?;
-    let sig = headers
-        .get("x-pingan-signature")
-        .and_then(|v| v.to_str().ok())
-        .ok_or_else(|| unauthorised("X-Pingan-Signature is missing"))?;
-    let given = sig
-        .strip_prefix("hmac-sm3=")
-        .and_then(|h| hex::decode(h).ok())
-        .ok_or_else(|| unauthorised("X-Pingan-Signature must be hmac-sm3=<hex>"))?;
-    // Constant-time comparison through the MAC's own verifier.
-    if camera_mac(&cfg.camera_webhook_secret, ts, body)
-        .verify_slice(&given)
-        .is_err()
-    {
-        return Err(unauthorised("the signature does not match"));
-    }
-    let skew = (state.now() / 1_000_000 - secs).abs();
-    if skew > cfg.camera_webhook_max_skew_seconds {
-        return Err(unauthorised("the timestamp is too far from now (replay?)"));
-    }
-    let alert: CameraAlert = decode(body)?;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let hook = CameraHook {
+        secret: &cfg.camera_webhook_secret,
+        max_skew_seconds: cfg.camera_webhook_max_skew_seconds,
+        now_seconds: state.now() / 1_000_000,
+    };
+    let alert = hook.verify(
+        header("x-pingan-timestamp"),
+        header("x-pingan-signature"),
+        body,
+    )?;
     let camera = pingan_store::units::camera(&state.db, alert.camera_id.trim())
         .await?
         .filter(|c| c.active)
         .ok_or_else(|| ApiError::invalid("camera_id", "no active camera has this id"))?;
+    let checked = check_camera_alert(&alert)?;
+    let report = Report {
+        channel: Channel::Camera,
+        type_code: checked.type_code,
+        level: checked.level,
+        description: format!("摄像头 {} 告警：{}", camera.name, alert.event_type),
+        address: camera.name.clone(),
+        lng: camera.lng,
+        lat: camera.lat,
+        caller_name: None,
+        caller_phone: None,
+        reporter_user_id: None,
+        camera_code: Some(camera.code.clone()),
+        snapshot_ref: checked.snapshot_ref,
+        event_type: Some(alert.event_type.clone()),
+        reported_at: checked.occurred_at,
+    };
+    let (row, _) = intake::receive(state, report, None, ip).await?;
+    Ok(CameraAlertResult {
+        incident_id: row.id,
+        number: row.number,
+    })
+}
+
+/// The webhook's settings and the present time: everything `verify` needs besides the request.
+pub struct CameraHook<'a> {
+    pub secret: &'a str,
+    pub max_skew_seconds: i64,
+    pub now_seconds: i64,
+}
+
+impl CameraHook<'_> {
+    /// Checks the signature headers over the raw body, then the timestamp's distance from now, then
+    /// decodes the body. The camera itself is looked up by the caller.
+    pub fn verify(
+        &self,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &Bytes,
+    ) -> ApiResult<CameraAlert> {
+        if self.secret.is_empty() {
+            return Err(ApiError::Forbidden(
+                "the camera webhook is not configured".into(),
+            ));
+        }
+        let unauthorised =
+            |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
+        let ts = timestamp.ok_or_else(|| unauthorised("X-Pingan-Timestamp is missing"))?;
+        let secs: i64 = ts
+            .parse()
+            .map_err(|_| unauthorised("X-Pingan-Timestamp must be Unix seconds"))?;
+        let sig = signature.ok_or_else(|| unauthorised("X-Pingan-Signature is missing"))?;
+        let given = sig
+            .strip_prefix("hmac-sm3=")
+            .and_then(|h| hex::decode(h).ok())
+            .ok_or_else(|| unauthorised("X-Pingan-Signature must be hmac-sm3=<hex>"))?;
+        // Constant-time comparison through the MAC's own verifier.
+        if camera_mac(self.secret, ts, body)
+            .verify_slice(&given)
+            .is_err()
+        {
+            return Err(unauthorised("the signature does not match"));
+        }
+        let skew = (self.now_seconds - secs).abs();
+        if skew > self.max_skew_seconds {
+            return Err(unauthorised("the timestamp is too far from now (replay?)"));
+        }
+        decode(body)
+    }
+}
+
+/// What a camera alert becomes, besides the camera's own name and place.
+#[derive(Debug)]
+pub struct CheckedCameraAlert {
+    pub type_code: pingan_domain::incident::TypeCode,
+    pub level: Level,
+    pub occurred_at: Option<i64>,
+    pub snapshot_ref: Option<String>,
+}
+
+/// The event type → incident type and level, the time and the snapshot reference, checked.
+pub fn check_camera_alert(alert: &CameraAlert) -> ApiResult<CheckedCameraAlert> {
     let (code, level) = CAMERA_EVENTS
         .iter()
         .find(|(e, _, _)| *e == alert.event_type)
@@ -300,27 +359,12 @@ async fn camera_alert_inner(
                 ),
             )
         })?;
-    let occurred = instant("occurred_at", Some(&alert.occurred_at))?;
+    let occurred_at = instant("occurred_at", Some(&alert.occurred_at))?;
     let snapshot_ref = optional_text("snapshot_ref", alert.snapshot_ref.as_deref(), 500)?;
-    let report = Report {
-        channel: Channel::Camera,
+    Ok(CheckedCameraAlert {
         type_code: type_code("event_type", code)?,
         level: Level::new(level).map_err(|e| ApiError::invalid("event_type", e.to_string()))?,
-        description: format!("摄像头 {} 告警：{}", camera.name, alert.event_type),
-        address: camera.name.clone(),
-        lng: camera.lng,
-        lat: camera.lat,
-        caller_name: None,
-        caller_phone: None,
-        reporter_user_id: None,
-        camera_code: Some(camera.code.clone()),
+        occurred_at,
         snapshot_ref,
-        event_type: Some(alert.event_type.clone()),
-        reported_at: occurred,
-    };
-    let (row, _) = intake::receive(state, report, None, ip).await?;
-    Ok(CameraAlertResult {
-        incident_id: row.id,
-        number: row.number,
     })
 }

@@ -9,9 +9,10 @@ use pingan_domain::{AreaCode, AreaLevel, Scope};
 use pingan_store::{Db, areas};
 use std::collections::{HashMap, HashSet};
 
-struct Planned {
-    row: usize,
-    area: areas::NewArea,
+/// A good row and the area it becomes.
+pub struct Planned {
+    pub row: usize,
+    pub area: areas::NewArea,
 }
 
 fn err(row: usize, column: &str, message: impl Into<String>) -> RowError {
@@ -23,7 +24,9 @@ fn err(row: usize, column: &str, message: impl Into<String>) -> RowError {
     }
 }
 
-fn plan(
+/// Checks every row without touching the database: `existing` are the codes already stored, `today`
+/// the default `valid_from`. Returns the good rows (parents first) and the bad ones by row.
+pub fn plan(
     table: &Table,
     existing: &HashSet<String>,
     today: &str,

@@ -9,7 +9,9 @@
 use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError};
 use geo::{BoundingRect, MapCoords, MultiPolygon};
 use pingan_domain::{GridCode, Scope, ScopeGrant, ScopeKind};
-use pingan_geo::{Crs, Projection, gaps_within, overlaps, parse_polygon_layer, to_wgs84};
+use pingan_geo::{
+    Crs, PolygonFeature, Projection, gaps_within, overlaps, parse_polygon_layer, to_wgs84,
+};
 use pingan_store::{Db, areas, grids};
 use std::collections::{BTreeMap, HashSet};
 
@@ -31,10 +33,12 @@ pub struct GridImportReport {
     pub gaps: Vec<Gap>,
 }
 
-struct Candidate {
-    feature: usize,
-    grid: grids::NewGrid,
-    shape: MultiPolygon<f64>,
+/// A feature that passed its own checks: the grid to write and its shape in WGS-84.
+pub struct Candidate {
+    /// 0-based position in the layer.
+    pub feature: usize,
+    pub grid: grids::NewGrid,
+    pub shape: MultiPolygon<f64>,
 }
 
 fn err(feature: usize, column: &str, message: impl Into<String>) -> RowError {
@@ -62,7 +66,7 @@ fn whole_system() -> Scope {
 }
 
 /// A stored GeoJSON Polygon or MultiPolygon.
-fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
+pub fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
     let g: geojson::Geometry = serde_json::from_str(geometry).ok()?;
     MultiPolygon::<f64>::try_from(g.value.clone())
         .ok()
@@ -77,22 +81,20 @@ fn fmt_at(p: [f64; 2]) -> String {
     format!("{:.6},{:.6}", p[0], p[1])
 }
 
-/// Checks the layer; returns the good grids, the bad features and the gaps.
-async fn plan(
-    db: &Db,
-    geojson: &str,
+/// The features of a grid layer (GeoJSON text), each with its geometry problems; an error only when
+/// the text is not a layer at all.
+pub fn read_layer(geojson: &str) -> Result<Vec<PolygonFeature>, ImportError> {
+    parse_polygon_layer(geojson, "code")
+        .map_err(|e| ImportError::Read("GeoJSON".into(), e.to_string()))
+}
+
+/// Checks each feature on its own: code, village (`villages`: those the importer may write to),
+/// geometry, name and kind; converts good shapes from `crs` to WGS-84. No database needed.
+pub fn check_features(
+    features: Vec<PolygonFeature>,
     crs: Crs,
-    scope: &Scope,
-) -> Result<(Vec<Candidate>, Vec<RowError>, Vec<Gap>), ImportError> {
-    let features = parse_polygon_layer(geojson, "code")
-        .map_err(|e| ImportError::Read("GeoJSON".into(), e.to_string()))?;
-    // Villages the importer may write to: those in the tree and in their scope.
-    let villages: HashSet<String> = areas::all_codes(db)
-        .await?
-        .into_iter()
-        .filter(|(c, path)| c.len() == 12 && scope.covers_area_path(path))
-        .map(|(c, _)| c)
-        .collect();
+    villages: &HashSet<String>,
+) -> (Vec<Candidate>, Vec<RowError>) {
     let mut bad = Vec::new();
     let mut good: Vec<Candidate> = Vec::new();
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -198,6 +200,25 @@ async fn plan(
             shape,
         });
     }
+    (good, bad)
+}
+
+/// Checks the layer; returns the good grids, the bad features and the gaps.
+async fn plan(
+    db: &Db,
+    geojson: &str,
+    crs: Crs,
+    scope: &Scope,
+) -> Result<(Vec<Candidate>, Vec<RowError>, Vec<Gap>), ImportError> {
+    let features = read_layer(geojson)?;
+    // Villages the importer may write to: those in the tree and in their scope.
+    let villages: HashSet<String> = areas::all_codes(db)
+        .await?
+        .into_iter()
+        .filter(|(c, path)| c.len() == 12 && scope.covers_area_path(path))
+        .map(|(c, _)| c)
+        .collect();
+    let (good, mut bad) = check_features(features, crs, &villages);
     // Overlaps between siblings, in metres.
     let mut by_village: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for (i, c) in good.iter().enumerate() {

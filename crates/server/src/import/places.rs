@@ -18,14 +18,9 @@ fn err(row: usize, column: &str, message: impl Into<String>) -> RowError {
     }
 }
 
-pub async fn import(
-    db: &Db,
-    table: &Table,
-    opts: ImportOptions,
-    actor: &ImportActor,
-    scope: &Scope,
-    mut progress: impl FnMut(usize),
-) -> Result<ImportReport, ImportError> {
+/// Reads every row into a place as entered (the checks that need no database: columns, numbers).
+/// Returns `(row, place)` for the readable rows and the errors of the others; blank rows are skipped.
+pub fn read_rows(table: &Table) -> Result<(Vec<(usize, NewPlace)>, Vec<RowError>), ImportError> {
     let c_name = Some(table.require("name")?);
     let c_kind = Some(table.require("kind")?);
     let c_addr = Some(table.require("address")?);
@@ -38,7 +33,7 @@ pub async fn import(
         opt("contact_name"),
         opt("contact_phone"),
     );
-    let mut good = Vec::new();
+    let mut read = Vec::new();
     let mut bad = Vec::new();
     for (i, r) in table.rows.iter().enumerate() {
         let row = i + 2;
@@ -58,25 +53,45 @@ pub async fn import(
             }
         };
         let some = |c: Option<usize>| Some(table.cell(r, c).to_string()).filter(|s| !s.is_empty());
-        let req = NewPlace {
-            name: table.cell(r, c_name).to_string(),
-            kind: table.cell(r, c_kind).to_string(),
-            address: table.cell(r, c_addr).to_string(),
-            lng,
-            lat,
-            crs: some(c_crs),
-            credit_code: some(c_credit),
-            contact_name: some(c_cname),
-            contact_phone: some(c_cphone),
-        };
-        match check_place(db, scope, &req).await {
+        read.push((
+            row,
+            NewPlace {
+                name: table.cell(r, c_name).to_string(),
+                kind: table.cell(r, c_kind).to_string(),
+                address: table.cell(r, c_addr).to_string(),
+                lng,
+                lat,
+                crs: some(c_crs),
+                credit_code: some(c_credit),
+                contact_name: some(c_cname),
+                contact_phone: some(c_cphone),
+            },
+        ));
+    }
+    Ok((read, bad))
+}
+
+pub async fn import(
+    db: &Db,
+    table: &Table,
+    opts: ImportOptions,
+    actor: &ImportActor,
+    scope: &Scope,
+    mut progress: impl FnMut(usize),
+) -> Result<ImportReport, ImportError> {
+    let (read, mut bad) = read_rows(table)?;
+    let mut good = Vec::new();
+    for (row, req) in &read {
+        match check_place(db, scope, req).await {
             Ok(p) => good.push(p),
             Err(ApiError::Validation(msg, field)) => {
-                bad.push(err(row, field.as_deref().unwrap_or("?"), msg))
+                bad.push(err(*row, field.as_deref().unwrap_or("?"), msg))
             }
             Err(e) => return Err(ImportError::Read("places".into(), e.to_string())),
         }
     }
+    // One error per row at most: sorting restores file order across both kinds of check.
+    bad.sort_by_key(|e| e.row);
     if !bad.is_empty() && !opts.skip_bad && !opts.dry_run {
         return Err(ImportError::BadRows(bad));
     }
