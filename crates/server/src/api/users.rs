@@ -3,10 +3,11 @@
 
 use crate::auth::{self, Actor};
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::password::PasswordPolicy;
