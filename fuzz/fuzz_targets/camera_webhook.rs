@@ -49,7 +49,10 @@ fuzz_target!(|data: &[u8]| {
     let refused_signature = matches!(&result,
         Err(ApiError::Other { message, .. }) if message == "the signature does not match");
     if signed && ts_header.is_some() && sig_header.is_some() && ts.parse::<i64>().is_ok() {
-        assert_eq!(refused_signature, tampered, "signature verdict wrong for a signed request");
+        assert_eq!(
+            refused_signature, tampered,
+            "signature verdict wrong for a signed request"
+        );
     }
     let Ok(alert) = result else {
         return;
@@ -61,6 +64,11 @@ fuzz_target!(|data: &[u8]| {
     );
     assert!(!tampered, "accepted a tampered signature");
     if let Ok(checked) = check_camera_alert(&alert) {
-        assert!(checked.snapshot_ref.as_deref().is_none_or(|s| (1..=500).contains(&s.chars().count())));
+        assert!(
+            checked
+                .snapshot_ref
+                .as_deref()
+                .is_none_or(|s| (1..=500).contains(&s.chars().count()))
+        );
     }
 });

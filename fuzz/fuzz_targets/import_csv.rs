@@ -47,8 +47,15 @@ fn check_areas(table: &Table) {
     let Ok((good, bad)) = areas::plan(table, &existing, "2026-01-01", &scope) else {
         return;
     };
-    assert_eq!(good.len() + bad.len(), nonblank(table), "a row lost or doubled");
-    assert!(bad.windows(2).all(|w| w[0].row <= w[1].row), "errors out of row order");
+    assert_eq!(
+        good.len() + bad.len(),
+        nonblank(table),
+        "a row lost or doubled"
+    );
+    assert!(
+        bad.windows(2).all(|w| w[0].row <= w[1].row),
+        "errors out of row order"
+    );
     let codes: HashSet<_> = good.iter().map(|p| p.area.code.to_string()).collect();
     assert_eq!(codes.len(), good.len(), "a code planned twice");
     for p in &good {
@@ -66,5 +73,9 @@ fn check_places(table: &Table) {
     let Ok((read, bad)) = places::read_rows(table) else {
         return;
     };
-    assert_eq!(read.len() + bad.len(), nonblank(table), "a row lost or doubled");
+    assert_eq!(
+        read.len() + bad.len(),
+        nonblank(table),
+        "a row lost or doubled"
+    );
 }

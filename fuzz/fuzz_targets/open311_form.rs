@@ -54,17 +54,44 @@ fuzz_target!(|data: &[u8]| {
     match check_post(&params, &types(), 3) {
         Ok(r) => {
             let chars = |s: &str| s.chars().count();
-            assert!((1..=4000).contains(&chars(&r.description)) && r.description.trim() == r.description);
+            assert!(
+                (1..=4000).contains(&chars(&r.description))
+                    && r.description.trim() == r.description
+            );
             assert!((1..=200).contains(&chars(&r.address)) && r.address.trim() == r.address);
-            assert!(r.lng.is_finite() && (-180.0..=180.0).contains(&r.lng), "lng {}", r.lng);
-            assert!(r.lat.is_finite() && (-90.0..=90.0).contains(&r.lat), "lat {}", r.lat);
-            assert!(r.caller_name.as_deref().is_none_or(|n| (1..=50).contains(&chars(n))));
-            assert!(r.snapshot_ref.as_deref().is_none_or(|m| (1..=500).contains(&chars(m))));
+            assert!(
+                r.lng.is_finite() && (-180.0..=180.0).contains(&r.lng),
+                "lng {}",
+                r.lng
+            );
+            assert!(
+                r.lat.is_finite() && (-90.0..=90.0).contains(&r.lat),
+                "lat {}",
+                r.lat
+            );
+            assert!(
+                r.caller_name
+                    .as_deref()
+                    .is_none_or(|n| (1..=50).contains(&chars(n)))
+            );
+            assert!(
+                r.snapshot_ref
+                    .as_deref()
+                    .is_none_or(|m| (1..=500).contains(&chars(m)))
+            );
             if let Some(p) = &r.caller_phone {
                 let digits = p.strip_prefix('+').unwrap_or(p);
-                assert!((5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()), "phone {p}");
+                assert!(
+                    (5..=20).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()),
+                    "phone {p}"
+                );
             }
-            assert!(types().0.iter().any(|t| t.active && t.code == r.type_code.as_str()));
+            assert!(
+                types()
+                    .0
+                    .iter()
+                    .any(|t| t.active && t.code == r.type_code.as_str())
+            );
         }
         Err(e) => check_xml(&[vec![("description", Some(e.to_string()))]]),
     }
@@ -110,12 +137,17 @@ fn expected(v: &str) -> String {
 
 fn check_esc(v: &str) {
     let e = esc(v);
-    assert!(e.chars().all(xml_char), "esc kept a character XML 1.0 forbids: {e:?}");
+    assert!(
+        e.chars().all(xml_char),
+        "esc kept a character XML 1.0 forbids: {e:?}"
+    );
     assert!(!e.contains(['<', '>', '"', '\'']), "esc left markup: {e:?}");
     for (i, _) in e.match_indices('&') {
         let rest = &e[i..];
         assert!(
-            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|ent| rest.starts_with(ent)),
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                .iter()
+                .any(|ent| rest.starts_with(ent)),
             "bare & in {e:?}"
         );
     }
@@ -132,7 +164,11 @@ fn check_xml(records: &[Record]) {
         Ok(d) => d,
         Err(e) => panic!("not well-formed XML ({e}): {doc:?}"),
     };
-    let items: Vec<_> = parsed.root_element().children().filter(|n| n.is_element()).collect();
+    let items: Vec<_> = parsed
+        .root_element()
+        .children()
+        .filter(|n| n.is_element())
+        .collect();
     assert_eq!(items.len(), records.len());
     for (item, record) in items.iter().zip(records) {
         let fields: Vec<_> = item.children().filter(|n| n.is_element()).collect();
@@ -140,7 +176,13 @@ fn check_xml(records: &[Record]) {
         for (node, (name, value)) in fields.iter().zip(record) {
             assert_eq!(node.tag_name().name(), *name);
             let want = value.as_deref().map(expected).unwrap_or_default();
-            assert_eq!(node.text().unwrap_or(""), want, "value changed on the way through XML");
+            // roxmltree leaves a lone CR after an entity reference unnormalised; compare modulo line ends.
+            let got = node
+                .text()
+                .unwrap_or("")
+                .replace("\r\n", "\n")
+                .replace('\r', "\n");
+            assert_eq!(got, want, "value changed on the way through XML");
         }
     }
 }

@@ -50,8 +50,9 @@ pub fn split(file: &str) -> Result<(&str, Format), Box<Response>> {
     }
 }
 
-/// Text for an XML element. C0 controls other than tab, newline and CR are dropped: XML 1.0 allows them
-/// in no form, not even as character references.
+/// Text for an XML element. Characters outside XML 1.0's `Char` (C0 controls other than tab, newline
+/// and CR; U+FFFE and U+FFFF) are dropped: XML allows them in no form, not even as references, and one
+/// would make the whole answer unreadable to a client's parser.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -61,7 +62,8 @@ pub fn esc(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            '\t' | '\n' | '\r' => o.push(c),
+            c if (c as u32) < 0x20 || matches!(c, '\u{FFFE}' | '\u{FFFF}') => {}
             c => o.push(c),
         }
     }
@@ -710,4 +712,48 @@ pub fn check_post(
         event_type: None,
         reported_at: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// XML 1.0 `Char`: what a document may contain at all.
+    fn xml_char(c: char) -> bool {
+        matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+    }
+
+    /// Found by the `open311_form` fuzz target: U+FFFE (form-encoded `%EF%BF%BE`) went into the XML
+    /// answer as is, and no XML parser accepts the document.
+    #[test]
+    fn noncharacters_do_not_reach_the_xml() {
+        let artifact: &[u8] =
+            b"reqqe\x88ts\ntext/plain\nservice_codg=30010]]?at=29.med%EF%BF%BEia'url=.6%0D\n";
+        let query = artifact.split(|b| *b == b'\n').nth(2).unwrap_or_default();
+        let p = post_params(HashMap::new(), "application/x-www-form-urlencoded", query)
+            .expect("a valid form");
+        let value = p.get("service_codg").cloned();
+        assert!(value.as_deref().is_some_and(|v| v.contains('\u{FFFE}')));
+        let doc = xml_document(
+            "service_requests",
+            "request",
+            &[vec![("description", value)]],
+        );
+        assert!(doc.chars().all(xml_char), "{doc:?}");
+        assert!(doc.contains("<description>30010]]?at=29.media&apos;url=.6\r</description>"));
+        assert_eq!(esc("a\u{FFFF}b\u{1}c\u{FFFD}"), "abc\u{FFFD}");
+    }
+
+    #[test]
+    fn post_params_take_the_body_over_the_query() {
+        let query: HashMap<String, String> = [("lat".to_string(), "1".to_string())].into();
+        let form = "application/x-www-form-urlencoded; charset=utf-8";
+        let p = post_params(query.clone(), form, b"lat=2&long=3").expect("a valid form");
+        assert_eq!((p["lat"].as_str(), p["long"].as_str()), ("2", "3"));
+        assert_eq!(
+            post_params(query.clone(), "text/plain", b"lat=2"),
+            Err(FormError::ContentType)
+        );
+        assert_eq!(post_params(query, "", b"").map(|p| p.len()), Ok(1));
+    }
 }

@@ -323,8 +323,12 @@ impl CameraHook<'_> {
         {
             return Err(unauthorised("the signature does not match"));
         }
-        let skew = (self.now_seconds - secs).abs();
-        if skew > self.max_skew_seconds {
+        // Checked: a signed but absurd timestamp (i64::MIN) must be refused, not overflow.
+        let skew = self
+            .now_seconds
+            .checked_sub(secs)
+            .and_then(i64::checked_abs);
+        if skew.is_none_or(|s| s > self.max_skew_seconds) {
             return Err(unauthorised("the timestamp is too far from now (replay?)"));
         }
         decode(body)
@@ -367,4 +371,56 @@ pub fn check_camera_alert(alert: &CameraAlert) -> ApiResult<CheckedCameraAlert> 
         occurred_at,
         snapshot_ref,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hook() -> CameraHook<'static> {
+        CameraHook {
+            secret: "demo-camera-secret",
+            max_skew_seconds: 300,
+            now_seconds: 1_795_000_000,
+        }
+    }
+
+    /// Found by the `camera_webhook` fuzz target: a correctly signed request whose timestamp is
+    /// i64::MIN overflowed `now - timestamp` (a panic, so a 500, where overflow checks are on).
+    #[test]
+    fn an_extreme_timestamp_is_refused_not_a_panic() {
+        let artifact: &[u8] = b"\x01-9223372036854775808";
+        let ts = std::str::from_utf8(&artifact[1..]).expect("ASCII");
+        let body = Bytes::new();
+        let sig = camera_signature(hook().secret, ts, &body);
+        let e = hook()
+            .verify(Some(ts), Some(&sig), &body)
+            .err()
+            .expect("refused");
+        assert_eq!(e.status(), StatusCode::UNAUTHORIZED);
+        assert!(e.to_string().contains("too far from now"), "{e}");
+        let max = i64::MAX.to_string();
+        let sig = camera_signature(hook().secret, &max, &body);
+        assert!(hook().verify(Some(&max), Some(&sig), &body).is_err());
+    }
+
+    #[test]
+    fn a_signed_alert_within_the_skew_is_accepted() {
+        let body = Bytes::from_static(
+            br#"{"camera_id":"CAM-1","event_type":"fire","occurred_at":"2026-11-28T08:30:00+08:00"}"#,
+        );
+        let ts = "1795000100";
+        let sig = camera_signature(hook().secret, ts, &body);
+        let alert = hook()
+            .verify(Some(ts), Some(&sig), &body)
+            .expect("accepted");
+        let checked = check_camera_alert(&alert).expect("a known event");
+        assert_eq!(
+            (checked.type_code.as_str(), checked.level.get()),
+            ("400100", 1)
+        );
+        let last = if sig.ends_with('0') { '1' } else { '0' };
+        let tampered = format!("{}{last}", &sig[..sig.len() - 1]);
+        assert!(hook().verify(Some(ts), Some(&tampered), &body).is_err());
+    }
 }

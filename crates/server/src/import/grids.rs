@@ -58,6 +58,14 @@ fn wgs84(shape: &MultiPolygon<f64>, crs: Crs) -> MultiPolygon<f64> {
     })
 }
 
+/// Every coordinate a longitude in [-180, 180] and a latitude in [-90, 90] (so finite).
+fn in_degrees(shape: &MultiPolygon<f64>) -> bool {
+    use geo::CoordsIter;
+    shape
+        .coords_iter()
+        .all(|c| (-180.0..=180.0).contains(&c.x) && (-90.0..=90.0).contains(&c.y))
+}
+
 fn whole_system() -> Scope {
     Scope::new(vec![ScopeGrant {
         kind: ScopeKind::Area,
@@ -176,7 +184,28 @@ pub fn check_features(
                 continue;
             }
         };
+        // Finite but huge numbers pass the geometry checks; converted they give NaN, which would be
+        // stored as `null` and make the grid unreadable. Only degrees, before and after conversion.
+        if !in_degrees(&f.geometry) {
+            bad.push(err(
+                f.index,
+                "geometry",
+                format!("grid {code}: coordinates must be longitude/latitude in degrees"),
+            ));
+            continue;
+        }
         let shape = wgs84(&f.geometry, crs);
+        if !in_degrees(&shape) {
+            bad.push(err(
+                f.index,
+                "geometry",
+                format!(
+                    "grid {code}: coordinates cannot be converted from {}",
+                    crs.as_str()
+                ),
+            ));
+            continue;
+        }
         let Some(r) = shape.bounding_rect() else {
             bad.push(err(
                 f.index,
@@ -343,4 +372,37 @@ pub async fn import(
         tx.commit_audited(vec![entry]).await?;
     }
     Ok(GridImportReport { report, gaps })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn villages() -> HashSet<String> {
+        ["330681001001".to_string()].into()
+    }
+
+    /// Found by the `import_geojson` fuzz target (run as GCJ-02): a latitude of 1e308 passed the
+    /// geometry checks, converted to NaN and was about to be stored as `null`, a grid no one could read.
+    #[test]
+    fn coordinates_out_of_degrees_are_reported() {
+        let artifact: &[u8] = b"{\"type\":\"Feature\",\"properties\":{\"code\":\"330681001001002\",\"name\"\n:\"\xe6\xb1\x9f\xe4\xb8\x9c\xe7\xbd\x91\xe6\xa0\xbc\"},\"geometry\":{\"type\":\"Polygon\",\"coordinates\":[[[120.23,29.71,5],[120.24,1e308,5],[120.24,29.72,5],[120.23,29.71,5]]]}}";
+        let text = std::str::from_utf8(artifact).expect("UTF-8");
+        for crs in [Crs::Wgs84, Crs::Gcj02, Crs::Bd09] {
+            let features = read_layer(text).expect("a layer");
+            let (good, bad) = check_features(features, crs, &villages());
+            assert!(good.is_empty(), "accepted under {crs:?}");
+            assert_eq!((bad[0].row, bad[0].column.as_str()), (1, "geometry"));
+        }
+    }
+
+    #[test]
+    fn a_good_feature_is_stored_readably() {
+        let text = r#"{"type":"Feature","properties":{"code":"330681001001002","name":"江东网格"},
+            "geometry":{"type":"Polygon","coordinates":[[[120.23,29.71],[120.24,29.71],[120.24,29.72],[120.23,29.71]]]}}"#;
+        let (good, bad) =
+            check_features(read_layer(text).expect("a layer"), Crs::Gcj02, &villages());
+        assert!(bad.is_empty(), "{bad:?}");
+        assert!(parse_shape(&good[0].grid.geometry_json).is_some());
+    }
 }

@@ -18,12 +18,12 @@ fn err(row: usize, column: &str, message: impl Into<String>) -> RowError {
     }
 }
 
+/// Places as entered, each with its row number.
+pub type ReadRows = Vec<(usize, NewPlace)>;
+
 /// Reads every row into a place as entered (the checks that need no database: columns, numbers).
 /// Returns `(row, place)` for the readable rows and the errors of the others; blank rows are skipped.
-/// The good rows (with their row numbers) and the problems found.
-pub type ReadRows = (Vec<(usize, NewPlace)>, Vec<RowError>);
-
-pub fn read_rows(table: &Table) -> Result<ReadRows, ImportError> {
+pub fn read_rows(table: &Table) -> Result<(ReadRows, Vec<RowError>), ImportError> {
     let c_name = Some(table.require("name")?);
     let c_kind = Some(table.require("kind")?);
     let c_addr = Some(table.require("address")?);
