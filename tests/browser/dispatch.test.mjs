@@ -43,7 +43,7 @@ describe("dispatch (headless Chromium)", { timeout: 5 * 60_000, ...ready }, () =
     try {
       const asUser = async (username, path) => {
         const l = login(username);
-        assert.equal((await api.post("/api/v1/session", { data: loginBody(l) })).status(), 200);
+        assert.equal((await api.post("/api/v1/session", { data: await loginBody(l) })).status(), 200);
         return (await api.get(path)).json();
       };
       const units = await asUser("dispatcher", "/api/v1/units");

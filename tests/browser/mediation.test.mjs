@@ -127,7 +127,7 @@ describe("mediation agreement PDF (headless Chromium)", { timeout: 3 * 60_000, .
     // The print was a reveal: audited with its purpose.
     const audit = await playwright().request.newContext({ baseURL: demo.url });
     try {
-      assert.equal((await audit.post("/api/v1/session", { data: loginBody(login("auditor")) })).status(), 200);
+      assert.equal((await audit.post("/api/v1/session", { data: await loginBody(login("auditor")) })).status(), 200);
       const rows = await (await audit.get(`/api/v1/audit?object_id=${id}&limit=50`)).json();
       assert.ok(rows.some((r) => r.action === "dispute.read_personal" && r.purpose === "当事人签署调解协议书"), JSON.stringify(rows));
     } finally {
