@@ -35,22 +35,7 @@ pub async fn change_password(
     users::set_password_hash(&mut tx, &u.id, &hash, state.now(), policy.history).await?;
     users::clear_failed_logins(&mut tx, &u.id).await?;
     sessions::delete_for_user(&mut tx, &u.id, actor.session_hash.as_deref()).await?;
-    let changed = users::by_id_tx(&mut tx, &u.id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    let stage = SessionStage::of(&changed, state, state.now());
-    if let Some(h) = &actor.session_hash {
-        sessions::set_stage(&mut tx, h, stage.code()).await?;
-    }
-    let e = actor.audit_entry(
-        "user.password_change",
-        "user",
-        Some(&u.id),
-        AuditOutcome::Ok,
-        "{}",
-    );
-    tx.commit_audited(vec![e]).await?;
-    Ok(stage)
+    settle(state, tx, actor, "user.password_change").await
 }
 
 /// Starts (or restarts) enrolment: a new secret, stored sealed, pending until a code confirms it.
@@ -88,10 +73,7 @@ pub async fn begin_totp(state: &AppState, actor: &Actor) -> ApiResult<TotpSecret
 }
 
 /// The secret of an enrolment in progress, to show its owner again (none once in force).
-pub async fn pending_totp(state: &AppState, actor: &Actor) -> ApiResult<Option<TotpSecret>> {
-    let u = users::by_id(&state.db, &actor.user_id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
+pub fn pending_totp(state: &AppState, u: &users::UserRow) -> ApiResult<Option<TotpSecret>> {
     let (Some(sealed), None) = (&u.totp_sealed, u.totp_enabled_at) else {
         return Ok(None);
     };
@@ -116,20 +98,25 @@ pub async fn confirm_totp(state: &AppState, actor: &Actor, code: &str) -> ApiRes
     if let Err(e) = auth::check_totp(state, &mut tx, &u, code).await? {
         return Err(ApiError::invalid("code", e.to_string()));
     }
-    let enrolled = users::by_id_tx(&mut tx, &u.id)
+    settle(state, tx, actor, "user.totp_enable").await
+}
+
+/// After a change to one's own account: the session's stage as the account now stands (read inside
+/// the transaction, so it sees the change), recorded on the session, audited, committed.
+async fn settle(
+    state: &AppState,
+    mut tx: pingan_store::Tx,
+    actor: &Actor,
+    action: &str,
+) -> ApiResult<SessionStage> {
+    let now = users::by_id_tx(&mut tx, &actor.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    let stage = SessionStage::of(&enrolled, state, state.now());
+    let stage = SessionStage::of(&now, state, state.now());
     if let Some(h) = &actor.session_hash {
         sessions::set_stage(&mut tx, h, stage.code()).await?;
     }
-    let e = actor.audit_entry(
-        "user.totp_enable",
-        "user",
-        Some(&u.id),
-        AuditOutcome::Ok,
-        "{}",
-    );
+    let e = actor.audit_entry(action, "user", Some(&actor.user_id), AuditOutcome::Ok, "{}");
     tx.commit_audited(vec![e]).await?;
     Ok(stage)
 }

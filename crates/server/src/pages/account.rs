@@ -74,7 +74,7 @@ async fn view(
         Ok(None) => return ApiError::Unauthenticated.into_response(),
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let pending = match account::pending_totp(state, actor).await {
+    let pending = match account::pending_totp(state, &u) {
         Ok(p) => p.map(|s| (s.to_base32(), account::otpauth_uri(&s, &actor.username))),
         Err(e) => return e.into_response(),
     };
