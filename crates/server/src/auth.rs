@@ -33,6 +33,8 @@ pub struct Actor {
     pub org_id: Option<String>,
     /// Hash of the session id when authenticated by cookie.
     pub session_hash: Option<String>,
+    /// The API token's id when authenticated by a bearer token.
+    pub token_id: Option<String>,
     pub ip: Option<String>,
     /// What the session may do: everything, or only what its owner must do first.
     pub stage: SessionStage,
@@ -247,7 +249,9 @@ async fn dummy_hash() -> String {
         .clone()
 }
 
-async fn actor_for_user(
+/// The caller as the account is now (role and scope re-read on every request); a disabled account is
+/// no caller. `token_id` is set by the bearer path afterwards.
+pub async fn actor_for_user(
     state: &AppState,
     user_id: &str,
     session_hash: Option<String>,
@@ -269,6 +273,7 @@ async fn actor_for_user(
         scope,
         org_id: u.org_id,
         session_hash,
+        token_id: None,
         ip,
         stage,
     })
@@ -293,7 +298,13 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
         if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e < now) {
             return Err(ApiError::Unauthenticated);
         }
-        return actor_for_user(state, &t.user_id, None, ip, SessionStage::Full).await;
+        let mut actor = actor_for_user(state, &t.user_id, None, ip, SessionStage::Full).await?;
+        // Like a session's idle clock: at most one write per token-minute.
+        if t.last_used_at.is_none_or(|at| now - at > MICROS_PER_MINUTE) {
+            sessions::touch_token(&state.db, &t.id, now).await?;
+        }
+        actor.token_id = Some(t.id);
+        return Ok(actor);
     }
     let token = cookie_value(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
     let s = sessions::get(&state.db, &token)
@@ -631,17 +642,26 @@ pub async fn check_history(
     Ok(())
 }
 
+/// Ends the credential the request came with: the session, or the API token (a machine client that
+/// logs out is done with its token; it cannot be used again).
 pub async fn logout(state: &AppState, actor: &Actor) -> ApiResult<()> {
     let mut tx = state.db.begin().await?;
     if let Some(h) = &actor.session_hash {
         sessions::delete(&mut tx, h).await?;
     }
+    if let Some(id) = &actor.token_id {
+        sessions::revoke_token(&mut tx, id, &actor.user_id).await?;
+    }
+    let detail = match &actor.token_id {
+        Some(id) => serde_json::json!({ "token_id": id }).to_string(),
+        None => "{}".to_string(),
+    };
     let e = actor.audit_entry(
         "session.logout",
         "user",
         Some(&actor.user_id),
         AuditOutcome::Ok,
-        "{}",
+        &detail,
     );
     tx.commit_audited(vec![e]).await?;
     Ok(())

@@ -28,6 +28,7 @@ pub(crate) async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
         scope,
         org_id: u.org_id,
         session_hash: None,
+        token_id: None,
         ip: None,
         stage: crate::auth::SessionStage::Full,
     })

@@ -92,9 +92,13 @@ pub struct ApiTokenRow {
     pub id: String,
     pub user_id: String,
     pub name: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }
+
+const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
 
 pub async fn create_token(
     tx: &mut Tx,
@@ -114,8 +118,38 @@ pub async fn create_token(
 
 pub async fn token(db: &Db, token: &str) -> Result<Option<ApiTokenRow>> {
     db.fetch_optional(
-        "SELECT id, user_id, name, expires_at, revoked_at FROM api_tokens WHERE token_hash = ?",
+        &format!("SELECT {TOKEN_COLS} FROM api_tokens WHERE token_hash = ?"),
         args![hash_secret(token)],
+    )
+    .await
+}
+
+/// The account's tokens, newest first (revoked and expired ones included: the owner sees the history).
+pub async fn tokens_of(db: &Db, user_id: &str) -> Result<Vec<ApiTokenRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {TOKEN_COLS} FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC, id"
+        ),
+        args![user_id],
+    )
+    .await
+}
+
+/// Records a token's use (callers throttle this to once a minute per token).
+pub async fn touch_token(db: &Db, id: &str, now: i64) -> Result<()> {
+    db.execute(
+        "UPDATE api_tokens SET last_used_at = ? WHERE id = ?",
+        args![now, id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Revokes every live token of the account (an administrator's password reset, a disabled account).
+pub async fn revoke_tokens_for_user(tx: &mut Tx, user_id: &str) -> Result<u64> {
+    tx.execute(
+        "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL",
+        args![now_micros(), user_id],
     )
     .await
 }

@@ -4,7 +4,7 @@
 use crate::account;
 use crate::auth::{self, Actor, AnyStage, LoginError, SessionStage};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -23,7 +23,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login, logout))
         .routes(routes!(me))
-        .routes(routes!(create_token))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
         .routes(routes!(change_password))
         .routes(routes!(begin_totp, confirm_totp))
 }
@@ -93,7 +94,8 @@ async fn login(
             let s = sessions::get(&state.db, &ok.token)
                 .await?
                 .ok_or(ApiError::Unauthenticated)?;
-            let actor = auth_actor(&state, &ok.user_id, s.id_hash, ip, ok.stage).await?;
+            let actor =
+                auth::actor_for_user(&state, &ok.user_id, Some(s.id_hash), ip, ok.stage).await?;
             let cookie = auth::session_cookie(&state, &ok.token);
             Ok(([(SET_COOKIE, cookie)], Json(Me::of(&actor))).into_response())
         }
@@ -115,30 +117,7 @@ async fn login(
     }
 }
 
-async fn auth_actor(
-    state: &AppState,
-    user_id: &str,
-    session_hash: String,
-    ip: Option<String>,
-    stage: SessionStage,
-) -> ApiResult<Actor> {
-    let u = pingan_store::users::by_id(&state.db, user_id)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    Ok(Actor {
-        role: u.role().ok_or(ApiError::Unauthenticated)?,
-        scope: pingan_store::users::scope_of(&state.db, &u.id).await?,
-        user_id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        org_id: u.org_id,
-        session_hash: Some(session_hash),
-        ip,
-        stage,
-    })
-}
-
-/// End the current session.
+/// End the current session; called with an API token, revoke that token.
 #[utoipa::path(delete, path = "/api/v1/session", tag = "session",
     responses((status = 204, description = "Logged out"), (status = 401, description = "Not authenticated", body = ErrorBody)))]
 async fn logout(State(state): State<AppState>, AnyStage(actor): AnyStage) -> ApiResult<Response> {
@@ -174,14 +153,25 @@ pub struct CreatedToken {
     pub expires_at: i64,
 }
 
-/// Create an API token acting as the caller (for machine clients).
+/// Create an API token acting as the caller (for machine clients). Only from a signed-in session: a
+/// token cannot mint further tokens, so revoking one is the end of what it could do.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "session", request_body = NewToken,
-    responses((status = 201, description = "Created", body = CreatedToken), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+    responses((status = 201, description = "Created", body = CreatedToken), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
+        (status = 403, description = "Called with an API token (`session_required`): tokens are created from a signed-in session", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(req): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+    if actor.token_id.is_some() {
+        return Err(ApiError::Other {
+            status: StatusCode::FORBIDDEN,
+            code: "session_required",
+            message: "API tokens are created from a signed-in session, not with another token"
+                .into(),
+        });
+    }
     let name = req.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ApiError::invalid("name", "name must be 1–100 characters"));
@@ -211,6 +201,73 @@ async fn create_token(
             expires_at,
         }),
     ))
+}
+
+/// One of your API tokens (never the secret: only its hash is stored).
+#[derive(Serialize, ToSchema)]
+pub struct ApiToken {
+    pub id: String,
+    pub name: String,
+    /// Microseconds since the Unix epoch, like every time in this API.
+    pub created_at: i64,
+    /// The last request made with it (recorded at most once a minute).
+    pub last_used_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    /// Usable now: neither revoked nor expired.
+    pub active: bool,
+    /// The token this request came with.
+    pub current: bool,
+}
+
+/// Your API tokens, newest first, revoked and expired ones included.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "session",
+    responses((status = 200, description = "OK", body = [ApiToken])))]
+async fn list_tokens(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<ApiToken>>> {
+    let now = now_micros();
+    let rows = sessions::tokens_of(&state.db, &actor.user_id).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|t| ApiToken {
+                active: t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e >= now),
+                current: actor.token_id.as_deref() == Some(t.id.as_str()),
+                id: t.id,
+                name: t.name,
+                created_at: t.created_at,
+                last_used_at: t.last_used_at,
+                expires_at: t.expires_at,
+                revoked_at: t.revoked_at,
+            })
+            .collect(),
+    ))
+}
+
+/// Revoke one of your API tokens; it is refused from then on. A security administrator's password
+/// reset or disabling an account revokes all of that account's tokens.
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "session", params(("id" = String, Path, description = "Token id")),
+    responses((status = 204, description = "Revoked"),
+        (status = 404, description = "No live token of yours with this id", body = ErrorBody)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.db.begin().await?;
+    if sessions::revoke_token(&mut tx, &id, &actor.user_id).await? == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let e = actor.audit_entry(
+        "token.revoke",
+        "api_token",
+        Some(&id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -263,7 +263,7 @@ fn refuse_administrative(u: &users::UserRow) -> ApiResult<()> {
 pub struct UserChange {
     /// A new role (not one of the administrator roles).
     pub role: Option<Role>,
-    /// Disable or re-enable the account; disabling ends its sessions.
+    /// Disable or re-enable the account; disabling ends its sessions and revokes its API tokens.
     pub disabled: Option<bool>,
     /// Replaces the scope grants.
     pub scope: Option<Vec<ScopeGrant>>,
@@ -291,8 +291,12 @@ async fn update_user(
     }
     let mut tx = state.db.begin().await?;
     users::update(&mut tx, &u.id, req.role, req.disabled, req.scope.as_deref()).await?;
-    // Whatever changed, the account's sessions start over under the new rules.
+    // Whatever changed, the account's sessions start over under the new rules; a disabled account's
+    // tokens are revoked for good (re-enabling it does not bring them back).
     pingan_store::sessions::delete_for_user(&mut tx, &u.id, None).await?;
+    if req.disabled == Some(true) {
+        pingan_store::sessions::revoke_tokens_for_user(&mut tx, &u.id).await?;
+    }
     let detail = serde_json::json!({"role": req.role.map(Role::code), "disabled": req.disabled, "scope": req.scope});
     let e = actor.audit_entry(
         "user.update",
@@ -316,7 +320,7 @@ pub struct PasswordReset {
 }
 
 /// Set a temporary password for another account (security administrator); its owner must change it at
-/// the next login, and its sessions end.
+/// the next login, its sessions end and its API tokens are revoked.
 #[utoipa::path(post, path = "/api/v1/users/{id}/password", tag = "users", params(("id" = String, Path, description = "User id")), request_body = PasswordReset,
     responses((status = 204, description = "Set"), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody),
         (status = 403, description = "Your role may not do this, or the account is your own or an administrator's", body = ErrorBody),
@@ -338,7 +342,9 @@ async fn reset_password(
     // changed_at 0: the owner must change it first.
     users::set_password_hash(&mut tx, &u.id, &hash, 0, policy.history).await?;
     users::clear_failed_logins(&mut tx, &u.id).await?;
+    // A reset answers a lost or leaked password: whatever was signed in with it ends, tokens included.
     pingan_store::sessions::delete_for_user(&mut tx, &u.id, None).await?;
+    pingan_store::sessions::revoke_tokens_for_user(&mut tx, &u.id).await?;
     let e = actor.audit_entry(
         "user.password_reset",
         "user",

@@ -27,6 +27,8 @@ enum Need {
     Signed,
     /// Any authenticated caller (own session, own notifications, reference vocabularies).
     Authenticated,
+    /// A signed-in session, whatever the role: an API token is refused (403), as the matrix's are.
+    Session,
     Perm(P),
     /// Any one of these.
     AnyOf(&'static [P]),
@@ -38,6 +40,7 @@ impl Need {
     fn allows(self, role: Role) -> bool {
         match self {
             Need::Public | Need::Signed | Need::Authenticated => true,
+            Need::Session => false,
             Need::Perm(p) => role.can(p),
             Need::AnyOf(ps) => ps.iter().any(|&p| role.can(p)),
             Need::All(ps) => ps.iter().all(|&p| role.can(p)),
@@ -91,7 +94,9 @@ const ROUTES: &[Route] = &[
     r("post", "/api/v1/session", Public, Coll),
     r("delete", "/api/v1/session", Authenticated, Coll),
     r("get", "/api/v1/me", Authenticated, Coll),
-    r("post", "/api/v1/tokens", Authenticated, Coll),
+    r("get", "/api/v1/tokens", Authenticated, Coll),
+    r("post", "/api/v1/tokens", Session, Coll),
+    r("delete", "/api/v1/tokens/{id}", Authenticated, Coll),
     r("put", "/api/v1/session/password", Authenticated, Coll),
     r("post", "/api/v1/session/totp", Authenticated, Coll),
     r("put", "/api/v1/session/totp", Authenticated, Coll),
@@ -699,6 +704,24 @@ both!(authorization_matrix, |app: TestApp| async move {
                 let token = account_token(&app, role, wide, &org_id).await;
                 let (s, body) = call(&app, route, &url, Some(&token)).await;
                 checked += 1;
+                if route.method == "delete" && route.path == "/api/v1/session" {
+                    // Logging out with a token revokes it: prove it, then give the account its token back.
+                    let me = r("get", "/api/v1/me", Authenticated, Coll);
+                    let (after, _) = call(&app, &me, "/api/v1/me", Some(&token)).await;
+                    if after != 401 {
+                        failures.push(format!(
+                            "token of {} still works after logout: {after}",
+                            role.code()
+                        ));
+                    }
+                    app.db
+                        .execute(
+                            "UPDATE api_tokens SET revoked_at = NULL WHERE name = 'matrix'",
+                            vec![],
+                        )
+                        .await
+                        .unwrap();
+                }
                 let who = format!(
                     "{} {url} as {}/{}",
                     route.method,

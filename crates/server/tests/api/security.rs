@@ -511,3 +511,220 @@ both!(
         );
     }
 );
+
+/// A bearer request with an explicit client (no cookie jar involved).
+async fn bearer(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = client()
+        .request(method, format!("{}{path}", app.url))
+        .bearer_auth(token);
+    if let Some(b) = body {
+        r = r.json(&b);
+    }
+    let r = r.send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
+async fn new_token(app: &TestApp, c: &reqwest::Client, name: &str) -> (String, String) {
+    let (s, b) = send(
+        app,
+        c,
+        reqwest::Method::POST,
+        "/api/v1/tokens",
+        json!({"name": name, "days": 30}),
+    )
+    .await;
+    assert_eq!(s, 201, "{b}");
+    (
+        b["id"].as_str().unwrap().to_string(),
+        b["token"].as_str().unwrap().to_string(),
+    )
+}
+
+both!(
+    api_tokens_are_listed_and_revocable,
+    |app: TestApp| async move {
+        use reqwest::Method;
+        let c = app.client_as("dispatcher").await;
+        let (gateway_id, gateway) = new_token(&app, &c, "camera-gateway").await;
+        let (script_id, script) = new_token(&app, &c, "nightly-export").await;
+
+        // The owner's list: both live, neither the cookie session's; no secret in it.
+        let (s, list) = app.get_json(&c, "/api/v1/tokens").await;
+        assert_eq!(s, 200);
+        let names: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names.len(), 2, "{list}");
+        assert!(names.contains(&"camera-gateway") && names.contains(&"nightly-export"));
+        assert!(
+            list.as_array().unwrap().iter().all(|t| t["active"] == true
+                && t["current"] == false
+                && t["last_used_at"].is_null())
+        );
+        assert!(!list.to_string().contains(&gateway[4..]));
+
+        // Used by bearer: its use is recorded and it knows itself.
+        let (s, list) = bearer(&app, Method::GET, "/api/v1/tokens", &gateway, None).await;
+        assert_eq!(s, 200);
+        let me = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["id"] == gateway_id.as_str())
+            .unwrap();
+        assert_eq!(me["current"], true);
+        assert!(me["last_used_at"].as_i64().is_some(), "{me}");
+
+        // A token cannot mint tokens: revoking it must end all it could do.
+        let (s, b) = bearer(
+            &app,
+            Method::POST,
+            "/api/v1/tokens",
+            &gateway,
+            Some(json!({"name": "child"})),
+        )
+        .await;
+        assert_eq!((s, error_code(&b).as_str()), (403, "session_required"));
+
+        // Logging out with a token revokes that token, and only that one.
+        let (s, _) = bearer(&app, Method::DELETE, "/api/v1/session", &gateway, None).await;
+        assert_eq!(s, 204);
+        assert_eq!(
+            bearer(&app, Method::GET, "/api/v1/me", &gateway, None)
+                .await
+                .0,
+            401
+        );
+        assert_eq!(
+            bearer(&app, Method::GET, "/api/v1/me", &script, None)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(app.get_json(&c, "/api/v1/me").await.0, 200);
+
+        // Someone else cannot revoke it (404: not theirs), the owner can, once.
+        let other = app.client_as("officer").await;
+        let path = format!("/api/v1/tokens/{script_id}");
+        assert_eq!(
+            send(&app, &other, Method::DELETE, &path, json!({})).await.0,
+            404
+        );
+        assert_eq!(
+            bearer(&app, Method::GET, "/api/v1/me", &script, None)
+                .await
+                .0,
+            200
+        );
+        assert_eq!(
+            send(&app, &c, Method::DELETE, &path, json!({})).await.0,
+            204
+        );
+        assert_eq!(
+            bearer(&app, Method::GET, "/api/v1/me", &script, None)
+                .await
+                .0,
+            401
+        );
+        assert_eq!(
+            send(&app, &c, Method::DELETE, &path, json!({})).await.0,
+            404
+        );
+
+        let (_, list) = app.get_json(&c, "/api/v1/tokens").await;
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|t| t["active"] == false && t["revoked_at"].as_i64().is_some())
+        );
+        let (n,): (i64,) = app
+            .db
+            .fetch_one(
+                "SELECT COUNT(*) FROM audit_log WHERE action IN ('token.revoke', 'session.logout') AND actor_name = 'dispatcher'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+);
+
+both!(
+    a_password_reset_or_disabling_revokes_the_accounts_tokens,
+    |app: TestApp| async move {
+        use reqwest::Method;
+        let sec = app.client_as("secadmin").await;
+        for (username, change) in [
+            ("officer", None),
+            ("dispatcher", Some(json!({"disabled": true}))),
+        ] {
+            let c = app.client_as(username).await;
+            let (_, token) = new_token(&app, &c, "integration").await;
+            assert_eq!(
+                bearer(&app, Method::GET, "/api/v1/me", &token, None)
+                    .await
+                    .0,
+                200
+            );
+            let id = user_id(&app, username).await;
+            let (s, b) = match &change {
+                None => {
+                    send(
+                        &app,
+                        &sec,
+                        Method::POST,
+                        &format!("/api/v1/users/{id}/password"),
+                        json!({"password": "Temporary-2026x"}),
+                    )
+                    .await
+                }
+                Some(body) => {
+                    send(
+                        &app,
+                        &sec,
+                        Method::PATCH,
+                        &format!("/api/v1/users/{id}"),
+                        body.clone(),
+                    )
+                    .await
+                }
+            };
+            assert!(s == 200 || s == 204, "{username}: {s} {b}");
+            assert_eq!(
+                bearer(&app, Method::GET, "/api/v1/me", &token, None)
+                    .await
+                    .0,
+                401,
+                "{username}'s token after {change:?}"
+            );
+            if change.is_some() {
+                // Re-enabled, the account does not get its old tokens back.
+                let (s, _) = send(
+                    &app,
+                    &sec,
+                    Method::PATCH,
+                    &format!("/api/v1/users/{id}"),
+                    json!({"disabled": false}),
+                )
+                .await;
+                assert_eq!(s, 200);
+                assert_eq!(
+                    bearer(&app, Method::GET, "/api/v1/me", &token, None)
+                        .await
+                        .0,
+                    401
+                );
+            }
+        }
+    }
+);
