@@ -19,7 +19,7 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     if !auth::verify_password(current.to_string(), u.password_hash.clone()).await {
-        auth::count_failed_password(state, actor, &u.id).await?;
+        auth::count_failed_password(state, actor).await?;
         return Err(ApiError::invalid(
             "current_password",
             "the current password is wrong",

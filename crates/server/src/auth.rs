@@ -508,14 +508,7 @@ pub async fn login(
     };
     let ok = password_ok && totp_ok;
     if !ok {
-        let (failures, locked) = users::record_failed_login(
-            &mut tx,
-            &u.id,
-            cfg.max_failed_logins,
-            cfg.lockout_minutes * MICROS_PER_MINUTE,
-        )
-        .await
-        .map_err(ApiError::from)?;
+        let failure = count_failure(state, &mut tx, &u.id).await?;
         let reason = if u.disabled {
             "disabled"
         } else if password_ok {
@@ -529,18 +522,10 @@ pub async fn login(
             "session.login",
             AuditOutcome::Failed,
             ip.clone(),
-            format!(r#"{{"reason":"{reason}","failures":{failures}}}"#),
+            format!(r#"{{"reason":"{reason}","failures":{}}}"#, failure.failures),
         )];
-        if let Some(until) = locked {
-            entries.push(login_entry(
-                Some(u.id.clone()),
-                &u.username,
-                "user.lock",
-                AuditOutcome::Ok,
-                ip,
-                format!(r#"{{"after_failures":{failures},"locked_until":{until}}}"#),
-            ));
-        }
+        entries.extend(failure.lock_entry(&u.id, &u.username, ip));
+        let locked = failure.locked_until;
         tx.commit_audited(entries).await.map_err(ApiError::from)?;
         return Err(match locked {
             Some(until) => LoginError::Locked(local_time(until)),
@@ -585,38 +570,77 @@ pub async fn login(
     })
 }
 
-/// A wrong current password while signed in counts toward the lockout like a failed login, so a
-/// borrowed session cannot be used to guess the password.
-pub async fn count_failed_password(
+/// One failed password (or second-factor code) counted toward the lockout.
+struct Failure {
+    failures: i64,
+    /// Set when this failure locked the account.
+    locked_until: Option<i64>,
+}
+
+impl Failure {
+    /// The `user.lock` audit entry, when this failure locked the account (a login and a password
+    /// change audit the lock the same way).
+    fn lock_entry(&self, user_id: &str, username: &str, ip: Option<String>) -> Option<AuditEntry> {
+        self.locked_until.map(|until| {
+            login_entry(
+                Some(user_id.to_string()),
+                username,
+                "user.lock",
+                AuditOutcome::Ok,
+                ip,
+                format!(
+                    r#"{{"after_failures":{},"locked_until":{until}}}"#,
+                    self.failures
+                ),
+            )
+        })
+    }
+}
+
+async fn count_failure(
     state: &AppState,
-    actor: &Actor,
+    tx: &mut pingan_store::Tx,
     user_id: &str,
-) -> ApiResult<()> {
+) -> ApiResult<Failure> {
     let cfg = &state.config.auth;
-    let mut tx = state.db.begin().await?;
-    let (failures, locked) = users::record_failed_login(
-        &mut tx,
+    let (failures, locked_until) = users::record_failed_login(
+        tx,
         user_id,
         cfg.max_failed_logins,
         cfg.lockout_minutes * MICROS_PER_MINUTE,
     )
     .await?;
-    let e = actor.audit_entry(
+    Ok(Failure {
+        failures,
+        locked_until,
+    })
+}
+
+/// A wrong current password while signed in counts toward the lockout like a failed login, so a
+/// borrowed session cannot be used to guess the password.
+pub async fn count_failed_password(state: &AppState, actor: &Actor) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    let failure = count_failure(state, &mut tx, &actor.user_id).await?;
+    let mut entries = vec![actor.audit_entry(
         "user.password_change",
         "user",
-        Some(user_id),
+        Some(&actor.user_id),
         AuditOutcome::Failed,
-        &format!(r#"{{"reason":"wrong_password","failures":{failures}}}"#),
-    );
-    if let Some(until) = locked {
-        sessions::delete_for_user(&mut tx, user_id, None).await?;
-        tx.commit_audited(vec![e]).await?;
+        &format!(
+            r#"{{"reason":"wrong_password","failures":{}}}"#,
+            failure.failures
+        ),
+    )];
+    entries.extend(failure.lock_entry(&actor.user_id, &actor.username, actor.ip.clone()));
+    if let Some(until) = failure.locked_until {
+        sessions::delete_for_user(&mut tx, &actor.user_id, None).await?;
+        tx.commit_audited(entries).await?;
         return Err(ApiError::Locked(format!(
             "account locked until {}",
             local_time(until)
         )));
     }
-    tx.commit_audited(vec![e]).await?;
+    tx.commit_audited(entries).await?;
     Ok(())
 }
 

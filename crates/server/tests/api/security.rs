@@ -728,3 +728,47 @@ both!(
         }
     }
 );
+
+both!(
+    wrong_current_passwords_lock_the_account_like_failed_logins,
+    |app: TestApp| async move {
+        // A borrowed session cannot be used to guess the password: each wrong current password counts.
+        let c = app.client_as("dispatcher").await;
+        let max = app.state.config.auth.max_failed_logins;
+        for attempt in 1..=max {
+            let (s, b) = send(
+                &app,
+                &c,
+                reqwest::Method::PUT,
+                "/api/v1/session/password",
+                json!({"current_password": "Guess-number-1", "new_password": "Another-pass-2026"}),
+            )
+            .await;
+            let expected = if attempt < max { 422 } else { 423 };
+            assert_eq!(s, expected, "attempt {attempt}: {b}");
+        }
+        // Locked: the session has ended and the right password does not log in for now.
+        assert_eq!(app.get_json(&c, "/api/v1/me").await.0, 401);
+        let password = app.password("dispatcher");
+        assert_eq!(
+            login(&app, &client(), "dispatcher", &password, None)
+                .await
+                .0,
+            423
+        );
+        let locks: Vec<(String, String)> = app
+            .db
+            .fetch_all(
+                "SELECT actor_name, detail FROM audit_log WHERE action = 'user.lock' ORDER BY seq",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(locks.len(), 1, "{locks:?}");
+        assert_eq!(locks[0].0, "dispatcher");
+        assert!(
+            locks[0].1.contains(&format!("\"after_failures\":{max}")),
+            "{locks:?}"
+        );
+    }
+);
