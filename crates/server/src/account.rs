@@ -1,5 +1,6 @@
-//! One's own account: changing the password (history and expiry rules) and enrolling the TOTP second
-//! factor. The API (`/api/v1/session/…`) and the account page both call these, so the rules live once.
+//! One's own account: changing the password (history and expiry rules), enrolling the TOTP second
+//! factor, and one's API tokens. The API (`/api/v1/session/…`, `/api/v1/tokens`) and the account page
+//! both call these, so the rules live once.
 
 use crate::auth::{self, Actor, SessionStage, TOTP_COLUMN};
 use crate::error::{ApiError, ApiResult};
@@ -123,4 +124,72 @@ async fn settle(
 
 pub fn otpauth_uri(secret: &TotpSecret, username: &str) -> String {
     secret.otpauth_uri("Pingan 平安", username)
+}
+
+/// A token just created: the secret is shown this once (only its hash is stored).
+pub struct NewApiToken {
+    pub id: String,
+    pub token: String,
+    pub expires_at: i64,
+}
+
+/// Creates an API token acting as the caller. Only from a signed-in session: a token cannot mint
+/// further tokens, so revoking one is the end of what it could do.
+pub async fn create_token(
+    state: &AppState,
+    actor: &Actor,
+    name: &str,
+    days: Option<i64>,
+) -> ApiResult<NewApiToken> {
+    if actor.token_id.is_some() {
+        return Err(ApiError::Other {
+            status: axum::http::StatusCode::FORBIDDEN,
+            code: "session_required",
+            message: "API tokens are created from a signed-in session, not with another token"
+                .into(),
+        });
+    }
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ApiError::invalid("name", "name must be 1–100 characters"));
+    }
+    let days = days.unwrap_or(365);
+    if !(1..=3650).contains(&days) {
+        return Err(ApiError::invalid("days", "days must be between 1 and 3650"));
+    }
+    let token = format!("pat_{}", auth::new_secret());
+    let expires_at = pingan_store::now_micros() + days * 86_400_000_000;
+    let mut tx = state.db.begin().await?;
+    let id =
+        sessions::create_token(&mut tx, &actor.user_id, name, &token, Some(expires_at)).await?;
+    let e = actor.audit_entry(
+        "token.create",
+        "api_token",
+        Some(&id),
+        AuditOutcome::Ok,
+        &serde_json::json!({"name": name, "days": days}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(NewApiToken {
+        id,
+        token,
+        expires_at,
+    })
+}
+
+/// Revokes one of the caller's live tokens; 404 for anyone else's, an unknown or a revoked one.
+pub async fn revoke_token(state: &AppState, actor: &Actor, id: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    if sessions::revoke_token(&mut tx, id, &actor.user_id).await? == 0 {
+        return Err(ApiError::NotFound);
+    }
+    let e = actor.audit_entry(
+        "token.revoke",
+        "api_token",
+        Some(id),
+        AuditOutcome::Ok,
+        "{}",
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(())
 }

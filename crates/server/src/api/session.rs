@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::header::SET_COOKIE;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{Permission, ScopeGrant};
 use pingan_store::{now_micros, sessions};
 use serde::{Deserialize, Serialize};
@@ -164,41 +163,13 @@ async fn create_token(
     actor: Actor,
     ApiJson(req): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    if actor.token_id.is_some() {
-        return Err(ApiError::Other {
-            status: StatusCode::FORBIDDEN,
-            code: "session_required",
-            message: "API tokens are created from a signed-in session, not with another token"
-                .into(),
-        });
-    }
-    let name = req.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::invalid("name", "name must be 1–100 characters"));
-    }
-    let days = req.days.unwrap_or(365);
-    if !(1..=3650).contains(&days) {
-        return Err(ApiError::invalid("days", "days must be between 1 and 3650"));
-    }
-    let token = format!("pat_{}", auth::new_secret());
-    let expires_at = now_micros() + days * 86_400_000_000;
-    let mut tx = state.db.begin().await?;
-    let id =
-        sessions::create_token(&mut tx, &actor.user_id, name, &token, Some(expires_at)).await?;
-    let e = actor.audit_entry(
-        "token.create",
-        "api_token",
-        Some(&id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"name": name, "days": days}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
+    let t = account::create_token(&state, &actor, &req.name, req.days).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
-            id,
-            token,
-            expires_at,
+            id: t.id,
+            token: t.token,
+            expires_at: t.expires_at,
         }),
     ))
 }
@@ -255,18 +226,7 @@ async fn revoke_token(
     actor: Actor,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    let mut tx = state.db.begin().await?;
-    if sessions::revoke_token(&mut tx, &id, &actor.user_id).await? == 0 {
-        return Err(ApiError::NotFound);
-    }
-    let e = actor.audit_entry(
-        "token.revoke",
-        "api_token",
-        Some(&id),
-        AuditOutcome::Ok,
-        "{}",
-    );
-    tx.commit_audited(vec![e]).await?;
+    account::revoke_token(&state, &actor, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

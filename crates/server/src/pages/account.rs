@@ -1,5 +1,6 @@
-//! 账户安全: change one's password and enrol the TOTP second factor. A session held by an expired
-//! password or a missing administrator second factor lands here and can go nowhere else.
+//! 账户安全: change one's password, enrol the TOTP second factor, manage one's API tokens. A session
+//! held by an expired password or a missing administrator second factor lands here and can go
+//! nowhere else.
 
 use super::shell::{Ctx, render};
 use crate::account;
@@ -21,6 +22,8 @@ pub fn router() -> Router<AppState> {
         .route("/account/password", post(password_submit))
         .route("/account/totp/begin", post(totp_begin))
         .route("/account/totp/confirm", post(totp_confirm))
+        .route("/account/tokens", post(token_create))
+        .route("/account/tokens/{id}/revoke", post(token_revoke))
 }
 
 /// A page caller whose session may be held (see [`SessionStage`]); unauthenticated visitors log in.
@@ -53,6 +56,45 @@ struct AccountPage {
     pending: Option<(String, String)>,
     error: Option<(String, String)>,
     done: Option<String>,
+    /// The API tokens section is shown to a free session only.
+    full: bool,
+    tokens: Vec<TokenRow>,
+    /// A token just created: its name and the secret, shown this once.
+    created: Option<(String, String)>,
+}
+
+/// One API token as the page lists it (times in local time, status as a message key).
+struct TokenRow {
+    id: String,
+    name: String,
+    created: String,
+    last_used: String,
+    expires: String,
+    status: &'static str,
+    active: bool,
+}
+
+impl TokenRow {
+    fn of(t: pingan_store::sessions::ApiTokenRow, now: i64) -> TokenRow {
+        let when = |at: Option<i64>| {
+            at.map(|m| pingan_domain::time::local_datetime(pingan_domain::time::from_micros(m)))
+                .unwrap_or_else(|| "—".into())
+        };
+        let (status, active) = match (t.revoked_at, t.expires_at) {
+            (Some(_), _) => ("account.token_revoked", false),
+            (None, Some(e)) if e < now => ("account.token_expired", false),
+            _ => ("account.token_active", true),
+        };
+        TokenRow {
+            created: when(Some(t.created_at)),
+            last_used: when(t.last_used_at),
+            expires: when(t.expires_at),
+            id: t.id,
+            name: t.name,
+            status,
+            active,
+        }
+    }
 }
 
 async fn view(
@@ -62,6 +104,7 @@ async fn view(
     error: Option<(String, String)>,
     done: Option<String>,
     status: StatusCode,
+    created: Option<(String, String)>,
 ) -> Response {
     let ctx = Ctx::new(state, headers, actor, "account", "/account");
     let held = match actor.stage {
@@ -78,6 +121,18 @@ async fn view(
         Ok(p) => p.map(|s| (s.to_base32(), account::otpauth_uri(&s, &actor.username))),
         Err(e) => return e.into_response(),
     };
+    let full = actor.stage == SessionStage::Full;
+    let tokens = if full {
+        match pingan_store::sessions::tokens_of(&state.db, &actor.user_id).await {
+            Ok(rows) => {
+                let now = pingan_store::now_micros();
+                rows.into_iter().map(|t| TokenRow::of(t, now)).collect()
+            }
+            Err(e) => return ApiError::from(e).into_response(),
+        }
+    } else {
+        Vec::new()
+    };
     let page = AccountPage {
         ctx,
         held,
@@ -85,6 +140,9 @@ async fn view(
         pending,
         error,
         done,
+        full,
+        tokens,
+        created,
     };
     render(status, &page)
 }
@@ -103,10 +161,20 @@ async fn account_page(
     let done = q.done.as_deref().and_then(|d| match d {
         "password" => Some("account.done_password"),
         "totp" => Some("account.done_totp"),
+        "token_revoked" => Some("account.done_token_revoked"),
         _ => None,
     });
     let ctx_done = done.map(|k| state.i18n.t(super::shell::lang_of(&headers), k).to_string());
-    view(&state, &headers, &actor, None, ctx_done, StatusCode::OK).await
+    view(
+        &state,
+        &headers,
+        &actor,
+        None,
+        ctx_done,
+        StatusCode::OK,
+        None,
+    )
+    .await
 }
 
 /// After a change: back to work if the session is free now, else stay for the next task.
@@ -132,6 +200,7 @@ async fn refused(state: &AppState, headers: &HeaderMap, actor: &Actor, e: ApiErr
                 Some((f, m)),
                 None,
                 StatusCode::UNPROCESSABLE_ENTITY,
+                None,
             )
             .await
         }
@@ -144,6 +213,7 @@ async fn refused(state: &AppState, headers: &HeaderMap, actor: &Actor, e: ApiErr
                 Some((String::new(), m)),
                 None,
                 StatusCode::CONFLICT,
+                None,
             )
             .await
         }
@@ -178,6 +248,7 @@ async fn password_submit(
             Some(("confirm_password".into(), msg)),
             None,
             StatusCode::UNPROCESSABLE_ENTITY,
+            None,
         )
         .await;
     }
@@ -211,6 +282,86 @@ async fn totp_confirm(
 ) -> Response {
     match account::confirm_totp(&state, &actor, &f.code).await {
         Ok(stage) => after(stage, "totp"),
+        Err(e) => refused(&state, &headers, &actor, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    name: String,
+    days: Option<String>,
+}
+
+/// Creates a token and shows its secret on the page this once (a redirect would lose it).
+async fn token_create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+    Form(f): Form<TokenForm>,
+) -> Response {
+    if actor.stage != SessionStage::Full {
+        return Redirect::to("/account").into_response();
+    }
+    let days = match f.days.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        None => None,
+        Some(d) => match d.parse::<i64>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                let e = ApiError::invalid("days", "days must be between 1 and 3650");
+                return refused(&state, &headers, &actor, e).await;
+            }
+        },
+    };
+    match account::create_token(&state, &actor, &f.name, days).await {
+        Ok(t) => {
+            let created = Some((f.name.trim().to_string(), t.token));
+            view(
+                &state,
+                &headers,
+                &actor,
+                None,
+                None,
+                StatusCode::OK,
+                created,
+            )
+            .await
+        }
+        Err(e) => refused(&state, &headers, &actor, e).await,
+    }
+}
+
+async fn token_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    AnyStagePage(actor): AnyStagePage,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Response {
+    if actor.stage != SessionStage::Full {
+        return Redirect::to("/account").into_response();
+    }
+    match account::revoke_token(&state, &actor, &id).await {
+        Ok(()) => (
+            StatusCode::SEE_OTHER,
+            [(LOCATION, "/account?done=token_revoked#tokens")],
+        )
+            .into_response(),
+        Err(ApiError::NotFound) => {
+            let msg = state
+                .i18n
+                .t(super::shell::lang_of(&headers), "account.token_gone")
+                .to_string();
+            let error = Some(("token".to_string(), msg));
+            view(
+                &state,
+                &headers,
+                &actor,
+                error,
+                None,
+                StatusCode::NOT_FOUND,
+                None,
+            )
+            .await
+        }
         Err(e) => refused(&state, &headers, &actor, e).await,
     }
 }
