@@ -186,6 +186,11 @@ pub async fn change_status(
     id: &str,
     status: &str,
 ) -> ApiResult<Unit> {
+    // A role that may set no unit's status is refused before the unit is looked up, so its answer
+    // does not depend on what exists; a crew's own-unit right needs the unit.
+    if !(actor.can(Permission::UnitManage) || actor.can(Permission::IncidentRespond)) {
+        actor.require(state, Permission::UnitManage).await?;
+    }
     let unit = units::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
