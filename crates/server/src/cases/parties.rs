@@ -161,6 +161,8 @@ pub async fn reveal(
     req: RevealRequest,
 ) -> ApiResult<Party> {
     actor.require(state, Permission::CaseRead).await?;
+    // The reveal permission itself, as for every other unmasking; the case rule below narrows it.
+    actor.require(state, Permission::PersonalDataReveal).await?;
     let case = store::get(&state.db, &actor.scope, case_id)
         .await?
         .ok_or(ApiError::NotFound)?;

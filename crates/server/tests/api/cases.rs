@@ -900,6 +900,48 @@ both!(
         .await;
         assert_eq!(s, 403, "{e}");
         assert!(!e.to_string().contains("张三丰"));
+        // An officer of the same station who does not handle the case holds the reveal permission,
+        // but the case rule refuses; that refusal is audited on the case.
+        let other = {
+            use pingan_store::{sessions, users};
+            let o = users::by_username(&app.db, "officer")
+                .await
+                .unwrap()
+                .unwrap();
+            let scope = users::scope_of(&app.db, &o.id).await.unwrap();
+            let mut tx = app.db.begin().await.unwrap();
+            let uid = users::insert(
+                &mut tx,
+                &users::NewUser {
+                    username: "officer-b".into(),
+                    display_name: "民警乙".into(),
+                    role: pingan_domain::Role::Officer,
+                    org_id: o.org_id.clone(),
+                    mobile: None,
+                    password_hash: "unused: bearer token only".into(),
+                    grants: scope.grants.clone(),
+                },
+            )
+            .await
+            .unwrap();
+            sessions::create_token(&mut tx, &uid, "test", "pat_officer_b", None)
+                .await
+                .unwrap();
+            tx.commit_audited(vec![]).await.unwrap();
+            "pat_officer_b"
+        };
+        let r = client()
+            .post(format!(
+                "{}/api/v1/cases/{id}/parties/{pid}/reveal",
+                app.url
+            ))
+            .bearer_auth(other)
+            .json(&json!({"purpose": "了解情况"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 403);
+        assert!(!r.text().await.unwrap().contains("张三丰"));
         let (s, e) = post(
             &app,
             &officer,
@@ -920,9 +962,19 @@ both!(
                 ("officer", "ok"),
                 ("chief", "ok"),
                 ("legal", "ok"),
-                ("leader", "denied")
+                ("officer-b", "denied"),
             ]
         );
+        // The leader's role lacks the reveal permission: refused (and audited) before the case is read.
+        let (denied,): (i64,) = app
+            .db
+            .fetch_one(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'permission.denied' AND actor_name = 'leader'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(denied, 1);
         assert!(
             rows.iter().all(|r| r.2.is_some()),
             "every reveal records its purpose"
