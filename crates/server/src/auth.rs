@@ -295,7 +295,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
         let t = sessions::token(&state.db, token)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e < now) {
+        if !t.is_active(now) {
             return Err(ApiError::Unauthenticated);
         }
         let mut actor = actor_for_user(state, &t.user_id, None, ip, SessionStage::Full).await?;

@@ -98,6 +98,13 @@ pub struct ApiTokenRow {
     pub revoked_at: Option<i64>,
 }
 
+impl ApiTokenRow {
+    /// Usable at `now`: neither revoked nor past its expiry.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e >= now)
+    }
+}
+
 const TOKEN_COLS: &str = "id, user_id, name, created_at, last_used_at, expires_at, revoked_at";
 
 pub async fn create_token(

@@ -203,7 +203,7 @@ async fn list_tokens(
     Ok(Json(
         rows.into_iter()
             .map(|t| ApiToken {
-                active: t.revoked_at.is_none() && t.expires_at.is_none_or(|e| e >= now),
+                active: t.is_active(now),
                 current: actor.token_id.as_deref() == Some(t.id.as_str()),
                 id: t.id,
                 name: t.name,

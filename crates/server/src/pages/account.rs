@@ -80,10 +80,11 @@ impl TokenRow {
             at.map(|m| pingan_domain::time::local_datetime(pingan_domain::time::from_micros(m)))
                 .unwrap_or_else(|| "—".into())
         };
-        let (status, active) = match (t.revoked_at, t.expires_at) {
-            (Some(_), _) => ("account.token_revoked", false),
-            (None, Some(e)) if e < now => ("account.token_expired", false),
-            _ => ("account.token_active", true),
+        let active = t.is_active(now);
+        let status = match (active, t.revoked_at) {
+            (true, _) => "account.token_active",
+            (false, Some(_)) => "account.token_revoked",
+            (false, None) => "account.token_expired",
         };
         TokenRow {
             created: when(Some(t.created_at)),
