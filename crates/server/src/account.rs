@@ -19,8 +19,7 @@ pub async fn change_password(
     let u = users::by_id(&state.db, &actor.user_id)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
-    if !auth::verify_password(current.to_string(), u.password_hash.clone()).await {
-        auth::count_failed_password(state, actor).await?;
+    if !auth::check_own_password(state, actor, &u, current).await? {
         return Err(ApiError::invalid(
             "current_password",
             "the current password is wrong",
@@ -31,10 +30,9 @@ pub async fn change_password(
         .check(&u.username, new)
         .map_err(|e| ApiError::invalid("new_password", e.to_string()))?;
     auth::check_history(state, &u, new).await?;
-    let hash = auth::hash_password(new.to_string()).await?;
+    let hash = state.hashing.hash(new.to_string()).await??;
     let mut tx = state.db.begin().await?;
     users::set_password_hash(&mut tx, &u.id, &hash, state.now(), policy.history).await?;
-    users::clear_failed_logins(&mut tx, &u.id).await?;
     sessions::delete_for_user(&mut tx, &u.id, actor.session_hash.as_deref()).await?;
     settle(state, tx, actor, "user.password_change").await
 }

@@ -197,8 +197,20 @@ pub async fn serve(
     Ok(())
 }
 
-/// Purges expired sessions periodically. Safe to run on every server: the delete is idempotent.
+/// Purges expired sessions periodically, and closes ended audit tally windows every minute (a summary
+/// record per window that counted repeats). Safe to run on every server: the deletes are idempotent and
+/// each tally window is claimed by the one `DELETE … RETURNING` that removes it.
 fn spawn_housekeeping(state: AppState) {
+    let tallies = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = pingan_store::audit::flush_tallies(&tallies.db, tallies.now()).await {
+                tracing::warn!(error = %e, "closing audit tally windows failed");
+            }
+        }
+    });
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
         loop {

@@ -116,7 +116,8 @@ impl Actor {
             AuditOutcome::Denied,
             "{}",
         );
-        state.db.audit(vec![entry]).await?;
+        let key = format!("permission.denied|{}|{p:?}", self.user_id);
+        audit_repeated(state, &key, entry).await?;
         Err(ApiError::Forbidden(format!(
             "your role may not {}",
             permission_phrase(p)
@@ -214,35 +215,36 @@ pub fn new_secret() -> String {
     hex::encode(b)
 }
 
+/// Hashes a new password off the async runtime. For the host's tools (CLI, demo); request paths go
+/// through `state.hashing`, which bounds how many run at once.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| anyhow::anyhow!("argon2: {e}"))
-    })
-    .await?
+    tokio::task::spawn_blocking(move || hash_password_now(&password)).await?
 }
 
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-    .unwrap_or(false)
+pub fn hash_password_now(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// Checks a password against a stored hash on this thread (a malformed hash never matches).
+pub fn verify_password_now(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }
 
 /// A real hash to verify against when the username does not exist, so timing does not reveal it.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
 
 async fn dummy_hash() -> String {
+    // Made once per process with the host's hasher: it is not a request's work.
     DUMMY_HASH
         .get_or_init(|| async { hash_password(new_secret()).await.unwrap_or_default() })
         .await
@@ -453,7 +455,22 @@ fn login_entry(
     }
 }
 
-/// Checks the password, applies the lockout rule, opens a session. Every outcome is audited.
+/// Appends an audit record for a failure an attacker can repeat at will; identical ones (same `key`)
+/// within `auth.audit_repeat_window_seconds` are counted into one summary record instead.
+pub async fn audit_repeated(state: &AppState, key: &str, entry: AuditEntry) -> ApiResult<()> {
+    let window = state.config.auth.audit_repeat_window_seconds * 1_000_000;
+    pingan_store::audit::append_repeated(&state.db, key, entry, window).await?;
+    Ok(())
+}
+
+/// Checks the password, applies the lockout rule, opens a session. Every outcome is audited (repeated
+/// refusals of a locked account as one record per window, see [`audit_repeated`]).
+///
+/// The order is what keeps the lockout exact under parallel attempts, on any number of servers: an
+/// attempt first reserves its place in the account's failure count (atomically with reading the lock,
+/// `users::reserve_login`); only then is the password checked; the attempt ends as a failure (the one
+/// that reaches the limit locks) or a success, which a lock set meanwhile by a concurrent failure still
+/// refuses. So no more than `auth.max_failed_logins` passwords are checked between two locks.
 pub async fn login(
     state: &AppState,
     username: &str,
@@ -470,7 +487,12 @@ pub async fn login(
         .await
         .map_err(ApiError::from)?
     else {
-        let _ = verify_password(password.to_string(), dummy_hash().await).await;
+        // The same work as for a real account, so timing does not tell which usernames exist.
+        let _ = state
+            .hashing
+            .verify(password.to_string(), dummy_hash().await)
+            .await
+            .map_err(ApiError::from)?;
         let e = login_entry(
             None,
             &typed,
@@ -479,26 +501,53 @@ pub async fn login(
             ip,
             r#"{"reason":"unknown_user"}"#.into(),
         );
-        state.db.audit(vec![e]).await.map_err(ApiError::from)?;
+        // One key for all unknown names: guessing names cannot flood the log either.
+        audit_repeated(state, "session.login|unknown_user", e).await?;
         return Err(LoginError::InvalidCredentials);
     };
     let now = now_micros();
-    if let Some(until) = u.locked_until.filter(|&t| t > now) {
+    let mut tx = state.db.begin().await.map_err(ApiError::from)?;
+    let reservation = users::reserve_login(&mut tx, &u.id, cfg.max_failed_logins, now)
+        .await
+        .map_err(ApiError::from)?;
+    tx.commit_audited(vec![]).await.map_err(ApiError::from)?;
+    if reservation != users::Reservation::Granted {
+        let (reason, until) = match reservation {
+            users::Reservation::Locked(until) => ("locked", Some(until)),
+            _ => ("attempts_in_progress", None),
+        };
         let e = login_entry(
             Some(u.id.clone()),
             &u.username,
             "session.login",
             AuditOutcome::Denied,
             ip,
-            r#"{"reason":"locked"}"#.into(),
+            format!(r#"{{"reason":"{reason}"}}"#),
         );
-        state.db.audit(vec![e]).await.map_err(ApiError::from)?;
-        return Err(LoginError::Locked(local_time(until)));
+        audit_repeated(state, &format!("session.login|{}|{reason}", u.id), e).await?;
+        return Err(LoginError::Locked(match until {
+            Some(t) => local_time(t),
+            None => "the attempts being checked end (about a minute)".into(),
+        }));
     }
-    let password_ok =
-        !u.disabled && verify_password(password.to_string(), u.password_hash.clone()).await;
+    let password_ok = if u.disabled {
+        Ok(false)
+    } else {
+        state
+            .hashing
+            .verify(password.to_string(), u.password_hash.clone())
+            .await
+    };
+    let password_ok = match password_ok {
+        Ok(ok) => ok,
+        Err(full) => {
+            release(state, &u.id).await?;
+            return Err(ApiError::from(full).into());
+        }
+    };
     // The second factor is asked for only once the password is right; a missing code is not a failure.
     if password_ok && u.totp_enabled_at.is_some() && totp.is_none_or(|c| c.trim().is_empty()) {
+        release(state, &u.id).await?;
         return Err(LoginError::TotpRequired);
     }
     let mut tx = state.db.begin().await.map_err(ApiError::from)?;
@@ -506,9 +555,9 @@ pub async fn login(
         (true, Some(_), Some(code)) => check_totp(state, &mut tx, &u, code).await?.is_ok(),
         _ => true,
     };
-    let ok = password_ok && totp_ok;
-    if !ok {
-        let failure = count_failure(state, &mut tx, &u.id).await?;
+    let now = now_micros();
+    if !(password_ok && totp_ok) {
+        let failure = count_failure(state, &mut tx, &u.id, now).await?;
         let reason = if u.disabled {
             "disabled"
         } else if password_ok {
@@ -533,9 +582,22 @@ pub async fn login(
             None => LoginError::InvalidCredentials,
         });
     }
-    users::clear_failed_logins(&mut tx, &u.id)
+    if let Some(until) = users::finish_good_login(&mut tx, &u.id, now)
         .await
-        .map_err(ApiError::from)?;
+        .map_err(ApiError::from)?
+    {
+        // A concurrent failure locked the account while this password was checked: the lock stands.
+        let e = login_entry(
+            Some(u.id.clone()),
+            &u.username,
+            "session.login",
+            AuditOutcome::Denied,
+            ip,
+            r#"{"reason":"locked_meanwhile"}"#.into(),
+        );
+        tx.commit_audited(vec![e]).await.map_err(ApiError::from)?;
+        return Err(LoginError::Locked(local_time(until)));
+    }
     let token = new_secret();
     let expires = now + cfg.session_absolute_hours * 60 * MICROS_PER_MINUTE;
     let stage = SessionStage::of(&u, state, state.now());
@@ -570,6 +632,14 @@ pub async fn login(
     })
 }
 
+/// Gives back a reserved attempt that checked nothing.
+async fn release(state: &AppState, user_id: &str) -> ApiResult<()> {
+    let mut tx = state.db.begin().await?;
+    users::release_login(&mut tx, user_id).await?;
+    tx.commit_audited(vec![]).await?;
+    Ok(())
+}
+
 /// One failed password (or second-factor code) counted toward the lockout.
 struct Failure {
     failures: i64,
@@ -597,17 +667,20 @@ impl Failure {
     }
 }
 
+/// Ends a reserved attempt as a failure.
 async fn count_failure(
     state: &AppState,
     tx: &mut pingan_store::Tx,
     user_id: &str,
+    now: i64,
 ) -> ApiResult<Failure> {
     let cfg = &state.config.auth;
-    let (failures, locked_until) = users::record_failed_login(
+    let (failures, locked_until) = users::finish_failed_login(
         tx,
         user_id,
         cfg.max_failed_logins,
         cfg.lockout_minutes * MICROS_PER_MINUTE,
+        now,
     )
     .await?;
     Ok(Failure {
@@ -616,11 +689,61 @@ async fn count_failure(
     })
 }
 
-/// A wrong current password while signed in counts toward the lockout like a failed login, so a
-/// borrowed session cannot be used to guess the password.
-pub async fn count_failed_password(state: &AppState, actor: &Actor) -> ApiResult<()> {
+/// Checks the caller's current password (before a password change) under the same lockout as a
+/// login — reserved, checked, counted — so a borrowed session cannot be used to guess the password,
+/// in series or in parallel. A wrong password is counted and audited, and ends the account's sessions
+/// when it locks; `Ok(false)` then asks the caller to name the field.
+pub async fn check_own_password(
+    state: &AppState,
+    actor: &Actor,
+    u: &users::UserRow,
+    password: &str,
+) -> ApiResult<bool> {
+    let cfg = &state.config.auth;
     let mut tx = state.db.begin().await?;
-    let failure = count_failure(state, &mut tx, &actor.user_id).await?;
+    let reservation =
+        users::reserve_login(&mut tx, &u.id, cfg.max_failed_logins, now_micros()).await?;
+    tx.commit_audited(vec![]).await?;
+    match reservation {
+        users::Reservation::Granted => {}
+        users::Reservation::Locked(until) => {
+            return Err(ApiError::Locked(format!(
+                "account locked until {}",
+                local_time(until)
+            )));
+        }
+        users::Reservation::Busy => {
+            return Err(ApiError::Locked(
+                "too many password checks are in progress for this account; try again in a minute"
+                    .into(),
+            ));
+        }
+    }
+    let ok = match state
+        .hashing
+        .verify(password.to_string(), u.password_hash.clone())
+        .await
+    {
+        Ok(ok) => ok,
+        Err(full) => {
+            release(state, &u.id).await?;
+            return Err(full.into());
+        }
+    };
+    let mut tx = state.db.begin().await?;
+    let now = now_micros();
+    if ok {
+        if let Some(until) = users::finish_good_login(&mut tx, &u.id, now).await? {
+            tx.commit_audited(vec![]).await?;
+            return Err(ApiError::Locked(format!(
+                "account locked until {}",
+                local_time(until)
+            )));
+        }
+        tx.commit_audited(vec![]).await?;
+        return Ok(true);
+    }
+    let failure = count_failure(state, &mut tx, &u.id, now).await?;
     let mut entries = vec![actor.audit_entry(
         "user.password_change",
         "user",
@@ -641,7 +764,7 @@ pub async fn count_failed_password(state: &AppState, actor: &Actor) -> ApiResult
         )));
     }
     tx.commit_audited(entries).await?;
-    Ok(())
+    Ok(false)
 }
 
 /// Refuses a new password equal to the current one or one of the last few (argon2 hashes are salted,
@@ -656,7 +779,7 @@ pub async fn check_history(
     earlier
         .extend(users::password_history(&state.db, &u.id, policy.history.saturating_sub(1)).await?);
     for h in earlier {
-        if verify_password(new_password.to_string(), h).await {
+        if state.hashing.verify(new_password.to_string(), h).await? {
             return Err(ApiError::invalid(
                 "new_password",
                 pingan_domain::password::PasswordError::Reused(policy.history).to_string(),

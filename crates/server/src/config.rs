@@ -195,6 +195,16 @@ pub struct AuthConfig {
     pub password_max_age_days: i64,
     /// Set the cookie `Secure` flag (turn on behind HTTPS).
     pub cookie_secure: bool,
+    /// Password hashes checked at once by one server (each argon2 check holds ~19 MiB while it
+    /// runs); 0: the machine's cores.
+    pub password_checks_at_once: usize,
+    /// Password checks that may wait for a free slot; beyond them a login gets 503 + Retry-After.
+    pub password_checks_queued: usize,
+    /// How long a queued check waits for a slot before the answer is 503.
+    pub password_check_wait_ms: u64,
+    /// Identical failures (same account, same refusal) within this window are one audit record plus
+    /// one summary with their count, so the append-only log cannot be flooded.
+    pub audit_repeat_window_seconds: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -249,6 +259,10 @@ impl Default for AuthConfig {
             password_history: 5,
             password_max_age_days: 90,
             cookie_secure: false,
+            password_checks_at_once: 0,
+            password_checks_queued: 16,
+            password_check_wait_ms: 5_000,
+            audit_repeat_window_seconds: 600,
         }
     }
 }
@@ -308,6 +322,14 @@ impl Config {
         }
         if self.auth.password_min_length < 8 {
             return bad("auth.password_min_length must be at least 8");
+        }
+        if self.auth.password_checks_at_once > 256 || self.auth.password_checks_queued > 4096 {
+            return bad(
+                "auth.password_checks_at_once must be at most 256 and auth.password_checks_queued at most 4096",
+            );
+        }
+        if !(1..=86_400).contains(&self.auth.audit_repeat_window_seconds) {
+            return bad("auth.audit_repeat_window_seconds must be between 1 and 86400");
         }
         self.dispatch
             .targets

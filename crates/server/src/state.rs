@@ -23,6 +23,8 @@ pub struct AppState {
     pub cipher: Arc<pingan_domain::crypto::FieldCipher>,
     /// 网上巡查 rule sets (the default and `cases.rule_files`).
     pub rules: Arc<pingan_domain::case_rules::RuleBook>,
+    /// Bounds the password hashes running at once (memory).
+    pub hashing: crate::hashing::HashGate,
 }
 
 impl AppState {
@@ -32,7 +34,9 @@ impl AppState {
         let cipher = Arc::new(config.field_cipher()?);
         let rules = Arc::new(config.cases.rule_book()?);
         let live = LiveFeed::start(db.clone());
+        let hashing = crate::hashing::HashGate::new(&config.auth);
         Ok(AppState {
+            hashing,
             cipher,
             rules,
             config: Arc::new(config),

@@ -214,3 +214,174 @@ pub async fn range(
     )
     .await
 }
+
+/// How a repeated failure was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repeated {
+    /// The first of its kind in the window: written as an audit record.
+    Recorded,
+    /// Counted in the window's tally; the summary record will carry it.
+    Counted(i64),
+}
+
+#[derive(sqlx::FromRow)]
+struct TallyRow {
+    action: String,
+    object_type: String,
+    object_id: Option<String>,
+    actor_id: Option<String>,
+    actor_name: String,
+    outcome: String,
+    detail: String,
+    first_at: i64,
+    last_at: i64,
+    last_ip: Option<String>,
+    n: i64,
+}
+
+impl TallyRow {
+    /// The record that closes a window: the count, the first and last time, the first's detail.
+    fn summary(self, at: i64) -> Option<AuditEntry> {
+        if self.n < 2 {
+            return None;
+        }
+        let first = serde_json::from_str::<serde_json::Value>(&self.detail)
+            .unwrap_or(serde_json::Value::String(self.detail));
+        let detail = serde_json::json!({
+            "repeated": {
+                "count": self.n,
+                "first_at": self.first_at,
+                "last_at": self.last_at,
+                "first_recorded": true,
+            },
+            "first": first,
+        });
+        Some(AuditEntry {
+            at,
+            actor_id: self.actor_id,
+            actor_name: self.actor_name,
+            action: self.action,
+            object_type: self.object_type,
+            object_id: self.object_id,
+            outcome: AuditOutcome::parse(&self.outcome).unwrap_or(AuditOutcome::Failed),
+            purpose: None,
+            ip: self.last_ip,
+            detail: detail.to_string(),
+        })
+    }
+}
+
+const TALLY_COLUMNS: &str = "action, object_type, object_id, actor_id, actor_name, outcome, detail, first_at, last_at, last_ip, n";
+
+/// Records a failure that an attacker can repeat at will (a login on a locked account, a refused
+/// permission): the first with a given `key` in a window of `window_micros` becomes an audit record
+/// at once; identical ones after it in the window are only counted, and one summary record (count,
+/// first and last time) closes the window — written by [`flush_tallies`] or by the next failure after
+/// the window. Evidence is kept, and the append-only log grows by O(1) per key and window.
+pub async fn append_repeated(
+    db: &Db,
+    key: &str,
+    entry: AuditEntry,
+    window_micros: i64,
+) -> Result<Repeated> {
+    let mut tx = db.begin().await?;
+    let counted: Option<(i64,)> = tx
+        .fetch_optional(
+            "INSERT INTO audit_tallies (key, action, object_type, object_id, actor_id, actor_name, outcome, detail, first_at, last_at, last_ip, n, window_until)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+             ON CONFLICT (key) DO UPDATE SET n = audit_tallies.n + 1, last_at = excluded.last_at, last_ip = excluded.last_ip
+             WHERE audit_tallies.window_until > excluded.first_at
+             RETURNING n",
+            args![
+                key,
+                entry.action.clone(),
+                entry.object_type.clone(),
+                entry.object_id.clone(),
+                entry.actor_id.clone(),
+                entry.actor_name.clone(),
+                entry.outcome.code(),
+                entry.detail.clone(),
+                entry.at,
+                entry.at,
+                entry.ip.clone(),
+                entry.at + window_micros
+            ],
+        )
+        .await?;
+    match counted {
+        Some((1,)) => {
+            tx.commit_audited(vec![entry]).await?;
+            Ok(Repeated::Recorded)
+        }
+        Some((n,)) => {
+            tx.commit_audited(vec![]).await?;
+            Ok(Repeated::Counted(n))
+        }
+        None => {
+            // The key's window has ended: close it with its summary and open a new one.
+            let old: Option<TallyRow> = tx
+                .fetch_optional(
+                    &format!("DELETE FROM audit_tallies WHERE key = ? RETURNING {TALLY_COLUMNS}"),
+                    args![key],
+                )
+                .await?;
+            tx.execute(
+                "INSERT INTO audit_tallies (key, action, object_type, object_id, actor_id, actor_name, outcome, detail, first_at, last_at, last_ip, n, window_until)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)",
+                args![
+                    key,
+                    entry.action.clone(),
+                    entry.object_type.clone(),
+                    entry.object_id.clone(),
+                    entry.actor_id.clone(),
+                    entry.actor_name.clone(),
+                    entry.outcome.code(),
+                    entry.detail.clone(),
+                    entry.at,
+                    entry.at,
+                    entry.ip.clone(),
+                    entry.at + window_micros
+                ],
+            )
+            .await?;
+            let at = entry.at;
+            let mut entries: Vec<AuditEntry> =
+                old.and_then(|o| o.summary(at)).into_iter().collect();
+            entries.push(entry);
+            tx.commit_audited(entries).await?;
+            Ok(Repeated::Recorded)
+        }
+    }
+}
+
+/// Closes every window that ended by `now`: a summary record for each that counted repeats. Safe on
+/// several servers at once: each window is claimed by its `DELETE … RETURNING`, so it is summarised
+/// once. Returns the summaries written.
+pub async fn flush_tallies(db: &Db, now: i64) -> Result<usize> {
+    let mut written = 0;
+    loop {
+        let keys: Vec<(String,)> = db
+            .fetch_all(
+                "SELECT key FROM audit_tallies WHERE window_until <= ? ORDER BY window_until LIMIT 100",
+                args![now],
+            )
+            .await?;
+        if keys.is_empty() {
+            return Ok(written);
+        }
+        for (key,) in keys {
+            let mut tx = db.begin().await?;
+            let old: Option<TallyRow> = tx
+                .fetch_optional(
+                    &format!(
+                        "DELETE FROM audit_tallies WHERE key = ? AND window_until <= ? RETURNING {TALLY_COLUMNS}"
+                    ),
+                    args![key, now],
+                )
+                .await?;
+            let entries: Vec<AuditEntry> = old.and_then(|o| o.summary(now)).into_iter().collect();
+            written += entries.len();
+            tx.commit_audited(entries).await?;
+        }
+    }
+}

@@ -68,6 +68,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "second_factor_and_password_history",
         up: v11_second_factor,
     },
+    Migration {
+        version: 12,
+        name: "login_reservations_and_audit_tallies",
+        up: v12_login_reservations,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -874,5 +879,32 @@ fn v11_second_factor(_: Backend) -> Vec<String> {
             holder TEXT NOT NULL,
             lease_until BIGINT NOT NULL)"
             .into(),
+    ]
+}
+
+/// Hardening round two. A login attempt reserves its place in the failure count before the password
+/// is checked (`login_pending`, expiring at `login_pending_until` so a crash mid-check frees it), so
+/// parallel guesses cannot outrun the lockout. `audit_tallies` counts repeated identical failures in a
+/// window: the first is an audit record, the rest one summary record, so the log cannot be flooded.
+fn v12_login_reservations(_: Backend) -> Vec<String> {
+    vec![
+        "ALTER TABLE users ADD COLUMN login_pending BIGINT NOT NULL DEFAULT 0".into(),
+        "ALTER TABLE users ADD COLUMN login_pending_until BIGINT".into(),
+        "CREATE TABLE audit_tallies (
+            key TEXT PRIMARY KEY,
+            action TEXT NOT NULL,
+            object_type TEXT NOT NULL,
+            object_id TEXT,
+            actor_id TEXT,
+            actor_name TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            first_at BIGINT NOT NULL,
+            last_at BIGINT NOT NULL,
+            last_ip TEXT,
+            n BIGINT NOT NULL,
+            window_until BIGINT NOT NULL)"
+            .into(),
+        "CREATE INDEX audit_tallies_window ON audit_tallies (window_until)".into(),
     ]
 }

@@ -195,22 +195,90 @@ pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<UserRow>> {
     .await
 }
 
-/// Counts a failed login; once `max_failures` is reached the account is locked until `now + lock_micros`.
+/// What a login attempt's reservation found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reservation {
+    /// The attempt holds a place in the failure count; finish it with [`finish_failed_login`],
+    /// [`finish_good_login`] or [`release_login`].
+    Granted,
+    /// The account is locked until then.
+    Locked(i64),
+    /// Failures so far plus attempts being checked reach the limit: no more checks until they end.
+    Busy,
+}
+
+/// An attempt's place is held this long at most (a server killed mid-check frees it then).
+pub const LOGIN_HOLD_MICROS: i64 = 120_000_000;
+
+/// Reserves a place for one password check, atomically with reading the lock: one conditional
+/// UPDATE (a row lock on PostgreSQL, the one writer on SQLite), so parallel attempts on any number of
+/// servers never check more passwords than `max_failures` allows between two locks.
+pub async fn reserve_login(
+    tx: &mut Tx,
+    user_id: &str,
+    max_failures: i64,
+    now: i64,
+) -> Result<Reservation> {
+    let granted: Option<(i64,)> = tx
+        .fetch_optional(
+            "UPDATE users SET
+                login_pending = (CASE WHEN login_pending_until > ? THEN login_pending ELSE 0 END) + 1,
+                login_pending_until = ?
+             WHERE id = ? AND (locked_until IS NULL OR locked_until <= ?)
+               AND failed_logins + (CASE WHEN login_pending_until > ? THEN login_pending ELSE 0 END) < ?
+             RETURNING login_pending",
+            args![now, now + LOGIN_HOLD_MICROS, user_id, now, now, max_failures],
+        )
+        .await?;
+    if granted.is_some() {
+        return Ok(Reservation::Granted);
+    }
+    let (locked_until,): (Option<i64>,) = tx
+        .fetch_one(
+            "SELECT locked_until FROM users WHERE id = ?",
+            args![user_id],
+        )
+        .await?;
+    Ok(match locked_until.filter(|&t| t > now) {
+        Some(until) => Reservation::Locked(until),
+        None => Reservation::Busy,
+    })
+}
+
+/// Ends a reserved attempt that checked nothing (the second factor was still to be entered, or the
+/// server was too busy to check): it counts neither way.
+pub async fn release_login(tx: &mut Tx, user_id: &str) -> Result<()> {
+    tx.execute(
+        "UPDATE users SET login_pending = CASE WHEN login_pending > 0 THEN login_pending - 1 ELSE 0 END WHERE id = ?",
+        args![user_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends a reserved attempt as a failure; the one that reaches `max_failures` locks the account until
+/// `now + lock_micros`. A failure finishing while a concurrent one already locked the account adds
+/// nothing (the lock stands; the count starts afresh after it).
 /// Returns (failures so far, locked_until if this failure locked it).
-pub async fn record_failed_login(
+pub async fn finish_failed_login(
     tx: &mut Tx,
     user_id: &str,
     max_failures: i64,
     lock_micros: i64,
+    now: i64,
 ) -> Result<(i64, Option<i64>)> {
-    let (n,): (i64,) = tx
+    let (n, locked_until): (i64, Option<i64>) = tx
         .fetch_one(
-            "UPDATE users SET failed_logins = failed_logins + 1, updated_at = ? WHERE id = ? RETURNING failed_logins",
-            args![now_micros(), user_id],
+            "UPDATE users SET
+                login_pending = CASE WHEN login_pending > 0 THEN login_pending - 1 ELSE 0 END,
+                failed_logins = CASE WHEN locked_until > ? THEN 0 ELSE failed_logins + 1 END,
+                updated_at = ?
+             WHERE id = ? RETURNING failed_logins, locked_until",
+            args![now, now, user_id],
         )
         .await?;
-    if n >= max_failures {
-        let until = now_micros() + lock_micros;
+    if n >= max_failures && locked_until.is_none_or(|t| t <= now) {
+        let until = now + lock_micros;
         tx.execute(
             "UPDATE users SET locked_until = ?, failed_logins = 0 WHERE id = ?",
             args![until, user_id],
@@ -219,6 +287,23 @@ pub async fn record_failed_login(
         return Ok((n, Some(until)));
     }
     Ok((n, None))
+}
+
+/// Ends a reserved attempt whose password (and code) were right. A lock set meanwhile by a concurrent
+/// failure stands and is returned: the login is refused. Otherwise the failure count starts afresh,
+/// unless other attempts are still being checked (their places stay counted).
+pub async fn finish_good_login(tx: &mut Tx, user_id: &str, now: i64) -> Result<Option<i64>> {
+    let (locked_until,): (Option<i64>,) = tx
+        .fetch_one(
+            "UPDATE users SET
+                login_pending = CASE WHEN login_pending > 0 THEN login_pending - 1 ELSE 0 END,
+                failed_logins = CASE WHEN login_pending <= 1 AND (locked_until IS NULL OR locked_until <= ?)
+                                     THEN 0 ELSE failed_logins END
+             WHERE id = ? RETURNING locked_until",
+            args![now, user_id],
+        )
+        .await?;
+    Ok(locked_until.filter(|&t| t > now))
 }
 
 pub async fn clear_failed_logins(tx: &mut Tx, user_id: &str) -> Result<()> {

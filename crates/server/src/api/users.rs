@@ -1,7 +1,7 @@
 //! Accounts. Contact data is masked in every response; the full value needs `PersonalDataReveal`, a
 //! stated purpose, and leaves an audit record naming both.
 
-use crate::auth::{self, Actor};
+use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
@@ -165,7 +165,7 @@ async fn create_user(
         .await?
         .ok_or_else(|| ApiError::invalid("org_id", "no such organisation in your scope"))?;
     check_grants(&actor, &req.scope)?;
-    let hash = auth::hash_password(req.password.clone()).await?;
+    let hash = state.hashing.hash(req.password.clone()).await??;
     let mut tx = state.db.begin().await?;
     let id = users::insert(
         &mut tx,
@@ -337,7 +337,7 @@ async fn reset_password(
     policy
         .check(&u.username, &req.password)
         .map_err(|e| ApiError::invalid("password", e.to_string()))?;
-    let hash = auth::hash_password(req.password.clone()).await?;
+    let hash = state.hashing.hash(req.password.clone()).await??;
     let mut tx = state.db.begin().await?;
     // changed_at 0: the owner must change it first.
     users::set_password_hash(&mut tx, &u.id, &hash, 0, policy.history).await?;

@@ -80,6 +80,7 @@ mod cases;
 mod dispatch;
 mod documented;
 mod limits;
+mod login_burst;
 mod mediation;
 mod places;
 mod scope;

@@ -48,27 +48,108 @@ both!(
     }
 );
 
+async fn reserve(t: &TestDb, id: &str, max: i64, now: i64) -> users::Reservation {
+    let mut tx = t.db.begin().await.unwrap();
+    let r = users::reserve_login(&mut tx, id, max, now).await.unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+    r
+}
+
+async fn fail(t: &TestDb, id: &str, max: i64, now: i64) -> (i64, Option<i64>) {
+    let mut tx = t.db.begin().await.unwrap();
+    let r = users::finish_failed_login(&mut tx, id, max, 60_000_000, now)
+        .await
+        .unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+    r
+}
+
+async fn succeed(t: &TestDb, id: &str, now: i64) -> Option<i64> {
+    let mut tx = t.db.begin().await.unwrap();
+    let r = users::finish_good_login(&mut tx, id, now).await.unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+    r
+}
+
 both!(lockout_counter, |t: TestDb| async move {
+    use users::Reservation::*;
     let mut tx = t.db.begin().await.unwrap();
     let id = users::insert(&mut tx, &new_user("x")).await.unwrap();
     tx.commit_audited(vec![]).await.unwrap();
+    let now = now_micros();
     for n in 1..=3 {
-        let mut tx = t.db.begin().await.unwrap();
-        let (count, locked) = users::record_failed_login(&mut tx, &id, 3, 60_000_000)
-            .await
-            .unwrap();
-        tx.commit_audited(vec![]).await.unwrap();
+        assert_eq!(reserve(&t, &id, 3, now).await, Granted);
+        let (count, locked) = fail(&t, &id, 3, now).await;
         assert_eq!(count, n);
         assert_eq!(locked.is_some(), n == 3);
     }
     let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
-    assert!(u.locked_until.unwrap() > now_micros());
+    let until = u.locked_until.unwrap();
+    assert!(until > now);
+    assert_eq!(reserve(&t, &id, 3, now).await, Locked(until));
+    // After the lock the count starts afresh.
+    assert_eq!(reserve(&t, &id, 3, until).await, Granted);
     let mut tx = t.db.begin().await.unwrap();
     users::clear_failed_logins(&mut tx, &id).await.unwrap();
     tx.commit_audited(vec![]).await.unwrap();
     let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
     assert_eq!((u.failed_logins, u.locked_until), (0, None));
 });
+
+both!(
+    parallel_attempts_never_outrun_the_lockout,
+    |t: TestDb| async move {
+        use users::Reservation::*;
+        let mut tx = t.db.begin().await.unwrap();
+        let id = users::insert(&mut tx, &new_user("p")).await.unwrap();
+        tx.commit_audited(vec![]).await.unwrap();
+        let now = now_micros();
+        // Three places, all taken before any check ends: a fourth attempt is not checked at all.
+        for _ in 0..3 {
+            assert_eq!(reserve(&t, &id, 3, now).await, Granted);
+        }
+        assert_eq!(reserve(&t, &id, 3, now).await, Busy);
+        // Two end as failures, the third's failure locks…
+        assert_eq!(fail(&t, &id, 3, now).await.1, None);
+        assert_eq!(fail(&t, &id, 3, now).await.1, None);
+        let (_, lock) = fail(&t, &id, 3, now).await;
+        let until = lock.expect("the third failure locks");
+        assert_eq!(reserve(&t, &id, 3, now).await, Locked(until));
+        // …and a right password whose check began before the lock is still refused.
+        let mut tx = t.db.begin().await.unwrap();
+        users::release_login(&mut tx, &id).await.unwrap();
+        tx.commit_audited(vec![]).await.unwrap();
+        assert_eq!(succeed(&t, &id, now).await, Some(until));
+        let u = users::by_id(&t.db, &id).await.unwrap().unwrap();
+        assert_eq!(u.locked_until, Some(until), "a success never clears a lock");
+
+        // A success while others are still being checked keeps their places counted.
+        let later = until + 1;
+        assert_eq!(reserve(&t, &id, 3, later).await, Granted);
+        assert_eq!(reserve(&t, &id, 3, later).await, Granted);
+        assert_eq!(succeed(&t, &id, later).await, None);
+        assert_eq!(reserve(&t, &id, 3, later).await, Granted);
+        assert_eq!(reserve(&t, &id, 3, later).await, Granted);
+        assert_eq!(reserve(&t, &id, 3, later).await, Busy);
+    }
+);
+
+both!(
+    a_reservation_left_by_a_killed_server_expires,
+    |t: TestDb| async move {
+        use users::Reservation::*;
+        let mut tx = t.db.begin().await.unwrap();
+        let id = users::insert(&mut tx, &new_user("k")).await.unwrap();
+        tx.commit_audited(vec![]).await.unwrap();
+        let now = now_micros();
+        for _ in 0..2 {
+            assert_eq!(reserve(&t, &id, 2, now).await, Granted);
+        }
+        assert_eq!(reserve(&t, &id, 2, now).await, Busy);
+        let after = now + users::LOGIN_HOLD_MICROS + 1;
+        assert_eq!(reserve(&t, &id, 2, after).await, Granted);
+    }
+);
 
 both!(
     sessions_and_tokens_store_only_hashes,
