@@ -491,6 +491,17 @@ async fn run_demo(
         config.dispatch.camera_webhook_secret = pingan_server::demo_dispatch::camera_secret(seed);
     }
     let camera_secret = config.dispatch.camera_webhook_secret.clone();
+    if config.server.metrics_listen.is_empty() {
+        config.server.metrics_listen = "token".into();
+        config.server.metrics_token = pingan_server::demo_dispatch::metrics_token(seed);
+    }
+    let metrics = match config.server.metrics_listen.as_str() {
+        "token" => format!(
+            "/metrics with header \"Authorization: Bearer {}\"",
+            config.server.metrics_token
+        ),
+        addr => format!("http://{addr}/metrics"),
+    };
     pingan_server::serve(config, db, move |addr| {
         println!("Pingan demo is running at http://{addr}/");
         println!("Demo logins (username / password / role):");
@@ -507,6 +518,7 @@ async fn run_demo(
             }
         }
         println!("  camera webhook secret: {camera_secret}");
+        println!("  metrics: {metrics}");
         println!("  resident report form: http://{addr}/report   Open311: http://{addr}/open311/v2/services.xml");
         use std::io::Write;
         let _ = std::io::stdout().flush();

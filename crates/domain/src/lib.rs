@@ -14,6 +14,7 @@ pub mod incident;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod plausible;
 pub mod role;
 pub mod scope;
 pub mod time;

@@ -185,14 +185,31 @@ pub async fn serve(
     crate::analysis::brief::spawn_scheduler(state.clone());
     crate::cases::inspect::spawn_sweeper(state.clone());
     crate::rekey::spawn_sweeper(state.clone());
+    let limits = crate::conn::Limits::from_config(&state.config.server);
+    let metrics = match state.config.server.metrics_listen.as_str() {
+        "" | "token" => None,
+        addr => Some(tokio::net::TcpListener::bind(addr).await?),
+    };
+    if let Some(listener) = metrics {
+        tracing::info!(addr = %listener.local_addr()?, "metrics listener");
+        let db = state.db.clone();
+        let only_metrics = Router::new().route(
+            "/metrics",
+            get(move || {
+                let db = db.clone();
+                async move { crate::api::system::exposition(&db) }
+            }),
+        );
+        tokio::spawn(crate::conn::serve(
+            listener,
+            only_metrics,
+            limits,
+            std::future::pending(),
+        ));
+    }
     let app = build_app(state);
     on_ready(addr);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    crate::conn::serve(listener, app, limits, shutdown_signal()).await?;
     db.close().await;
     Ok(())
 }

@@ -209,6 +209,15 @@ pub fn cookie_value(parts: &Parts, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_string())
 }
 
+/// Compares a presented secret with the configured one without leaking, through timing, how much of
+/// it matched: both are hashed to fixed-length digests and every byte is compared.
+pub fn same_secret(given: &str, expected: &str) -> bool {
+    use sm3::Digest;
+    let a = sm3::Sm3::digest(given.as_bytes());
+    let b = sm3::Sm3::digest(expected.as_bytes());
+    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 pub fn new_secret() -> String {
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);

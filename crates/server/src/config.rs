@@ -166,6 +166,24 @@ pub struct ServerConfig {
     /// them is attributed to the client named in `X-Forwarded-For` (the rightmost address that is not
     /// itself a trusted proxy) — for rate limits and the audit log. Empty: the socket's peer counts.
     pub trusted_proxies: Vec<String>,
+    /// A connection ready for a request (just accepted, or its first byte arrived after a keep-alive
+    /// pause) must deliver the complete request head within this many seconds.
+    pub header_timeout_seconds: u64,
+    /// A request body must fully arrive within this many seconds of its head.
+    pub body_timeout_seconds: u64,
+    /// A kept-alive connection with no request in flight is closed after this many silent seconds.
+    pub idle_timeout_seconds: u64,
+    /// Open connections at most; beyond it a new connection gets 503 + Retry-After and is closed.
+    /// Keep it below the process's file-descriptor limit (`ulimit -n`) minus the database pool.
+    pub max_connections: usize,
+    /// Live-board streams (SSE) one account may hold open at once on one server; more get 429.
+    pub streams_per_account: usize,
+    /// Where `/metrics` is served: empty (default) — not at all; `token` — on the main address to
+    /// requests carrying `Authorization: Bearer <metrics_token>`; or an address such as
+    /// `127.0.0.1:9464` — a listener of its own, for the scraper only.
+    pub metrics_listen: String,
+    /// The bearer token `/metrics` requires when `metrics_listen = "token"` (at least 24 characters).
+    pub metrics_token: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -224,6 +242,13 @@ impl Default for ServerConfig {
             upload_limit_bytes: 20 * 1024 * 1024,
             data_dir: "data".into(),
             trusted_proxies: Vec::new(),
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 60,
+            idle_timeout_seconds: 60,
+            max_connections: 4096,
+            streams_per_account: 8,
+            metrics_listen: String::new(),
+            metrics_token: String::new(),
         }
     }
 }
@@ -311,6 +336,32 @@ impl Config {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
         if self.server.body_limit_bytes < 1024 {
             return bad("server.body_limit_bytes must be at least 1024");
+        }
+        if !(1..=3_600).contains(&self.server.header_timeout_seconds)
+            || !(1..=3_600).contains(&self.server.body_timeout_seconds)
+            || !(1..=3_600).contains(&self.server.idle_timeout_seconds)
+        {
+            return bad(
+                "server.header_timeout_seconds, server.body_timeout_seconds and server.idle_timeout_seconds must be between 1 and 3600",
+            );
+        }
+        if self.server.max_connections < 1 || self.server.streams_per_account < 1 {
+            return bad("server.max_connections and server.streams_per_account must be positive");
+        }
+        match self.server.metrics_listen.as_str() {
+            "" => {}
+            "token" if self.server.metrics_token.len() >= 24 => {}
+            "token" => {
+                return bad(
+                    "server.metrics_token must be at least 24 characters when server.metrics_listen = \"token\"",
+                );
+            }
+            addr if addr.parse::<std::net::SocketAddr>().is_err() => {
+                return bad(
+                    "server.metrics_listen must be empty, \"token\" or an address such as 127.0.0.1:9464",
+                );
+            }
+            _ => {}
         }
         if self.auth.max_failed_logins < 1 || self.auth.lockout_minutes < 1 {
             return bad("auth.max_failed_logins and auth.lockout_minutes must be positive");
@@ -436,6 +487,9 @@ impl Config {
             .collect();
         if !c.crypto.field_key.is_empty() {
             c.crypto.field_key = "***".into();
+        }
+        if !c.server.metrics_token.is_empty() {
+            c.server.metrics_token = "***".into();
         }
         c.crypto.old_field_keys = c
             .crypto

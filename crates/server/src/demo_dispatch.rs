@@ -15,6 +15,12 @@ pub fn camera_secret(seed: u64) -> String {
     hex::encode(&sm3::Sm3::digest(format!("pingan-demo-camera-{seed}").as_bytes())[..16])
 }
 
+/// The demo's `/metrics` bearer token (the demo serves metrics by token unless configured otherwise).
+pub fn metrics_token(seed: u64) -> String {
+    use sm3::Digest;
+    hex::encode(&sm3::Sm3::digest(format!("pingan-demo-metrics-{seed}").as_bytes())[..16])
+}
+
 /// A point inside grid `code`.
 async fn inside(db: &Db, code: &str) -> anyhow::Result<(f64, f64)> {
     let (geometry,): (String,) = db

@@ -33,11 +33,35 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             return Err(ApiError::UnsupportedMediaType);
         }
         let limit = state.config.server.body_limit_bytes;
-        let body = axum::body::to_bytes(req.into_body(), limit)
-            .await
-            .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        let body = read_body(req.into_body(), limit).await?;
         decode(&body).map(ApiJson)
     }
+}
+
+/// The whole request body, up to `limit` bytes. Too large is 413; a body that did not arrive within
+/// `server.body_timeout_seconds` is 408; one that broke off is 400.
+pub async fn read_body(body: axum::body::Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|e| body_error(&e, limit))
+}
+
+fn body_error(e: &axum::Error, limit: usize) -> ApiError {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return ApiError::PayloadTooLarge(limit);
+        }
+        if c.is::<crate::conn::BodyTimeout>() {
+            return ApiError::bad_request_status(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                "the request body did not arrive in time",
+            );
+        }
+        cause = c.source();
+    }
+    ApiError::bad_request("bad_body", "the request body could not be read", None)
 }
 
 pub fn decode<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {

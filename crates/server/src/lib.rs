@@ -14,6 +14,7 @@ pub mod assets;
 pub mod auth;
 pub mod cases;
 pub mod config;
+pub mod conn;
 pub mod demo;
 pub mod demo_analysis;
 pub mod demo_cases;

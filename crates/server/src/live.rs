@@ -9,7 +9,8 @@
 
 use pingan_store::incidents::{self, ChangeRow};
 use pingan_store::{Db, now_micros};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
@@ -31,18 +32,55 @@ pub struct Change {
 #[derive(Clone)]
 pub struct LiveFeed {
     tx: broadcast::Sender<Change>,
+    /// Streams open per account on this server (the per-account cap).
+    open: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+/// One open stream of one account; closing the stream (dropping this) frees its place.
+pub struct StreamTicket {
+    open: Arc<Mutex<HashMap<String, usize>>>,
+    user_id: String,
+}
+
+impl Drop for StreamTicket {
+    fn drop(&mut self) {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.user_id) {
+            *n -= 1;
+            if *n == 0 {
+                open.remove(&self.user_id);
+            }
+        }
+    }
 }
 
 impl LiveFeed {
     pub fn start(db: Db) -> LiveFeed {
         let (tx, _) = broadcast::channel(4096);
-        let feed = LiveFeed { tx: tx.clone() };
+        let feed = LiveFeed {
+            tx: tx.clone(),
+            open: Arc::default(),
+        };
         tokio::spawn(poll(db, tx));
         feed
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Change> {
         self.tx.subscribe()
+    }
+
+    /// A place for one more stream of `user_id`, unless the account already holds `cap` of them.
+    pub fn open_stream(&self, user_id: &str, cap: usize) -> Option<StreamTicket> {
+        let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(user_id.to_string()).or_default();
+        if *n >= cap {
+            return None;
+        }
+        *n += 1;
+        Some(StreamTicket {
+            open: self.open.clone(),
+            user_id: user_id.to_string(),
+        })
     }
 }
 

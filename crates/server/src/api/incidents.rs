@@ -603,30 +603,42 @@ async fn board(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Bo
 
 /// Server-sent events: `change` with `{"seq","kind":"incident"|"unit","id"}` for every change in the
 /// caller's scope, within a second of its commit on any server; `resync` when the client fell behind
-/// and should reload the snapshot.
+/// and should reload the snapshot. A comment line every 15 s keeps proxies from closing a quiet stream.
+/// One account may hold `server.streams_per_account` streams on one server; more get 429.
 #[utoipa::path(get, path = "/api/v1/board/stream", tag = "dispatch",
     responses((status = 200, description = "text/event-stream", content_type = "text/event-stream", body = String),
+        (status = 429, description = "This account has too many live streams open", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody)))]
 async fn board_stream(
     State(state): State<AppState>,
     actor: Actor,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>> {
     actor.require(&state, Permission::IncidentRead).await?;
+    let cap = state.config.server.streams_per_account;
+    let Some(ticket) = state.live.open_stream(&actor.user_id, cap) else {
+        return Err(ApiError::Other {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_streams",
+            message: format!(
+                "this account already has {cap} live streams open; close one (another tab or device) first"
+            ),
+        });
+    };
     let rx = state.live.subscribe();
     let scope = actor.scope.clone();
-    let stream = futures::stream::unfold((rx, scope), |(mut rx, scope)| async move {
+    let stream = futures::stream::unfold((rx, scope, ticket), |(mut rx, scope, ticket)| async move {
         loop {
             match rx.recv().await {
                 Ok(c) if scope.covers_area_path(&c.area_path) => {
                     let ev = Event::default()
                         .event("change")
                         .data(serde_json::to_string(&c).unwrap_or_default());
-                    return Some((Ok(ev), (rx, scope)));
+                    return Some((Ok(ev), (rx, scope, ticket)));
                 }
                 Ok(_) => continue,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                     let ev = Event::default().event("resync").data("{}");
-                    return Some((Ok(ev), (rx, scope)));
+                    return Some((Ok(ev), (rx, scope, ticket)));
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }

@@ -207,9 +207,7 @@ async fn camera_alert(
 ) -> ApiResult<(StatusCode, Json<CameraAlertResult>)> {
     // Read here, not with axum's `Bytes` extractor, whose over-limit answer is plain text.
     let limit = state.config.server.body_limit_bytes;
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+    let body = crate::extract::read_body(body, limit).await?;
     match camera_alert_inner(&state, ip.clone(), &headers, &body).await {
         Ok(r) => Ok((StatusCode::CREATED, Json(r))),
         Err(e) => {

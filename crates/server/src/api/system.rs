@@ -1,12 +1,16 @@
-//! Liveness, readiness and Prometheus metrics. Unauthenticated by design (for load balancers and
-//! scrapers on the internal network); they reveal no business data.
+//! Liveness, readiness and Prometheus metrics. Health and readiness are unauthenticated by design (for
+//! load balancers); metrics reveal the traffic per route and the pool figures, so the main address
+//! serves them only with the configured bearer token (`server.metrics_listen = "token"`), and not at
+//! all otherwise — a listener of its own (`server.metrics_listen = ADDRESS`) is the other way.
 
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::IntoResponse;
+use crate::error::ApiError;
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -64,13 +68,33 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
     )
 }
 
-/// Prometheus text format: request counts and latency per route, database pool gauges.
-#[utoipa::path(get, path = "/metrics", tag = "system", security(()),
-    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain")))]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = crate::metrics::render(&state.db);
+/// Prometheus text format: request counts and latency per route, connection and pool gauges. Served
+/// here only when `server.metrics_listen = "token"` and the request carries that bearer token;
+/// otherwise 404, the same answer as for a path that does not exist.
+#[utoipa::path(get, path = "/metrics", tag = "system", security(("bearer" = [])),
+    responses((status = 200, description = "Prometheus text exposition format", content_type = "text/plain"),
+        (status = 404, description = "Metrics are not served here, or the token is missing or wrong", body = crate::error::ErrorBody)))]
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let server = &state.config.server;
+    let given = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    let allowed = server.metrics_listen == "token"
+        && !server.metrics_token.is_empty()
+        && crate::auth::same_secret(given, &server.metrics_token);
+    if !allowed {
+        return ApiError::NotFound.into_response();
+    }
+    exposition(&state.db)
+}
+
+/// The Prometheus answer itself; also what a separate metrics listener serves.
+pub fn exposition(db: &pingan_store::Db) -> Response {
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
-        body,
+        crate::metrics::render(db),
     )
+        .into_response()
 }

@@ -31,6 +31,9 @@ enum Need {
     Public,
     /// A machine caller proving itself with a signature (the camera webhook): 401 without one.
     Signed,
+    /// The metrics scraper's own token (`server.metrics_token`): without it the route is not there
+    /// (404), whatever account token is presented.
+    ScrapeToken,
     /// Any authenticated caller (own session, own notifications, reference vocabularies).
     Authenticated,
     /// A signed-in session, whatever the role: an API token is refused (403), as the matrix's are.
@@ -46,6 +49,7 @@ impl Need {
     fn allows(self, role: Role) -> bool {
         match self {
             Need::Public | Need::Signed | Need::Authenticated => true,
+            Need::ScrapeToken => false,
             Need::Session => false,
             Need::Perm(p) => role.can(p),
             Need::AnyOf(ps) => ps.iter().any(|&p| role.can(p)),
@@ -108,7 +112,7 @@ const ROUTES: &[Route] = &[
     r("put", "/api/v1/session/totp", Authenticated, Coll),
     r("get", "/healthz", Public, Coll),
     r("get", "/readyz", Public, Coll),
-    r("get", "/metrics", Public, Coll),
+    r("get", "/metrics", ScrapeToken, Coll),
     r("get", "/api/v1/public/areas", Public, Coll),
     r("post", "/api/v1/public/reports", Public, Coll),
     r("get", "/api/v1/public/reports/{code}", Public, Coll),
@@ -1053,6 +1057,26 @@ both!(authorization_matrix, |app: TestApp| async move {
                     "{} {url} unsigned: {s}, expected 401",
                     route.method
                 ));
+            }
+            continue;
+        }
+        if matches!(route.need, ScrapeToken) {
+            let (s, _) = call(&app, route, &url, body, None).await;
+            checked += 1;
+            if s != 404 {
+                failures.push(format!("{} {url} without the scrape token: {s}, expected 404", route.method));
+            }
+            for role in Role::ALL {
+                let token = account_token(&app, role, true, &org_id).await;
+                let (s, _) = call(&app, route, &url, body, Some(&token)).await;
+                checked += 1;
+                if s != 404 {
+                    failures.push(format!(
+                        "{} {url} with the API token of {}: {s}, expected 404",
+                        route.method,
+                        role.code()
+                    ));
+                }
             }
             continue;
         }

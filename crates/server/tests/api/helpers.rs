@@ -2,7 +2,6 @@ use pingan_server::{AppState, Config, build_app, demo};
 use pingan_store::testing::TestDb;
 use pingan_store::{Backend, Db};
 use serde_json::Value;
-use std::net::SocketAddr;
 
 pub const CAMERA_SECRET: &str = "test-camera-secret";
 /// The SM4 field key the test servers seal personal data with.
@@ -45,13 +44,11 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let app = build_app(state.clone());
+        let limits = pingan_server::conn::Limits::from_config(&state.config.server);
         tokio::spawn(async move {
-            axum::serve(
-                listener,
-                app.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .await
-            .unwrap();
+            pingan_server::conn::serve(listener, app, limits, std::future::pending())
+                .await
+                .unwrap();
         });
         Some(TestApp {
             url: format!("http://{addr}"),

@@ -76,6 +76,7 @@ mod analysis;
 mod auth;
 mod authz_matrix;
 mod bad_input;
+mod connections;
 mod cases;
 mod dispatch;
 mod documented;

@@ -51,12 +51,33 @@ fn assert_prometheus_text(text: &str) {
     }
 }
 
-both!(
+const SCRAPE_TOKEN: &str = "scrape-token-for-the-tests-0123456789";
+
+both_tuned!(
     metrics_are_prometheus_text_per_route,
+    |c: &mut pingan_server::Config| {
+        c.server.metrics_listen = "token".into();
+        c.server.metrics_token = SCRAPE_TOKEN.into();
+    },
     |app: TestApp| async move {
         let c = app.client_as("officer").await;
         app.get_json(&c, "/api/v1/areas/330681109").await;
+        // A signed-in officer without the scrape token sees no metrics, nor does a wrong token.
         let r = c.get(format!("{}/metrics", app.url)).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        let r = client()
+            .get(format!("{}/metrics", app.url))
+            .bearer_auth("scrape-token-for-the-tests-0123456788")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let r = client()
+            .get(format!("{}/metrics", app.url))
+            .bearer_auth(SCRAPE_TOKEN)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 200);
         assert!(
             r.headers()["content-type"]
@@ -124,3 +145,14 @@ both!(
         }
     }
 );
+
+both!(metrics_are_not_public_by_default, |app: TestApp| async move {
+    let r = client()
+        .get(format!("{}/metrics", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(error_code(&body), "not_found");
+});
