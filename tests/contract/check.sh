@@ -31,7 +31,9 @@ curl -fsS "${url}healthz" > /dev/null
 curl -fsS -c "$work/jar" -H 'content-type: application/json' -d "{\"username\":\"$user\",\"password\":\"$pass\"}" "${url}api/v1/session" > /dev/null
 curl -fsS -b "$work/jar" "${url}api/v1/areas/330681109" > /dev/null
 curl -fsS "${url}api/openapi.json" > "$work/openapi.json"
-curl -fsS "${url}metrics" > "$work/metrics.txt"
+# The demo serves /metrics only to its scrape token, which it prints.
+scrape="$(grep -o 'Authorization: Bearer [0-9a-f]*' "$work/out" | head -1)"
+curl -fsS -H "$scrape" "${url}metrics" > "$work/metrics.txt"
 
 "$venv/bin/python" - "$work/openapi.json" "$work/metrics.txt" <<'PY'
 import json, sys

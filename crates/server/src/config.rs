@@ -19,6 +19,38 @@ pub struct Config {
     pub crypto: CryptoConfig,
     pub analysis: AnalysisConfig,
     pub cases: CasesConfig,
+    pub validation: ValidationConfig,
+}
+
+/// Plausibility bounds on the times records carry (the rules themselves are in
+/// `pingan_domain::plausible`). Live entries — reports, GPS fixes, case steps, mediation sessions — may
+/// be up to `live_max_age_days` old and never later than now plus `clock_skew_seconds`. (History brought
+/// in deliberately — the demo's past year — is written by the host's tools, not these entry paths; an
+/// import of past incidents would use `InstantWindow::history` with bounds of its own.)
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ValidationConfig {
+    pub clock_skew_seconds: i64,
+    pub live_max_age_days: i64,
+}
+
+impl Default for ValidationConfig {
+    fn default() -> Self {
+        ValidationConfig {
+            clock_skew_seconds: 300,
+            live_max_age_days: 30,
+        }
+    }
+}
+
+impl ValidationConfig {
+    pub fn live(&self, now: i64) -> pingan_domain::plausible::InstantWindow {
+        pingan_domain::plausible::InstantWindow::live(
+            now,
+            self.live_max_age_days,
+            self.clock_skew_seconds,
+        )
+    }
 }
 
 /// 执法监督: how often each server runs the 网上巡查 engine over open cases (0 = only after each recorded
@@ -362,6 +394,14 @@ impl Config {
                 );
             }
             _ => {}
+        }
+        let v = &self.validation;
+        if !(0..=86_400).contains(&v.clock_skew_seconds)
+            || !(1..=3_650).contains(&v.live_max_age_days)
+        {
+            return bad(
+                "validation.clock_skew_seconds must be 0–86400 and validation.live_max_age_days 1–3650",
+            );
         }
         if self.auth.max_failed_logins < 1 || self.auth.lockout_minutes < 1 {
             return bad("auth.max_failed_logins and auth.lockout_minutes must be positive");

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use pingan_domain::Permission;
+use pingan_domain::plausible;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::incident::{Channel, Level, TypeCode};
 use pingan_geo::Crs;
@@ -99,20 +100,25 @@ pub fn type_code(field: &str, v: &str) -> ApiResult<TypeCode> {
     TypeCode::parse(v).map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
-/// RFC 3339 → UTC microseconds.
+/// RFC 3339 → UTC microseconds; offsets beyond ±14:00 are refused. For filters and bounds chosen by
+/// the caller; times a record carries go through `live_instant`.
 pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    match v {
-        None => Ok(None),
-        Some(s) => s
-            .parse::<jiff::Timestamp>()
-            .map(|t| Some(t.as_microsecond()))
-            .map_err(|_| {
-                ApiError::invalid(
-                    field,
-                    format!("{field} must be an RFC 3339 time like 2026-11-28T08:30:00+08:00"),
-                )
-            }),
-    }
+    v.map(|s| plausible::parse_instant(s).map_err(|e| implausible(field, e)))
+        .transpose()
+}
+
+/// The time a record carries as it happens (a report, a fix, a step, a session): within
+/// `validation.live_max_age_days` of now and not ahead of now beyond the clock skew.
+pub fn live_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
+    let window = state.config.validation.live(state.now());
+    instant(field, v)?
+        .map(|t| window.check(t).map_err(|e| implausible(field, e)))
+        .transpose()
+}
+
+/// A plausibility rule's refusal as a 422 naming the field.
+pub fn implausible(field: &str, e: plausible::Implausible) -> ApiError {
+    ApiError::invalid(field, format!("{field} {e}"))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -207,7 +213,7 @@ pub async fn intake_as(
     let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
     let caller_name = optional_text("caller_name", req.caller_name.as_deref(), 50)?;
     let caller_phone = phone("caller_phone", req.caller_phone.as_deref())?;
-    let reported_at = instant("reported_at", req.reported_at.as_deref())?;
+    let reported_at = live_instant(state, "reported_at", req.reported_at.as_deref())?;
     intake::receive(
         state,
         Report {

@@ -259,6 +259,14 @@ async fn camera_alert_inner(
         .filter(|c| c.active)
         .ok_or_else(|| ApiError::invalid("camera_id", "no active camera has this id"))?;
     let checked = check_camera_alert(&alert)?;
+    if let Some(t) = checked.occurred_at {
+        state
+            .config
+            .validation
+            .live(state.now())
+            .check(t)
+            .map_err(|e| super::incidents::implausible("occurred_at", e))?;
+    }
     let report = Report {
         channel: Channel::Camera,
         type_code: checked.type_code,

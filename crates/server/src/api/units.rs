@@ -8,7 +8,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use crate::api::incidents::implausible;
 use pingan_domain::Permission;
+use pingan_domain::plausible;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::unit::{UnitKind, UnitStatus};
 use pingan_store::incidents;
@@ -280,18 +282,25 @@ async fn ingest_positions(
             "at most 5,000 pings per request",
         ));
     }
+    let window = state.config.validation.live(state.now());
     let mut pings = Vec::with_capacity(batch.pings.len());
     for (i, p) in batch.pings.into_iter().enumerate() {
         // The field name is built only for an error: a batch holds thousands of pings.
-        let at = match p.at.parse::<jiff::Timestamp>() {
-            Ok(t) => t.as_microsecond(),
-            Err(_) => {
-                return Err(
-                    super::incidents::instant(&format!("pings[{i}].at"), Some(&p.at))
-                        .expect_err("the same text fails to parse again"),
-                );
-            }
-        };
+        // Field names are built only for an error: a batch holds thousands of pings.
+        let field = |name: &str| format!("pings[{i}].{name}");
+        let at = plausible::parse_instant(&p.at)
+            .and_then(|t| window.check(t))
+            .map_err(|e| implausible(&field("at"), e))?;
+        let speed = p
+            .speed
+            .map(plausible::speed_mps)
+            .transpose()
+            .map_err(|e| implausible(&field("speed"), e))?;
+        let heading = p
+            .heading
+            .map(plausible::heading_degrees)
+            .transpose()
+            .map_err(|e| implausible(&field("heading"), e))?;
         if !(p.lng.is_finite() && (-180.0..=180.0).contains(&p.lng)) {
             return Err(ApiError::invalid(
                 &format!("pings[{i}].lng"),
@@ -315,8 +324,8 @@ async fn ingest_positions(
             at,
             lng: p.lng,
             lat: p.lat,
-            speed: p.speed.filter(|s| s.is_finite()),
-            heading: p.heading.filter(|h| h.is_finite()),
+            speed,
+            heading,
         });
     }
     let now = state.now();

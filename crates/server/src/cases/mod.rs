@@ -7,7 +7,7 @@ pub mod inspect;
 pub mod parties;
 pub mod review;
 
-use crate::api::incidents::{instant, text};
+use crate::api::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -481,7 +481,7 @@ pub async fn record_step(
     let s = step(&req.step)
         .ok_or_else(|| ApiError::invalid("step", format!("unknown step {:?}", req.step)))?;
     let now = state.now();
-    let at = instant("at", req.at.as_deref())?.unwrap_or(now);
+    let at = crate::api::incidents::live_instant(state, "at", req.at.as_deref())?.unwrap_or(now);
     if at > now + 300_000_000 {
         return Err(ApiError::invalid(
             "at",

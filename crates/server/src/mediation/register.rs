@@ -256,11 +256,9 @@ pub async fn register(
             "people_involved must be 1–100000",
         ));
     }
-    if req.amount_yuan.is_some_and(|a| a < 0) {
-        return Err(ApiError::invalid(
-            "amount_yuan",
-            "amount_yuan cannot be negative",
-        ));
+    if let Some(yuan) = req.amount_yuan {
+        pingan_domain::plausible::Fen::from_yuan(yuan)
+            .map_err(|e| crate::api::incidents::implausible("amount_yuan", e))?;
     }
     if req.parties.len() > 50 {
         return Err(ApiError::invalid("parties", "at most 50 parties"));

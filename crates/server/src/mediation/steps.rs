@@ -6,6 +6,7 @@
 
 use super::notify_tier;
 use crate::api::incidents::{optional_text, text};
+use pingan_domain::plausible::DateWindow;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -179,7 +180,7 @@ pub async fn add_session(
 ) -> ApiResult<String> {
     actor.require(state, Permission::DisputeManage).await?;
     let row = load(state, actor, id).await?;
-    let held_at = crate::api::incidents::instant("held_at", req.held_at.as_deref())?
+    let held_at = crate::api::incidents::live_instant(state, "held_at", req.held_at.as_deref())?
         .unwrap_or_else(|| state.now());
     let s = disputes::SessionRow {
         id: new_id(),
@@ -238,11 +239,11 @@ pub struct AgreementRequest {
     pub judicial_confirmation: bool,
 }
 
-fn date(field: &str, v: &str) -> ApiResult<String> {
-    v.trim()
-        .parse::<jiff::civil::Date>()
+fn due_date(window: &DateWindow, field: &str, v: &str) -> ApiResult<String> {
+    window
+        .parse(v)
         .map(|d| d.to_string())
-        .map_err(|_| ApiError::invalid(field, format!("{field} must be a date like 2026-12-31")))
+        .map_err(|e| crate::api::incidents::implausible(field, e))
 }
 
 /// Agreement reached: status agreed, follow-up visits scheduled, 司法确认 reminder set if chosen.
@@ -268,6 +269,10 @@ pub async fn agree(
         return Err(ApiError::invalid("terms", "list 1–50 agreed terms"));
     }
     let now = state.now();
+    let today: jiff::civil::Date = pingan_domain::time::local_date(pingan_domain::time::from_micros(now))
+        .parse()
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("today's date: {e}")))?;
+    let terms_window = DateWindow::agreement_terms(today);
     let agreement_id = new_id();
     let terms = req
         .terms
@@ -279,7 +284,7 @@ pub async fn agree(
                 seq: i as i64 + 1,
                 content: text(&format!("terms[{i}].content"), &t.content, 2000)?,
                 performer: text(&format!("terms[{i}].performer"), &t.performer, 100)?,
-                due_date: date(&format!("terms[{i}].due_date"), &t.due_date)?,
+                due_date: due_date(&terms_window, &format!("terms[{i}].due_date"), &t.due_date)?,
             })
         })
         .collect::<ApiResult<Vec<_>>>()?;

@@ -84,6 +84,7 @@ mod limits;
 mod login_burst;
 mod mediation;
 mod places;
+mod plausible;
 mod scope;
 mod security;
 mod system;

@@ -10,7 +10,7 @@ use pingan_server::mediation::clock::sweep;
 use serde_json::{Value, json};
 
 const DAY: i64 = 86_400;
-const CHENJIA_GRID: &str = "330681109004002";
+pub const CHENJIA_GRID: &str = "330681109004002";
 
 fn citizen_id(first17: &str) -> String {
     format!("{first17}{}", pingan_domain::ids::citizen_id_check(first17))
@@ -21,7 +21,7 @@ fn party(name: &str, id17: &str, phone: &str, role: &str) -> Value {
            "phone": phone, "address": "枫桥镇陈家村 8 号"})
 }
 
-async fn register(app: &TestApp, c: &reqwest::Client, extra: Value) -> Value {
+pub async fn register(app: &TestApp, c: &reqwest::Client, extra: Value) -> Value {
     let (lng, lat) = inside_point(app, c, CHENJIA_GRID).await;
     let mut body = json!({
         "type_code": "02", "title": "邻里宅基地纠纷", "description": "两户因围墙界址发生争执",
@@ -54,7 +54,7 @@ async fn unread(app: &TestApp, who: &str) -> Vec<String> {
         .collect()
 }
 
-fn agreement(mediator: &str) -> Value {
+pub fn agreement(mediator: &str) -> Value {
     json!({
         "facts": "张、李两户相邻，张家新砌围墙越过界址约 0.3 米。",
         "issues": "围墙界址；拆除费用由谁承担。",
