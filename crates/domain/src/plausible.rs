@@ -50,7 +50,11 @@ fn offset_seconds(text: &str) -> Option<i32> {
     }
     let time_at = text.find(['T', 't', ' '])?;
     let sign_at = text[time_at..].rfind(['+', '-', '\u{2212}'])? + time_at;
-    let sign = if text[sign_at..].starts_with('+') { 1 } else { -1 };
+    let sign = if text[sign_at..].starts_with('+') {
+        1
+    } else {
+        -1
+    };
     let digits: String = text[sign_at..]
         .chars()
         .skip(1)
@@ -204,18 +208,37 @@ mod tests {
         assert_eq!(heading_degrees(1e300), Err(Implausible::Heading));
         assert_eq!(Fen::from_yuan(i64::MAX), Err(Implausible::Money));
         let today: Date = "2026-11-29".parse().unwrap();
-        assert!(DateWindow::agreement_terms(today).parse("0001-01-01").is_err());
+        assert!(
+            DateWindow::agreement_terms(today)
+                .parse("0001-01-01")
+                .is_err()
+        );
     }
 
     #[test]
     fn ordinary_values_pass() {
         assert_eq!(parse_instant("2026-11-28T08:30:00Z").map(|_| ()), Ok(()));
-        assert_eq!(parse_instant("2026-11-28T08:30:00-12:00").map(|_| ()), Ok(()));
-        assert_eq!(parse_instant("2026-11-28T08:30:00+14:00").map(|_| ()), Ok(()));
-        assert_eq!(parse_instant("2026-11-28T08:30:00+14:01"), Err(Implausible::Offset));
-        assert_eq!(parse_instant("2026-11-28 08:30:00+08:00").map(|_| ()), Ok(()));
+        assert_eq!(
+            parse_instant("2026-11-28T08:30:00-12:00").map(|_| ()),
+            Ok(())
+        );
+        assert_eq!(
+            parse_instant("2026-11-28T08:30:00+14:00").map(|_| ()),
+            Ok(())
+        );
+        assert_eq!(
+            parse_instant("2026-11-28T08:30:00+14:01"),
+            Err(Implausible::Offset)
+        );
+        assert_eq!(
+            parse_instant("2026-11-28 08:30:00+08:00").map(|_| ()),
+            Ok(())
+        );
         assert_eq!(heading_degrees(360.0), Ok(0.0));
-        assert_eq!(Fen::from_yuan(96_000).map(|f| (f.fen(), f.yuan())), Ok((9_600_000, 96_000)));
+        assert_eq!(
+            Fen::from_yuan(96_000).map(|f| (f.fen(), f.yuan())),
+            Ok((9_600_000, 96_000))
+        );
     }
 
     proptest! {

@@ -215,7 +215,10 @@ pub fn same_secret(given: &str, expected: &str) -> bool {
     use sm3::Digest;
     let a = sm3::Sm3::digest(given.as_bytes());
     let b = sm3::Sm3::digest(expected.as_bytes());
-    a.iter().zip(b.iter()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
 }
 
 pub fn new_secret() -> String {

@@ -28,8 +28,8 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -148,9 +148,8 @@ async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let flight = InFlight::start(clock.clone());
     let mut req = req.map(|b| {
-        let deadline = (!b.is_end_stream()).then(|| {
-            Box::pin(tokio::time::sleep(limits.body_timeout))
-        });
+        let deadline =
+            (!b.is_end_stream()).then(|| Box::pin(tokio::time::sleep(limits.body_timeout)));
         Body::new(DeadlineBody {
             inner: b,
             deadline,

@@ -574,9 +574,11 @@ async fn root_post(
         return r;
     }
     let keys = &state.config.dispatch.open311_api_keys;
-    if !keys.is_empty() && !p
-        .get("api_key")
-        .is_some_and(|k| keys.iter().any(|key| crate::auth::same_secret(k, key))) {
+    if !keys.is_empty()
+        && !p
+            .get("api_key")
+            .is_some_and(|k| keys.iter().any(|key| crate::auth::same_secret(k, key)))
+    {
         return error(fmt, 403, "api_key is missing or not valid");
     }
     match post_request(&state, &p, ip).await {

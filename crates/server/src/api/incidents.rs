@@ -15,9 +15,9 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use pingan_domain::Permission;
-use pingan_domain::plausible;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::incident::{Channel, Level, TypeCode};
+use pingan_domain::plausible;
 use pingan_geo::Crs;
 use pingan_store::incidents::{self, IncidentFilter};
 use serde::{Deserialize, Serialize};
@@ -632,23 +632,24 @@ async fn board_stream(
     };
     let rx = state.live.subscribe();
     let scope = actor.scope.clone();
-    let stream = futures::stream::unfold((rx, scope, ticket), |(mut rx, scope, ticket)| async move {
-        loop {
-            match rx.recv().await {
-                Ok(c) if scope.covers_area_path(&c.area_path) => {
-                    let ev = Event::default()
-                        .event("change")
-                        .data(serde_json::to_string(&c).unwrap_or_default());
-                    return Some((Ok(ev), (rx, scope, ticket)));
+    let stream =
+        futures::stream::unfold((rx, scope, ticket), |(mut rx, scope, ticket)| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(c) if scope.covers_area_path(&c.area_path) => {
+                        let ev = Event::default()
+                            .event("change")
+                            .data(serde_json::to_string(&c).unwrap_or_default());
+                        return Some((Ok(ev), (rx, scope, ticket)));
+                    }
+                    Ok(_) => continue,
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let ev = Event::default().event("resync").data("{}");
+                        return Some((Ok(ev), (rx, scope, ticket)));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    let ev = Event::default().event("resync").data("{}");
-                    return Some((Ok(ev), (rx, scope, ticket)));
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
             }
-        }
-    });
+        });
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }

@@ -3,12 +3,12 @@
 //! serves them only with the configured bearer token (`server.metrics_listen = "token"`), and not at
 //! all otherwise — a listener of its own (`server.metrics_listen = ADDRESS`) is the other way.
 
+use crate::error::ApiError;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use crate::error::ApiError;
 use axum::http::HeaderMap;
+use axum::http::StatusCode;
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;

@@ -1,5 +1,6 @@
 //! Units on duty (警力) — status and GPS positions — and the camera registry (雪亮工程).
 
+use crate::api::incidents::implausible;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -8,10 +9,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use crate::api::incidents::implausible;
 use pingan_domain::Permission;
-use pingan_domain::plausible;
 use pingan_domain::audit::AuditOutcome;
+use pingan_domain::plausible;
 use pingan_domain::unit::{UnitKind, UnitStatus};
 use pingan_store::incidents;
 use pingan_store::units::{self, UnitRow};

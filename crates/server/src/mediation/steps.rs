@@ -6,7 +6,6 @@
 
 use super::notify_tier;
 use crate::api::incidents::{optional_text, text};
-use pingan_domain::plausible::DateWindow;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -15,6 +14,7 @@ use pingan_domain::audit::AuditOutcome;
 use pingan_domain::dispute::{
     Action, AgreementForm, FollowUpResult, MICROS_PER_DAY, Status, TransferTo,
 };
+use pingan_domain::plausible::DateWindow;
 use pingan_store::Tx;
 use pingan_store::disputes::{self, DisputeRow, Event, StepChange};
 use pingan_store::new_id;
@@ -269,9 +269,10 @@ pub async fn agree(
         return Err(ApiError::invalid("terms", "list 1–50 agreed terms"));
     }
     let now = state.now();
-    let today: jiff::civil::Date = pingan_domain::time::local_date(pingan_domain::time::from_micros(now))
-        .parse()
-        .map_err(|e| ApiError::Internal(anyhow::anyhow!("today's date: {e}")))?;
+    let today: jiff::civil::Date =
+        pingan_domain::time::local_date(pingan_domain::time::from_micros(now))
+            .parse()
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("today's date: {e}")))?;
     let terms_window = DateWindow::agreement_terms(today);
     let agreement_id = new_id();
     let terms = req

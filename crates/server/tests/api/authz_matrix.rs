@@ -1064,7 +1064,10 @@ both!(authorization_matrix, |app: TestApp| async move {
             let (s, _) = call(&app, route, &url, body, None).await;
             checked += 1;
             if s != 404 {
-                failures.push(format!("{} {url} without the scrape token: {s}, expected 404", route.method));
+                failures.push(format!(
+                    "{} {url} without the scrape token: {s}, expected 404",
+                    route.method
+                ));
             }
             for role in Role::ALL {
                 let token = account_token(&app, role, true, &org_id).await;

@@ -103,7 +103,10 @@ both_tuned!(
         }
         for (i, s) in in_head.iter_mut().enumerate() {
             let (_, closed) = read_until_closed(s, Duration::from_secs(5)).await;
-            assert!(closed, "connection {i} stalled in its headers is still open");
+            assert!(
+                closed,
+                "connection {i} stalled in its headers is still open"
+            );
         }
         for (i, s) in in_body.iter_mut().enumerate() {
             let (answer, closed) = read_until_closed(s, Duration::from_secs(6)).await;
@@ -173,7 +176,10 @@ both_tuned!(
         let open = || d.get(format!("{}/api/v1/board/stream", app.url)).send();
         let first = open().await.unwrap();
         let second = open().await.unwrap();
-        assert_eq!((first.status().as_u16(), second.status().as_u16()), (200, 200));
+        assert_eq!(
+            (first.status().as_u16(), second.status().as_u16()),
+            (200, 200)
+        );
         let third = open().await.unwrap();
         assert_eq!(third.status(), 429);
         let body: serde_json::Value = third.json().await.unwrap();

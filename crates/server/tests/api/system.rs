@@ -146,13 +146,16 @@ both!(
     }
 );
 
-both!(metrics_are_not_public_by_default, |app: TestApp| async move {
-    let r = client()
-        .get(format!("{}/metrics", app.url))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 404);
-    let body: serde_json::Value = r.json().await.unwrap();
-    assert_eq!(error_code(&body), "not_found");
-});
+both!(
+    metrics_are_not_public_by_default,
+    |app: TestApp| async move {
+        let r = client()
+            .get(format!("{}/metrics", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(error_code(&body), "not_found");
+    }
+);
