@@ -92,7 +92,7 @@ impl InstantWindow {
     pub fn check(&self, at: i64) -> Result<i64, Implausible> {
         let show = |us: i64| {
             Timestamp::from_microsecond(us)
-                .map(|t| crate::time::local_datetime(t))
+                .map(crate::time::local_datetime)
                 .unwrap_or_default()
         };
         if at < self.earliest {
