@@ -23,15 +23,16 @@ pub struct Config {
 }
 
 /// Plausibility bounds on the times records carry (the rules themselves are in
-/// `pingan_domain::plausible`). Live entries — reports, GPS fixes, case steps, mediation sessions — may
-/// be up to `live_max_age_days` old and never later than now plus `clock_skew_seconds`. (History brought
-/// in deliberately — the demo's past year — is written by the host's tools, not these entry paths; an
-/// import of past incidents would use `InstantWindow::history` with bounds of its own.)
+/// `pingan_domain::plausible`). Nothing may be later than now plus `clock_skew_seconds`. What is
+/// reported as it happens — reports, camera alerts, GPS fixes — may be up to `live_max_age_days` old;
+/// what is written up after the fact from the file — case steps, mediation sessions — up to
+/// `record_max_age_days`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct ValidationConfig {
     pub clock_skew_seconds: i64,
     pub live_max_age_days: i64,
+    pub record_max_age_days: i64,
 }
 
 impl Default for ValidationConfig {
@@ -39,6 +40,7 @@ impl Default for ValidationConfig {
         ValidationConfig {
             clock_skew_seconds: 300,
             live_max_age_days: 30,
+            record_max_age_days: 3_650,
         }
     }
 }
@@ -48,6 +50,14 @@ impl ValidationConfig {
         pingan_domain::plausible::InstantWindow::live(
             now,
             self.live_max_age_days,
+            self.clock_skew_seconds,
+        )
+    }
+
+    pub fn record(&self, now: i64) -> pingan_domain::plausible::InstantWindow {
+        pingan_domain::plausible::InstantWindow::live(
+            now,
+            self.record_max_age_days,
             self.clock_skew_seconds,
         )
     }
@@ -398,9 +408,10 @@ impl Config {
         let v = &self.validation;
         if !(0..=86_400).contains(&v.clock_skew_seconds)
             || !(1..=3_650).contains(&v.live_max_age_days)
+            || !(1..=36_500).contains(&v.record_max_age_days)
         {
             return bad(
-                "validation.clock_skew_seconds must be 0–86400 and validation.live_max_age_days 1–3650",
+                "validation.clock_skew_seconds must be 0–86400, validation.live_max_age_days 1–3650 and validation.record_max_age_days 1–36500",
             );
         }
         if self.auth.max_failed_logins < 1 || self.auth.lockout_minutes < 1 {

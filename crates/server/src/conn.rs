@@ -132,8 +132,13 @@ pub async fn serve(
 }
 
 async fn refuse(mut stream: TcpStream) {
-    let answer = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: 84\r\n\r\n{\"error\":{\"code\":\"busy\",\"message\":\"too many connections; retry in a moment\"}}  ";
-    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(answer)).await;
+    const BODY: &str =
+        r#"{"error":{"code":"busy","message":"too many connections; retry in a moment"}}"#;
+    let answer = format!(
+        "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{BODY}",
+        BODY.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(2), stream.write_all(answer.as_bytes())).await;
     let _ = tokio::time::timeout(Duration::from_secs(1), stream.shutdown()).await;
 }
 

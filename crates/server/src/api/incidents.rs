@@ -101,16 +101,29 @@ pub fn type_code(field: &str, v: &str) -> ApiResult<TypeCode> {
 }
 
 /// RFC 3339 → UTC microseconds; offsets beyond ±14:00 are refused. For filters and bounds chosen by
-/// the caller; times a record carries go through `live_instant`.
+/// the caller; times a record carries go through `live_instant` or `recorded_instant`.
 pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
     v.map(|s| plausible::parse_instant(s).map_err(|e| implausible(field, e)))
         .transpose()
 }
 
-/// The time a record carries as it happens (a report, a fix, a step, a session): within
+/// The time of something reported as it happens (a report, a camera alert): within
 /// `validation.live_max_age_days` of now and not ahead of now beyond the clock skew.
 pub fn live_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    let window = state.config.validation.live(state.now());
+    instant_within(field, v, state.config.validation.live(state.now()))
+}
+
+/// The time of something written up after the fact (a case step, a mediation session): within
+/// `validation.record_max_age_days` of now and not ahead of now beyond the clock skew.
+pub fn recorded_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
+    instant_within(field, v, state.config.validation.record(state.now()))
+}
+
+fn instant_within(
+    field: &str,
+    v: Option<&str>,
+    window: plausible::InstantWindow,
+) -> ApiResult<Option<i64>> {
     instant(field, v)?
         .map(|t| window.check(t).map_err(|e| implausible(field, e)))
         .transpose()

@@ -481,13 +481,9 @@ pub async fn record_step(
     let s = step(&req.step)
         .ok_or_else(|| ApiError::invalid("step", format!("unknown step {:?}", req.step)))?;
     let now = state.now();
-    let at = crate::api::incidents::live_instant(state, "at", req.at.as_deref())?.unwrap_or(now);
-    if at > now + 300_000_000 {
-        return Err(ApiError::invalid(
-            "at",
-            "a step cannot be recorded ahead of time",
-        ));
-    }
+    // Steps are often written up from the file days or months later; never ahead of time.
+    let at =
+        crate::api::incidents::recorded_instant(state, "at", req.at.as_deref())?.unwrap_or(now);
     let item = req.item.as_deref().map(str::trim).filter(|s| !s.is_empty());
     match (s.3, item) {
         (true, None) => {

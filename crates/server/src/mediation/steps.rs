@@ -180,8 +180,9 @@ pub async fn add_session(
 ) -> ApiResult<String> {
     actor.require(state, Permission::DisputeManage).await?;
     let row = load(state, actor, id).await?;
-    let held_at = crate::api::incidents::live_instant(state, "held_at", req.held_at.as_deref())?
-        .unwrap_or_else(|| state.now());
+    let held_at =
+        crate::api::incidents::recorded_instant(state, "held_at", req.held_at.as_deref())?
+            .unwrap_or_else(|| state.now());
     let s = disputes::SessionRow {
         id: new_id(),
         held_at,
