@@ -8,7 +8,7 @@ dropped afterwards):
    server is `pingan serve` on the same data directory / database URL (the production path).
 2. Two sessions are opened (officer, chief: both may record incidents and manage disputes); the session
    cookies are reused across restarts (sessions live in the database, so a lost session is a lost write).
-3. Each round: worker threads record incidents (POST /api/v1/incidents) and walk disputes through
+3. Each round (the server started afresh): worker threads record incidents (POST /api/v1/incidents) and walk disputes through
    register → session → joint mediation (org) → escalate → agreement → close; every 2xx answer is written
    to the ledger with the ids, numbers, status and tier it returned. At a random moment the server gets
    SIGKILL. Then, with the server down, `pingan audit verify` must pass, its record count must have grown
@@ -17,8 +17,17 @@ dropped afterwards):
    acknowledged write of the round is read back through the API: present, same number, at least the
    acknowledged status/tier, its sessions, org, agreement (with its follow-ups). Requests in flight at the kill are "unknown" (either outcome is
    fine); for intakes we count how many of them did commit (a kill between commit and answer).
-4. After the last round every acknowledged write of every round is read back again, the server is
-   stopped with SIGTERM and the audit chain verified once more.
+4. The background jobs write during every round: their periods are forced to one second
+   (mediation.sweep_seconds, cases.inspect_seconds, analysis.brief_check_seconds, crypto.rekey_seconds)
+   and, with the server down before each restart, the driver gives each of them work — tier clocks of
+   earlier disputes run out during the round, the 网上巡查 alerts and the 研判简报 are cleared so they
+   are written again, and the field key is rotated so every sealed value is re-sealed. Rounds take
+   turns: a random kill anywhere in the window, or a kill aimed at one job (the driver watches the
+   database and kills as soon as that job has written part of its work).
+5. After the last round every acknowledged write of every round is read back again, the rotation must
+   finish (no value left under an old key), and the jobs' own writes must be whole: every 网上巡查
+   alert has its history, every dispute's tier is that of its latest event (no more mismatches than
+   the demo had). Then the server is stopped with SIGTERM and the audit chain verified once more.
 
 Any loss, any 5xx, any unexpected answer or transport error while the server was not being killed, a
 duplicate incident/dispute number, or an audit failure makes the exit status non-zero.
@@ -290,6 +299,8 @@ class DisputeWorker(Worker):
             return
         sid = doc["id"]
         self.ledger.ack_step(did, lambda d: d["sessions"].append(sid))
+        if self.rng.random() < 0.3:
+            return  # still being mediated: later rounds' tier clocks run out on it
 
         org = self.rng.choice(["枫桥镇司法所", "枫桥派出所", "陈家社区村委会"])
         if self.call("dispute.org", "POST", f"{base}/orgs", {"org_name": org, "org_kind": "other", "lead": True}, 204) is None:
@@ -413,6 +424,160 @@ def iso(t):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
 
 
+class Database:
+    """Direct reads and writes of the server's database, for priming and watching the background jobs
+    (SQLite through the sqlite3 module, PostgreSQL through psql)."""
+
+    def __init__(self, sqlite_path=None, pg_url=None):
+        self.sqlite_path, self.pg_url = sqlite_path, pg_url
+
+    def run(self, sql, write=False):
+        """The rows of `sql` (one statement), as lists of strings/ints."""
+        if self.sqlite_path:
+            uri = f"file:{self.sqlite_path}" + ("" if write else "?mode=ro")
+            con = sqlite3.connect(uri, uri=True, timeout=10)
+            try:
+                rows = con.execute(sql).fetchall()
+                if write:
+                    con.commit()
+                return [list(r) for r in rows]
+            finally:
+                con.close()
+        p = subprocess.run(
+            ["psql", self.pg_url, "-v", "ON_ERROR_STOP=1", "-AtXq", "-F", "\t", "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if p.returncode != 0:
+            raise RuntimeError(f"psql: {p.stderr.strip()[:500]}")
+        return [line.split("\t") for line in p.stdout.splitlines() if line]
+
+    def scalar(self, sql):
+        rows = self.run(sql)
+        return int(rows[0][0]) if rows and rows[0][0] not in (None, "") else 0
+
+    def random_below(self, n):
+        """SQL for a random integer in [0, n) per row."""
+        return f"(abs(random()) % {n})" if self.sqlite_path else f"floor(random() * {n})::bigint"
+
+
+class Jobs:
+    """The background jobs' work in each round: primed with the server down, watched while it runs.
+
+    tier_clock       mediation sweep: earlier rounds' disputes (no client touches them again) get tier
+                     deadlines inside the round, so escalations run while clients write
+    case_inspection  网上巡查: every alert and its history is cleared, so the first sweeps write them anew
+    brief            研判简报: every brief is cleared, so the first check composes them all again
+    rekey            a new field key each round with the earlier ones listed as old: every sealed value is
+                     re-sealed in batches, blind indexes recomputed
+    """
+
+    NAMES = ["tier_clock", "case_inspection", "brief", "rekey"]
+    PERIODS = {
+        "PINGAN_MEDIATION__SWEEP_SECONDS": "1",
+        "PINGAN_CASES__INSPECT_SECONDS": "1",
+        "PINGAN_ANALYSIS__BRIEF_CHECK_SECONDS": "1",
+        "PINGAN_CRYPTO__REKEY_SECONDS": "1",
+    }
+    ESCALATIONS = "SELECT count(*) FROM dispute_events WHERE action = 'escalate' AND actor_id IS NULL"
+
+    def __init__(self, db, env, rng):
+        self.db, self.env, self.rng = db, env, rng
+        self.keys = [("k1", rng.randbytes(16).hex())]
+        env.update(self.PERIODS)
+        env["PINGAN_CRYPTO__FIELD_KEY_ID"], env["PINGAN_CRYPTO__FIELD_KEY"] = self.keys[0]
+        self.goal = {}  # job -> (detector SQL, value when done)
+        self.start = {}  # job -> detector value at the restart
+        self.hits = {n: [] for n in self.NAMES}  # job -> ["done x of y at the kill", ...]
+        self.work = {n: 0 for n in self.NAMES}  # job -> items primed over the run
+        self.briefs_seen = 0  # a kill may leave fewer briefs than there are to compose
+
+    def rotate(self, r):
+        """Round r's server seals with a new key; every earlier key stays readable."""
+        self.keys.append((f"r{r}", self.rng.randbytes(16).hex()))
+        kid, key = self.keys[-1]
+        self.env["PINGAN_CRYPTO__FIELD_KEY_ID"], self.env["PINGAN_CRYPTO__FIELD_KEY"] = kid, key
+        self.env["PINGAN_CRYPTO__OLD_FIELD_KEYS"] = json.dumps([f"{i}:{k}" for i, k in self.keys[:-1]])
+        return kid
+
+    def stale_sql(self):
+        kid = self.keys[-1][0]
+        return f"SELECT count(*) FROM dispute_parties WHERE name_sealed NOT LIKE '{kid}:%'"
+
+    def prime(self, r, now_micros, window_s, aimed):
+        """With the server down: give every job its work for round r (the aimed one all at once)."""
+        db = self.db
+        # The only server is down, so every lease it held is void: cleared, so the next start resumes at
+        # once (a lease's own expiry, two minutes for re-keying, is what the final check waits through).
+        db.run("DELETE FROM job_leases", write=True)
+        # Tier clocks: earlier disputes still mediating below the district run out inside the round
+        # (the aimed round: all at the start).
+        spread = 1 if aimed == "tier_clock" else max(1, int(window_s * 1_000_000))
+        due = self.db.scalar(
+            "SELECT count(*) FROM disputes WHERE status = 'mediating' AND tier <> 'district'"
+        )
+        n = min(due, 300)
+        db.run(
+            f"UPDATE disputes SET tier_due = {now_micros} + {db.random_below(spread)} WHERE id IN "
+            f"(SELECT id FROM disputes WHERE status = 'mediating' AND tier <> 'district' ORDER BY id LIMIT {n})",
+            write=True,
+        )
+        esc = db.scalar(self.ESCALATIONS)
+        self.goal["tier_clock"] = (self.ESCALATIONS, esc + n)
+        self.start["tier_clock"] = esc
+        self.work["tier_clock"] += n
+        # 网上巡查: clear alerts and their history; the engine writes them again.
+        alerts = db.scalar("SELECT count(*) FROM case_alerts")
+        db.run("DELETE FROM case_alert_events", write=True)
+        db.run("DELETE FROM case_alerts", write=True)
+        self.goal["case_inspection"] = ("SELECT count(*) FROM case_alerts", alerts)
+        self.start["case_inspection"] = 0
+        self.work["case_inspection"] += alerts
+        # 研判简报: cleared; the first check composes every subject's daily and weekly brief again.
+        briefs = max(db.scalar("SELECT count(*) FROM briefs WHERE content IS NOT NULL"), self.briefs_seen)
+        self.briefs_seen = briefs
+        db.run("DELETE FROM briefs", write=True)
+        self.goal["brief"] = ("SELECT count(*) FROM briefs WHERE content IS NOT NULL", briefs)
+        self.start["brief"] = 0
+        self.work["brief"] += briefs
+        # Re-key: a new key; every dispute party's name is stale until the sweep re-seals it.
+        self.rotate(r)
+        stale = db.scalar(self.stale_sql())
+        self.goal["rekey"] = (f"SELECT {stale} - ({self.stale_sql()})", stale)
+        self.start["rekey"] = 0
+        self.work["rekey"] += stale
+
+    def progress(self, job):
+        sql, goal = self.goal[job]
+        return self.db.scalar(sql) - self.start[job], goal - self.start[job]
+
+    def wait_writing(self, job, timeout):
+        """Blocks until `job` has written part of its work (or all of it, or the timeout); returns a note."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, total = self.progress(job)
+            if done > 0:
+                return done, total
+            time.sleep(0.01)
+        return self.progress(job)
+
+    def record_kill(self, job, done, total):
+        self.hits[job].append((done, total))
+
+    def summary(self):
+        parts = []
+        for n in self.NAMES:
+            mid = [f"{d}/{t}" for d, t in self.hits[n] if 0 < d < t]
+            ends = len(self.hits[n]) - len(mid)
+            parts.append(
+                f"{n}: {self.work[n]} items primed, killed mid-write {len(mid)}×"
+                + (f" ({', '.join(mid)} done)" if mid else "")
+                + (f", {ends}× before or after its work" if ends else "")
+            )
+        return parts
+
+
 class BackendRun:
     def __init__(self, name, args, db_url, rng):
         self.name, self.args, self.db_url, self.rng = name, args, db_url, rng
@@ -425,6 +590,8 @@ class BackendRun:
         if db_url:
             env["PINGAN_DATABASE__URL"] = db_url
         self.env = env
+        self.jobs = Jobs(None, env, random.Random(rng.random()))
+        self.whole = None
         self.server = Server(args.bin, env, self.work, "server")
         self.ledger = Ledger()
         self.problems = Problems()
@@ -447,6 +614,20 @@ class BackendRun:
         if not ok:
             raise RuntimeError(f"pingan audit verify after the demo set-up failed: {text[-1000:]}")
         self.audit_base = n
+        # Open cases for 网上巡查 to work through (one transaction per case with findings).
+        p = subprocess.run(
+            [self.args.bin, "cases", "synth", "--cases", str(self.args.cases), "--seed", "7"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if p.returncode != 0:
+            raise RuntimeError(f"pingan cases synth failed: {(p.stdout + p.stderr)[-1000:]}")
+        ok, n, text = audit_verify(self.args.bin, self.env)
+        if not ok:
+            raise RuntimeError(f"pingan audit verify after cases synth failed: {text[-1000:]}")
+        self.audit_base = n
         logins = dict(
             (m.group(1), m.group(2)) for m in re.finditer(r"login: (\S+) / (\S+) / ", out)
         )
@@ -468,7 +649,15 @@ class BackendRun:
         raise RuntimeError(f"login {user}: no pingan_session cookie")
 
     # ---- one round ----------------------------------------------------------------------------
+    def aim(self, r):
+        """What round r's kill aims at: a job (taking turns) or, every fifth round, a random moment."""
+        turn = (r - 1) % (len(Jobs.NAMES) + 1)
+        return None if turn == 0 else Jobs.NAMES[turn - 1]
+
     def round(self, r):
+        aimed = self.aim(r)
+        self.jobs.prime(r, int(time.time() * 1_000_000), self.args.kill_max, aimed)
+        self.server.start()
         killing = threading.Event()
         workers = []
         for tid in range(self.args.threads):
@@ -477,12 +666,17 @@ class BackendRun:
             workers.append(cls(self.server.url, cookie, self.ledger, self.problems, killing, r, tid, self.rng.random()))
         writes_before = self.ledger.writes
         threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
-        delay = self.rng.uniform(self.args.kill_min, self.args.kill_max)
         started = time.time()
         t0 = time.monotonic()
         for t in threads:
             t.start()
-        time.sleep(max(0.0, t0 + delay - time.monotonic()))
+        if aimed:
+            # Kill as soon as the job has committed part of its work, a few milliseconds on.
+            self.jobs.wait_writing(aimed, timeout=self.args.kill_max)
+            time.sleep(self.rng.uniform(0, 0.03))
+        else:
+            delay = self.rng.uniform(self.args.kill_min, self.args.kill_max)
+            time.sleep(max(0.0, t0 + delay - time.monotonic()))
         killing.set()
         self.server.kill()
         at = time.monotonic() - t0
@@ -492,6 +686,11 @@ class BackendRun:
             if t.is_alive():
                 self.problems.add(f"round {r}: a client thread hung after the kill")
         acked = self.ledger.writes - writes_before
+        job_state = []
+        for job in Jobs.NAMES:
+            done, total = self.jobs.progress(job)
+            self.jobs.record_kill(job, done, total)
+            job_state.append(f"{job} {done}/{total}")
 
         ok, n, text = audit_verify(self.args.bin, self.env)
         prev = self.audits[-1] if self.audits else self.audit_base
@@ -513,13 +712,43 @@ class BackendRun:
         lost_before, verified_before = self.lost, self.verified
         self.verify(lambda rec: rec["round"] == r)
         committed, intakes = self.probe_unknown(r, started)
+        self.server.stop()
         in_flight = sum(1 for u in self.ledger.unknown if u["round"] == r)
         log(
-            f"[{self.name}] round {r}: killed at {at:.2f} s, {acked} writes acknowledged, "
+            f"[{self.name}] round {r}: killed at {at:.2f} s ({'aimed at ' + aimed if aimed else 'random'}; "
+            f"jobs done at the kill: {', '.join(job_state)}), {acked} writes acknowledged, "
             f"{self.verified - verified_before} verified, {self.lost - lost_before} lost; "
             f"{in_flight} in flight at the kill ({committed} of {intakes} intakes had committed); "
             f"audit verify {'ok' if ok else 'FAILED'} ({n} records)" + (f"; quick_check {qc}" if qc else "")
         )
+
+    def jobs_whole(self):
+        """The jobs' own writes are whole after all the kills: re-keying finishes; every alert has its
+        history; every dispute's tier is its latest event's (no more mismatches than the demo had)."""
+        deadline = time.monotonic() + 120
+        stale = self.db.scalar(self.jobs.stale_sql())
+        while stale and time.monotonic() < deadline:
+            time.sleep(0.5)
+            stale = self.db.scalar(self.jobs.stale_sql())
+        if stale:
+            self.problems.add(f"re-keying did not finish after the kills: {stale} values still under an old key")
+        orphans = self.db.scalar(
+            "SELECT count(*) FROM case_alerts a WHERE NOT EXISTS "
+            "(SELECT 1 FROM case_alert_events e WHERE e.alert_id = a.id)"
+        )
+        if orphans:
+            self.problems.add(f"{orphans} 网上巡查 alerts without their history (a torn job write)")
+        mismatched = self.db.scalar(self.TIER_MISMATCH)
+        if mismatched > self.tier_mismatch_base:
+            self.problems.add(
+                f"{mismatched} disputes whose tier is not their latest event's (the demo had {self.tier_mismatch_base})"
+            )
+        return stale, orphans, mismatched
+
+    TIER_MISMATCH = (
+        "SELECT count(*) FROM disputes d WHERE d.tier <> (SELECT e.tier FROM dispute_events e "
+        "WHERE e.dispute_id = d.id ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+    )
 
     # ---- checks -------------------------------------------------------------------------------
     def verify(self, select):
@@ -641,10 +870,17 @@ class BackendRun:
     def run(self):
         t = time.monotonic()
         self.setup()
+        self.db = Database(
+            sqlite_path=None if self.db_url else os.path.join(self.data_dir, "pingan.db"), pg_url=self.db_url
+        )
+        self.jobs.db = self.db
+        self.tier_mismatch_base = self.db.scalar(self.TIER_MISMATCH)
         self.server.start()
         self.cookies = [self.login("officer"), self.login("chief")]
+        self.server.stop()
         for r in range(1, self.args.rounds + 1):
             self.round(r)
+        self.server.start()
         if self.args.self_check:
             # Pretend the client saw one more intake acknowledged: an id that was never written.
             self.ledger.incidents.append(
@@ -656,6 +892,7 @@ class BackendRun:
         self.verified, self.lost = 0, 0
         self.verify(lambda rec: True)
         self.check_numbers()
+        self.whole = self.jobs_whole()
         self.server.stop()
         ok, n, text = audit_verify(self.args.bin, self.env)
         self.final_audit = (ok, n)
@@ -699,6 +936,14 @@ class BackendRun:
                 f"    audit verify after each kill: {'all ok' if all(a is not None for a in self.audits) else 'FAILED'} "
                 f"(records {', '.join(str(a) for a in self.audits)}); after the last stop: "
                 f"{'ok' if self.final_audit[0] else 'FAILED'} ({self.final_audit[1]} records)",
+                "    background jobs (periods 1 s): " + "; ".join(self.jobs.summary()),
+                (
+                    f"    after the kills: values under an old key {self.whole[0]}, alerts without history "
+                    f"{self.whole[1]}, disputes whose tier is not their latest event's {self.whole[2]} "
+                    f"(demo: {self.tier_mismatch_base})"
+                    if self.whole
+                    else "    after the kills: not checked"
+                ),
                 f"    5xx answers {self.problems.server_errors}; problems {len(self.problems.items)}"
                 + ("" if audit_ok else "; AUDIT FAILED"),
             ]
@@ -733,9 +978,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--bin", required=True)
     ap.add_argument("--rounds", type=int, default=5, help="kills per backend (default 5)")
-    ap.add_argument("--threads", type=int, default=4, help="client threads; even: intake, odd: disputes (default 4)")
-    ap.add_argument("--kill-min", type=float, default=0.3, help="earliest kill, seconds after load start")
-    ap.add_argument("--kill-max", type=float, default=2.5, help="latest kill, seconds after load start")
+    ap.add_argument("--threads", type=int, default=6, help="client threads; even: intake, odd: disputes (default 6)")
+    ap.add_argument("--kill-min", type=float, default=0.0, help="earliest random kill, seconds after load start (default 0)")
+    ap.add_argument(
+        "--kill-max",
+        type=float,
+        default=15.0,
+        help="latest random kill, seconds after load start; also how long an aimed kill waits for its job (default 15)",
+    )
+    ap.add_argument("--cases", type=int, default=600, help="synthetic open cases for 网上巡查 to inspect (default 600)")
     ap.add_argument("--seed", type=int, default=None, help="seed for kill moments and payloads (default: random, printed)")
     ap.add_argument("--backend", choices=["all", "sqlite", "postgres"], default="all")
     ap.add_argument("--keep", action="store_true", help="keep the data directory, server logs and ledger")
@@ -745,8 +996,8 @@ def main():
         help="add one acknowledged intake that was never written: the run must report 1 loss per backend and fail",
     )
     args = ap.parse_args()
-    if args.rounds < 1 or args.threads < 2 or not (0 < args.kill_min <= args.kill_max):
-        ap.error("need --rounds ≥ 1, --threads ≥ 2 and 0 < --kill-min ≤ --kill-max")
+    if args.rounds < 1 or args.threads < 2 or not (0 <= args.kill_min <= args.kill_max):
+        ap.error("need --rounds ≥ 1, --threads ≥ 2 and 0 ≤ --kill-min ≤ --kill-max")
     seed = args.seed if args.seed is not None else random.randrange(10**9)
     log(f"seed {seed} (rerun with --seed {seed}); binary {args.bin}")
     rng = random.Random(seed)

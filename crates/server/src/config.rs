@@ -147,6 +147,9 @@ pub struct CryptoConfig {
     pub field_key_file: String,
     /// Earlier keys still readable during a rotation, as `id:hex`.
     pub old_field_keys: Vec<String>,
+    /// While older keys are listed, how often one server (under a lease) re-seals what is still under
+    /// them.
+    pub rekey_seconds: u64,
 }
 
 impl Default for CryptoConfig {
@@ -156,6 +159,7 @@ impl Default for CryptoConfig {
             field_key_id: "k1".into(),
             field_key_file: String::new(),
             old_field_keys: Vec::new(),
+            rekey_seconds: 600,
         }
     }
 }
@@ -376,6 +380,9 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: &str| Err(ConfigError::Invalid(m.to_string()));
+        if self.crypto.rekey_seconds == 0 {
+            return bad("crypto.rekey_seconds must be at least 1");
+        }
         if self.server.body_limit_bytes < 1024 {
             return bad("server.body_limit_bytes must be at least 1024");
         }

@@ -181,14 +181,17 @@ pub async fn run(
     Ok(total)
 }
 
-/// While older keys are configured, sweeps every ten minutes under a lease (one server at a time).
+/// While older keys are configured, sweeps every `crypto.rekey_seconds` (ten minutes by default) under a
+/// lease, so one server at a time re-seals.
 pub fn spawn_sweeper(state: AppState) {
     if !state.cipher.has_older_keys() {
         return;
     }
     tokio::spawn(async move {
         let holder = crate::auth::new_secret();
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        let secs = state.config.crypto.rekey_seconds.max(1);
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             let now = now_micros();

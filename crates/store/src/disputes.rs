@@ -298,6 +298,21 @@ pub async fn get_unscoped(db: &Db, id: &str) -> Result<Option<DisputeRow>> {
     .await
 }
 
+/// The dispute as it is now, held until the transaction ends (PostgreSQL `FOR UPDATE`; SQLite's
+/// `BEGIN IMMEDIATE` already holds the writer): for writes that record the dispute's state without
+/// moving it, so they cannot record a state read before a concurrent step.
+pub async fn get_locked(tx: &mut Tx, id: &str) -> Result<Option<DisputeRow>> {
+    let lock = match tx.backend() {
+        crate::Backend::Sqlite => "",
+        crate::Backend::Postgres => " FOR UPDATE",
+    };
+    tx.fetch_optional(
+        &format!("SELECT {COLS} FROM disputes WHERE id = ?{lock}"),
+        args![id],
+    )
+    .await
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct DisputeFilter {
     pub statuses: Vec<String>,

@@ -215,6 +215,12 @@ pub async fn watch_incident(state: &AppState, incident: &IncidentRow) -> ApiResu
         };
         let now = state.now();
         let mut tx = state.db.begin().await?;
+        // The candidate was read outside this transaction; a mediator may have moved it since. The
+        // timeline entry and the notice go by its state now.
+        let Some(d) = disputes::get_locked(&mut tx, &d.id).await? else {
+            tx.rollback().await?;
+            continue;
+        };
         let added = disputes::add_alert(
             &mut tx,
             &AlertRow {
