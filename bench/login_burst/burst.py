@@ -78,7 +78,7 @@ def main():
     ap.add_argument("--accounts", default="[]", help='JSON [["user", "password"], …]: right passwords sent in each burst')
     ap.add_argument("--parallel", type=int, default=300)
     ap.add_argument("--bursts", type=int, default=3)
-    ap.add_argument("--max-rss-mb", type=float, default=256.0, help="the bound: peak VmRSS during the bursts")
+    ap.add_argument("--max-rss-mb", type=float, default=160.0, help="the bound: peak VmRSS during the bursts")
     ap.add_argument("--timeout", type=float, default=30.0, help="a login unanswered this long has hung")
     ap.add_argument("--out", required=True)
     ap.add_argument("--machine", default="{}")

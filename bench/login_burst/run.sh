@@ -2,7 +2,7 @@
 # Parallel logins against `pingan demo`: the server's RSS stays under a bound, the logins beyond the
 # password-check gate get 503 + Retry-After, none hang (see README.md).
 #
-#   bench/login_burst/run.sh [--parallel 300] [--bursts 3] [--max-rss-mb 256]
+#   bench/login_burst/run.sh [--parallel 300] [--bursts 3] [--max-rss-mb 160]
 #
 # Uses $PINGAN_BIN if set, else builds `cargo build --release -p pingan` (honours CARGO_TARGET_DIR).
 # The per-address login limit is turned off so that every request reaches the password check.

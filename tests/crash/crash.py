@@ -491,7 +491,8 @@ class Jobs:
         self.start = {}  # job -> detector value at the restart
         self.hits = {n: [] for n in self.NAMES}  # job -> ["done x of y at the kill", ...]
         self.work = {n: 0 for n in self.NAMES}  # job -> items primed over the run
-        self.briefs_seen = 0  # a kill may leave fewer briefs than there are to compose
+        self.briefs_seen = 0  # a kill may leave fewer briefs (and alerts) than there are to write
+        self.alerts_seen = 0
 
     def rotate(self, r):
         """Round r's server seals with a new key; every earlier key stays readable."""
@@ -528,7 +529,8 @@ class Jobs:
         self.start["tier_clock"] = esc
         self.work["tier_clock"] += n
         # 网上巡查: clear alerts and their history; the engine writes them again.
-        alerts = db.scalar("SELECT count(*) FROM case_alerts")
+        alerts = max(db.scalar("SELECT count(*) FROM case_alerts"), self.alerts_seen)
+        self.alerts_seen = alerts
         db.run("DELETE FROM case_alert_events", write=True)
         db.run("DELETE FROM case_alerts", write=True)
         self.goal["case_inspection"] = ("SELECT count(*) FROM case_alerts", alerts)
@@ -552,14 +554,14 @@ class Jobs:
         sql, goal = self.goal[job]
         return self.db.scalar(sql) - self.start[job], goal - self.start[job]
 
-    def wait_writing(self, job, timeout):
-        """Blocks until `job` has written part of its work (or all of it, or the timeout); returns a note."""
+    def wait_writing(self, job, fraction, timeout):
+        """Blocks until `job` has written `fraction` of its work (at least one item; or the timeout)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             done, total = self.progress(job)
-            if done > 0:
+            if done > 0 and done >= fraction * total:
                 return done, total
-            time.sleep(0.01)
+            time.sleep(0.005)
         return self.progress(job)
 
     def record_kill(self, job, done, total):
@@ -671,9 +673,8 @@ class BackendRun:
         for t in threads:
             t.start()
         if aimed:
-            # Kill as soon as the job has committed part of its work, a few milliseconds on.
-            self.jobs.wait_writing(aimed, timeout=self.args.kill_max)
-            time.sleep(self.rng.uniform(0, 0.03))
+            # Kill once the job has committed a random part of its work.
+            self.jobs.wait_writing(aimed, self.rng.uniform(0.0, 0.9), timeout=self.args.kill_max)
         else:
             delay = self.rng.uniform(self.args.kill_min, self.args.kill_max)
             time.sleep(max(0.0, t0 + delay - time.monotonic()))
@@ -745,9 +746,12 @@ class BackendRun:
             )
         return stale, orphans, mismatched
 
+    # The latest event in write order: ids are UUIDv7 made inside the writing transaction, after the
+    # dispute's row is held, so they sort as the writes took effect (an entry's `at` is when its actor
+    # acted, which for a mediator's step can be a moment before a concurrent writer's).
     TIER_MISMATCH = (
         "SELECT count(*) FROM disputes d WHERE d.tier <> (SELECT e.tier FROM dispute_events e "
-        "WHERE e.dispute_id = d.id ORDER BY e.at DESC, e.id DESC LIMIT 1)"
+        "WHERE e.dispute_id = d.id ORDER BY e.id DESC LIMIT 1)"
     )
 
     # ---- checks -------------------------------------------------------------------------------

@@ -206,6 +206,11 @@ pub struct ServerConfig {
     pub body_limit_bytes: usize,
     /// Largest accepted file upload (imports), in bytes.
     pub upload_limit_bytes: usize,
+    /// Import uploads read, checked or confirmed at once on one server (0: its cores); each holds its
+    /// file several times over while it runs.
+    pub uploads_at_once: usize,
+    /// Uploads that may wait (up to 10 s) for a free place; beyond them the answer is 503 + Retry-After.
+    pub uploads_queued: usize,
     /// Where SQLite data and generated files live.
     pub data_dir: String,
     /// Addresses of the load balancers / reverse proxies in front (exact IPs). A request from one of
@@ -286,6 +291,8 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             body_limit_bytes: 1024 * 1024,
             upload_limit_bytes: 20 * 1024 * 1024,
+            uploads_at_once: 2,
+            uploads_queued: 4,
             data_dir: "data".into(),
             trusted_proxies: Vec::new(),
             header_timeout_seconds: 10,

@@ -23,6 +23,7 @@ pub mod demo_mediation;
 pub mod dispatch;
 pub mod error;
 pub mod extract;
+pub mod gate;
 pub mod hashing;
 pub mod i18n;
 pub mod import;

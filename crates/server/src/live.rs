@@ -44,6 +44,7 @@ pub struct StreamTicket {
 
 impl Drop for StreamTicket {
     fn drop(&mut self) {
+        metrics::gauge!("live_streams_open").decrement(1.0);
         let mut open = self.open.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = open.get_mut(&self.user_id) {
             *n -= 1;
@@ -77,6 +78,7 @@ impl LiveFeed {
             return None;
         }
         *n += 1;
+        metrics::gauge!("live_streams_open").increment(1.0);
         Some(StreamTicket {
             open: self.open.clone(),
             user_id: user_id.to_string(),

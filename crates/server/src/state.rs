@@ -25,6 +25,9 @@ pub struct AppState {
     pub rules: Arc<pingan_domain::case_rules::RuleBook>,
     /// Bounds the password hashes running at once (memory).
     pub hashing: crate::hashing::HashGate,
+    /// Bounds the import uploads being read, checked or confirmed at once (each holds its file, up to
+    /// `server.upload_limit_bytes`, several times over).
+    pub uploads: crate::gate::Gate,
 }
 
 impl AppState {
@@ -35,8 +38,14 @@ impl AppState {
         let rules = Arc::new(config.cases.rule_book()?);
         let live = LiveFeed::start(db.clone());
         let hashing = crate::hashing::HashGate::new(&config.auth);
+        let uploads = crate::gate::Gate::new(
+            config.server.uploads_at_once,
+            config.server.uploads_queued,
+            std::time::Duration::from_secs(10),
+        );
         Ok(AppState {
             hashing,
+            uploads,
             cipher,
             rules,
             config: Arc::new(config),

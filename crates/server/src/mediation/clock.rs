@@ -36,18 +36,26 @@ fn system_entry(action: &str, id: &str, at: i64, detail: serde_json::Value) -> A
 
 /// Escalates overdue disputes one tier; returns how many moved.
 pub async fn sweep(state: &AppState) -> ApiResult<usize> {
-    let now = state.now();
     let rules = &state.config.mediation.grading;
     let mut moved = 0;
-    for row in disputes::due_for_escalation(&state.db, now, 200).await? {
+    for due_row in disputes::due_for_escalation(&state.db, state.now(), 200).await? {
+        // Decided on the dispute as it is under lock, timed after the lock: a mediator's step or the
+        // 民转刑 watch that got there first is in the row and before this entry in the timeline.
+        let mut tx = state.db.begin().await?;
+        let Some(row) = disputes::get_locked(&mut tx, &due_row.id).await? else {
+            tx.rollback().await?;
+            continue;
+        };
+        let now = state.now();
         let ClockVerdict::Escalate(next) = clock(row.tier(), row.tier_due, now) else {
+            tx.rollback().await?;
             continue;
         };
         let Some(due) = rules.tier_due(&row.grade, next, now, 0) else {
             tracing::warn!(dispute = %row.number, grade = %row.grade, "grade no longer configured; not escalated");
+            tx.rollback().await?;
             continue;
         };
-        let mut tx = state.db.begin().await?;
         match disputes::step(
             &mut tx,
             &row,
@@ -213,14 +221,14 @@ pub async fn watch_incident(state: &AppState, incident: &IncidentRow) -> ApiResu
             (true, false) => "同一地点",
             _ => "同一当事人",
         };
-        let now = state.now();
         let mut tx = state.db.begin().await?;
         // The candidate was read outside this transaction; a mediator may have moved it since. The
-        // timeline entry and the notice go by its state now.
+        // timeline entry and the notice go by its state now, timed after the lock.
         let Some(d) = disputes::get_locked(&mut tx, &d.id).await? else {
             tx.rollback().await?;
             continue;
         };
+        let now = state.now();
         let added = disputes::add_alert(
             &mut tx,
             &AlertRow {

@@ -248,6 +248,11 @@ async fn upload(
     if actor.require(&state, kind.permission()).await.is_err() {
         return forbidden(ctx);
     }
+    // A place before the body is read: waiting uploads hold nothing but their connection.
+    let _place = match state.uploads.slot().await {
+        Ok(p) => p,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let (mut file_name, mut content, mut crs): (String, Option<Bytes>, String) =
         (String::new(), None, "wgs84".into());
     loop {
@@ -356,6 +361,10 @@ async fn confirm(
     if actor.require(&state, kind.permission()).await.is_err() {
         return forbidden(ctx);
     }
+    let _place = match state.uploads.slot().await {
+        Ok(p) => p,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
     let up = match uploads::get(&state.db, &id, &actor.user_id).await {
         Ok(Some(u)) if u.kind == kind.code() => u,
         Ok(_) => return not_found(ctx),

@@ -265,3 +265,52 @@ both!(
         assert_eq!(n, 2, "the first and the summary");
     }
 );
+
+fn grids_upload(boundary: &str) -> Vec<u8> {
+    let file = r#"{"type": "FeatureCollection", "features": []}"#;
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"crs\"\r\n\r\nwgs84\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"grids.geojson\"\r\n\
+         Content-Type: application/geo+json\r\n\r\n{file}\r\n--{boundary}--\r\n"
+    )
+    .into_bytes()
+}
+
+// Import uploads hold their file several times over: with every place taken and the queue full, one
+// more upload is refused at once with 503 + Retry-After (nothing read, nothing stored); once a place
+// frees, the same upload goes through to the check.
+both_tuned!(
+    uploads_beyond_the_gate_get_503,
+    |c: &mut Config| {
+        c.server.uploads_at_once = 1;
+        c.server.uploads_queued = 0;
+    },
+    |app: TestApp| async move {
+        let c = app.client_as("coordinator").await;
+        let send = || {
+            let boundary = "pingan-test-boundary";
+            c.post(format!("{}/import/grids", app.url))
+                .header(
+                    "content-type",
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(grids_upload(boundary))
+                .send()
+        };
+        let uploads_before = app.count("import_uploads").await;
+        let held = app.state.uploads.slot().await.unwrap();
+        let r = send().await.unwrap();
+        assert_eq!(r.status(), 503);
+        assert!(r.headers().get("retry-after").is_some());
+        assert_eq!(error_code(&r.json().await.unwrap()), "busy");
+        assert_eq!(app.count("import_uploads").await, uploads_before);
+        drop(held);
+        let r = send().await.unwrap();
+        assert_ne!(r.status(), 503, "a free place lets the upload through");
+        assert!(
+            r.status().is_success() || r.status() == 422,
+            "the upload reached the check: {}",
+            r.status()
+        );
+    }
+);
