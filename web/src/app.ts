@@ -168,6 +168,17 @@ function initHtmxEvents(): void {
   window.addEventListener("popstate", () => markActiveNav());
 }
 
+/* ---------- print buttons ---------- */
+
+function initPrintButtons(): void {
+  // The CSP (script-src 'self') forbids inline onclick handlers: buttons that print say so with
+  // data-print, and one delegated listener (htmx-swapped content included) does it.
+  document.body.addEventListener("click", (ev: MouseEvent) => {
+    const button = (ev.target as Element | null)?.closest("[data-print]");
+    if (button) window.print();
+  });
+}
+
 /* ---------- Leaflet ---------- */
 
 function quietLeafletAttribution(): void {
@@ -186,6 +197,7 @@ function start(): void {
   initNavToggle();
   markActiveNav();
   initHtmxEvents();
+  initPrintButtons();
 }
 
 if (document.readyState === "loading") {

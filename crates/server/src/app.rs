@@ -180,11 +180,7 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let state = AppState::new(config, db.clone())?;
     state.check_field_key().await?;
-    spawn_housekeeping(state.clone());
-    crate::mediation::clock::spawn_sweeper(state.clone());
-    crate::analysis::brief::spawn_scheduler(state.clone());
-    crate::cases::inspect::spawn_sweeper(state.clone());
-    crate::rekey::spawn_sweeper(state.clone());
+    crate::jobs::spawn(&state, jobs(&state));
     let limits = crate::conn::Limits::from_config(&state.config.server);
     let metrics = match state.config.server.metrics_listen.as_str() {
         "" | "token" => None,
@@ -214,37 +210,42 @@ pub async fn serve(
     Ok(())
 }
 
-/// Purges expired sessions periodically, and closes ended audit tally windows every minute (a summary
-/// record per window that counted repeats). Safe to run on every server: the deletes are idempotent and
-/// each tally window is claimed by the one `DELETE … RETURNING` that removes it.
-fn spawn_housekeeping(state: AppState) {
-    let tallies = state.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if let Err(e) = pingan_store::audit::flush_tallies(&tallies.db, tallies.now()).await {
-                tracing::warn!(error = %e, "closing audit tally windows failed");
-            }
-        }
-    });
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
-        loop {
-            tick.tick().await;
+/// Every periodic job of every capability, each run on one server a period (`crate::jobs`).
+pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
+    vec![
+        crate::mediation::clock::job(state),
+        crate::cases::inspect::job(state),
+        crate::analysis::brief::job(state),
+        crate::rekey::job(state),
+        audit_tallies_job(),
+        purge_job(),
+    ]
+}
+
+/// Closes ended audit tally windows (a summary record per window that counted repeats).
+fn audit_tallies_job() -> crate::jobs::Job {
+    crate::jobs::Job::new(
+        "audit_tallies",
+        std::time::Duration::from_secs(60),
+        |state| {
+            Box::pin(async move {
+                Ok(pingan_store::audit::flush_tallies(&state.db, state.now()).await?)
+            })
+        },
+    )
+}
+
+/// Purges expired sessions and old rate counters.
+fn purge_job() -> crate::jobs::Job {
+    crate::jobs::Job::new("purge", std::time::Duration::from_secs(600), |state| {
+        Box::pin(async move {
             let idle = state.config.auth.session_idle_minutes * 60_000_000;
-            if let Err(e) =
-                pingan_store::sessions::purge_expired(&state.db, pingan_store::now_micros(), idle)
-                    .await
-            {
-                tracing::warn!(error = %e, "session purge failed");
-            }
-            let hour_ago = pingan_store::now_micros() - 3_600_000_000;
-            if let Err(e) = pingan_store::rate::prune(&state.db, hour_ago).await {
-                tracing::warn!(error = %e, "rate counter purge failed");
-            }
-        }
-    });
+            let now = pingan_store::now_micros();
+            pingan_store::sessions::purge_expired(&state.db, now, idle).await?;
+            pingan_store::rate::prune(&state.db, now - 3_600_000_000).await?;
+            Ok(0)
+        })
+    })
 }
 
 async fn shutdown_signal() {

@@ -59,11 +59,14 @@ impl SessionStage {
         }
     }
 
-    pub fn parse(s: &str) -> SessionStage {
+    /// Fails closed: a stage this server does not know (a newer server's, a damaged row) is no stage
+    /// at all, and the session is refused — never taken for the unrestricted `Full`.
+    pub fn parse(s: &str) -> Option<SessionStage> {
         match s {
-            "password_change" => SessionStage::PasswordChange,
-            "totp_enrol" => SessionStage::TotpEnrol,
-            _ => SessionStage::Full,
+            "full" => Some(SessionStage::Full),
+            "password_change" => Some(SessionStage::PasswordChange),
+            "totp_enrol" => Some(SessionStage::TotpEnrol),
+            _ => None,
         }
     }
 
@@ -332,7 +335,10 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
     if now - s.last_seen_at > MICROS_PER_MINUTE {
         sessions::touch(&state.db, &s.id_hash, now).await?;
     }
-    let stage = SessionStage::parse(&s.stage);
+    let Some(stage) = SessionStage::parse(&s.stage) else {
+        tracing::warn!(stage = %s.stage, "session with an unknown stage refused");
+        return Err(ApiError::Unauthenticated);
+    };
     actor_for_user(state, &s.user_id, Some(s.id_hash), ip, stage).await
 }
 

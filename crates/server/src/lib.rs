@@ -27,6 +27,7 @@ pub mod gate;
 pub mod hashing;
 pub mod i18n;
 pub mod import;
+pub mod jobs;
 pub mod live;
 pub mod locate;
 pub mod mediation;

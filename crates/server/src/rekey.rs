@@ -91,8 +91,6 @@ pub fn sealed_columns() -> Vec<String> {
 }
 
 const BATCH: i64 = 500;
-const LEASE_NAME: &str = "field_key_rotation";
-const LEASE_MICROS: i64 = 120_000_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum RekeyError {
@@ -181,35 +179,18 @@ pub async fn run(
     Ok(total)
 }
 
-/// While older keys are configured, sweeps every `crypto.rekey_seconds` (ten minutes by default) under a
-/// lease, so one server at a time re-seals.
-pub fn spawn_sweeper(state: AppState) {
-    if !state.cipher.has_older_keys() {
-        return;
-    }
-    tokio::spawn(async move {
-        let holder = crate::auth::new_secret();
-        let secs = state.config.crypto.rekey_seconds.max(1);
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            let now = now_micros();
-            match sealed::claim_lease(&state.db, LEASE_NAME, &holder, now, now + LEASE_MICROS).await
-            {
-                Ok(true) => {}
-                Ok(false) => continue,
-                Err(e) => {
-                    tracing::warn!(error = %e, "field-key rotation: lease");
-                    continue;
-                }
-            }
-            match run(&state.db, &state.cipher, "system", |_, _| {}).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(values = n, "field-key rotation: re-sealed"),
-                Err(e) => tracing::error!(error = %e, "field-key rotation stopped"),
-            }
-            let _ = sealed::release_lease(&state.db, LEASE_NAME, &holder).await;
-        }
-    });
+/// While older keys are configured, re-seals every `crypto.rekey_seconds` (ten minutes by default) on
+/// one server a period (the runner's lease, renewed while a long rotation runs).
+pub fn job(state: &AppState) -> crate::jobs::Job {
+    let period = if state.cipher.has_older_keys() {
+        std::time::Duration::from_secs(state.config.crypto.rekey_seconds.max(1))
+    } else {
+        std::time::Duration::ZERO
+    };
+    crate::jobs::Job::new("field_key_rotation", period, |state| {
+        Box::pin(async move {
+            let n = run(&state.db, &state.cipher, "system", |_, _| {}).await?;
+            Ok(usize::try_from(n).unwrap_or(usize::MAX))
+        })
+    })
 }

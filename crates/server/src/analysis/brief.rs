@@ -274,23 +274,12 @@ pub async fn ensure_due(state: &AppState) -> ApiResult<usize> {
 }
 
 /// Checks every `analysis.brief_check_seconds` (0 turns it off) for briefs that are due.
-pub fn spawn_scheduler(state: AppState) {
-    let secs = state.config.analysis.brief_check_seconds;
-    if secs == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match ensure_due(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(briefs = n, "composed 研判简报"),
-                Err(e) => tracing::warn!(error = %e, "brief generation failed"),
-            }
-        }
-    });
+pub fn job(state: &AppState) -> crate::jobs::Job {
+    crate::jobs::Job::new(
+        "briefs",
+        std::time::Duration::from_secs(state.config.analysis.brief_check_seconds),
+        |state| Box::pin(async move { Ok(ensure_due(&state).await?) }),
+    )
 }
 
 #[cfg(test)]

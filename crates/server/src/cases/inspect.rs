@@ -221,24 +221,13 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
     Ok(opened)
 }
 
-/// The engine on every server, every `cases.inspect_seconds` (0 turns it off).
-pub fn spawn_sweeper(state: AppState) {
-    let secs = state.config.cases.inspect_seconds;
-    if secs == 0 {
-        return;
-    }
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(secs));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match sweep(&state).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(alerts = n, "网上巡查 opened alerts"),
-                Err(e) => tracing::warn!(error = %e, "case inspection failed"),
-            }
-        }
-    });
+/// The engine over open cases every `cases.inspect_seconds` (0 turns it off), on one server a period.
+pub fn job(state: &AppState) -> crate::jobs::Job {
+    crate::jobs::Job::new(
+        "case_inspection",
+        std::time::Duration::from_secs(state.config.cases.inspect_seconds),
+        |state| Box::pin(async move { Ok(sweep(&state).await?) }),
+    )
 }
 
 /// What the engine finds in one case as of an instant.

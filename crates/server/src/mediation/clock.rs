@@ -165,22 +165,19 @@ pub async fn remind_confirmations(state: &AppState) -> ApiResult<usize> {
     Ok(due.len())
 }
 
-/// Runs `sweep` every `sweep_seconds` in the background.
-pub fn spawn_sweeper(state: AppState) {
-    let every = std::time::Duration::from_secs(state.config.mediation.sweep_seconds.max(1));
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(every);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = sweep(&state).await {
-                tracing::warn!(error = %e, "dispute clock sweep failed");
-            }
-            if let Err(e) = remind_confirmations(&state).await {
-                tracing::warn!(error = %e, "judicial-confirmation reminders failed");
-            }
-        }
-    });
+/// The tier clock and the 司法确认 reminders, every `mediation.sweep_seconds` (at least 1) on one server.
+pub fn job(state: &AppState) -> crate::jobs::Job {
+    let secs = state.config.mediation.sweep_seconds.max(1);
+    crate::jobs::Job::new(
+        "dispute_clock",
+        std::time::Duration::from_secs(secs),
+        |state| {
+            Box::pin(async move {
+                let moved = sweep(&state).await?;
+                Ok(moved + remind_confirmations(&state).await?)
+            })
+        },
+    )
 }
 
 /// 民转刑 watch for a newly received incident; returns the disputes alerted.

@@ -158,6 +158,22 @@ async fn lockout_threshold_and_duration_are_configurable() {
     );
 }
 
+// Fail closed (issue 18): a session whose stage this server does not know is refused, not taken for
+// an unrestricted one. (Before: any unknown stage parsed as `full`.)
+both!(
+    a_session_with_an_unknown_stage_is_refused,
+    |app: TestApp| async move {
+        let c = app.client_as("dispatcher").await;
+        assert_eq!(app.get_json(&c, "/api/v1/me").await.0, 200);
+        app.db
+            .execute("UPDATE sessions SET stage = 'superuser'", vec![])
+            .await
+            .unwrap();
+        assert_eq!(app.get_json(&c, "/api/v1/me").await.0, 401);
+        assert_eq!(app.get_json(&c, "/api/v1/incidents").await.0, 401);
+    }
+);
+
 both!(
     idle_sessions_expire_and_logout_ends_them,
     |app: TestApp| async move {

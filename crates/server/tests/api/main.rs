@@ -80,6 +80,7 @@ mod cases;
 mod connections;
 mod dispatch;
 mod documented;
+mod jobs;
 mod limits;
 mod login_burst;
 mod mediation;
