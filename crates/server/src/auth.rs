@@ -5,10 +5,6 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use argon2::Argon2;
-use argon2::password_hash::{
-    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
-};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::{AUTHORIZATION, COOKIE, USER_AGENT};
 use axum::http::request::Parts;
@@ -230,30 +226,7 @@ pub fn new_secret() -> String {
     hex::encode(b)
 }
 
-/// Hashes a new password off the async runtime. For the host's tools (CLI, demo); request paths go
-/// through `state.hashing`, which bounds how many run at once.
-pub async fn hash_password(password: String) -> anyhow::Result<String> {
-    tokio::task::spawn_blocking(move || hash_password_now(&password)).await?
-}
-
-pub fn hash_password_now(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
-}
-
-/// Checks a password against a stored hash on this thread (a malformed hash never matches).
-pub fn verify_password_now(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
-}
+pub use crate::hashing::{hash_password, hash_password_now, verify_password_now};
 
 /// A real hash to verify against when the username does not exist, so timing does not reveal it.
 static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();

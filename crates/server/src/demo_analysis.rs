@@ -4,7 +4,6 @@
 //! beyond chance) and burglaries followed by more next door within days (near repeats). Seeded, so
 //! every demo shows the same picture relative to its start date.
 
-use crate::dispatch::intake;
 use geo::{BoundingRect, Contains};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_store::incidents::{self, NewIncident};
@@ -187,7 +186,7 @@ pub async fn ensure(db: &Db) -> anyhow::Result<usize> {
         p.lng = round6(p.lng);
         p.lat = round6(p.lat);
         // A point the spread pushed outside every grid is left out: no grid, no station.
-        located.push(intake::locate(db, p.lng, p.lat).await.ok());
+        located.push(crate::locate::locate(db, p.lng, p.lat).await.ok());
     }
     let mut tx = db.begin().await?;
     let mut n = 0;

@@ -2,7 +2,6 @@
 //! a few registered cameras, a handful of open incidents for the board and two earlier disputes at one
 //! address in 陈家社区, so a third report there shows the repeat-location suggestion.
 
-use crate::dispatch::intake;
 use geo::InteriorPoint;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_store::incidents::{self, NewIncident};
@@ -177,7 +176,7 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
         let p = inside(db, c.3).await?;
         places.push((
             p,
-            intake::locate(db, p.0, p.1)
+            crate::locate::locate(db, p.0, p.1)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         ));
@@ -240,7 +239,7 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
     let mut located = Vec::new();
     for s in &samples {
         located.push(
-            intake::locate(db, s.4.0, s.4.1)
+            crate::locate::locate(db, s.4.0, s.4.1)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?,
         );

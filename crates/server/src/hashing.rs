@@ -8,6 +8,10 @@
 use crate::config::AuthConfig;
 use crate::gate::Gate;
 pub use crate::gate::GateFull;
+use argon2::Argon2;
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -59,7 +63,7 @@ impl HashGate {
         self.done.fetch_add(1, Ordering::Relaxed);
         Ok(tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            crate::auth::verify_password_now(&password, &hash)
+            verify_password_now(&password, &hash)
         })
         .await
         .unwrap_or(false))
@@ -71,10 +75,35 @@ impl HashGate {
         self.done.fetch_add(1, Ordering::Relaxed);
         Ok(tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            crate::auth::hash_password_now(&password)
+            hash_password_now(&password)
         })
         .await
         .map_err(anyhow::Error::from)
         .and_then(|r| r))
     }
+}
+
+/// Hashes a new password off the async runtime. For the host's tools (CLI, demo); request paths go
+/// through `state.hashing`, which bounds how many run at once.
+pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    tokio::task::spawn_blocking(move || hash_password_now(&password)).await?
+}
+
+pub fn hash_password_now(password: &str) -> anyhow::Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+/// Checks a password against a stored hash on this thread (a malformed hash never matches).
+pub fn verify_password_now(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
 }

@@ -37,6 +37,7 @@ pub mod pages;
 pub mod rate;
 pub mod rekey;
 pub mod state;
+pub mod validate;
 
 pub use app::{build_app, serve};
 pub use config::Config;

@@ -662,7 +662,7 @@ pub fn check_post(
     let get = |k: &str| p.get(k).map(|s| s.trim()).filter(|s| !s.is_empty());
     let code = get("service_code")
         .ok_or_else(|| ApiError::invalid("service_code", "service_code is required"))?;
-    let type_code = crate::api::incidents::type_code("service_code", code)?;
+    let type_code = crate::validate::type_code("service_code", code)?;
     if !types.0.iter().any(|t| t.active && t.code == code) {
         return Err(ApiError::invalid(
             "service_code",
@@ -686,20 +686,20 @@ pub fn check_post(
             ));
         }
     };
-    let (lng, lat) = crate::api::incidents::location(long, lat, None)?;
+    let (lng, lat) = crate::validate::location(long, lat, None)?;
     let service_name = types.name(code, true);
     let description = get("description").unwrap_or(&service_name).to_string();
-    let description = crate::api::incidents::text("description", &description, 4000)?;
+    let description = crate::validate::text("description", &description, 4000)?;
     let address = get("address_string")
         .map(String::from)
         .unwrap_or_else(|| format!("{lat:.6}, {lng:.6}"));
-    let address = crate::api::incidents::text("address_string", &address, 200)?;
+    let address = crate::validate::text("address_string", &address, 200)?;
     let name = [get("first_name"), get("last_name")]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-    let media_url = crate::api::incidents::optional_text("media_url", get("media_url"), 500)?;
+    let media_url = crate::validate::optional_text("media_url", get("media_url"), 500)?;
     Ok(Report {
         channel: Channel::Open311,
         type_code,
@@ -708,8 +708,8 @@ pub fn check_post(
         address,
         lng,
         lat,
-        caller_name: crate::api::incidents::optional_text("first_name", Some(&name), 50)?,
-        caller_phone: crate::api::incidents::phone("phone", get("phone"))?,
+        caller_name: crate::validate::optional_text("first_name", Some(&name), 50)?,
+        caller_phone: crate::validate::phone("phone", get("phone"))?,
         reporter_user_id: None,
         camera_code: None,
         snapshot_ref: media_url,

@@ -1,7 +1,6 @@
 //! 执法监督 API: cases and their procedural steps, the 网上巡查 alerts with their history and the
 //! actions on them, the rule sets in force, and a replay of the engine for a past instant.
 
-use crate::api::incidents::instant;
 use crate::auth::Actor;
 use crate::cases::inspect::{self, AlertAction, ReplayFinding};
 use crate::cases::parties::{self, NewParty, Party, RevealRequest};
@@ -14,6 +13,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use crate::validate::instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

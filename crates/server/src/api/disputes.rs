@@ -676,8 +676,8 @@ async fn put_dispute_type(
     }
     let row = disputes::TypeRow {
         code: t.code.clone(),
-        name_zh: crate::api::incidents::text("name_zh", &t.name_zh, 50)?,
-        name_en: crate::api::incidents::text("name_en", &t.name_en, 100)?,
+        name_zh: crate::validate::text("name_zh", &t.name_zh, 50)?,
+        name_en: crate::validate::text("name_en", &t.name_en, 100)?,
         active: t.active,
     };
     let mut tx = state.db.begin().await?;

@@ -9,6 +9,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use crate::validate::{instant, live_instant, location, optional_text, phone, text, type_code};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,9 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
-use pingan_domain::incident::{Channel, Level, TypeCode};
-use pingan_domain::plausible;
-use pingan_geo::Crs;
+use pingan_domain::incident::{Channel, Level};
 use pingan_store::incidents::{self, IncidentFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -35,103 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_type))
         .routes(routes!(board))
         .routes(routes!(board_stream))
-}
-
-/// Checks free text: trimmed, 1–`max` characters.
-pub fn text(field: &str, v: &str, max: usize) -> ApiResult<String> {
-    let t = v.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be 1–{max} characters"),
-        ));
-    }
-    Ok(t.to_string())
-}
-
-pub fn optional_text(field: &str, v: Option<&str>, max: usize) -> ApiResult<Option<String>> {
-    match v.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => text(field, s, max).map(Some),
-    }
-}
-
-/// A caller's number: mobile or landline, digits with optional `+` and separators.
-pub fn phone(field: &str, v: Option<&str>) -> ApiResult<Option<String>> {
-    let Some(raw) = v.map(str::trim).filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    let body = digits.strip_prefix('+').unwrap_or(&digits);
-    if !(5..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be a telephone number (5–20 digits)"),
-        ));
-    }
-    Ok(Some(digits))
-}
-
-/// WGS-84 from a location in any accepted CRS, range-checked.
-pub fn location(lng: f64, lat: f64, crs: Option<&str>) -> ApiResult<(f64, f64)> {
-    let crs: Crs = crs
-        .unwrap_or("wgs84")
-        .parse()
-        .map_err(|e: pingan_geo::CrsError| ApiError::invalid("crs", e.to_string()))?;
-    if !(lng.is_finite() && (-180.0..=180.0).contains(&lng)) {
-        return Err(ApiError::invalid(
-            "lng",
-            "lng must be a longitude in degrees",
-        ));
-    }
-    if !(lat.is_finite() && (-90.0..=90.0).contains(&lat)) {
-        return Err(ApiError::invalid(
-            "lat",
-            "lat must be a latitude in degrees",
-        ));
-    }
-    Ok(pingan_geo::to_wgs84(crs, lng, lat))
-}
-
-pub fn type_code(field: &str, v: &str) -> ApiResult<TypeCode> {
-    TypeCode::parse(v).map_err(|e| ApiError::invalid(field, e.to_string()))
-}
-
-/// RFC 3339 → UTC microseconds; offsets beyond ±14:00 are refused. For filters and bounds chosen by
-/// the caller; times a record carries go through `live_instant` or `recorded_instant`.
-pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    v.map(|s| plausible::parse_instant(s).map_err(|e| implausible(field, e)))
-        .transpose()
-}
-
-/// The time of something reported as it happens (a report, a camera alert): within
-/// `validation.live_max_age_days` of now and not ahead of now beyond the clock skew.
-pub fn live_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    instant_within(field, v, state.config.validation.live(state.now()))
-}
-
-/// The time of something written up after the fact (a case step, a mediation session): within
-/// `validation.record_max_age_days` of now and not ahead of now beyond the clock skew.
-pub fn recorded_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
-    instant_within(field, v, state.config.validation.record(state.now()))
-}
-
-fn instant_within(
-    field: &str,
-    v: Option<&str>,
-    window: plausible::InstantWindow,
-) -> ApiResult<Option<i64>> {
-    instant(field, v)?
-        .map(|t| window.check(t).map_err(|e| implausible(field, e)))
-        .transpose()
-}
-
-/// A plausibility rule's refusal as a 422 naming the field.
-pub fn implausible(field: &str, e: plausible::Implausible) -> ApiError {
-    ApiError::invalid(field, format!("{field} {e}"))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -2,12 +2,12 @@
 //! location (accepted in WGS-84, GCJ-02 or BD-09, stored as WGS-84); the contact person's details are
 //! masked unless revealed with a purpose, and each reveal is audited.
 
-use super::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
+use crate::validate::text;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -148,7 +148,7 @@ pub async fn check_place(
             format!("kind must be one of {}", PLACE_KINDS.join(", ")),
         ));
     }
-    let (lng, lat) = super::incidents::location(req.lng, req.lat, req.crs.as_deref())?;
+    let (lng, lat) = crate::validate::location(req.lng, req.lat, req.crs.as_deref())?;
     let credit_code = match req
         .credit_code
         .as_deref()

@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::incidents::{instant, location, optional_text, phone, text, type_code};
+use crate::validate::{instant, location, optional_text, phone, text, type_code};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -265,7 +265,7 @@ async fn camera_alert_inner(
             .validation
             .live(state.now())
             .check(t)
-            .map_err(|e| super::incidents::implausible("occurred_at", e))?;
+            .map_err(|e| crate::validate::implausible("occurred_at", e))?;
     }
     let report = Report {
         channel: Channel::Camera,

@@ -1,12 +1,12 @@
 //! 排查 campaigns: the 综治 office assigns grids to screen for disputes in a period; grid workers
 //! register what they find against the campaign (source `grid_screening`) and report each grid done.
 
-use crate::api::incidents::{optional_text, text};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::extract::ApiPath as Path;
 use crate::state::AppState;
+use crate::validate::{optional_text, text};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -1,11 +1,11 @@
 //! Units on duty (警力) — status and GPS positions — and the camera registry (雪亮工程).
 
-use crate::api::incidents::implausible;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::extract::ApiPath as Path;
 use crate::state::AppState;
+use crate::validate::implausible;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -110,8 +110,8 @@ async fn create_unit(
     ApiJson(req): ApiJson<NewUnit>,
 ) -> ApiResult<(StatusCode, Json<Unit>)> {
     actor.require(&state, Permission::UnitManage).await?;
-    let call_sign = super::incidents::text("call_sign", &req.call_sign, 30)?;
-    let name = super::incidents::text("name", &req.name, 100)?;
+    let call_sign = crate::validate::text("call_sign", &req.call_sign, 30)?;
+    let name = crate::validate::text("name", &req.name, 100)?;
     let kind: UnitKind = req
         .kind
         .parse()
@@ -130,7 +130,7 @@ async fn create_unit(
     {
         return Err(ApiError::invalid("user_id", "no such user"));
     }
-    let device_id = super::incidents::optional_text("device_id", req.device_id.as_deref(), 64)?;
+    let device_id = crate::validate::optional_text("device_id", req.device_id.as_deref(), 64)?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     let id = units::insert(
@@ -405,11 +405,11 @@ async fn create_camera(
     ApiJson(c): ApiJson<Camera>,
 ) -> ApiResult<(StatusCode, Json<Camera>)> {
     actor.require(&state, Permission::UnitManage).await?;
-    let code = super::incidents::text("code", &c.code, 64)?;
-    let name = super::incidents::text("name", &c.name, 100)?;
-    let kind = super::incidents::text("kind", &c.kind, 40)?;
-    let (lng, lat) = super::incidents::location(c.lng, c.lat, None)?;
-    let located = crate::dispatch::intake::locate(&state.db, lng, lat).await?;
+    let code = crate::validate::text("code", &c.code, 64)?;
+    let name = crate::validate::text("name", &c.name, 100)?;
+    let kind = crate::validate::text("kind", &c.kind, 40)?;
+    let (lng, lat) = crate::validate::location(c.lng, c.lat, None)?;
+    let located = crate::locate::locate(&state.db, lng, lat).await?;
     if !actor.scope.covers_area_path(&located.area_path) {
         return Err(ApiError::invalid(
             "lng",

@@ -307,7 +307,7 @@ pub async fn act(
     let alert = store::get_alert(&state.db, &actor.scope, alert_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let note = crate::api::incidents::text("note", &req.note, 500)?;
+    let note = crate::validate::text("note", &req.note, 500)?;
     let officers: Vec<String> = store::officers(&state.db, &alert.case_id)
         .await?
         .into_iter()

@@ -7,10 +7,10 @@ pub mod inspect;
 pub mod parties;
 pub mod review;
 
-use crate::api::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::validate::text;
 use pingan_domain::Permission;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::case::{CaseKind, FLAGS, step};
@@ -482,8 +482,7 @@ pub async fn record_step(
         .ok_or_else(|| ApiError::invalid("step", format!("unknown step {:?}", req.step)))?;
     let now = state.now();
     // Steps are often written up from the file days or months later; never ahead of time.
-    let at =
-        crate::api::incidents::recorded_instant(state, "at", req.at.as_deref())?.unwrap_or(now);
+    let at = crate::validate::recorded_instant(state, "at", req.at.as_deref())?.unwrap_or(now);
     let item = req.item.as_deref().map(str::trim).filter(|s| !s.is_empty());
     match (s.3, item) {
         (true, None) => {

@@ -101,8 +101,8 @@ pub async fn add(
             "role is suspect, victim, witness or reporter",
         ));
     }
-    let name = crate::api::incidents::text("name", &req.name, 50)?;
-    let item = crate::api::incidents::optional_text("item", req.item.as_deref(), 50)?;
+    let name = crate::validate::text("name", &req.name, 50)?;
+    let item = crate::validate::optional_text("item", req.item.as_deref(), 50)?;
     let id_number = match req
         .id_number
         .as_deref()
@@ -171,7 +171,7 @@ pub async fn reveal(
         .into_iter()
         .find(|p| p.id == party_id)
         .ok_or(ApiError::NotFound)?;
-    let purpose = crate::api::incidents::text("purpose", &req.purpose, 200)?;
+    let purpose = crate::validate::text("purpose", &req.purpose, 200)?;
     let now = state.now();
     let mut entry = audit(
         actor,

@@ -2,10 +2,10 @@
 //! (rubrics, several reviewers per case, combined scores, disagreements) and the statistics per station
 //! (破案率, median days per stage, alerts per 100 cases, overdue rate, review scores), also as XLSX.
 
-use crate::api::incidents::text;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::validate::text;
 use pingan_domain::Permission;
 use pingan_domain::case::{CaseKind, median, solve_rate};
 use pingan_domain::case_review::{Rubric, SampleCase, draw_sample};

@@ -4,6 +4,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::locate::locate_for;
 use crate::state::AppState;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::{Channel, Level, RepeatRules, Sighting, TypeCode};
@@ -12,57 +13,6 @@ use pingan_store::incidents::{self, Around, IncidentRow, NewIncident, SightingRo
 use rand::Rng;
 use serde::Serialize;
 use utoipa::ToSchema;
-
-/// Where a location falls in the district.
-#[derive(Debug, Clone)]
-pub struct Located {
-    pub grid_code: Option<String>,
-    pub village_code: Option<String>,
-    pub area_path: String,
-    pub area_type: String,
-    pub station_org_id: Option<String>,
-}
-
-/// Grid → village → area type → responsible station (the station whose area holds the grid, deepest
-/// first). A location in no grid of the district is refused: nobody would be responsible for it.
-pub async fn locate(db: &Db, lng: f64, lat: f64) -> ApiResult<Located> {
-    Ok(locate_for(db, lng, lat, None).await?.0)
-}
-
-/// `locate`, and in the same query whether `type_code` is an incident type in use (`None` when the type
-/// is unknown). One round trip: intake runs this for every report.
-async fn locate_for(
-    db: &Db,
-    lng: f64,
-    lat: f64,
-    type_code: Option<&str>,
-) -> ApiResult<(Located, Option<bool>)> {
-    let mut candidates =
-        pingan_store::grids::candidates_in_context(db, lng, lat, type_code.unwrap_or("")).await?;
-    let Some(i) = crate::locate::holding(&candidates, |c| &c.grid, lng, lat) else {
-        return Err(ApiError::invalid(
-            "lng",
-            "the location lies in no grid of this district",
-        ));
-    };
-    let found = candidates.swap_remove(i);
-    let (grid, area_type, station, active) = (
-        found.grid,
-        found.area_type,
-        found.station_id,
-        found.type_active,
-    );
-    Ok((
-        Located {
-            grid_code: Some(grid.code),
-            village_code: Some(grid.village_code),
-            area_path: grid.area_path,
-            area_type: area_type.unwrap_or_else(|| "urban".into()),
-            station_org_id: station,
-        },
-        active,
-    ))
-}
 
 /// An incident as a channel hands it over, already validated field by field.
 #[derive(Debug, Clone)]

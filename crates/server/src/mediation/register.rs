@@ -3,10 +3,10 @@
 //! identity is sealed with SM4-GCM before it reaches the database (masked copies and blind indexes beside).
 
 use super::notify_tier;
-use crate::api::incidents::{location, optional_text, phone, text};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::validate::{location, optional_text, phone, text};
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::dispute::{PartyKind, RiskFactors, Source, Tier};
 use pingan_domain::mask::{mask_id_number, mask_name, mask_phone};
@@ -233,7 +233,7 @@ pub async fn register(
         (None, Some(i)) => i.address.clone(),
         (None, None) => return Err(ApiError::invalid("address", "address is required")),
     };
-    let located = crate::dispatch::intake::locate(&state.db, lng, lat).await?;
+    let located = crate::locate::locate(&state.db, lng, lat).await?;
     if !actor.scope.covers_area_path(&located.area_path) {
         return Err(ApiError::invalid(
             "lng",
@@ -258,7 +258,7 @@ pub async fn register(
     }
     if let Some(yuan) = req.amount_yuan {
         pingan_domain::plausible::Fen::from_yuan(yuan)
-            .map_err(|e| crate::api::incidents::implausible("amount_yuan", e))?;
+            .map_err(|e| crate::validate::implausible("amount_yuan", e))?;
     }
     if req.parties.len() > 50 {
         return Err(ApiError::invalid("parties", "at most 50 parties"));

@@ -5,10 +5,10 @@
 //! transaction writes the change, the timeline event, notifications and the audit record.
 
 use super::notify_tier;
-use crate::api::incidents::{optional_text, text};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use crate::validate::{optional_text, text};
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::dispute::{
@@ -180,9 +180,8 @@ pub async fn add_session(
 ) -> ApiResult<String> {
     actor.require(state, Permission::DisputeManage).await?;
     let row = load(state, actor, id).await?;
-    let held_at =
-        crate::api::incidents::recorded_instant(state, "held_at", req.held_at.as_deref())?
-            .unwrap_or_else(|| state.now());
+    let held_at = crate::validate::recorded_instant(state, "held_at", req.held_at.as_deref())?
+        .unwrap_or_else(|| state.now());
     let s = disputes::SessionRow {
         id: new_id(),
         held_at,
@@ -244,7 +243,7 @@ fn due_date(window: &DateWindow, field: &str, v: &str) -> ApiResult<String> {
     window
         .parse(v)
         .map(|d| d.to_string())
-        .map_err(|e| crate::api::incidents::implausible(field, e))
+        .map_err(|e| crate::validate::implausible(field, e))
 }
 
 /// Agreement reached: status agreed, follow-up visits scheduled, 司法确认 reminder set if chosen.

@@ -116,11 +116,11 @@ async fn view(
     let u = match pingan_store::users::by_id(&state.db, &actor.user_id).await {
         Ok(Some(u)) => u,
         Ok(None) => return ApiError::Unauthenticated.into_response(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let pending = match account::pending_totp(state, &u) {
         Ok(p) => p.map(|s| (s.to_base32(), account::otpauth_uri(&s, &actor.username))),
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let full = actor.stage == SessionStage::Full;
     let tokens = if full {
@@ -129,7 +129,7 @@ async fn view(
                 let now = pingan_store::now_micros();
                 rows.into_iter().map(|t| TokenRow::of(t, now)).collect()
             }
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return crate::pages::page_error(ctx, e),
         }
     } else {
         Vec::new()

@@ -2,13 +2,12 @@
 
 use super::shell::{Ctx, forbidden, render};
 use crate::auth::PageActor;
-use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{OrgKind, Permission, mask, time};
@@ -67,7 +66,7 @@ async fn users_page(
                 .collect();
             render(StatusCode::OK, &UsersPage { ctx, users })
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -109,7 +108,7 @@ async fn orgs_page(
                 .collect();
             render(StatusCode::OK, &OrgsPage { ctx, orgs })
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -189,6 +188,6 @@ async fn audit_page(
                 },
             )
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }

@@ -8,13 +8,12 @@ use crate::analysis::brief::BriefContent;
 use crate::analysis::{Change, TrendRow};
 use crate::api::analysis::{BriefSummary, parse_content, summary};
 use crate::auth::PageActor;
-use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use pingan_domain::Permission;
 use pingan_store::analysis as store;
@@ -62,7 +61,7 @@ async fn workbench(
                     areas.push((path, format!("{}{name} {code}", "　".repeat(depth))));
                 }
             }
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return crate::pages::page_error(ctx, e),
         }
     }
     let types = match state.types.get(&state.db).await {
@@ -71,7 +70,7 @@ async fn workbench(
             .filter(|t| t.active)
             .map(|t| (t.code.clone(), type_label(&ctx, t)))
             .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let to = crate::analysis::brief::today(&state);
     let from = to.checked_sub(jiff::Span::new().days(27)).unwrap_or(to);
@@ -149,7 +148,7 @@ async fn list(
                 rows: rows.iter().map(summary).collect(),
             },
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -294,11 +293,11 @@ async fn show(
     let row = match store::get_brief(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let c = match parse_content(&row) {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let layers = serde_json::json!({
         "hotspots": c.hotspots,
@@ -308,7 +307,7 @@ async fn show(
     });
     let types = match state.types.get(&state.db).await {
         Ok(t) => t.as_ref().clone(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let m = &state.config.map;
     render(

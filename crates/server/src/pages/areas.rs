@@ -2,13 +2,12 @@
 
 use super::shell::{Ctx, forbidden, not_found, render};
 use crate::auth::PageActor;
-use crate::error::ApiError;
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 use pingan_domain::Permission;
 use pingan_store::areas::AreaRow;
@@ -40,7 +39,7 @@ async fn list(
     }
     match areas::list(&state.db, &actor.scope, None, None).await {
         Ok(areas) => render(StatusCode::OK, &AreasPage { ctx, areas }),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -86,7 +85,7 @@ async fn show(
             },
         ),
         Ok(None) => not_found(ctx),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 

@@ -77,7 +77,7 @@ async fn samples_view(
             },
             &SamplesPage { ctx, rows, error },
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -109,7 +109,12 @@ async fn draw(
     form: Result<axum::extract::Form<DrawForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let blank = |v: String| Some(v.trim().to_string()).filter(|s| !s.is_empty());
     let Ok(per_stratum) = f.per_stratum.trim().parse::<i64>() else {
@@ -141,7 +146,7 @@ async fn draw(
         Ok(s) => see_other(format!("/case-samples/{}", s.id)),
         Err(e) => match message(&e) {
             Some(m) => samples_view(&state, &headers, &actor, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -196,7 +201,7 @@ async fn sample_view(
     let s = match review::sample(state, actor, id).await {
         Ok(s) => s,
         Err(ApiError::NotFound) => return not_found(ctx),
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let mut lines = Vec::new();
     for i in &s.items {
@@ -209,7 +214,7 @@ async fn sample_view(
             .await;
         let (number, title, station) = match row {
             Ok(r) => r,
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return crate::pages::page_error(ctx, e),
         };
         lines.push(SampleLine {
             case_id: i.case_id.clone(),
@@ -265,7 +270,12 @@ async fn finding(
     form: Result<axum::extract::Form<FindingForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     match review::record_finding(
         &state,
@@ -281,7 +291,7 @@ async fn finding(
         Ok(_) => see_other(format!("/case-samples/{id}")),
         Err(e) => match message(&e) {
             Some(m) => sample_view(&state, &headers, &actor, &id, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -342,11 +352,11 @@ async fn reviews_view(
     .await
     {
         Ok(s) => s,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let rubrics = match review::list_rubrics(state, actor).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     render(
         if error.is_some() {
@@ -387,7 +397,12 @@ async fn add_rubric(
     form: Result<axum::extract::Form<RubricForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let parsed: Result<Rubric, _> = toml::from_str(&f.toml);
     let result = match parsed {
@@ -405,13 +420,14 @@ async fn add_rubric(
             Some(m) => {
                 reviews_view(&state, &headers, &actor, PeriodQuery::default(), Some(m)).await
             }
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
 
 async fn submit_review(
     State(state): State<AppState>,
+    headers: HeaderMap,
     PageActor(actor): PageActor,
     Path(id): Path<String>,
     form: Result<
@@ -421,7 +437,8 @@ async fn submit_review(
 ) -> Response {
     // Repeated `deduction` fields: the form as a list of pairs.
     let Ok(axum::extract::Form(pairs)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        let e = ApiError::bad_request("invalid_form", "malformed form", None);
+        return crate::pages::fail(&state, &headers, &actor, e);
     };
     let mut rubric_id = String::new();
     let mut deductions = Vec::new();
@@ -447,6 +464,6 @@ async fn submit_review(
     .await
     {
         Ok(_) => see_other(format!("/cases/{id}#reviews")),
-        Err(e) => e.into_response(),
+        Err(e) => crate::pages::fail(&state, &headers, &actor, e),
     }
 }

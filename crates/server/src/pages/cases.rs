@@ -80,7 +80,7 @@ async fn list(
     .await
     {
         Ok(r) => r,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let open: Vec<(String, i64)> = match state
         .db
@@ -91,7 +91,7 @@ async fn list(
         .await
     {
         Ok(r) => r,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let rows = rows
         .into_iter()
@@ -176,11 +176,11 @@ async fn case_page(
     let row = match store::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let c = match cases::view(state, row).await {
         Ok(c) => c,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let alerts = match store::list_alerts(
         &state.db,
@@ -194,18 +194,18 @@ async fn case_page(
     .await
     {
         Ok(a) => a,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let reviews = match crate::cases::review::reviews(state, actor, id).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let rubrics = match crate::cases::review::list_rubrics(state, actor).await {
         Ok(r) => r
             .into_iter()
             .filter_map(|v| serde_json::from_value(v.rubric).ok().map(|r| (v.id, r)))
             .collect(),
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -259,7 +259,12 @@ async fn add_step(
     form: Result<axum::extract::Form<StepForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let at = f.at.trim();
     let at = (!at.is_empty()).then(|| {
@@ -293,7 +298,7 @@ async fn add_step(
             .into_response(),
         Err(e) => match super::dispatch::field_message(&e) {
             Some(m) => case_page(&state, &headers, &actor, &id, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -367,7 +372,7 @@ async fn inbox(
     .await
     {
         Ok(r) => r,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     // Work first: what still needs someone, then the settled ones.
     let (mut live, settled): (Vec<AlertRow>, Vec<AlertRow>) = rows
@@ -376,7 +381,7 @@ async fn inbox(
     live.extend(settled);
     match items(&state, live).await {
         Ok(rows) => render(StatusCode::OK, &InboxPage { ctx, rows }),
-        Err(e) => e.into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -436,19 +441,19 @@ async fn alert_view(
     let a = match store::get_alert(&state.db, &actor.scope, id).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let officers = match store::officers(&state.db, &a.case_id).await {
         Ok(o) => o,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let history = match store::alert_events(&state.db, id).await {
         Ok(h) => h,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let mut item = match items(state, vec![a]).await {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -492,7 +497,12 @@ async fn alert_act(
     form: Result<axum::extract::Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     match inspect::act(
         &state,
@@ -517,7 +527,7 @@ async fn alert_act(
             });
             match m {
                 Some(m) => alert_view(&state, &headers, &actor, &id, Some(m)).await,
-                None => e.into_response(),
+                None => crate::pages::fail(&state, &headers, &actor, e),
             }
         }
     }

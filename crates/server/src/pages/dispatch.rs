@@ -185,7 +185,7 @@ async fn new_page(
                 code: t.code,
             })
             .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -233,7 +233,12 @@ async fn new_submit(
     form: Result<Form<IntakeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let parse = |field: &str, v: &str| -> Result<f64, ApiError> {
         v.trim().parse::<f64>().map_err(|_| {
@@ -284,7 +289,7 @@ async fn new_submit(
         }
         Err(e) => match field_message(&e) {
             Some(m) => new_page(&state, &headers, &actor, f, Some(m), None).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -390,7 +395,7 @@ async fn incident_page(
     let row = match incidents::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let can_dispatch = actor.can(Permission::IncidentDispatch);
     let open = row.status().is_open();
@@ -408,7 +413,7 @@ async fn incident_page(
     };
     let d: IncidentDetail = match detail_of(state, row).await {
         Ok(d) => d,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let station = match &d.incident.station_org_id {
         Some(s) => pingan_store::orgs::get_unscoped(&state.db, s)
@@ -503,7 +508,12 @@ async fn act(
     form: Result<Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let dispatch = f.action == "dispatch";
@@ -539,7 +549,7 @@ async fn act(
         Err(e) => match field_message(&e) {
             Some(m) if back == "/duty" => duty_page(&state, &headers, &actor, Some(m)).await,
             Some(m) => incident_page(&state, &headers, &actor, &id, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -649,7 +659,7 @@ async fn duty_page(
                 },
             )
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -674,13 +684,18 @@ async fn duty_status(
     form: Result<Form<StatusForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     match crate::api::units::change_status(&state, &actor, &f.unit_id, &f.status).await {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, "/duty".to_string())]).into_response(),
         Err(e) => match field_message(&e) {
             Some(m) => duty_page(&state, &headers, &actor, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -727,7 +742,7 @@ async fn units_page(
                 .collect();
             render(StatusCode::OK, &UnitsPage { ctx, units })
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -749,6 +764,6 @@ async fn cameras_page(
     }
     match units::cameras(&state.db, &actor.scope).await {
         Ok(cameras) => render(StatusCode::OK, &CamerasPage { ctx, cameras }),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }

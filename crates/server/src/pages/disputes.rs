@@ -97,11 +97,11 @@ async fn list(
     .await
     {
         Ok(r) => r,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let types = match mediation::type_names(&state).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let rows = rows
         .into_iter()
@@ -172,7 +172,7 @@ async fn dispute_page(
     let row = match disputes::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     match detail(state, row).await {
         Ok(d) => render(
@@ -189,7 +189,7 @@ async fn dispute_page(
                 error,
             },
         ),
-        Err(e) => e.into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -247,7 +247,12 @@ async fn act(
     form: Result<axum::extract::Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let s = |v: Option<String>| v.unwrap_or_default();
     let blank = |v: Option<String>| v.filter(|x| !x.trim().is_empty());
@@ -335,7 +340,7 @@ async fn act(
             .into_response(),
         Err(e) => match super::dispatch::field_message(&e) {
             Some(m) => dispute_page(&state, &headers, &actor, &id, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -457,7 +462,12 @@ async fn new_submit(
     form: Result<axum::extract::Form<NewForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::extract::Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     let opt = |v: &str| Some(v.trim().to_string()).filter(|x| !x.is_empty());
     let num = |field: &str, v: &str| -> Result<Option<f64>, ApiError> {
@@ -545,7 +555,7 @@ async fn new_submit(
             .into_response(),
         Err(e) => match super::dispatch::field_message(&e) {
             Some(m) => new_page(&state, &headers, &actor, f, Some(m)).await,
-            None => e.into_response(),
+            None => crate::pages::fail(&state, &headers, &actor, e),
         },
     }
 }
@@ -616,7 +626,7 @@ async fn print(
     let row = match disputes::get(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let Some(purpose) = q.purpose.filter(|p| !p.trim().is_empty()) else {
         return render(
@@ -630,7 +640,7 @@ async fn print(
     };
     let d = match detail(&state, row).await {
         Ok(d) => d,
-        Err(e) => return e.into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     if !d.agreements.iter().any(|a| a.superseded_at.is_none()) {
         return not_found(ctx);
@@ -640,7 +650,7 @@ async fn print(
         match reveal(&state, &actor, &id, &p.id, Some(&purpose)).await {
             Ok(r) => parties.push((p.clone(), r)),
             Err(ApiError::Forbidden(_)) => return forbidden(ctx),
-            Err(e) => return e.into_response(),
+            Err(e) => return crate::pages::page_error(ctx, e),
         }
     }
     let copies = parties.len() + 1;

@@ -229,8 +229,11 @@ async fn form(
     render(StatusCode::OK, &page(ctx, &actor, kind, None, None))
 }
 
-fn bad_upload(message: &str) -> Response {
-    ApiError::bad_request("invalid_upload", message, Some("file".into())).into_response()
+fn bad_upload(ctx: Ctx, message: &str) -> Response {
+    crate::pages::page_error(
+        ctx,
+        ApiError::bad_request("invalid_upload", message, Some("file".into())),
+    )
 }
 
 async fn upload(
@@ -251,7 +254,7 @@ async fn upload(
     // A place before the body is read: waiting uploads hold nothing but their connection.
     let _place = match state.uploads.slot().await {
         Ok(p) => p,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let (mut file_name, mut content, mut crs): (String, Option<Bytes>, String) =
         (String::new(), None, "wgs84".into());
@@ -269,6 +272,7 @@ async fn upload(
                         Ok(b) => content = Some(b),
                         Err(_) => {
                             return bad_upload(
+                                ctx,
                                 "the upload was cut off or is larger than the limit",
                             );
                         }
@@ -278,18 +282,21 @@ async fn upload(
                 _ => {}
             },
             Ok(None) => break,
-            Err(_) => return bad_upload("malformed multipart body"),
+            Err(_) => return bad_upload(ctx, "malformed multipart body"),
         }
     }
     let Some(content) = content else {
-        return bad_upload("no file was uploaded");
+        return bad_upload(ctx, "no file was uploaded");
     };
     let Ok(parsed_crs) = crs.parse::<Crs>() else {
-        return ApiError::invalid("crs", "crs must be wgs84, gcj02 or bd09").into_response();
+        return crate::pages::page_error(
+            ctx,
+            ApiError::invalid("crs", "crs must be wgs84, gcj02 or bd09"),
+        );
     };
     let outcome = match run(&state, &actor, kind, &file_name, &content, parsed_crs, true).await {
         Ok(o) => o,
-        Err(ImportError::Store(e)) => return ApiError::from(e).into_response(),
+        Err(ImportError::Store(e)) => return crate::pages::page_error(ctx, e),
         Err(e) => Outcome {
             created: 0,
             updated: 0,
@@ -328,7 +335,7 @@ async fn upload(
         };
         match stored.await {
             Ok(id) => upload_id = id,
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return crate::pages::page_error(ctx, e),
         }
     }
     let status = if outcome.errors.is_empty() {
@@ -363,12 +370,12 @@ async fn confirm(
     }
     let _place = match state.uploads.slot().await {
         Ok(p) => p,
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let up = match uploads::get(&state.db, &id, &actor.user_id).await {
         Ok(Some(u)) if u.kind == kind.code() => u,
         Ok(_) => return not_found(ctx),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return crate::pages::page_error(ctx, e),
     };
     let bytes = match up.content.strip_prefix("base64:") {
         Some(b) => match base64::engine::general_purpose::STANDARD.decode(b) {
@@ -394,7 +401,7 @@ async fn confirm(
             );
             render(StatusCode::OK, &page(ctx, &actor, kind, None, Some(done)))
         }
-        Err(ImportError::Store(e)) => ApiError::from(e).into_response(),
+        Err(ImportError::Store(e)) => crate::pages::page_error(ctx, e),
         Err(e) => {
             let preview = Preview {
                 upload_id: String::new(),

@@ -16,7 +16,7 @@ mod places;
 mod public;
 mod shell;
 
-pub use shell::{Ctx, router};
+pub use shell::{Ctx, PageError, fail, page_error, router};
 
 /// Percent-encodes a path for a `next=` parameter.
 pub fn url_encode(s: &str) -> String {

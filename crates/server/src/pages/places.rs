@@ -88,7 +88,7 @@ async fn list(
                 places: rows.into_iter().map(line).collect(),
             },
         ),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -166,7 +166,7 @@ async fn page(
             )
         }
         Ok(None) => not_found(ctx),
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => crate::pages::page_error(ctx, e),
     }
 }
 
@@ -195,7 +195,12 @@ async fn inspect(
     form: Result<Form<InspectionForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        return crate::pages::fail(
+            &state,
+            &headers,
+            &actor,
+            ApiError::bad_request("invalid_form", "malformed form", None),
+        );
     };
     if actor
         .require(&state, Permission::PlaceManage)
@@ -227,6 +232,6 @@ async fn inspect(
             "places",
             &format!("/places/{id}"),
         )),
-        Err(e) => e.into_response(),
+        Err(e) => crate::pages::fail(&state, &headers, &actor, e),
     }
 }

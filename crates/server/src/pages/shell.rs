@@ -2,6 +2,7 @@
 //! the language switch, the dashboard and the "not built yet" pages.
 
 use crate::auth::{self, Actor, LoginError, PageActor};
+use crate::error::ApiError;
 use crate::i18n::{I18n, Lang};
 use crate::state::AppState;
 use askama::Template;
@@ -121,6 +122,8 @@ pub struct Ctx {
     pub role_label: String,
     pub switch_href: String,
     pub nav: Vec<NavGroup>,
+    /// The request came from htmx (`HX-Request`): answers are fragments, not whole pages.
+    pub htmx: bool,
     i18n: Arc<I18n>,
 }
 
@@ -153,6 +156,7 @@ impl Ctx {
             },
             switch_href: switch_href(lang, path),
             nav,
+            htmx: headers.get("hx-request").is_some_and(|v| v == "true"),
             i18n: state.i18n.clone(),
         }
     }
@@ -198,33 +202,183 @@ pub struct MessagePage {
     pub ctx: Ctx,
     pub heading: String,
     pub message: String,
+    /// The server's own words on what was wrong (a validation or conflict message).
+    pub detail: Option<String>,
+    /// The form field it concerns.
+    pub field: Option<String>,
+}
+
+/// The same message as a fragment, for htmx requests.
+#[derive(Template)]
+#[template(path = "message_fragment.html")]
+pub struct MessageFragment {
+    pub ctx: Ctx,
+    pub heading: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+}
+
+/// What a page handler fails with (shared kernel). It is rendered as HTML inside the layout, in the
+/// reader's language — never as the API's JSON: not signed in → the login page; 403, 404, 409, 422
+/// (with the field), 503 and 500 as a message page with that status.
+#[derive(Debug)]
+pub enum PageError {
+    Unauthenticated,
+    Forbidden,
+    /// Missing and out of scope look the same.
+    NotFound,
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    Conflict(String),
+    Busy,
+    Internal,
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthenticated | ApiError::InvalidCredentials => PageError::Unauthenticated,
+            ApiError::Forbidden(_) => PageError::Forbidden,
+            ApiError::NotFound => PageError::NotFound,
+            ApiError::Validation(message, field) => PageError::Invalid { field, message },
+            ApiError::BadRequest { message, field, .. } => PageError::Invalid { field, message },
+            ApiError::PayloadTooLarge(_) | ApiError::UnsupportedMediaType => PageError::Invalid {
+                field: None,
+                message: e.to_string(),
+            },
+            ApiError::Conflict(m) | ApiError::Locked(m) => PageError::Conflict(m),
+            ApiError::Other {
+                status, message, ..
+            } => match status {
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => PageError::Busy,
+                StatusCode::FORBIDDEN => PageError::Forbidden,
+                StatusCode::NOT_FOUND => PageError::NotFound,
+                StatusCode::CONFLICT => PageError::Conflict(message),
+                s if s.is_client_error() => PageError::Invalid {
+                    field: None,
+                    message,
+                },
+                _ => {
+                    tracing::error!(%status, message, "page failed");
+                    PageError::Internal
+                }
+            },
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "page failed");
+                PageError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::gate::GateFull> for PageError {
+    fn from(_: crate::gate::GateFull) -> Self {
+        PageError::Busy
+    }
+}
+
+impl From<pingan_store::StoreError> for PageError {
+    fn from(e: pingan_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl PageError {
+    fn status(&self) -> StatusCode {
+        match self {
+            PageError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The heading and message keys in the locale files.
+    fn keys(&self) -> (&'static str, &'static str) {
+        match self {
+            PageError::Unauthenticated => ("shell.error_401", "shell.error_401_text"),
+            PageError::Forbidden => ("shell.error_403", "shell.forbidden"),
+            PageError::NotFound => ("shell.error_404", "shell.not_found"),
+            PageError::Invalid { .. } => ("shell.error_422", "shell.error_422_text"),
+            PageError::Conflict(_) => ("shell.error_409", "shell.error_409_text"),
+            PageError::Busy => ("shell.error_503", "shell.error_503_text"),
+            PageError::Internal => ("shell.error_500", "shell.error_500_text"),
+        }
+    }
+}
+
+/// Renders `e` for the reader of `ctx`'s page.
+pub fn page_error(ctx: Ctx, e: impl Into<PageError>) -> Response {
+    let e = e.into();
+    if matches!(e, PageError::Unauthenticated) {
+        return axum::response::Redirect::to("/login").into_response();
+    }
+    let status = e.status();
+    let (heading_key, message_key) = e.keys();
+    let heading = format!("{} {}", status.as_u16(), ctx.t(heading_key));
+    let message = ctx.t(message_key).to_string();
+    let (detail, field) = match e {
+        PageError::Invalid { field, message } => (Some(message), field),
+        PageError::Conflict(m) => (Some(m), None),
+        _ => (None, None),
+    };
+    if ctx.htmx {
+        // htmx swaps a 422 into the form's target: the message alone, not a second layout (htmx does
+        // not swap other errors, and shows its own notice).
+        return render(
+            status,
+            &MessageFragment {
+                ctx,
+                heading,
+                message,
+                detail,
+                field,
+            },
+        );
+    }
+    let mut response = render(
+        status,
+        &MessagePage {
+            ctx,
+            heading,
+            message,
+            detail,
+            field,
+        },
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+    }
+    response
+}
+
+/// `page_error` for a handler that has no page context of its own (a form post): the error page
+/// with the caller's navigation.
+pub fn fail(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    e: impl Into<PageError>,
+) -> Response {
+    page_error(Ctx::new(state, headers, actor, "", "/"), e)
 }
 
 /// The 404 page: used both for missing and for out-of-scope objects, so they look the same.
 pub fn not_found(ctx: Ctx) -> Response {
-    let heading = "404".to_string();
-    let message = ctx.t("shell.not_found").to_string();
-    render(
-        StatusCode::NOT_FOUND,
-        &MessagePage {
-            ctx,
-            heading,
-            message,
-        },
-    )
+    page_error(ctx, PageError::NotFound)
 }
 
 pub fn forbidden(ctx: Ctx) -> Response {
-    let heading = "403".to_string();
-    let message = ctx.t("shell.forbidden").to_string();
-    render(
-        StatusCode::FORBIDDEN,
-        &MessagePage {
-            ctx,
-            heading,
-            message,
-        },
-    )
+    page_error(ctx, PageError::Forbidden)
 }
 
 #[derive(Template)]

@@ -8,7 +8,6 @@
 use super::*;
 use helpers::*;
 use pingan_server::analysis::brief::{self, PeriodKind};
-use pingan_server::dispatch::intake;
 use pingan_store::incidents::{self, NewIncident};
 use serde_json::{Value, json};
 
@@ -18,7 +17,9 @@ const CLUSTER_ADDRESS: &str = "枫桥镇陈家村夜市 3 号";
 
 /// Inserts one incident `days_ago` days (plus `minutes`) before now at (lng, lat).
 async fn plant(app: &TestApp, lng: f64, lat: f64, at: i64, type_code: &str, address: &str) {
-    let loc = intake::locate(&app.db, lng, lat).await.expect("in a grid");
+    let loc = pingan_server::locate::locate(&app.db, lng, lat)
+        .await
+        .expect("in a grid");
     let mut tx = app.db.begin().await.unwrap();
     incidents::insert(
         &mut tx,

@@ -84,6 +84,7 @@ mod jobs;
 mod limits;
 mod login_burst;
 mod mediation;
+mod page_errors;
 mod places;
 mod plausible;
 mod scope;
