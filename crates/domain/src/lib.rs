@@ -5,6 +5,7 @@
 pub mod area;
 pub mod audit;
 pub mod case;
+pub mod case_alert;
 pub mod case_review;
 pub mod case_rules;
 pub mod crypto;

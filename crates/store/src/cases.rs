@@ -388,6 +388,14 @@ pub struct AlertRow {
     pub org_path: String,
 }
 
+impl AlertRow {
+    /// The status as a type; `None` for a value this version does not know (fails closed: such an
+    /// alert is not live and no step applies to it).
+    pub fn status(&self) -> Option<pingan_domain::case_alert::AlertStatus> {
+        self.status.parse().ok()
+    }
+}
+
 const ALERT_COLS: &str = "id, case_id, rule_id, version, kind, severity, item, started_at, due_at, found_at, status, \
     updated_at, org_path";
 
@@ -421,10 +429,21 @@ pub async fn insert_alert(tx: &mut Tx, a: &AlertRow) -> Result<bool> {
 
 /// Alerts of a case still waiting for someone (open, explained, escalated): the engine settles those
 /// its current findings no longer support.
+/// `'open', 'explained', 'escalated'`: the live statuses, from the one list in the domain.
+fn live_statuses_sql() -> String {
+    pingan_domain::case_alert::AlertStatus::ALL
+        .into_iter()
+        .filter(|s| s.is_live())
+        .map(|s| format!("'{}'", s.code()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub async fn live_alerts_of(tx: &mut Tx, case_id: &str) -> Result<Vec<AlertRow>> {
     tx.fetch_all(
         &format!(
-            "SELECT {ALERT_COLS} FROM case_alerts WHERE case_id = ? AND status IN ('open', 'explained', 'escalated')"
+            "SELECT {ALERT_COLS} FROM case_alerts WHERE case_id = ? AND status IN ({live})",
+            live = live_statuses_sql()
         ),
         args![case_id],
     )

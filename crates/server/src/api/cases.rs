@@ -379,8 +379,6 @@ pub struct AlertQuery {
     pub limit: Option<i64>,
 }
 
-const ALERT_STATUSES: [&str; 5] = ["open", "explained", "accepted", "escalated", "resolved"];
-
 /// Alerts on cases in your scope, newest first.
 #[utoipa::path(get, path = "/api/v1/case-alerts", tag = "cases", params(AlertQuery),
     responses((status = 200, description = "OK", body = Vec<Alert>),
@@ -394,12 +392,9 @@ async fn list_case_alerts(
 ) -> ApiResult<Json<Vec<Alert>>> {
     actor.require(&state, Permission::CaseRead).await?;
     if let Some(s) = &q.status
-        && !ALERT_STATUSES.contains(&s.as_str())
+        && let Err(e) = s.parse::<pingan_domain::case_alert::AlertStatus>()
     {
-        return Err(ApiError::invalid(
-            "status",
-            "status is open, explained, accepted, escalated or resolved",
-        ));
+        return Err(ApiError::invalid("status", e.to_string()));
     }
     let rows = store::list_alerts(
         &state.db,

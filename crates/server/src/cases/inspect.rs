@@ -8,6 +8,7 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use pingan_domain::Permission;
+use pingan_domain::case_alert::{AlertAction as Step, AlertStatus};
 use pingan_domain::case_rules::{ClockState, Evaluation, Finding, FindingKind, RuleBook, evaluate};
 use pingan_store::cases::{self as store, AlertEventRow, AlertRow, EngineCase};
 use pingan_store::{Db, Tx, args, new_id};
@@ -137,11 +138,19 @@ fn settle_reason(
 async fn settle(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> ApiResult<()> {
     for a in store::live_alerts_of(tx, &c.id).await? {
         if let Some(reason) = settle_reason(eval, &a.rule_id, &a.item, a.started_at, &a.kind)
-            && store::set_alert_status(tx, &a.id, &a.status, "resolved", now).await?
+            && store::set_alert_status(tx, &a.id, &a.status, AlertStatus::Resolved.code(), now)
+                .await?
         {
             store::add_alert_event(
                 tx,
-                &event(&a.id, now, "resolved", None, "网上巡查", Some(reason)),
+                &event(
+                    &a.id,
+                    now,
+                    AlertStatus::Resolved.code(),
+                    None,
+                    "网上巡查",
+                    Some(reason),
+                ),
             );
         }
     }
@@ -210,7 +219,7 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
             };
             let has_new = eval.findings.iter().any(|f| !is_stored(f));
             let has_stale = known.iter().any(|k| {
-                matches!(k.4.as_str(), "open" | "explained" | "escalated")
+                k.4.parse::<AlertStatus>().is_ok_and(AlertStatus::is_live)
                     && settle_reason(&eval, &k.0, &k.1, k.2, &k.3).is_some()
             });
             if has_new || has_stale {
@@ -314,44 +323,33 @@ pub async fn act(
         .map(|(u, _)| u)
         .collect();
     let is_officer = officers.contains(&actor.user_id);
-    let (from, to): (&[&str], Option<&str>) = match req.action.as_str() {
-        "comment" => (
-            &["open", "explained", "escalated", "accepted", "resolved"],
-            None,
-        ),
-        "explain" => {
-            if !is_officer {
-                return Err(ApiError::Forbidden(
-                    "only a handling officer explains an alert".into(),
-                ));
-            }
-            (&["open", "escalated"], Some("explained"))
-        }
-        "accept" | "escalate" => {
-            actor.require(state, Permission::CaseSupervise).await?;
-            if req.action == "accept" {
-                (&["open", "explained", "escalated"], Some("accepted"))
-            } else {
-                (&["open", "explained"], Some("escalated"))
-            }
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                "action",
-                "action is comment, explain, accept or escalate",
+    let action = Step::parse(&req.action).ok_or_else(|| {
+        ApiError::invalid("action", "action is comment, explain, accept or escalate")
+    })?;
+    match action {
+        Step::Explain if !is_officer => {
+            return Err(ApiError::Forbidden(
+                "only a handling officer explains an alert".into(),
             ));
         }
-    };
-    if !from.contains(&alert.status.as_str()) {
-        return Err(ApiError::Conflict(format!(
-            "the alert is {}; {} is not possible now",
-            alert.status, req.action
-        )));
+        Step::Accept | Step::Escalate => {
+            actor.require(state, Permission::CaseSupervise).await?;
+        }
+        _ => {}
     }
+    let from = alert.status().ok_or_else(|| {
+        ApiError::Conflict(format!(
+            "the alert has a status this server does not know ({})",
+            alert.status
+        ))
+    })?;
+    let to = action
+        .apply(from)
+        .map_err(|e| ApiError::Conflict(e.to_string()))?;
     let now = state.now();
     let mut tx = state.db.begin().await?;
     if let Some(to) = to
-        && !store::set_alert_status(&mut tx, &alert.id, &alert.status, to, now).await?
+        && !store::set_alert_status(&mut tx, &alert.id, &alert.status, to.code(), now).await?
     {
         tx.rollback().await?;
         return Err(ApiError::Conflict(
@@ -378,11 +376,11 @@ pub async fn act(
             args![alert.case_id.as_str()],
         )
         .await?;
-    let mut to_whom = match req.action.as_str() {
-        "explain" => store::supervisors(&state.db, &org_path, &area_path).await?,
+    let mut to_whom = match action {
+        Step::Explain => store::supervisors(&state.db, &org_path, &area_path).await?,
         _ => officers.clone(),
     };
-    if req.action == "escalate" {
+    if action == Step::Escalate {
         let chiefs: Vec<(String,)> = state
             .db
             .fetch_all(

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pingan_domain::Permission;
 use pingan_domain::case::STEPS;
+use pingan_domain::case_alert::AlertStatus;
 use pingan_domain::time;
 use pingan_store::cases::{self as store, AlertFilter, AlertRow, CaseFilter, CaseRow};
 use serde::Deserialize;
@@ -377,7 +378,7 @@ async fn inbox(
     // Work first: what still needs someone, then the settled ones.
     let (mut live, settled): (Vec<AlertRow>, Vec<AlertRow>) = rows
         .into_iter()
-        .partition(|a| matches!(a.status.as_str(), "open" | "explained" | "escalated"));
+        .partition(|a| a.status().is_some_and(AlertStatus::is_live));
     live.extend(settled);
     match items(&state, live).await {
         Ok(rows) => render(StatusCode::OK, &InboxPage { ctx, rows }),
@@ -414,10 +415,7 @@ impl AlertPage {
         when(us)
     }
     fn live(&self) -> bool {
-        matches!(
-            self.item.a.status.as_str(),
-            "open" | "explained" | "escalated"
-        )
+        self.item.a.status().is_some_and(AlertStatus::is_live)
     }
 }
 
