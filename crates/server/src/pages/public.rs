@@ -1,7 +1,7 @@
 //! Pages for residents, without a login: report something (with a map to place it) and follow a
 //! report by its tracking code. Nothing here shows anyone's personal data.
 
-use super::shell::{lang_of, render};
+use super::shell::{PageError, lang_of, render};
 use crate::api::public::{ResidentReport, Tracking, check_report, status_zh, tracking};
 use crate::auth::ClientIp;
 use crate::dispatch::intake;
@@ -44,6 +44,49 @@ impl PublicCtx {
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.t(self.lang, key)
     }
+}
+
+/// An error on a public page, in the public pages' own frame (no staff navigation).
+#[derive(Template)]
+#[template(path = "public_message.html")]
+struct PublicMessage {
+    ctx: PublicCtx,
+    heading: String,
+    message: String,
+    detail: Option<String>,
+}
+
+/// `PageError` for the public pages: HTML in the reader's language, never the API's JSON.
+fn public_error(ctx: PublicCtx, e: impl Into<PageError>) -> Response {
+    let e = e.into();
+    let status = e.status();
+    let (heading_key, message_key) = e.keys();
+    let heading = format!("{} {}", status.as_u16(), ctx.t(heading_key));
+    let message = ctx.t(message_key).to_string();
+    let detail = match e {
+        PageError::Invalid { field, message } => Some(match field {
+            Some(f) => format!("{f}: {message}"),
+            None => message,
+        }),
+        PageError::Conflict(m) => Some(m),
+        _ => None,
+    };
+    let mut response = render(
+        status,
+        &PublicMessage {
+            ctx,
+            heading,
+            message,
+            detail,
+        },
+    );
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+    }
+    response
 }
 
 #[derive(Deserialize, Default)]
@@ -94,7 +137,7 @@ async fn report_page(
             })
             .map(|t| (t.code.clone(), if zh { t.name_zh } else { t.name_en }))
             .collect(),
-        Err(e) => return ApiError::from(e).into_response(),
+        Err(e) => return public_error(PublicCtx::new(state, headers), e),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -123,7 +166,8 @@ async fn submit(
     form: Result<Form<ReportForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(Form(f)) = form else {
-        return ApiError::bad_request("invalid_form", "malformed form", None).into_response();
+        let e = ApiError::bad_request("invalid_form", "malformed form", None);
+        return public_error(PublicCtx::new(&state, &headers), e);
     };
     let coords = (f.lng.trim().parse::<f64>(), f.lat.trim().parse::<f64>());
     let result = match coords {
@@ -167,7 +211,7 @@ async fn submit(
             };
             report_page(&state, &headers, f, Some(msg)).await
         }
-        Err(e) => e.into_response(),
+        Err(e) => public_error(PublicCtx::new(&state, &headers), e),
     }
 }
 
@@ -213,7 +257,7 @@ async fn track(
     } else {
         match incidents::by_tracking_code(&state.db, &code).await {
             Ok(r) => r.map(|r| tracking(&r)),
-            Err(e) => return ApiError::from(e).into_response(),
+            Err(e) => return public_error(ctx, e),
         }
     };
     let missing = !code.is_empty() && found.is_none();

@@ -287,7 +287,7 @@ impl From<pingan_store::StoreError> for PageError {
 }
 
 impl PageError {
-    fn status(&self) -> StatusCode {
+    pub(crate) fn status(&self) -> StatusCode {
         match self {
             PageError::Unauthenticated => StatusCode::UNAUTHORIZED,
             PageError::Forbidden => StatusCode::FORBIDDEN,
@@ -300,7 +300,7 @@ impl PageError {
     }
 
     /// The heading and message keys in the locale files.
-    fn keys(&self) -> (&'static str, &'static str) {
+    pub(crate) fn keys(&self) -> (&'static str, &'static str) {
         match self {
             PageError::Unauthenticated => ("shell.error_401", "shell.error_401_text"),
             PageError::Forbidden => ("shell.error_403", "shell.forbidden"),

@@ -117,3 +117,19 @@ both!(
         assert!(!body.contains("<nav"), "a fragment, not a page: {body}");
     }
 );
+
+// The public report page answers a malformed submission with a page in its own frame, not JSON.
+both!(public_page_errors_are_html_too, |app: TestApp| async move {
+    let c = client();
+    let (status, body) = page(
+        &c,
+        c.post(format!("{}/report", app.url))
+            .header("content-type", "application/json")
+            .body("{}"),
+    )
+    .await;
+    assert_eq!(status, 422);
+    assert!(body.contains("role=\"alert\""), "{body}");
+    assert!(body.contains("page-public"), "the public frame: {body}");
+    assert!(!body.contains("<nav"), "no staff navigation: {body}");
+});
