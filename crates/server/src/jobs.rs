@@ -6,7 +6,7 @@
 
 use crate::state::AppState;
 use futures::future::BoxFuture;
-use pingan_store::{now_micros, sealed};
+use pingan_store::{leases, now_micros};
 use std::time::Duration;
 
 /// What one run did, for the log: items written (0 = nothing to do).
@@ -60,7 +60,7 @@ pub async fn run_period(
 ) -> anyhow::Result<Option<usize>> {
     let lease = job.lease();
     let span = job.lease_micros();
-    if !sealed::claim_period(&state.db, &lease, holder, now, now + span).await? {
+    if !leases::claim_period(&state.db, &lease, holder, now, now + span).await? {
         return Ok(None);
     }
     let renew = {
@@ -69,7 +69,7 @@ pub async fn run_period(
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(half).await;
-                match sealed::renew_lease(&db, &lease, &holder, now_micros() + span).await {
+                match leases::renew_lease(&db, &lease, &holder, now_micros() + span).await {
                     Ok(true) => {}
                     Ok(false) => tracing::warn!(lease, "job lease lost while running"),
                     Err(e) => tracing::warn!(lease, error = %e, "job lease renewal failed"),

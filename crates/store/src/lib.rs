@@ -15,6 +15,7 @@ pub mod disputes;
 pub mod error;
 pub mod grids;
 pub mod incidents;
+pub mod leases;
 pub mod migrate;
 pub mod orgs;
 pub mod places;

@@ -1,5 +1,5 @@
 //! Sealed (SM4-GCM) columns during a field-key rotation: find values sealed under an older key, swap
-//! in the re-sealed value, and a lease so one server at a time does the sweep. The server does the
+//! in the re-sealed value (the sweep runs as a job under a lease, `leases`). The server does the
 //! cryptography; this module only moves strings. Table and column names come from the server's fixed
 //! list of sealed columns, never from a request.
 
@@ -88,60 +88,6 @@ pub async fn replace(db: &Db, c: SealedColumn, batch: &[Resealed]) -> Result<u64
     }
     tx.commit_audited(Vec::new()).await?;
     Ok(n)
-}
-
-/// Takes the lease on job `name` for `holder` until `until`, if it is free or lapsed (or already
-/// `holder`'s). One statement, so two servers never both hold it.
-pub async fn claim_lease(db: &Db, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let row: Option<(String,)> = tx
-        .fetch_optional(
-            "INSERT INTO job_leases (name, holder, lease_until) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until \
-             WHERE job_leases.lease_until < ? OR job_leases.holder = excluded.holder RETURNING name",
-            args![name, holder, until, now],
-        )
-        .await?;
-    tx.commit_audited(Vec::new()).await?;
-    Ok(row.is_some())
-}
-
-/// Takes the lease on job `name` for one period, only if it is free or has lapsed — also for its own
-/// holder, so a server that ticks twice within a period runs the period once. One statement, so two
-/// servers never both take it.
-pub async fn claim_period(db: &Db, name: &str, holder: &str, now: i64, until: i64) -> Result<bool> {
-    let mut tx = db.begin().await?;
-    let row: Option<(String,)> = tx
-        .fetch_optional(
-            "INSERT INTO job_leases (name, holder, lease_until) VALUES (?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until \
-             WHERE job_leases.lease_until <= ? RETURNING name",
-            args![name, holder, until, now],
-        )
-        .await?;
-    tx.commit_audited(Vec::new()).await?;
-    Ok(row.is_some())
-}
-
-/// Extends `holder`'s lease on `name` (a run that outlasts its period); false if it is no longer held.
-pub async fn renew_lease(db: &Db, name: &str, holder: &str, until: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            "UPDATE job_leases SET lease_until = ? WHERE name = ? AND holder = ?",
-            args![until, name, holder],
-        )
-        .await?;
-    Ok(n == 1)
-}
-
-/// Gives the lease up (the job is done), so another server need not wait for it to lapse.
-pub async fn release_lease(db: &Db, name: &str, holder: &str) -> Result<()> {
-    db.execute(
-        "DELETE FROM job_leases WHERE name = ? AND holder = ?",
-        args![name, holder],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Replaces a setting only if it still holds `old` (the field-key check value during a rotation).

@@ -11,7 +11,6 @@ use pingan_domain::{Scope, ScopeGrant, ScopeKind};
 use pingan_store::analysis::{self as store, BriefKey, Selection};
 use pingan_store::{Db, args, new_id};
 use serde::{Deserialize, Serialize};
-use std::sync::OnceLock;
 use utoipa::ToSchema;
 
 /// Hotspots and repeat locations look back this many days from the period's end: one day holds too
@@ -207,12 +206,6 @@ pub async fn compose(
     })
 }
 
-/// This process's name in leases.
-fn worker_id() -> &'static str {
-    static ID: OnceLock<String> = OnceLock::new();
-    ID.get_or_init(|| format!("{}-{}", std::process::id(), new_id()))
-}
-
 /// Composes and keeps the brief unless it is kept already or another server is composing it.
 /// Returns the id of the brief this call composed.
 pub async fn ensure(
@@ -235,7 +228,7 @@ pub async fn ensure(
         &state.db,
         &key,
         &new_id(),
-        worker_id(),
+        crate::jobs::holder(),
         now,
         now + LEASE_SECONDS * 1_000_000,
     )
@@ -245,7 +238,8 @@ pub async fn ensure(
     };
     let content = compose(state, subject, kind, period).await?;
     let json = serde_json::to_string(&content).map_err(anyhow::Error::from)?;
-    let kept = store::complete_brief(&state.db, &id, worker_id(), state.now(), &json).await?;
+    let kept =
+        store::complete_brief(&state.db, &id, crate::jobs::holder(), state.now(), &json).await?;
     Ok(kept.then_some(id))
 }
 

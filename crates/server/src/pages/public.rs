@@ -1,7 +1,7 @@
 //! Pages for residents, without a login: report something (with a map to place it) and follow a
 //! report by its tracking code. Nothing here shows anyone's personal data.
 
-use super::shell::{PageError, lang_of, render};
+use super::shell::{PageError, error_response, lang_of, render};
 use crate::api::public::{ResidentReport, Tracking, check_report, status_zh, tracking};
 use crate::auth::ClientIp;
 use crate::dispatch::intake;
@@ -58,35 +58,22 @@ struct PublicMessage {
 
 /// `PageError` for the public pages: HTML in the reader's language, never the API's JSON.
 fn public_error(ctx: PublicCtx, e: impl Into<PageError>) -> Response {
-    let e = e.into();
-    let status = e.status();
-    let (heading_key, message_key) = e.keys();
-    let heading = format!("{} {}", status.as_u16(), ctx.t(heading_key));
-    let message = ctx.t(message_key).to_string();
-    let detail = match e {
-        PageError::Invalid { field, message } => Some(match field {
-            Some(f) => format!("{f}: {message}"),
-            None => message,
-        }),
-        PageError::Conflict(m) => Some(m),
-        _ => None,
+    let i18n = ctx.i18n.clone();
+    let d = e.into().describe(|k| i18n.t(ctx.lang, k));
+    let detail = match (d.field, d.detail) {
+        (Some(f), Some(m)) => Some(format!("{f}: {m}")),
+        (_, m) => m,
     };
-    let mut response = render(
-        status,
+    let response = render(
+        d.status,
         &PublicMessage {
             ctx,
-            heading,
-            message,
+            heading: d.heading,
+            message: d.message,
             detail,
         },
     );
-    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
-        response.headers_mut().insert(
-            axum::http::header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("60"),
-        );
-    }
-    response
+    error_response(d.status, response)
 }
 
 #[derive(Deserialize, Default)]

@@ -313,52 +313,80 @@ impl PageError {
     }
 }
 
-/// Renders `e` for the reader of `ctx`'s page.
-pub fn page_error(ctx: Ctx, e: impl Into<PageError>) -> Response {
-    let e = e.into();
-    if matches!(e, PageError::Unauthenticated) {
-        return axum::response::Redirect::to("/login").into_response();
-    }
-    let status = e.status();
-    let (heading_key, message_key) = e.keys();
-    let heading = format!("{} {}", status.as_u16(), ctx.t(heading_key));
-    let message = ctx.t(message_key).to_string();
-    let (detail, field) = match e {
-        PageError::Invalid { field, message } => (Some(message), field),
-        PageError::Conflict(m) => (Some(m), None),
-        _ => (None, None),
-    };
-    if ctx.htmx {
-        // htmx swaps a 422 into the form's target: the message alone, not a second layout (htmx does
-        // not swap other errors, and shows its own notice).
-        return render(
+/// An error as a reader sees it: status, heading and message in their language, the server's own
+/// words on what was wrong and the field it concerns. Shared by the staff and the public pages.
+pub(crate) struct Described {
+    pub status: StatusCode,
+    pub heading: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+}
+
+impl PageError {
+    pub(crate) fn describe<'a>(self, t: impl Fn(&'a str) -> &'a str) -> Described {
+        let status = self.status();
+        let (heading_key, message_key) = self.keys();
+        let (detail, field) = match self {
+            PageError::Invalid { field, message } => (Some(message), field),
+            PageError::Conflict(m) => (Some(m), None),
+            _ => (None, None),
+        };
+        Described {
             status,
-            &MessageFragment {
-                ctx,
-                heading,
-                message,
-                detail,
-                field,
-            },
-        );
-    }
-    let mut response = render(
-        status,
-        &MessagePage {
-            ctx,
-            heading,
-            message,
+            heading: format!("{} {}", status.as_u16(), t(heading_key)),
+            message: t(message_key).to_string(),
             detail,
             field,
-        },
-    );
-    if status == StatusCode::SERVICE_UNAVAILABLE {
+        }
+    }
+}
+
+/// A rendered error page, told when to retry if the server was busy.
+pub(crate) fn error_response(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
         response.headers_mut().insert(
             axum::http::header::RETRY_AFTER,
             axum::http::HeaderValue::from_static("1"),
         );
     }
     response
+}
+
+/// Renders `e` for the reader of `ctx`'s page.
+pub fn page_error(ctx: Ctx, e: impl Into<PageError>) -> Response {
+    let e = e.into();
+    if matches!(e, PageError::Unauthenticated) {
+        return axum::response::Redirect::to("/login").into_response();
+    }
+    let i18n = ctx.i18n.clone();
+    let d = e.describe(|k| i18n.t(ctx.lang, k));
+    // htmx swaps a 422 into the form's target: the message alone, not a second layout (htmx does not
+    // swap other errors, and shows its own notice).
+    let response = if ctx.htmx {
+        render(
+            d.status,
+            &MessageFragment {
+                ctx,
+                heading: d.heading,
+                message: d.message,
+                detail: d.detail,
+                field: d.field,
+            },
+        )
+    } else {
+        render(
+            d.status,
+            &MessagePage {
+                ctx,
+                heading: d.heading,
+                message: d.message,
+                detail: d.detail,
+                field: d.field,
+            },
+        )
+    };
+    error_response(d.status, response)
 }
 
 /// `page_error` for a handler that has no page context of its own (a form post): the error page

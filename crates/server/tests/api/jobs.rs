@@ -66,7 +66,7 @@ both!(a_lapsed_lease_is_taken_over, |app: TestApp| async move {
     });
     let now = pingan_store::now_micros();
     assert!(
-        pingan_store::sealed::claim_lease(
+        pingan_store::leases::claim_period(
             &app.db,
             "job:test_lapse",
             "dead-server",

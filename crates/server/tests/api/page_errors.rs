@@ -4,8 +4,7 @@
 use super::*;
 use helpers::*;
 
-async fn page(c: &reqwest::Client, r: reqwest::RequestBuilder) -> (u16, String) {
-    let _ = c;
+async fn page(r: reqwest::RequestBuilder) -> (u16, String) {
     let r = r.send().await.unwrap();
     let status = r.status().as_u16();
     let html = r
@@ -63,27 +62,19 @@ both!(
                 assert!(r.status().is_redirection() || r.status().is_success());
             }
             // 403: the dispatcher may not import grids.
-            let (status, body) = page(
-                &dispatcher,
-                dispatcher.get(format!("{}/import/grids", app.url)),
-            )
-            .await;
+            let (status, body) = page(dispatcher.get(format!("{}/import/grids", app.url))).await;
             assert_eq!(status, 403, "{lang}");
             in_layout(&body);
             assert!(body.contains(h403), "{lang}: {body}");
             // 404: an area that does not exist.
-            let (status, body) = page(
-                &coordinator,
-                coordinator.get(format!("{}/areas/330681999999", app.url)),
-            )
-            .await;
+            let (status, body) =
+                page(coordinator.get(format!("{}/areas/330681999999", app.url))).await;
             assert_eq!(status, 404, "{lang}");
             in_layout(&body);
             assert!(body.contains(h404), "{lang}: {body}");
             // 422: an upload with a coordinate system that does not exist, the field named.
             let (ct, bytes) = upload("mars");
             let (status, body) = page(
-                &coordinator,
                 coordinator
                     .post(format!("{}/import/grids", app.url))
                     .header("content-type", ct)
@@ -105,7 +96,6 @@ both!(
         let c = app.client_as("coordinator").await;
         let (ct, bytes) = upload("mars");
         let (status, body) = page(
-            &c,
             c.post(format!("{}/import/grids", app.url))
                 .header("content-type", ct)
                 .header("hx-request", "true")
@@ -122,7 +112,6 @@ both!(
 both!(public_page_errors_are_html_too, |app: TestApp| async move {
     let c = client();
     let (status, body) = page(
-        &c,
         c.post(format!("{}/report", app.url))
             .header("content-type", "application/json")
             .body("{}"),
