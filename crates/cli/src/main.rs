@@ -324,7 +324,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: ExportCommand::Places { out },
         } => {
             let db = pingan_server::app::open_db(&config).await?;
-            let n = pingan_server::import::places::export(&db, &whole_system(), &out).await?;
+            let n = pingan_server::grid::import::places::export(&db, &whole_system(), &out).await?;
             println!("exported {n} places to {}", out.display());
             Ok(())
         }
@@ -492,10 +492,7 @@ async fn run_demo(
         _ => seed,
     };
     let db = pingan_server::app::open_db(&config).await?;
-    let summary = demo::ensure(&db, seed).await?;
-    pingan_server::demo_mediation::ensure(&db, &config).await?;
-    let history = pingan_server::demo_analysis::ensure(&db).await?;
-    pingan_server::demo_cases::ensure(&db, &config).await?;
+    let (summary, history) = demo::ensure_all(&db, &config, seed).await?;
     std::fs::write(&seed_file, seed.to_string())?;
     if summary.created {
         eprintln!(
@@ -506,15 +503,14 @@ async fn run_demo(
     if history > 0 {
         eprintln!("added {history} closed incidents of the last 400 days for 信息研判");
     }
-    pingan_server::demo::ensure_second_factors(&db, &config.field_cipher()?, seed).await?;
     let logins = summary.logins;
     if config.dispatch.camera_webhook_secret.is_empty() {
-        config.dispatch.camera_webhook_secret = pingan_server::demo_dispatch::camera_secret(seed);
+        config.dispatch.camera_webhook_secret = pingan_server::dispatch::demo::camera_secret(seed);
     }
     let camera_secret = config.dispatch.camera_webhook_secret.clone();
     if config.server.metrics_listen.is_empty() {
         config.server.metrics_listen = "token".into();
-        config.server.metrics_token = pingan_server::demo_dispatch::metrics_token(seed);
+        config.server.metrics_token = pingan_server::dispatch::demo::metrics_token(seed);
     }
     let metrics = match config.server.metrics_listen.as_str() {
         "token" => format!(
@@ -553,7 +549,7 @@ async fn import_areas(
     dry_run: bool,
     skip_bad: bool,
 ) -> anyhow::Result<()> {
-    use pingan_server::import;
+    use pingan_server::grid::import;
     let table = import::Table::read(file)?;
     let db = pingan_server::app::open_db(config).await?;
     let bar = indicatif::ProgressBar::new(table.rows.len() as u64);
@@ -600,7 +596,7 @@ async fn import_grids(
     dry_run: bool,
     skip_bad: bool,
 ) -> anyhow::Result<()> {
-    use pingan_server::import;
+    use pingan_server::grid::import;
     let crs: pingan_geo::Crs = crs.parse().map_err(|e| anyhow::anyhow!("--crs: {e}"))?;
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
@@ -725,7 +721,7 @@ async fn import_places(
     dry_run: bool,
     skip_bad: bool,
 ) -> anyhow::Result<()> {
-    use pingan_server::import;
+    use pingan_server::grid::import;
     let table = import::Table::read(file)?;
     let db = pingan_server::app::open_db(config).await?;
     let bar = indicatif::ProgressBar::new(table.rows.len() as u64);

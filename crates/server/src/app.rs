@@ -35,11 +35,8 @@ pub fn build_app(state: AppState) -> Router {
         )
         .route("/assets/{*path}", get(crate::assets::serve))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
-        .merge(crate::open311::router())
-        .merge(crate::pages::router())
-        .merge(crate::pages::imports::router().layer(DefaultBodyLimit::max(
-            state.config.server.upload_limit_bytes,
-        )))
+        .merge(crate::public::open311::router())
+        .merge(pages(state.config.server.upload_limit_bytes))
         .fallback(fallback)
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
@@ -48,6 +45,21 @@ pub fn build_app(state: AppState) -> Router {
             ApiError::Internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .with_state(state)
+}
+
+/// The shell's pages and every capability's. Import uploads get their own, larger, body limit.
+fn pages(upload_limit: usize) -> Router<AppState> {
+    use crate::{accounts, analysis, cases, dispatch, grid, mediation, public};
+    Router::new()
+        .merge(crate::shell::router())
+        .merge(accounts::pages::router())
+        .merge(grid::pages::router())
+        .merge(grid::pages::imports::router().layer(DefaultBodyLimit::max(upload_limit)))
+        .merge(dispatch::pages::router())
+        .merge(mediation::pages::router())
+        .merge(analysis::pages::router())
+        .merge(cases::pages::router())
+        .merge(public::pages::router())
 }
 
 async fn fallback(req: Request) -> Response {
@@ -193,7 +205,7 @@ pub async fn serve(
             "/metrics",
             get(move || {
                 let db = db.clone();
-                async move { crate::api::system::exposition(&db) }
+                async move { crate::system::exposition(&db) }
             }),
         );
         tokio::spawn(crate::conn::serve(

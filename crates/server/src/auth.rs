@@ -364,7 +364,7 @@ impl FromRequestParts<AppState> for PageActor {
                     .map(|p| p.as_str())
                     .unwrap_or("/");
                 Err(
-                    Redirect::to(&format!("/login?next={}", crate::pages::url_encode(next)))
+                    Redirect::to(&format!("/login?next={}", crate::shell::url_encode(next)))
                         .into_response(),
                 )
             }

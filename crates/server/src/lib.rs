@@ -1,42 +1,42 @@
 //! Pingan's HTTP server: the JSON API under `/api/v1`, the server-rendered pages, authentication,
 //! the permission/scope wrapper every request goes through, OpenAPI, health and metrics.
 //!
-//! Layout: `config` (TOML + `PINGAN_*`), `state` (what handlers share), `error` (one error type mapped
-//! to HTTP once), `extract` (strict JSON bodies), `auth` (sessions, tokens, password hashing, the `Actor`
-//! every handler receives), `api/` one module per resource, `pages/` the UI, `demo` the generated demo
-//! district.
+//! Layout (docs/ARCHITECTURE.md): one folder per capability as users name it — `dispatch` 指挥调度,
+//! `mediation` 矛盾纠纷化解, `cases` 执法监督, `analysis` 信息研判, `grid` 网格化社会管理, `accounts`
+//! 账号与管理, `public` 群众报警与开放接口 — each with its services, `api`, `pages` and `demo`; the modules
+//! at the root are the shared kernel they stand on. `app`, `api` and `demo` assemble the capabilities.
 
-pub mod account;
+// Capabilities.
+pub mod accounts;
 pub mod analysis;
+pub mod cases;
+pub mod dispatch;
+pub mod grid;
+pub mod mediation;
+pub mod public;
+
+// Shared kernel.
 pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
-pub mod cases;
 pub mod config;
 pub mod conn;
 pub mod demo;
-pub mod demo_analysis;
-pub mod demo_cases;
-pub mod demo_dispatch;
-pub mod demo_mediation;
-pub mod dispatch;
 pub mod error;
 pub mod extract;
 pub mod gate;
 pub mod hashing;
 pub mod i18n;
-pub mod import;
 pub mod jobs;
 pub mod live;
 pub mod locate;
-pub mod mediation;
 pub mod metrics;
-pub mod open311;
-pub mod pages;
 pub mod rate;
 pub mod rekey;
+pub mod shell;
 pub mod state;
+pub mod system;
 pub mod validate;
 
 pub use app::{build_app, serve};

@@ -3,7 +3,10 @@
 //! projected to metres (3° Gauss–Krüger zone of the area) before any distance is taken; cell rings go
 //! back to WGS-84 for the map. [`brief`] composes and keeps the daily/weekly 研判简报.
 
+pub mod api;
 pub mod brief;
+pub mod demo;
+pub mod pages;
 
 use crate::error::{ApiError, ApiResult};
 use pingan_domain::Scope;

@@ -3,7 +3,10 @@
 //! step and on a timer, opening alerts that the handling officers explain and the legal supervisor (法制)
 //! accepts or escalates, each with its history.
 
+pub mod api;
+pub mod demo;
 pub mod inspect;
+pub mod pages;
 pub mod parties;
 pub mod review;
 
@@ -410,7 +413,12 @@ pub async fn register(state: &AppState, actor: &Actor, req: NewCaseRequest) -> A
             officers: &officers,
             created_by: &actor.username,
             at: now,
-            district: crate::demo::DISTRICT.0,
+            // The case number's district is the station's: the first segment of its area path.
+            district: area_path
+                .trim_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default(),
             local_date: &pingan_domain::time::local_date(pingan_domain::time::from_micros(now)),
         },
     )

@@ -3,7 +3,10 @@
 //! module turns stored rows into what people see (clocks, masked caller, unit ranking).
 
 pub mod actions;
+pub mod api;
+pub mod demo;
 pub mod intake;
+pub mod pages;
 
 use crate::state::AppState;
 use pingan_domain::incident::{Clock, Level, Milestones, TypeCode};

@@ -2,7 +2,10 @@
 //! party identity (`register`), the steps people take (`steps`), the tier clock and the 民转刑 watch
 //! (`clock`), and the views the API and pages share (here).
 
+pub mod api;
 pub mod clock;
+pub mod demo;
+pub mod pages;
 pub mod register;
 pub mod steps;
 

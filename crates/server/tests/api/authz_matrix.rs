@@ -1008,10 +1008,10 @@ fn owned(keys: impl IntoIterator<Item = Key>) -> BTreeSet<(String, String)> {
 }
 
 both!(authorization_matrix, |app: TestApp| async move {
-    pingan_server::demo_mediation::ensure(&app.db, &app.state.config)
+    pingan_server::mediation::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
-    pingan_server::demo_cases::ensure(&app.db, &app.state.config)
+    pingan_server::cases::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

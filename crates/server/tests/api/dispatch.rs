@@ -42,7 +42,7 @@ fn signed(app: &TestApp, body: &str, ts: i64) -> reqwest::RequestBuilder {
 
 fn signed_with(app: &TestApp, secret: &str, body: &str, ts: i64) -> reqwest::RequestBuilder {
     let sig =
-        pingan_server::api::public::camera_signature(secret, &ts.to_string(), body.as_bytes());
+        pingan_server::public::api::camera_signature(secret, &ts.to_string(), body.as_bytes());
     client()
         .post(format!("{}/api/v1/hooks/camera", app.url))
         .header("content-type", "application/json")

@@ -380,10 +380,10 @@ both!(
 both!(
     a_rotated_field_key_reseals_every_value,
     |app: TestApp| async move {
-        pingan_server::demo_mediation::ensure(&app.db, &app.state.config)
+        pingan_server::mediation::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
-        pingan_server::demo_cases::ensure(&app.db, &app.state.config)
+        pingan_server::cases::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
         let old = app.state.cipher.clone();

@@ -1,0 +1,260 @@
+//! The demo's incident history for 信息研判: some 1,400 closed incidents over the last 400 days (so
+//! 同比 has a year to compare with) — a background spread over every grid, three places where
+//! incidents concentrate, a surge at one of them in the last ten days (a change the trend test calls
+//! beyond chance) and burglaries followed by more next door within days (near repeats). Seeded, so
+//! every demo shows the same picture relative to its start date.
+
+use geo::{BoundingRect, Contains};
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_store::incidents::{self, NewIncident};
+use pingan_store::{Db, args, now_micros};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+const DONE_KEY: &str = "demo.incident_history";
+const DAY: i64 = 86_400_000_000;
+/// Metres per degree of latitude; longitude degrees shrink by cos(lat).
+const M_PER_DEG: f64 = 111_320.0;
+
+struct GridShape {
+    shape: geo::Geometry<f64>,
+    rect: geo::Rect<f64>,
+}
+
+/// A uniformly random point inside the grid.
+fn point_in(g: &GridShape, rng: &mut ChaCha8Rng) -> (f64, f64) {
+    for _ in 0..1000 {
+        let x = rng.gen_range(g.rect.min().x..g.rect.max().x);
+        let y = rng.gen_range(g.rect.min().y..g.rect.max().y);
+        if g.shape.contains(&geo::Point::new(x, y)) {
+            return (x, y);
+        }
+    }
+    g.rect.center().x_y()
+}
+
+/// A point about `sigma_m` metres (normal) around `c`.
+fn near(c: (f64, f64), sigma_m: f64, rng: &mut ChaCha8Rng) -> (f64, f64) {
+    // Box–Muller: two independent standard normals.
+    let (u1, u2): (f64, f64) = (rng.gen_range(1e-12..1.0), rng.gen_range(0.0..1.0));
+    let r = (-2.0 * u1.ln()).sqrt() * sigma_m;
+    let a = std::f64::consts::TAU * u2;
+    let dlat = r * a.sin() / M_PER_DEG;
+    let dlng = r * a.cos() / (M_PER_DEG * c.1.to_radians().cos());
+    (c.0 + dlng, c.1 + dlat)
+}
+
+fn round6(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
+const BACKGROUND_TYPES: &[(&str, &str, u32)] = &[
+    ("100100", "报称财物被盗", 30),
+    ("200200", "邻里因琐事发生纠纷", 20),
+    ("300100", "两车剐蹭，无人受伤", 20),
+    ("200400", "夜间噪声扰民", 10),
+    ("500100", "群众求助", 15),
+    ("100300", "报称遭电信诈骗", 5),
+];
+
+fn background_type(rng: &mut ChaCha8Rng) -> (&'static str, &'static str) {
+    let total: u32 = BACKGROUND_TYPES.iter().map(|t| t.2).sum();
+    let mut k = rng.gen_range(0..total);
+    for t in BACKGROUND_TYPES {
+        if k < t.2 {
+            return (t.0, t.1);
+        }
+        k -= t.2;
+    }
+    (BACKGROUND_TYPES[0].0, BACKGROUND_TYPES[0].1)
+}
+
+/// One planned incident.
+struct Planned {
+    at: i64,
+    lng: f64,
+    lat: f64,
+    type_code: &'static str,
+    description: &'static str,
+    address: String,
+}
+
+/// Adds the history once (recorded in `settings`).
+pub async fn ensure(db: &Db) -> anyhow::Result<usize> {
+    if pingan_store::disputes::setting(db, DONE_KEY)
+        .await?
+        .is_some()
+    {
+        return Ok(0);
+    }
+    let rows: Vec<(String, String)> = db
+        .fetch_all("SELECT code, geometry FROM grids ORDER BY code", args![])
+        .await?;
+    let mut grids = Vec::new();
+    for (code, geometry) in &rows {
+        let g: geojson::Geometry = serde_json::from_str(geometry)?;
+        let shape: geo::Geometry<f64> = g.try_into()?;
+        let rect = shape
+            .bounding_rect()
+            .ok_or_else(|| anyhow::anyhow!("grid {code} is empty"))?;
+        grids.push((code.clone(), GridShape { shape, rect }));
+    }
+    if grids.len() < 3 {
+        return Ok(0);
+    }
+    let now = now_micros();
+    let mut rng = ChaCha8Rng::seed_from_u64(20_261_130);
+    let mut plan: Vec<Planned> = Vec::new();
+    let ago = |rng: &mut ChaCha8Rng, lo: i64, hi: i64| now - rng.gen_range(lo * DAY..hi * DAY);
+    for i in 0..900 {
+        let (code, g) = &grids[rng.gen_range(0..grids.len())];
+        let (lng, lat) = point_in(g, &mut rng);
+        let (type_code, description) = background_type(&mut rng);
+        plan.push(Planned {
+            at: ago(&mut rng, 1, 400),
+            lng,
+            lat,
+            type_code,
+            description,
+            address: format!("网格{code}附近{}号", 1 + i % 97),
+        });
+    }
+    // Three places incidents concentrate at: a night-market street, a station square, a bar street.
+    let spots = [
+        (grids.len() / 6, "江东路夜市", "100100", "夜市摊位手机被盗"),
+        (grids.len() / 2, "汽车站广场", "200100", "广场上多人打架"),
+        (
+            grids.len() - 3,
+            "枫桥老街酒吧",
+            "200200",
+            "酒后发生口角纠纷",
+        ),
+    ];
+    let mut centres = Vec::new();
+    for &(gi, name, type_code, description) in &spots {
+        let c = point_in(&grids[gi].1, &mut rng);
+        centres.push(c);
+        for k in 0..120 {
+            let (lng, lat) = near(c, 60.0, &mut rng);
+            plan.push(Planned {
+                at: ago(&mut rng, 1, 400),
+                lng,
+                lat,
+                type_code,
+                description,
+                address: format!("{name}{}号", 1 + k % 12),
+            });
+        }
+    }
+    // The surge: 40 more thefts at the night market in the last ten days.
+    for k in 0..40 {
+        let (lng, lat) = near(centres[0], 50.0, &mut rng);
+        plan.push(Planned {
+            at: ago(&mut rng, 1, 10),
+            lng,
+            lat,
+            type_code: "100100",
+            description: "夜市摊位手机被盗",
+            address: format!("江东路夜市{}号", 1 + k % 12),
+        });
+    }
+    // Near repeats: a burglary, then two more within 150 m in the next five days.
+    for k in 0..30 {
+        let (code, g) = &grids[rng.gen_range(0..grids.len())];
+        let c = point_in(g, &mut rng);
+        let t0 = ago(&mut rng, 10, 120);
+        for j in 0..3 {
+            let (lng, lat) = if j == 0 { c } else { near(c, 60.0, &mut rng) };
+            plan.push(Planned {
+                at: t0
+                    + if j == 0 {
+                        0
+                    } else {
+                        rng.gen_range(DAY / 4..5 * DAY)
+                    },
+                lng,
+                lat,
+                type_code: "100100",
+                description: "入室盗窃，门锁被撬",
+                address: format!("网格{code}住宅{}幢", 1 + (k * 3 + j) % 40),
+            });
+        }
+    }
+    plan.sort_by_key(|p| p.at);
+    let mut located = Vec::with_capacity(plan.len());
+    for p in &mut plan {
+        p.lng = round6(p.lng);
+        p.lat = round6(p.lat);
+        // A point the spread pushed outside every grid is left out: no grid, no station.
+        located.push(crate::locate::locate(db, p.lng, p.lat).await.ok());
+    }
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    for (p, loc) in plan.iter().zip(located) {
+        let Some(loc) = loc else { continue };
+        let row = incidents::insert(
+            &mut tx,
+            crate::grid::demo::DISTRICT.0,
+            &NewIncident {
+                tracking_code: None,
+                channel: "call_110".into(),
+                type_code: p.type_code.into(),
+                level: 3,
+                description: p.description.into(),
+                address: p.address.clone(),
+                lng: p.lng,
+                lat: p.lat,
+                grid_code: loc.grid_code,
+                village_code: loc.village_code,
+                area_path: loc.area_path,
+                area_type: loc.area_type,
+                station_org_id: loc.station_org_id,
+                caller_name: None,
+                caller_phone: None,
+                reporter_user_id: None,
+                camera_code: None,
+                snapshot_ref: None,
+                event_type: None,
+                reported_at: p.at,
+                received_at: p.at,
+                local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(p.at)),
+                actor_id: None,
+                actor_name: "demo".into(),
+            },
+        )
+        .await?;
+        tx.queue(
+            "UPDATE incidents SET status = 'closed', dispatched_at = ?, arrived_at = ?, resolved_at = ?, \
+             reported_back_at = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+            args![
+                p.at + 60_000_000,
+                p.at + 720_000_000,
+                p.at + 3_600_000_000,
+                p.at + 5_400_000_000,
+                p.at + 5_400_000_000,
+                p.at + 5_400_000_000,
+                row.id.as_str()
+            ],
+        );
+        n += 1;
+    }
+    tx.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?)",
+        args![DONE_KEY, n.to_string()],
+    )
+    .await?;
+    let entry = AuditEntry {
+        at: now,
+        actor_id: None,
+        actor_name: "system".into(),
+        action: "demo.incident_history".into(),
+        object_type: "district".into(),
+        object_id: Some(crate::grid::demo::DISTRICT.0.into()),
+        outcome: AuditOutcome::Ok,
+        purpose: None,
+        ip: None,
+        detail: serde_json::json!({ "incidents": n }).to_string(),
+    };
+    tx.commit_audited(vec![entry]).await?;
+    Ok(n)
+}

@@ -1,0 +1,777 @@
+//! The shell every page shares: language, the signed-in user, the navigation; plus login, logout,
+//! the language switch, the dashboard and the "not built yet" pages.
+
+use crate::auth::{self, Actor, LoginError, PageActor};
+use crate::error::ApiError;
+use crate::i18n::{I18n, Lang};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header::{LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use pingan_domain::{Permission, Scope};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// The shell's own pages; `app::pages` merges every capability's pages with them.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", post(logout))
+        .route("/lang", get(switch_lang))
+        .route("/m/{key}", get(capability))
+}
+
+pub struct NavItem {
+    pub key: &'static str,
+    pub label_key: &'static str,
+    pub href: &'static str,
+    pub built: bool,
+    /// Shown when the role holds any of these.
+    pub needs: &'static [Permission],
+}
+
+pub struct NavGroup {
+    pub title_key: &'static str,
+    pub items: Vec<&'static NavItem>,
+}
+
+macro_rules! nav {
+    ($key:literal, $href:literal, $built:expr, [$($p:ident),+]) => {
+        NavItem { key: $key, label_key: concat!("nav.", $key), href: $href, built: $built, needs: &[$(Permission::$p),+] }
+    };
+}
+
+/// Every capability of the platform, grouped as the users' work is. `built: false` pages say so.
+#[rustfmt::skip]
+static NAV: &[(&str, &[NavItem])] = &[
+    ("group.command", &[
+        nav!("dispatch", "/incidents/new", true, [IncidentIntake, IncidentReport, IncidentRespond]),
+        nav!("board", "/board", true, [IncidentRead]),
+        nav!("duty", "/duty", true, [IncidentRespond]),
+        nav!("units", "/units", true, [UnitRead]),
+    ]),
+    ("group.analysis", &[
+        nav!("hotspots", "/analysis", true, [AnalysisRead]),
+        nav!("brief", "/briefs", true, [AnalysisRead]),
+        nav!("cameras", "/cameras", true, [CameraRead]),
+    ]),
+    ("group.supervision", &[
+        nav!("cases", "/cases", true, [CaseRead]),
+        nav!("inspection", "/case-alerts", true, [CaseRead]),
+        nav!("spot_checks", "/case-samples", true, [CaseSupervise]),
+        nav!("reviews", "/case-reviews", true, [CaseRead]),
+    ]),
+    ("group.grid", &[
+        nav!("map", "/map", true, [AreaRead]),
+        nav!("areas", "/areas", true, [AreaRead, GridRead]),
+        nav!("imports", "/import", true, [GridManage, AreaManage, PlaceManage]),
+        nav!("places", "/places", true, [PlaceRead]),
+        nav!("visits", "/m/visits", false, [GridWork]),
+    ]),
+    ("group.patrol", &[nav!("patrol", "/m/patrol", false, [PatrolRead])]),
+    ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),
+    ("group.community", &[nav!("teams", "/m/teams", false, [PatrolRead, GridWork])]),
+    ("group.governance", &[
+        nav!("meetings", "/m/meetings", false, [TaskRead]),
+        nav!("risks", "/m/risks", false, [RiskRead]),
+        nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
+    ]),
+    ("group.team", &[
+        nav!("training", "/m/training", false, [TrainingRead]),
+        nav!("publicity", "/m/publicity", false, [TrainingRead]),
+    ]),
+    ("group.stats", &[nav!("kpi", "/m/kpi", false, [KpiRead])]),
+    ("group.system", &[
+        nav!("users", "/users", true, [UserRead]),
+        nav!("orgs", "/orgs", true, [OrgRead]),
+        nav!("audit", "/audit", true, [AuditRead]),
+    ]),
+];
+
+fn item_allowed(item: &NavItem, actor: &Actor) -> bool {
+    item.needs.iter().any(|&p| actor.can(p))
+}
+
+pub fn find_item(key: &str) -> Option<&'static NavItem> {
+    NAV.iter()
+        .flat_map(|(_, items)| items.iter())
+        .find(|i| i.key == key)
+}
+
+/// What every page template receives.
+pub struct Ctx {
+    pub lang: Lang,
+    pub lang_code: &'static str,
+    pub page: String,
+    pub username: String,
+    pub display_name: String,
+    pub role_label: String,
+    pub switch_href: String,
+    pub nav: Vec<NavGroup>,
+    /// The request came from htmx (`HX-Request`): answers are fragments, not whole pages.
+    pub htmx: bool,
+    i18n: Arc<I18n>,
+}
+
+impl Ctx {
+    pub fn new(
+        state: &AppState,
+        headers: &HeaderMap,
+        actor: &Actor,
+        page: &str,
+        path: &str,
+    ) -> Ctx {
+        let lang = lang_of(headers);
+        let nav = NAV
+            .iter()
+            .map(|(title, items)| NavGroup {
+                title_key: title,
+                items: items.iter().filter(|i| item_allowed(i, actor)).collect(),
+            })
+            .filter(|g| !g.items.is_empty())
+            .collect();
+        Ctx {
+            lang,
+            lang_code: lang.code(),
+            page: page.to_string(),
+            username: actor.username.clone(),
+            display_name: actor.display_name.clone(),
+            role_label: match lang {
+                Lang::ZhCn => actor.role.label_zh().to_string(),
+                Lang::En => actor.role.label_en().to_string(),
+            },
+            switch_href: switch_href(lang, path),
+            nav,
+            htmx: headers.get("hx-request").is_some_and(|v| v == "true"),
+            i18n: state.i18n.clone(),
+        }
+    }
+
+    pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
+        self.i18n.t(self.lang, key)
+    }
+}
+
+fn switch_href(lang: Lang, path: &str) -> String {
+    format!("/lang?to={}&back={}", lang.other().code(), url_encode(path))
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    headers
+        .get_all("cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == "lang")
+        .and_then(|(_, v)| Lang::parse(v))
+        .unwrap_or(Lang::ZhCn)
+}
+
+pub fn render<T: Template>(status: StatusCode, t: &T) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template render failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "template error").into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub ctx: Ctx,
+    pub heading: String,
+    pub message: String,
+    /// The server's own words on what was wrong (a validation or conflict message).
+    pub detail: Option<String>,
+    /// The form field it concerns.
+    pub field: Option<String>,
+}
+
+/// The same message as a fragment, for htmx requests.
+#[derive(Template)]
+#[template(path = "message_fragment.html")]
+pub struct MessageFragment {
+    pub ctx: Ctx,
+    pub heading: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+}
+
+/// What a page handler fails with (shared kernel). It is rendered as HTML inside the layout, in the
+/// reader's language — never as the API's JSON: not signed in → the login page; 403, 404, 409, 422
+/// (with the field), 503 and 500 as a message page with that status.
+#[derive(Debug)]
+pub enum PageError {
+    Unauthenticated,
+    Forbidden,
+    /// Missing and out of scope look the same.
+    NotFound,
+    Invalid {
+        field: Option<String>,
+        message: String,
+    },
+    Conflict(String),
+    Busy,
+    Internal,
+}
+
+impl From<ApiError> for PageError {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::Unauthenticated | ApiError::InvalidCredentials => PageError::Unauthenticated,
+            ApiError::Forbidden(_) => PageError::Forbidden,
+            ApiError::NotFound => PageError::NotFound,
+            ApiError::Validation(message, field) => PageError::Invalid { field, message },
+            ApiError::BadRequest { message, field, .. } => PageError::Invalid { field, message },
+            ApiError::PayloadTooLarge(_) | ApiError::UnsupportedMediaType => PageError::Invalid {
+                field: None,
+                message: e.to_string(),
+            },
+            ApiError::Conflict(m) | ApiError::Locked(m) => PageError::Conflict(m),
+            ApiError::Other {
+                status, message, ..
+            } => match status {
+                StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS => PageError::Busy,
+                StatusCode::FORBIDDEN => PageError::Forbidden,
+                StatusCode::NOT_FOUND => PageError::NotFound,
+                StatusCode::CONFLICT => PageError::Conflict(message),
+                s if s.is_client_error() => PageError::Invalid {
+                    field: None,
+                    message,
+                },
+                _ => {
+                    tracing::error!(%status, message, "page failed");
+                    PageError::Internal
+                }
+            },
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "page failed");
+                PageError::Internal
+            }
+        }
+    }
+}
+
+impl From<crate::gate::GateFull> for PageError {
+    fn from(_: crate::gate::GateFull) -> Self {
+        PageError::Busy
+    }
+}
+
+impl From<pingan_store::StoreError> for PageError {
+    fn from(e: pingan_store::StoreError) -> Self {
+        ApiError::from(e).into()
+    }
+}
+
+impl PageError {
+    pub(crate) fn status(&self) -> StatusCode {
+        match self {
+            PageError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            PageError::Forbidden => StatusCode::FORBIDDEN,
+            PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The heading and message keys in the locale files.
+    pub(crate) fn keys(&self) -> (&'static str, &'static str) {
+        match self {
+            PageError::Unauthenticated => ("shell.error_401", "shell.error_401_text"),
+            PageError::Forbidden => ("shell.error_403", "shell.forbidden"),
+            PageError::NotFound => ("shell.error_404", "shell.not_found"),
+            PageError::Invalid { .. } => ("shell.error_422", "shell.error_422_text"),
+            PageError::Conflict(_) => ("shell.error_409", "shell.error_409_text"),
+            PageError::Busy => ("shell.error_503", "shell.error_503_text"),
+            PageError::Internal => ("shell.error_500", "shell.error_500_text"),
+        }
+    }
+}
+
+/// An error as a reader sees it: status, heading and message in their language, the server's own
+/// words on what was wrong and the field it concerns. Shared by the staff and the public pages.
+pub(crate) struct Described {
+    pub status: StatusCode,
+    pub heading: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub field: Option<String>,
+}
+
+impl PageError {
+    pub(crate) fn describe<'a>(self, t: impl Fn(&'a str) -> &'a str) -> Described {
+        let status = self.status();
+        let (heading_key, message_key) = self.keys();
+        let (detail, field) = match self {
+            PageError::Invalid { field, message } => (Some(message), field),
+            PageError::Conflict(m) => (Some(m), None),
+            _ => (None, None),
+        };
+        Described {
+            status,
+            heading: format!("{} {}", status.as_u16(), t(heading_key)),
+            message: t(message_key).to_string(),
+            detail,
+            field,
+        }
+    }
+}
+
+/// A rendered error page, told when to retry if the server was busy.
+pub(crate) fn error_response(status: StatusCode, mut response: Response) -> Response {
+    if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::TOO_MANY_REQUESTS {
+        response.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("1"),
+        );
+    }
+    response
+}
+
+/// Renders `e` for the reader of `ctx`'s page.
+pub fn page_error(ctx: Ctx, e: impl Into<PageError>) -> Response {
+    let e = e.into();
+    if matches!(e, PageError::Unauthenticated) {
+        return axum::response::Redirect::to("/login").into_response();
+    }
+    let i18n = ctx.i18n.clone();
+    let d = e.describe(|k| i18n.t(ctx.lang, k));
+    // htmx swaps a 422 into the form's target: the message alone, not a second layout (htmx does not
+    // swap other errors, and shows its own notice).
+    let response = if ctx.htmx {
+        render(
+            d.status,
+            &MessageFragment {
+                ctx,
+                heading: d.heading,
+                message: d.message,
+                detail: d.detail,
+                field: d.field,
+            },
+        )
+    } else {
+        render(
+            d.status,
+            &MessagePage {
+                ctx,
+                heading: d.heading,
+                message: d.message,
+                detail: d.detail,
+                field: d.field,
+            },
+        )
+    };
+    error_response(d.status, response)
+}
+
+/// `page_error` for a handler that has no page context of its own (a form post): the error page
+/// with the caller's navigation.
+pub fn fail(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    e: impl Into<PageError>,
+) -> Response {
+    page_error(Ctx::new(state, headers, actor, "", "/"), e)
+}
+
+/// The 404 page: used both for missing and for out-of-scope objects, so they look the same.
+pub fn not_found(ctx: Ctx) -> Response {
+    page_error(ctx, PageError::NotFound)
+}
+
+pub fn forbidden(ctx: Ctx) -> Response {
+    page_error(ctx, PageError::Forbidden)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    lang_code: &'static str,
+    t_title: String,
+    t_app: String,
+    t_username: String,
+    t_password: String,
+    t_submit: String,
+    t_hint: String,
+    t_totp: String,
+    t_switch: String,
+    switch_href: String,
+    next: String,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginQuery {
+    next: Option<String>,
+    e: Option<String>,
+}
+
+fn login_view(
+    state: &AppState,
+    lang: Lang,
+    next: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let t = |k: &str| state.i18n.t(lang, k).to_string();
+    let page = LoginPage {
+        lang_code: lang.code(),
+        t_title: t("login.title"),
+        t_app: t("app.title"),
+        t_username: t("login.username"),
+        t_password: t("login.password"),
+        t_submit: t("login.submit"),
+        t_hint: t("login.hint"),
+        t_totp: t("login.totp"),
+        t_switch: t("shell.switch"),
+        switch_href: switch_href(lang, &format!("/login?next={}", url_encode(next))),
+        next: next.to_string(),
+        error,
+    };
+    render(status, &page)
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let next = safe_next(q.next.as_deref().unwrap_or("/"));
+    let error = match q.e.as_deref() {
+        Some("locked") => Some(state.i18n.t(lang, "login.locked").to_string()),
+        Some(_) => Some(state.i18n.t(lang, "login.failed").to_string()),
+        None => None,
+    };
+    login_view(&state, lang, &next, error, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    totp: Option<String>,
+    next: Option<String>,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    headers: HeaderMap,
+    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let lang = lang_of(&headers);
+    let Ok(Form(form)) = form else {
+        return login_view(
+            &state,
+            lang,
+            "/",
+            Some(state.i18n.t(lang, "login.failed").into()),
+            StatusCode::BAD_REQUEST,
+        );
+    };
+    let next = safe_next(form.next.as_deref().unwrap_or("/"));
+    let ua = headers
+        .get("user-agent")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
+    let totp = form.totp.as_deref().filter(|c| !c.trim().is_empty());
+    match auth::login(&state, &form.username, &form.password, totp, ip, ua).await {
+        Ok(ok) => {
+            // A held session goes to the account page first.
+            let to = if ok.stage == auth::SessionStage::Full {
+                next
+            } else {
+                "/account".to_string()
+            };
+            (
+                StatusCode::SEE_OTHER,
+                [
+                    (SET_COOKIE, auth::session_cookie(&state, &ok.token)),
+                    (LOCATION, to),
+                ],
+            )
+                .into_response()
+        }
+        Err(e @ (LoginError::TotpRequired | LoginError::TotpInvalid)) => {
+            let key = if matches!(e, LoginError::TotpRequired) {
+                "login.totp_required"
+            } else {
+                "login.totp_invalid"
+            };
+            login_view(
+                &state,
+                lang,
+                &next,
+                Some(state.i18n.t(lang, key).into()),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
+        Err(LoginError::Locked(_)) => login_view(
+            &state,
+            lang,
+            &next,
+            Some(state.i18n.t(lang, "login.locked").into()),
+            StatusCode::LOCKED,
+        ),
+        Err(LoginError::InvalidCredentials) => login_view(
+            &state,
+            lang,
+            &next,
+            Some(state.i18n.t(lang, "login.failed").into()),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(LoginError::Api(e)) => e.into_response(),
+    }
+}
+
+async fn logout(State(state): State<AppState>, AnyStagePage(actor): AnyStagePage) -> Response {
+    if let Err(e) = auth::logout(&state, &actor).await {
+        return e.into_response();
+    }
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (SET_COOKIE, auth::clear_session_cookie()),
+            (LOCATION, "/login".to_string()),
+        ],
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+struct LangQuery {
+    to: String,
+    back: Option<String>,
+}
+
+async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
+    let lang = Lang::parse(&q.to).unwrap_or(Lang::ZhCn);
+    let back = q
+        .back
+        .as_deref()
+        .map(|b| {
+            if b.starts_with("/login") {
+                b.to_string()
+            } else {
+                safe_next(b)
+            }
+        })
+        .unwrap_or_else(|| "/".into());
+    let back = if back.starts_with("//") {
+        "/".to_string()
+    } else {
+        back
+    };
+    let cookie = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
+        lang.code()
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [(SET_COOKIE, cookie), (LOCATION, back)],
+    )
+        .into_response()
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    areas: usize,
+    grids: i64,
+    orgs: usize,
+    scope: Vec<String>,
+    permissions: Vec<String>,
+}
+
+async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
+    let mut out = Vec::new();
+    for g in &scope.grants {
+        let code = g
+            .path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let name = match g.kind {
+            pingan_domain::ScopeKind::Area if !code.is_empty() => {
+                pingan_store::areas::get(&state.db, scope, code)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|a| a.name)
+            }
+            pingan_domain::ScopeKind::Org if !code.is_empty() => {
+                pingan_store::orgs::get_unscoped(&state.db, code)
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|o| o.name)
+            }
+            pingan_domain::ScopeKind::Area => Some("全部区域 / all areas".to_string()),
+            pingan_domain::ScopeKind::Org => Some("全部组织 / all organisations".to_string()),
+        };
+        out.push(match name {
+            Some(n) => format!("{n} ({})", if code.is_empty() { "/" } else { code }),
+            None => g.path.clone(),
+        });
+    }
+    out
+}
+
+async fn dashboard(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+) -> Response {
+    let ctx = Ctx::new(&state, &headers, &actor, "dashboard", "/");
+    let counts = async {
+        let areas = pingan_store::areas::list(&state.db, &actor.scope, None, None)
+            .await?
+            .len();
+        let grids = pingan_store::grids::count(&state.db, &actor.scope).await?;
+        let orgs = pingan_store::orgs::list(&state.db, &actor.scope)
+            .await?
+            .len();
+        Ok::<_, pingan_store::StoreError>((areas, grids, orgs))
+    };
+    let (areas, grids, orgs) = match counts.await {
+        Ok(c) => c,
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let scope = scope_labels(&state, &actor.scope).await;
+    let permissions = actor
+        .role
+        .permissions()
+        .iter()
+        .map(|p| format!("{p:?}"))
+        .collect();
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            ctx,
+            areas,
+            grids,
+            orgs,
+            scope,
+            permissions,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "not_built.html")]
+struct NotBuiltPage {
+    ctx: Ctx,
+    label_key: &'static str,
+}
+
+async fn capability(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Path(key): Path<String>,
+) -> Response {
+    let path = format!("/m/{key}");
+    let Some(item) = find_item(&key) else {
+        return not_found(Ctx::new(&state, &headers, &actor, "", &path));
+    };
+    let ctx = Ctx::new(&state, &headers, &actor, item.key, &path);
+    if !item_allowed(item, &actor) {
+        return forbidden(ctx);
+    }
+    if item.built {
+        return Redirect::to(item.href).into_response();
+    }
+    render(
+        StatusCode::OK,
+        &NotBuiltPage {
+            ctx,
+            label_key: item.label_key,
+        },
+    )
+}
+
+/// A page caller whose session may be held (see [`SessionStage`]); unauthenticated visitors log in.
+pub struct AnyStagePage(pub Actor);
+
+impl axum::extract::FromRequestParts<AppState> for AnyStagePage {
+    type Rejection = Response;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match auth::authenticate(parts, state).await {
+            Ok(a) => Ok(AnyStagePage(a)),
+            Err(ApiError::Unauthenticated) => {
+                Err(Redirect::to("/login?next=/account").into_response())
+            }
+            Err(e) => Err(e.into_response()),
+        }
+    }
+}
+
+pub fn field_message(e: &ApiError) -> Option<String> {
+    match e {
+        ApiError::Validation(m, Some(f)) => Some(format!("{f}: {m}")),
+        ApiError::Validation(m, None) | ApiError::Conflict(m) | ApiError::Forbidden(m) => {
+            Some(m.clone())
+        }
+        ApiError::BadRequest { message, .. } => Some(message.clone()),
+        _ => None,
+    }
+}
+
+/// Percent-encodes a path for a `next=` parameter.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only same-site relative paths are allowed as redirect targets (no `//host`, no scheme).
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+    {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_on_site() {
+        assert_eq!(safe_next("/areas/330681109"), "/areas/330681109");
+        assert_eq!(safe_next("//evil.example/x"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil"), "/");
+        assert_eq!(url_encode("/a b?c=1"), "/a%20b%3Fc%3D1");
+    }
+}
