@@ -3,6 +3,7 @@
 //! kept 研判简报.
 
 use crate::analysis::brief::{self, BriefContent, PeriodKind};
+use crate::analysis::briefs::{BriefSummary, parse_content, summary};
 use crate::analysis::{self, Hotspots, NearRepeat, Period, RepeatLocation, Trends};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -13,7 +14,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
-use pingan_store::analysis::{self as store, BriefRow, Selection};
+use pingan_store::analysis::{self as store, Selection};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -300,43 +301,12 @@ async fn analysis_trends(
     ))
 }
 
-/// A kept brief, without its content.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct BriefSummary {
-    pub id: String,
-    /// `district` or `station`.
-    pub subject_kind: String,
-    pub subject_id: String,
-    pub subject_name: String,
-    pub area_path: String,
-    /// `daily` or `weekly`.
-    pub period_kind: String,
-    pub period_start: String,
-    pub period_end: String,
-    /// When it was composed (UTC µs).
-    pub generated_at: Option<i64>,
-}
-
 /// A kept brief with its content.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Brief {
     #[serde(flatten)]
     pub summary: BriefSummary,
     pub content: BriefContent,
-}
-
-pub fn summary(b: &BriefRow) -> BriefSummary {
-    BriefSummary {
-        id: b.id.clone(),
-        subject_kind: b.subject_kind.clone(),
-        subject_id: b.subject_id.clone(),
-        subject_name: b.subject_name.clone(),
-        area_path: b.area_path.clone(),
-        period_kind: b.period_kind.clone(),
-        period_start: b.period_start.clone(),
-        period_end: b.period_end.clone(),
-        generated_at: b.generated_at,
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -465,9 +435,4 @@ async fn get_brief(
         summary: summary(&b),
         content: parse_content(&b)?,
     }))
-}
-
-pub fn parse_content(b: &BriefRow) -> ApiResult<BriefContent> {
-    let raw = b.content.as_deref().ok_or(ApiError::NotFound)?;
-    Ok(serde_json::from_str(raw).map_err(anyhow::Error::from)?)
 }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod brief;
+pub mod briefs;
 pub mod demo;
 pub mod pages;
 

@@ -3,8 +3,8 @@
 //! from `/api/v1/analysis/*`), the kept briefs (`/briefs`) and one brief, printable (`/briefs/{id}`),
 //! whose map is drawn from the brief's own stored layers.
 
-use crate::analysis::api::{BriefSummary, parse_content, summary};
 use crate::analysis::brief::BriefContent;
+use crate::analysis::briefs::{BriefSummary, parse_content, summary};
 use crate::analysis::{Change, TrendRow};
 use crate::auth::PageActor;
 use crate::shell::{Ctx, forbidden, not_found, render};

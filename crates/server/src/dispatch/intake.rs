@@ -6,12 +6,14 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::locate::locate_for;
 use crate::state::AppState;
+use crate::validate::{live_instant, location, optional_text, phone, text, type_code};
+use pingan_domain::Permission;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::{Channel, Level, RepeatRules, Sighting, TypeCode};
 use pingan_store::Db;
-use pingan_store::incidents::{self, Around, IncidentRow, NewIncident, SightingRow};
+use pingan_store::incidents::{self, Around, IncidentRow, SightingRow};
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// An incident as a channel hands it over, already validated field by field.
@@ -120,7 +122,7 @@ pub async fn receive(
         Some(a) => (Some(a.user_id.clone()), a.username.clone()),
         None => (None, channel_name.clone()),
     };
-    let new = NewIncident {
+    let new = incidents::NewIncident {
         tracking_code: report.channel.is_public().then(tracking_code),
         channel: report.channel.code().into(),
         type_code: report.type_code.as_str().into(),
@@ -272,4 +274,91 @@ pub async fn detect(db: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResul
         duplicates,
         repeat_location,
     })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"channel": "call_110", "type_code": "500100", "level": 3,
+    "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
+    "lng": 120.415083, "lat": 29.61625, "caller_name": "张先生", "caller_phone": "13800001111"}))]
+pub struct NewIncident {
+    /// call_110 (default; 110 operator), grid_report (网格员) or patrol (巡逻发现).
+    pub channel: Option<String>,
+    /// 6-digit type code (see /api/v1/incident-types).
+    pub type_code: String,
+    /// 1 (most urgent) – 4; default 2 for 110 calls, 3 for reports.
+    pub level: Option<i64>,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// Coordinate system of lng/lat: wgs84 (default, = CGCS2000), gcj02 or bd09.
+    pub crs: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_phone: Option<String>,
+    /// When it happened (RFC 3339), if not now.
+    pub reported_at: Option<String>,
+}
+
+/// Staff intake, shared by the API and the operator/grid-worker forms.
+pub async fn intake_as(
+    state: &AppState,
+    actor: &Actor,
+    req: NewIncident,
+) -> ApiResult<(pingan_store::incidents::IncidentRow, Suggestions)> {
+    let channel: Channel = req
+        .channel
+        .as_deref()
+        .unwrap_or("call_110")
+        .parse()
+        .map_err(|m: String| ApiError::invalid("channel", format!("channel {m}")))?;
+    match channel {
+        Channel::Call110 => actor.require(state, Permission::IncidentIntake).await?,
+        Channel::GridReport | Channel::Patrol => {
+            if !(actor.can(Permission::IncidentIntake)
+                || actor.can(Permission::IncidentReport)
+                || actor.can(Permission::IncidentRespond))
+            {
+                actor.require(state, Permission::IncidentReport).await?;
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "channel",
+                "staff record call_110, grid_report or patrol; the public channels have their own endpoints",
+            ));
+        }
+    }
+    let code = type_code("type_code", &req.type_code)?;
+    let default_level = if channel == Channel::Call110 { 2 } else { 3 };
+    let level = Level::new(req.level.unwrap_or(default_level))
+        .map_err(|e| ApiError::invalid("level", e.to_string()))?;
+    let description = text("description", &req.description, 2000)?;
+    let address = text("address", &req.address, 200)?;
+    let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
+    let caller_name = optional_text("caller_name", req.caller_name.as_deref(), 50)?;
+    let caller_phone = phone("caller_phone", req.caller_phone.as_deref())?;
+    let reported_at = live_instant(state, "reported_at", req.reported_at.as_deref())?;
+    receive(
+        state,
+        Report {
+            channel,
+            type_code: code,
+            level,
+            description,
+            address,
+            lng,
+            lat,
+            caller_name,
+            caller_phone,
+            reporter_user_id: Some(actor.user_id.clone()),
+            camera_code: None,
+            snapshot_ref: None,
+            event_type: None,
+            reported_at,
+        },
+        Some(actor),
+        actor.ip.clone(),
+    )
+    .await
 }

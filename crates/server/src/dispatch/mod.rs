@@ -5,8 +5,10 @@
 pub mod actions;
 pub mod api;
 pub mod demo;
+pub mod detail;
 pub mod intake;
 pub mod pages;
+pub mod units;
 
 use crate::state::AppState;
 use pingan_domain::incident::{Clock, Level, Milestones, TypeCode};

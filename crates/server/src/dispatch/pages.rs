@@ -4,10 +4,8 @@
 
 use crate::auth::{Actor, PageActor};
 use crate::dispatch::actions::{self, ActionRequest};
-use crate::dispatch::api::incidents::{
-    IncidentDetail, NewIncident, detail_of, intake_as, recommend_for,
-};
-use crate::dispatch::intake::{self, Suggestions};
+use crate::dispatch::detail::{Assignment, IncidentDetail, detail_of, recommend_for};
+use crate::dispatch::intake::{self, NewIncident, Suggestions, intake_as};
 use crate::dispatch::{Incident, Recommendation};
 use crate::error::ApiError;
 use crate::shell::field_message;
@@ -307,7 +305,7 @@ struct IncidentPage {
     ctx: Ctx,
     i: Incident,
     clocks: Vec<ClockLine>,
-    units: Vec<crate::dispatch::api::incidents::Assignment>,
+    units: Vec<Assignment>,
     events: Vec<EventLine>,
     recommendations: Vec<Recommendation>,
     suggestions: Suggestions,
@@ -683,7 +681,7 @@ async fn duty_status(
             ApiError::bad_request("invalid_form", "malformed form", None),
         );
     };
-    match crate::dispatch::api::units::change_status(&state, &actor, &f.unit_id, &f.status).await {
+    match crate::dispatch::units::change_status(&state, &actor, &f.unit_id, &f.status).await {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, "/duty".to_string())]).into_response(),
         Err(e) => match field_message(&e) {
             Some(m) => duty_page(&state, &headers, &actor, Some(m)).await,

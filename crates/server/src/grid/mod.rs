@@ -5,3 +5,4 @@ pub mod api;
 pub mod demo;
 pub mod import;
 pub mod pages;
+pub mod places;

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod clock;
 pub mod demo;
+pub mod detail;
 pub mod pages;
 pub mod register;
 pub mod steps;

@@ -4,7 +4,7 @@
 
 use crate::auth::PageActor;
 use crate::error::ApiError;
-use crate::mediation::api::disputes::{DisputeDetail, RevealedParty, detail, reveal};
+use crate::mediation::detail::{DisputeDetail, RevealedParty, detail, reveal};
 use crate::mediation::{self, Dispute, steps};
 use crate::shell::{Ctx, forbidden, not_found, render};
 use crate::state::AppState;
@@ -574,7 +574,7 @@ struct PrintPage {
 }
 
 impl PrintPage {
-    fn agreement(&self) -> Option<&crate::mediation::api::disputes::Agreement> {
+    fn agreement(&self) -> Option<&crate::mediation::detail::Agreement> {
         self.d
             .agreements
             .iter()

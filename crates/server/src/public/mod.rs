@@ -4,3 +4,4 @@
 pub mod api;
 pub mod open311;
 pub mod pages;
+pub mod reports;

@@ -7,7 +7,7 @@
 use crate::dispatch::TypeNames;
 use crate::dispatch::intake::{self, Report};
 use crate::error::ApiError;
-use crate::public::api::status_zh;
+use crate::public::reports::status_zh;
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Bytes;

@@ -5,7 +5,7 @@ use crate::auth::ClientIp;
 use crate::dispatch::intake;
 use crate::error::ApiError;
 use crate::i18n::{I18n, Lang};
-use crate::public::api::{ResidentReport, Tracking, check_report, status_zh, tracking};
+use crate::public::reports::{ResidentReport, Tracking, check_report, status_zh, tracking};
 use crate::shell::{PageError, error_response, lang_of, render};
 use crate::state::AppState;
 use askama::Template;

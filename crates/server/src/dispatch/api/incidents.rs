@@ -3,13 +3,14 @@
 
 use crate::auth::Actor;
 use crate::dispatch::actions::{self, ActionRequest};
-use crate::dispatch::intake::{self, Report, Suggestions};
+use crate::dispatch::detail::{IncidentDetail, detail, detail_of, recommend_for};
+use crate::dispatch::intake::{NewIncident, Suggestions, intake_as};
 use crate::dispatch::{self, Incident, Recommendation, TypeNames};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-use crate::validate::{instant, live_instant, location, optional_text, phone, text, type_code};
+use crate::validate::{instant, text, type_code};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -17,7 +18,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
-use pingan_domain::incident::{Channel, Level};
 use pingan_store::incidents::{self, IncidentFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -34,30 +34,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_type))
         .routes(routes!(board))
         .routes(routes!(board_stream))
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"channel": "call_110", "type_code": "500100", "level": 3,
-    "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
-    "lng": 120.415083, "lat": 29.61625, "caller_name": "张先生", "caller_phone": "13800001111"}))]
-pub struct NewIncident {
-    /// call_110 (default; 110 operator), grid_report (网格员) or patrol (巡逻发现).
-    pub channel: Option<String>,
-    /// 6-digit type code (see /api/v1/incident-types).
-    pub type_code: String,
-    /// 1 (most urgent) – 4; default 2 for 110 calls, 3 for reports.
-    pub level: Option<i64>,
-    pub description: String,
-    pub address: String,
-    pub lng: f64,
-    pub lat: f64,
-    /// Coordinate system of lng/lat: wgs84 (default, = CGCS2000), gcj02 or bd09.
-    pub crs: Option<String>,
-    pub caller_name: Option<String>,
-    pub caller_phone: Option<String>,
-    /// When it happened (RFC 3339), if not now.
-    pub reported_at: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -88,69 +64,6 @@ async fn create_incident(
             suggestions,
         }),
     ))
-}
-
-/// Staff intake, shared by the API and the operator/grid-worker forms.
-pub async fn intake_as(
-    state: &AppState,
-    actor: &Actor,
-    req: NewIncident,
-) -> ApiResult<(pingan_store::incidents::IncidentRow, Suggestions)> {
-    let channel: Channel = req
-        .channel
-        .as_deref()
-        .unwrap_or("call_110")
-        .parse()
-        .map_err(|m: String| ApiError::invalid("channel", format!("channel {m}")))?;
-    match channel {
-        Channel::Call110 => actor.require(state, Permission::IncidentIntake).await?,
-        Channel::GridReport | Channel::Patrol => {
-            if !(actor.can(Permission::IncidentIntake)
-                || actor.can(Permission::IncidentReport)
-                || actor.can(Permission::IncidentRespond))
-            {
-                actor.require(state, Permission::IncidentReport).await?;
-            }
-        }
-        _ => {
-            return Err(ApiError::invalid(
-                "channel",
-                "staff record call_110, grid_report or patrol; the public channels have their own endpoints",
-            ));
-        }
-    }
-    let code = type_code("type_code", &req.type_code)?;
-    let default_level = if channel == Channel::Call110 { 2 } else { 3 };
-    let level = Level::new(req.level.unwrap_or(default_level))
-        .map_err(|e| ApiError::invalid("level", e.to_string()))?;
-    let description = text("description", &req.description, 2000)?;
-    let address = text("address", &req.address, 200)?;
-    let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
-    let caller_name = optional_text("caller_name", req.caller_name.as_deref(), 50)?;
-    let caller_phone = phone("caller_phone", req.caller_phone.as_deref())?;
-    let reported_at = live_instant(state, "reported_at", req.reported_at.as_deref())?;
-    intake::receive(
-        state,
-        Report {
-            channel,
-            type_code: code,
-            level,
-            description,
-            address,
-            lng,
-            lat,
-            caller_name,
-            caller_phone,
-            reporter_user_id: Some(actor.user_id.clone()),
-            camera_code: None,
-            snapshot_ref: None,
-            event_type: None,
-            reported_at,
-        },
-        Some(actor),
-        actor.ip.clone(),
-    )
-    .await
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -206,87 +119,6 @@ async fn list_incidents(
             .map(|r| dispatch::view(&state, &types, r))
             .collect(),
     ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TimelineEvent {
-    /// UTC microseconds.
-    pub at: i64,
-    /// receive, dispatch, acknowledge, arrive, resolve, report_back, close, merge, transfer, cancel, callback.
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: String,
-    pub unit_id: Option<String>,
-    pub actor_name: String,
-    pub note: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Assignment {
-    pub unit_id: String,
-    pub call_sign: String,
-    pub unit_name: String,
-    /// assigned, acknowledged, on_scene or released.
-    pub state: String,
-    pub assigned_at: i64,
-    pub acknowledged_at: Option<i64>,
-    pub arrived_at: Option<i64>,
-    pub released_at: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct IncidentDetail {
-    #[serde(flatten)]
-    pub incident: Incident,
-    pub units: Vec<Assignment>,
-    pub events: Vec<TimelineEvent>,
-}
-
-pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<IncidentDetail> {
-    let row = incidents::get(&state.db, &actor.scope, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    detail_of(state, row).await
-}
-
-/// The detail of a row the caller has already loaded within their scope.
-pub async fn detail_of(
-    state: &AppState,
-    row: pingan_store::incidents::IncidentRow,
-) -> ApiResult<IncidentDetail> {
-    let units = incidents::assignments(&state.db, &row.id)
-        .await?
-        .into_iter()
-        .map(|a| Assignment {
-            unit_id: a.unit_id,
-            call_sign: a.call_sign,
-            unit_name: a.unit_name,
-            state: a.state,
-            assigned_at: a.assigned_at,
-            acknowledged_at: a.acknowledged_at,
-            arrived_at: a.arrived_at,
-            released_at: a.released_at,
-        })
-        .collect();
-    let events = incidents::events(&state.db, &row.id)
-        .await?
-        .into_iter()
-        .map(|e| TimelineEvent {
-            at: e.at,
-            action: e.action,
-            from_status: e.from_status,
-            to_status: e.to_status,
-            unit_id: e.unit_id,
-            actor_name: e.actor_name,
-            note: e.note,
-        })
-        .collect();
-    let types = TypeNames::load(state).await?;
-    Ok(IncidentDetail {
-        incident: dispatch::view(state, &types, row),
-        units,
-        events,
-    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -374,31 +206,6 @@ async fn recommendations(
     Ok(Json(recommend_for(&state, &actor, &row).await?))
 }
 
-pub async fn recommend_for(
-    state: &AppState,
-    actor: &Actor,
-    row: &pingan_store::incidents::IncidentRow,
-) -> ApiResult<Vec<Recommendation>> {
-    let station_path = match &row.station_org_id {
-        Some(s) => pingan_store::orgs::get_unscoped(&state.db, s)
-            .await?
-            .map(|o| o.path),
-        None => None,
-    };
-    let units = pingan_store::units::list(&state.db, &actor.scope).await?;
-    let assigned: Vec<String> = incidents::assignments(&state.db, &row.id)
-        .await?
-        .into_iter()
-        .filter(|a| a.released_at.is_none())
-        .map(|a| a.unit_id)
-        .collect();
-    let free: Vec<_> = units
-        .into_iter()
-        .filter(|u| !assigned.contains(&u.id))
-        .collect();
-    Ok(dispatch::recommend(row, station_path.as_deref(), &free))
-}
-
 #[derive(Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentType {
@@ -481,7 +288,7 @@ pub struct Board {
     /// Open incidents in scope, newest first (at most 500).
     pub incidents: Vec<Incident>,
     /// Units in scope (empty without the unit-read permission).
-    pub units: Vec<super::units::Unit>,
+    pub units: Vec<crate::dispatch::units::Unit>,
     /// The feed position this snapshot reflects.
     pub generated_at: i64,
 }
@@ -507,7 +314,7 @@ async fn board(State(state): State<AppState>, actor: Actor) -> ApiResult<Json<Bo
         pingan_store::units::list(&state.db, &actor.scope)
             .await?
             .into_iter()
-            .map(super::units::to_api)
+            .map(crate::dispatch::units::to_api)
             .collect()
     } else {
         Vec::new()

@@ -5,7 +5,7 @@
 
 use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError, Table};
 use crate::error::ApiError;
-use crate::grid::api::places::{NewPlace, check_place};
+use crate::grid::places::{NewPlace, check_place};
 use pingan_domain::{Scope, mask};
 use pingan_store::{Db, places};
 

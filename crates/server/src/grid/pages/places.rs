@@ -4,7 +4,7 @@
 
 use crate::auth::PageActor;
 use crate::error::ApiError;
-use crate::grid::api::places::{NewInspection, record_inspection};
+use crate::grid::places::{NewInspection, record_inspection};
 use crate::shell::{Ctx, forbidden, not_found, render};
 use crate::state::AppState;
 use askama::Template;

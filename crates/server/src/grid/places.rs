@@ -1,0 +1,267 @@
+//! Places (九小场所, rental housing, schools …) and their 消防/治安检查 (place inspections): the
+//! checks a new place passes, and recording an inspection. The API, the place pages and the import
+//! all go through these.
+
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::validate::text;
+use pingan_domain::audit::AuditOutcome;
+use pingan_domain::{CreditCode, Mobile};
+use pingan_store::places;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Kinds of place the grid work tracks.
+pub const PLACE_KINDS: &[&str] = &[
+    "shop",
+    "rental_housing",
+    "school",
+    "kindergarten",
+    "hospital",
+    "entertainment",
+    "hotel",
+    "internet_cafe",
+    "market",
+    "factory",
+    "warehouse",
+    "hazardous_materials",
+    "construction_site",
+    "religious_venue",
+    "other",
+];
+
+#[derive(Serialize, ToSchema)]
+pub struct Place {
+    pub id: String,
+    pub name: String,
+    /// One of: shop, rental_housing, school, kindergarten, hospital, entertainment, hotel, internet_cafe,
+    /// market, factory, warehouse, hazardous_materials, construction_site, religious_venue, other.
+    pub kind: String,
+    pub address: String,
+    /// WGS-84.
+    pub lng: f64,
+    pub lat: f64,
+    /// Derived from the location.
+    pub grid_code: String,
+    /// 统一社会信用代码 (GB 32100), when the place has one.
+    pub credit_code: Option<String>,
+    /// Masked unless revealed.
+    pub contact_name: Option<String>,
+    /// Masked unless revealed.
+    pub contact_phone: Option<String>,
+    pub contact_revealed: bool,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "陈家小超市", "kind": "shop", "address": "陈家社区东门 12 号",
+    "lng": 120.41502, "lat": 29.61621, "contact_name": "陈女士", "contact_phone": "13900002222"}))]
+pub struct NewPlace {
+    pub name: String,
+    pub kind: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// Coordinate system of lng/lat: wgs84 (default, = CGCS2000), gcj02 or bd09.
+    pub crs: Option<String>,
+    pub credit_code: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+/// Checks a place as entered (API or import row) and derives its grid; errors name the field.
+pub async fn check_place(
+    db: &pingan_store::Db,
+    scope: &pingan_domain::Scope,
+    req: &NewPlace,
+) -> ApiResult<places::NewPlace> {
+    let name = text("name", &req.name, 100)?;
+    let address = text("address", &req.address, 200)?;
+    if !PLACE_KINDS.contains(&req.kind.as_str()) {
+        return Err(ApiError::invalid(
+            "kind",
+            format!("kind must be one of {}", PLACE_KINDS.join(", ")),
+        ));
+    }
+    let (lng, lat) = crate::validate::location(req.lng, req.lat, req.crs.as_deref())?;
+    let credit_code = match req
+        .credit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(c) => Some(
+            CreditCode::parse(c)
+                .map_err(|e| ApiError::invalid("credit_code", e.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let contact_phone = match req
+        .contact_phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(p) => Some(
+            Mobile::parse(p)
+                .map_err(|e| ApiError::invalid("contact_phone", e.to_string()))?
+                .as_str()
+                .to_string(),
+        ),
+    };
+    let contact_name = match req
+        .contact_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(n) => Some(text("contact_name", n, 50)?),
+    };
+    let grid = crate::locate::grid_at(db, lng, lat).await?;
+    let grid = match grid {
+        Some(g) if scope.covers_area_path(&g.area_path) => g,
+        Some(_) => {
+            return Err(ApiError::invalid(
+                "lng",
+                "the location lies outside your scope",
+            ));
+        }
+        None => return Err(ApiError::invalid("lng", "the location lies in no grid")),
+    };
+    Ok(places::NewPlace {
+        name,
+        kind: req.kind.clone(),
+        address,
+        lng,
+        lat,
+        grid_code: grid.code,
+        credit_code,
+        contact_name,
+        contact_phone,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewInspection {
+    /// fire or security.
+    pub kind: String,
+    pub findings: String,
+    /// pass or rectify.
+    pub result: String,
+    /// YYYY-MM-DD; required when result is rectify.
+    pub rectify_by: Option<String>,
+    /// Id of the inspection this re-inspects.
+    pub follows_up: Option<String>,
+}
+
+/// Validates and records an inspection of a place in the caller's scope (API and page form share it).
+pub async fn record_inspection(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    req: NewInspection,
+) -> ApiResult<Inspection> {
+    let p = places::get(&state.db, &actor.scope, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if !["fire", "security"].contains(&req.kind.as_str()) {
+        return Err(ApiError::invalid("kind", "kind must be fire or security"));
+    }
+    let findings = text("findings", &req.findings, 2000)?;
+    let rectify_by = match (req.result.as_str(), req.rectify_by.as_deref()) {
+        ("pass", None) => None,
+        ("pass", Some(_)) => {
+            return Err(ApiError::invalid(
+                "rectify_by",
+                "a passed inspection has no rectification deadline",
+            ));
+        }
+        ("rectify", Some(d)) => {
+            let date: jiff::civil::Date = d
+                .parse()
+                .map_err(|_| ApiError::invalid("rectify_by", "rectify_by must be YYYY-MM-DD"))?;
+            let today: jiff::civil::Date = pingan_domain::time::local_date(jiff::Timestamp::now())
+                .parse()
+                .map_err(|e: jiff::Error| ApiError::Internal(e.into()))?;
+            if date < today {
+                return Err(ApiError::invalid(
+                    "rectify_by",
+                    "the rectification deadline lies in the past",
+                ));
+            }
+            Some(d.to_string())
+        }
+        ("rectify", None) => {
+            return Err(ApiError::invalid(
+                "rectify_by",
+                "a rectification needs a deadline",
+            ));
+        }
+        _ => {
+            return Err(ApiError::invalid(
+                "result",
+                "result must be pass or rectify",
+            ));
+        }
+    };
+    let new = places::NewInspection {
+        place_id: p.id.clone(),
+        kind: req.kind,
+        inspected_at: pingan_store::now_micros(),
+        inspector_id: Some(actor.user_id.clone()),
+        findings,
+        result: req.result,
+        rectify_by,
+        follows_up: req.follows_up,
+    };
+    let mut tx = state.db.begin().await?;
+    let iid = places::add_inspection(&mut tx, &new)
+        .await
+        .map_err(|e| match e {
+            pingan_store::StoreError::Invalid(m) => ApiError::invalid("follows_up", m),
+            other => other.into(),
+        })?;
+    let e = actor.audit_entry(
+        "place.inspect",
+        "place",
+        Some(&p.id),
+        AuditOutcome::Ok,
+        &serde_json::json!({"inspection": iid, "result": new.result}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(Inspection {
+        id: iid,
+        place_id: new.place_id,
+        kind: new.kind,
+        inspected_at: new.inspected_at,
+        inspector_id: new.inspector_id,
+        findings: new.findings,
+        result: new.result,
+        rectify_by: new.rectify_by,
+        follows_up: new.follows_up,
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Inspection {
+    pub id: String,
+    pub place_id: String,
+    /// fire (消防) or security (治安).
+    pub kind: String,
+    /// UTC microseconds.
+    pub inspected_at: i64,
+    pub inspector_id: Option<String>,
+    pub findings: String,
+    /// pass or rectify (整改).
+    pub result: String,
+    /// Rectification deadline, YYYY-MM-DD, when result is rectify.
+    pub rectify_by: Option<String>,
+    /// The inspection this one re-inspects.
+    pub follows_up: Option<String>,
+}
