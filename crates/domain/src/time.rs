@@ -21,6 +21,15 @@ pub fn local_date(t: Timestamp) -> String {
     shifted.strftime("%Y-%m-%d").to_string()
 }
 
+/// 00:00 China Standard Time of `d`, in UTC µs.
+pub fn day_start(d: jiff::civil::Date) -> i64 {
+    let secs = d
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map(|z| z.timestamp().as_second())
+        .unwrap_or(0);
+    (secs - SHANGHAI_OFFSET_SECONDS) * 1_000_000
+}
+
 /// `YYYY-MM-DD HH:MM:SS` in China Standard Time, for people.
 pub fn local_datetime(t: Timestamp) -> String {
     let shifted = Timestamp::from_second(t.as_second() + SHANGHAI_OFFSET_SECONDS)

@@ -363,10 +363,7 @@ impl FromRequestParts<AppState> for PageActor {
                     .path_and_query()
                     .map(|p| p.as_str())
                     .unwrap_or("/");
-                Err(
-                    Redirect::to(&format!("/login?next={}", crate::shell::url_encode(next)))
-                        .into_response(),
-                )
+                Err(Redirect::to(&format!("/login?next={}", url_encode(next))).into_response())
             }
             Err(e) => Err(e.into_response()),
         }
@@ -840,5 +837,45 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts)))
+    }
+}
+
+/// Percent-encodes a path for a `next=` parameter.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Only same-site relative paths are allowed as redirect targets (no `//host`, no scheme).
+pub fn safe_next(next: &str) -> String {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.starts_with("/login")
+    {
+        next.to_string()
+    } else {
+        "/".to_string()
+    }
+}
+
+#[cfg(test)]
+mod url_tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_on_site() {
+        assert_eq!(safe_next("/areas/330681109"), "/areas/330681109");
+        assert_eq!(safe_next("//evil.example/x"), "/");
+        assert_eq!(safe_next("https://evil.example/"), "/");
+        assert_eq!(safe_next("/\\evil"), "/");
+        assert_eq!(url_encode("/a b?c=1"), "/a%20b%3Fc%3D1");
     }
 }

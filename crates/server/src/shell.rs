@@ -1,7 +1,7 @@
 //! The shell every page shares: language, the signed-in user, the navigation; plus login, logout,
 //! the language switch, the dashboard and the "not built yet" pages.
 
-use crate::auth::{self, Actor, LoginError, PageActor};
+use crate::auth::{self, Actor, LoginError, PageActor, safe_next, url_encode};
 use crate::error::ApiError;
 use crate::i18n::{I18n, Lang};
 use crate::state::AppState;
@@ -733,45 +733,5 @@ pub fn field_message(e: &ApiError) -> Option<String> {
         }
         ApiError::BadRequest { message, .. } => Some(message.clone()),
         _ => None,
-    }
-}
-
-/// Percent-encodes a path for a `next=` parameter.
-pub fn url_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// Only same-site relative paths are allowed as redirect targets (no `//host`, no scheme).
-pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.contains('\\')
-        && !next.starts_with("/login")
-    {
-        next.to_string()
-    } else {
-        "/".to_string()
-    }
-}
-
-#[cfg(test)]
-mod url_tests {
-    use super::*;
-
-    #[test]
-    fn redirects_stay_on_site() {
-        assert_eq!(safe_next("/areas/330681109"), "/areas/330681109");
-        assert_eq!(safe_next("//evil.example/x"), "/");
-        assert_eq!(safe_next("https://evil.example/"), "/");
-        assert_eq!(safe_next("/\\evil"), "/");
-        assert_eq!(url_encode("/a b?c=1"), "/a%20b%3Fc%3D1");
     }
 }

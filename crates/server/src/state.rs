@@ -84,6 +84,13 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+
+    /// The local date (China Standard Time) today by the state's clock.
+    pub fn today(&self) -> jiff::civil::Date {
+        pingan_domain::time::local_date(pingan_domain::time::from_micros(self.now()))
+            .parse()
+            .unwrap_or(jiff::civil::date(2026, 1, 1))
+    }
 }
 
 /// Wall-clock time plus an offset that only tests move, so response clocks can be checked without

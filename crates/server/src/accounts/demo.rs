@@ -1,7 +1,7 @@
 //! The demo's organisations and one account per role (plus a village mediator and a township leader
 //! for the mediation tiers), with passwords and administrators' second factors derived from the seed.
 
-use crate::auth::hash_password;
+use crate::auth::{Actor, hash_password};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::{OrgKind, Role, ScopeGrant, ScopeKind};
 use pingan_store::{Db, grids, now_micros, orgs, users};
@@ -399,6 +399,28 @@ async fn create_orgs(tx: &mut pingan_store::Tx) -> anyhow::Result<Vec<(&'static 
         ids.push((key, row.id));
     }
     Ok(ids)
+}
+
+/// A demo user as an actor, for the capabilities' demo data that is recorded in someone's name.
+pub async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
+    let u = users::by_username(db, username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
+    let (u, scope) = users::with_scope(db, &u.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
+    Ok(Actor {
+        role: u.role().ok_or_else(|| anyhow::anyhow!("bad role"))?,
+        user_id: u.id,
+        username: u.username,
+        display_name: u.display_name,
+        scope,
+        org_id: u.org_id,
+        session_hash: None,
+        token_id: None,
+        ip: None,
+        stage: crate::auth::SessionStage::Full,
+    })
 }
 
 #[cfg(test)]

@@ -131,7 +131,7 @@ impl AnalysisQuery {
         }
         let to = match &self.to {
             Some(v) => date("to", v)?,
-            None => brief::today(state),
+            None => state.today(),
         };
         let from = match &self.from {
             Some(v) => date("from", v)?,
@@ -377,7 +377,7 @@ async fn generate_brief(
     let kind = PeriodKind::parse(&req.period_kind)
         .ok_or_else(|| ApiError::invalid("period_kind", "period_kind is daily or weekly"))?;
     let day = date("date", &req.date)?;
-    if day >= brief::today(&state) {
+    if day >= state.today() {
         return Err(ApiError::invalid(
             "date",
             "a brief covers a period that has ended: give a date before today",
@@ -392,7 +392,7 @@ async fn generate_brief(
             ApiError::invalid("subject_id", "no such district or station in your scope")
         })?;
     let period = kind.containing(day);
-    if period.to >= brief::today(&state) {
+    if period.to >= state.today() {
         return Err(ApiError::invalid("date", "that week has not ended yet"));
     }
     let composed = brief::ensure(&state, &subject, kind, period).await?;

@@ -243,16 +243,9 @@ pub async fn ensure(
     Ok(kept.then_some(id))
 }
 
-/// The local date today by the state's clock.
-pub fn today(state: &AppState) -> jiff::civil::Date {
-    pingan_domain::time::local_date(pingan_domain::time::from_micros(state.now()))
-        .parse()
-        .unwrap_or(jiff::civil::date(2026, 1, 1))
-}
-
 /// Yesterday's daily and last week's weekly brief for every subject; returns how many were composed.
 pub async fn ensure_due(state: &AppState) -> ApiResult<usize> {
-    let today = today(state);
+    let today = state.today();
     let mut made = 0;
     for subject in subjects(&state.db).await? {
         for kind in [PeriodKind::Daily, PeriodKind::Weekly] {

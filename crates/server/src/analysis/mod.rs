@@ -11,6 +11,7 @@ pub mod pages;
 
 use crate::error::{ApiError, ApiResult};
 use pingan_domain::Scope;
+use pingan_domain::time::day_start;
 use pingan_geo::Projection;
 use pingan_geo::analysis::gistar::{Confidence, gistar_grid};
 use pingan_geo::analysis::grid::Grid;
@@ -529,15 +530,6 @@ impl Period {
             to: self.to.checked_sub(span).unwrap_or(self.to),
         }
     }
-}
-
-/// 00:00 China Standard Time of `d`, in UTC µs.
-pub fn day_start(d: jiff::civil::Date) -> i64 {
-    let secs = d
-        .to_zoned(jiff::tz::TimeZone::UTC)
-        .map(|z| z.timestamp().as_second())
-        .unwrap_or(0);
-    (secs - pingan_domain::time::SHANGHAI_OFFSET_SECONDS) * 1_000_000
 }
 
 /// Level below `path` (one more segment) that `area_path` falls in, if any.

@@ -72,7 +72,7 @@ async fn workbench(
             .collect(),
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    let to = crate::analysis::brief::today(&state);
+    let to = state.today();
     let from = to.checked_sub(jiff::Span::new().days(27)).unwrap_or(to);
     let m = &state.config.map;
     render(

@@ -643,7 +643,7 @@ fn stats_period(
     };
     let to = match &q.to {
         Some(v) => day("to", v)?,
-        None => crate::analysis::brief::today(state),
+        None => state.today(),
     };
     let from = match &q.from {
         Some(v) => day("from", v)?,
@@ -664,8 +664,8 @@ async fn station_stats(
     let rows = review::stats(
         state,
         actor,
-        crate::analysis::day_start(from),
-        crate::analysis::day_start(to.tomorrow().unwrap_or(to)),
+        pingan_domain::time::day_start(from),
+        pingan_domain::time::day_start(to.tomorrow().unwrap_or(to)),
     )
     .await?;
     Ok((rows, from.to_string(), to.to_string()))

@@ -27,7 +27,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
         return Ok(0);
     }
     let state = AppState::new(config.clone(), db.clone())?;
-    let officer = crate::mediation::demo::actor(db, "officer").await?;
+    let officer = crate::accounts::demo::actor(db, "officer").await?;
     let err = |e: crate::error::ApiError| anyhow::anyhow!("demo case: {e:?}");
     let now = state.now();
     let when = |hours_ago: i64| {

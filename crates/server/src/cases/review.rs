@@ -109,8 +109,8 @@ pub async fn draw(state: &AppState, actor: &Actor, req: NewSample) -> ApiResult<
         &state.db,
         &actor.scope,
         status_filter,
-        from.map(crate::analysis::day_start),
-        to.map(|t| crate::analysis::day_start(t.tomorrow().unwrap_or(t))),
+        from.map(pingan_domain::time::day_start),
+        to.map(|t| pingan_domain::time::day_start(t.tomorrow().unwrap_or(t))),
     )
     .await?;
     let cases: Vec<SampleCase> = population

@@ -2,36 +2,14 @@
 //! notifications, audit), so the demo shows what real use produces — one fresh neighbour dispute at the
 //! grid, a wage dispute that is a group dispute, and one agreed with its agreement ready to print.
 
-use crate::auth::Actor;
 use crate::config::Config;
 use crate::mediation::register::{NewDisputeRequest, PartyRequest, register};
 use crate::mediation::steps::{self, AgreementRequest, SessionRequest, TermRequest};
 use crate::state::AppState;
-use pingan_store::{Db, args, users};
+use pingan_store::{Db, args};
 
 fn citizen_id(first17: &str) -> String {
     format!("{first17}{}", pingan_domain::ids::citizen_id_check(first17))
-}
-
-pub(crate) async fn actor(db: &Db, username: &str) -> anyhow::Result<Actor> {
-    let u = users::by_username(db, username)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
-    let (u, scope) = users::with_scope(db, &u.id)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("demo user {username} missing"))?;
-    Ok(Actor {
-        role: u.role().ok_or_else(|| anyhow::anyhow!("bad role"))?,
-        user_id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        scope,
-        org_id: u.org_id,
-        session_hash: None,
-        token_id: None,
-        ip: None,
-        stage: crate::auth::SessionStage::Full,
-    })
 }
 
 fn person(name: &str, role: &str, id17: &str, phone: &str, address: &str) -> PartyRequest {
@@ -75,8 +53,8 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<()> {
             anyhow::Ok(((p.x() * 1e6).round() / 1e6, (p.y() * 1e6).round() / 1e6))
         }
     };
-    let grid_worker = actor(db, "gridworker").await?;
-    let mediator = actor(db, "mediator").await?;
+    let grid_worker = crate::accounts::demo::actor(db, "gridworker").await?;
+    let mediator = crate::accounts::demo::actor(db, "mediator").await?;
 
     let (lng, lat) = at("330681109004002").await?;
     let base = |title: &str, type_code: &str, description: &str, address: &str| NewDisputeRequest {

@@ -58,8 +58,8 @@ async fn plant(app: &TestApp, lng: f64, lat: f64, at: i64, type_code: &str, addr
 
 /// Local midnight that starts `today − days`.
 fn day_start(app: &TestApp, days: i64) -> i64 {
-    let today = brief::today(&app.state);
-    pingan_server::analysis::day_start(today.checked_sub(jiff::Span::new().days(days)).unwrap())
+    let today = app.state.today();
+    pingan_domain::time::day_start(today.checked_sub(jiff::Span::new().days(days)).unwrap())
 }
 
 /// Incidents the database holds (the demo's own samples included) received in
@@ -175,7 +175,7 @@ fn ring_contains(ring: &Value, p: (f64, f64)) -> bool {
 }
 
 fn fortnight(app: &TestApp) -> String {
-    let today = brief::today(&app.state);
+    let today = app.state.today();
     let to = today.yesterday().unwrap();
     let from = to.checked_sub(jiff::Span::new().days(13)).unwrap();
     format!("from={from}&to={to}")
@@ -387,9 +387,9 @@ both!(
     briefs_are_composed_once_kept_and_scoped,
     |app: TestApp| async move {
         let planted = plant_history(&app).await;
-        let yesterday = brief::today(&app.state).yesterday().unwrap().to_string();
+        let yesterday = app.state.today().yesterday().unwrap().to_string();
         let leader = app.client_as("dispatcher").await;
-        let monday = brief::today(&app.state).weekday() == jiff::civil::Weekday::Monday;
+        let monday = app.state.today().weekday() == jiff::civil::Weekday::Monday;
         let (s, b) = post(
         &app,
         &leader,
@@ -487,7 +487,7 @@ both!(
             (422, Some("subject_id")),
             "{e}"
         );
-        let today = brief::today(&app.state).to_string();
+        let today = app.state.today().to_string();
         let (s, e) = post(
         &app,
         &leader,
@@ -505,7 +505,8 @@ both!(
         let subjects = brief::subjects(&app.db).await.unwrap();
         assert_eq!(subjects.len(), 4, "the district and three stations");
         let period = PeriodKind::Daily.containing(
-            brief::today(&app.state)
+            app.state
+                .today()
                 .checked_sub(jiff::Span::new().days(2))
                 .unwrap(),
         );
@@ -532,7 +533,8 @@ both!(
         // A server that died mid-way leaves a claim without content: once its lease lapses, the next
         // check takes it over.
         let stale = PeriodKind::Daily.containing(
-            brief::today(&app.state)
+            app.state
+                .today()
                 .checked_sub(jiff::Span::new().days(3))
                 .unwrap(),
         );

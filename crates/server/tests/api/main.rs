@@ -73,6 +73,7 @@ macro_rules! both_tuned {
 }
 
 mod analysis;
+mod architecture;
 mod auth;
 mod authz_matrix;
 mod bad_input;

@@ -337,7 +337,7 @@ async fn reviews_view(
     let to =
         q.to.as_deref()
             .and_then(|v| v.parse::<jiff::civil::Date>().ok())
-            .unwrap_or_else(|| crate::analysis::brief::today(state));
+            .unwrap_or_else(|| state.today());
     let from = q
         .from
         .as_deref()
@@ -346,8 +346,8 @@ async fn reviews_view(
     let stats = match review::stats(
         state,
         actor,
-        crate::analysis::day_start(from),
-        crate::analysis::day_start(to.tomorrow().unwrap_or(to)),
+        pingan_domain::time::day_start(from),
+        pingan_domain::time::day_start(to.tomorrow().unwrap_or(to)),
     )
     .await
     {

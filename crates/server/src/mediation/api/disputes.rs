@@ -300,9 +300,7 @@ fn local_day_start(field: &str, v: &str) -> ApiResult<i64> {
         .trim()
         .parse()
         .map_err(|_| ApiError::invalid(field, format!("{field} must be a date like 2026-11-01")))?;
-    d.to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(8)))
-        .map(|z| z.timestamp().as_microsecond())
-        .map_err(|_| ApiError::invalid(field, "date out of range"))
+    Ok(pingan_domain::time::day_start(d))
 }
 
 /// Registered, resolved, resolution and success rates, agreements performed, median days to resolve,
