@@ -25,6 +25,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "cases", description = "执法监督 Cases, procedural steps, 网上巡查 alerts"),
         (name = "analysis", description = "信息研判 Hotspots, repeat locations, near repeats, trends and briefs"),
         (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
+        (name = "notifications", description = "消息 Your notifications"),
         (name = "orgs", description = "组织机构 Organisations"),
         (name = "users", description = "用户与授权 Users and scopes"),
         (name = "audit", description = "审计 Audit log"),
@@ -69,6 +70,7 @@ const MODULES: &[(&str, ModuleRouter)] = &[
     ("orgs", crate::accounts::api::orgs::router),
     ("users", crate::accounts::api::users::router),
     ("audit", crate::accounts::api::audit::router),
+    ("notifications", crate::notifications::router),
     ("system", crate::system::router),
 ];
 

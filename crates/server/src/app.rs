@@ -52,6 +52,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
     use crate::{accounts, analysis, cases, dispatch, grid, mediation, public};
     Router::new()
         .merge(crate::shell::router())
+        .merge(crate::notifications::pages())
         .merge(accounts::pages::router())
         .merge(grid::pages::router())
         .merge(grid::pages::imports::router().layer(DefaultBodyLimit::max(upload_limit)))

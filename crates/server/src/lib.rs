@@ -32,6 +32,7 @@ pub mod jobs;
 pub mod live;
 pub mod locate;
 pub mod metrics;
+pub mod notifications;
 pub mod rate;
 pub mod rekey;
 pub mod shell;

@@ -820,64 +820,6 @@ pub async fn responsible_users(
     .await
 }
 
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
-pub struct NotificationRow {
-    pub id: String,
-    pub at: i64,
-    pub kind: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub message: String,
-    pub read_at: Option<i64>,
-}
-
-/// Queued: one notification per user.
-pub fn notify(
-    tx: &mut Tx,
-    user_ids: &[String],
-    at: i64,
-    kind: &str,
-    object: (&str, &str),
-    message: &str,
-) {
-    for u in user_ids {
-        tx.queue(
-            "INSERT INTO notifications (id, user_id, at, kind, object_type, object_id, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            args![new_id(), u.as_str(), at, kind, object.0, object.1, message],
-        );
-    }
-}
-
-pub async fn notifications(
-    db: &Db,
-    user_id: &str,
-    unread_only: bool,
-) -> Result<Vec<NotificationRow>> {
-    let filter = if unread_only {
-        " AND read_at IS NULL"
-    } else {
-        ""
-    };
-    db.fetch_all(
-        &format!(
-            "SELECT id, at, kind, object_type, object_id, message, read_at FROM notifications \
-             WHERE user_id = ?{filter} ORDER BY at DESC, id DESC LIMIT 200"
-        ),
-        args![user_id],
-    )
-    .await
-}
-
-pub async fn mark_read(db: &Db, user_id: &str, id: &str, at: i64) -> Result<bool> {
-    let n = db
-        .execute(
-            "UPDATE notifications SET read_at = ? WHERE id = ? AND user_id = ? AND read_at IS NULL",
-            args![at, id, user_id],
-        )
-        .await?;
-    Ok(n > 0)
-}
-
 #[derive(sqlx::FromRow)]
 struct FactsRow {
     id: String,

@@ -17,6 +17,7 @@ pub mod grids;
 pub mod incidents;
 pub mod leases;
 pub mod migrate;
+pub mod notifications;
 pub mod orgs;
 pub mod places;
 pub mod rate;

@@ -6,6 +6,7 @@
 use super::{audit, rule_name};
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::notifications::{self, Notice};
 use crate::state::AppState;
 use pingan_domain::Permission;
 use pingan_domain::case_alert::{AlertAction as Step, AlertStatus};
@@ -91,7 +92,12 @@ async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResul
     if !announce.is_empty() {
         let people = handlers(&state.db, c).await?;
         for m in &announce {
-            pingan_store::disputes::notify(&mut tx, &people, now, "case_alert", ("case", &c.id), m);
+            let notice = Notice {
+                kind: "case_alert",
+                object: ("case", &c.id),
+                message: m,
+            };
+            notifications::send(&mut tx, &people, now, &notice);
         }
     }
     tx.commit_audited(Vec::new()).await?;
@@ -396,14 +402,12 @@ pub async fn act(
         action_zh(&req.action),
         actor.display_name
     );
-    pingan_store::disputes::notify(
-        &mut tx,
-        &to_whom,
-        now,
-        "case_alert",
-        ("case_alert", &alert.id),
-        &message,
-    );
+    let notice = Notice {
+        kind: "case_alert_step",
+        object: ("case_alert", &alert.id),
+        message: &message,
+    };
+    notifications::send(&mut tx, &to_whom, now, &notice);
     tx.commit_audited(vec![audit(
         actor,
         now,

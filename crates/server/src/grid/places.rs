@@ -148,7 +148,7 @@ pub async fn check_place(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewInspection {
+pub struct NewPlaceInspection {
     /// fire or security.
     pub kind: String,
     pub findings: String,
@@ -161,12 +161,12 @@ pub struct NewInspection {
 }
 
 /// Validates and records an inspection of a place in the caller's scope (API and page form share it).
-pub async fn record_inspection(
+pub async fn record_place_inspection(
     state: &AppState,
     actor: &Actor,
     id: &str,
-    req: NewInspection,
-) -> ApiResult<Inspection> {
+    req: NewPlaceInspection,
+) -> ApiResult<PlaceInspection> {
     let p = places::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -235,7 +235,7 @@ pub async fn record_inspection(
         &serde_json::json!({"inspection": iid, "result": new.result}).to_string(),
     );
     tx.commit_audited(vec![e]).await?;
-    Ok(Inspection {
+    Ok(PlaceInspection {
         id: iid,
         place_id: new.place_id,
         kind: new.kind,
@@ -249,7 +249,7 @@ pub async fn record_inspection(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Inspection {
+pub struct PlaceInspection {
     pub id: String,
     pub place_id: String,
     /// fire (消防) or security (治安).

@@ -1,6 +1,7 @@
 //! Demo disputes for `pingan demo`: registered through the same code as the API (grading, sealing,
 //! notifications, audit), so the demo shows what real use produces — one fresh neighbour dispute at the
-//! grid, a wage dispute that is a group dispute, and one agreed with its agreement ready to print.
+//! grid, a wage dispute that is a group dispute, one agreed with its agreement ready to print, and one
+//! registered eight days ago that the tier clock moves up to the village.
 
 use crate::config::Config;
 use crate::mediation::register::{NewDisputeRequest, PartyRequest, register};
@@ -216,5 +217,40 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<()> {
     )
     .await
     .map_err(err)?;
+    // Registered eight days ago at the grid, whose seven days (a green dispute's) are up: the first sweep
+    // of the tier clock moves it to the village, and the village mediator finds it in their inbox.
+    const EIGHT_DAYS: i64 = 8 * 24 * 3600;
+    state.clock.advance_seconds(-EIGHT_DAYS);
+    let stale = register(
+        &state,
+        &grid_worker,
+        NewDisputeRequest {
+            parties: vec![
+                person(
+                    "斯桂英",
+                    "applicant",
+                    "33068119700415162",
+                    "13605750011",
+                    "枫桥镇陈家村 21 号",
+                ),
+                person(
+                    "斯国平",
+                    "respondent",
+                    "33068119680923173",
+                    "13605750012",
+                    "枫桥镇陈家村 23 号",
+                ),
+            ],
+            ..base(
+                "相邻通道堆放杂物纠纷",
+                "02",
+                "两户共用通道被一方堆放柴草杂物，另一方出行受阻，网格员调解未果。",
+                "枫桥镇陈家村 21 号",
+            )
+        },
+    )
+    .await;
+    state.clock.advance_seconds(EIGHT_DAYS);
+    stale.map_err(err)?;
     Ok(())
 }

@@ -197,6 +197,15 @@ pub async fn notify_tier(
             }
         }
     }
-    disputes::notify(tx, &users, at, kind, ("dispute", &row.id), message);
+    crate::notifications::send(
+        tx,
+        &users,
+        at,
+        &crate::notifications::Notice {
+            kind,
+            object: ("dispute", &row.id),
+            message,
+        },
+    );
     Ok(())
 }

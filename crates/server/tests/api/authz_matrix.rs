@@ -346,6 +346,7 @@ const ROUTES: &[Route] = &[
         Coll,
     ),
     r("get", "/api/v1/notifications", Authenticated, Coll),
+    r("post", "/api/v1/notifications/read", Authenticated, Coll),
     r(
         "post",
         "/api/v1/notifications/{id}/read",

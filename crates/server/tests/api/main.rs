@@ -85,6 +85,7 @@ mod jobs;
 mod limits;
 mod login_burst;
 mod mediation;
+mod notifications;
 mod page_errors;
 mod places;
 mod plausible;

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::grid::places::{
-    Inspection, NewInspection, NewPlace, Place, check_place, record_inspection,
+    NewPlace, NewPlaceInspection, Place, PlaceInspection, check_place, record_place_inspection,
 };
 use crate::state::AppState;
 use axum::Json;
@@ -146,12 +146,12 @@ async fn get_place(
 
 /// Inspections of one place, oldest first.
 #[utoipa::path(get, path = "/api/v1/places/{id}/inspections", tag = "areas", params(("id" = String, Path, description = "Place id")),
-    responses((status = 200, description = "OK", body = Vec<Inspection>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
+    responses((status = 200, description = "OK", body = Vec<PlaceInspection>), (status = 403, description = "Your role may not do this", body = ErrorBody), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody)))]
 async fn list_inspections(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<Inspection>>> {
+) -> ApiResult<Json<Vec<PlaceInspection>>> {
     actor.require(&state, Permission::PlaceRead).await?;
     let p = places::get(&state.db, &actor.scope, &id)
         .await?
@@ -159,7 +159,7 @@ async fn list_inspections(
     let rows = places::inspections(&state.db, &p.id).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|r| Inspection {
+            .map(|r| PlaceInspection {
                 id: r.id,
                 place_id: r.place_id,
                 kind: r.kind,
@@ -175,16 +175,16 @@ async fn list_inspections(
 }
 
 /// Record an inspection (or a re-inspection after rectification).
-#[utoipa::path(post, path = "/api/v1/places/{id}/inspections", tag = "areas", params(("id" = String, Path, description = "Place id")), request_body = NewInspection,
-    responses((status = 201, description = "Created", body = Inspection), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody),
+#[utoipa::path(post, path = "/api/v1/places/{id}/inspections", tag = "areas", params(("id" = String, Path, description = "Place id")), request_body = NewPlaceInspection,
+    responses((status = 201, description = "Created", body = PlaceInspection), (status = 404, description = "Not found, or outside your data scope", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
 async fn add_inspection(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<NewInspection>,
-) -> ApiResult<(StatusCode, Json<Inspection>)> {
+    ApiJson(req): ApiJson<NewPlaceInspection>,
+) -> ApiResult<(StatusCode, Json<PlaceInspection>)> {
     actor.require(&state, Permission::PlaceManage).await?;
-    let inspection = record_inspection(&state, &actor, &id, req).await?;
+    let inspection = record_place_inspection(&state, &actor, &id, req).await?;
     Ok((StatusCode::CREATED, Json(inspection)))
 }

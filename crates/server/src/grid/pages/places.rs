@@ -4,7 +4,7 @@
 
 use crate::auth::PageActor;
 use crate::error::ApiError;
-use crate::grid::places::{NewInspection, record_inspection};
+use crate::grid::places::{NewPlaceInspection, record_place_inspection};
 use crate::shell::{Ctx, forbidden, not_found, render};
 use crate::state::AppState;
 use askama::Template;
@@ -215,14 +215,14 @@ async fn inspect(
             &format!("/places/{id}"),
         ));
     }
-    let req = NewInspection {
+    let req = NewPlaceInspection {
         kind: f.kind,
         findings: f.findings,
         result: f.result,
         rectify_by: f.rectify_by.filter(|d| !d.trim().is_empty()),
         follows_up: None,
     };
-    match record_inspection(&state, &actor, &id, req).await {
+    match record_place_inspection(&state, &actor, &id, req).await {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, format!("/places/{id}"))]).into_response(),
         Err(ApiError::Validation(msg, _)) => page(&state, &headers, &actor, &id, Some(msg)).await,
         Err(ApiError::NotFound) => not_found(Ctx::new(

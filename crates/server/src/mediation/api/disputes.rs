@@ -1,7 +1,6 @@
 //! Disputes (矛盾纠纷) API: registration, the list with clocks, the dispute with its timeline, party
 //! identity (masked; the full value for a stated purpose, audited), joint mediation, sessions, the
-//! agreement, failure/withdrawal/closure/escalation, extensions, follow-ups, KPIs, the type table,
-//! and the caller's notifications.
+//! agreement, failure/withdrawal/closure/escalation, extensions, follow-ups, KPIs and the type table.
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -42,8 +41,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(kpi))
         .routes(routes!(list_dispute_types))
         .routes(routes!(put_dispute_type))
-        .routes(routes!(list_notifications))
-        .routes(routes!(read_notification))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -417,62 +414,4 @@ async fn put_dispute_type(
         name_en: row.name_en,
         active: row.active,
     }))
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Notification {
-    pub id: String,
-    pub at: i64,
-    pub kind: String,
-    pub object_type: String,
-    pub object_id: String,
-    pub message: String,
-    pub read_at: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct NotificationQuery {
-    pub unread: Option<bool>,
-}
-
-/// Your notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", tag = "mediation", params(NotificationQuery),
-    responses((status = 200, description = "OK", body = Vec<Notification>)))]
-async fn list_notifications(
-    State(state): State<AppState>,
-    actor: Actor,
-    ApiQuery(q): ApiQuery<NotificationQuery>,
-) -> ApiResult<Json<Vec<Notification>>> {
-    Ok(Json(
-        disputes::notifications(&state.db, &actor.user_id, q.unread.unwrap_or(false))
-            .await?
-            .into_iter()
-            .map(|n| Notification {
-                id: n.id,
-                at: n.at,
-                kind: n.kind,
-                object_type: n.object_type,
-                object_id: n.object_id,
-                message: n.message,
-                read_at: n.read_at,
-            })
-            .collect(),
-    ))
-}
-
-/// Mark one of your notifications read.
-#[utoipa::path(post, path = "/api/v1/notifications/{id}/read", tag = "mediation",
-    responses((status = 204, description = "Done"), (status = 404, description = "Not found or outside your scope", body = ErrorBody)))]
-async fn read_notification(
-    State(state): State<AppState>,
-    actor: Actor,
-    Path(id): Path<String>,
-) -> ApiResult<StatusCode> {
-    if disputes::mark_read(&state.db, &actor.user_id, &id, state.now()).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::NotFound)
-    }
 }

@@ -1,0 +1,70 @@
+//! Notifications through the kernel's one channel: the people concerned get them with a link to the
+//! object's page, only the recipient can mark one read, and "all read" clears the rest.
+
+use super::*;
+use helpers::*;
+use serde_json::{Value, json};
+
+both!(
+    notifications_reach_their_recipient_only,
+    |app: TestApp| async move {
+        let grid = app.client_as("gridworker").await;
+        let d = super::mediation::register(&app, &grid, json!({})).await;
+        let id = d["id"].as_str().unwrap();
+
+        let (s, list) = app
+            .get_json(&grid, "/api/v1/notifications?unread=true")
+            .await;
+        assert_eq!(s, 200, "{list}");
+        let mine: Vec<&Value> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["object_id"] == id)
+            .collect();
+        assert_eq!(mine.len(), 1, "{list}");
+        let n = mine[0];
+        assert_eq!(n["kind"], "dispute.registered");
+        assert_eq!(n["link"], format!("/disputes/{id}"));
+        let nid = n["id"].as_str().unwrap();
+
+        // Someone else's notification is not there for them.
+        let other = app.client_as("officer").await;
+        let (s, _) = post(
+            &app,
+            &other,
+            &format!("/api/v1/notifications/{nid}/read"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 404);
+
+        let (s, _) = post(
+            &app,
+            &grid,
+            &format!("/api/v1/notifications/{nid}/read"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 204);
+        let (s, _) = post(
+            &app,
+            &grid,
+            &format!("/api/v1/notifications/{nid}/read"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 404, "read already");
+
+        super::mediation::register(&app, &grid, json!({"title": "第二起纠纷"})).await;
+        let (s, r) = post(&app, &grid, "/api/v1/notifications/read", json!({})).await;
+        assert_eq!(s, 200, "{r}");
+        assert!(r["marked"].as_u64().unwrap() >= 1, "{r}");
+        let (_, left) = app
+            .get_json(&grid, "/api/v1/notifications?unread=true")
+            .await;
+        assert_eq!(left, json!([]));
+        let (_, all) = app.get_json(&grid, "/api/v1/notifications").await;
+        assert!(all.as_array().unwrap().len() >= 2, "{all}");
+    }
+);
