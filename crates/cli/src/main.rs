@@ -324,7 +324,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             command: ExportCommand::Places { out },
         } => {
             let db = pingan_server::app::open_db(&config).await?;
-            let n = pingan_server::grid::import::places::export(&db, &whole_system(), &out).await?;
+            let n = pingan_server::grid::import::places::export(
+                &db,
+                &config.field_cipher()?,
+                &whole_system(),
+                &out,
+            )
+            .await?;
             println!("exported {n} places to {}", out.display());
             Ok(())
         }
@@ -728,6 +734,7 @@ async fn import_places(
     let opts = import::ImportOptions { dry_run, skip_bad };
     let report = import::places::import(
         &db,
+        &config.field_cipher()?,
         &table,
         opts,
         &import::ImportActor::cli(),

@@ -98,7 +98,7 @@ pub async fn user(config: &Config, command: UserCommand) -> anyhow::Result<()> {
                     display_name,
                     role,
                     org_id: Some(org),
-                    mobile: None,
+                    mobile_sealed: None,
                     password_hash: hash.clone(),
                     grants: grants.clone(),
                 },

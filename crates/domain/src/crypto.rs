@@ -163,6 +163,14 @@ impl FieldCipher {
             .is_some_and(|(id, _)| id != self.current.id)
     }
 
+    /// The blind index of a phone number (digits only), one domain for every table that holds phones
+    /// (dispute parties, incident callers), so a caller's phone matches a party's without decrypting.
+    pub fn phone_index(&self, phone: &str) -> String {
+        let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+        // The label predates incident callers; changing it would orphan every stored index.
+        self.blind_index("dispute_parties.phone", &digits)
+    }
+
     /// HMAC-SM3 of `value` under a key derived from the current key, for equality lookups in `column`.
     /// Callers normalise first (trim, upper-case the ID check digit) so equal values index equally.
     pub fn blind_index(&self, column: &str, value: &str) -> String {

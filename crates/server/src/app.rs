@@ -180,6 +180,11 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
+    // Personal data written before it was sealed (migration 13) is sealed now, with the server's key.
+    let sealed = crate::rekey::seal_plain(&db, &config.field_cipher()?).await?;
+    if sealed > 0 {
+        tracing::info!(sealed, "sealed personal data left in plain columns");
+    }
     Ok(db)
 }
 

@@ -4,6 +4,7 @@
 
 use crate::Config;
 pub use crate::accounts::demo::{DemoLogin, ensure_second_factors, logins};
+use pingan_domain::crypto::FieldCipher;
 use pingan_store::Db;
 
 /// What `ensure` printed for the person running the demo.
@@ -16,10 +17,10 @@ pub struct DemoSummary {
 }
 
 /// The district, its accounts and the dispatch demo (units, cameras): what every test starts from.
-pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<DemoSummary> {
+pub async fn ensure(db: &Db, cipher: &FieldCipher, seed: u64) -> anyhow::Result<DemoSummary> {
     let district = crate::grid::demo::ensure(db, seed).await?;
-    crate::accounts::demo::ensure(db, seed).await?;
-    crate::dispatch::demo::ensure(db).await?;
+    crate::accounts::demo::ensure(db, cipher, seed).await?;
+    crate::dispatch::demo::ensure(db, cipher).await?;
     Ok(DemoSummary {
         created: district.created,
         logins: logins(seed),
@@ -35,10 +36,11 @@ pub async fn ensure_all(
     config: &Config,
     seed: u64,
 ) -> anyhow::Result<(DemoSummary, usize)> {
-    let summary = ensure(db, seed).await?;
+    let cipher = config.field_cipher()?;
+    let summary = ensure(db, &cipher, seed).await?;
     crate::mediation::demo::ensure(db, config).await?;
     let history = crate::analysis::demo::ensure(db).await?;
     crate::cases::demo::ensure(db, config).await?;
-    ensure_second_factors(db, &config.field_cipher()?, seed).await?;
+    ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

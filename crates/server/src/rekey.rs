@@ -25,8 +25,7 @@ fn id_index(c: &FieldCipher, plain: &str) -> String {
 }
 
 fn phone_index(c: &FieldCipher, plain: &str) -> String {
-    let digits: String = plain.chars().filter(char::is_ascii_digit).collect();
-    c.blind_index("dispute_parties.phone", &digits)
+    c.phone_index(plain)
 }
 
 const fn col(
@@ -80,7 +79,108 @@ const COLUMNS: &[Sealed] = &[
         aad: crate::auth::TOTP_COLUMN,
         index: None,
     },
+    Sealed {
+        at: col("users", "mobile_sealed", None),
+        aad: MOBILE,
+        index: None,
+    },
+    Sealed {
+        at: col("incidents", "caller_name_sealed", None),
+        aad: CALLER_NAME,
+        index: None,
+    },
+    Sealed {
+        at: col(
+            "incidents",
+            "caller_phone_sealed",
+            Some("caller_phone_index"),
+        ),
+        aad: CALLER_PHONE,
+        index: Some(phone_index),
+    },
+    Sealed {
+        at: col("places", "contact_name_sealed", None),
+        aad: CONTACT_NAME,
+        index: None,
+    },
+    Sealed {
+        at: col("places", "contact_phone_sealed", None),
+        aad: CONTACT_PHONE,
+        index: None,
+    },
 ];
+
+/// Opens an optional sealed value.
+pub fn open_sealed(
+    cipher: &FieldCipher,
+    aad: &str,
+    v: Option<&str>,
+) -> Result<Option<String>, pingan_domain::crypto::CryptoError> {
+    v.map(|s| cipher.open(aad, s)).transpose()
+}
+
+/// The associated data (column names) personal values are sealed under.
+pub const CALLER_NAME: &str = "incidents.caller_name";
+pub const CALLER_PHONE: &str = "incidents.caller_phone";
+pub const CONTACT_NAME: &str = "places.contact_name";
+pub const CONTACT_PHONE: &str = "places.contact_phone";
+pub const MOBILE: &str = "users.mobile";
+
+/// Columns that held plain personal data before it was sealed (migration 13), and where each value
+/// goes: `seal_plain` moves what is left when the server opens the database.
+const PLAIN: &[(&str, &str, &str)] = &[
+    ("incidents", "caller_name", "caller_name_sealed"),
+    ("incidents", "caller_phone", "caller_phone_sealed"),
+    ("places", "contact_name", "contact_name_sealed"),
+    ("places", "contact_phone", "contact_phone_sealed"),
+    ("users", "mobile", "mobile_sealed"),
+];
+
+/// Seals every value still in a plain personal-data column (rows written before migration 13) into
+/// its sealed column, with its blind index, and empties the plain one — row by row, compare-and-swap.
+/// Returns how many values were sealed. Runs whenever the server opens the database; a no-op after the
+/// first time.
+pub async fn seal_plain(db: &Db, cipher: &FieldCipher) -> Result<u64, RekeyError> {
+    let mut total = 0;
+    for (table, plain, sealed_column) in PLAIN {
+        let target = COLUMNS
+            .iter()
+            .find(|c| c.at.table == *table && c.at.column == *sealed_column)
+            .expect("every plain column has a sealed column in COLUMNS");
+        loop {
+            let rows = sealed::plain_values(db, table, plain, BATCH).await?;
+            if rows.is_empty() {
+                break;
+            }
+            let batch: Vec<sealed::Sealing> = rows
+                .into_iter()
+                .map(|(id, value)| sealed::Sealing {
+                    sealed: cipher.seal(target.aad, &value),
+                    index: target.index.map(|f| f(cipher, &value)),
+                    id,
+                    plain: value,
+                })
+                .collect();
+            total += sealed::seal_plain(db, target.at, plain, &batch).await?;
+        }
+    }
+    if total > 0 {
+        db.audit(vec![AuditEntry {
+            at: now_micros(),
+            actor_id: None,
+            actor_name: "system".into(),
+            action: "crypto.seal_plain".into(),
+            object_type: "schema".into(),
+            object_id: None,
+            outcome: AuditOutcome::Ok,
+            purpose: None,
+            ip: None,
+            detail: serde_json::json!({"values": total}).to_string(),
+        }])
+        .await?;
+    }
+    Ok(total)
+}
 
 /// `table.column` of every sealed column, for the schema check.
 pub fn sealed_columns() -> Vec<String> {

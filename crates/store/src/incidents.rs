@@ -25,8 +25,11 @@ pub struct IncidentRow {
     pub area_path: String,
     pub area_type: String,
     pub station_org_id: Option<String>,
-    pub caller_name: Option<String>,
-    pub caller_phone: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain columns stay empty.
+    pub caller_name_sealed: Option<String>,
+    pub caller_phone_sealed: Option<String>,
+    /// Blind index of the caller's phone, comparable with dispute parties' `phone_index`.
+    pub caller_phone_index: Option<String>,
     pub reporter_user_id: Option<String>,
     pub camera_code: Option<String>,
     pub snapshot_ref: Option<String>,
@@ -55,8 +58,8 @@ impl IncidentRow {
 }
 
 const COLS: &str = "id, number, tracking_code, channel, type_code, level, status, description, address, lng, lat, \
-    grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, reporter_user_id, \
-    camera_code, snapshot_ref, event_type, merged_into, transfer_target, transfer_org_id, feedback_text, \
+    grid_code, village_code, area_path, area_type, station_org_id, caller_name_sealed, caller_phone_sealed, caller_phone_index, \
+    reporter_user_id, camera_code, snapshot_ref, event_type, merged_into, transfer_target, transfer_org_id, feedback_text, \
     satisfaction, callback_note, reported_at, received_at, dispatched_at, acknowledged_at, arrived_at, \
     resolved_at, reported_back_at, closed_at, updated_at";
 
@@ -76,8 +79,11 @@ pub struct NewIncident {
     pub area_path: String,
     pub area_type: String,
     pub station_org_id: Option<String>,
-    pub caller_name: Option<String>,
-    pub caller_phone: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain columns stay empty.
+    pub caller_name_sealed: Option<String>,
+    pub caller_phone_sealed: Option<String>,
+    /// Blind index of the caller's phone, comparable with dispute parties' `phone_index`.
+    pub caller_phone_index: Option<String>,
     pub reporter_user_id: Option<String>,
     pub camera_code: Option<String>,
     pub snapshot_ref: Option<String>,
@@ -137,9 +143,10 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
     let id = new_id();
     tx.queue(
         "INSERT INTO incidents (id, number, tracking_code, channel, type_code, level, status, description, address, \
-         lng, lat, cell, grid_code, village_code, area_path, area_type, station_org_id, caller_name, caller_phone, \
-         reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, received_at, updated_at, local_date) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         lng, lat, cell, grid_code, village_code, area_path, area_type, station_org_id, caller_name_sealed, \
+         caller_phone_sealed, caller_phone_index, reporter_user_id, camera_code, snapshot_ref, event_type, reported_at, \
+         received_at, updated_at, local_date) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             id.clone(),
             number.clone(),
@@ -158,8 +165,9 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
             i.area_path.clone(),
             i.area_type.clone(),
             i.station_org_id.clone(),
-            i.caller_name.clone(),
-            i.caller_phone.clone(),
+            i.caller_name_sealed.clone(),
+            i.caller_phone_sealed.clone(),
+            i.caller_phone_index.clone(),
             i.reporter_user_id.clone(),
             i.camera_code.clone(),
             i.snapshot_ref.clone(),
@@ -203,8 +211,9 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
         area_path: i.area_path.clone(),
         area_type: i.area_type.clone(),
         station_org_id: i.station_org_id.clone(),
-        caller_name: i.caller_name.clone(),
-        caller_phone: i.caller_phone.clone(),
+        caller_name_sealed: i.caller_name_sealed.clone(),
+        caller_phone_sealed: i.caller_phone_sealed.clone(),
+        caller_phone_index: i.caller_phone_index.clone(),
         reporter_user_id: i.reporter_user_id.clone(),
         camera_code: i.camera_code.clone(),
         snapshot_ref: i.snapshot_ref.clone(),
@@ -420,6 +429,25 @@ pub struct Around {
 /// Incidents inside any of the `around` boxes during its window, or at `address` (exact text) during
 /// its window — the candidates the duplicate and repeat detectors then test exactly. One round trip,
 /// at most 2000 rows per part, each incident once.
+/// Incidents whose caller's phone has the blind index `phone_index`, received in `[since, until]`,
+/// other than `except` (the duplicate-caller rule: the same person calling again about one event).
+pub async fn same_caller(
+    db: &Db,
+    phone_index: &str,
+    since: i64,
+    until: i64,
+    except: &str,
+) -> Result<Vec<SightingRow>> {
+    db.fetch_all(
+        &format!(
+            "SELECT {SIGHTING_COLS} FROM incidents WHERE caller_phone_index = ? AND received_at >= ? \
+             AND received_at <= ? AND id <> ? ORDER BY received_at DESC LIMIT 20"
+        ),
+        args![phone_index, since, until, except],
+    )
+    .await
+}
+
 pub async fn sightings(
     db: &Db,
     around: &[Around],

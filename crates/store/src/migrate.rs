@@ -73,6 +73,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "login_reservations_and_audit_tallies",
         up: v12_login_reservations,
     },
+    Migration {
+        version: 13,
+        name: "personal_data_sealed",
+        up: v13_personal_data_sealed,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -906,5 +911,21 @@ fn v12_login_reservations(_: Backend) -> Vec<String> {
             window_until BIGINT NOT NULL)"
             .into(),
         "CREATE INDEX audit_tallies_window ON audit_tallies (window_until)".into(),
+    ]
+}
+
+/// Incident callers, place contacts and account mobiles are sealed (SM4-GCM, by the server, which
+/// holds the key) like dispute parties; a caller's phone gets the same blind index as a party's phone,
+/// so the 民转刑 watch and duplicate callers match without decrypting. The plain columns stay, empty:
+/// the server seals the values they held when it first opens the database (`server::seal_plain`).
+fn v13_personal_data_sealed(_: Backend) -> Vec<String> {
+    vec![
+        "ALTER TABLE incidents ADD COLUMN caller_name_sealed TEXT".into(),
+        "ALTER TABLE incidents ADD COLUMN caller_phone_sealed TEXT".into(),
+        "ALTER TABLE incidents ADD COLUMN caller_phone_index TEXT".into(),
+        "CREATE INDEX incidents_caller_phone ON incidents (caller_phone_index, received_at)".into(),
+        "ALTER TABLE places ADD COLUMN contact_name_sealed TEXT".into(),
+        "ALTER TABLE places ADD COLUMN contact_phone_sealed TEXT".into(),
+        "ALTER TABLE users ADD COLUMN mobile_sealed TEXT".into(),
     ]
 }

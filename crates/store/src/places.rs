@@ -16,8 +16,9 @@ pub struct PlaceRow {
     pub grid_code: String,
     pub area_path: String,
     pub credit_code: Option<String>,
-    pub contact_name: Option<String>,
-    pub contact_phone: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain columns stay empty.
+    pub contact_name_sealed: Option<String>,
+    pub contact_phone_sealed: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -29,11 +30,12 @@ pub struct NewPlace {
     pub lat: f64,
     pub grid_code: String,
     pub credit_code: Option<String>,
-    pub contact_name: Option<String>,
-    pub contact_phone: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain columns stay empty.
+    pub contact_name_sealed: Option<String>,
+    pub contact_phone_sealed: Option<String>,
 }
 
-const COLS: &str = "id, name, kind, address, lng, lat, grid_code, area_path, credit_code, contact_name, contact_phone";
+const COLS: &str = "id, name, kind, address, lng, lat, grid_code, area_path, credit_code, contact_name_sealed, contact_phone_sealed";
 
 pub async fn insert(tx: &mut Tx, p: &NewPlace) -> Result<PlaceRow> {
     let grid: Option<(String,)> = tx
@@ -58,8 +60,8 @@ pub async fn insert(tx: &mut Tx, p: &NewPlace) -> Result<PlaceRow> {
             p.grid_code.clone(),
             area_path.clone(),
             p.credit_code.clone(),
-            p.contact_name.clone(),
-            p.contact_phone.clone(),
+            p.contact_name_sealed.clone(),
+            p.contact_phone_sealed.clone(),
             now,
             now
         ],
@@ -75,8 +77,8 @@ pub async fn insert(tx: &mut Tx, p: &NewPlace) -> Result<PlaceRow> {
         grid_code: p.grid_code.clone(),
         area_path,
         credit_code: p.credit_code.clone(),
-        contact_name: p.contact_name.clone(),
-        contact_phone: p.contact_phone.clone(),
+        contact_name_sealed: p.contact_name_sealed.clone(),
+        contact_phone_sealed: p.contact_phone_sealed.clone(),
     })
 }
 

@@ -100,3 +100,61 @@ pub async fn swap_setting(db: &Db, key: &str, old: &str, new: &str) -> Result<bo
         .await?;
     Ok(n == 1)
 }
+
+/// Rows of `table` whose plain `column` still holds a value (at most `limit`): personal data written
+/// before it was sealed. Table and column names come from the server's fixed list.
+pub async fn plain_values(
+    db: &Db,
+    table: &str,
+    column: &str,
+    limit: i64,
+) -> Result<Vec<(String, String)>> {
+    db.fetch_all(
+        &format!("SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id LIMIT ?"),
+        args![limit],
+    )
+    .await
+}
+
+/// A plain value and what replaces it.
+pub struct Sealing {
+    pub id: String,
+    pub plain: String,
+    pub sealed: String,
+    pub index: Option<String>,
+}
+
+/// Moves a batch of plain values into the sealed column `c` (and its index) and empties `plain`, each
+/// row only if it still holds the value read; returns how many rows changed.
+pub async fn seal_plain(db: &Db, c: SealedColumn, plain: &str, batch: &[Sealing]) -> Result<u64> {
+    let mut tx = db.begin().await?;
+    let mut n = 0;
+    for s in batch {
+        n += match (c.index_column, &s.index) {
+            (Some(ix), Some(v)) => {
+                tx.execute(
+                    &format!(
+                        "UPDATE {t} SET {col} = ?, {ix} = ?, {plain} = NULL WHERE id = ? AND {plain} = ?",
+                        t = c.table,
+                        col = c.column
+                    ),
+                    args![s.sealed.clone(), v.clone(), s.id.clone(), s.plain.clone()],
+                )
+                .await?
+            }
+            _ => {
+                tx.execute(
+                    &format!(
+                        "UPDATE {t} SET {col} = ?, {plain} = NULL WHERE id = ? AND {plain} = ?",
+                        t = c.table,
+                        col = c.column
+                    ),
+                    args![s.sealed.clone(), s.id.clone(), s.plain.clone()],
+                )
+                .await?
+            }
+        };
+    }
+    tx.commit_audited(Vec::new()).await?;
+    Ok(n)
+}

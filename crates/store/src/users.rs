@@ -12,7 +12,8 @@ pub struct UserRow {
     pub display_name: String,
     pub role: String,
     pub org_id: Option<String>,
-    pub mobile: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain column stays empty.
+    pub mobile_sealed: Option<String>,
     pub password_hash: String,
     pub failed_logins: i64,
     pub locked_until: Option<i64>,
@@ -37,12 +38,13 @@ pub struct NewUser {
     pub display_name: String,
     pub role: Role,
     pub org_id: Option<String>,
-    pub mobile: Option<String>,
+    /// Sealed (SM4-GCM) by the server; the plain column stays empty.
+    pub mobile_sealed: Option<String>,
     pub password_hash: String,
     pub grants: Vec<ScopeGrant>,
 }
 
-const COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_id, u.mobile, u.password_hash, u.failed_logins, u.locked_until, u.disabled, u.password_changed_at, u.created_at, u.totp_sealed, u.totp_enabled_at, u.totp_last_step";
+const COLS: &str = "u.id, u.username, u.display_name, u.role, u.org_id, u.mobile_sealed, u.password_hash, u.failed_logins, u.locked_until, u.disabled, u.password_changed_at, u.created_at, u.totp_sealed, u.totp_enabled_at, u.totp_last_step";
 
 /// Usernames are matched case-insensitively: stored lower-cased.
 pub fn normalise_username(s: &str) -> String {
@@ -65,7 +67,7 @@ pub async fn insert(tx: &mut Tx, u: &NewUser) -> Result<String> {
     let id = new_id();
     let now = now_micros();
     tx.execute(
-        "INSERT INTO users (id, username, display_name, role, org_id, mobile, password_hash, failed_logins, disabled, password_changed_at, created_at, updated_at)
+        "INSERT INTO users (id, username, display_name, role, org_id, mobile_sealed, password_hash, failed_logins, disabled, password_changed_at, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
         args![
             id.clone(),
@@ -73,7 +75,7 @@ pub async fn insert(tx: &mut Tx, u: &NewUser) -> Result<String> {
             u.display_name.clone(),
             u.role.code(),
             u.org_id.clone(),
-            u.mobile.clone(),
+            u.mobile_sealed.clone(),
             u.password_hash.clone(),
             false,
             now,

@@ -3,6 +3,7 @@
 
 use crate::auth::{Actor, hash_password};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::crypto::FieldCipher;
 use pingan_domain::{OrgKind, Role, ScopeGrant, ScopeKind};
 use pingan_store::{Db, grids, now_micros, orgs, users};
 use rand::{Rng, SeedableRng};
@@ -211,7 +212,7 @@ pub async fn ensure_second_factors(
 
 /// Creates the demo district once/// Creates the organisations and accounts once (when the database has no users yet). The district's
 /// grids must exist: the demo grid worker is put in charge of 陈家社区's.
-pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<bool> {
+pub async fn ensure(db: &Db, cipher: &FieldCipher, seed: u64) -> anyhow::Result<bool> {
     if users::by_username(db, ACCOUNTS[0].username)
         .await?
         .is_some()
@@ -250,7 +251,7 @@ pub async fn ensure(db: &Db, seed: u64) -> anyhow::Result<bool> {
                 display_name: a.display_name.into(),
                 role: a.role,
                 org_id,
-                mobile: Some(mobile),
+                mobile_sealed: Some(cipher.seal(crate::rekey::MOBILE, &mobile)),
                 password_hash: hash,
                 grants,
             },

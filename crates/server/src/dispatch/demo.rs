@@ -4,6 +4,7 @@
 
 use geo::InteriorPoint;
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::crypto::FieldCipher;
 use pingan_store::incidents::{self, NewIncident};
 use pingan_store::units::{self, CameraRow, NewUnit};
 use pingan_store::{Db, args, now_micros, orgs, users};
@@ -153,7 +154,7 @@ const CAMERAS: &[(&str, &str, &str, &str)] = &[
 ];
 
 /// Creates units, cameras and sample incidents once (when no unit exists yet).
-pub async fn ensure(db: &Db) -> anyhow::Result<()> {
+pub async fn ensure(db: &Db, cipher: &FieldCipher) -> anyhow::Result<()> {
     let (n,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM units", args![]).await?;
     if n > 0 {
         return Ok(());
@@ -303,8 +304,11 @@ pub async fn ensure(db: &Db) -> anyhow::Result<()> {
                 area_path: loc.area_path,
                 area_type: loc.area_type,
                 station_org_id: loc.station_org_id,
-                caller_name: (s.6 == "call_110").then(|| "张先生".to_string()),
-                caller_phone: (s.6 == "call_110").then(|| "13957500000".to_string()),
+                caller_name_sealed: (s.6 == "call_110")
+                    .then(|| cipher.seal(crate::rekey::CALLER_NAME, "张先生")),
+                caller_phone_sealed: (s.6 == "call_110")
+                    .then(|| cipher.seal(crate::rekey::CALLER_PHONE, "13957500000")),
+                caller_phone_index: (s.6 == "call_110").then(|| cipher.phone_index("13957500000")),
                 reporter_user_id: None,
                 camera_code: None,
                 snapshot_ref: None,

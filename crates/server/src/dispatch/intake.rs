@@ -5,6 +5,7 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::locate::locate_for;
+use crate::rekey;
 use crate::state::AppState;
 use crate::validate::{live_instant, location, optional_text, phone, text, type_code};
 use pingan_domain::Permission;
@@ -47,6 +48,8 @@ pub struct DuplicateHint {
     pub distance_m: f64,
     /// UTC microseconds.
     pub received_at: i64,
+    /// The same caller (by the blind index of their phone) called about it within the window.
+    pub same_caller: bool,
 }
 
 /// Dispute/domestic incidents at the same place: offer to open a dispute case (矛盾纠纷).
@@ -136,8 +139,18 @@ pub async fn receive(
         area_path: located.area_path.clone(),
         area_type: located.area_type,
         station_org_id: located.station_org_id,
-        caller_name: report.caller_name,
-        caller_phone: report.caller_phone,
+        caller_name_sealed: report
+            .caller_name
+            .as_deref()
+            .map(|n| state.cipher.seal(rekey::CALLER_NAME, n)),
+        caller_phone_index: report
+            .caller_phone
+            .as_deref()
+            .map(|p| state.cipher.phone_index(p)),
+        caller_phone_sealed: report
+            .caller_phone
+            .as_deref()
+            .map(|p| state.cipher.seal(rekey::CALLER_PHONE, p)),
         reporter_user_id: report.reporter_user_id,
         camera_code: report.camera_code,
         snapshot_ref: report.snapshot_ref,
@@ -253,9 +266,38 @@ pub async fn detect(db: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResul
                 status: r.status.clone(),
                 distance_m: (d * 10.0).round() / 10.0,
                 received_at: r.received_at,
+                same_caller: false,
             })
         })
         .collect();
+    let mut duplicates: Vec<DuplicateHint> = duplicates;
+    // The same caller again within the window, wherever they placed it: an open incident they reported.
+    if let Some(index) = &new.caller_phone_index {
+        let again = incidents::same_caller(
+            db,
+            index,
+            new.received_at - window,
+            new.received_at + window,
+            &new.id,
+        )
+        .await?;
+        for r in again.iter().filter(|r| r.status().is_open()) {
+            let full = duplicates.len() >= MAX_DUPLICATE_HINTS;
+            match duplicates.iter_mut().find(|h| h.id == r.id) {
+                Some(h) => h.same_caller = true,
+                None if !full => duplicates.push(DuplicateHint {
+                    id: r.id.clone(),
+                    number: r.number.clone(),
+                    type_code: r.type_code.clone(),
+                    status: r.status.clone(),
+                    distance_m: (dist((new.lng, new.lat), (r.lng, r.lat)) * 10.0).round() / 10.0,
+                    received_at: r.received_at,
+                    same_caller: true,
+                }),
+                None => {}
+            }
+        }
+    }
     let mut repeat_location = None;
     if repeat {
         let hits = rules.repeat_location(&me, &others, dist);

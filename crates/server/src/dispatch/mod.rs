@@ -119,7 +119,25 @@ pub fn clocks(state: &AppState, r: &IncidentRow) -> Vec<Clock> {
     )
 }
 
+/// The caller's name and phone, opened from their sealed columns (to be masked, or revealed for an
+/// audited purpose). A value no configured key opens is an error.
+pub fn open_caller(
+    state: &AppState,
+    r: &IncidentRow,
+) -> Result<(Option<String>, Option<String>), pingan_domain::crypto::CryptoError> {
+    let open =
+        |aad: &str, v: &Option<String>| v.as_deref().map(|s| state.cipher.open(aad, s)).transpose();
+    Ok((
+        open(crate::rekey::CALLER_NAME, &r.caller_name_sealed)?,
+        open(crate::rekey::CALLER_PHONE, &r.caller_phone_sealed)?,
+    ))
+}
+
 pub fn view(state: &AppState, types: &TypeNames, r: IncidentRow) -> Incident {
+    let (caller_name, caller_phone) = open_caller(state, &r).unwrap_or_else(|e| {
+        tracing::error!(incident = %r.id, error = %e, "caller cannot be opened");
+        (None, None)
+    });
     let clocks = clocks(state, &r);
     let category = TypeCode::parse(&r.type_code)
         .map(|c| c.category().code().to_string())
@@ -129,8 +147,8 @@ pub fn view(state: &AppState, types: &TypeNames, r: IncidentRow) -> Incident {
         category,
         overdue: clocks.iter().any(|c| c.overdue),
         clocks,
-        caller_name: r.caller_name.as_deref().map(mask::mask_name),
-        caller_phone: r.caller_phone.as_deref().map(mask::mask_phone),
+        caller_name: caller_name.as_deref().map(mask::mask_name),
+        caller_phone: caller_phone.as_deref().map(mask::mask_phone),
         id: r.id,
         number: r.number,
         tracking_code: r.tracking_code,

@@ -71,8 +71,10 @@ pub struct NewPlace {
 }
 
 /// Checks a place as entered (API or import row) and derives its grid; errors name the field.
+/// Checks a new place; its contact is sealed with `cipher` on the way out.
 pub async fn check_place(
     db: &pingan_store::Db,
+    cipher: &pingan_domain::crypto::FieldCipher,
     scope: &pingan_domain::Scope,
     req: &NewPlace,
 ) -> ApiResult<places::NewPlace> {
@@ -141,8 +143,8 @@ pub async fn check_place(
         lat,
         grid_code: grid.code,
         credit_code,
-        contact_name,
-        contact_phone,
+        contact_name_sealed: contact_name.map(|n| cipher.seal(crate::rekey::CONTACT_NAME, &n)),
+        contact_phone_sealed: contact_phone.map(|p| cipher.seal(crate::rekey::CONTACT_PHONE, &p)),
     })
 }
 

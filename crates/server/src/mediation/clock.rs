@@ -186,10 +186,7 @@ pub async fn watch_incident(state: &AppState, incident: &IncidentRow) -> ApiResu
     if !w.is_violent(&incident.type_code) {
         return Ok(Vec::new());
     }
-    let phone_index = incident
-        .caller_phone
-        .as_deref()
-        .map(|p| super::register::phone_index(state, p));
+    let phone_index = incident.caller_phone_index.clone();
     let candidates = disputes::watch_candidates(
         &state.db,
         super::register::bbox_around(incident.lng, incident.lat, w.radius_m),

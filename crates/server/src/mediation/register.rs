@@ -166,8 +166,7 @@ fn seal_party(state: &AppState, i: usize, p: &PartyRequest) -> ApiResult<NewPart
 
 /// Blind index of a phone number, digits only (so "138-1234-5678" and "13812345678" match).
 pub fn phone_index(state: &AppState, phone: &str) -> String {
-    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
-    state.cipher.blind_index("dispute_parties.phone", &digits)
+    state.cipher.phone_index(phone)
 }
 
 /// A box at least `radius_m` around a point.

@@ -894,7 +894,7 @@ async fn account(app: &TestApp, role: Role, wide: bool, org_id: &str) -> String 
             display_name: name.clone(),
             role,
             org_id: Some(org_id.to_string()),
-            mobile: None,
+            mobile_sealed: None,
             password_hash: "unused: the matrix authenticates by token".into(),
             grants,
         },

@@ -917,7 +917,7 @@ both!(
                     display_name: "民警乙".into(),
                     role: pingan_domain::Role::Officer,
                     org_id: o.org_id.clone(),
-                    mobile: None,
+                    mobile_sealed: None,
                     password_hash: "unused: bearer token only".into(),
                     grants: scope.grants.clone(),
                 },

@@ -36,8 +36,10 @@ impl TestApp {
         config.dispatch.camera_webhook_secret = CAMERA_SECRET.into();
         config.crypto.field_key = FIELD_KEY.into();
         tune(&mut config);
-        demo::ensure(&t.db, 7).await.expect("demo seed");
         let state = AppState::new(config, t.db.clone()).expect("state");
+        demo::ensure(&t.db, &state.cipher, 7)
+            .await
+            .expect("demo seed");
         demo::ensure_second_factors(&t.db, &state.cipher, 7)
             .await
             .expect("demo second factors");

@@ -90,5 +90,6 @@ mod page_errors;
 mod places;
 mod plausible;
 mod scope;
+mod sealed_personal;
 mod security;
 mod system;

@@ -8,7 +8,7 @@ fn new_user(name: &str) -> users::NewUser {
         display_name: "测试".into(),
         role: Role::Officer,
         org_id: None,
-        mobile: Some("13800000000".into()),
+        mobile_sealed: Some("k1:sealed-by-the-server".into()),
         password_hash: "$argon2id$fake".into(),
         grants: vec![ScopeGrant {
             kind: ScopeKind::Area,

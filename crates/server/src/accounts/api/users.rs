@@ -5,11 +5,13 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::rekey::{MOBILE, open_sealed};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
+use pingan_domain::crypto::FieldCipher;
 use pingan_domain::password::PasswordPolicy;
 use pingan_domain::{Mobile, Permission, Role, ScopeGrant, mask};
 use pingan_store::{now_micros, orgs, users};
@@ -45,17 +47,13 @@ pub struct User {
     pub second_factor: bool,
 }
 
-fn to_api(u: users::UserRow, reveal: bool) -> User {
+fn to_api(cipher: &FieldCipher, u: users::UserRow, reveal: bool) -> ApiResult<User> {
     let role = u.role().unwrap_or(Role::Leader);
-    User {
-        mobile: u.mobile.as_deref().map(|m| {
-            if reveal {
-                m.to_string()
-            } else {
-                mask::mask_phone(m)
-            }
-        }),
-        mobile_revealed: reveal && u.mobile.is_some(),
+    let mobile = open_sealed(cipher, MOBILE, u.mobile_sealed.as_deref())
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("user {} mobile: {e}", u.id)))?;
+    Ok(User {
+        mobile_revealed: reveal && mobile.is_some(),
+        mobile: mobile.map(|m| if reveal { m } else { mask::mask_phone(&m) }),
         locked_until: u.locked_until.filter(|&t| t > now_micros()),
         id: u.id,
         username: u.username,
@@ -65,7 +63,7 @@ fn to_api(u: users::UserRow, reveal: bool) -> User {
         org_id: u.org_id,
         disabled: u.disabled,
         second_factor: u.totp_enabled_at.is_some(),
-    }
+    })
 }
 
 /// Users of organisations in the caller's scope (contact data masked).
@@ -76,8 +74,8 @@ async fn list_users(State(state): State<AppState>, actor: Actor) -> ApiResult<Js
         users::list(&state.db, &actor.scope)
             .await?
             .into_iter()
-            .map(|u| to_api(u, false))
-            .collect(),
+            .map(|u| to_api(&state.cipher, u, false))
+            .collect::<ApiResult<_>>()?,
     ))
 }
 
@@ -114,7 +112,7 @@ async fn get_user(
             .reveal_personal(&state, "user", &u.id, &["mobile"], q.purpose.as_deref())
             .await?;
     }
-    Ok(Json(to_api(u, reveal)))
+    Ok(Json(to_api(&state.cipher, u, reveal)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -174,7 +172,7 @@ async fn create_user(
             display_name: req.display_name.trim().into(),
             role: req.role,
             org_id: Some(req.org_id.clone()),
-            mobile,
+            mobile_sealed: mobile.map(|m| state.cipher.seal(MOBILE, &m)),
             password_hash: hash,
             grants: req.scope.clone(),
         },
@@ -196,7 +194,10 @@ async fn create_user(
     let row = users::by_id(&state.db, &id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::CREATED, Json(to_api(row, false))))
+    Ok((
+        StatusCode::CREATED,
+        Json(to_api(&state.cipher, row, false)?),
+    ))
 }
 
 /// 三员分立: the administrator roles are never given through the API (see `Role::assignable_online`).
@@ -309,7 +310,7 @@ async fn update_user(
     let row = users::by_id(&state.db, &u.id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(to_api(row, false)))
+    Ok(Json(to_api(&state.cipher, row, false)?))
 }
 
 #[derive(Deserialize, ToSchema)]

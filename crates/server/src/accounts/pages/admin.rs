@@ -54,11 +54,16 @@ async fn users_page(
                         .role()
                         .map(|r| r.label_zh().to_string())
                         .unwrap_or_default(),
-                    mobile: u
-                        .mobile
-                        .as_deref()
-                        .map(mask::mask_phone)
-                        .unwrap_or_default(),
+                    mobile: crate::rekey::open_sealed(
+                        &state.cipher,
+                        crate::rekey::MOBILE,
+                        u.mobile_sealed.as_deref(),
+                    )
+                    .ok()
+                    .flatten()
+                    .as_deref()
+                    .map(mask::mask_phone)
+                    .unwrap_or_default(),
                     locked: u.locked_until.is_some_and(|t| t > now),
                     username: u.username,
                     display_name: u.display_name,

@@ -159,8 +159,10 @@ async fn get_incident(
             let row = incidents::get(&state.db, &actor.scope, &id)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            d.incident.caller_name = row.caller_name;
-            d.incident.caller_phone = row.caller_phone;
+            let (name, phone) = dispatch::open_caller(&state, &row)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("incident {id} caller: {e}")))?;
+            d.incident.caller_name = name;
+            d.incident.caller_phone = phone;
         }
         Some(_) => return Err(ApiError::invalid("reveal", "reveal must be `caller`")),
     }

@@ -9,11 +9,13 @@ use crate::extract::{ApiJson, ApiQuery};
 use crate::grid::places::{
     NewPlace, NewPlaceInspection, Place, PlaceInspection, check_place, record_place_inspection,
 };
+use crate::rekey::{CONTACT_NAME, CONTACT_PHONE, open_sealed};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::audit::AuditOutcome;
+use pingan_domain::crypto::FieldCipher;
 use pingan_domain::{Permission, mask};
 use pingan_store::places;
 use serde::Deserialize;
@@ -28,14 +30,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_inspections, add_inspection))
 }
 
-fn to_api(p: places::PlaceRow, reveal: bool) -> Place {
-    Place {
-        contact_name: p
-            .contact_name
-            .map(|n| if reveal { n } else { mask::mask_name(&n) }),
-        contact_phone: p
-            .contact_phone
-            .map(|n| if reveal { n } else { mask::mask_phone(&n) }),
+fn to_api(cipher: &FieldCipher, p: places::PlaceRow, reveal: bool) -> ApiResult<Place> {
+    let open = |aad: &str, v: &Option<String>| {
+        open_sealed(cipher, aad, v.as_deref())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("place {} contact: {e}", p.id)))
+    };
+    let name = open(CONTACT_NAME, &p.contact_name_sealed)?;
+    let phone = open(CONTACT_PHONE, &p.contact_phone_sealed)?;
+    Ok(Place {
+        contact_name: name.map(|n| if reveal { n } else { mask::mask_name(&n) }),
+        contact_phone: phone.map(|n| if reveal { n } else { mask::mask_phone(&n) }),
         contact_revealed: reveal,
         id: p.id,
         name: p.name,
@@ -45,7 +49,7 @@ fn to_api(p: places::PlaceRow, reveal: bool) -> Place {
         lat: p.lat,
         grid_code: p.grid_code,
         credit_code: p.credit_code,
-    }
+    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -75,7 +79,11 @@ async fn list_places(
         },
     )
     .await?;
-    Ok(Json(rows.into_iter().map(|p| to_api(p, false)).collect()))
+    Ok(Json(
+        rows.into_iter()
+            .map(|p| to_api(&state.cipher, p, false))
+            .collect::<ApiResult<_>>()?,
+    ))
 }
 
 /// Register a place; its grid is derived from the location, which must lie in the caller's scope.
@@ -88,7 +96,7 @@ async fn create_place(
     ApiJson(req): ApiJson<NewPlace>,
 ) -> ApiResult<(StatusCode, Json<Place>)> {
     actor.require(&state, Permission::PlaceManage).await?;
-    let new = check_place(&state.db, &actor.scope, &req).await?;
+    let new = check_place(&state.db, &state.cipher, &actor.scope, &req).await?;
     let mut tx = state.db.begin().await?;
     let row = places::insert(&mut tx, &new).await?;
     let e = actor.audit_entry(
@@ -99,7 +107,10 @@ async fn create_place(
         &serde_json::json!({"grid": row.grid_code, "kind": row.kind}).to_string(),
     );
     tx.commit_audited(vec![e]).await?;
-    Ok((StatusCode::CREATED, Json(to_api(row, false))))
+    Ok((
+        StatusCode::CREATED,
+        Json(to_api(&state.cipher, row, false)?),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -141,7 +152,7 @@ async fn get_place(
             )
             .await?;
     }
-    Ok(Json(to_api(p, reveal)))
+    Ok(Json(to_api(&state.cipher, p, reveal)?))
 }
 
 /// Inspections of one place, oldest first.

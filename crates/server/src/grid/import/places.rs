@@ -1,11 +1,13 @@
 //! `pingan import places FILE.csv|xlsx`: columns `name,kind,address,lng,lat` and optionally `crs`
 //! (wgs84/gcj02/bd09), `credit_code`, `contact_name`, `contact_phone`. Each row goes through the same
-//! checks as the API (`api::places::check_place`): the grid is derived from the location and must lie in
+//! checks as the API (`grid::places::check_place`): the grid is derived from the location and must lie in
 //! the importer's scope. `export` writes the places to XLSX with contacts masked.
 
 use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError, Table};
 use crate::error::ApiError;
 use crate::grid::places::{NewPlace, check_place};
+use crate::rekey::{CONTACT_NAME, CONTACT_PHONE, open_sealed};
+use pingan_domain::crypto::FieldCipher;
 use pingan_domain::{Scope, mask};
 use pingan_store::{Db, places};
 
@@ -76,6 +78,7 @@ pub fn read_rows(table: &Table) -> Result<(ReadRows, Vec<RowError>), ImportError
 
 pub async fn import(
     db: &Db,
+    cipher: &FieldCipher,
     table: &Table,
     opts: ImportOptions,
     actor: &ImportActor,
@@ -85,7 +88,7 @@ pub async fn import(
     let (read, mut bad) = read_rows(table)?;
     let mut good = Vec::new();
     for (row, req) in &read {
-        match check_place(db, scope, req).await {
+        match check_place(db, cipher, scope, req).await {
             Ok(p) => good.push(p),
             Err(ApiError::Validation(msg, field)) => {
                 bad.push(err(*row, field.as_deref().unwrap_or("?"), msg))
@@ -123,7 +126,12 @@ pub async fn import(
 }
 
 /// All places in `scope` as an XLSX workbook (contacts masked). Returns the number of places.
-pub async fn export(db: &Db, scope: &Scope, out: &std::path::Path) -> Result<usize, ImportError> {
+pub async fn export(
+    db: &Db,
+    cipher: &FieldCipher,
+    scope: &Scope,
+    out: &std::path::Path,
+) -> Result<usize, ImportError> {
     let rows = places::list(db, scope, &places::PlaceFilter::default()).await?;
     let mut wb = rust_xlsxwriter::Workbook::new();
     let ws = wb.add_worksheet();
@@ -156,7 +164,8 @@ pub async fn export(db: &Db, scope: &Scope, out: &std::path::Path) -> Result<usi
         ws.write_string(
             r,
             7,
-            p.contact_name
+            open_sealed(cipher, CONTACT_NAME, p.contact_name_sealed.as_deref())
+                .map_err(|e| ImportError::Read(p.id.clone(), e.to_string()))?
                 .as_deref()
                 .map(mask::mask_name)
                 .unwrap_or_default(),
@@ -165,7 +174,8 @@ pub async fn export(db: &Db, scope: &Scope, out: &std::path::Path) -> Result<usi
         ws.write_string(
             r,
             8,
-            p.contact_phone
+            open_sealed(cipher, CONTACT_PHONE, p.contact_phone_sealed.as_deref())
+                .map_err(|e| ImportError::Read(p.id.clone(), e.to_string()))?
                 .as_deref()
                 .map(mask::mask_phone)
                 .unwrap_or_default(),

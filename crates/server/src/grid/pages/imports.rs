@@ -173,7 +173,16 @@ async fn run(
         }
         Kind::Places => {
             let table = Table::from_bytes(file_name, bytes).map_err(read_err)?;
-            import::places::import(&state.db, &table, opts, &who, &actor.scope, |_| {}).await?
+            import::places::import(
+                &state.db,
+                &state.cipher,
+                &table,
+                opts,
+                &who,
+                &actor.scope,
+                |_| {},
+            )
+            .await?
         }
     };
     Ok(Outcome {

@@ -34,8 +34,15 @@ pub struct PlaceLine {
     pub contact: String,
 }
 
-fn line(p: places::PlaceRow) -> PlaceLine {
-    let contact = match (&p.contact_name, &p.contact_phone) {
+fn line(cipher: &pingan_domain::crypto::FieldCipher, p: places::PlaceRow) -> PlaceLine {
+    let open = |aad: &str, v: &Option<String>| {
+        crate::rekey::open_sealed(cipher, aad, v.as_deref())
+            .ok()
+            .flatten()
+    };
+    let name = open(crate::rekey::CONTACT_NAME, &p.contact_name_sealed);
+    let phone = open(crate::rekey::CONTACT_PHONE, &p.contact_phone_sealed);
+    let contact = match (&name, &phone) {
         (Some(n), Some(t)) => format!("{} {}", mask::mask_name(n), mask::mask_phone(t)),
         (Some(n), None) => mask::mask_name(n),
         (None, Some(t)) => mask::mask_phone(t),
@@ -85,7 +92,7 @@ async fn list(
             &PlacesPage {
                 ctx,
                 grid: q.grid,
-                places: rows.into_iter().map(line).collect(),
+                places: rows.into_iter().map(|p| line(&state.cipher, p)).collect(),
             },
         ),
         Err(e) => crate::shell::page_error(ctx, e),
@@ -158,7 +165,7 @@ async fn page(
                 status,
                 &PlacePage {
                     ctx,
-                    place: line(p),
+                    place: line(&state.cipher, p),
                     inspections,
                     can_inspect,
                     error,
