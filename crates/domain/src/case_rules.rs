@@ -392,6 +392,17 @@ impl FindingKind {
             FindingKind::OutOfOrder => "out_of_order",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            FindingKind::Approaching,
+            FindingKind::Overdue,
+            FindingKind::MissingStep,
+            FindingKind::OutOfOrder,
+        ]
+        .into_iter()
+        .find(|k| k.code() == s)
+    }
 }
 
 /// Something the engine found: the key (rule, item, clock start, kind) identifies it across runs.

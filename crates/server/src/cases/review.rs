@@ -9,6 +9,7 @@ use crate::validate::text;
 use pingan_domain::Permission;
 use pingan_domain::case::{CaseKind, median, solve_rate};
 use pingan_domain::case_review::{Rubric, SampleCase, draw_sample};
+use pingan_domain::case_rules::FindingKind;
 use pingan_store::cases::{self as store, ReviewRow, RubricRow, SampleRow};
 use pingan_store::new_id;
 use serde::{Deserialize, Serialize};
@@ -505,7 +506,7 @@ pub async fn stats(
     let mut out = Vec::new();
     for st in stations {
         let mine: Vec<&store::StatCase> = cases.iter().filter(|c| c.1 == st).collect();
-        let criminal = |c: &&&store::StatCase| c.2 == "criminal";
+        let criminal = |c: &&&store::StatCase| CaseKind::parse(&c.2) == Some(CaseKind::Criminal);
         let filed = mine
             .iter()
             .filter(criminal)
@@ -530,7 +531,12 @@ pub async fn stats(
             .collect();
         let serious = found
             .iter()
-            .filter(|a| a.1 == "overdue" || a.1 == "missing_step")
+            .filter(|a| {
+                matches!(
+                    FindingKind::parse(&a.1),
+                    Some(FindingKind::Overdue | FindingKind::MissingStep)
+                )
+            })
             .count();
         let scores: Vec<f64> = reviews
             .iter()

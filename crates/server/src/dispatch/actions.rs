@@ -6,6 +6,7 @@
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
+use pingan_domain::OrgKind;
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::incident::{Action, Satisfaction, Status, TransferTarget};
@@ -100,7 +101,8 @@ pub async fn apply(
                 let unit = units::get(&state.db, &actor.scope, uid)
                     .await?
                     .ok_or_else(|| ApiError::invalid(&field, "no such unit in your scope"))?;
-                if unit.status == UnitStatus::OffDuty.code() {
+                // Off duty, or a status this version does not know: not dispatchable.
+                if !matches!(unit.status.parse::<UnitStatus>(), Ok(s) if s != UnitStatus::OffDuty) {
                     return Err(ApiError::invalid(
                         &field,
                         format!("{} is off duty", unit.call_sign),
@@ -168,7 +170,9 @@ pub async fn apply(
                 let o = pingan_store::orgs::get_unscoped(&state.db, org)
                     .await?
                     .ok_or_else(|| ApiError::invalid("org_id", "no such organisation"))?;
-                if to == TransferTarget::Station && o.kind != "station" {
+                if to == TransferTarget::Station
+                    && OrgKind::parse(&o.kind) != Some(OrgKind::Station)
+                {
                     return Err(ApiError::invalid(
                         "org_id",
                         "that organisation is not a police station",

@@ -322,11 +322,12 @@ impl IncidentPage {
     fn is(&self, s: &str) -> bool {
         self.i.status == s
     }
+    fn status(&self) -> Option<pingan_domain::incident::Status> {
+        self.i.status.parse().ok()
+    }
+    /// Open to action; a status this version does not know offers none.
     fn open(&self) -> bool {
-        !matches!(
-            self.i.status.as_str(),
-            "closed" | "merged" | "transferred" | "cancelled"
-        )
+        self.status().is_some_and(|s| s.is_open())
     }
     fn km(&self, m: &Option<f64>) -> String {
         match m {
@@ -353,8 +354,13 @@ impl IncidentPage {
         self.can_dispatch
             || self.can_respond
                 && matches!(
-                    self.i.status.as_str(),
-                    "dispatched" | "acknowledged" | "on_scene" | "resolved"
+                    self.status(),
+                    Some(
+                        pingan_domain::incident::Status::Dispatched
+                            | pingan_domain::incident::Status::Acknowledged
+                            | pingan_domain::incident::Status::OnScene
+                            | pingan_domain::incident::Status::Resolved
+                    )
                 )
     }
     fn channel_label(&self) -> String {

@@ -81,7 +81,12 @@ pub async fn change_status(
             "en_route and on_scene follow dispatch and arrival on an incident",
         ));
     }
-    if matches!(unit.status.as_str(), "en_route" | "on_scene") && status != UnitStatus::Busy {
+    // A status this version does not know counts as busy on an incident (fail closed).
+    let on_incident = !matches!(
+        unit.status.parse::<UnitStatus>(),
+        Ok(s) if !matches!(s, UnitStatus::EnRoute | UnitStatus::OnScene)
+    );
+    if on_incident && status != UnitStatus::Busy {
         return Err(ApiError::Conflict(format!(
             "{} is on an incident; it becomes available when the incident is resolved",
             unit.call_sign

@@ -112,7 +112,7 @@ pub fn view(state: &AppState, types: &[disputes::TypeRow], r: DisputeRow) -> Dis
     let factors: RiskFactors = serde_json::from_str(&r.factors).unwrap_or_default();
     let reasons = rules.suggest(&factors).reasons;
     let now = state.now();
-    let mediating = r.status == "mediating";
+    let mediating = r.status() == pingan_domain::dispute::Status::Mediating;
     let tier = r.tier();
     Dispute {
         type_name: types

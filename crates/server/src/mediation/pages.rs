@@ -138,8 +138,13 @@ impl DisputePage {
     fn is(&self, status: &str) -> bool {
         self.d.dispute.status == status
     }
+    /// Open to steps; a status this version does not know offers none.
     fn open(&self) -> bool {
-        self.is("mediating") || self.is("agreed")
+        self.d
+            .dispute
+            .status
+            .parse::<pingan_domain::dispute::Status>()
+            .is_ok_and(|s| s.is_open())
     }
 }
 

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
+use pingan_domain::AreaLevel;
 use pingan_domain::Permission;
 use pingan_store::areas::AreaRow;
 use pingan_store::grids::GridRow;
@@ -67,7 +68,7 @@ async fn show(
             return Ok(None);
         };
         let children = areas::list(&state.db, &actor.scope, Some(&code), None).await?;
-        let grids = if area.level == "village" {
+        let grids = if AreaLevel::parse(&area.level) == Some(AreaLevel::Village) {
             grids::list(&state.db, &actor.scope, Some(&code)).await?
         } else {
             vec![]
