@@ -396,6 +396,30 @@ pub fn forbidden(ctx: Ctx) -> Response {
     page_error(ctx, PageError::Forbidden)
 }
 
+/// The page's context once the caller holds `permission`; otherwise the 403 page to return.
+pub async fn ctx_with(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &Actor,
+    page: &str,
+    path: &str,
+    permission: Permission,
+) -> Result<Ctx, Response> {
+    let ctx = Ctx::new(state, headers, actor, page, path);
+    match actor.require(state, permission).await {
+        Ok(()) => Ok(ctx),
+        Err(_) => Err(forbidden(ctx)),
+    }
+}
+
+/// A submitted form's fields, or the 400 for a form that does not parse.
+pub fn form<T>(
+    form: Result<Form<T>, axum::extract::rejection::FormRejection>,
+) -> Result<T, ApiError> {
+    form.map(|Form(f)| f)
+        .map_err(|_| ApiError::bad_request("invalid_form", "malformed form", None))
+}
+
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage {

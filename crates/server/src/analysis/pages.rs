@@ -7,7 +7,7 @@ use crate::analysis::brief::BriefContent;
 use crate::analysis::briefs::{BriefSummary, parse_content, summary};
 use crate::analysis::{Change, TrendRow};
 use crate::auth::PageActor;
-use crate::shell::{Ctx, forbidden, not_found, render};
+use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -44,14 +44,19 @@ async fn workbench(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "hotspots", "/analysis");
-    if actor
-        .require(&state, Permission::AnalysisRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "hotspots",
+        "/analysis",
+        Permission::AnalysisRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let mut areas = Vec::new();
     for root in actor.scope.area_paths() {
         match store::areas_under(&state.db, root).await {
@@ -132,14 +137,19 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "brief", "/briefs");
-    if actor
-        .require(&state, Permission::AnalysisRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "brief",
+        "/briefs",
+        Permission::AnalysisRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match store::list_briefs(&state.db, &actor.scope, None, 200).await {
         Ok(rows) => render(
             StatusCode::OK,
@@ -282,14 +292,19 @@ async fn show(
     PageActor(actor): PageActor,
     Path(id): Path<String>,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "brief", &format!("/briefs/{id}"));
-    if actor
-        .require(&state, Permission::AnalysisRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "brief",
+        &format!("/briefs/{id}"),
+        Permission::AnalysisRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let row = match store::get_brief(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),

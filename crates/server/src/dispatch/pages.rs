@@ -83,14 +83,19 @@ async fn board(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "board", "/board");
-    if actor
-        .require(&state, Permission::IncidentRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "board",
+        "/board",
+        Permission::IncidentRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let labels = labels_json(&ctx);
     render(
         StatusCode::OK,
@@ -222,13 +227,9 @@ async fn new_submit(
     PageActor(actor): PageActor,
     form: Result<Form<IntakeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let parse = |field: &str, v: &str| -> Result<f64, ApiError> {
         v.trim().parse::<f64>().map_err(|_| {
@@ -380,14 +381,19 @@ async fn incident_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "board", &format!("/incidents/{id}"));
-    if actor
-        .require(state, Permission::IncidentRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "board",
+        &format!("/incidents/{id}"),
+        Permission::IncidentRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let row = match incidents::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -503,13 +509,9 @@ async fn act(
     Path(id): Path<String>,
     form: Result<Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let blank = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
     let dispatch = f.action == "dispatch";
@@ -592,14 +594,19 @@ async fn duty_page(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "duty", "/duty");
-    if actor
-        .require(state, Permission::IncidentRespond)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "duty",
+        "/duty",
+        Permission::IncidentRespond,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let loaded = async {
         let mine = units::for_user(&state.db, &actor.user_id).await?;
         let asg = incidents::assignments_for_user(
@@ -679,13 +686,9 @@ async fn duty_status(
     PageActor(actor): PageActor,
     form: Result<Form<StatusForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     match crate::dispatch::units::change_status(&state, &actor, &f.unit_id, &f.status).await {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, "/duty".to_string())]).into_response(),
@@ -718,10 +721,19 @@ async fn units_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "units", "/units");
-    if actor.require(&state, Permission::UnitRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "units",
+        "/units",
+        Permission::UnitRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match units::list(&state.db, &actor.scope).await {
         Ok(rows) => {
             let units = rows
@@ -754,10 +766,19 @@ async fn cameras_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "cameras", "/cameras");
-    if actor.require(&state, Permission::CameraRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "cameras",
+        "/cameras",
+        Permission::CameraRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match units::cameras(&state.db, &actor.scope).await {
         Ok(cameras) => render(StatusCode::OK, &CamerasPage { ctx, cameras }),
         Err(e) => crate::shell::page_error(ctx, e),

@@ -78,14 +78,19 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "disputes", "/disputes");
-    if actor
-        .require(&state, Permission::DisputeRead)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "disputes",
+        "/disputes",
+        Permission::DisputeRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let rows = match disputes::list(
         &state.db,
         &actor.scope,
@@ -164,16 +169,19 @@ async fn dispute_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(
+    let ctx = match crate::shell::ctx_with(
         state,
         headers,
         actor,
         "disputes",
         &format!("/disputes/{id}"),
-    );
-    if actor.require(state, Permission::DisputeRead).await.is_err() {
-        return forbidden(ctx);
-    }
+        Permission::DisputeRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let row = match disputes::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -251,13 +259,9 @@ async fn act(
     Path(id): Path<String>,
     form: Result<axum::extract::Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let s = |v: Option<String>| v.unwrap_or_default();
     let blank = |v: Option<String>| v.filter(|x| !x.trim().is_empty());
@@ -410,14 +414,19 @@ async fn new_page(
     f: NewForm,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "disputes", "/disputes/new");
-    if actor
-        .require(state, Permission::DisputeManage)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "disputes",
+        "/disputes/new",
+        Permission::DisputeManage,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let types = disputes::types(&state.db).await.unwrap_or_default();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -466,13 +475,9 @@ async fn new_submit(
     PageActor(actor): PageActor,
     form: Result<axum::extract::Form<NewForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let opt = |v: &str| Some(v.trim().to_string()).filter(|x| !x.is_empty());
     let num = |field: &str, v: &str| -> Result<Option<f64>, ApiError> {
@@ -614,20 +619,19 @@ async fn print(
     Path(id): Path<String>,
     Query(q): Query<PrintQuery>,
 ) -> Response {
-    let ctx = Ctx::new(
+    let ctx = match crate::shell::ctx_with(
         &state,
         &headers,
         &actor,
         "disputes",
         &format!("/disputes/{id}/agreement"),
-    );
-    if actor
-        .require(&state, Permission::DisputeRead)
-        .await
-        .is_err()
+        Permission::DisputeRead,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let row = match disputes::get(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),

@@ -1,7 +1,7 @@
 //! System pages: users (contact masked), the organisation tree, and the audit log with its chain status.
 
 use crate::auth::PageActor;
-use crate::shell::{Ctx, forbidden, render};
+use crate::shell::{Ctx, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -40,10 +40,19 @@ async fn users_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "users", "/users");
-    if actor.require(&state, Permission::UserRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "users",
+        "/users",
+        Permission::UserRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let now = now_micros();
     match users::list(&state.db, &actor.scope).await {
         Ok(rows) => {
@@ -94,10 +103,19 @@ async fn orgs_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "orgs", "/orgs");
-    if actor.require(&state, Permission::OrgRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "orgs",
+        "/orgs",
+        Permission::OrgRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match orgs::list(&state.db, &actor.scope).await {
         Ok(rows) => {
             let orgs = rows
@@ -141,10 +159,19 @@ async fn audit_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "audit", "/audit");
-    if actor.require(&state, Permission::AuditRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "audit",
+        "/audit",
+        Permission::AuditRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let loaded = async {
         let report = audit::verify(&state.db).await?;
         let rows = audit::list(

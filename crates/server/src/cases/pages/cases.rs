@@ -6,7 +6,7 @@ use crate::auth::{Actor, PageActor};
 use crate::cases::inspect::{self, AlertAction};
 use crate::cases::{self, Case, StepRequest, rule_name};
 use crate::error::ApiError;
-use crate::shell::{Ctx, forbidden, not_found, render};
+use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -66,10 +66,19 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "cases", "/cases");
-    if actor.require(&state, Permission::CaseRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "cases",
+        "/cases",
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let rows = match store::list(
         &state.db,
         &actor.scope,
@@ -170,10 +179,19 @@ async fn case_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "cases", &format!("/cases/{id}"));
-    if actor.require(state, Permission::CaseRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "cases",
+        &format!("/cases/{id}"),
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let row = match store::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -259,13 +277,9 @@ async fn add_step(
     Path(id): Path<String>,
     form: Result<axum::extract::Form<StepForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let at = f.at.trim();
     let at = (!at.is_empty()).then(|| {
@@ -358,10 +372,19 @@ async fn inbox(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "inspection", "/case-alerts");
-    if actor.require(&state, Permission::CaseRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "inspection",
+        "/case-alerts",
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let rows = match store::list_alerts(
         &state.db,
         &actor.scope,
@@ -426,16 +449,19 @@ async fn alert_view(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(
+    let ctx = match crate::shell::ctx_with(
         state,
         headers,
         actor,
         "inspection",
         &format!("/case-alerts/{id}"),
-    );
-    if actor.require(state, Permission::CaseRead).await.is_err() {
-        return forbidden(ctx);
-    }
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let a = match store::get_alert(&state.db, &actor.scope, id).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(ctx),
@@ -494,13 +520,9 @@ async fn alert_act(
     Path(id): Path<String>,
     form: Result<axum::extract::Form<ActForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     match inspect::act(
         &state,

@@ -7,7 +7,7 @@ use crate::cases::review::{
     self, NewFinding, NewReview, NewRubric, NewSample, RubricView, Sample, StationStats,
 };
 use crate::error::ApiError;
-use crate::shell::{Ctx, forbidden, not_found, render};
+use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -60,14 +60,19 @@ async fn samples_view(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "spot_checks", "/case-samples");
-    if actor
-        .require(state, Permission::CaseSupervise)
-        .await
-        .is_err()
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "spot_checks",
+        "/case-samples",
+        Permission::CaseSupervise,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match store::list_samples(&state.db, &actor.scope, 100).await {
         Ok(rows) => render(
             if error.is_some() {
@@ -108,13 +113,9 @@ async fn draw(
     PageActor(actor): PageActor,
     form: Result<axum::extract::Form<DrawForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let blank = |v: String| Some(v.trim().to_string()).filter(|s| !s.is_empty());
     let Ok(per_stratum) = f.per_stratum.trim().parse::<i64>() else {
@@ -184,20 +185,19 @@ async fn sample_view(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(
+    let ctx = match crate::shell::ctx_with(
         state,
         headers,
         actor,
         "spot_checks",
         &format!("/case-samples/{id}"),
-    );
-    if actor
-        .require(state, Permission::CaseSupervise)
-        .await
-        .is_err()
+        Permission::CaseSupervise,
+    )
+    .await
     {
-        return forbidden(ctx);
-    }
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let s = match review::sample(state, actor, id).await {
         Ok(s) => s,
         Err(ApiError::NotFound) => return not_found(ctx),
@@ -269,13 +269,9 @@ async fn finding(
     Path(id): Path<String>,
     form: Result<axum::extract::Form<FindingForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     match review::record_finding(
         &state,
@@ -330,10 +326,19 @@ async fn reviews_view(
     q: PeriodQuery,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "reviews", "/case-reviews");
-    if actor.require(state, Permission::CaseRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "reviews",
+        "/case-reviews",
+        Permission::CaseRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let to =
         q.to.as_deref()
             .and_then(|v| v.parse::<jiff::civil::Date>().ok())
@@ -396,13 +401,9 @@ async fn add_rubric(
     PageActor(actor): PageActor,
     form: Result<axum::extract::Form<RubricForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(axum::extract::Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     let parsed: Result<Rubric, _> = toml::from_str(&f.toml);
     let result = match parsed {

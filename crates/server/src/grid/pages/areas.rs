@@ -1,7 +1,7 @@
 //! Area pages: the area list in scope and one area with its children and grids. Out of scope = 404.
 
 use crate::auth::PageActor;
-use crate::shell::{Ctx, forbidden, not_found, render};
+use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -34,10 +34,19 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "areas", "/areas");
-    if actor.require(&state, Permission::AreaRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "areas",
+        "/areas",
+        Permission::AreaRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     match areas::list(&state.db, &actor.scope, None, None).await {
         Ok(areas) => render(StatusCode::OK, &AreasPage { ctx, areas }),
         Err(e) => crate::shell::page_error(ctx, e),
@@ -59,10 +68,19 @@ async fn show(
     PageActor(actor): PageActor,
     Path(code): Path<String>,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "areas", &format!("/areas/{code}"));
-    if actor.require(&state, Permission::AreaRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "areas",
+        &format!("/areas/{code}"),
+        Permission::AreaRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let loaded = async {
         let Some(area) = areas::get(&state.db, &actor.scope, &code).await? else {
             return Ok(None);
@@ -104,10 +122,19 @@ pub async fn map(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "map", "/map");
-    if actor.require(&state, Permission::AreaRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "map",
+        "/map",
+        Permission::AreaRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let m = &state.config.map;
     render(
         StatusCode::OK,

@@ -78,10 +78,19 @@ async fn list(
     PageActor(actor): PageActor,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "places", "/places");
-    if actor.require(&state, Permission::PlaceRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        &state,
+        &headers,
+        &actor,
+        "places",
+        "/places",
+        Permission::PlaceRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let filter = places::PlaceFilter {
         grid: q.grid.clone(),
         kind: None,
@@ -124,10 +133,19 @@ async fn page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = Ctx::new(state, headers, actor, "places", &format!("/places/{id}"));
-    if actor.require(state, Permission::PlaceRead).await.is_err() {
-        return forbidden(ctx);
-    }
+    let ctx = match crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "places",
+        &format!("/places/{id}"),
+        Permission::PlaceRead,
+    )
+    .await
+    {
+        Ok(ctx) => ctx,
+        Err(page) => return page,
+    };
     let loaded = async {
         let Some(p) = places::get(&state.db, &actor.scope, id).await? else {
             return Ok(None);
@@ -201,13 +219,9 @@ async fn inspect(
     Path(id): Path<String>,
     form: Result<Form<InspectionForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let Ok(Form(f)) = form else {
-        return crate::shell::fail(
-            &state,
-            &headers,
-            &actor,
-            ApiError::bad_request("invalid_form", "malformed form", None),
-        );
+    let f = match crate::shell::form(form) {
+        Ok(f) => f,
+        Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
     if actor
         .require(&state, Permission::PlaceManage)
