@@ -8,6 +8,7 @@
 # server's log beside it, server.log).
 # Exits non-zero if a target is missed or any request failed.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/demo.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -31,16 +32,9 @@ mkdir -p "$HERE/results"
 work="$(mktemp -d)"
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-"$BIN" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$HERE/results/server.log" &
-pid=$!
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
-  [[ -n "$url" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$HERE/results/server.log" >&2; echo "demo exited early" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
+start_demo "$BIN" "$work" "$HERE/results/server.log"
+pid="$DEMO_PID"
+url="$DEMO_URL"
 pass="$(awk '$1 == "login:" && $2 == "dispatcher" {print $4}' "$work/out")"
 [[ -n "$pass" ]] || { echo "no dispatcher login in the demo's output" >&2; exit 1; }
 

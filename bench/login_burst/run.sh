@@ -9,6 +9,7 @@
 # Writes bench/login_burst/results/latest.json. Exits non-zero if the bound is exceeded, a login
 # hangs, or a 503 comes without Retry-After.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/demo.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -25,17 +26,9 @@ mkdir -p "$HERE/results"
 work="$(mktemp -d)"
 pid=""
 trap '[[ -n "$pid" ]] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
-PINGAN_AUTH__LOGIN_PER_IP_PER_MINUTE=0 PINGAN_LOG=warn \
-  "$BIN" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$HERE/results/server.log" &
-pid=$!
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
-  [[ -n "$url" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$HERE/results/server.log" >&2; echo "demo exited early" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
+start_demo "$BIN" "$work" "$HERE/results/server.log" PINGAN_AUTH__LOGIN_PER_IP_PER_MINUTE=0 PINGAN_LOG=warn
+pid="$DEMO_PID"
+url="$DEMO_URL"
 # Two accounts log in with their right password inside every burst (officer, chief).
 accounts="$(awk '$1 == "login:" && ($2 == "officer" || $2 == "chief") {printf "%s[\"%s\", \"%s\"]", (n++ ? ", " : ""), $2, $4}' "$work/out")"
 

@@ -11,6 +11,7 @@
 # Uses $PINGAN_BIN if set, else builds `cargo build --release -p pingan`. Writes
 # bench/sse_memory/results/{default,trimmed}.json.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/demo.sh"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -31,17 +32,9 @@ pass() {
   local work pid url user pass token
   work="$(mktemp -d)"
   # One account opens every stream: lift the per-account cap for the measurement.
-  env "$@" PINGAN_SERVER__STREAMS_PER_ACCOUNT=1000 PINGAN_LOG=warn \
-    "$BIN" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$HERE/results/$label.log" &
-  pid=$!
-  url=""
-  for _ in $(seq 1 600); do
-    url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
-    [[ -n "$url" ]] && break
-    kill -0 "$pid" 2>/dev/null || { cat "$HERE/results/$label.log" >&2; echo "demo exited early" >&2; exit 1; }
-    sleep 0.1
-  done
-  [[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
+  start_demo "$BIN" "$work" "$HERE/results/$label.log" "$@" PINGAN_SERVER__STREAMS_PER_ACCOUNT=1000 PINGAN_LOG=warn
+  pid="$DEMO_PID"
+  url="$DEMO_URL"
   read -r user pass < <(awk '$1 == "login:" && $2 == "dispatcher" {print $2, $4}' "$work/out")
   token="$(grep -o 'Bearer [^"]*' "$work/out" | head -1 | cut -d' ' -f2)"
   sleep 3  # let start-up work (briefs, inspection) finish before the baseline

@@ -2,6 +2,7 @@
 # Starts `pingan demo` on a free port, fetches /api/openapi.json and /metrics, and checks them with the
 # reference tools: openapi-spec-validator (OpenAPI 3.1) and prometheus_client's text parser.
 set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/demo.sh"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 bin="${PINGAN_BIN:-$root/target/debug/pingan}"
 venv="$root/target/py-venv"
@@ -14,16 +15,9 @@ fi
 
 work="$(mktemp -d)"
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
-"$bin" demo --port 0 --data-dir "$work/data" --seed 5 > "$work/out" 2> "$work/err" &
-pid=$!
-url=""
-for _ in $(seq 1 600); do
-  url="$(grep -o 'http://127.0.0.1:[0-9]*/' "$work/out" | head -1 || true)"
-  [[ -n "$url" ]] && break
-  kill -0 "$pid" 2>/dev/null || { cat "$work/err" >&2; echo "demo exited early" >&2; exit 1; }
-  sleep 0.1
-done
-[[ -n "$url" ]] || { echo "demo did not start" >&2; exit 1; }
+start_demo "$bin" "$work" "$work/err"
+pid="$DEMO_PID"
+url="$DEMO_URL"
 
 user="$(grep 'login: officer ' "$work/out" | awk '{print $2}')"
 pass="$(grep 'login: officer ' "$work/out" | awk '{print $4}')"
