@@ -180,9 +180,10 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    // Personal data written before it was sealed (migration 13) is sealed now, with the server's key.
-    let sealed = crate::rekey::seal_plain(&db, &config.field_cipher()?).await?;
-    if sealed > 0 {
+    // Personal data written before it was sealed (migration 13) is sealed now, with the server's key
+    // (asked for only when there is something to seal).
+    if crate::rekey::plain_left(&db).await? {
+        let sealed = crate::rekey::seal_plain(&db, &config.field_cipher()?).await?;
         tracing::info!(sealed, "sealed personal data left in plain columns");
     }
     Ok(db)

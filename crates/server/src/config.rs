@@ -581,16 +581,28 @@ pub fn mask_url_password(url: &str) -> String {
 }
 
 /// Writes a secret readable by the owner only.
+/// Writes a new owner-only file whole: through a temporary file linked into place, so a process that
+/// starts at the same moment either finds no file or the complete one. An existing file is kept.
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
+    let tmp = path.with_extension(format!("new.{}", std::process::id()));
     let mut o = std::fs::OpenOptions::new();
-    o.write(true).create_new(true);
+    o.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         o.mode(0o600);
     }
-    o.open(path)?.write_all(contents.as_bytes())
+    let written = o.open(&tmp).and_then(|mut f| {
+        f.write_all(contents.as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        other => other,
+    }
 }
 
 #[cfg(test)]

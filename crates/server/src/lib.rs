@@ -39,6 +39,7 @@ pub mod shell;
 pub mod state;
 pub mod system;
 pub mod validate;
+pub mod xlsx;
 
 pub use app::{build_app, serve};
 pub use config::Config;

@@ -136,6 +136,16 @@ const PLAIN: &[(&str, &str, &str)] = &[
     ("users", "mobile", "mobile_sealed"),
 ];
 
+/// Whether any plain personal-data column still holds a value.
+pub async fn plain_left(db: &Db) -> Result<bool, RekeyError> {
+    for (table, plain, _) in PLAIN {
+        if !sealed::plain_values(db, table, plain, 1).await?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Seals every value still in a plain personal-data column (rows written before migration 13) into
 /// its sealed column, with its blind index, and empties the plain one — row by row, compare-and-swap.
 /// Returns how many values were sealed. Runs whenever the server opens the database; a no-op after the

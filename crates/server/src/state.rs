@@ -61,14 +61,13 @@ impl AppState {
     /// with (the first server to start records the key's check value).
     pub async fn check_field_key(&self) -> anyhow::Result<()> {
         let fp = self.cipher.fingerprint();
-        let held =
-            pingan_store::disputes::setting_or_insert(&self.db, "field_key_check", &fp).await?;
+        let held = pingan_store::settings::get_or_insert(&self.db, "field_key_check", &fp).await?;
         let current_id = fp.split(':').next().unwrap_or("");
         let held_id = held.split(':').next().unwrap_or("");
         if held != fp && held_id != current_id && self.cipher.knows(held_id) {
             // A rotation: the held key is now an older key of ours; from here on the new key is the
             // one every server must share. Compare-and-swap, so two servers starting together agree.
-            pingan_store::sealed::swap_setting(&self.db, "field_key_check", &held, &fp).await?;
+            pingan_store::settings::swap(&self.db, "field_key_check", &held, &fp).await?;
             return Ok(());
         }
         if held != fp && held_id == current_id {

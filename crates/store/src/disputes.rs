@@ -940,24 +940,6 @@ pub async fn upsert_type(tx: &mut Tx, t: &TypeRow, at: i64) -> Result<()> {
     Ok(())
 }
 
-/// A setting's value.
-pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
-    let r: Option<(String,)> = db
-        .fetch_optional("SELECT value FROM settings WHERE key = ?", args![key])
-        .await?;
-    Ok(r.map(|(v,)| v))
-}
-
-/// Stores `value` under `key` unless a value is there already; returns the value that holds.
-pub async fn setting_or_insert(db: &Db, key: &str, value: &str) -> Result<String> {
-    db.execute(
-        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING",
-        args![key, value],
-    )
-    .await?;
-    Ok(setting(db, key).await?.unwrap_or_else(|| value.to_string()))
-}
-
 /// A 排查 campaign: grids to screen for disputes between two dates.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CampaignRow {

@@ -24,6 +24,7 @@ pub mod rate;
 pub mod scope;
 pub mod sealed;
 pub mod sessions;
+pub mod settings;
 pub mod testing;
 pub mod units;
 pub mod uploads;

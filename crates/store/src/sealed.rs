@@ -90,17 +90,6 @@ pub async fn replace(db: &Db, c: SealedColumn, batch: &[Resealed]) -> Result<u64
     Ok(n)
 }
 
-/// Replaces a setting only if it still holds `old` (the field-key check value during a rotation).
-pub async fn swap_setting(db: &Db, key: &str, old: &str, new: &str) -> Result<bool> {
-    let n = db
-        .execute(
-            "UPDATE settings SET value = ? WHERE key = ? AND value = ?",
-            args![new, key, old],
-        )
-        .await?;
-    Ok(n == 1)
-}
-
 /// Rows of `table` whose plain `column` still holds a value (at most `limit`): personal data written
 /// before it was sealed. Table and column names come from the server's fixed list.
 pub async fn plain_values(

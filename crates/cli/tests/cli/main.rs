@@ -282,11 +282,16 @@ async fn import_real_division_table_all_or_nothing() {
 }
 
 fn run(url: &str, args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env("PINGAN_DATABASE__URL", url)
-        .output()
-        .unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("PINGAN_DATABASE__URL", url);
+    // The field key (made on first use) lives beside the test's database, not in the working folder.
+    if let Some(dir) = url
+        .strip_prefix("sqlite:")
+        .and_then(|p| std::path::Path::new(p).parent())
+    {
+        cmd.env("PINGAN_SERVER__DATA_DIR", dir);
+    }
+    let out = cmd.output().unwrap();
     (
         out.status.success(),
         format!(

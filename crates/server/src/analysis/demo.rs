@@ -81,10 +81,7 @@ struct Planned {
 
 /// Adds the history once (recorded in `settings`).
 pub async fn ensure(db: &Db) -> anyhow::Result<usize> {
-    if pingan_store::disputes::setting(db, DONE_KEY)
-        .await?
-        .is_some()
-    {
+    if pingan_store::settings::get(db, DONE_KEY).await?.is_some() {
         return Ok(0);
     }
     let rows: Vec<(String, String)> = db

@@ -572,46 +572,40 @@ pub async fn stats(
 
 /// The statistics as an XLSX workbook (one sheet, a row per station).
 pub fn stats_xlsx(rows: &[StationStats], from: &str, to: &str) -> anyhow::Result<Vec<u8>> {
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("执法监督统计")?;
-    ws.write_string(0, 0, format!("统计期间 {from} 至 {to}"))?;
-    let header = [
-        "派出所",
-        "立案数",
-        "破案数",
-        "破案率",
-        "案件数",
-        "受案→立案中位天数",
-        "立案→破案中位天数",
-        "受案→结案中位天数",
-        "每百案预警数",
-        "超期率",
-        "评查平均分",
-    ];
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string(1, c as u16, *h)?;
-    }
-    for (i, r) in rows.iter().enumerate() {
-        let row = (i + 2) as u32;
-        ws.write_string(row, 0, &r.station_name)?;
-        ws.write_number(row, 1, r.filed as f64)?;
-        ws.write_number(row, 2, r.solved as f64)?;
-        let opt =
-            |ws: &mut rust_xlsxwriter::Worksheet, col: u16, v: Option<f64>| -> anyhow::Result<()> {
-                if let Some(v) = v {
-                    ws.write_number(row, col, v)?;
-                }
-                Ok(())
-            };
-        opt(ws, 3, r.solve_rate)?;
-        ws.write_number(row, 4, r.cases as f64)?;
-        opt(ws, 5, r.median_days_accept_to_file)?;
-        opt(ws, 6, r.median_days_file_to_solve)?;
-        opt(ws, 7, r.median_days_accept_to_close)?;
-        opt(ws, 8, r.alerts_per_100_cases)?;
-        opt(ws, 9, r.overdue_rate)?;
-        opt(ws, 10, r.review_mean)?;
-    }
-    Ok(wb.save_to_buffer()?)
+    let sheet = crate::xlsx::Sheet {
+        name: "执法监督统计",
+        title: Some(format!("统计期间 {from} 至 {to}")),
+        header: &[
+            "派出所",
+            "立案数",
+            "破案数",
+            "破案率",
+            "案件数",
+            "受案→立案中位天数",
+            "立案→破案中位天数",
+            "受案→结案中位天数",
+            "每百案预警数",
+            "超期率",
+            "评查平均分",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.station_name.as_str().into(),
+                    (r.filed as f64).into(),
+                    (r.solved as f64).into(),
+                    r.solve_rate.into(),
+                    (r.cases as f64).into(),
+                    r.median_days_accept_to_file.into(),
+                    r.median_days_file_to_solve.into(),
+                    r.median_days_accept_to_close.into(),
+                    r.alerts_per_100_cases.into(),
+                    r.overdue_rate.into(),
+                    r.review_mean.into(),
+                ]
+            })
+            .collect(),
+    };
+    Ok(sheet.to_bytes()?)
 }

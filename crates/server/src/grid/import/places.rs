@@ -7,6 +7,7 @@ use super::{ImportActor, ImportError, ImportOptions, ImportReport, RowError, Tab
 use crate::error::ApiError;
 use crate::grid::places::{NewPlace, check_place};
 use crate::rekey::{CONTACT_NAME, CONTACT_PHONE, open_sealed};
+use crate::xlsx::{Cell, Sheet};
 use pingan_domain::crypto::FieldCipher;
 use pingan_domain::{Scope, mask};
 use pingan_store::{Db, places};
@@ -133,55 +134,53 @@ pub async fn export(
     out: &std::path::Path,
 ) -> Result<usize, ImportError> {
     let rows = places::list(db, scope, &places::PlaceFilter::default()).await?;
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let ws = wb.add_worksheet();
-    let xl =
-        |e: rust_xlsxwriter::XlsxError| ImportError::Read(out.display().to_string(), e.to_string());
-    let header = [
-        "name",
-        "kind",
-        "address",
-        "lng",
-        "lat",
-        "grid_code",
-        "credit_code",
-        "contact_name",
-        "contact_phone",
-    ];
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string(0, c as u16, *h).map_err(xl)?;
-    }
-    for (i, p) in rows.iter().enumerate() {
-        let r = (i + 1) as u32;
-        ws.write_string(r, 0, &p.name).map_err(xl)?;
-        ws.write_string(r, 1, &p.kind).map_err(xl)?;
-        ws.write_string(r, 2, &p.address).map_err(xl)?;
-        ws.write_number(r, 3, p.lng).map_err(xl)?;
-        ws.write_number(r, 4, p.lat).map_err(xl)?;
-        ws.write_string(r, 5, &p.grid_code).map_err(xl)?;
-        ws.write_string(r, 6, p.credit_code.as_deref().unwrap_or(""))
-            .map_err(xl)?;
-        ws.write_string(
-            r,
-            7,
-            open_sealed(cipher, CONTACT_NAME, p.contact_name_sealed.as_deref())
-                .map_err(|e| ImportError::Read(p.id.clone(), e.to_string()))?
-                .as_deref()
+    let opened = |aad: &str, v: &Option<String>, id: &str| {
+        open_sealed(cipher, aad, v.as_deref())
+            .map_err(|e| ImportError::Read(id.to_string(), e.to_string()))
+    };
+    let mut lines = Vec::with_capacity(rows.len());
+    for p in &rows {
+        let name = opened(CONTACT_NAME, &p.contact_name_sealed, &p.id)?;
+        let phone = opened(CONTACT_PHONE, &p.contact_phone_sealed, &p.id)?;
+        lines.push(vec![
+            Cell::from(p.name.as_str()),
+            p.kind.as_str().into(),
+            p.address.as_str().into(),
+            p.lng.into(),
+            p.lat.into(),
+            p.grid_code.as_str().into(),
+            p.credit_code.clone().unwrap_or_default().into(),
+            name.as_deref()
                 .map(mask::mask_name)
-                .unwrap_or_default(),
-        )
-        .map_err(xl)?;
-        ws.write_string(
-            r,
-            8,
-            open_sealed(cipher, CONTACT_PHONE, p.contact_phone_sealed.as_deref())
-                .map_err(|e| ImportError::Read(p.id.clone(), e.to_string()))?
+                .unwrap_or_default()
+                .into(),
+            phone
                 .as_deref()
                 .map(mask::mask_phone)
-                .unwrap_or_default(),
-        )
-        .map_err(xl)?;
+                .unwrap_or_default()
+                .into(),
+        ]);
     }
-    wb.save(out).map_err(xl)?;
+    let sheet = Sheet {
+        name: "places",
+        title: None,
+        header: &[
+            "name",
+            "kind",
+            "address",
+            "lng",
+            "lat",
+            "grid_code",
+            "credit_code",
+            "contact_name",
+            "contact_phone",
+        ],
+        rows: lines,
+    };
+    let bytes = sheet
+        .to_bytes()
+        .map_err(|e| ImportError::Read(out.display().to_string(), e.to_string()))?;
+    std::fs::write(out, bytes)
+        .map_err(|e| ImportError::Read(out.display().to_string(), e.to_string()))?;
     Ok(rows.len())
 }
