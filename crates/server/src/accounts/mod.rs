@@ -5,3 +5,4 @@ pub mod account;
 pub mod api;
 pub mod demo;
 pub mod pages;
+pub mod users;
