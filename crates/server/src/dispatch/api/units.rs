@@ -1,22 +1,21 @@
 //! Units on duty (警力) — status and GPS positions — and the camera registry (雪亮工程).
 
 use crate::auth::Actor;
+use crate::dispatch::units::Camera;
+use crate::dispatch::units::IngestResult;
+use crate::dispatch::units::NewUnit;
+use crate::dispatch::units::PingBatch;
 use crate::dispatch::units::{Unit, change_status, to_api};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::extract::ApiPath as Path;
 use crate::state::AppState;
-use crate::validate::implausible;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
-use pingan_domain::audit::AuditOutcome;
-use pingan_domain::plausible;
-use pingan_domain::unit::{UnitKind, UnitStatus};
-use pingan_store::incidents;
 use pingan_store::units::{self};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -43,21 +42,6 @@ async fn list_units(State(state): State<AppState>, actor: Actor) -> ApiResult<Js
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUnit {
-    pub call_sign: String,
-    pub name: String,
-    /// patrol_car, officer, auxiliary or volunteer_team.
-    pub kind: String,
-    /// The organisation the unit belongs to (a station, post or volunteer team in your scope).
-    pub org_id: String,
-    pub user_id: Option<String>,
-    pub device_id: Option<String>,
-    /// Initial status (default off_duty).
-    pub status: Option<String>,
-}
-
 /// Register a unit.
 #[utoipa::path(post, path = "/api/v1/units", tag = "dispatch", request_body = NewUnit,
     responses((status = 201, description = "Created", body = Unit), (status = 403, description = "Your role may not do this", body = ErrorBody),
@@ -68,53 +52,10 @@ async fn create_unit(
     actor: Actor,
     ApiJson(req): ApiJson<NewUnit>,
 ) -> ApiResult<(StatusCode, Json<Unit>)> {
-    actor.require(&state, Permission::UnitManage).await?;
-    let call_sign = crate::validate::text("call_sign", &req.call_sign, 30)?;
-    let name = crate::validate::text("name", &req.name, 100)?;
-    let kind: UnitKind = req
-        .kind
-        .parse()
-        .map_err(|m: String| ApiError::invalid("kind", format!("kind {m}")))?;
-    let status: UnitStatus = req
-        .status
-        .as_deref()
-        .unwrap_or("off_duty")
-        .parse()
-        .map_err(|m: String| ApiError::invalid("status", format!("status {m}")))?;
-    pingan_store::orgs::get(&state.db, &actor.scope, &req.org_id)
-        .await?
-        .ok_or_else(|| ApiError::invalid("org_id", "no such organisation in your scope"))?;
-    if let Some(u) = &req.user_id
-        && pingan_store::users::by_id(&state.db, u).await?.is_none()
-    {
-        return Err(ApiError::invalid("user_id", "no such user"));
-    }
-    let device_id = crate::validate::optional_text("device_id", req.device_id.as_deref(), 64)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    let id = units::insert(
-        &mut tx,
-        &units::NewUnit {
-            call_sign,
-            name,
-            kind: kind.code().into(),
-            org_id: req.org_id.clone(),
-            user_id: req.user_id.clone(),
-            device_id,
-            status: status.code().into(),
-            lng: None,
-            lat: None,
-        },
-        now,
-    )
-    .await?;
-    let row = units::get_tx(&mut tx, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    incidents::record_change(&mut tx, "unit", &id, &row.area_path, now).await?;
-    let e = actor.audit_entry("unit.create", "unit", Some(&id), AuditOutcome::Ok, "{}");
-    tx.commit_audited(vec![e]).await?;
-    Ok((StatusCode::CREATED, Json(to_api(row))))
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::dispatch::units::create(&state, &actor, req).await?),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -140,38 +81,6 @@ async fn set_status(
     Ok(Json(change_status(&state, &actor, &id, &req.status).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Ping {
-    pub device_id: String,
-    /// When the device took the fix (RFC 3339).
-    pub at: String,
-    /// WGS-84.
-    pub lng: f64,
-    pub lat: f64,
-    /// m/s.
-    pub speed: Option<f64>,
-    /// Degrees clockwise from north.
-    pub heading: Option<f64>,
-}
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PingBatch {
-    /// Up to 5,000 pings.
-    pub pings: Vec<Ping>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct IngestResult {
-    /// Stored now.
-    pub accepted: u64,
-    /// Already stored (same device and time): resending a batch is harmless.
-    pub duplicates: u64,
-    /// Pings from devices no unit carries; not stored.
-    pub unknown_devices: u64,
-}
-
 /// Batch GPS ingest: many pings per request, idempotent by device and timestamp. Moves each unit to its
 /// newest fix.
 #[utoipa::path(post, path = "/api/v1/units/positions", tag = "dispatch", request_body = PingBatch,
@@ -182,101 +91,9 @@ async fn ingest_positions(
     actor: Actor,
     ApiJson(batch): ApiJson<PingBatch>,
 ) -> ApiResult<Json<IngestResult>> {
-    actor.require(&state, Permission::UnitManage).await?;
-    if batch.pings.len() > 5000 {
-        return Err(ApiError::invalid(
-            "pings",
-            "at most 5,000 pings per request",
-        ));
-    }
-    let window = state.config.validation.live(state.now());
-    let mut pings = Vec::with_capacity(batch.pings.len());
-    for (i, p) in batch.pings.into_iter().enumerate() {
-        // The field name is built only for an error: a batch holds thousands of pings.
-        // Field names are built only for an error: a batch holds thousands of pings.
-        let field = |name: &str| format!("pings[{i}].{name}");
-        let at = plausible::parse_instant(&p.at)
-            .and_then(|t| window.check(t))
-            .map_err(|e| implausible(&field("at"), e))?;
-        let speed = p
-            .speed
-            .map(plausible::speed_mps)
-            .transpose()
-            .map_err(|e| implausible(&field("speed"), e))?;
-        let heading = p
-            .heading
-            .map(plausible::heading_degrees)
-            .transpose()
-            .map_err(|e| implausible(&field("heading"), e))?;
-        if !(p.lng.is_finite() && (-180.0..=180.0).contains(&p.lng)) {
-            return Err(ApiError::invalid(
-                &format!("pings[{i}].lng"),
-                "lng must be a longitude in degrees",
-            ));
-        }
-        if !(p.lat.is_finite() && (-90.0..=90.0).contains(&p.lat)) {
-            return Err(ApiError::invalid(
-                &format!("pings[{i}].lat"),
-                "lat must be a latitude in degrees",
-            ));
-        }
-        if p.device_id.is_empty() || p.device_id.len() > 64 {
-            return Err(ApiError::invalid(
-                &format!("pings[{i}].device_id"),
-                "device_id must be 1–64 characters",
-            ));
-        }
-        pings.push(units::Ping {
-            device_id: p.device_id,
-            at,
-            lng: p.lng,
-            lat: p.lat,
-            speed,
-            heading,
-        });
-    }
-    let now = state.now();
-    let known = units::devices(&state.db, &units::device_ids(&pings)).await?;
-    let mut tx = state.db.begin().await?;
-    let (count, moved) = units::ingest(&mut tx, &pings, &known).await?;
-    for (unit_id, area_path) in &moved {
-        incidents::record_change(&mut tx, "unit", unit_id, area_path, now).await?;
-    }
-    let e = actor.audit_entry(
-        "unit.positions",
-        "unit",
-        None,
-        AuditOutcome::Ok,
-        &serde_json::json!({"accepted": count.accepted, "duplicates": count.duplicates, "unknown": count.unknown_devices}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
-    Ok(Json(IngestResult {
-        accepted: count.accepted,
-        duplicates: count.duplicates,
-        unknown_devices: count.unknown_devices,
-    }))
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Camera {
-    /// The camera's id in the video platform (国标 GB/T 28181 device id or the platform's own).
-    pub code: String,
-    pub name: String,
-    /// e.g. road, community_gate, public_square.
-    pub kind: String,
-    /// WGS-84.
-    pub lng: f64,
-    pub lat: f64,
-    /// Derived from the location.
-    #[serde(default)]
-    pub grid_code: Option<String>,
-    #[serde(default = "yes")]
-    pub active: bool,
-}
-
-fn yes() -> bool {
-    true
+    Ok(Json(
+        crate::dispatch::units::ingest_positions(&state, &actor, batch).await?,
+    ))
 }
 
 /// Cameras in the caller's scope (雪亮工程 registry).
@@ -311,48 +128,8 @@ async fn create_camera(
     actor: Actor,
     ApiJson(c): ApiJson<Camera>,
 ) -> ApiResult<(StatusCode, Json<Camera>)> {
-    actor.require(&state, Permission::UnitManage).await?;
-    let code = crate::validate::text("code", &c.code, 64)?;
-    let name = crate::validate::text("name", &c.name, 100)?;
-    let kind = crate::validate::text("kind", &c.kind, 40)?;
-    let (lng, lat) = crate::validate::location(c.lng, c.lat, None)?;
-    let located = crate::locate::locate(&state.db, lng, lat).await?;
-    if !actor.scope.covers_area_path(&located.area_path) {
-        return Err(ApiError::invalid(
-            "lng",
-            "the location lies outside your scope",
-        ));
-    }
-    let row = units::CameraRow {
-        code,
-        name,
-        kind,
-        lng,
-        lat,
-        grid_code: located.grid_code,
-        area_path: located.area_path,
-        active: c.active,
-    };
-    let mut tx = state.db.begin().await?;
-    units::insert_camera(&mut tx, &row, state.now()).await?;
-    let e = actor.audit_entry(
-        "camera.create",
-        "camera",
-        Some(&row.code),
-        AuditOutcome::Ok,
-        "{}",
-    );
-    tx.commit_audited(vec![e]).await?;
     Ok((
         StatusCode::CREATED,
-        Json(Camera {
-            code: row.code,
-            name: row.name,
-            kind: row.kind,
-            lng,
-            lat,
-            grid_code: row.grid_code,
-            active: row.active,
-        }),
+        Json(crate::dispatch::units::create_camera(&state, &actor, c).await?),
     ))
 }
