@@ -4,5 +4,6 @@
 pub mod account;
 pub mod api;
 pub mod demo;
+pub mod orgs;
 pub mod pages;
 pub mod users;

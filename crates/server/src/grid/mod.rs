@@ -2,6 +2,7 @@
 //! and imports of all three. The district the demo runs in is generated here too.
 
 pub mod api;
+pub mod areas;
 pub mod demo;
 pub mod import;
 pub mod pages;

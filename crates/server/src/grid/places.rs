@@ -4,9 +4,15 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
+use crate::rekey::CONTACT_NAME;
+use crate::rekey::CONTACT_PHONE;
+use crate::rekey::open_sealed;
 use crate::state::AppState;
 use crate::validate::text;
+use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
+use pingan_domain::crypto::FieldCipher;
+use pingan_domain::mask;
 use pingan_domain::{CreditCode, Mobile};
 use pingan_store::places;
 use serde::{Deserialize, Serialize};
@@ -266,4 +272,44 @@ pub struct PlaceInspection {
     pub rectify_by: Option<String>,
     /// The inspection this one re-inspects.
     pub follows_up: Option<String>,
+}
+
+/// Records a place: checked, its grid from its location (in the caller's scope), its contact sealed.
+pub async fn create(state: &AppState, actor: &Actor, req: NewPlace) -> ApiResult<Place> {
+    actor.require(state, Permission::PlaceManage).await?;
+    let new = check_place(&state.db, &state.cipher, &actor.scope, &req).await?;
+    let mut tx = state.db.begin().await?;
+    let row = places::insert(&mut tx, &new).await?;
+    let e = actor.audit_entry(
+        "place.create",
+        "place",
+        Some(&row.id),
+        AuditOutcome::Ok,
+        &serde_json::json!({"grid": row.grid_code, "kind": row.kind}).to_string(),
+    );
+    tx.commit_audited(vec![e]).await?;
+    to_api(&state.cipher, row, false)
+}
+
+/// A place as people read it (contact masked unless `reveal`).
+pub fn to_api(cipher: &FieldCipher, p: places::PlaceRow, reveal: bool) -> ApiResult<Place> {
+    let open = |aad: &str, v: &Option<String>| {
+        open_sealed(cipher, aad, v.as_deref())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("place {} contact: {e}", p.id)))
+    };
+    let name = open(CONTACT_NAME, &p.contact_name_sealed)?;
+    let phone = open(CONTACT_PHONE, &p.contact_phone_sealed)?;
+    Ok(Place {
+        contact_name: name.map(|n| if reveal { n } else { mask::mask_name(&n) }),
+        contact_phone: phone.map(|n| if reveal { n } else { mask::mask_phone(&n) }),
+        contact_revealed: reveal,
+        id: p.id,
+        name: p.name,
+        kind: p.kind,
+        address: p.address,
+        lng: p.lng,
+        lat: p.lat,
+        grid_code: p.grid_code,
+        credit_code: p.credit_code,
+    })
 }

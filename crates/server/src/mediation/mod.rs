@@ -8,7 +8,9 @@ pub mod demo;
 pub mod detail;
 pub mod pages;
 pub mod register;
+pub mod screening;
 pub mod steps;
+pub mod types;
 
 use crate::error::ApiResult;
 use crate::state::AppState;

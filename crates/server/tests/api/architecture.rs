@@ -6,7 +6,9 @@
 //!    assembly files (`app.rs`, `api.rs`, `demo.rs`): another capability never imports them, and a
 //!    capability's own services and pages call its services, not its API.
 //! 2. The kernel does not depend on capabilities, except for those assembly files.
-//! 3. Every call from one capability into another is listed under "Allowed cross-capability calls"
+//! 3. Handlers write nothing themselves: no transaction is opened or committed in a capability's `api`
+//!    or `pages` (the service does it, audited).
+//! 4. Every call from one capability into another is listed under "Allowed cross-capability calls"
 //!    in docs/ARCHITECTURE.md (and every listed call still exists), and the capabilities' calls form
 //!    no cycle.
 
@@ -163,6 +165,24 @@ fn check(files: &[Source], allowed: &BTreeSet<String>) -> (Vec<String>, BTreeSet
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for f in files {
         let owner = f.path.split_once('/').map(|(c, _)| c.to_string());
+        let handler = owner.as_ref().is_some_and(|c| {
+            ["api", "pages"].iter().any(|face| {
+                f.path.starts_with(&format!("{c}/{face}/")) || f.path == format!("{c}/{face}.rs")
+            })
+        });
+        if handler {
+            let writes = f
+                .text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .any(|l| l.contains("db.begin()") || l.contains("commit_audited("));
+            if writes {
+                breaches.push(format!(
+                    "{}: a handler opens or commits a transaction — writes belong in the capability's service",
+                    f.path
+                ));
+            }
+        }
         let assembly = owner.is_none() && ASSEMBLY.contains(&f.path.as_str());
         for r in references(f) {
             let Some(target) = r.first().filter(|c| capabilities.contains(*c)) else {
@@ -353,6 +373,10 @@ fn the_checker_sees_forbidden_imports() {
         path: "dispatch/actions.rs".into(),
         text: "fn f() { crate::public::reports::tracking(); }".into(),
     });
+    bad.push(Source {
+        path: "dispatch/api/units.rs".into(),
+        text: "async fn create() { let mut tx = state.db.begin().await?; tx.commit_audited(vec![]).await?; }".into(),
+    });
     let (breaches, _) = check(&bad, &allowed);
     let has = |needle: &str| breaches.iter().any(|b| b.contains(needle));
     assert!(
@@ -379,7 +403,11 @@ fn the_checker_sees_forbidden_imports() {
         has("capabilities call each other: dispatch → public → dispatch"),
         "{breaches:#?}"
     );
-    assert_eq!(breaches.len(), 6, "{breaches:#?}");
+    assert!(
+        has("dispatch/api/units.rs: a handler opens or commits a transaction"),
+        "{breaches:#?}"
+    );
+    assert_eq!(breaches.len(), 7, "{breaches:#?}");
 }
 
 #[test]

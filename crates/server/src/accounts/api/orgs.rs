@@ -1,5 +1,7 @@
 //! The organisation tree.
 
+use crate::accounts::orgs::NewOrg;
+use crate::accounts::orgs::Org;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
@@ -8,11 +10,8 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pingan_domain::audit::AuditOutcome;
 use pingan_domain::{OrgKind, Permission};
 use pingan_store::orgs;
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -20,17 +19,6 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_orgs, create_org))
         .routes(routes!(get_org))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Org {
-    pub id: String,
-    pub parent_id: Option<String>,
-    pub name: String,
-    pub kind: OrgKind,
-    pub kind_label: String,
-    /// The area the organisation serves.
-    pub area_code: Option<String>,
 }
 
 impl From<orgs::OrgRow> for Org {
@@ -77,15 +65,6 @@ async fn get_org(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewOrg {
-    pub parent_id: Option<String>,
-    pub name: String,
-    pub kind: OrgKind,
-    pub area_code: Option<String>,
-}
-
 /// Add an organisation under a parent in the caller's scope.
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "orgs", request_body = NewOrg,
     responses((status = 201, description = "Created", body = Org), (status = 400, description = "Malformed request (bad JSON, wrong type, unknown field)", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
@@ -95,48 +74,8 @@ async fn create_org(
     actor: Actor,
     ApiJson(req): ApiJson<NewOrg>,
 ) -> ApiResult<(StatusCode, Json<Org>)> {
-    actor.require(&state, Permission::OrgManage).await?;
-    if req.name.trim().is_empty() || req.name.chars().count() > 100 {
-        return Err(ApiError::invalid("name", "name must be 1–100 characters"));
-    }
-    match &req.parent_id {
-        Some(p) => {
-            orgs::get(&state.db, &actor.scope, p)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::invalid("parent_id", "no such organisation in your scope")
-                })?;
-        }
-        None if !actor.scope.covers_org_path("/") => {
-            return Err(ApiError::Forbidden(
-                "creating a root organisation needs a whole-system scope".into(),
-            ));
-        }
-        None => {}
-    }
-    if let Some(code) = &req.area_code {
-        pingan_store::areas::get(&state.db, &actor.scope, code)
-            .await?
-            .ok_or_else(|| ApiError::invalid("area_code", "no such area in your scope"))?;
-    }
-    let mut tx = state.db.begin().await?;
-    let row = orgs::insert(
-        &mut tx,
-        &orgs::NewOrg {
-            parent_id: req.parent_id,
-            name: req.name.trim().into(),
-            kind: req.kind,
-            area_code: req.area_code,
-        },
-    )
-    .await?;
-    let e = actor.audit_entry(
-        "org.create",
-        "org",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"name": row.name, "kind": row.kind}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
-    Ok((StatusCode::CREATED, Json(row.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::accounts::orgs::create(&state, &actor, req).await?),
+    ))
 }

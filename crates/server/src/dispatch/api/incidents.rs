@@ -5,19 +5,19 @@ use crate::auth::Actor;
 use crate::dispatch::actions::{self, ActionRequest};
 use crate::dispatch::detail::{IncidentDetail, detail, detail_of, recommend_for};
 use crate::dispatch::intake::{NewIncident, Suggestions, intake_as};
+use crate::dispatch::types::IncidentType;
 use crate::dispatch::{self, Incident, Recommendation, TypeNames};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-use crate::validate::{instant, text, type_code};
+use crate::validate::instant;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::Stream;
 use pingan_domain::Permission;
-use pingan_domain::audit::AuditOutcome;
 use pingan_store::incidents::{self, IncidentFilter};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -208,17 +208,6 @@ async fn recommendations(
     Ok(Json(recommend_for(&state, &actor, &row).await?))
 }
 
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct IncidentType {
-    /// 6-digit code; the leading digits give the category.
-    pub code: String,
-    pub name_zh: String,
-    pub name_en: String,
-    /// Offered at intake.
-    pub active: bool,
-}
-
 /// The incident type table (configurable).
 #[utoipa::path(get, path = "/api/v1/incident-types", tag = "dispatch",
     responses((status = 200, description = "OK", body = Vec<IncidentType>), (status = 401, description = "Not authenticated", body = ErrorBody)))]
@@ -252,37 +241,9 @@ async fn put_type(
     Path(code): Path<String>,
     ApiJson(t): ApiJson<IncidentType>,
 ) -> ApiResult<Json<IncidentType>> {
-    actor.require(&state, Permission::SystemConfigure).await?;
-    let parsed = type_code("code", &code)?;
-    if t.code != parsed.as_str() {
-        return Err(ApiError::invalid(
-            "code",
-            "the body's code differs from the path's",
-        ));
-    }
-    let row = incidents::TypeRow {
-        code: t.code.clone(),
-        name_zh: text("name_zh", &t.name_zh, 50)?,
-        name_en: text("name_en", &t.name_en, 100)?,
-        active: t.active,
-    };
-    let mut tx = state.db.begin().await?;
-    incidents::upsert_type(&mut tx, &row, state.now()).await?;
-    let e = actor.audit_entry(
-        "incident_type.put",
-        "incident_type",
-        Some(&row.code),
-        AuditOutcome::Ok,
-        &serde_json::json!({"active": row.active}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
-    state.types.invalidate();
-    Ok(Json(IncidentType {
-        code: row.code,
-        name_zh: row.name_zh,
-        name_en: row.name_en,
-        active: row.active,
-    }))
+    Ok(Json(
+        crate::dispatch::types::put(&state, &actor, &code, t).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

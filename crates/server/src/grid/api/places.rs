@@ -6,17 +6,15 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::grid::places::to_api;
 use crate::grid::places::{
-    NewPlace, NewPlaceInspection, Place, PlaceInspection, check_place, record_place_inspection,
+    NewPlace, NewPlaceInspection, Place, PlaceInspection, record_place_inspection,
 };
-use crate::rekey::{CONTACT_NAME, CONTACT_PHONE, open_sealed};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use pingan_domain::audit::AuditOutcome;
-use pingan_domain::crypto::FieldCipher;
-use pingan_domain::{Permission, mask};
+use pingan_domain::Permission;
 use pingan_store::places;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -28,28 +26,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_places, create_place))
         .routes(routes!(get_place))
         .routes(routes!(list_inspections, add_inspection))
-}
-
-fn to_api(cipher: &FieldCipher, p: places::PlaceRow, reveal: bool) -> ApiResult<Place> {
-    let open = |aad: &str, v: &Option<String>| {
-        open_sealed(cipher, aad, v.as_deref())
-            .map_err(|e| ApiError::Internal(anyhow::anyhow!("place {} contact: {e}", p.id)))
-    };
-    let name = open(CONTACT_NAME, &p.contact_name_sealed)?;
-    let phone = open(CONTACT_PHONE, &p.contact_phone_sealed)?;
-    Ok(Place {
-        contact_name: name.map(|n| if reveal { n } else { mask::mask_name(&n) }),
-        contact_phone: phone.map(|n| if reveal { n } else { mask::mask_phone(&n) }),
-        contact_revealed: reveal,
-        id: p.id,
-        name: p.name,
-        kind: p.kind,
-        address: p.address,
-        lng: p.lng,
-        lat: p.lat,
-        grid_code: p.grid_code,
-        credit_code: p.credit_code,
-    })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -95,21 +71,9 @@ async fn create_place(
     actor: Actor,
     ApiJson(req): ApiJson<NewPlace>,
 ) -> ApiResult<(StatusCode, Json<Place>)> {
-    actor.require(&state, Permission::PlaceManage).await?;
-    let new = check_place(&state.db, &state.cipher, &actor.scope, &req).await?;
-    let mut tx = state.db.begin().await?;
-    let row = places::insert(&mut tx, &new).await?;
-    let e = actor.audit_entry(
-        "place.create",
-        "place",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"grid": row.grid_code, "kind": row.kind}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
     Ok((
         StatusCode::CREATED,
-        Json(to_api(&state.cipher, row, false)?),
+        Json(crate::grid::places::create(&state, &actor, req).await?),
     ))
 }
 

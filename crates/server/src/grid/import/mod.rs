@@ -257,6 +257,36 @@ impl ImportActor {
     }
 }
 
+/// Keeps an uploaded file that passed the preview, for the confirm step (base64 in `import_uploads`,
+/// audited); returns its id.
+pub async fn keep_upload(
+    state: &crate::state::AppState,
+    actor: &crate::auth::Actor,
+    kind: &str,
+    file_name: &str,
+    crs: &str,
+    content: &[u8],
+) -> Result<String, pingan_store::StoreError> {
+    use base64::Engine;
+    let encoded = format!(
+        "base64:{}",
+        base64::engine::general_purpose::STANDARD.encode(content)
+    );
+    let mut tx = state.db.begin().await?;
+    let id =
+        pingan_store::uploads::put(&mut tx, &actor.user_id, kind, file_name, crs, &encoded).await?;
+    let detail = serde_json::json!({"kind": kind, "file": file_name}).to_string();
+    let e = actor.audit_entry(
+        "import.upload",
+        "import_upload",
+        Some(&id),
+        pingan_domain::audit::AuditOutcome::Ok,
+        &detail,
+    );
+    tx.commit_audited(vec![e]).await?;
+    Ok(id)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use base64::Engine;
 use pingan_domain::Permission;
-use pingan_domain::audit::AuditOutcome;
 use pingan_geo::Crs;
 use pingan_store::uploads;
 
@@ -316,32 +315,14 @@ async fn upload(
     // Keep the file for the confirm step only when it can be imported.
     let mut upload_id = String::new();
     if outcome.errors.is_empty() {
-        let stored = async {
-            let encoded = format!(
-                "base64:{}",
-                base64::engine::general_purpose::STANDARD.encode(&content)
-            );
-            let mut tx = state.db.begin().await?;
-            let id = uploads::put(
-                &mut tx,
-                &actor.user_id,
-                kind.code(),
-                &file_name,
-                parsed_crs.as_str(),
-                &encoded,
-            )
-            .await?;
-            let detail = serde_json::json!({"kind": kind.code(), "file": file_name}).to_string();
-            let e = actor.audit_entry(
-                "import.upload",
-                "import_upload",
-                Some(&id),
-                AuditOutcome::Ok,
-                &detail,
-            );
-            tx.commit_audited(vec![e]).await?;
-            Ok::<_, pingan_store::StoreError>(id)
-        };
+        let stored = import::keep_upload(
+            &state,
+            &actor,
+            kind.code(),
+            &file_name,
+            parsed_crs.as_str(),
+            &content,
+        );
         match stored.await {
             Ok(id) => upload_id = id,
             Err(e) => return crate::shell::page_error(ctx, e),

@@ -12,6 +12,7 @@ use crate::mediation::steps::{
     self, AgreementRequest, DecisionRequest, ExtensionRequest, FollowUpRequest, OrgRequest,
     SessionRequest, StepRequest,
 };
+use crate::mediation::types::DisputeType;
 use crate::mediation::{self, Dispute};
 use crate::state::AppState;
 use axum::Json;
@@ -336,15 +337,6 @@ async fn kpi(
     }))
 }
 
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct DisputeType {
-    pub code: String,
-    pub name_zh: String,
-    pub name_en: String,
-    pub active: bool,
-}
-
 /// The dispute type table (25 common types by default).
 #[utoipa::path(get, path = "/api/v1/dispute-types", tag = "mediation",
     responses((status = 200, description = "OK", body = Vec<DisputeType>)))]
@@ -379,39 +371,7 @@ async fn put_dispute_type(
     Path(code): Path<String>,
     ApiJson(t): ApiJson<DisputeType>,
 ) -> ApiResult<Json<DisputeType>> {
-    actor.require(&state, Permission::SystemConfigure).await?;
-    if code.is_empty() || code.len() > 8 || !code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(ApiError::invalid(
-            "code",
-            "code must be 1–8 letters or digits",
-        ));
-    }
-    if t.code != code {
-        return Err(ApiError::invalid(
-            "code",
-            "the body's code differs from the path's",
-        ));
-    }
-    let row = disputes::TypeRow {
-        code: t.code.clone(),
-        name_zh: crate::validate::text("name_zh", &t.name_zh, 50)?,
-        name_en: crate::validate::text("name_en", &t.name_en, 100)?,
-        active: t.active,
-    };
-    let mut tx = state.db.begin().await?;
-    disputes::upsert_type(&mut tx, &row, state.now()).await?;
-    let e = actor.audit_entry(
-        "dispute_type.put",
-        "dispute_type",
-        Some(&row.code),
-        pingan_domain::audit::AuditOutcome::Ok,
-        &serde_json::json!({"active": row.active}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
-    Ok(Json(DisputeType {
-        code: row.code,
-        name_zh: row.name_zh,
-        name_en: row.name_en,
-        active: row.active,
-    }))
+    Ok(Json(
+        crate::mediation::types::put(&state, &actor, &code, t).await?,
+    ))
 }

@@ -5,16 +5,17 @@ use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiJson;
 use crate::extract::ApiPath as Path;
+use crate::mediation::screening::Campaign;
+use crate::mediation::screening::GridReport;
+use crate::mediation::screening::NewCampaign;
+use crate::mediation::screening::view;
 use crate::state::AppState;
-use crate::validate::{optional_text, text};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use pingan_domain::Permission;
-use pingan_domain::audit::AuditOutcome;
-use pingan_store::disputes::{self, CampaignRow};
-use pingan_store::{args, new_id};
-use serde::{Deserialize, Serialize};
+use pingan_store::disputes::{self};
+use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -24,51 +25,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_campaigns, create_campaign))
         .routes(routes!(get_campaign))
         .routes(routes!(report_grid))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewCampaign {
-    pub name: String,
-    /// Every grid under this area path (e.g. /330681/330681109/) is assigned.
-    pub area_path: String,
-    /// YYYY-MM-DD.
-    pub starts_on: String,
-    pub ends_on: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Campaign {
-    pub id: String,
-    pub name: String,
-    pub area_path: String,
-    pub starts_on: String,
-    pub ends_on: String,
-    pub created_by: String,
-    pub grids: i64,
-    pub done: i64,
-    /// Disputes registered under the campaign.
-    pub found: i64,
-}
-
-fn view(c: CampaignRow) -> Campaign {
-    Campaign {
-        id: c.id,
-        name: c.name,
-        area_path: c.area_path,
-        starts_on: c.starts_on,
-        ends_on: c.ends_on,
-        created_by: c.created_by,
-        grids: c.grids,
-        done: c.done,
-        found: c.found,
-    }
-}
-
-fn date(field: &str, v: &str) -> ApiResult<jiff::civil::Date> {
-    v.trim()
-        .parse()
-        .map_err(|_| ApiError::invalid(field, format!("{field} must be a date like 2026-12-01")))
 }
 
 /// Campaigns touching your scope, with progress.
@@ -97,57 +53,10 @@ async fn create_campaign(
     actor: Actor,
     ApiJson(req): ApiJson<NewCampaign>,
 ) -> ApiResult<(StatusCode, Json<Campaign>)> {
-    actor.require(&state, Permission::DisputeSupervise).await?;
-    let name = text("name", &req.name, 100)?;
-    let (from, to) = (
-        date("starts_on", &req.starts_on)?,
-        date("ends_on", &req.ends_on)?,
-    );
-    if to < from {
-        return Err(ApiError::invalid(
-            "ends_on",
-            "ends_on must not be before starts_on",
-        ));
-    }
-    if !pingan_domain::scope::is_valid_path(&req.area_path)
-        || !actor.scope.covers_area_path(&req.area_path)
-    {
-        return Err(ApiError::invalid("area_path", "no such area in your scope"));
-    }
-    let grids: Vec<(String, String)> = state
-        .db
-        .fetch_all(
-            "SELECT code, area_path FROM grids WHERE area_path LIKE ? ORDER BY code",
-            args![format!("{}%", req.area_path)],
-        )
-        .await?;
-    if grids.is_empty() {
-        return Err(ApiError::invalid("area_path", "the area has no grids"));
-    }
-    let now = state.now();
-    let c = CampaignRow {
-        id: new_id(),
-        name,
-        area_path: req.area_path.clone(),
-        starts_on: from.to_string(),
-        ends_on: to.to_string(),
-        created_by: actor.username.clone(),
-        created_at: now,
-        grids: grids.len() as i64,
-        done: 0,
-        found: 0,
-    };
-    let mut tx = state.db.begin().await?;
-    disputes::create_campaign(&mut tx, &c, &grids);
-    let e = actor.audit_entry(
-        "screening.create",
-        "screening_campaign",
-        Some(&c.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"area": c.area_path, "grids": grids.len()}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
-    Ok((StatusCode::CREATED, Json(view(c))))
+    Ok((
+        StatusCode::CREATED,
+        Json(crate::mediation::screening::create(&state, &actor, req).await?),
+    ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -198,12 +107,6 @@ async fn get_campaign(
     }))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct GridReport {
-    pub note: Option<String>,
-}
-
 /// Report a grid screened (once).
 #[utoipa::path(post, path = "/api/v1/screening-campaigns/{id}/grids/{grid_code}", tag = "mediation",
     request_body = GridReport,
@@ -215,34 +118,6 @@ async fn report_grid(
     Path((id, grid_code)): Path<(String, String)>,
     ApiJson(req): ApiJson<GridReport>,
 ) -> ApiResult<StatusCode> {
-    actor.require(&state, Permission::DisputeManage).await?;
-    let c = disputes::campaign(&state.db, &actor.scope, &id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let grid = disputes::campaign_grids(&state.db, &c.id)
-        .await?
-        .into_iter()
-        .find(|g| g.grid_code == grid_code && actor.scope.covers_area_path(&g.area_path))
-        .ok_or(ApiError::NotFound)?;
-    let note = optional_text("note", req.note.as_deref(), 1000)?;
-    let now = state.now();
-    let mut tx = state.db.begin().await?;
-    disputes::report_grid(
-        &mut tx,
-        &c.id,
-        &grid.grid_code,
-        note.as_deref(),
-        &actor.username,
-        now,
-    )
-    .await?;
-    let e = actor.audit_entry(
-        "screening.report",
-        "screening_campaign",
-        Some(&c.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"grid": grid.grid_code}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
+    crate::mediation::screening::report_grid(&state, &actor, &id, &grid_code, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }
