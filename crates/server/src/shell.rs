@@ -396,6 +396,18 @@ pub fn forbidden(ctx: Ctx) -> Response {
     page_error(ctx, PageError::Forbidden)
 }
 
+/// `?` for page handlers, which answer a `Response` either way: the value of an `Ok`, or return the
+/// page an `Err` carries (`ctx_with`'s 403, a `found` 404).
+#[macro_export]
+macro_rules! page_try {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(page) => return page,
+        }
+    };
+}
+
 /// The page's context once the caller holds `permission`; otherwise the 403 page to return.
 pub async fn ctx_with(
     state: &AppState,

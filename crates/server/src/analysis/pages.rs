@@ -44,19 +44,17 @@ async fn workbench(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "hotspots",
-        "/analysis",
-        Permission::AnalysisRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "hotspots",
+            "/analysis",
+            Permission::AnalysisRead
+        )
+        .await
+    );
     let mut areas = Vec::new();
     for root in actor.scope.area_paths() {
         match store::areas_under(&state.db, root).await {
@@ -137,19 +135,17 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "brief",
-        "/briefs",
-        Permission::AnalysisRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "brief",
+            "/briefs",
+            Permission::AnalysisRead
+        )
+        .await
+    );
     match store::list_briefs(&state.db, &actor.scope, None, 200).await {
         Ok(rows) => render(
             StatusCode::OK,
@@ -292,19 +288,17 @@ async fn show(
     PageActor(actor): PageActor,
     Path(id): Path<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "brief",
-        &format!("/briefs/{id}"),
-        Permission::AnalysisRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "brief",
+            &format!("/briefs/{id}"),
+            Permission::AnalysisRead
+        )
+        .await
+    );
     let row = match store::get_brief(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),

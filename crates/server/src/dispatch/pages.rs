@@ -83,19 +83,17 @@ async fn board(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "board",
-        "/board",
-        Permission::IncidentRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "board",
+            "/board",
+            Permission::IncidentRead
+        )
+        .await
+    );
     let labels = labels_json(&ctx);
     render(
         StatusCode::OK,
@@ -381,19 +379,17 @@ async fn incident_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "board",
-        &format!("/incidents/{id}"),
-        Permission::IncidentRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "board",
+            &format!("/incidents/{id}"),
+            Permission::IncidentRead
+        )
+        .await
+    );
     let row = match incidents::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -594,19 +590,17 @@ async fn duty_page(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "duty",
-        "/duty",
-        Permission::IncidentRespond,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "duty",
+            "/duty",
+            Permission::IncidentRespond
+        )
+        .await
+    );
     let loaded = async {
         let mine = units::for_user(&state.db, &actor.user_id).await?;
         let asg = incidents::assignments_for_user(
@@ -721,19 +715,17 @@ async fn units_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "units",
-        "/units",
-        Permission::UnitRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "units",
+            "/units",
+            Permission::UnitRead
+        )
+        .await
+    );
     match units::list(&state.db, &actor.scope).await {
         Ok(rows) => {
             let units = rows
@@ -766,19 +758,17 @@ async fn cameras_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "cameras",
-        "/cameras",
-        Permission::CameraRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "cameras",
+            "/cameras",
+            Permission::CameraRead
+        )
+        .await
+    );
     match units::cameras(&state.db, &actor.scope).await {
         Ok(cameras) => render(StatusCode::OK, &CamerasPage { ctx, cameras }),
         Err(e) => crate::shell::page_error(ctx, e),

@@ -78,19 +78,17 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "disputes",
-        "/disputes",
-        Permission::DisputeRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "disputes",
+            "/disputes",
+            Permission::DisputeRead
+        )
+        .await
+    );
     let rows = match disputes::list(
         &state.db,
         &actor.scope,
@@ -169,19 +167,17 @@ async fn dispute_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "disputes",
-        &format!("/disputes/{id}"),
-        Permission::DisputeRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "disputes",
+            &format!("/disputes/{id}"),
+            Permission::DisputeRead
+        )
+        .await
+    );
     let row = match disputes::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -414,19 +410,17 @@ async fn new_page(
     f: NewForm,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "disputes",
-        "/disputes/new",
-        Permission::DisputeManage,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "disputes",
+            "/disputes/new",
+            Permission::DisputeManage
+        )
+        .await
+    );
     let types = disputes::types(&state.db).await.unwrap_or_default();
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -619,19 +613,17 @@ async fn print(
     Path(id): Path<String>,
     Query(q): Query<PrintQuery>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "disputes",
-        &format!("/disputes/{id}/agreement"),
-        Permission::DisputeRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "disputes",
+            &format!("/disputes/{id}/agreement"),
+            Permission::DisputeRead
+        )
+        .await
+    );
     let row = match disputes::get(&state.db, &actor.scope, &id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),

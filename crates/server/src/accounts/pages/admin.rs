@@ -40,19 +40,17 @@ async fn users_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "users",
-        "/users",
-        Permission::UserRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "users",
+            "/users",
+            Permission::UserRead
+        )
+        .await
+    );
     let now = now_micros();
     match users::list(&state.db, &actor.scope).await {
         Ok(rows) => {
@@ -103,19 +101,17 @@ async fn orgs_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "orgs",
-        "/orgs",
-        Permission::OrgRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "orgs",
+            "/orgs",
+            Permission::OrgRead
+        )
+        .await
+    );
     match orgs::list(&state.db, &actor.scope).await {
         Ok(rows) => {
             let orgs = rows
@@ -159,19 +155,17 @@ async fn audit_page(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "audit",
-        "/audit",
-        Permission::AuditRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "audit",
+            "/audit",
+            Permission::AuditRead
+        )
+        .await
+    );
     let loaded = async {
         let report = audit::verify(&state.db).await?;
         let rows = audit::list(

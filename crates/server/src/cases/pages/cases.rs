@@ -66,19 +66,17 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "cases",
-        "/cases",
-        Permission::CaseRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "cases",
+            "/cases",
+            Permission::CaseRead
+        )
+        .await
+    );
     let rows = match store::list(
         &state.db,
         &actor.scope,
@@ -179,19 +177,17 @@ async fn case_page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "cases",
-        &format!("/cases/{id}"),
-        Permission::CaseRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "cases",
+            &format!("/cases/{id}"),
+            Permission::CaseRead
+        )
+        .await
+    );
     let row = match store::get(&state.db, &actor.scope, id).await {
         Ok(Some(r)) => r,
         Ok(None) => return not_found(ctx),
@@ -372,19 +368,17 @@ async fn inbox(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "inspection",
-        "/case-alerts",
-        Permission::CaseRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "inspection",
+            "/case-alerts",
+            Permission::CaseRead
+        )
+        .await
+    );
     let rows = match store::list_alerts(
         &state.db,
         &actor.scope,
@@ -449,19 +443,17 @@ async fn alert_view(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "inspection",
-        &format!("/case-alerts/{id}"),
-        Permission::CaseRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "inspection",
+            &format!("/case-alerts/{id}"),
+            Permission::CaseRead
+        )
+        .await
+    );
     let a = match store::get_alert(&state.db, &actor.scope, id).await {
         Ok(Some(a)) => a,
         Ok(None) => return not_found(ctx),

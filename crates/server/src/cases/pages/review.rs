@@ -60,19 +60,17 @@ async fn samples_view(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "spot_checks",
-        "/case-samples",
-        Permission::CaseSupervise,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "spot_checks",
+            "/case-samples",
+            Permission::CaseSupervise
+        )
+        .await
+    );
     match store::list_samples(&state.db, &actor.scope, 100).await {
         Ok(rows) => render(
             if error.is_some() {
@@ -185,19 +183,17 @@ async fn sample_view(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "spot_checks",
-        &format!("/case-samples/{id}"),
-        Permission::CaseSupervise,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "spot_checks",
+            &format!("/case-samples/{id}"),
+            Permission::CaseSupervise
+        )
+        .await
+    );
     let s = match review::sample(state, actor, id).await {
         Ok(s) => s,
         Err(ApiError::NotFound) => return not_found(ctx),
@@ -326,19 +322,17 @@ async fn reviews_view(
     q: PeriodQuery,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "reviews",
-        "/case-reviews",
-        Permission::CaseRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "reviews",
+            "/case-reviews",
+            Permission::CaseRead
+        )
+        .await
+    );
     let to =
         q.to.as_deref()
             .and_then(|v| v.parse::<jiff::civil::Date>().ok())

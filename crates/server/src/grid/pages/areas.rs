@@ -34,19 +34,17 @@ async fn list(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "areas",
-        "/areas",
-        Permission::AreaRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "areas",
+            "/areas",
+            Permission::AreaRead
+        )
+        .await
+    );
     match areas::list(&state.db, &actor.scope, None, None).await {
         Ok(areas) => render(StatusCode::OK, &AreasPage { ctx, areas }),
         Err(e) => crate::shell::page_error(ctx, e),
@@ -68,19 +66,17 @@ async fn show(
     PageActor(actor): PageActor,
     Path(code): Path<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "areas",
-        &format!("/areas/{code}"),
-        Permission::AreaRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "areas",
+            &format!("/areas/{code}"),
+            Permission::AreaRead
+        )
+        .await
+    );
     let loaded = async {
         let Some(area) = areas::get(&state.db, &actor.scope, &code).await? else {
             return Ok(None);
@@ -122,19 +118,17 @@ pub async fn map(
     headers: HeaderMap,
     PageActor(actor): PageActor,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "map",
-        "/map",
-        Permission::AreaRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "map",
+            "/map",
+            Permission::AreaRead
+        )
+        .await
+    );
     let m = &state.config.map;
     render(
         StatusCode::OK,

@@ -78,19 +78,17 @@ async fn list(
     PageActor(actor): PageActor,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        &state,
-        &headers,
-        &actor,
-        "places",
-        "/places",
-        Permission::PlaceRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "places",
+            "/places",
+            Permission::PlaceRead
+        )
+        .await
+    );
     let filter = places::PlaceFilter {
         grid: q.grid.clone(),
         kind: None,
@@ -133,19 +131,17 @@ async fn page(
     id: &str,
     error: Option<String>,
 ) -> Response {
-    let ctx = match crate::shell::ctx_with(
-        state,
-        headers,
-        actor,
-        "places",
-        &format!("/places/{id}"),
-        Permission::PlaceRead,
-    )
-    .await
-    {
-        Ok(ctx) => ctx,
-        Err(page) => return page,
-    };
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "places",
+            &format!("/places/{id}"),
+            Permission::PlaceRead
+        )
+        .await
+    );
     let loaded = async {
         let Some(p) = places::get(&state.db, &actor.scope, id).await? else {
             return Ok(None);
