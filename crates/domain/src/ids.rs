@@ -24,6 +24,10 @@ pub enum IdError {
     CreditCodeCheck { found: char, expected: char },
     #[error("`{0}` is not a mainland mobile number (1[3-9] and 9 more digits)")]
     Mobile(String),
+    #[error(
+        "`{0}` is not a telephone number: a mobile (1[3-9] and 9 more digits) or a landline with its area code (0 + 2–3 digits, then 7–8 digits)"
+    )]
+    Phone(String),
 }
 
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
@@ -223,6 +227,60 @@ impl Mobile {
     }
 }
 
+/// A mainland telephone number as people give it: a mobile, or a landline with its area code (010 and
+/// 02x are three digits with the 0, the others four; the number 7–8 digits). Spaces, dashes, brackets
+/// and a +86/0086 prefix are dropped; what remains is digits only, so equal numbers compare equal.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(s: &str) -> Result<Self, IdError> {
+        let t: String = s
+            .trim()
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+            .collect();
+        let national = t.strip_prefix("+86").or_else(|| t.strip_prefix("0086"));
+        let t = national.unwrap_or(&t);
+        if let Ok(m) = Mobile::parse(t) {
+            return Ok(PhoneNumber(m.0));
+        }
+        // After +86 a landline drops its leading 0 (+86 571 …).
+        let t = if national.is_some() && !t.starts_with('0') {
+            format!("0{t}")
+        } else {
+            t.to_string()
+        };
+        let b = t.as_bytes();
+        let area = match b.get(1) {
+            Some(b'1' | b'2') => 3,
+            Some(b'3'..=b'9') => 4,
+            _ => 0,
+        };
+        let number = b.len().saturating_sub(area);
+        if area > 0
+            && b[0] == b'0'
+            && (7..=8).contains(&number)
+            && b.iter().all(u8::is_ascii_digit)
+            && b[area] != b'0'
+        {
+            Ok(PhoneNumber(t))
+        } else {
+            Err(IdError::Phone(s.to_string()))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PhoneNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PhoneNumber({})", crate::mask::mask_phone(&self.0))
+    }
+}
+
 impl fmt::Debug for Mobile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Mobile({})", crate::mask::mask_phone(&self.0))
@@ -291,6 +349,32 @@ mod tests {
             CreditCode::parse("91350100"),
             Err(IdError::CreditCodeLength(8))
         ));
+    }
+
+    #[test]
+    fn phone_numbers() {
+        for (given, kept) in [
+            ("13812345678", "13812345678"),
+            ("+86 138-1234-5678", "13812345678"),
+            ("0575-87000000", "057587000000"),
+            ("(010) 6512 3456", "01065123456"),
+            ("021-5555555", "0215555555"),
+            ("+86 575 8700 0000", "057587000000"),
+        ] {
+            assert_eq!(PhoneNumber::parse(given).unwrap().as_str(), kept, "{given}");
+        }
+        for bad in [
+            "12345",
+            "110",
+            "87000000",
+            "0575-0870000",
+            "05758700000000",
+            "1281234567x",
+            "12812345678",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad}");
+        }
+        assert!(!format!("{:?}", PhoneNumber::parse("13812345678").unwrap()).contains("1234"));
     }
 
     #[test]

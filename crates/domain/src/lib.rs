@@ -24,7 +24,7 @@ pub mod unit;
 
 pub use area::{AreaCode, AreaLevel, GridCode};
 pub use audit::{AuditEntry, AuditOutcome, ChainHash};
-pub use ids::{CitizenId, CreditCode, Mobile};
+pub use ids::{CitizenId, CreditCode, Mobile, PhoneNumber};
 pub use org::OrgKind;
 pub use role::{Permission, Role};
 pub use scope::{Scope, ScopeGrant, ScopeKind};

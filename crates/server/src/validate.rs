@@ -26,23 +26,15 @@ pub fn optional_text(field: &str, v: Option<&str>, max: usize) -> ApiResult<Opti
     }
 }
 
-/// A caller's number: mobile or landline, digits with optional `+` and separators.
+/// A telephone number: a mainland mobile, or a landline with its area code (`PhoneNumber`); kept as
+/// digits only, so the same number typed two ways is stored and indexed alike.
 pub fn phone(field: &str, v: Option<&str>) -> ApiResult<Option<String>> {
     let Some(raw) = v.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let digits: String = raw
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
-        .collect();
-    let body = digits.strip_prefix('+').unwrap_or(&digits);
-    if !(5..=20).contains(&body.len()) || !body.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be a telephone number (5–20 digits)"),
-        ));
-    }
-    Ok(Some(digits))
+    pingan_domain::PhoneNumber::parse(raw)
+        .map(|p| Some(p.as_str().to_string()))
+        .map_err(|e| ApiError::invalid(field, e.to_string()))
 }
 
 /// WGS-84 from a location in any accepted CRS, range-checked.

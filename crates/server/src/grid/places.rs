@@ -9,11 +9,11 @@ use crate::rekey::CONTACT_PHONE;
 use crate::rekey::open_sealed;
 use crate::state::AppState;
 use crate::validate::text;
+use pingan_domain::CreditCode;
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::crypto::FieldCipher;
 use pingan_domain::mask;
-use pingan_domain::{CreditCode, Mobile};
 use pingan_store::places;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,20 +107,8 @@ pub async fn check_place(
                 .to_string(),
         ),
     };
-    let contact_phone = match req
-        .contact_phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(p) => Some(
-            Mobile::parse(p)
-                .map_err(|e| ApiError::invalid("contact_phone", e.to_string()))?
-                .as_str()
-                .to_string(),
-        ),
-    };
+    // A shop gives its landline as often as a mobile.
+    let contact_phone = crate::validate::phone("contact_phone", req.contact_phone.as_deref())?;
     let contact_name = match req
         .contact_name
         .as_deref()
