@@ -63,11 +63,22 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(public::pages::router())
 }
 
-async fn fallback(req: Request) -> Response {
+/// An address nothing answers: the API's JSON 404 under `/api/`, else a page in the reader's language —
+/// inside the layout for someone signed in, in the public frame for anyone else.
+async fn fallback(State(state): State<AppState>, req: Request) -> Response {
     if req.uri().path().starts_with("/api/") {
-        ApiError::NotFound.into_response()
-    } else {
-        (StatusCode::NOT_FOUND, axum::response::Html("<!doctype html><meta charset=utf-8><title>404</title><p>404 — 未找到 / not found. <a href=\"/\">平安 Pingan</a>")).into_response()
+        return ApiError::NotFound.into_response();
+    }
+    let (parts, _) = req.into_parts();
+    match crate::auth::authenticate(&parts, &state).await {
+        Ok(actor) => crate::shell::not_found(crate::shell::Ctx::new(
+            &state,
+            &parts.headers,
+            &actor,
+            "",
+            parts.uri.path(),
+        )),
+        Err(_) => crate::public::pages::not_found(&state, &parts.headers),
     }
 }
 

@@ -56,6 +56,11 @@ struct PublicMessage {
     detail: Option<String>,
 }
 
+/// A page that does not exist, for someone not signed in: in the public frame, in their language.
+pub fn not_found(state: &AppState, headers: &HeaderMap) -> Response {
+    public_error(PublicCtx::new(state, headers), PageError::NotFound)
+}
+
 /// `PageError` for the public pages: HTML in the reader's language, never the API's JSON.
 fn public_error(ctx: PublicCtx, e: impl Into<PageError>) -> Response {
     let i18n = ctx.i18n.clone();

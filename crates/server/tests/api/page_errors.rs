@@ -122,3 +122,41 @@ both!(public_page_errors_are_html_too, |app: TestApp| async move {
     assert!(body.contains("page-public"), "the public frame: {body}");
     assert!(!body.contains("<nav"), "no staff navigation: {body}");
 });
+
+both!(unknown_addresses_are_404_pages, |app: TestApp| async move {
+    // Signed in: inside the layout, in the reader's language.
+    let officer = app.client_as("officer").await;
+    let (status, body) = page(officer.get(format!("{}/no/such/page", app.url))).await;
+    assert_eq!(status, 404);
+    in_layout(&body);
+    assert!(body.contains("404 未找到"), "{body}");
+    officer
+        .get(format!("{}/lang?to=en&back=/", app.url))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = page(officer.get(format!("{}/no/such/page", app.url))).await;
+    assert_eq!(status, 404);
+    in_layout(&body);
+    assert!(body.contains("404 Not found"), "{body}");
+    // Anyone else: the public frame, no staff navigation.
+    let (status, body) = page(client().get(format!("{}/no/such/page", app.url))).await;
+    assert_eq!(status, 404);
+    assert!(
+        body.contains("page-public") && !body.contains("<nav"),
+        "{body}"
+    );
+    // The API keeps its JSON.
+    let r = client()
+        .get(format!("{}/api/v1/no-such", app.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+});
