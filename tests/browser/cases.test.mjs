@@ -50,7 +50,7 @@ describe("case supervision (headless Chromium)", { timeout: 5 * 60_000, ...ready
         const row = page.locator(`${OVERDUE}[data-status="open"]`);
         assert.equal(await row.count(), 1, "the demo theft's overdue filing review is waiting");
         assert.match(await row.textContent(), /陈家村电动车被盗案/);
-        await clickAndLoad(page, `${OVERDUE}[data-status="open"] a`);
+        await clickAndLoad(page, `${OVERDUE}[data-status="open"] a[href^="/case-alerts/"]`);
         alertPath = new URL(page.url()).pathname;
         assert.equal(await page.getAttribute("#alert-status", "data-status"), "open");
         assert.equal(await page.locator("#act-explain").count(), 0, "the supervisor does not explain");
