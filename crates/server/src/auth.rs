@@ -79,7 +79,7 @@ impl SessionStage {
     }
 
     /// The refusal a held session gets everywhere but its one task.
-    fn refusal(self) -> ApiError {
+    pub fn refusal(self) -> ApiError {
         let (code, message) = match self {
             SessionStage::PasswordChange => (
                 "password_change_required",
@@ -271,6 +271,16 @@ pub async fn actor_for_user(
 
 /// Resolves the caller from a bearer token or the session cookie.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
+    authenticate_with(parts, state, true).await
+}
+
+/// Like [`authenticate`], but leaves the session's idle clock alone: for what a page asks by itself in
+/// the background (the header's unread count), so an unattended browser still times out.
+pub async fn authenticate_quietly(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
+    authenticate_with(parts, state, false).await
+}
+
+async fn authenticate_with(parts: &Parts, state: &AppState, touch: bool) -> ApiResult<Actor> {
     let ip = client_ip(parts);
     let now = now_micros();
     if let Some(auth) = parts
@@ -305,7 +315,7 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
         return Err(ApiError::Unauthenticated);
     }
     // Refresh the idle clock at most once a minute: one write per active user-minute, not per request.
-    if now - s.last_seen_at > MICROS_PER_MINUTE {
+    if touch && now - s.last_seen_at > MICROS_PER_MINUTE {
         sessions::touch(&state.db, &s.id_hash, now).await?;
     }
     let Some(stage) = SessionStage::parse(&s.stage) else {

@@ -239,8 +239,14 @@ async fn inbox(
     )
 }
 
-/// The unread count for the page header (loaded by htmx): the number, or nothing when none.
-async fn count(State(state): State<AppState>, actor: Actor) -> Response {
+/// The unread count for the page header (loaded by htmx every minute): the number, or nothing when
+/// none. Asked by the page itself, so it does not count as the person being active.
+async fn count(State(state): State<AppState>, parts: axum::http::request::Parts) -> Response {
+    let actor = match crate::auth::authenticate_quietly(&parts, &state).await {
+        Ok(a) if a.stage == crate::auth::SessionStage::Full => a,
+        Ok(a) => return a.stage.refusal().into_response(),
+        Err(e) => return e.into_response(),
+    };
     match notifications::unread_count(&state.db, &actor.user_id).await {
         Ok(0) => (StatusCode::OK, "").into_response(),
         Ok(n) => (StatusCode::OK, n.to_string()).into_response(),

@@ -68,3 +68,46 @@ both!(
         assert!(all.as_array().unwrap().len() >= 2, "{all}");
     }
 );
+
+both!(
+    the_header_count_does_not_keep_a_session_alive,
+    |app: TestApp| async move {
+        let c = app.client_as("officer").await;
+        // The officer was last active ten minutes ago.
+        let ten_minutes_ago = pingan_store::now_micros() - 10 * 60_000_000;
+        let last_seen = || async {
+            let (at,): (i64,) = app
+                .db
+                .fetch_one(
+                    "SELECT MAX(s.last_seen_at) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.username = 'officer'",
+                    pingan_store::args![],
+                )
+                .await
+                .unwrap();
+            at
+        };
+        app.db
+            .execute(
+                "UPDATE sessions SET last_seen_at = ? WHERE user_id = (SELECT id FROM users WHERE username = 'officer')",
+                pingan_store::args![ten_minutes_ago],
+            )
+            .await
+            .unwrap();
+        // The page's own background poll answers, but the idle clock stands still.
+        let r = c
+            .get(format!("{}/notifications/count", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(last_seen().await, ten_minutes_ago);
+        // Anything the person does moves it.
+        let r = c
+            .get(format!("{}/notifications", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(last_seen().await > ten_minutes_ago);
+    }
+);
