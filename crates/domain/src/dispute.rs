@@ -128,6 +128,18 @@ impl Tier {
     }
 }
 
+/// The dispute type an incident most likely is when the 110 desk hands it to mediation; the
+/// dispatcher may choose another. Domestic violence and family quarrels → 婚姻家庭, traffic → 交通及生产安全,
+/// everything else a neighbourhood matter (邻里) until a mediator says otherwise.
+pub fn type_for_incident(incident_type: &str) -> &'static str {
+    match incident_type {
+        "200600" => "01",
+        t if t.starts_with("300") => "23",
+        "100300" => "17",
+        _ => "02",
+    }
+}
+
 string_enum! {
     /// Where a dispute stands.
     Status {

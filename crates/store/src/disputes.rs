@@ -290,6 +290,17 @@ pub async fn get(db: &Db, scope: &Scope, id: &str) -> Result<Option<DisputeRow>>
     .await
 }
 
+/// The dispute an incident was handed to mediation as (at most one).
+pub async fn for_incident(db: &Db, incident_id: &str) -> Result<Option<DisputeRow>> {
+    db.fetch_optional(
+        &format!(
+            "SELECT {COLS} FROM disputes WHERE incident_id = ? ORDER BY registered_at LIMIT 1"
+        ),
+        args![incident_id],
+    )
+    .await
+}
+
 pub async fn get_unscoped(db: &Db, id: &str) -> Result<Option<DisputeRow>> {
     db.fetch_optional(
         &format!("SELECT {COLS} FROM disputes WHERE id = ?"),

@@ -36,6 +36,9 @@ pub struct ActionRequest {
     pub to: Option<String>,
     /// transfer: the receiving organisation (required for station).
     pub org_id: Option<String>,
+    /// transfer to mediation: the two-digit dispute type the incident becomes (default: suggested
+    /// from the incident type, see /api/v1/dispute-types).
+    pub dispute_type: Option<String>,
     /// callback: satisfied, basically_satisfied or dissatisfied.
     pub satisfaction: Option<String>,
 }
@@ -90,6 +93,7 @@ pub async fn apply(
     let mut change = Change::default();
     let mut event_unit: Option<String> = None;
     let mut event_note = note(&req.note, "note", false)?;
+    let mut handoff = None;
     match action {
         Action::Dispatch => {
             let ids = req.unit_ids.clone().unwrap_or_default();
@@ -185,6 +189,23 @@ pub async fn apply(
                     "name the station that takes over",
                 ));
             }
+            if to == TransferTarget::Mediation {
+                handoff = Some(
+                    crate::mediation::register::from_incident(
+                        state,
+                        actor,
+                        &row,
+                        req.dispute_type.as_deref(),
+                        event_note.as_deref(),
+                    )
+                    .await?,
+                );
+            } else if req.dispute_type.is_some() {
+                return Err(ApiError::invalid(
+                    "dispute_type",
+                    "a dispute type goes with a transfer to mediation only",
+                ));
+            }
             change.transfer_target = Some(to.code().into());
             release_units(&mut tx, &row.id, now).await?;
         }
@@ -205,14 +226,25 @@ pub async fn apply(
         event_note.as_deref(),
     )
     .await?;
-    let e = actor.audit_entry(
-        &format!("incident.{}", action.code()),
-        "incident",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"from": from.code(), "to": to.code(), "unit": event_unit}).to_string(),
-    );
-    tx.commit_audited(vec![e]).await?;
+    let mut audit =
+        vec![
+            actor.audit_entry(
+                &format!("incident.{}", action.code()),
+                "incident",
+                Some(&row.id),
+                AuditOutcome::Ok,
+                &serde_json::json!({"from": from.code(), "to": to.code(), "unit": event_unit})
+                    .to_string(),
+            ),
+        ];
+    if let Some(p) = handoff {
+        // The dispute exists exactly when the transfer is committed.
+        let (_, e) =
+            crate::mediation::register::record(state, &mut tx, actor, p, "dispute.from_incident")
+                .await?;
+        audit.push(e);
+    }
+    tx.commit_audited(audit).await?;
     incidents::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)

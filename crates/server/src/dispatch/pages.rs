@@ -312,6 +312,10 @@ struct IncidentPage {
     can_dispatch: bool,
     can_respond: bool,
     error: Option<String>,
+    /// The dispute this incident was handed to mediation as: (id, number).
+    dispute: Option<(String, String)>,
+    /// Dispute types for the transfer form (code, name in the reader's language), the suggested one first.
+    dispute_types: Vec<(String, String)>,
 }
 
 impl IncidentPage {
@@ -452,6 +456,16 @@ async fn incident_page(
             note: e.note.clone().unwrap_or_default(),
         })
         .collect();
+    let dispute = pingan_store::disputes::for_incident(&state.db, &d.incident.id)
+        .await
+        .ok()
+        .flatten()
+        .map(|r| (r.id, r.number));
+    let dispute_types = if can_dispatch && open {
+        transfer_types(state, &ctx, &d.incident.type_code).await
+    } else {
+        Vec::new()
+    };
     let status = if error.is_some() {
         StatusCode::CONFLICT
     } else {
@@ -460,6 +474,8 @@ async fn incident_page(
     render(
         status,
         &IncidentPage {
+            dispute,
+            dispute_types,
             ctx,
             clocks,
             events,
@@ -473,6 +489,27 @@ async fn incident_page(
             i: d.incident,
         },
     )
+}
+
+/// The dispute types in use, the one suggested for this incident type first.
+async fn transfer_types(state: &AppState, ctx: &Ctx, incident_type: &str) -> Vec<(String, String)> {
+    let suggested = pingan_domain::dispute::type_for_incident(incident_type);
+    let mut v: Vec<(String, String)> = pingan_store::disputes::types(&state.db)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.active)
+        .map(|t| {
+            let name = if ctx.lang_code == "en" {
+                t.name_en
+            } else {
+                t.name_zh
+            };
+            (t.code, name)
+        })
+        .collect();
+    v.sort_by_key(|(c, _)| c != suggested);
+    v
 }
 
 async fn show(
@@ -493,6 +530,7 @@ struct ActForm {
     into: Option<String>,
     to: Option<String>,
     org_id: Option<String>,
+    dispute_type: Option<String>,
     satisfaction: Option<String>,
     /// Where to go afterwards (`/duty` from the phone view).
     back: Option<String>,
@@ -523,6 +561,11 @@ async fn act(
         note: blank(f.note),
         feedback: blank(f.feedback),
         into: blank(f.into),
+        dispute_type: if f.to.as_deref() == Some("mediation") {
+            blank(f.dispute_type)
+        } else {
+            None
+        },
         to: blank(f.to),
         org_id: blank(f.org_id),
         satisfaction: blank(f.satisfaction),

@@ -183,6 +183,107 @@ pub async fn register(
     req: NewDisputeRequest,
 ) -> ApiResult<DisputeRow> {
     actor.require(state, Permission::DisputeManage).await?;
+    if let Some(iid) = &req.incident_id
+        && let Some(d) = disputes::for_incident(&state.db, iid).await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "this incident was already handed to mediation as dispute {}",
+            d.number
+        )));
+    }
+    let p = prepare(state, actor, req).await?;
+    let mut tx = state.db.begin().await?;
+    let (row, audit) = record(state, &mut tx, actor, p, "dispute.registered").await?;
+    tx.commit_audited(vec![audit]).await?;
+    Ok(row)
+}
+
+/// A dispute checked and sealed, ready to be written in the caller's transaction.
+pub struct Prepared {
+    new: NewDispute,
+    parties: Vec<NewParty>,
+    district: String,
+}
+
+/// The dispute an incident becomes when the dispatcher hands it to mediation (110 移交调解): its
+/// place, description and caller (as the applicant) carried over, starting at the village tier —
+/// the 人民调解委员会 of the village it happened in — with the grade the factors suggest. The
+/// dispatcher acts under their dispatch permission; the mediators take it from there.
+pub async fn from_incident(
+    state: &AppState,
+    actor: &Actor,
+    incident: &pingan_store::incidents::IncidentRow,
+    type_code: Option<&str>,
+    note: Option<&str>,
+) -> ApiResult<Prepared> {
+    if let Some(d) = disputes::for_incident(&state.db, &incident.id).await? {
+        return Err(ApiError::Conflict(format!(
+            "this incident was already handed to mediation as dispute {}",
+            d.number
+        )));
+    }
+    let c = &state.cipher;
+    let open = |aad: &str, v: &Option<String>| {
+        crate::rekey::open_sealed(c, aad, v.as_deref())
+            .map_err(|e| ApiError::Internal(anyhow::anyhow!("incident caller: {e}")))
+    };
+    let caller_name = open(crate::rekey::CALLER_NAME, &incident.caller_name_sealed)?;
+    let caller_phone = open(crate::rekey::CALLER_PHONE, &incident.caller_phone_sealed)?;
+    let parties = match caller_name.filter(|n| !n.trim().is_empty()) {
+        Some(name) => vec![PartyRequest {
+            kind: None,
+            role: Some("applicant".into()),
+            name,
+            id_number: None,
+            credit_code: None,
+            // A number that no longer passes today's check is left for the mediator to ask.
+            phone: caller_phone.filter(|p| crate::validate::phone("phone", Some(p)).is_ok()),
+            address: None,
+            vulnerable: false,
+        }],
+        None => vec![],
+    };
+    let type_code = type_code
+        .map(str::to_string)
+        .unwrap_or_else(|| pingan_domain::dispute::type_for_incident(&incident.type_code).into());
+    let mut description = incident.description.clone();
+    if let Some(n) = note.filter(|n| !n.trim().is_empty()) {
+        description.push_str(&format!("\n\n移交说明：{}", n.trim()));
+    }
+    let title: String = format!("{} 移交：{}", incident.number, incident.address)
+        .chars()
+        .take(100)
+        .collect();
+    let req = NewDisputeRequest {
+        type_code,
+        source: Some("incident_transfer".into()),
+        incident_id: Some(incident.id.clone()),
+        campaign_id: None,
+        title,
+        description: description.chars().take(4000).collect(),
+        address: None,
+        lng: None,
+        lat: None,
+        crs: None,
+        people_involved: None,
+        amount_yuan: None,
+        violence_threat: false,
+        self_harm_threat: false,
+        vulnerable_party: false,
+        grade: None,
+        grade_reason: None,
+        tier: Some("village".into()),
+        parties,
+    };
+    prepare(state, actor, req).await
+}
+
+/// Checks a registration and seals its parties (reads only; nothing is written).
+pub async fn prepare(
+    state: &AppState,
+    actor: &Actor,
+    req: NewDisputeRequest,
+) -> ApiResult<Prepared> {
     let rules = &state.config.mediation.grading;
     let type_code = req.type_code.trim().to_string();
     let types = disputes::types(&state.db).await?;
@@ -345,9 +446,30 @@ pub async fn register(
         .next()
         .unwrap_or("000000")
         .to_string();
-    let mut tx = state.db.begin().await?;
+    Ok(Prepared {
+        new,
+        parties,
+        district,
+    })
+}
+
+/// Writes a prepared dispute in `tx`, tells the tier's people (`kind` names the news), and returns
+/// the row with its audit entry for the caller's commit.
+pub async fn record(
+    state: &AppState,
+    tx: &mut pingan_store::Tx,
+    actor: &Actor,
+    p: Prepared,
+    kind: &str,
+) -> ApiResult<(DisputeRow, pingan_domain::audit::AuditEntry)> {
+    let Prepared {
+        new,
+        parties,
+        district,
+    } = p;
+    let now = new.registered_at;
     let (id, number) = disputes::insert(
-        &mut tx,
+        tx,
         &district,
         &new,
         &parties,
@@ -355,19 +477,19 @@ pub async fn register(
     )
     .await?;
     let row = stored(&new, id, number);
-    notify_tier(
-        state,
-        &mut tx,
-        &row,
-        tier,
-        now,
-        "dispute.registered",
-        &format!(
+    let tier: Tier = row.tier.parse().unwrap_or(Tier::Grid);
+    let message = if row.incident_id.is_some() {
+        format!(
+            "110 移交矛盾纠纷 {}：{}（{}）",
+            row.number, row.title, row.grade
+        )
+    } else {
+        format!(
             "新登记矛盾纠纷 {}：{}（{}）",
             row.number, row.title, row.grade
-        ),
-    )
-    .await?;
+        )
+    };
+    notify_tier(state, tx, &row, tier, now, kind, &message).await?;
     let mut e = actor.audit_entry(
         "dispute.register",
         "dispute",
@@ -375,12 +497,11 @@ pub async fn register(
         AuditOutcome::Ok,
         // Counts only: party identity never goes into the log.
         &serde_json::json!({"number": row.number, "grade": row.grade, "suggested": row.suggested_grade,
-            "tier": row.tier, "parties": parties.len()})
+            "tier": row.tier, "parties": parties.len(), "incident": row.incident_id})
         .to_string(),
     );
     e.at = now;
-    tx.commit_audited(vec![e]).await?;
-    Ok(row)
+    Ok((row, e))
 }
 
 /// The row as `insert` wrote it (no read-back).

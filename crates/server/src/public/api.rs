@@ -43,7 +43,7 @@ async fn submit_report(
 ) -> ApiResult<(StatusCode, Json<Tracking>)> {
     let report = check_report(&state, req, Channel::Web)?;
     let (row, _) = intake::receive(&state, report, None, ip).await?;
-    Ok((StatusCode::CREATED, Json(tracking(&row))))
+    Ok((StatusCode::CREATED, Json(tracking(&state.db, &row).await?)))
 }
 
 /// Status and feedback of a report, by its tracking code.
@@ -58,7 +58,7 @@ async fn track_report(
     let row = incidents::by_tracking_code(&state.db, &code)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(tracking(&row)))
+    Ok(Json(tracking(&state.db, &row).await?))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -226,11 +226,14 @@ struct TrackPage {
 
 impl TrackPage {
     fn status_text(&self, t: &Tracking) -> String {
-        if self.ctx.lang == Lang::ZhCn {
-            status_zh(&t.status).to_string()
-        } else {
-            t.status.replace('_', " ")
+        match t.timeline.last() {
+            Some(s) => self.step_text(&s.step),
+            None if self.ctx.lang == Lang::ZhCn => status_zh(&t.status).to_string(),
+            None => self.ctx.t("public.step.received").to_string(),
         }
+    }
+    fn step_text(&self, code: &str) -> String {
+        self.ctx.t(&format!("public.step.{code}")).to_string()
     }
     fn when(&self, us: &i64) -> String {
         pingan_domain::time::local_datetime(pingan_domain::time::from_micros(*us))
@@ -248,7 +251,11 @@ async fn track(
         None
     } else {
         match incidents::by_tracking_code(&state.db, &code).await {
-            Ok(r) => r.map(|r| tracking(&r)),
+            Ok(Some(r)) => match tracking(&state.db, &r).await {
+                Ok(t) => Some(t),
+                Err(e) => return public_error(ctx, e),
+            },
+            Ok(None) => None,
             Err(e) => return public_error(ctx, e),
         }
     };

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::validate::{location, optional_text, phone, text, type_code};
 use pingan_domain::incident::{Channel, Level, Status};
-use pingan_store::incidents;
+use pingan_store::{disputes, incidents};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -40,6 +40,21 @@ pub struct Tracking {
     /// UTC microseconds.
     pub received_at: i64,
     pub updated_at: i64,
+    /// What has happened to the report so far, oldest first, in plain words — no staff names, no
+    /// personal data. A report handed to mediation goes on with the dispute's steps.
+    pub timeline: Vec<TrackStep>,
+}
+
+#[derive(Serialize, ToSchema, Debug, Clone, PartialEq)]
+pub struct TrackStep {
+    /// UTC microseconds.
+    pub at: i64,
+    /// received, dispatched, on_scene, resolved, reported_back, closed, merged, cancelled,
+    /// transferred_mediation, transferred_fire, transferred_station, transferred_agency,
+    /// mediation_registered, mediation_escalated, mediation_agreed, mediation_failed,
+    /// mediation_withdrawn, mediation_reopened, mediation_closed.
+    pub step: String,
+    pub text_zh: String,
 }
 
 pub fn status_zh(s: &str) -> &'static str {
@@ -58,14 +73,104 @@ pub fn status_zh(s: &str) -> &'static str {
     }
 }
 
-pub fn tracking(r: &incidents::IncidentRow) -> Tracking {
-    Tracking {
+/// A report's progress as its reporter may see it.
+pub async fn tracking(db: &pingan_store::Db, r: &incidents::IncidentRow) -> ApiResult<Tracking> {
+    let events = incidents::events(db, &r.id).await?;
+    let dispute = match disputes::for_incident(db, &r.id).await? {
+        Some(d) => {
+            let ev = disputes::events(db, &d.id).await?;
+            Some((d, ev))
+        }
+        None => None,
+    };
+    let timeline = timeline(r, &events, dispute.as_ref().map(|(d, e)| (d, e.as_slice())));
+    let updated_at = timeline
+        .last()
+        .map_or(r.updated_at, |s| s.at.max(r.updated_at));
+    Ok(Tracking {
         tracking_code: r.tracking_code.clone().unwrap_or_default(),
         status: r.status.clone(),
-        status_zh: status_zh(&r.status).into(),
+        status_zh: timeline
+            .last()
+            .map_or_else(|| status_zh(&r.status).into(), |s| s.text_zh.clone()),
         feedback: r.feedback_text.clone(),
         received_at: r.received_at,
-        updated_at: r.updated_at,
+        updated_at,
+        timeline,
+    })
+}
+
+/// The steps of a report: the incident's status changes (repeats and the officers' own
+/// acknowledgements left out), then, when it went to mediation, the dispute's.
+pub fn timeline(
+    r: &incidents::IncidentRow,
+    events: &[incidents::EventRow],
+    dispute: Option<(&disputes::DisputeRow, &[disputes::EventRow])>,
+) -> Vec<TrackStep> {
+    let mut steps = vec![step(r.received_at, "received")];
+    for e in events {
+        let code = match e.to_status.as_str() {
+            "dispatched" | "on_scene" | "resolved" | "reported_back" | "closed" | "merged"
+            | "cancelled" => e.to_status.clone(),
+            "transferred" => format!(
+                "transferred_{}",
+                r.transfer_target.as_deref().unwrap_or("agency")
+            ),
+            _ => continue,
+        };
+        if steps.iter().any(|s| s.step == code) {
+            continue;
+        }
+        steps.push(step(e.at, &code));
+    }
+    if let Some((d, events)) = dispute {
+        steps.push(step(d.registered_at, "mediation_registered"));
+        for e in events {
+            let code = match e.action.as_str() {
+                "escalate" => "mediation_escalated",
+                "agree" => "mediation_agreed",
+                "fail" => "mediation_failed",
+                "withdraw" => "mediation_withdrawn",
+                "breach" => "mediation_reopened",
+                "close" => "mediation_closed",
+                _ => continue,
+            };
+            steps.push(step(e.at, code));
+        }
+    }
+    steps
+}
+
+fn step(at: i64, code: &str) -> TrackStep {
+    TrackStep {
+        at,
+        step: code.into(),
+        text_zh: step_zh(code).into(),
+    }
+}
+
+pub fn step_zh(code: &str) -> &'static str {
+    match code {
+        "received" => "已受理您的报警求助",
+        "dispatched" => "已派出警力",
+        "on_scene" => "民警已到达现场",
+        "resolved" => "现场已处置",
+        "reported_back" => "已反馈处理结果",
+        "closed" => "已办结",
+        "merged" => "与同一事件的其他报警合并处理",
+        "cancelled" => "已撤销",
+        "transferred_mediation" => "已移交人民调解",
+        "transferred_fire" => "已移交消防救援",
+        "transferred_station" => "已移交辖区派出所",
+        "transferred_agency" => "已移交相关部门",
+        "mediation_registered" => "人民调解委员会已受理",
+        "mediation_escalated" => "已提交上一级调解组织",
+        "mediation_agreed" => "双方已达成调解协议",
+        "mediation_failed" => "调解未成，已引导通过其他途径解决",
+        "mediation_withdrawn" => "当事人已撤回调解申请",
+        "mediation_reopened" => "协议未履行，重新调解",
+        "mediation_closed" => "调解已结案",
+        _ => "处理中",
     }
 }
 

@@ -81,6 +81,7 @@ mod cases;
 mod connections;
 mod dispatch;
 mod documented;
+mod handoff;
 mod jobs;
 mod limits;
 mod login_burst;
