@@ -30,6 +30,23 @@ pub enum IdError {
     Phone(String),
 }
 
+impl IdError {
+    /// A stable code for the problem, for a page to put in the reader's words.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IdError::CitizenIdLength(_) => "citizen_id_length",
+            IdError::CitizenIdChars => "citizen_id_chars",
+            IdError::CitizenIdBirthDate(_) => "citizen_id_birth",
+            IdError::CitizenIdCheck { .. } => "citizen_id_check",
+            IdError::CreditCodeLength(_) => "credit_code_length",
+            IdError::CreditCodeChar(_) => "credit_code_char",
+            IdError::CreditCodeCheck { .. } => "credit_code_check",
+            IdError::Mobile(_) => "mobile",
+            IdError::Phone(_) => "phone",
+        }
+    }
+}
+
 const ID_WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'];
 

@@ -1,6 +1,9 @@
 //! One error type for the HTTP layer, mapped to a status and a JSON body once:
-//! `{"error": {"code": "...", "message": "...", "field": "..."}}`. Store and domain errors convert into
-//! it; nothing else writes error responses.
+//! `{"error": {"code": "...", "message": "...", "field": "...", "problems": [...]}}`. Store and domain
+//! errors convert into it; nothing else writes error responses. A 422 lists every problem found in the
+//! submission (`problems`: field path, a stable code, its parameters and an English message); `field`
+//! and `message` repeat the first, for clients that read one. Pages turn each code into a sentence in
+//! the reader's language beside its field.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -18,6 +21,9 @@ pub enum ApiError {
     },
     #[error("{0}")]
     Validation(String, Option<String>),
+    /// Every problem of a submission, first one first (never empty).
+    #[error("{}", .0.first().map_or("invalid value", |p| p.message.as_str()))]
+    Invalid(Vec<Problem>),
     #[error("authentication required")]
     Unauthenticated,
     /// Wrong username or password: one answer for both, so usernames cannot be probed.
@@ -46,6 +52,83 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+/// One thing wrong with a submitted value.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema, PartialEq)]
+pub struct Problem {
+    /// The field as a path (`parties[1].phone`).
+    pub field: String,
+    /// Stable code: required, too_long, phone, citizen_id_check, citizen_id_length, citizen_id_chars,
+    /// citizen_id_birth, credit_code_*, number, whole_number, out_of_range, outside_district,
+    /// outside_scope, unknown_type, invalid.
+    pub code: String,
+    /// The code's parameters (e.g. `{"max": "100"}`), as text.
+    #[schema(value_type = Object)]
+    pub params: std::collections::BTreeMap<String, String>,
+    /// The problem in English, for logs and clients without their own words.
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(field: &str, code: &str, message: impl Into<String>) -> Problem {
+        Problem {
+            field: field.into(),
+            code: code.into(),
+            params: Default::default(),
+            message: message.into(),
+        }
+    }
+
+    pub fn with(mut self, key: &str, value: impl ToString) -> Problem {
+        self.params.insert(key.into(), value.to_string());
+        self
+    }
+}
+
+/// Gathers a submission's problems so all of them are answered at once.
+#[derive(Debug, Default)]
+pub struct Problems(Vec<Problem>);
+
+impl Problems {
+    /// The value when `r` is fine; a field problem is noted (and `None` returned); any other error
+    /// (storage, permission) ends the check.
+    pub fn check<T>(&mut self, r: ApiResult<T>) -> ApiResult<Option<T>> {
+        match r {
+            Ok(v) => Ok(Some(v)),
+            Err(ApiError::Invalid(ps)) => {
+                self.0.extend(ps);
+                Ok(None)
+            }
+            Err(ApiError::Validation(m, Some(f))) => {
+                self.0.push(Problem::new(&f, "invalid", m));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    pub fn push(&mut self, p: Problem) {
+        self.0.push(p);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The 422 with every problem noted (call when some were).
+    pub fn into_error(self) -> ApiError {
+        ApiError::Invalid(self.0)
+    }
+
+    /// `Ok` when nothing was found, else the 422 with every problem.
+    pub fn finish(self) -> ApiResult<()> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid(self.0))
+        }
+    }
+}
+
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
@@ -59,6 +142,9 @@ pub struct ErrorDetail {
     /// The offending field, as a path (`grants[0].path`), when one is known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// A 422's problems, every one of the submission (the first is `field`/`message`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<Problem>,
 }
 
 impl ApiError {
@@ -86,10 +172,35 @@ impl ApiError {
         ApiError::Validation(message.into(), Some(field.to_string()))
     }
 
+    /// A 422 with its code, for pages to put in words.
+    pub fn problem(p: Problem) -> Self {
+        ApiError::Invalid(vec![p])
+    }
+
+    /// A 422 as its first problem alone (`Validation`), for callers that report one per row or line.
+    pub fn first_problem(self) -> ApiError {
+        match self {
+            ApiError::Invalid(ps) => match ps.into_iter().next() {
+                Some(p) => ApiError::Validation(p.message, Some(p.field)),
+                None => ApiError::Validation("invalid value".into(), None),
+            },
+            e => e,
+        }
+    }
+
+    /// The problems of a 422, each with a code (`invalid` where the check gave none).
+    pub fn problems(&self) -> Vec<Problem> {
+        match self {
+            ApiError::Invalid(ps) => ps.clone(),
+            ApiError::Validation(m, Some(f)) => vec![Problem::new(f, "invalid", m.clone())],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            ApiError::Validation(..) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(..) | ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unauthenticated | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -105,7 +216,7 @@ impl ApiError {
     fn code(&self) -> &'static str {
         match self {
             ApiError::BadRequest { code, .. } => code,
-            ApiError::Validation(..) => "invalid_value",
+            ApiError::Validation(..) | ApiError::Invalid(_) => "invalid_value",
             ApiError::Unauthenticated => "unauthenticated",
             ApiError::InvalidCredentials => "invalid_credentials",
             ApiError::Forbidden(_) => "forbidden",
@@ -122,6 +233,7 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::BadRequest { field, .. } | ApiError::Validation(_, field) => field.clone(),
+            ApiError::Invalid(ps) => ps.first().map(|p| p.field.clone()),
             _ => None,
         }
     }
@@ -137,6 +249,7 @@ impl IntoResponse for ApiError {
                 code: self.code().to_string(),
                 message: self.to_string(),
                 field: self.field(),
+                problems: self.problems(),
             },
         };
         let status = self.status();

@@ -74,10 +74,11 @@ pub async fn locate_for(
     let mut candidates =
         pingan_store::grids::candidates_in_context(db, lng, lat, type_code.unwrap_or("")).await?;
     let Some(i) = holding(&candidates, |c| &c.grid, lng, lat) else {
-        return Err(ApiError::invalid(
+        return Err(ApiError::problem(crate::error::Problem::new(
             "lng",
+            "outside_district",
             "the location lies in no grid of this district",
-        ));
+        )));
     };
     let found = candidates.swap_remove(i);
     let (grid, area_type, station, active) = (

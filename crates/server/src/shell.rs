@@ -155,6 +155,15 @@ impl Ctx {
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.t(self.lang, key)
     }
+
+    /// `e`'s problems in this reader's language, by form field (see `FieldErrors::of`).
+    pub fn field_errors(
+        &self,
+        e: &ApiError,
+        rename: impl Fn(&str) -> Option<String>,
+    ) -> Option<FieldErrors> {
+        FieldErrors::of(&self.i18n, self.lang, e, rename)
+    }
 }
 
 fn switch_href(lang: Lang, path: &str) -> String {
@@ -231,6 +240,13 @@ impl From<ApiError> for PageError {
             ApiError::Forbidden(_) => PageError::Forbidden,
             ApiError::NotFound => PageError::NotFound,
             ApiError::Validation(message, field) => PageError::Invalid { field, message },
+            ApiError::Invalid(ps) => {
+                let first = ps.into_iter().next();
+                PageError::Invalid {
+                    field: first.as_ref().map(|p| p.field.clone()),
+                    message: first.map(|p| p.message).unwrap_or_default(),
+                }
+            }
             ApiError::BadRequest { message, field, .. } => PageError::Invalid { field, message },
             ApiError::PayloadTooLarge(_) | ApiError::UnsupportedMediaType => PageError::Invalid {
                 field: None,
@@ -761,9 +777,90 @@ impl axum::extract::FromRequestParts<AppState> for AnyStagePage {
     }
 }
 
+/// A form's problems in the reader's language, by form field, for each to be shown beside its field
+/// (all at once; the form keeps what was typed). Problem codes become sentences from the locale's
+/// `problem.*` keys with their parameters filled in; a code without words keeps its English message.
+#[derive(Debug, Default, Clone)]
+pub struct FieldErrors {
+    by_field: Vec<(String, String)>,
+}
+
+impl FieldErrors {
+    /// The problems of `e`, named by form field through `rename` (API path → form field name; the
+    /// path itself when it answers `None`). `None` when `e` is not about fields.
+    pub fn of(
+        i18n: &crate::i18n::I18n,
+        lang: Lang,
+        e: &ApiError,
+        rename: impl Fn(&str) -> Option<String>,
+    ) -> Option<FieldErrors> {
+        let problems = e.problems();
+        if problems.is_empty() {
+            return None;
+        }
+        let by_field = problems
+            .iter()
+            .map(|p| {
+                let field = rename(&p.field).unwrap_or_else(|| p.field.clone());
+                (field, problem_text(i18n, lang, p))
+            })
+            .collect();
+        Some(FieldErrors { by_field })
+    }
+
+    /// The message(s) for one form field, empty when it has none.
+    pub fn get(&self, field: &str) -> String {
+        self.by_field
+            .iter()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| m.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+
+    pub fn has(&self, field: &str) -> bool {
+        self.by_field.iter().any(|(f, _)| f == field)
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_field.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_field.is_empty()
+    }
+
+    /// Problems whose field the form does not show (listed at the top instead).
+    pub fn elsewhere(&self, shown: &[&str]) -> Vec<String> {
+        self.by_field
+            .iter()
+            .filter(|(f, _)| !shown.contains(&f.as_str()))
+            .map(|(_, m)| m.clone())
+            .collect()
+    }
+}
+
+/// One problem in the reader's words: `problem.<code>` with `{param}`s filled, else the message.
+pub fn problem_text(i18n: &crate::i18n::I18n, lang: Lang, p: &crate::error::Problem) -> String {
+    let key = format!("problem.{}", p.code);
+    let t = i18n.t(lang, &key);
+    if t == key {
+        return p.message.clone();
+    }
+    p.params.iter().fold(t.to_string(), |acc, (k, v)| {
+        acc.replace(&format!("{{{k}}}"), v)
+    })
+}
+
 pub fn field_message(e: &ApiError) -> Option<String> {
     match e {
         ApiError::Validation(m, Some(f)) => Some(format!("{f}: {m}")),
+        ApiError::Invalid(ps) => Some(
+            ps.iter()
+                .map(|p| format!("{}: {}", p.field, p.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
         ApiError::Validation(m, None) | ApiError::Conflict(m) | ApiError::Forbidden(m) => {
             Some(m.clone())
         }

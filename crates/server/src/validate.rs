@@ -1,7 +1,7 @@
 //! Field validators shared by every capability (shared kernel): free text, phone numbers, locations,
 //! type codes, instants and the plausibility bounds. Each failure is a 422 naming the field.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use pingan_domain::incident::TypeCode;
 use pingan_domain::plausible;
@@ -10,10 +10,13 @@ use pingan_geo::Crs;
 /// Checks free text: trimmed, 1–`max` characters.
 pub fn text(field: &str, v: &str, max: usize) -> ApiResult<String> {
     let t = v.trim();
-    if t.is_empty() || t.chars().count() > max {
-        return Err(ApiError::invalid(
-            field,
-            format!("{field} must be 1–{max} characters"),
+    let message = format!("{field} must be 1–{max} characters");
+    if t.is_empty() {
+        return Err(ApiError::problem(Problem::new(field, "required", message)));
+    }
+    if t.chars().count() > max {
+        return Err(ApiError::problem(
+            Problem::new(field, "too_long", message).with("max", max),
         ));
     }
     Ok(t.to_string())
@@ -34,7 +37,12 @@ pub fn phone(field: &str, v: Option<&str>) -> ApiResult<Option<String>> {
     };
     pingan_domain::PhoneNumber::parse(raw)
         .map(|p| Some(p.as_str().to_string()))
-        .map_err(|e| ApiError::invalid(field, e.to_string()))
+        .map_err(|e| id_problem(field, e))
+}
+
+/// An identifier that fails its check (citizen ID, credit code, phone) as a coded 422.
+pub fn id_problem(field: &str, e: pingan_domain::ids::IdError) -> ApiError {
+    ApiError::problem(Problem::new(field, e.code(), e.to_string()))
 }
 
 /// WGS-84 from a location in any accepted CRS, range-checked.

@@ -40,6 +40,8 @@ pub enum Value {
     NullText,
     NullInt,
     NullFloat,
+    /// BLOB (SQLite) / BYTEA (PostgreSQL).
+    Bytes(Vec<u8>),
 }
 
 impl From<&str> for Value {
@@ -144,6 +146,7 @@ macro_rules! bind_all {
                 Value::NullText => q.bind(None::<String>),
                 Value::NullInt => q.bind(None::<i64>),
                 Value::NullFloat => q.bind(None::<f64>),
+                Value::Bytes(b) => q.bind(b),
             };
         }
         q

@@ -9,6 +9,7 @@
 pub mod analysis;
 pub mod areas;
 pub mod audit;
+pub mod basemap;
 pub mod cases;
 pub mod db;
 pub mod disputes;

@@ -78,6 +78,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "personal_data_sealed",
         up: v13_personal_data_sealed,
     },
+    Migration {
+        version: 14,
+        name: "basemap",
+        up: v14_basemap,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -927,5 +932,40 @@ fn v13_personal_data_sealed(_: Backend) -> Vec<String> {
         "ALTER TABLE places ADD COLUMN contact_name_sealed TEXT".into(),
         "ALTER TABLE places ADD COLUMN contact_phone_sealed TEXT".into(),
         "ALTER TABLE users ADD COLUMN mobile_sealed TEXT".into(),
+    ]
+}
+
+/// The imported base map: one tile set (XYZ rows), shared by every server of the deployment.
+fn v14_basemap(backend: Backend) -> Vec<String> {
+    let blob = match backend {
+        Backend::Sqlite => "BLOB",
+        Backend::Postgres => "BYTEA",
+    };
+    vec![
+        format!(
+            "CREATE TABLE basemap_tiles (
+                z BIGINT NOT NULL,
+                x BIGINT NOT NULL,
+                y BIGINT NOT NULL,
+                data {blob} NOT NULL,
+                PRIMARY KEY (z, x, y))"
+        ),
+        "CREATE TABLE basemap (
+            id BIGINT PRIMARY KEY CHECK (id = 1),
+            name TEXT NOT NULL,
+            format TEXT NOT NULL,
+            compression TEXT NOT NULL,
+            min_zoom BIGINT NOT NULL,
+            max_zoom BIGINT NOT NULL,
+            west DOUBLE PRECISION NOT NULL,
+            south DOUBLE PRECISION NOT NULL,
+            east DOUBLE PRECISION NOT NULL,
+            north DOUBLE PRECISION NOT NULL,
+            attribution TEXT NOT NULL,
+            source TEXT NOT NULL,
+            synthetic BOOLEAN NOT NULL,
+            tile_count BIGINT NOT NULL,
+            imported_at BIGINT NOT NULL)"
+            .into(),
     ]
 }

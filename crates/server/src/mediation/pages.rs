@@ -3,7 +3,7 @@
 //! shows the parties' identity and therefore asks for a purpose and is audited like any reveal.
 
 use crate::auth::PageActor;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::mediation::detail::{DisputeDetail, RevealedParty, detail, reveal};
 use crate::mediation::{self, Dispute, steps};
 use crate::shell::{Ctx, forbidden, not_found, render};
@@ -392,9 +392,44 @@ struct NewPage {
     types: Vec<disputes::TypeRow>,
     grades: Vec<pingan_domain::dispute::Grade>,
     error: Option<String>,
+    /// Each problem beside its field.
+    errors: crate::shell::FieldErrors,
+    tile_url: String,
 }
 
+/// The form fields that show their own problems; others are listed above the form.
+const NEW_FIELDS: &[&str] = &[
+    "type_code",
+    "title",
+    "description",
+    "address",
+    "location",
+    "people_involved",
+    "amount_yuan",
+    "grade",
+    "grade_reason",
+    "tier",
+    "p1_name",
+    "p1_id_number",
+    "p1_phone",
+    "p1_address",
+    "p2_name",
+    "p2_id_number",
+    "p2_phone",
+    "p2_address",
+];
+
 impl NewPage {
+    /// The problem(s) of one field, in the reader's language.
+    fn err(&self, field: &str) -> String {
+        self.errors.get(field)
+    }
+    fn bad(&self, field: &str) -> bool {
+        self.errors.has(field)
+    }
+    fn elsewhere(&self) -> Vec<String> {
+        self.errors.elsewhere(NEW_FIELDS)
+    }
     fn checked(&self, v: &Option<String>) -> bool {
         v.is_some()
     }
@@ -408,7 +443,7 @@ async fn new_page(
     headers: &HeaderMap,
     actor: &crate::auth::Actor,
     f: NewForm,
-    error: Option<String>,
+    failure: Option<ApiError>,
 ) -> Response {
     let ctx = crate::page_try!(
         crate::shell::ctx_with(
@@ -422,7 +457,30 @@ async fn new_page(
         .await
     );
     let types = disputes::types(&state.db).await.unwrap_or_default();
-    let status = if error.is_some() {
+    // API paths → this form's fields: the parties as entered (an empty applicant shifts the index).
+    let entered: Vec<&str> = [("p1", &f.p1_name), ("p2", &f.p2_name)]
+        .into_iter()
+        .filter(|(_, n)| !n.trim().is_empty())
+        .map(|(p, _)| p)
+        .collect();
+    let rename = |path: &str| -> Option<String> {
+        if path == "lng" || path == "lat" || path == "crs" {
+            return Some("location".into());
+        }
+        let rest = path.strip_prefix("parties[")?;
+        let (i, field) = rest.split_once("].")?;
+        let p = entered.get(i.parse::<usize>().ok()?)?;
+        Some(format!("{p}_{field}"))
+    };
+    let errors = failure
+        .as_ref()
+        .and_then(|e| ctx.field_errors(e, rename))
+        .unwrap_or_default();
+    let error = match &failure {
+        Some(e) if errors.is_empty() => crate::shell::field_message(e),
+        _ => None,
+    };
+    let status = if failure.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -435,6 +493,8 @@ async fn new_page(
             types: types.into_iter().filter(|t| t.active).collect(),
             grades: state.config.mediation.grading.grades.clone(),
             error,
+            errors,
+            tile_url: state.config.map.tile_url.clone(),
         },
     )
 }
@@ -477,8 +537,13 @@ async fn new_submit(
     let num = |field: &str, v: &str| -> Result<Option<f64>, ApiError> {
         opt(v)
             .map(|x| {
-                x.parse::<f64>()
-                    .map_err(|_| ApiError::invalid(field, format!("{field} must be a number")))
+                x.parse::<f64>().map_err(|_| {
+                    ApiError::problem(Problem::new(
+                        field,
+                        "number",
+                        format!("{field} must be a number"),
+                    ))
+                })
             })
             .transpose()
     };
@@ -486,7 +551,11 @@ async fn new_submit(
         opt(v)
             .map(|x| {
                 x.parse::<i64>().map_err(|_| {
-                    ApiError::invalid(field, format!("{field} must be a whole number"))
+                    ApiError::problem(Problem::new(
+                        field,
+                        "whole_number",
+                        format!("{field} must be a whole number"),
+                    ))
                 })
             })
             .transpose()
@@ -503,50 +572,71 @@ async fn new_submit(
             vulnerable: false,
         })
     };
-    let req = (|| -> Result<crate::mediation::register::NewDisputeRequest, ApiError> {
-        Ok(crate::mediation::register::NewDisputeRequest {
-            type_code: f.type_code.clone(),
-            source: opt(&f.source),
-            incident_id: opt(&f.incident_id),
-            campaign_id: None,
-            title: f.title.clone(),
-            description: f.description.clone(),
-            address: opt(&f.address),
-            lng: num("lng", &f.lng)?,
-            lat: num("lat", &f.lat)?,
-            crs: None,
-            people_involved: int("people_involved", &f.people_involved)?,
-            amount_yuan: int("amount_yuan", &f.amount_yuan)?,
-            violence_threat: f.violence_threat.is_some(),
-            self_harm_threat: f.self_harm_threat.is_some(),
-            vulnerable_party: f.vulnerable_party.is_some(),
-            grade: opt(&f.grade),
-            grade_reason: opt(&f.grade_reason),
-            tier: opt(&f.tier),
-            parties: [
-                party(
-                    &f.p1_name,
-                    &f.p1_id_number,
-                    &f.p1_phone,
-                    &f.p1_address,
-                    "applicant",
-                ),
-                party(
-                    &f.p2_name,
-                    &f.p2_id_number,
-                    &f.p2_phone,
-                    &f.p2_address,
-                    "respondent",
-                ),
-            ]
-            .into_iter()
-            .flatten()
-            .collect(),
-        })
-    })();
-    let result = match req {
-        Ok(r) => crate::mediation::register::register(&state, &actor, r).await,
-        Err(e) => Err(e),
+    let mut problems = crate::error::Problems::default();
+    let lng = problems.check(num("lng", &f.lng)).ok().flatten().flatten();
+    let lat = problems.check(num("lat", &f.lat)).ok().flatten().flatten();
+    let people_involved = problems
+        .check(int("people_involved", &f.people_involved))
+        .ok()
+        .flatten()
+        .flatten();
+    let amount_yuan = problems
+        .check(int("amount_yuan", &f.amount_yuan))
+        .ok()
+        .flatten()
+        .flatten();
+    let req = crate::mediation::register::NewDisputeRequest {
+        type_code: f.type_code.clone(),
+        source: opt(&f.source),
+        incident_id: opt(&f.incident_id),
+        campaign_id: None,
+        title: f.title.clone(),
+        description: f.description.clone(),
+        address: opt(&f.address),
+        lng,
+        lat,
+        crs: None,
+        people_involved,
+        amount_yuan,
+        violence_threat: f.violence_threat.is_some(),
+        self_harm_threat: f.self_harm_threat.is_some(),
+        vulnerable_party: f.vulnerable_party.is_some(),
+        grade: opt(&f.grade),
+        grade_reason: opt(&f.grade_reason),
+        tier: opt(&f.tier),
+        parties: [
+            party(
+                &f.p1_name,
+                &f.p1_id_number,
+                &f.p1_phone,
+                &f.p1_address,
+                "applicant",
+            ),
+            party(
+                &f.p2_name,
+                &f.p2_id_number,
+                &f.p2_phone,
+                &f.p2_address,
+                "respondent",
+            ),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+    };
+    let result = if problems.is_empty() {
+        crate::mediation::register::register(&state, &actor, req).await
+    } else {
+        // A number that does not parse: the rest is still checked (nothing written), so every
+        // problem shows at once.
+        if let Err(ApiError::Invalid(more)) =
+            crate::mediation::register::prepare(&state, &actor, req).await
+        {
+            for p in more {
+                problems.push(p);
+            }
+        }
+        Err(problems.into_error())
     };
     match result {
         Ok(row) => (
@@ -557,10 +647,10 @@ async fn new_submit(
             )],
         )
             .into_response(),
-        Err(e) => match crate::shell::field_message(&e) {
-            Some(m) => new_page(&state, &headers, &actor, f, Some(m)).await,
-            None => crate::shell::fail(&state, &headers, &actor, e),
-        },
+        Err(e) if crate::shell::field_message(&e).is_some() => {
+            new_page(&state, &headers, &actor, f, Some(e)).await
+        }
+        Err(e) => crate::shell::fail(&state, &headers, &actor, e),
     }
 }
 

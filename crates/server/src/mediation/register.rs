@@ -4,7 +4,7 @@
 
 use super::notify_tier;
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem, Problems};
 use crate::state::AppState;
 use crate::validate::{location, optional_text, phone, text};
 use pingan_domain::audit::AuditOutcome;
@@ -87,59 +87,71 @@ fn seal_party(state: &AppState, i: usize, p: &PartyRequest) -> ApiResult<NewPart
             format!("role must be one of {}", ROLES.join(", ")),
         ));
     }
-    let name = text(&f("name"), &p.name, 100)?;
+    // Name, identity number, phone and address are checked together: every problem is answered.
+    let mut problems = Problems::default();
+    let name = problems.check(text(&f("name"), &p.name, 100))?;
     let c = &state.cipher;
+    let id_number = p
+        .id_number
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
+    let credit_code = p
+        .credit_code
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let (id_plain, id_masked) = match kind {
         PartyKind::Person => {
             if p.credit_code.is_some() {
-                return Err(ApiError::invalid(
+                problems.push(Problem::new(
                     &f("credit_code"),
+                    "person_has_no_credit_code",
                     "a person has an id_number, not a credit_code",
                 ));
             }
-            match p
-                .id_number
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
+            match id_number.map(CitizenId::parse) {
                 None => (None, None),
-                Some(s) => {
-                    let id = CitizenId::parse(s)
-                        .map_err(|e| ApiError::invalid(&f("id_number"), e.to_string()))?;
+                Some(Ok(id)) => {
                     let v = id.as_str().to_string();
                     (Some(v.clone()), Some(mask_id_number(&v)))
+                }
+                Some(Err(e)) => {
+                    problems.push(Problem::new(&f("id_number"), e.code(), e.to_string()));
+                    (None, None)
                 }
             }
         }
         PartyKind::Organisation => {
             if p.id_number.is_some() {
-                return Err(ApiError::invalid(
+                problems.push(Problem::new(
                     &f("id_number"),
+                    "organisation_has_no_id_number",
                     "an organisation has a credit_code, not an id_number",
                 ));
             }
-            match p
-                .credit_code
-                .as_deref()
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-            {
+            match credit_code.map(CreditCode::parse) {
                 None => (None, None),
-                Some(s) => {
-                    let code = CreditCode::parse(s)
-                        .map_err(|e| ApiError::invalid(&f("credit_code"), e.to_string()))?;
-                    // A registered organisation's code is public.
-                    (
-                        Some(code.as_str().to_string()),
-                        Some(code.as_str().to_string()),
-                    )
+                // A registered organisation's code is public.
+                Some(Ok(code)) => (
+                    Some(code.as_str().to_string()),
+                    Some(code.as_str().to_string()),
+                ),
+                Some(Err(e)) => {
+                    problems.push(Problem::new(&f("credit_code"), e.code(), e.to_string()));
+                    (None, None)
                 }
             }
         }
     };
-    let phone = phone(&f("phone"), p.phone.as_deref())?;
-    let address = optional_text(&f("address"), p.address.as_deref(), 200)?;
+    let phone = problems
+        .check(phone(&f("phone"), p.phone.as_deref()))?
+        .flatten();
+    let address = problems
+        .check(optional_text(&f("address"), p.address.as_deref(), 200))?
+        .flatten();
+    problems.finish()?;
+    let name = name.unwrap_or_default();
     Ok(NewParty {
         kind: kind.code().into(),
         role: role.into(),
@@ -285,11 +297,14 @@ pub async fn prepare(
     req: NewDisputeRequest,
 ) -> ApiResult<Prepared> {
     let rules = &state.config.mediation.grading;
+    // Every independent field is checked before answering, so a form shows all its problems at once.
+    let mut problems = Problems::default();
     let type_code = req.type_code.trim().to_string();
     let types = disputes::types(&state.db).await?;
     if !types.iter().any(|t| t.code == type_code && t.active) {
-        return Err(ApiError::invalid(
+        problems.push(Problem::new(
             "type_code",
+            "unknown_type",
             format!("{type_code} is not a dispute type in use (see /api/v1/dispute-types)"),
         ));
     }
@@ -305,8 +320,8 @@ pub async fn prepare(
         })
         .parse()
         .map_err(|m: String| ApiError::invalid("source", format!("source {m}")))?;
-    let title = text("title", &req.title, 100)?;
-    let description = text("description", &req.description, 4000)?;
+    let title = problems.check(text("title", &req.title, 100))?;
+    let description = problems.check(text("description", &req.description, 4000))?;
     let incident = match &req.incident_id {
         Some(id) => Some(
             incidents::get(&state.db, &actor.scope, id)
@@ -317,29 +332,85 @@ pub async fn prepare(
         ),
         None => None,
     };
-    let (lng, lat) = match (req.lng, req.lat, &incident) {
-        (Some(lng), Some(lat), _) => location(lng, lat, req.crs.as_deref())?,
-        (None, None, Some(i)) => (i.lng, i.lat),
+    let place = match (req.lng, req.lat, &incident) {
+        (Some(lng), Some(lat), _) => problems.check(location(lng, lat, req.crs.as_deref()))?,
+        (None, None, Some(i)) => Some((i.lng, i.lat)),
         (None, None, None) => {
-            return Err(ApiError::invalid(
+            problems.push(Problem::new(
                 "lng",
+                "location_required",
                 "give the dispute's location (lng and lat) or the incident it came from",
             ));
+            None
         }
-        _ => return Err(ApiError::invalid("lat", "give both lng and lat")),
+        _ => {
+            problems.push(Problem::new(
+                "lat",
+                "location_required",
+                "give both lng and lat",
+            ));
+            None
+        }
     };
     let address = match (&req.address, &incident) {
-        (Some(a), _) => text("address", a, 200)?,
-        (None, Some(i)) => i.address.clone(),
-        (None, None) => return Err(ApiError::invalid("address", "address is required")),
+        (Some(a), _) => problems.check(text("address", a, 200))?,
+        (None, Some(i)) => Some(i.address.clone()),
+        (None, None) => {
+            problems.push(Problem::new("address", "required", "address is required"));
+            None
+        }
     };
-    let located = crate::locate::locate(&state.db, lng, lat).await?;
-    if !actor.scope.covers_area_path(&located.area_path) {
-        return Err(ApiError::invalid(
-            "lng",
-            "the location lies outside your scope",
-        ));
+    let located = match place {
+        Some((lng, lat)) => {
+            match problems.check(crate::locate::locate(&state.db, lng, lat).await)? {
+                Some(l) if !actor.scope.covers_area_path(&l.area_path) => {
+                    problems.push(Problem::new(
+                        "lng",
+                        "outside_scope",
+                        "the location lies outside your scope",
+                    ));
+                    None
+                }
+                l => l,
+            }
+        }
+        None => None,
+    };
+    let people = req.people_involved.unwrap_or(2);
+    if !(1..=100_000).contains(&people) {
+        problems.push(
+            Problem::new(
+                "people_involved",
+                "out_of_range",
+                "people_involved must be 1–100000",
+            )
+            .with("min", 1)
+            .with("max", 100_000),
+        );
     }
+    if let Some(yuan) = req.amount_yuan {
+        problems.check(
+            pingan_domain::plausible::Fen::from_yuan(yuan)
+                .map_err(|e| crate::validate::implausible("amount_yuan", e)),
+        )?;
+    }
+    if req.parties.len() > 50 {
+        return Err(ApiError::invalid("parties", "at most 50 parties"));
+    }
+    let mut parties = Vec::with_capacity(req.parties.len());
+    for (i, p) in req.parties.iter().enumerate() {
+        if let Some(p) = problems.check(seal_party(state, i, p))? {
+            parties.push(p);
+        }
+    }
+    problems.finish()?;
+    let (Some(title), Some(description), Some((lng, lat)), Some(address), Some(located)) =
+        (title, description, place, address, located)
+    else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a registration value is missing without a problem noted"
+        )));
+    };
     if let Some(c) = &req.campaign_id {
         let grid = located.grid_code.as_deref().unwrap_or("");
         if !disputes::campaign_has_grid(&state.db, c, grid).await? {
@@ -349,26 +420,6 @@ pub async fn prepare(
             ));
         }
     }
-    let people = req.people_involved.unwrap_or(2);
-    if !(1..=100_000).contains(&people) {
-        return Err(ApiError::invalid(
-            "people_involved",
-            "people_involved must be 1–100000",
-        ));
-    }
-    if let Some(yuan) = req.amount_yuan {
-        pingan_domain::plausible::Fen::from_yuan(yuan)
-            .map_err(|e| crate::validate::implausible("amount_yuan", e))?;
-    }
-    if req.parties.len() > 50 {
-        return Err(ApiError::invalid("parties", "at most 50 parties"));
-    }
-    let parties = req
-        .parties
-        .iter()
-        .enumerate()
-        .map(|(i, p)| seal_party(state, i, p))
-        .collect::<ApiResult<Vec<_>>>()?;
     let now = state.now();
     let prior = prior_incidents(state, lng, lat, &address, now, req.incident_id.as_deref()).await?;
     let factors = RiskFactors {

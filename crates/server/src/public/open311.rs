@@ -169,6 +169,7 @@ fn api_error(fmt: Format, e: ApiError) -> Response {
     if status >= 500 {
         tracing::error!(error = ?e, "open311");
     }
+    let e = e.first_problem();
     let msg = match &e {
         ApiError::Validation(m, Some(f)) => format!("{}: {m}", open311_field(f)),
         other => other.to_string(),

@@ -105,16 +105,44 @@ struct ReportPage {
     ctx: PublicCtx,
     types: Vec<(String, String)>,
     form: ReportForm,
-    error: Option<String>,
+    errors: crate::shell::FieldErrors,
+    tile_url: String,
+}
+
+impl ReportPage {
+    fn err(&self, field: &str) -> String {
+        self.errors.get(field)
+    }
+    fn bad(&self, field: &str) -> bool {
+        self.errors.has(field)
+    }
+    fn elsewhere(&self) -> Vec<String> {
+        self.errors.elsewhere(&[
+            "type_code",
+            "description",
+            "address",
+            "location",
+            "contact_name",
+            "contact_phone",
+        ])
+    }
 }
 
 async fn report_page(
     state: &AppState,
     headers: &HeaderMap,
     form: ReportForm,
-    error: Option<String>,
+    failure: Option<ApiError>,
 ) -> Response {
     let ctx = PublicCtx::new(state, headers);
+    let errors = failure
+        .as_ref()
+        .and_then(|e| {
+            crate::shell::FieldErrors::of(&ctx.i18n, ctx.lang, e, |path| {
+                matches!(path, "lng" | "lat" | "crs").then(|| "location".to_string())
+            })
+        })
+        .unwrap_or_default();
     let zh = ctx.lang == Lang::ZhCn;
     // Residents choose among everyday categories; the dispatcher refines the type.
     let types = match incidents::types(&state.db).await {
@@ -131,7 +159,7 @@ async fn report_page(
             .collect(),
         Err(e) => return public_error(PublicCtx::new(state, headers), e),
     };
-    let status = if error.is_some() {
+    let status = if failure.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
@@ -142,7 +170,8 @@ async fn report_page(
             ctx,
             types,
             form,
-            error,
+            errors,
+            tile_url: state.config.map.tile_url.clone(),
         },
     )
 }
@@ -181,7 +210,11 @@ async fn submit(
                 Err(e) => Err(e),
             }
         }
-        _ => Err(ApiError::invalid("lng", "tap the map to mark where it is")),
+        _ => Err(ApiError::problem(crate::error::Problem::new(
+            "lng",
+            "location_required",
+            "tap the map to mark where it is",
+        ))),
     };
     match result {
         // Post/redirect/get: reloading the answer must not report twice.
@@ -196,13 +229,7 @@ async fn submit(
             )],
         )
             .into_response(),
-        Err(ApiError::Validation(m, field)) => {
-            let msg = match field {
-                Some(f) => format!("{f}: {m}"),
-                None => m,
-            };
-            report_page(&state, &headers, f, Some(msg)).await
-        }
+        Err(e) if !e.problems().is_empty() => report_page(&state, &headers, f, Some(e)).await,
         Err(e) => public_error(PublicCtx::new(&state, &headers), e),
     }
 }

@@ -3,7 +3,7 @@
 //! Open311 share these.
 
 use crate::dispatch::intake::Report;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problems};
 use crate::state::AppState;
 use crate::validate::{location, optional_text, phone, text, type_code};
 use pingan_domain::incident::{Channel, Level, Status};
@@ -176,18 +176,53 @@ pub fn step_zh(code: &str) -> &'static str {
 
 /// Validates a resident's report (web form and API share it).
 pub fn check_report(state: &AppState, req: ResidentReport, channel: Channel) -> ApiResult<Report> {
-    let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
+    // Every field is checked before answering, so the form shows all its problems at once.
+    let mut problems = Problems::default();
+    let place = problems.check(location(req.lng, req.lat, req.crs.as_deref()))?;
+    let type_code = problems.check(type_code(
+        "type_code",
+        req.type_code.as_deref().unwrap_or("500100"),
+    ))?;
+    let description = problems.check(text("description", &req.description, 2000))?;
+    let address = problems.check(text("address", &req.address, 200))?;
+    let caller_name = problems.check(optional_text(
+        "contact_name",
+        req.contact_name.as_deref(),
+        50,
+    ))?;
+    let caller_phone = problems.check(phone("contact_phone", req.contact_phone.as_deref()))?;
+    problems.finish()?;
+    let (
+        Some((lng, lat)),
+        Some(type_code),
+        Some(description),
+        Some(address),
+        Some(caller_name),
+        Some(caller_phone),
+    ) = (
+        place,
+        type_code,
+        description,
+        address,
+        caller_name,
+        caller_phone,
+    )
+    else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a report value is missing without a problem noted"
+        )));
+    };
     Ok(Report {
         channel,
-        type_code: type_code("type_code", req.type_code.as_deref().unwrap_or("500100"))?,
+        type_code,
         level: Level::new(state.config.dispatch.public_report_level)
             .map_err(|e| ApiError::invalid("level", e.to_string()))?,
-        description: text("description", &req.description, 2000)?,
-        address: text("address", &req.address, 200)?,
+        description,
+        address,
         lng,
         lat,
-        caller_name: optional_text("contact_name", req.contact_name.as_deref(), 50)?,
-        caller_phone: phone("contact_phone", req.contact_phone.as_deref())?,
+        caller_name,
+        caller_phone,
         reporter_user_id: None,
         camera_code: None,
         snapshot_ref: None,

@@ -729,3 +729,107 @@ both!(
         assert_eq!(r.status(), 403);
     }
 );
+
+both!(
+    a_registration_answers_every_problem_at_once,
+    |app: TestApp| async move {
+        let village = app.client_as("villagemediator").await;
+        let (lng, lat) = inside_point(&app, &village, CHENJIA_GRID).await;
+        let bad_id = format!(
+            "33068119800101123{}",
+            if citizen_id("33068119800101123").ends_with('9') {
+                '8'
+            } else {
+                '9'
+            }
+        );
+        // API: both problems, each with its field path and code.
+        let (s, b) = post(
+            &app,
+            &village,
+            "/api/v1/disputes",
+            json!({"type_code": "02", "title": "邻里纠纷", "description": "围墙界址争执",
+                   "address": "枫桥镇陈家村 8 号", "lng": lng, "lat": lat,
+                   "parties": [{"name": "张三丰", "id_number": bad_id, "phone": "12345"}]}),
+        )
+        .await;
+        assert_eq!(s, 422, "{b}");
+        let problems: Vec<(String, String)> = b["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["field"].as_str().unwrap().into(),
+                    p["code"].as_str().unwrap().into(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            problems,
+            [
+                (
+                    "parties[0].id_number".to_string(),
+                    "citizen_id_check".to_string()
+                ),
+                ("parties[0].phone".to_string(), "phone".to_string())
+            ]
+        );
+        assert_eq!(
+            b["error"]["field"], "parties[0].id_number",
+            "the first repeats as field: {b}"
+        );
+
+        // Page: two Chinese sentences beside their fields, the typed values kept, nothing stored.
+        let r = village
+            .post(format!("{}/disputes/new", app.url))
+            .form(&[
+                ("type_code", "02"),
+                ("source", ""),
+                ("incident_id", ""),
+                ("title", "邻里纠纷"),
+                ("description", "围墙界址争执"),
+                ("address", "枫桥镇陈家村 8 号"),
+                ("lng", &lng.to_string()),
+                ("lat", &lat.to_string()),
+                ("people_involved", "2"),
+                ("amount_yuan", ""),
+                ("grade", ""),
+                ("grade_reason", ""),
+                ("tier", "village"),
+                ("p1_name", "张三丰"),
+                ("p1_id_number", &bad_id),
+                ("p1_phone", "12345"),
+                ("p1_address", ""),
+                ("p2_name", ""),
+                ("p2_id_number", ""),
+                ("p2_phone", ""),
+                ("p2_address", ""),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        let beside = |field: &str| -> String {
+            let start = html
+                .find(&format!("id=\"err-{field}\""))
+                .unwrap_or_else(|| panic!("no message beside {field}"));
+            let rest = &html[start..];
+            rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
+        };
+        assert_eq!(beside("p1_id_number"), "身份证号码校验位不对，请逐位核对");
+        assert!(
+            beside("p1_phone").starts_with("电话号码不正确"),
+            "{}",
+            beside("p1_phone")
+        );
+        assert!(
+            html.contains(&format!("value=\"{bad_id}\"")),
+            "typed values are kept"
+        );
+        assert!(!html.contains("parties[0]"), "no API paths on the page");
+        let (_, list) = app.get_json(&village, "/api/v1/disputes").await;
+        assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
+    }
+);

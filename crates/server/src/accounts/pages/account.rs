@@ -170,6 +170,7 @@ fn after(stage: SessionStage, done: &str) -> Response {
 
 /// A refusal shown on the page beside its field; anything else answers as the API would.
 async fn refused(state: &AppState, headers: &HeaderMap, actor: &Actor, e: ApiError) -> Response {
+    let e = e.first_problem();
     match &e {
         ApiError::Validation(msg, field) => {
             let field = field.clone().unwrap_or_default();

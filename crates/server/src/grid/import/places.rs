@@ -89,7 +89,10 @@ pub async fn import(
     let (read, mut bad) = read_rows(table)?;
     let mut good = Vec::new();
     for (row, req) in &read {
-        match check_place(db, cipher, scope, req).await {
+        match check_place(db, cipher, scope, req)
+            .await
+            .map_err(ApiError::first_problem)
+        {
             Ok(p) => good.push(p),
             Err(ApiError::Validation(msg, field)) => {
                 bad.push(err(*row, field.as_deref().unwrap_or("?"), msg))

@@ -239,7 +239,10 @@ async fn inspect(
         rectify_by: f.rectify_by.filter(|d| !d.trim().is_empty()),
         follows_up: None,
     };
-    match record_place_inspection(&state, &actor, &id, req).await {
+    match record_place_inspection(&state, &actor, &id, req)
+        .await
+        .map_err(ApiError::first_problem)
+    {
         Ok(_) => (StatusCode::SEE_OTHER, [(LOCATION, format!("/places/{id}"))]).into_response(),
         Err(ApiError::Validation(msg, _)) => page(&state, &headers, &actor, &id, Some(msg)).await,
         Err(ApiError::NotFound) => not_found(Ctx::new(
