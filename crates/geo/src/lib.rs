@@ -6,10 +6,12 @@
 //! Modules: [`crs`] (WGS-84 / GCJ-02 / BD-09), [`proj`] (transverse Mercator in metres), [`pip`]
 //! (the polygon index), [`layer`] (GeoJSON polygon layers), [`validate`] (geometry problems,
 //! overlaps, gaps), [`pip_batch`] (CSV batch lookup for `pingan analyze pip`), [`synth`]
-//! (synthetic layers for tests and benchmarks), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends).
+//! (synthetic layers for tests and benchmarks), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends),
+//! [`gazetteer`] (the map search box: names by Chinese text, pinyin or pinyin initials).
 
 pub mod analysis;
 pub mod crs;
+pub mod gazetteer;
 pub mod layer;
 pub mod pip;
 pub mod pip_batch;
@@ -18,6 +20,7 @@ pub mod synth;
 pub mod validate;
 
 pub use crs::{Crs, CrsError, distance_m, from_wgs84, to_wgs84};
+pub use gazetteer::{Entry, EntryKind, Gazetteer, Hit, MatchKind};
 pub use layer::{LayerError, PolygonFeature, parse_polygon_layer};
 pub use pip::{BoundaryRule, PointLocation, PolygonIndex};
 pub use pip_batch::{PipError, PipStats, pip_csv};
