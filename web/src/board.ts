@@ -9,6 +9,8 @@
 
 declare const L: any;
 
+import { baseMap, inside, locateButton, notice, searchBox, words } from "./mapkit";
+
 type Clock = { stage: string; seconds: number; target_seconds: number; running: boolean; overdue: boolean };
 type Incident = {
   id: string; number: string; type_name: string; type_code: string; level: number; status: string;
@@ -35,15 +37,7 @@ async function getJson(url: string): Promise<any> {
   return r.json();
 }
 
-function baseMap(el: HTMLElement): any {
-  const map = L.map(el, { zoomControl: true, attributionControl: false });
-  const tiles = el.dataset.tileUrl || "";
-  if (tiles) L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
-  map.setView([29.66, 120.33], 11);
-  return map;
-}
-
-async function outlines(map: any, url: string): Promise<void> {
+async function outlines(map: any, url: string): Promise<any> {
   try {
     const fc = await getJson(url);
     const layer = L.geoJSON(fc, { style: { color: "#5b7083", weight: 1, fillOpacity: 0.03 }, interactive: false }).addTo(map);
@@ -51,8 +45,10 @@ async function outlines(map: any, url: string): Promise<void> {
     map.invalidateSize();
     const b = layer.getBounds();
     if (b.isValid()) map.fitBounds(b, { padding: [10, 10] });
+    return fc;
   } catch (_e) {
     // Outlines are context only; the board works without them.
+    return null;
   }
 }
 
@@ -148,7 +144,8 @@ function initBoard(root: HTMLElement): void {
 
 function initPicker(el: HTMLElement): void {
   const map = baseMap(el);
-  outlines(map, el.dataset.public ? "/api/v1/public/areas" : "/api/v1/geo/grids");
+  let district: any = null;
+  outlines(map, el.dataset.public ? "/api/v1/public/areas" : "/api/v1/geo/grids").then((fc) => { district = fc; });
   const lng = document.getElementById("lng") as HTMLInputElement | null;
   const lat = document.getElementById("lat") as HTMLInputElement | null;
   let marker: any = null;
@@ -156,12 +153,21 @@ function initPicker(el: HTMLElement): void {
     if (marker) marker.setLatLng(ll);
     else marker = L.marker(ll).addTo(map);
   }
+  /// Marks the point unless it lies outside the district (then the map says so and nothing changes).
+  function choose(la: number, ln: number): void {
+    if (district && !inside(district, ln, la)) {
+      notice(map, words().outside);
+      return;
+    }
+    place({ lat: la, lng: ln });
+    if (lng) lng.value = ln.toFixed(6);
+    if (lat) lat.value = la.toFixed(6);
+    el.dataset.picked = "1";
+  }
   if (lng && lat && lng.value && lat.value) place({ lat: Number(lat.value), lng: Number(lng.value) });
-  map.on("click", (e: any) => {
-    place(e.latlng);
-    if (lng) lng.value = e.latlng.lng.toFixed(6);
-    if (lat) lat.value = e.latlng.lat.toFixed(6);
-  });
+  map.on("click", (e: any) => choose(e.latlng.lat, e.latlng.lng));
+  if (el.dataset.search) searchBox(el, map, (h) => { if (h.kind !== "district" && h.kind !== "township") choose(h.lat, h.lng); });
+  locateButton(map, (la, ln) => choose(la, ln));
 }
 
 const board = document.getElementById("board");

@@ -8,6 +8,7 @@ type Feature = { type: "Feature"; geometry: { type: string; coordinates: any }; 
 type Collection = { type: "FeatureCollection"; features: Feature[] };
 
 import { wgsToGcj } from "./crs";
+import { labels, searchBox } from "./mapkit";
 
 async function load(url: string): Promise<Collection> {
   const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   const lang = el.dataset.lang || "zh-CN";
   const map = L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false });
   if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  labels(map);
+  if (el.dataset.search) searchBox(el, map, () => undefined);
   const coords = (c: [number, number]) => {
     const p = gcj ? wgsToGcj(c[0], c[1]) : c;
     return L.latLng(p[1], p[0]);

@@ -193,6 +193,11 @@ impl Gazetteer {
         g
     }
 
+    /// Every entry, in the order given.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

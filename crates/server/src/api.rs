@@ -26,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
         (name = "analysis", description = "信息研判 Hotspots, repeat locations, near repeats, trends and briefs"),
         (name = "public", description = "群众报警与设备接入 Public reports and camera alerts (no login)"),
         (name = "notifications", description = "消息 Your notifications"),
+        (name = "maps", description = "地图 Map search, labels and the base map"),
         (name = "orgs", description = "组织机构 Organisations"),
         (name = "users", description = "用户与授权 Users and scopes"),
         (name = "audit", description = "审计 Audit log"),
@@ -71,6 +72,7 @@ const MODULES: &[(&str, ModuleRouter)] = &[
     ("users", crate::accounts::api::users::router),
     ("audit", crate::accounts::api::audit::router),
     ("notifications", crate::notifications::router),
+    ("maps", crate::gazetteer::router),
     ("system", crate::system::router),
 ];
 

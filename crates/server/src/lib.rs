@@ -26,6 +26,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod gate;
+pub mod gazetteer;
 pub mod hashing;
 pub mod i18n;
 pub mod jobs;

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Bounds the import uploads being read, checked or confirmed at once (each holds its file, up to
     /// `server.upload_limit_bytes`, several times over).
     pub uploads: crate::gate::Gate,
+    /// The map search's index of names (rebuilt at most once a minute).
+    pub gazetteer: crate::gazetteer::Cache,
 }
 
 impl AppState {
@@ -44,6 +46,7 @@ impl AppState {
             std::time::Duration::from_secs(10),
         );
         Ok(AppState {
+            gazetteer: Default::default(),
             hashing,
             uploads,
             cipher,

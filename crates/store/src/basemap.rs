@@ -103,3 +103,55 @@ pub async fn set_meta(tx: &mut Tx, m: &BasemapMeta) -> Result<()> {
     .await?;
     Ok(())
 }
+
+/// An MBTiles file (a SQLite database with `metadata` and `tiles`, rows in the TMS scheme), read as it
+/// is: opened read-only, nothing written.
+pub struct Mbtiles {
+    db: Db,
+}
+
+/// One stored tile of an MBTiles file: zoom, column, TMS row, bytes.
+pub type MbtilesTile = (i64, i64, i64, Vec<u8>);
+
+impl Mbtiles {
+    /// Opens the file; an error when it is not SQLite or lacks the MBTiles tables.
+    pub async fn open(path: &std::path::Path) -> Result<Mbtiles> {
+        let db = Db::open_sqlite_read_only(path).await?;
+        let found: Vec<(String,)> = db
+            .fetch_all(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name IN ('metadata', 'tiles')",
+                args![],
+            )
+            .await?;
+        if found.len() < 2 {
+            return Err(crate::StoreError::Invalid(
+                "not an MBTiles file: it needs the tables (or views) metadata and tiles".into(),
+            ));
+        }
+        Ok(Mbtiles { db })
+    }
+
+    /// The `metadata` table (name → value): format, bounds, minzoom, maxzoom, name, attribution, ….
+    pub async fn metadata(&self) -> Result<Vec<(String, String)>> {
+        self.db
+            .fetch_all("SELECT name, value FROM metadata", args![])
+            .await
+    }
+
+    /// Up to `limit` tiles after the key `after` (zoom, column, row), in key order.
+    pub async fn tiles_after(
+        &self,
+        after: Option<(i64, i64, i64)>,
+        limit: i64,
+    ) -> Result<Vec<MbtilesTile>> {
+        let (z, x, y) = after.unwrap_or((-1, -1, -1));
+        self.db
+            .fetch_all(
+                "SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles \
+                 WHERE (zoom_level, tile_column, tile_row) > (?, ?, ?) \
+                 ORDER BY zoom_level, tile_column, tile_row LIMIT ?",
+                args![z, x, y, limit],
+            )
+            .await
+    }
+}

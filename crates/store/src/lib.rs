@@ -14,6 +14,7 @@ pub mod cases;
 pub mod db;
 pub mod disputes;
 pub mod error;
+pub mod gazetteer;
 pub mod grids;
 pub mod incidents;
 pub mod leases;

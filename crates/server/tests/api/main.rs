@@ -85,6 +85,7 @@ mod handoff;
 mod jobs;
 mod limits;
 mod login_burst;
+mod maps;
 mod mediation;
 mod notifications;
 mod page_errors;
