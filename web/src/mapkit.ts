@@ -52,8 +52,14 @@ export function baseMap(el: HTMLElement): any {
   map.attributionControl.setPrefix(false);
   const tiles = el.dataset.tileUrl || "";
   if (tiles) {
-    const maxNative = Number(el.dataset.tileMaxZoom || "18");
-    L.tileLayer(tiles, { maxZoom: 19, maxNativeZoom: maxNative, attribution: el.dataset.attribution || "" }).addTo(map);
+    const layer = L.tileLayer(tiles, { maxZoom: 19, maxNativeZoom: Number(el.dataset.tileMaxZoom || "18") }).addTo(map);
+    if (tiles.indexOf("/basemap/") === 0) {
+      // The imported base map says how deep it goes (deeper zooms enlarge its last level) and whose it is.
+      getJson("/api/v1/basemap").then((b: { max_zoom: number | null; attribution: string | null }) => {
+        if (b.max_zoom) { layer.options.maxNativeZoom = b.max_zoom; layer.redraw(); }
+        if (b.attribution) map.attributionControl.addAttribution(esc(b.attribution));
+      }).catch(() => undefined);
+    }
   }
   map.setView([29.66, 120.33], 11);
   labels(map);

@@ -121,6 +121,9 @@ enum ImportCommand {
         #[arg(long)]
         skip_bad: bool,
     },
+    /// The base map: an MBTiles or PMTiles file (raster or vector tiles), replacing the one imported
+    /// before. Served by every server at /basemap/{z}/{x}/{y}.
+    Basemap { file: PathBuf },
     /// Grids from a GeoJSON FeatureCollection (properties code, name, kind).
     Grids {
         file: PathBuf,
@@ -309,6 +312,23 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export {
             command: ExportCommand::Grids { out },
         } => export_grids(&config, out.as_deref()).await,
+        Command::Import {
+            command: ImportCommand::Basemap { file },
+        } => {
+            let db = pingan_server::app::open_db(&config).await?;
+            let b =
+                pingan_server::basemap::import_file(&db, &file, pingan_store::now_micros()).await?;
+            println!(
+                "imported base map \"{}\": {} tiles ({}), zoom {}–{}",
+                b.meta.name, b.meta.tile_count, b.meta.format, b.meta.min_zoom, b.meta.max_zoom
+            );
+            if b.meta.format == "pbf" {
+                eprintln!(
+                    "note: vector tiles are stored and served; the maps draw raster base maps only"
+                );
+            }
+            Ok(())
+        }
         Command::Import {
             command:
                 ImportCommand::Places {
@@ -508,6 +528,14 @@ async fn run_demo(
     }
     if history > 0 {
         eprintln!("added {history} closed incidents of the last 400 days for 信息研判");
+    }
+    // The demo's own base map, drawn once from its geography, unless one was imported.
+    if config.map.tile_url.is_empty() && pingan_store::basemap::meta(&db).await?.is_none() {
+        let b = pingan_server::basemap::demo_basemap(&db, pingan_store::now_micros()).await?;
+        eprintln!(
+            "drew the demo base map: {} tiles, zoom {}–{} (synthetic, not surveyed)",
+            b.meta.tile_count, b.meta.min_zoom, b.meta.max_zoom
+        );
     }
     let logins = summary.logins;
     if config.dispatch.camera_webhook_secret.is_empty() {

@@ -6,7 +6,7 @@
 //! Modules: [`crs`] (WGS-84 / GCJ-02 / BD-09), [`proj`] (transverse Mercator in metres), [`pip`]
 //! (the polygon index), [`layer`] (GeoJSON polygon layers), [`validate`] (geometry problems,
 //! overlaps, gaps), [`pip_batch`] (CSV batch lookup for `pingan analyze pip`), [`synth`]
-//! (synthetic layers for tests and benchmarks), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends),
+//! (synthetic layers for tests and benchmarks), [`tiles`] (XYZ tiles, PMTiles, a synthetic base map), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends),
 //! [`gazetteer`] (the map search box: names by Chinese text, pinyin or pinyin initials).
 
 pub mod analysis;
@@ -17,6 +17,7 @@ pub mod pip;
 pub mod pip_batch;
 pub mod proj;
 pub mod synth;
+pub mod tiles;
 pub mod validate;
 
 pub use crs::{Crs, CrsError, distance_m, from_wgs84, to_wgs84};

@@ -73,6 +73,7 @@ const MODULES: &[(&str, ModuleRouter)] = &[
     ("audit", crate::accounts::api::audit::router),
     ("notifications", crate::notifications::router),
     ("maps", crate::gazetteer::router),
+    ("basemap", crate::basemap::router),
     ("system", crate::system::router),
 ];
 

@@ -20,6 +20,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod basemap;
 pub mod config;
 pub mod conn;
 pub mod demo;

@@ -155,3 +155,12 @@ impl Mbtiles {
             .await
     }
 }
+
+/// Every grid's outline (GeoJSON geometry) with its village: what the demo's base map is drawn from.
+pub async fn grid_shapes(db: &Db) -> Result<Vec<(String, String, String)>> {
+    db.fetch_all(
+        "SELECT code, village_code, geometry FROM grids ORDER BY code",
+        args![],
+    )
+    .await
+}

@@ -1286,3 +1286,75 @@ async fn user_add_and_field_key_rotation() {
     db.close().await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `pingan import basemap`: a PMTiles file is imported and said so; a broken one and a file of
+/// another kind are refused with a message naming the file and what is wrong, and nothing changes.
+#[test]
+fn import_basemap_accepts_pmtiles_and_refuses_broken_files() {
+    use pingan_geo::tiles::{LngLatBox, TileFormat, TileId, pmtiles};
+    let dir = temp_dir("basemap");
+    let url = format!("sqlite:{}", dir.join("pingan.db").display());
+    let (ok, out) = run(&url, &["migrate"]);
+    assert!(ok, "{out}");
+    let png = pingan_geo::tiles::render::Sketch::default().render(
+        TileId {
+            z: 12,
+            x: 3416,
+            y: 1693,
+        },
+        pingan_geo::tiles::render::Rgb(200, 200, 200),
+    );
+    let archive = pmtiles::write(
+        &[
+            (
+                TileId {
+                    z: 12,
+                    x: 3416,
+                    y: 1693,
+                },
+                png.clone(),
+            ),
+            (
+                TileId {
+                    z: 12,
+                    x: 3417,
+                    y: 1693,
+                },
+                png,
+            ),
+        ],
+        &pmtiles::WriteMeta {
+            tile_type: TileFormat::Png,
+            tile_compression: pmtiles::Compression::None,
+            bounds: LngLatBox {
+                west: 120.2,
+                south: 29.6,
+                east: 120.3,
+                north: 29.7,
+            },
+            metadata: r#"{"name":"县域底图"}"#.into(),
+        },
+    );
+    let good = dir.join("county.pmtiles");
+    std::fs::write(&good, &archive).unwrap();
+    let (ok, out) = run(&url, &["import", "basemap", good.to_str().unwrap()]);
+    assert!(
+        ok && out.contains("县域底图") && out.contains("2 tiles"),
+        "{out}"
+    );
+    let broken = dir.join("cut.pmtiles");
+    std::fs::write(&broken, &archive[..150]).unwrap();
+    let (ok, out) = run(&url, &["import", "basemap", broken.to_str().unwrap()]);
+    assert!(
+        !ok && out.contains("cut.pmtiles") && out.contains("truncated"),
+        "{out}"
+    );
+    let other = dir.join("grids.geojson");
+    std::fs::write(&other, "{\"type\":\"FeatureCollection\"}").unwrap();
+    let (ok, out) = run(&url, &["import", "basemap", other.to_str().unwrap()]);
+    assert!(
+        !ok && out.contains("grids.geojson") && out.contains("neither an MBTiles"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -101,7 +101,7 @@ async fn board(
             ctx,
             labels,
             can_intake: actor.can(Permission::IncidentIntake),
-            tile_url: state.config.map.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: state.config.map.tile_crs.clone(),
         },
     )
@@ -205,7 +205,7 @@ async fn new_page(
             error,
             form,
             created,
-            tile_url: state.config.map.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(state).await,
             tile_crs: state.config.map.tile_crs.clone(),
         },
     )

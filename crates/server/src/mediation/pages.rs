@@ -494,7 +494,7 @@ async fn new_page(
             grades: state.config.mediation.grading.grades.clone(),
             error,
             errors,
-            tile_url: state.config.map.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(state).await,
         },
     )
 }

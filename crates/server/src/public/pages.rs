@@ -171,7 +171,7 @@ async fn report_page(
             types,
             form,
             errors,
-            tile_url: state.config.map.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(state).await,
         },
     )
 }

@@ -116,6 +116,11 @@ const ROUTES: &[Route] = &[
     r("get", "/api/v1/public/areas", Public, Coll),
     r("post", "/api/v1/public/reports", Public, Coll),
     r("get", "/api/v1/public/reports/{code}", Public, Coll),
+    r("get", "/api/v1/public/search", Public, Coll),
+    r("get", "/api/v1/public/labels", Public, Coll),
+    r("get", "/api/v1/basemap", Public, Coll),
+    r("get", "/basemap/{z}/{x}/{y}", Public, Coll),
+    r("get", "/api/v1/geo/search", Authenticated, Coll),
     r("post", "/api/v1/hooks/camera", Signed, Coll),
     // Areas, grids, organisations, accounts.
     r("get", "/api/v1/areas", Perm(P::AreaRead), Coll),

@@ -94,3 +94,218 @@ both!(
         );
     }
 );
+
+fn png(shade: u8) -> Vec<u8> {
+    use pingan_geo::tiles::render::{Rgb, Sketch};
+    Sketch::default().render(
+        pingan_geo::tiles::TileId {
+            z: 12,
+            x: 3416,
+            y: 1693,
+        },
+        Rgb(shade, shade, shade),
+    )
+}
+
+/// A small MBTiles file: two zoom levels, rows in TMS order as the format stores them.
+async fn mbtiles(path: &std::path::Path, tiles: &[(u8, u32, u32, Vec<u8>)]) {
+    let db = pingan_store::Db::connect(&format!("sqlite:{}", path.display()), &Default::default())
+        .await
+        .unwrap();
+    db.execute("CREATE TABLE metadata (name TEXT, value TEXT)", vec![])
+        .await
+        .unwrap();
+    db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)", vec![])
+        .await
+        .unwrap();
+    for (k, v) in [
+        ("name", "测试底图"),
+        ("format", "png"),
+        ("bounds", "120.0,29.5,120.6,29.9"),
+        ("attribution", "测绘院"),
+    ] {
+        db.execute(
+            "INSERT INTO metadata VALUES (?, ?)",
+            vec![k.into(), v.into()],
+        )
+        .await
+        .unwrap();
+    }
+    for (z, x, y, data) in tiles {
+        let row = (1i64 << z) - 1 - i64::from(*y);
+        db.execute(
+            "INSERT INTO tiles VALUES (?, ?, ?, ?)",
+            vec![
+                i64::from(*z).into(),
+                i64::from(*x).into(),
+                row.into(),
+                pingan_store::Value::Bytes(data.clone()),
+            ],
+        )
+        .await
+        .unwrap();
+    }
+}
+
+both!(
+    an_imported_base_map_is_served_to_the_maps,
+    |app: TestApp| async move {
+        use pingan_geo::tiles::{LngLatBox, TileFormat, TileId, pmtiles};
+        let dir = tempfile::tempdir().unwrap();
+        let anon = client();
+        let (s, info) = app.get_json(&anon, "/api/v1/basemap").await;
+        assert_eq!(
+            (s, info["tile_url"].as_str()),
+            (200, Some("")),
+            "no base map yet: {info}"
+        );
+
+        // MBTiles: the tile comes back at its XYZ address, as PNG.
+        let tiles = vec![(11u8, 1708u32, 846u32, png(10)), (12, 3416, 1693, png(20))];
+        let mb = dir.path().join("city.mbtiles");
+        mbtiles(&mb, &tiles).await;
+        let b = pingan_server::basemap::import_file(&app.db, &mb, 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            (b.meta.tile_count, b.meta.min_zoom, b.meta.max_zoom),
+            (2, 11, 12)
+        );
+        assert_eq!(
+            (b.meta.name.as_str(), b.meta.format.as_str()),
+            ("测试底图", "png")
+        );
+        let r = anon
+            .get(format!("{}/basemap/12/3416/1693.png", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "image/png");
+        assert_eq!(r.bytes().await.unwrap().to_vec(), png(20));
+        let r = anon
+            .get(format!("{}/basemap/12/0/0", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404);
+        let (_, info) = app.get_json(&anon, "/api/v1/basemap").await;
+        assert_eq!(info["tile_url"], "/basemap/{z}/{x}/{y}");
+        assert_eq!(info["attribution"], "测绘院");
+        // The resident's map is drawn over it.
+        let page = anon
+            .get(format!("{}/report", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            page.contains("data-tile-url=\"/basemap/{z}/{x}/{y}\""),
+            "the report map has no base layer"
+        );
+
+        // PMTiles replaces it whole.
+        let archive = pmtiles::write(
+            &[(
+                TileId {
+                    z: 13,
+                    x: 6832,
+                    y: 3387,
+                },
+                png(30),
+            )],
+            &pmtiles::WriteMeta {
+                tile_type: TileFormat::Png,
+                tile_compression: pmtiles::Compression::None,
+                bounds: LngLatBox {
+                    west: 120.2,
+                    south: 29.6,
+                    east: 120.3,
+                    north: 29.7,
+                },
+                metadata: r#"{"name":"县域影像"}"#.into(),
+            },
+        );
+        let pm = dir.path().join("county.pmtiles");
+        std::fs::write(&pm, &archive).unwrap();
+        let b = pingan_server::basemap::import_file(&app.db, &pm, 2)
+            .await
+            .unwrap();
+        assert_eq!((b.meta.name.as_str(), b.meta.tile_count), ("县域影像", 1));
+        let r = anon
+            .get(format!("{}/basemap/13/6832/3387", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.bytes().await.unwrap().to_vec(), png(30));
+        let r = anon
+            .get(format!("{}/basemap/12/3416/1693", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "the old map is gone");
+
+        // A broken file is refused with its reason; the map in place stays.
+        let broken = dir.path().join("broken.pmtiles");
+        std::fs::write(&broken, &archive[..archive.len() - 10]).unwrap();
+        let e = pingan_server::basemap::import_file(&app.db, &broken, 3)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("broken.pmtiles") && e.contains("truncated"),
+            "{e}"
+        );
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a map").unwrap();
+        let e = pingan_server::basemap::import_file(&app.db, &text, 3)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("neither an MBTiles"), "{e}");
+        let r = anon
+            .get(format!("{}/basemap/13/6832/3387", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            200,
+            "a refused import leaves the base map as it was"
+        );
+    }
+);
+
+both!(the_demo_draws_its_own_base_map, |app: TestApp| async move {
+    let b = pingan_server::basemap::demo_basemap(&app.db, 1)
+        .await
+        .unwrap();
+    assert!(
+        b.meta.synthetic && b.meta.attribution.contains("非实测"),
+        "{:?}",
+        b.meta
+    );
+    assert_eq!((b.meta.min_zoom, b.meta.max_zoom), (10, 15));
+    // A tile over 枫桥镇's 陈家社区 grid is drawn (not one flat colour).
+    let (lng, lat) = inside_point(&app, &app.client_as("admin").await, "330681109004002").await;
+    let t = pingan_geo::tiles::tile_for(lng, lat, 13);
+    let r = client()
+        .get(format!("{}/basemap/13/{}/{}", app.url, t.x, t.y))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let bytes = r.bytes().await.unwrap();
+    let d = png::Decoder::new(std::io::Cursor::new(bytes.to_vec()));
+    let mut reader = d.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    reader.next_frame(&mut buf).unwrap();
+    let colours: std::collections::HashSet<&[u8]> = buf.chunks(3).collect();
+    assert!(
+        colours.len() >= 3,
+        "roads, fills and background: {} colours",
+        colours.len()
+    );
+});

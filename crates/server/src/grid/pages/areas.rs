@@ -134,7 +134,7 @@ pub async fn map(
         StatusCode::OK,
         &MapPage {
             ctx,
-            tile_url: m.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
         },
     )
