@@ -53,6 +53,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
     Router::new()
         .merge(crate::shell::router())
         .merge(crate::notifications::pages())
+        .merge(crate::home::pages::router())
         .merge(accounts::pages::router())
         .merge(grid::pages::router())
         .merge(grid::pages::imports::router().layer(DefaultBodyLimit::max(upload_limit)))

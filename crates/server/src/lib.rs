@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod cases;
 pub mod dispatch;
 pub mod grid;
+pub mod home;
 pub mod mediation;
 pub mod public;
 

@@ -1,5 +1,5 @@
 //! The shell every page shares: language, the signed-in user, the navigation; plus login, logout,
-//! the language switch, the dashboard and the "not built yet" pages.
+//! the language switch and the "not built yet" pages (the home page is `home`).
 
 use crate::auth::{self, Actor, LoginError, PageActor, safe_next, url_encode};
 use crate::error::ApiError;
@@ -19,7 +19,6 @@ use std::sync::Arc;
 /// The shell's own pages; `app::pages` merges every capability's pages with them.
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/", get(dashboard))
         .route("/login", get(login_page).post(login_submit))
         .route("/logout", post(logout))
         .route("/lang", get(switch_lang))
@@ -154,6 +153,29 @@ impl Ctx {
 
     pub fn t<'a>(&'a self, key: &'a str) -> &'a str {
         self.i18n.t(self.lang, key)
+    }
+
+    /// A span of time for people, the same everywhere: "3天4小时", "4小时20分", "20分" (English "3 d 4 h",
+    /// "4 h 20 min", "20 min"); past a deadline it says how long overdue ("超时 2天3小时").
+    pub fn span(&self, seconds: i64) -> String {
+        let s = seconds.abs();
+        let (d, h, m) = (s / 86_400, s % 86_400 / 3600, s % 3600 / 60);
+        let en = self.lang == Lang::En;
+        let text = match (d, h, en) {
+            (0, 0, false) => format!("{m}分"),
+            (0, 0, true) => format!("{m} min"),
+            (0, _, false) => format!("{h}小时{m}分"),
+            (0, _, true) => format!("{h} h {m} min"),
+            (_, _, false) => format!("{d}天{h}小时"),
+            (_, _, true) => format!("{d} d {h} h"),
+        };
+        if seconds >= 0 {
+            text
+        } else if en {
+            format!("{text} overdue")
+        } else {
+            format!("超时 {text}")
+        }
     }
 
     /// `e`'s problems in this reader's language, by form field (see `FieldErrors::of`).
@@ -639,18 +661,8 @@ async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
         .into_response()
 }
 
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    ctx: Ctx,
-    areas: usize,
-    grids: i64,
-    orgs: usize,
-    scope: Vec<String>,
-    permissions: Vec<String>,
-}
-
-async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
+/// The areas and organisations a scope grants, by name.
+pub(crate) async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
     let mut out = Vec::new();
     for g in &scope.grants {
         let code = g
@@ -683,46 +695,6 @@ async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
         });
     }
     out
-}
-
-async fn dashboard(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PageActor(actor): PageActor,
-) -> Response {
-    let ctx = Ctx::new(&state, &headers, &actor, "dashboard", "/");
-    let counts = async {
-        let areas = pingan_store::areas::list(&state.db, &actor.scope, None, None)
-            .await?
-            .len();
-        let grids = pingan_store::grids::count(&state.db, &actor.scope).await?;
-        let orgs = pingan_store::orgs::list(&state.db, &actor.scope)
-            .await?
-            .len();
-        Ok::<_, pingan_store::StoreError>((areas, grids, orgs))
-    };
-    let (areas, grids, orgs) = match counts.await {
-        Ok(c) => c,
-        Err(e) => return crate::error::ApiError::from(e).into_response(),
-    };
-    let scope = scope_labels(&state, &actor.scope).await;
-    let permissions = actor
-        .role
-        .permissions()
-        .iter()
-        .map(|p| format!("{p:?}"))
-        .collect();
-    render(
-        StatusCode::OK,
-        &DashboardPage {
-            ctx,
-            areas,
-            grids,
-            orgs,
-            scope,
-            permissions,
-        },
-    )
 }
 
 #[derive(Template)]

@@ -57,7 +57,7 @@ impl IncidentRow {
     }
 }
 
-const COLS: &str = "id, number, tracking_code, channel, type_code, level, status, description, address, lng, lat, \
+pub(crate) const COLS: &str = "id, number, tracking_code, channel, type_code, level, status, description, address, lng, lat, \
     grid_code, village_code, area_path, area_type, station_org_id, caller_name_sealed, caller_phone_sealed, caller_phone_index, \
     reporter_user_id, camera_code, snapshot_ref, event_type, merged_into, transfer_target, transfer_org_id, feedback_text, \
     satisfaction, callback_note, reported_at, received_at, dispatched_at, acknowledged_at, arrived_at, \

@@ -16,6 +16,7 @@ pub mod disputes;
 pub mod error;
 pub mod gazetteer;
 pub mod grids;
+pub mod home;
 pub mod incidents;
 pub mod leases;
 pub mod migrate;

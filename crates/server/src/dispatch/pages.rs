@@ -43,12 +43,9 @@ fn opt_when(us: Option<i64>) -> String {
     us.map(when).unwrap_or_default()
 }
 
+/// A running clock, always as hours:minutes:seconds ("0:02:00"), as the board script prints it.
 pub fn duration(s: i64) -> String {
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
+    format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
 }
 
 /// Status and stage labels for the board script, in the page's language.

@@ -36,22 +36,6 @@ fn day(us: i64) -> String {
     time::local_date(time::from_micros(us))
 }
 
-/// "3 天 4 小时" left, or "超时 2 天" once overdue.
-fn left(seconds: i64) -> String {
-    let s = seconds.abs();
-    let (d, h) = (s / 86_400, s % 86_400 / 3600);
-    let span = if d > 0 {
-        format!("{d} 天 {h} 小时")
-    } else {
-        format!("{h} 小时 {} 分", s % 3600 / 60)
-    };
-    if seconds < 0 {
-        format!("超时 {span}")
-    } else {
-        span
-    }
-}
-
 #[derive(Template)]
 #[template(path = "mediation/disputes.html")]
 struct ListPage {
@@ -66,7 +50,7 @@ impl ListPage {
             .to_string()
     }
     fn clock(&self, d: &Dispute) -> String {
-        d.seconds_left.map(left).unwrap_or_default()
+        d.seconds_left.map(|x| self.ctx.span(x)).unwrap_or_default()
     }
     fn at(&self, us: &i64) -> String {
         when(*us)
@@ -136,7 +120,11 @@ impl DisputePage {
         us.map(when).unwrap_or_default()
     }
     fn clock(&self) -> String {
-        self.d.dispute.seconds_left.map(left).unwrap_or_default()
+        self.d
+            .dispute
+            .seconds_left
+            .map(|x| self.ctx.span(x))
+            .unwrap_or_default()
     }
     fn is(&self, status: &str) -> bool {
         self.d.dispute.status == status

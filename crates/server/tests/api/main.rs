@@ -82,6 +82,7 @@ mod connections;
 mod dispatch;
 mod documented;
 mod handoff;
+mod home;
 mod jobs;
 mod limits;
 mod login_burst;
