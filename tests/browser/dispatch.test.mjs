@@ -85,6 +85,9 @@ describe("dispatch (headless Chromium)", { timeout: 5 * 60_000, ...ready }, () =
       await resident.selectOption("#r-type", "500100"); // 求助
       await resident.fill("#r-description", "邻居家传出呼救声，请尽快来看看");
       await resident.fill("#r-address", "枫桥镇陈家社区 12 号");
+      // The map is aimed by searching the village, then tapped (a tap outside the district is refused).
+      await resident.locator(".map-search-input").fill("陈家社区");
+      await resident.locator(".map-search-hits button").first().click();
       await resident.locator("#pick-map").click();
       assert.match(await resident.inputValue("#lng"), /^1\d\d\.\d+$/, "clicking the map fills #lng");
       assert.match(await resident.inputValue("#lat"), /^\d\d\.\d+$/, "clicking the map fills #lat");

@@ -368,7 +368,8 @@ async fn info(State(state): State<AppState>) -> ApiResult<Json<BasemapInfo>> {
 /// One tile of the imported base map (XYZ scheme; vector tiles keep their gzip encoding).
 #[utoipa::path(get, path = "/basemap/{z}/{x}/{y}", tag = "maps", security(()),
     params(("z" = u8, Path), ("x" = u32, Path), ("y" = String, Path, description = "Row, optionally with an extension (.png)")),
-    responses((status = 200, description = "The tile"), (status = 404, description = "No tile there", body = ErrorBody)))]
+    responses((status = 200, description = "The tile; a transparent PNG where a raster map has none (header x-pingan-tile: empty)"),
+        (status = 204, description = "A vector map has no tile there"), (status = 404, description = "No base map is imported", body = ErrorBody)))]
 async fn tile(
     State(state): State<AppState>,
     Path((z, x, y)): Path<(String, String, String)>,
@@ -381,7 +382,22 @@ async fn tile(
         return Err(ApiError::NotFound);
     };
     let Some(data) = basemap::tile(&state.db, z, x, y).await? else {
-        return Err(ApiError::NotFound);
+        // Outside the map's coverage: an empty tile, so the map shows plain ground rather than
+        // broken images (and the browser logs no failed loads).
+        return Ok(match meta.format.as_str() {
+            "png" | "jpg" | "webp" => {
+                let mut r = (StatusCode::OK, blank()).into_response();
+                let h = r.headers_mut();
+                h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+                h.insert(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("public, max-age=3600"),
+                );
+                h.insert("x-pingan-tile", HeaderValue::from_static("empty"));
+                r
+            }
+            _ => StatusCode::NO_CONTENT.into_response(),
+        });
     };
     let mut r = (StatusCode::OK, data).into_response();
     let h = r.headers_mut();
@@ -398,6 +414,14 @@ async fn tile(
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
     }
     Ok(r)
+}
+
+/// The transparent tile, made once.
+fn blank() -> Vec<u8> {
+    static BLANK: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    BLANK
+        .get_or_init(pingan_geo::tiles::render::blank_png)
+        .clone()
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

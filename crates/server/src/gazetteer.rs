@@ -7,6 +7,7 @@
 use crate::auth::Actor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
+use crate::names::Built;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -16,32 +17,14 @@ use pingan_geo::gazetteer::{Entry, EntryKind, Gazetteer};
 use pingan_store::gazetteer as names;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// How long a built index serves before the names are read again.
-const TTL: Duration = Duration::from_secs(60);
 /// How far back incident addresses are searchable, and how many.
 const INCIDENT_DAYS: i64 = 365;
 const INCIDENT_ADDRESSES: i64 = 20_000;
-
-/// The index and, for each entry, the area path it lies in (for the searcher's scope).
-struct Built {
-    gazetteer: Gazetteer,
-    area_paths: HashMap<String, String>,
-}
-
-/// One index and when it was built.
-type Slot = Arc<Mutex<Option<(Instant, Arc<Built>)>>>;
-
-#[derive(Clone, Default)]
-pub struct Cache {
-    public: Slot,
-    staff: Slot,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SearchHit {
@@ -158,24 +141,14 @@ async fn build(state: &AppState, staff: bool) -> ApiResult<Built> {
     })
 }
 
-impl Cache {
-    async fn get(&self, state: &AppState, staff: bool) -> ApiResult<Arc<Built>> {
-        let slot = if staff { &self.staff } else { &self.public };
-        if let Some((at, b)) = slot.lock().expect("gazetteer lock").as_ref()
-            && at.elapsed() < TTL
-        {
-            return Ok(b.clone());
-        }
-        let built = Arc::new(build(state, staff).await?);
-        *slot.lock().expect("gazetteer lock") = Some((Instant::now(), built.clone()));
-        Ok(built)
+/// The index for staff or residents: the cached one while fresh, else built anew.
+async fn index(state: &AppState, staff: bool) -> ApiResult<Arc<Built>> {
+    if let Some(b) = state.gazetteer.fresh(staff) {
+        return Ok(b);
     }
-
-    /// Forget the index (after an import changed the names).
-    pub fn invalidate(&self) {
-        *self.public.lock().expect("gazetteer lock") = None;
-        *self.staff.lock().expect("gazetteer lock") = None;
-    }
+    let built = Arc::new(build(state, staff).await?);
+    state.gazetteer.put(staff, built.clone());
+    Ok(built)
 }
 
 fn hits(
@@ -223,7 +196,7 @@ pub async fn search_staff(
     q: &str,
     limit: usize,
 ) -> ApiResult<Vec<SearchHit>> {
-    let b = state.gazetteer.get(state, true).await?;
+    let b = index(state, true).await?;
     Ok(hits(state, lang, &b, q, limit, Some(&actor.scope)))
 }
 
@@ -234,14 +207,14 @@ pub async fn search_public(
     q: &str,
     limit: usize,
 ) -> ApiResult<Vec<SearchHit>> {
-    let b = state.gazetteer.get(state, false).await?;
+    let b = index(state, false).await?;
     Ok(hits(state, lang, &b, q, limit, None))
 }
 
 /// Labels for the map: every township, village and grid name with its point and kind (the page shows
 /// each kind from its own zoom on).
 pub async fn labels(state: &AppState, lang: crate::i18n::Lang) -> ApiResult<Vec<SearchHit>> {
-    let b = state.gazetteer.get(state, false).await?;
+    let b = index(state, false).await?;
     Ok(b.gazetteer
         .entries()
         .iter()

@@ -35,6 +35,7 @@ pub mod jobs;
 pub mod live;
 pub mod locate;
 pub mod metrics;
+pub mod names;
 pub mod notifications;
 pub mod rate;
 pub mod rekey;

@@ -29,7 +29,7 @@ pub struct AppState {
     /// `server.upload_limit_bytes`, several times over).
     pub uploads: crate::gate::Gate,
     /// The map search's index of names (rebuilt at most once a minute).
-    pub gazetteer: crate::gazetteer::Cache,
+    pub gazetteer: crate::names::NameCache,
 }
 
 impl AppState {

@@ -155,6 +155,19 @@ impl Sketch {
     }
 }
 
+/// A fully transparent tile: what a raster base map shows where it has no tile (no broken image).
+pub fn blank_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut enc = png::Encoder::new(&mut out, TILE as u32, TILE as u32);
+    enc.set_color(png::ColorType::Rgba);
+    enc.set_depth(png::BitDepth::Eight);
+    let mut w = enc.write_header().expect("writing to memory");
+    w.write_image_data(&vec![0; TILE * TILE * 4])
+        .expect("a full 256×256 RGBA image");
+    w.finish().expect("writing to memory");
+    out
+}
+
 fn encode_png(px: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, TILE as u32, TILE as u32);
