@@ -79,16 +79,21 @@ function initBoard(root: HTMLElement): void {
   }
 
   function render(): void {
-    const rows = current.incidents.map((i) => {
-      const cell = clockCell(i);
+    // Most urgent first: overdue, then level (1 is the most urgent), then the oldest (numbers run in order of receipt).
+    const ordered = current.incidents
+      .map((i) => ({ i, cell: clockCell(i) }))
+      .sort((a, b) => Number(b.cell[1]) - Number(a.cell[1]) || a.i.level - b.i.level || (a.i.number < b.i.number ? -1 : 1));
+    const rows = ordered.map((o) => {
+      const i = o.i;
+      const cell = o.cell;
       const clock = cell[0];
       const over = cell[1];
       return '<tr data-incident-id="' + esc(i.id) + '" class="' + (over ? "overdue" : "") + '">' +
         '<td><a href="/incidents/' + esc(i.id) + '">' + esc(i.number) + "</a></td>" +
-        "<td>" + esc(i.type_name) + "</td><td>" + i.level + "</td>" +
+        '<td class="clock">' + clock + (over ? ' <span class="badge badge-warn">' + esc(t("overdue")) + "</span>" : "") + "</td>" +
+        "<td>" + i.level + "</td><td>" + esc(i.type_name) + "</td>" +
         '<td><span class="badge status-' + esc(i.status) + '">' + esc(t("status." + i.status)) + "</span></td>" +
-        '<td class="wrap">' + esc(i.address) + "</td>" +
-        '<td class="clock">' + clock + (over ? ' <span class="badge badge-warn">' + esc(t("overdue")) + "</span>" : "") + "</td></tr>";
+        '<td class="address">' + esc(i.address) + "</td></tr>";
     });
     tbody.innerHTML = rows.length ? rows.join("") : '<tr><td colspan="6" class="muted">' + esc(t("no_incidents")) + "</td></tr>";
     const count = document.getElementById("board-count");
