@@ -90,7 +90,7 @@ describe("mediation agreement PDF (headless Chromium)", { timeout: 3 * 60_000, .
       await submitLogin(page, "mediator", login("mediator").password);
       // The dispute page on a phone: timeline and masked parties, no sideways scrolling.
       await page.goto(`/disputes/${id}`);
-      assert.match(await page.locator("#timeline").innerText(), /register[\s\S]*agree/);
+      assert.match(await page.locator("#timeline").innerText(), /登记受理[\s\S]*达成协议/);
       const parties = await page.locator("#parties").innerText();
       assert.ok(parties.includes("张**") && !parties.includes("张三丰"), parties);
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1), false);
@@ -164,7 +164,7 @@ describe("mediation agreement PDF (headless Chromium)", { timeout: 3 * 60_000, .
       await page.fill("#session-form input[name=attendees]", "网格员、工人代表、包工头");
       await page.fill("#session-form textarea[name=notes]", "约定三日内结清");
       await Promise.all([page.waitForLoadState("load"), page.click("#session-form button")]);
-      assert.match(await page.locator("#timeline").innerText(), /session[\s\S]*陈家村村委会/);
+      assert.match(await page.locator("#timeline").innerText(), /调解[\s\S]*陈家村村委会/);
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1), false);
       guard.check();
     } finally {

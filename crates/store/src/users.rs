@@ -1,7 +1,7 @@
 //! Accounts, their roles and their scope grants, and the failed-login counter behind the lockout.
 //! Password hashes arrive already computed (argon2id in the server); this module never sees a password.
 
-use crate::db::{Db, Tx};
+use crate::db::{Db, Tx, Value};
 use crate::{Result, StoreError, args, new_id, now_micros, scope};
 use pingan_domain::{Role, Scope, ScopeGrant, ScopeKind};
 
@@ -436,4 +436,22 @@ pub async fn update(
 pub async fn count(db: &Db) -> Result<i64> {
     let (n,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM users", args![]).await?;
     Ok(n)
+}
+
+/// Display names by username, for timelines that recorded the username (people are shown by name).
+pub async fn display_names(
+    db: &Db,
+    usernames: &[String],
+) -> Result<std::collections::HashMap<String, String>> {
+    if usernames.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks = vec!["?"; usernames.len()].join(", ");
+    let rows: Vec<(String, String)> = db
+        .fetch_all(
+            &format!("SELECT username, display_name FROM users WHERE username IN ({marks})"),
+            usernames.iter().map(|u| Value::from(u.as_str())).collect(),
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
 }

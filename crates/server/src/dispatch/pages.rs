@@ -443,13 +443,25 @@ async fn incident_page(
             overdue: c.overdue,
         })
         .collect();
+    let users: Vec<String> = d.events.iter().map(|e| e.actor_name.clone()).collect();
+    let names = pingan_store::users::display_names(&state.db, &users)
+        .await
+        .unwrap_or_default();
     let events = d
         .events
         .iter()
         .map(|e| EventLine {
             when: when(e.at),
             action: ctx.t(&format!("dispatch.action.{}", e.action)).to_string(),
-            actor: e.actor_name.clone(),
+            // People by name; a report with no account behind it by its channel.
+            actor: match (
+                names.get(&e.actor_name),
+                e.actor_name.strip_prefix("channel:"),
+            ) {
+                (Some(n), _) => n.clone(),
+                (None, Some(c)) => ctx.t(&format!("dispatch.channel.{c}")).to_string(),
+                (None, None) => e.actor_name.clone(),
+            },
             note: e.note.clone().unwrap_or_default(),
         })
         .collect();

@@ -108,6 +108,14 @@ struct DisputePage {
 }
 
 impl DisputePage {
+    /// A code in the reader's words (`mediation.<group>.<code>`); an unnamed code stays as it is.
+    fn label(&self, group: &str, code: &str) -> String {
+        let key = format!("mediation.{group}.{code}");
+        match self.ctx.t(&key) {
+            t if t == key => code.to_string(),
+            t => t.to_string(),
+        }
+    }
     fn status_label(&self) -> String {
         self.ctx
             .t(&format!("mediation.status_{}", self.d.dispute.status))
@@ -172,20 +180,34 @@ async fn dispute_page(
         Err(e) => return crate::shell::page_error(ctx, e),
     };
     match detail(state, row).await {
-        Ok(d) => render(
-            if error.is_some() {
-                StatusCode::UNPROCESSABLE_ENTITY
-            } else {
-                StatusCode::OK
-            },
-            &DisputePage {
-                can_reveal: actor.can(Permission::PersonalDataReveal),
-                can_manage: actor.can(Permission::DisputeManage),
-                ctx,
-                d,
-                error,
-            },
-        ),
+        Ok(mut d) => {
+            // People by name, not username.
+            let users: Vec<String> = d.timeline.iter().map(|e| e.actor.clone()).collect();
+            let names = pingan_store::users::display_names(&state.db, &users)
+                .await
+                .unwrap_or_default();
+            for e in d.timeline.iter_mut() {
+                if let Some(n) = names.get(&e.actor) {
+                    e.actor = n.clone();
+                } else if e.actor.starts_with("system") {
+                    e.actor = ctx.t("mediation.system").to_string();
+                }
+            }
+            render(
+                if error.is_some() {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                } else {
+                    StatusCode::OK
+                },
+                &DisputePage {
+                    can_reveal: actor.can(Permission::PersonalDataReveal),
+                    can_manage: actor.can(Permission::DisputeManage),
+                    ctx,
+                    d,
+                    error,
+                },
+            )
+        }
         Err(e) => crate::shell::page_error(ctx, e),
     }
 }

@@ -175,6 +175,38 @@ both!(
             page.contains(&format!("/disputes/{did}")),
             "incident page lacks the dispute link"
         );
+        // People by name and channels by label on the incident's timeline, never usernames or codes.
+        assert!(
+            page.contains("王调度") && page.contains("群众网上报警"),
+            "incident timeline"
+        );
+        assert!(
+            !page.contains("channel:web"),
+            "a channel code on the incident page"
+        );
+        let page = village
+            .get(format!("{}/disputes/{did}", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        for shown in ["110移交", "申请人", "登记受理", "王调度", "村(社区)"] {
+            assert!(page.contains(shown), "the dispute page lacks {shown}");
+        }
+        for code in [
+            ">incident_transfer<",
+            ">applicant<",
+            ">register<",
+            "· dispatcher ·",
+            "· village",
+        ] {
+            assert!(
+                !page.contains(code),
+                "the dispute page shows the code {code}"
+            );
+        }
         let (s, b) = post(
             &app,
             &village,
