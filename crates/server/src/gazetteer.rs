@@ -248,7 +248,8 @@ fn limit(q: &SearchQuery) -> usize {
 
 /// Search the map's names: areas, grids, and within your scope places, cameras and incident addresses.
 #[utoipa::path(get, path = "/api/v1/geo/search", tag = "maps", params(SearchQuery),
-    responses((status = 200, description = "Best first", body = Vec<SearchHit>), (status = 401, description = "Sign in", body = ErrorBody)))]
+    responses((status = 200, description = "Best first", body = Vec<SearchHit>), (status = 400, description = "No query (q) given", body = ErrorBody),
+        (status = 401, description = "Sign in", body = ErrorBody)))]
 async fn search_for_staff(
     State(state): State<AppState>,
     actor: Actor,
@@ -263,7 +264,7 @@ async fn search_for_staff(
 
 /// Search the district's townships, villages and grids by name (no login: the resident's report form).
 #[utoipa::path(get, path = "/api/v1/public/search", tag = "maps", params(SearchQuery), security(()),
-    responses((status = 200, description = "Best first", body = Vec<SearchHit>)))]
+    responses((status = 200, description = "Best first", body = Vec<SearchHit>), (status = 400, description = "No query (q) given", body = ErrorBody)))]
 async fn search_for_residents(
     State(state): State<AppState>,
     headers: HeaderMap,

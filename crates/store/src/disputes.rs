@@ -328,6 +328,11 @@ pub async fn get_locked(tx: &mut Tx, id: &str) -> Result<Option<DisputeRow>> {
 pub struct DisputeFilter {
     pub statuses: Vec<String>,
     pub tier: Option<String>,
+    pub grade: Option<String>,
+    /// Within this area (path prefix, e.g. a village's `/330681/330681109/330681109004/`).
+    pub area_path: Option<String>,
+    /// Registered at or after (UTC micros).
+    pub since: Option<i64>,
     /// Mediating disputes whose tier time has run out at this instant.
     pub overdue_at: Option<i64>,
     pub limit: i64,
@@ -345,6 +350,18 @@ pub async fn list(db: &Db, scope: &Scope, f: &DisputeFilter) -> Result<Vec<Dispu
     }
     if let Some(t) = &f.tier {
         sql.push_str(" AND tier = ?");
+        a.push(t.into());
+    }
+    if let Some(g) = &f.grade {
+        sql.push_str(" AND grade = ?");
+        a.push(g.into());
+    }
+    if let Some(p) = &f.area_path {
+        sql.push_str(" AND area_path LIKE ?");
+        a.push(format!("{}%", p.replace('%', "").replace('_', "\\_")).into());
+    }
+    if let Some(t) = f.since {
+        sql.push_str(" AND registered_at >= ?");
         a.push(t.into());
     }
     if let Some(now) = f.overdue_at {

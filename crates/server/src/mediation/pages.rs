@@ -41,6 +41,11 @@ fn day(us: i64) -> String {
 struct ListPage {
     ctx: Ctx,
     rows: Vec<Dispute>,
+    q: ListQuery,
+    /// (code, name) of the townships and villages in scope.
+    areas: Vec<(String, String)>,
+    /// (code, name) of the grades.
+    grades: Vec<(String, String)>,
 }
 
 impl ListPage {
@@ -55,12 +60,29 @@ impl ListPage {
     fn at(&self, us: &i64) -> String {
         when(*us)
     }
+    /// Whether a filter holds this value (the option shows selected).
+    fn sel(&self, v: &Option<String>, s: &str) -> bool {
+        v.as_deref() == Some(s)
+    }
+}
+
+/// The list's filters, as the form sends them (empty = any).
+#[derive(Deserialize, Default, Clone)]
+struct ListQuery {
+    status: Option<String>,
+    grade: Option<String>,
+    tier: Option<String>,
+    /// An area code (township or village) the dispute lies in.
+    area: Option<String>,
+    /// Registered within this many days.
+    days: Option<String>,
 }
 
 async fn list(
     State(state): State<AppState>,
     headers: HeaderMap,
     PageActor(actor): PageActor,
+    Query(q): Query<ListQuery>,
 ) -> Response {
     let ctx = crate::page_try!(
         crate::shell::ctx_with(
@@ -73,10 +95,37 @@ async fn list(
         )
         .await
     );
+    let pick = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    // Areas offered in the filter: the townships and villages in the reader's scope.
+    let areas: Vec<(String, String, String)> =
+        match pingan_store::areas::list(&state.db, &actor.scope, None, None).await {
+            Ok(a) => a
+                .into_iter()
+                .filter(|a| a.level == "township" || a.level == "village")
+                .map(|a| (a.code, a.name, a.path))
+                .collect(),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        };
+    // An area outside the reader's scope (or unknown) matches nothing.
+    let area_path = pick(&q.area).map(|c| {
+        areas
+            .iter()
+            .find(|(code, _, _)| *code == c)
+            .map_or_else(|| "/-/".to_string(), |(_, _, p)| p.clone())
+    });
+    let since = pick(&q.days)
+        .and_then(|d| d.parse::<i64>().ok())
+        .filter(|d| *d > 0)
+        .map(|d| state.now() - d * 86_400_000_000);
     let rows = match disputes::list(
         &state.db,
         &actor.scope,
         &DisputeFilter {
+            statuses: pick(&q.status).into_iter().collect(),
+            tier: pick(&q.tier),
+            grade: pick(&q.grade),
+            area_path,
+            since,
             limit: 500,
             ..Default::default()
         },
@@ -94,7 +143,23 @@ async fn list(
         .into_iter()
         .map(|r| mediation::view(&state, &types, r))
         .collect();
-    render(StatusCode::OK, &ListPage { ctx, rows })
+    render(
+        StatusCode::OK,
+        &ListPage {
+            ctx,
+            rows,
+            q,
+            areas: areas.into_iter().map(|(c, n, _)| (c, n)).collect(),
+            grades: state
+                .config
+                .mediation
+                .grading
+                .grades
+                .iter()
+                .map(|g| (g.code.clone(), g.name_zh.clone()))
+                .collect(),
+        },
+    )
 }
 
 #[derive(Template)]

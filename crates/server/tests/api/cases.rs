@@ -1060,3 +1060,36 @@ both!(property_register_and_documents, |app: TestApp| async move {
     assert_eq!(c["documents"].as_array().unwrap().len(), 1);
     assert_eq!(c["documents"][0]["uploaded_by"], "officer");
 });
+
+both!(
+    the_alert_inbox_filters_by_kind_and_status,
+    |app: TestApp| async move {
+        pingan_server::cases::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        let legal = app.client_as("legal").await;
+        let rows = |html: &str, attr: &str| -> Vec<String> {
+            html.split(&format!("{attr}=\""))
+                .skip(1)
+                .map(|s| s[..s.find('"').unwrap()].to_string())
+                .collect()
+        };
+        let get = |q: String| {
+            let c = legal.clone();
+            let url = format!("{}/case-alerts{q}", app.url);
+            async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+        };
+        let all = get(String::new()).await;
+        let kinds = rows(&all, "data-kind");
+        assert!(!kinds.is_empty(), "the demo cases raise alerts");
+        let k = kinds[0].clone();
+        let filtered = get(format!("?kind={k}")).await;
+        let fk = rows(&filtered, "data-kind");
+        assert!(!fk.is_empty() && fk.iter().all(|x| *x == k), "{k}: {fk:?}");
+        assert!(fk.len() <= kinds.len());
+        let open = get("?status=open".into()).await;
+        assert!(rows(&open, "data-status").iter().all(|s| s == "open"));
+        let none = get("?status=accepted&days=7".into()).await;
+        assert!(rows(&none, "data-status").iter().all(|s| s == "accepted"));
+    }
+);

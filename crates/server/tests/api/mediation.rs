@@ -833,3 +833,57 @@ both!(
         assert_eq!(list.as_array().unwrap().len(), 0, "{list}");
     }
 );
+
+both!(
+    the_dispute_list_filters_by_tier_area_and_status,
+    |app: TestApp| async move {
+        let village = app.client_as("villagemediator").await;
+        register(
+            &app,
+            &village,
+            json!({"title": "村级纠纷甲", "tier": "village", "parties": []}),
+        )
+        .await;
+        register(
+            &app,
+            &village,
+            json!({"title": "网格纠纷乙", "tier": "grid", "parties": []}),
+        )
+        .await;
+        let page = |q: &'static str| {
+            let c = village.clone();
+            let url = format!("{}/disputes{q}", app.url);
+            async move {
+                let r = c.get(url).send().await.unwrap();
+                assert_eq!(r.status(), 200, "{q}");
+                r.text().await.unwrap()
+            }
+        };
+        let all = page("").await;
+        assert!(all.contains("村级纠纷甲") && all.contains("网格纠纷乙"));
+        let v = page("?tier=village").await;
+        assert!(
+            v.contains("村级纠纷甲") && !v.contains("网格纠纷乙"),
+            "tier filter"
+        );
+        assert!(
+            v.contains("<option value=\"village\" selected>"),
+            "the chosen filter stays chosen"
+        );
+        let here = page("?area=330681109004").await;
+        assert!(
+            here.contains("村级纠纷甲") && here.contains("网格纠纷乙"),
+            "area filter, inside"
+        );
+        let elsewhere = page("?area=330681109002").await;
+        assert!(
+            !elsewhere.contains("村级纠纷甲"),
+            "area filter, another village"
+        );
+        let closed = page("?status=closed&days=7").await;
+        assert!(
+            !closed.contains("村级纠纷甲") && closed.contains(">全部<"),
+            "status filter"
+        );
+    }
+);

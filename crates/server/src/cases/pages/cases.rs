@@ -10,7 +10,7 @@ use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -347,6 +347,16 @@ async fn items(state: &AppState, rows: Vec<AlertRow>) -> Result<Vec<AlertItem>, 
 struct InboxPage {
     ctx: Ctx,
     rows: Vec<AlertItem>,
+    q: InboxQuery,
+}
+
+/// The inbox's filters (empty = any).
+#[derive(Deserialize, Default, Clone)]
+struct InboxQuery {
+    status: Option<String>,
+    kind: Option<String>,
+    /// Found within this many days.
+    days: Option<String>,
 }
 
 impl InboxPage {
@@ -361,12 +371,17 @@ impl InboxPage {
     fn at(&self, us: &i64) -> String {
         when(us)
     }
+    /// Whether a filter holds this value (the option shows selected).
+    fn sel(&self, v: &Option<String>, s: &str) -> bool {
+        v.as_deref() == Some(s)
+    }
 }
 
 async fn inbox(
     State(state): State<AppState>,
     headers: HeaderMap,
     PageActor(actor): PageActor,
+    Query(q): Query<InboxQuery>,
 ) -> Response {
     let ctx = crate::page_try!(
         crate::shell::ctx_with(
@@ -379,10 +394,12 @@ async fn inbox(
         )
         .await
     );
+    let pick = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let rows = match store::list_alerts(
         &state.db,
         &actor.scope,
         &AlertFilter {
+            status: pick(&q.status),
             limit: 500,
             ..Default::default()
         },
@@ -392,13 +409,22 @@ async fn inbox(
         Ok(r) => r,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
+    let since = pick(&q.days)
+        .and_then(|d| d.parse::<i64>().ok())
+        .map(|d| state.now() - d * 86_400_000_000);
+    let kind = pick(&q.kind);
+    let rows: Vec<AlertRow> = rows
+        .into_iter()
+        .filter(|a| kind.as_deref().is_none_or(|k| a.kind == k))
+        .filter(|a| since.is_none_or(|t| a.found_at >= t))
+        .collect();
     // Work first: what still needs someone, then the settled ones.
     let (mut live, settled): (Vec<AlertRow>, Vec<AlertRow>) = rows
         .into_iter()
         .partition(|a| a.status().is_some_and(AlertStatus::is_live));
     live.extend(settled);
     match items(&state, live).await {
-        Ok(rows) => render(StatusCode::OK, &InboxPage { ctx, rows }),
+        Ok(rows) => render(StatusCode::OK, &InboxPage { ctx, rows, q }),
         Err(e) => crate::shell::page_error(ctx, e),
     }
 }

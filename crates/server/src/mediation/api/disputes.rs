@@ -92,6 +92,7 @@ async fn list_disputes(
             tier: q.tier,
             overdue_at: q.overdue.unwrap_or(false).then(|| state.now()),
             limit: q.limit.unwrap_or(200),
+            ..Default::default()
         },
     )
     .await?;
@@ -107,7 +108,8 @@ async fn list_disputes(
 /// needs `grade_reason`. Party identity is stored encrypted and answered masked.
 #[utoipa::path(post, path = "/api/v1/disputes", tag = "mediation", request_body = NewDisputeRequest,
     responses((status = 201, description = "Created", body = Dispute), (status = 400, description = "Malformed request", body = ErrorBody), (status = 403, description = "Your role may not do this", body = ErrorBody),
-        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+        (status = 409, description = "The incident named was already handed to mediation as another dispute", body = ErrorBody),
+        (status = 422, description = "Values are invalid: every problem is listed (error.problems)", body = ErrorBody)))]
 async fn create_dispute(
     State(state): State<AppState>,
     actor: Actor,
