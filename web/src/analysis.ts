@@ -151,6 +151,13 @@ function cellText(el: HTMLElement, text: string, cls?: string): HTMLElement {
   return el;
 }
 
+/** A cell holding what people entered (area or place names, addresses): marked as user data. */
+function userCell(text: string): HTMLElement {
+  const td = cellText(document.createElement("td"), text);
+  td.dataset.user = "";
+  return td;
+}
+
 function changeText(c: Change, w: DOMStringMap): [string, string] {
   const rel = c.relative === null ? (c.current > 0 ? w.new || "new" : "—") : `${c.relative >= 0 ? "+" : ""}${Math.round(c.relative * 100)}%`;
   if (!c.significant) return [`${rel} (${w.noise})`, ""];
@@ -169,7 +176,7 @@ function fillTrends(rows: TrendRow[], typeNames: Record<string, string>, w: DOMS
     const mom = changeText(r.previous_period, w);
     const yoy = changeText(r.same_period_last_year, w);
     tr.append(
-      cellText(document.createElement("td"), name),
+      r.kind === "total" || r.kind === "type" ? cellText(document.createElement("td"), name) : userCell(name),
       cellText(document.createElement("td"), String(r.previous_period.current)),
       cellText(document.createElement("td"), String(r.previous_period.previous)),
       cellText(document.createElement("td"), mom[0], mom[1]),
@@ -192,10 +199,10 @@ function fillPlaces(places: RepeatLocation[], typeNames: Record<string, string>,
   for (const p of places.slice(0, 50)) {
     const tr = document.createElement("tr");
     tr.append(
-      cellText(document.createElement("td"), p.address),
+      userCell(p.address),
       cellText(document.createElement("td"), String(p.count)),
       cellText(document.createElement("td"), `${day(p.first_at)} – ${day(p.last_at)}`),
-      cellText(document.createElement("td"), p.types.map((t) => `${typeNames[t.type_code] || t.type_code} ${t.count}`).join("、")),
+      cellText(document.createElement("td"), p.types.map((t) => `${typeNames[t.type_code] || t.type_code} ${t.count}`).join(w.list_sep || ", ")),
     );
     body.append(tr);
   }

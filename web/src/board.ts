@@ -13,7 +13,7 @@ import { baseMap, inside, locateButton, notice, searchBox, words } from "./mapki
 
 type Clock = { stage: string; seconds: number; target_seconds: number; running: boolean; overdue: boolean };
 type Incident = {
-  id: string; number: string; type_name: string; type_code: string; level: number; status: string;
+  id: string; number: string; type_name: string; type_name_en: string; type_code: string; level: number; status: string;
   address: string; lng: number; lat: number; clocks: Clock[]; overdue: boolean;
 };
 type Unit = { id: string; call_sign: string; status: string; org_name: string; lng: number | null; lat: number | null };
@@ -78,6 +78,11 @@ function initBoard(root: HTMLElement): void {
     return [c ? fmt(c.seconds + extra) + " / " + fmt(c.target_seconds) : "", over];
   }
 
+  /** The incident type in the page's language. */
+  function typeName(i: Incident): string {
+    return document.documentElement.lang === "en" && i.type_name_en ? i.type_name_en : i.type_name;
+  }
+
   function render(): void {
     // Most urgent first: overdue, then level (1 is the most urgent), then the oldest (numbers run in order of receipt).
     const ordered = current.incidents
@@ -91,15 +96,15 @@ function initBoard(root: HTMLElement): void {
       return '<tr data-incident-id="' + esc(i.id) + '" class="' + (over ? "overdue" : "") + '">' +
         '<td><a href="/incidents/' + esc(i.id) + '">' + esc(i.number) + "</a></td>" +
         '<td class="clock">' + clock + (over ? ' <span class="badge badge-warn">' + esc(t("overdue")) + "</span>" : "") + "</td>" +
-        "<td>" + i.level + "</td><td>" + esc(i.type_name) + "</td>" +
+        "<td>" + i.level + "</td><td>" + esc(typeName(i)) + "</td>" +
         '<td><span class="badge status-' + esc(i.status) + '">' + esc(t("status." + i.status)) + "</span></td>" +
-        '<td class="address">' + esc(i.address) + "</td></tr>";
+        '<td class="address" data-user>' + esc(i.address) + "</td></tr>";
     });
     tbody.innerHTML = rows.length ? rows.join("") : '<tr><td colspan="6" class="muted">' + esc(t("no_incidents")) + "</td></tr>";
     const count = document.getElementById("board-count");
     if (count) count.textContent = "(" + current.incidents.length + ")";
     unitList.innerHTML = current.units
-      .map((u) => '<li data-unit-id="' + esc(u.id) + '" class="unit-' + esc(u.status) + '">' + esc(u.call_sign) + " · " + esc(t("unit." + u.status)) + ' <span class="muted">' + esc(u.org_name) + "</span></li>")
+      .map((u) => '<li data-unit-id="' + esc(u.id) + '" class="unit-' + esc(u.status) + '">' + "<span data-user>" + esc(u.call_sign) + "</span> · " + esc(t("unit." + u.status)) + ' <span class="muted" data-user>' + esc(u.org_name) + "</span></li>")
       .join("");
   }
 
@@ -109,7 +114,7 @@ function initBoard(root: HTMLElement): void {
     for (const i of current.incidents) {
       const over = clockCell(i)[1];
       L.circleMarker([i.lat, i.lng], { radius: 8, color: over ? "#c0392b" : "#d35400", fillOpacity: 0.8 })
-        .bindTooltip(i.number + " " + i.type_name)
+        .bindTooltip(i.number + " " + typeName(i))
         .on("click", () => { window.location.href = "/incidents/" + i.id; })
         .addTo(incidentLayer);
     }

@@ -57,7 +57,7 @@ export function baseMap(el: HTMLElement): any {
       // The imported base map says how deep it goes (deeper zooms enlarge its last level) and whose it is.
       getJson("/api/v1/basemap").then((b: { max_zoom: number | null; attribution: string | null }) => {
         if (b.max_zoom) { layer.options.maxNativeZoom = b.max_zoom; layer.redraw(); }
-        if (b.attribution) map.attributionControl.addAttribution(esc(b.attribution));
+        if (b.attribution) map.attributionControl.addAttribution("<span data-user>" + esc(b.attribution) + "</span>");
       }).catch(() => undefined);
     }
   }
@@ -80,7 +80,7 @@ export function labels(map: any): void {
       L.marker([h.lat, h.lng], {
         interactive: false,
         keyboard: false,
-        icon: L.divIcon({ className: "map-label map-label-" + h.kind, html: "<span>" + esc(h.name) + "</span>", iconSize: null }),
+        icon: L.divIcon({ className: "map-label map-label-" + h.kind, html: "<span data-user>" + esc(h.name) + "</span>", iconSize: null }),
       }).addTo(layer);
     }
   }
@@ -118,7 +118,7 @@ export function searchBox(el: HTMLElement, map: any, chosen: (h: Hit) => void): 
   function show(): void {
     list.hidden = false;
     list.innerHTML = hits.length
-      ? hits.map((h, i) => '<li><button type="button" data-i="' + i + '"><strong>' + esc(h.name) + "</strong> <span class=\"muted\">" + esc(h.kind_label) + (h.detail ? " · " + esc(h.detail) : "") + "</span></button></li>").join("")
+      ? hits.map((h, i) => '<li><button type="button" data-i="' + i + '"><strong data-user>' + esc(h.name) + "</strong> <span class=\"muted\">" + esc(h.kind_label) + (h.detail ? ' · <span data-user>' + esc(h.detail) + "</span>" : "") + "</span></button></li>").join("")
       : '<li class="muted">' + esc(w.none) + "</li>";
   }
   async function run(): Promise<void> {

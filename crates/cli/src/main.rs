@@ -44,6 +44,8 @@ enum Command {
     },
     /// Apply pending database migrations.
     Migrate,
+    /// Print every code the platform stores and exchanges, as JSON {enum: [codes]} (pages never show these).
+    Codes,
     /// Import reference data (all rows or none, unless --skip-bad).
     Import {
         #[command(subcommand)]
@@ -283,6 +285,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             seed,
         } => run_demo(config, host, port, data_dir, seed).await,
+        Command::Codes => {
+            let all: serde_json::Map<String, serde_json::Value> = pingan_domain::codes::all()
+                .into_iter()
+                .map(|(name, codes)| (name.to_string(), serde_json::json!(codes)))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&all)?);
+            Ok(())
+        }
         Command::Migrate => {
             let db = pingan_server::app::open_db(&config).await?;
             let v = pingan_store::migrate::current_version(&db).await?;

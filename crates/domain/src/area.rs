@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
 
 #[derive(
     Debug,
@@ -29,7 +30,66 @@ pub enum AreaLevel {
     Village,
 }
 
+crate::incident::string_enum! {
+    /// 城区、城郊或农村: the kind of place an area is, which sets response-time targets.
+    AreaType {
+        Urban = "urban",
+        Suburban = "suburban",
+        Rural = "rural",
+    }
+}
+
+crate::incident::string_enum! {
+    /// 网格 kinds: the basic grid of a village, or a dedicated grid (专属网格) for one market, school, park…
+    GridKind {
+        Basic = "basic",
+        Dedicated = "dedicated",
+    }
+}
+
+crate::incident::string_enum! {
+    /// Kinds of place the grid work tracks (场所).
+    PlaceKind {
+        Shop = "shop",
+        RentalHousing = "rental_housing",
+        School = "school",
+        Kindergarten = "kindergarten",
+        Hospital = "hospital",
+        Entertainment = "entertainment",
+        Hotel = "hotel",
+        InternetCafe = "internet_cafe",
+        Market = "market",
+        Factory = "factory",
+        Warehouse = "warehouse",
+        HazardousMaterials = "hazardous_materials",
+        ConstructionSite = "construction_site",
+        ReligiousVenue = "religious_venue",
+        Other = "other",
+    }
+}
+
+crate::incident::string_enum! {
+    /// What a place inspection checks.
+    InspectionKind {
+        /// 消防检查.
+        Fire = "fire",
+        /// 治安检查.
+        Security = "security",
+    }
+}
+
+crate::incident::string_enum! {
+    /// The outcome of a place inspection.
+    InspectionResult {
+        Pass = "pass",
+        /// 限期整改.
+        Rectify = "rectify",
+    }
+}
+
 impl AreaLevel {
+    pub const ALL: [AreaLevel; 3] = [AreaLevel::District, AreaLevel::Township, AreaLevel::Village];
+
     pub fn code(self) -> &'static str {
         match self {
             AreaLevel::District => "district",

@@ -230,6 +230,18 @@ string_enum! {
 }
 
 string_enum! {
+    /// A party's place in the dispute.
+    PartyRole {
+        /// 申请人.
+        Applicant = "applicant",
+        /// 被申请人.
+        Respondent = "respondent",
+        /// 当事人 (neither side named).
+        Party = "party",
+    }
+}
+
+string_enum! {
     PartyKind {
         Person = "person",
         Organisation = "organisation",
@@ -352,6 +364,7 @@ pub struct GradeReason {
     pub factor: String,
     pub grade: String,
     pub text_zh: String,
+    pub text_en: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -424,52 +437,71 @@ impl GradingRules {
     /// The suggested grade: the most severe grade any factor calls for, with every reason.
     pub fn suggest(&self, f: &RiskFactors) -> GradeSuggestion {
         let mut reasons = Vec::new();
-        let mut add = |factor: &str, grade: &str, text: String| {
+        let mut add = |factor: &str, grade: &str, (text_zh, text_en): (String, String)| {
             reasons.push(GradeReason {
                 factor: factor.into(),
                 grade: grade.into(),
-                text_zh: text,
+                text_zh,
+                text_en,
             })
         };
         if f.violence_threat || f.self_harm_threat {
-            let what = match (f.violence_threat, f.self_harm_threat) {
-                (true, true) => "有暴力和自伤倾向",
-                (true, false) => "有暴力倾向",
-                _ => "有自伤、自杀倾向",
+            let (zh, en) = match (f.violence_threat, f.self_harm_threat) {
+                (true, true) => ("有暴力和自伤倾向", "threats of violence and of self-harm"),
+                (true, false) => ("有暴力倾向", "a threat of violence"),
+                _ => ("有自伤、自杀倾向", "a threat of self-harm or suicide"),
             };
-            add("threat", &self.threat, what.into());
+            add("threat", &self.threat, (zh.into(), en.into()));
         }
         if f.people_involved >= self.group_min_people {
             add(
                 "group",
                 &self.group,
-                format!("涉及 {} 人，属群体性纠纷", f.people_involved),
+                (
+                    format!("涉及 {} 人，属群体性纠纷", f.people_involved),
+                    format!("{} people involved: a group dispute", f.people_involved),
+                ),
             );
         }
         if f.prior_incidents >= self.prior_min {
             add(
                 "prior",
                 &self.prior,
-                format!("同一地点或当事人已有 {} 起警情", f.prior_incidents),
+                (
+                    format!("同一地点或当事人已有 {} 起警情", f.prior_incidents),
+                    format!(
+                        "{} earlier incidents at the place or with the parties",
+                        f.prior_incidents
+                    ),
+                ),
             );
         }
         if f.vulnerable_party {
             add(
                 "vulnerable",
                 &self.vulnerable,
-                "当事人中有未成年人、老年人、残疾人等弱势群体".into(),
+                (
+                    "当事人中有未成年人、老年人、残疾人等弱势群体".into(),
+                    "a minor, an elderly or a disabled person among the parties".into(),
+                ),
             );
         }
         match f.amount_yuan {
             Some(a) if a >= self.money_major_yuan => add(
                 "money_major",
                 &self.money_major,
-                format!("涉及金额 {a} 元（≥ {} 元）", self.money_major_yuan),
+                (
+                    format!("涉及金额 {a} 元（≥ {} 元）", self.money_major_yuan),
+                    format!("{a} yuan at stake (≥ {} yuan)", self.money_major_yuan),
+                ),
             ),
             Some(a) if a >= self.money_yuan => add(
                 "money",
                 &self.money,
-                format!("涉及金额 {a} 元（≥ {} 元）", self.money_yuan),
+                (
+                    format!("涉及金额 {a} 元（≥ {} 元）", self.money_yuan),
+                    format!("{a} yuan at stake (≥ {} yuan)", self.money_yuan),
+                ),
             ),
             _ => {}
         }

@@ -29,6 +29,21 @@ pub enum Category {
 }
 
 impl Category {
+    pub const ALL: [Category; 12] = [
+        Category::Criminal,
+        Category::PublicOrder,
+        Category::Traffic,
+        Category::FireRescue,
+        Category::Assistance,
+        Category::SocialLinkage,
+        Category::PoliceAssistance,
+        Category::Group,
+        Category::Disaster,
+        Category::Tipoff,
+        Category::Complaint,
+        Category::Other,
+    ];
+
     /// The category of a type code; `None` when no category starts with its digits.
     pub fn of(code: &TypeCode) -> Option<Category> {
         let c = code.as_str();

@@ -8,6 +8,7 @@ pub mod case;
 pub mod case_alert;
 pub mod case_review;
 pub mod case_rules;
+pub mod codes;
 pub mod crypto;
 pub mod dispute;
 pub mod ids;

@@ -21,6 +21,33 @@ string_enum! {
 }
 
 string_enum! {
+    /// Where a camera (雪亮工程 点位) looks: the kinds a registry records. A camera of another kind is
+    /// registered as `other`.
+    CameraKind {
+        /// 道路.
+        Road = "road",
+        /// 路口.
+        Intersection = "intersection",
+        /// 小区/村 出入口.
+        CommunityGate = "community_gate",
+        /// 广场.
+        PublicSquare = "public_square",
+        /// 校园周边.
+        School = "school",
+        /// 医院.
+        Hospital = "hospital",
+        /// 集贸市场.
+        Market = "market",
+        /// 车站、码头.
+        TransportHub = "transport_hub",
+        /// 沿河、水域.
+        Waterside = "waterside",
+        /// 其他.
+        Other = "other",
+    }
+}
+
+string_enum! {
     /// A unit's status.
     UnitStatus {
         Available = "available",

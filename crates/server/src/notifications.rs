@@ -34,6 +34,8 @@ pub struct Notice<'a> {
     /// The object it is about: (`dispute` | `case` | `case_alert` | `incident`, id).
     pub object: (&'a str, &'a str),
     pub message: &'a str,
+    /// The same in English.
+    pub message_en: &'a str,
 }
 
 /// Tells `recipients` (user ids) about `notice`, queued in `tx`.
@@ -44,7 +46,7 @@ pub fn send(tx: &mut Tx, recipients: &[String], at: i64, notice: &Notice<'_>) {
         at,
         notice.kind,
         notice.object,
-        notice.message,
+        (notice.message, notice.message_en),
     );
 }
 
@@ -77,7 +79,10 @@ pub struct Notification {
     pub kind: String,
     pub object_type: String,
     pub object_id: String,
+    /// The message in Chinese.
     pub message: String,
+    /// The message in English (empty for notifications from before it was kept).
+    pub message_en: String,
     /// The page the object is read on, when it has one.
     pub link: Option<String>,
     pub read_at: Option<i64>,
@@ -93,6 +98,7 @@ impl From<NotificationRow> for Notification {
             object_type: n.object_type,
             object_id: n.object_id,
             message: n.message,
+            message_en: n.message_en,
             read_at: n.read_at,
         }
     }
@@ -225,7 +231,10 @@ async fn inbox(
             link: link(&n.object_type, &n.object_id),
             unread: n.read_at.is_none(),
             id: n.id,
-            message: n.message,
+            message: match ctx.lang {
+                crate::i18n::Lang::En if !n.message_en.is_empty() => n.message_en,
+                _ => n.message,
+            },
         })
         .collect();
     render(

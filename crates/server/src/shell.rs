@@ -155,6 +155,15 @@ impl Ctx {
         self.i18n.t(self.lang, key)
     }
 
+    /// A code in the reader's words: the locale key `<group>.<code>`; a code without a name stays as it is.
+    pub fn label(&self, group: &str, code: &str) -> String {
+        let key = format!("{group}.{code}");
+        match self.t(&key) {
+            t if t == key => code.to_string(),
+            t => t.to_string(),
+        }
+    }
+
     /// A span of time for people, the same everywhere: "3天4小时", "4小时20分", "20分" (English "3 d 4 h",
     /// "4 h 20 min", "20 min"); past a deadline it says how long overdue ("超时 2天3小时").
     pub fn span(&self, seconds: i64) -> String {
@@ -662,7 +671,7 @@ async fn switch_lang(Query(q): Query<LangQuery>) -> Response {
 }
 
 /// The areas and organisations a scope grants, by name.
-pub(crate) async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String> {
+pub(crate) async fn scope_labels(state: &AppState, scope: &Scope, lang: Lang) -> Vec<String> {
     let mut out = Vec::new();
     for g in &scope.grants {
         let code = g
@@ -686,8 +695,10 @@ pub(crate) async fn scope_labels(state: &AppState, scope: &Scope) -> Vec<String>
                     .flatten()
                     .map(|o| o.name)
             }
-            pingan_domain::ScopeKind::Area => Some("全部区域 / all areas".to_string()),
-            pingan_domain::ScopeKind::Org => Some("全部组织 / all organisations".to_string()),
+            pingan_domain::ScopeKind::Area => {
+                Some(state.i18n.t(lang, "shell.all_areas").to_string())
+            }
+            pingan_domain::ScopeKind::Org => Some(state.i18n.t(lang, "shell.all_orgs").to_string()),
         };
         out.push(match name {
             Some(n) => format!("{n} ({})", if code.is_empty() { "/" } else { code }),

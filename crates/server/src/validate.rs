@@ -51,6 +51,14 @@ pub fn location(lng: f64, lat: f64, crs: Option<&str>) -> ApiResult<(f64, f64)> 
         .unwrap_or("wgs84")
         .parse()
         .map_err(|e: pingan_geo::CrsError| ApiError::invalid("crs", e.to_string()))?;
+    // JSON cannot carry NaN: a NaN is a form's way of saying no point was picked on the map.
+    if lng.is_nan() || lat.is_nan() {
+        return Err(ApiError::problem(crate::error::Problem::new(
+            "lng",
+            "location_required",
+            "tap the map to mark where it is",
+        )));
+    }
     if !(lng.is_finite() && (-180.0..=180.0).contains(&lng)) {
         return Err(ApiError::invalid(
             "lng",

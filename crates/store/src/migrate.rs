@@ -83,6 +83,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "basemap",
         up: v14_basemap,
     },
+    Migration {
+        version: 15,
+        name: "notification_message_en",
+        up: v15_notification_message_en,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -933,6 +938,12 @@ fn v13_personal_data_sealed(_: Backend) -> Vec<String> {
         "ALTER TABLE places ADD COLUMN contact_phone_sealed TEXT".into(),
         "ALTER TABLE users ADD COLUMN mobile_sealed TEXT".into(),
     ]
+}
+
+/// Notifications carry their message in English too (pages show the reader's language; rows from
+/// before keep an empty English message and show the Chinese one).
+fn v15_notification_message_en(_backend: Backend) -> Vec<String> {
+    vec!["ALTER TABLE notifications ADD COLUMN message_en TEXT NOT NULL DEFAULT ''".into()]
 }
 
 /// The imported base map: one tile set (XYZ rows), shared by every server of the deployment.

@@ -12,6 +12,7 @@ pub struct NotificationRow {
     pub object_type: String,
     pub object_id: String,
     pub message: String,
+    pub message_en: String,
     pub read_at: Option<i64>,
 }
 
@@ -22,12 +23,12 @@ pub fn queue(
     at: i64,
     kind: &str,
     object: (&str, &str),
-    message: &str,
+    (message, message_en): (&str, &str),
 ) {
     for u in user_ids {
         tx.queue(
-            "INSERT INTO notifications (id, user_id, at, kind, object_type, object_id, message) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            args![new_id(), u.as_str(), at, kind, object.0, object.1, message],
+            "INSERT INTO notifications (id, user_id, at, kind, object_type, object_id, message, message_en) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            args![new_id(), u.as_str(), at, kind, object.0, object.1, message, message_en],
         );
     }
 }
@@ -46,7 +47,7 @@ pub async fn list(
     };
     db.fetch_all(
         &format!(
-            "SELECT id, at, kind, object_type, object_id, message, read_at FROM notifications \
+            "SELECT id, at, kind, object_type, object_id, message, message_en, read_at FROM notifications \
              WHERE user_id = ?{filter} ORDER BY at DESC, id DESC LIMIT ?"
         ),
         args![user_id, limit],
@@ -57,7 +58,7 @@ pub async fn list(
 /// One of the user's notifications (none for someone else's).
 pub async fn get(db: &Db, user_id: &str, id: &str) -> Result<Option<NotificationRow>> {
     db.fetch_optional(
-        "SELECT id, at, kind, object_type, object_id, message, read_at FROM notifications \
+        "SELECT id, at, kind, object_type, object_id, message, message_en, read_at FROM notifications \
          WHERE id = ? AND user_id = ?",
         args![id, user_id],
     )

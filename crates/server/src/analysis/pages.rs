@@ -173,8 +173,9 @@ struct BriefPage {
 
 impl BriefPage {
     fn title(&self) -> String {
+        // The subject's name is shown beside it, as user data.
         let key = format!("briefs.{}", self.b.period_kind);
-        format!("{} {}", self.b.subject_name, self.ctx.t(&key))
+        self.ctx.t(&key).to_string()
     }
     fn period(&self) -> String {
         if self.b.period_start == self.b.period_end {
@@ -240,7 +241,7 @@ impl BriefPage {
             .iter()
             .map(|t| format!("{} {}", self.type_name(&t.type_code), t.count))
             .collect::<Vec<_>>()
-            .join("、")
+            .join(self.ctx.t("shell.list_sep"))
     }
     fn day(&self, us: &i64) -> String {
         pingan_domain::time::local_date(pingan_domain::time::from_micros(*us))

@@ -4,6 +4,9 @@
 //! without writing anything. Alert work (comment, explain, accept, escalate) keeps a full history.
 
 use super::{audit, rule_name};
+
+/// The name the alert history gives the 网上巡查 job (pages show it in the reader's language).
+pub const INSPECTOR: &str = "网上巡查";
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::notifications::{self, Notice};
@@ -76,26 +79,37 @@ async fn record(state: &AppState, c: &EngineCase, eval: &Evaluation) -> ApiResul
         };
         if store::insert_alert(&mut tx, &a).await? {
             new += 1;
-            store::add_alert_event(
-                &mut tx,
-                &event(&a.id, now, "opened", None, "网上巡查", None),
-            );
-            announce.push(format!(
-                "网上巡查：{} {}（{}）",
-                c.number,
-                rule_name(&state.rules, &f.rule_id, &f.version),
-                kind_zh(f.kind.code())
+            store::add_alert_event(&mut tx, &event(&a.id, now, "opened", None, INSPECTOR, None));
+            announce.push((
+                format!(
+                    "网上巡查：{} {}（{}）",
+                    c.number,
+                    rule_name(&state.rules, &f.rule_id, &f.version),
+                    kind_zh(f.kind.code())
+                ),
+                format!(
+                    "Online inspection: {} {} ({})",
+                    c.number,
+                    super::rule_name_in(
+                        &state.rules,
+                        &f.rule_id,
+                        &f.version,
+                        crate::i18n::Lang::En
+                    ),
+                    f.kind.code().replace('_', " ")
+                ),
             ));
         }
     }
     settle(&mut tx, c, eval, now).await?;
     if !announce.is_empty() {
         let people = handlers(&state.db, c).await?;
-        for m in &announce {
+        for (m, m_en) in &announce {
             let notice = Notice {
                 kind: "case_alert",
                 object: ("case", &c.id),
                 message: m,
+                message_en: m_en,
             };
             notifications::send(&mut tx, &people, now, &notice);
         }
@@ -154,7 +168,7 @@ async fn settle(tx: &mut Tx, c: &EngineCase, eval: &Evaluation, now: i64) -> Api
                     now,
                     AlertStatus::Resolved.code(),
                     None,
-                    "网上巡查",
+                    INSPECTOR,
                     Some(reason),
                 ),
             );
@@ -402,10 +416,16 @@ pub async fn act(
         action_zh(&req.action),
         actor.display_name
     );
+    let message_en = format!(
+        "Online inspection {number}: {} ({})",
+        action_en(&req.action),
+        actor.display_name
+    );
     let notice = Notice {
         kind: "case_alert_step",
         object: ("case_alert", &alert.id),
         message: &message,
+        message_en: &message_en,
     };
     notifications::send(&mut tx, &to_whom, now, &notice);
     tx.commit_audited(vec![audit(
@@ -419,6 +439,16 @@ pub async fn act(
     store::get_alert(&state.db, &actor.scope, alert_id)
         .await?
         .ok_or(ApiError::NotFound)
+}
+
+fn action_en(a: &str) -> &'static str {
+    match a {
+        "comment" => "a new comment",
+        "explain" => "the handling officer explained",
+        "accept" => "the legal department accepted the explanation and closed the alert",
+        "escalate" => "the legal department escalated it for supervision",
+        _ => "",
+    }
 }
 
 fn action_zh(a: &str) -> &'static str {

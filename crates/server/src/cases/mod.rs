@@ -188,11 +188,27 @@ fn step_name(code: &str) -> String {
 }
 
 pub fn rule_name(book: &RuleBook, rule_id: &str, version: &str) -> String {
+    rule_name_in(book, rule_id, version, crate::i18n::Lang::ZhCn)
+}
+
+/// A rule's name in the reader's language (its id when the rule book no longer has it).
+pub fn rule_name_in(
+    book: &RuleBook,
+    rule_id: &str,
+    version: &str,
+    lang: crate::i18n::Lang,
+) -> String {
     book.sets()
         .iter()
         .find(|s| s.version == version)
         .and_then(|s| s.rule(rule_id))
-        .map_or_else(|| rule_id.to_string(), |r| r.name_zh.clone())
+        .map_or_else(
+            || rule_id.to_string(),
+            |r| match lang {
+                crate::i18n::Lang::ZhCn => r.name_zh.clone(),
+                crate::i18n::Lang::En => r.name_en.clone(),
+            },
+        )
 }
 
 fn clock_view(book: &RuleBook, c: Clock) -> ClockView {

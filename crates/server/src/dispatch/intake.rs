@@ -3,7 +3,7 @@
 //! duplicate and repeat-location detectors run over what is already stored, in the same transaction.
 
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problems};
 use crate::locate::locate_for;
 use crate::rekey;
 use crate::state::AppState;
@@ -371,16 +371,50 @@ pub async fn intake_as(
             ));
         }
     }
-    let code = type_code("type_code", &req.type_code)?;
+    // Every field is checked before answering, so the form shows all its problems at once.
+    let mut problems = Problems::default();
+    let code = problems.check(type_code("type_code", &req.type_code))?;
     let default_level = if channel == Channel::Call110 { 2 } else { 3 };
-    let level = Level::new(req.level.unwrap_or(default_level))
-        .map_err(|e| ApiError::invalid("level", e.to_string()))?;
-    let description = text("description", &req.description, 2000)?;
-    let address = text("address", &req.address, 200)?;
-    let (lng, lat) = location(req.lng, req.lat, req.crs.as_deref())?;
-    let caller_name = optional_text("caller_name", req.caller_name.as_deref(), 50)?;
-    let caller_phone = phone("caller_phone", req.caller_phone.as_deref())?;
-    let reported_at = live_instant(state, "reported_at", req.reported_at.as_deref())?;
+    let level = problems.check(
+        Level::new(req.level.unwrap_or(default_level))
+            .map_err(|e| ApiError::invalid("level", e.to_string())),
+    )?;
+    let description = problems.check(text("description", &req.description, 2000))?;
+    let address = problems.check(text("address", &req.address, 200))?;
+    let place = problems.check(location(req.lng, req.lat, req.crs.as_deref()))?;
+    let caller_name =
+        problems.check(optional_text("caller_name", req.caller_name.as_deref(), 50))?;
+    let caller_phone = problems.check(phone("caller_phone", req.caller_phone.as_deref()))?;
+    let reported_at = problems.check(live_instant(
+        state,
+        "reported_at",
+        req.reported_at.as_deref(),
+    ))?;
+    problems.finish()?;
+    let (
+        Some(code),
+        Some(level),
+        Some(description),
+        Some(address),
+        Some((lng, lat)),
+        Some(caller_name),
+        Some(caller_phone),
+        Some(reported_at),
+    ) = (
+        code,
+        level,
+        description,
+        address,
+        place,
+        caller_name,
+        caller_phone,
+        reported_at,
+    )
+    else {
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "an intake value is missing without a problem noted"
+        )));
+    };
     receive(
         state,
         Report {

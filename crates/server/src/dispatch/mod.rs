@@ -32,7 +32,10 @@ pub struct Incident {
     pub channel: String,
     /// 6-digit type code.
     pub type_code: String,
+    /// The type's Chinese name.
     pub type_name: String,
+    /// The type's English name.
+    pub type_name_en: String,
     pub category: String,
     /// 1 (most urgent) – 4.
     pub level: i64,
@@ -145,6 +148,7 @@ pub fn view(state: &AppState, types: &TypeNames, r: IncidentRow) -> Incident {
         .unwrap_or_default();
     Incident {
         type_name: types.name(&r.type_code, true),
+        type_name_en: types.name(&r.type_code, false),
         category,
         overdue: clocks.iter().any(|c| c.overdue),
         clocks,

@@ -133,7 +133,7 @@ struct NewPage {
     ctx: Ctx,
     channels: Vec<&'static str>,
     types: Vec<TypeOption>,
-    error: Option<String>,
+    errors: crate::shell::FieldErrors,
     form: IntakeForm,
     created: Option<(String, String)>,
     tile_url: String,
@@ -167,10 +167,18 @@ async fn new_page(
     headers: &HeaderMap,
     actor: &Actor,
     form: IntakeForm,
-    error: Option<String>,
+    failure: Option<ApiError>,
     created: Option<(String, String)>,
 ) -> Response {
     let ctx = Ctx::new(state, headers, actor, "dispatch", "/incidents/new");
+    let errors = failure
+        .as_ref()
+        .and_then(|e| {
+            ctx.field_errors(e, |path| {
+                matches!(path, "lng" | "lat" | "crs").then(|| "location".to_string())
+            })
+        })
+        .unwrap_or_default();
     let chans = channels(actor);
     if chans.is_empty() {
         let _ = actor.require(state, Permission::IncidentReport).await;
@@ -188,10 +196,10 @@ async fn new_page(
             .collect(),
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
+    let status = if errors.is_empty() {
         StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
     };
     render(
         status,
@@ -199,7 +207,7 @@ async fn new_page(
             ctx,
             channels: chans,
             types,
-            error,
+            errors,
             form,
             created,
             tile_url: crate::basemap::tile_url(state).await,
@@ -226,35 +234,22 @@ async fn new_submit(
         Ok(f) => f,
         Err(e) => return crate::shell::fail(&state, &headers, &actor, e),
     };
-    let parse = |field: &str, v: &str| -> Result<f64, ApiError> {
-        v.trim().parse::<f64>().map_err(|_| {
-            ApiError::invalid(field, format!("{field} must be a number (click the map)"))
-        })
+    // An empty or unreadable point is NaN: the intake names it "location_required" with the other problems.
+    let coord = |v: &str| v.trim().parse::<f64>().unwrap_or(f64::NAN);
+    let req = NewIncident {
+        channel: Some(f.channel.clone()),
+        type_code: f.type_code.clone(),
+        level: f.level.trim().parse().ok().or(Some(0)),
+        description: f.description.clone(),
+        address: f.address.clone(),
+        lng: coord(&f.lng),
+        lat: coord(&f.lat),
+        crs: None,
+        caller_name: Some(f.caller_name.clone()),
+        caller_phone: Some(f.caller_phone.clone()),
+        reported_at: None,
     };
-    let req = (|| -> Result<NewIncident, ApiError> {
-        Ok(NewIncident {
-            channel: Some(f.channel.clone()),
-            type_code: f.type_code.clone(),
-            level: Some(
-                f.level
-                    .trim()
-                    .parse()
-                    .map_err(|_| ApiError::invalid("level", "level must be 1–4"))?,
-            ),
-            description: f.description.clone(),
-            address: f.address.clone(),
-            lng: parse("lng", &f.lng)?,
-            lat: parse("lat", &f.lat)?,
-            crs: None,
-            caller_name: Some(f.caller_name.clone()),
-            caller_phone: Some(f.caller_phone.clone()),
-            reported_at: None,
-        })
-    })();
-    let result = match req {
-        Ok(r) => intake_as(&state, &actor, r).await,
-        Err(e) => Err(e),
-    };
+    let result = intake_as(&state, &actor, req).await;
     match result {
         Ok((row, _)) if actor.can(Permission::IncidentRead) => (
             StatusCode::SEE_OTHER,
@@ -273,10 +268,10 @@ async fn new_submit(
             )
             .await
         }
-        Err(e) => match field_message(&e) {
-            Some(m) => new_page(&state, &headers, &actor, f, Some(m), None).await,
-            None => crate::shell::fail(&state, &headers, &actor, e),
-        },
+        Err(e) if !e.problems().is_empty() => {
+            new_page(&state, &headers, &actor, f, Some(e), None).await
+        }
+        Err(e) => crate::shell::fail(&state, &headers, &actor, e),
     }
 }
 
@@ -462,7 +457,11 @@ async fn incident_page(
                 (None, Some(c)) => ctx.t(&format!("dispatch.channel.{c}")).to_string(),
                 (None, None) => e.actor_name.clone(),
             },
-            note: e.note.clone().unwrap_or_default(),
+            // The reception's note is the channel's code.
+            note: match (e.action.as_str(), e.note.as_deref()) {
+                ("receive", Some(c)) => ctx.t(&format!("dispatch.channel.{c}")).to_string(),
+                (_, n) => n.unwrap_or_default().to_string(),
+            },
         })
         .collect();
     let dispute = pingan_store::disputes::for_incident(&state.db, &d.incident.id)
@@ -824,5 +823,26 @@ async fn cameras_page(
     match units::cameras(&state.db, &actor.scope).await {
         Ok(cameras) => render(StatusCode::OK, &CamerasPage { ctx, cameras }),
         Err(e) => crate::shell::page_error(ctx, e),
+    }
+}
+
+impl NewPage {
+    fn err(&self, field: &str) -> String {
+        self.errors.get(field)
+    }
+    fn bad(&self, field: &str) -> bool {
+        self.errors.has(field)
+    }
+    fn elsewhere(&self) -> Vec<String> {
+        self.errors.elsewhere(&[
+            "channel",
+            "type_code",
+            "level",
+            "description",
+            "address",
+            "location",
+            "caller_name",
+            "caller_phone",
+        ])
     }
 }

@@ -249,7 +249,13 @@ pub async fn create_camera(state: &AppState, actor: &Actor, c: Camera) -> ApiRes
     actor.require(state, Permission::UnitManage).await?;
     let code = crate::validate::text("code", &c.code, 64)?;
     let name = crate::validate::text("name", &c.name, 100)?;
-    let kind = crate::validate::text("kind", &c.kind, 40)?;
+    let kind = c
+        .kind
+        .trim()
+        .parse::<pingan_domain::unit::CameraKind>()
+        .map_err(|m| ApiError::invalid("kind", format!("kind {m}")))?
+        .code()
+        .to_string();
     let (lng, lat) = crate::validate::location(c.lng, c.lat, None)?;
     let located = crate::locate::locate(&state.db, lng, lat).await?;
     if !actor.scope.covers_area_path(&located.area_path) {
@@ -342,7 +348,8 @@ pub struct Camera {
     /// The camera's id in the video platform (国标 GB/T 28181 device id or the platform's own).
     pub code: String,
     pub name: String,
-    /// e.g. road, community_gate, public_square.
+    /// Where it looks (road, intersection, community_gate …; `other` for any other kind).
+    #[schema(value_type = pingan_domain::unit::CameraKind)]
     pub kind: String,
     /// WGS-84.
     pub lng: f64,

@@ -11,31 +11,13 @@ use crate::state::AppState;
 use crate::validate::text;
 use pingan_domain::CreditCode;
 use pingan_domain::Permission;
+use pingan_domain::area::{InspectionKind, PlaceKind};
 use pingan_domain::audit::AuditOutcome;
 use pingan_domain::crypto::FieldCipher;
 use pingan_domain::mask;
 use pingan_store::places;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-
-/// Kinds of place the grid work tracks.
-pub const PLACE_KINDS: &[&str] = &[
-    "shop",
-    "rental_housing",
-    "school",
-    "kindergarten",
-    "hospital",
-    "entertainment",
-    "hotel",
-    "internet_cafe",
-    "market",
-    "factory",
-    "warehouse",
-    "hazardous_materials",
-    "construction_site",
-    "religious_venue",
-    "other",
-];
 
 #[derive(Serialize, ToSchema)]
 pub struct Place {
@@ -86,10 +68,17 @@ pub async fn check_place(
 ) -> ApiResult<places::NewPlace> {
     let name = text("name", &req.name, 100)?;
     let address = text("address", &req.address, 200)?;
-    if !PLACE_KINDS.contains(&req.kind.as_str()) {
+    if req.kind.parse::<PlaceKind>().is_err() {
         return Err(ApiError::invalid(
             "kind",
-            format!("kind must be one of {}", PLACE_KINDS.join(", ")),
+            format!(
+                "kind must be one of {}",
+                PlaceKind::ALL
+                    .iter()
+                    .map(|k| k.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     }
     let (lng, lat) = crate::validate::location(req.lng, req.lat, req.crs.as_deref())?;
@@ -166,7 +155,7 @@ pub async fn record_place_inspection(
     let p = places::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if !["fire", "security"].contains(&req.kind.as_str()) {
+    if req.kind.parse::<InspectionKind>().is_err() {
         return Err(ApiError::invalid("kind", "kind must be fire or security"));
     }
     let findings = text("findings", &req.findings, 2000)?;

@@ -87,7 +87,7 @@ async fn home_page(
         Ok(s) => s,
         Err(e) => return page_error(ctx, e),
     };
-    let scope = crate::shell::scope_labels(&state, &actor.scope).await;
+    let scope = crate::shell::scope_labels(&state, &actor.scope, ctx.lang).await;
     render(StatusCode::OK, &HomePage { ctx, scope, s })
 }
 
@@ -106,7 +106,10 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
     if actor.can(Permission::CaseSupervise) || actor.can(Permission::CaseManage) {
         s.alerts = Some(open_alerts(state, ctx, actor).await?);
     }
-    if actor.can(Permission::GridWork) {
+    // Only people who report from the field have a report list (and the form it links to).
+    if actor.can(Permission::GridWork)
+        && (actor.can(Permission::IncidentReport) || actor.can(Permission::IncidentIntake))
+    {
         s.reports = Some(my_reports(state, ctx, actor).await?);
         if s.disputes.is_none() {
             s.disputes = Some(disputes_by_time_left(state, ctx, actor, Some("grid")).await?);
@@ -133,7 +136,10 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
         .await?
         .into_iter()
         .map(|n| Item {
-            title: n.message,
+            title: match ctx.lang {
+                crate::i18n::Lang::En if !n.message_en.is_empty() => n.message_en,
+                _ => n.message,
+            },
             href: crate::notifications::link(&n.object_type, &n.object_id)
                 .unwrap_or_else(|| "/notifications".into()),
             detail: when(n.at),

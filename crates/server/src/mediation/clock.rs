@@ -99,11 +99,19 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
             next,
             now,
             "dispute.escalated",
-            &format!(
-                "矛盾纠纷 {} 超时上交{}：{}",
-                row.number,
-                next.label_zh(),
-                row.title
+            (
+                &format!(
+                    "矛盾纠纷 {} 超时上交{}：{}",
+                    row.number,
+                    next.label_zh(),
+                    row.title
+                ),
+                &format!(
+                    "Dispute {} went up to the {} tier when its time ran out: {}",
+                    row.number,
+                    next.code(),
+                    row.title
+                ),
             ),
         )
         .await?;
@@ -134,10 +142,14 @@ pub async fn remind_confirmations(state: &AppState) -> ApiResult<usize> {
         let Some(row) = disputes::get_unscoped(&state.db, id).await? else {
             continue;
         };
+        let by = pingan_domain::time::local_date(pingan_domain::time::from_micros(*by));
         let message = format!(
-            "矛盾纠纷 {} 的调解协议申请司法确认截止于 {}，请提醒当事人共同向人民法院申请",
+            "矛盾纠纷 {} 的调解协议申请司法确认截止于 {by}，请提醒当事人共同向人民法院申请",
             row.number,
-            pingan_domain::time::local_date(pingan_domain::time::from_micros(*by))
+        );
+        let message_en = format!(
+            "Dispute {}: judicial confirmation of the agreement must be applied for by {by}; remind the parties to apply to the court together",
+            row.number,
         );
         notify_tier(
             state,
@@ -146,7 +158,7 @@ pub async fn remind_confirmations(state: &AppState) -> ApiResult<usize> {
             row.tier(),
             now,
             "dispute.confirmation_due",
-            &message,
+            (&message, &message_en),
         )
         .await?;
     }
@@ -262,9 +274,15 @@ pub async fn watch_incident(state: &AppState, incident: &IncidentRow) -> ApiResu
             d.tier(),
             now,
             "dispute.criminal_turn",
-            &format!(
-                "民转刑预警：矛盾纠纷 {} 相关警情 {}",
-                d.number, incident.number
+            (
+                &format!(
+                    "民转刑预警：矛盾纠纷 {} 相关警情 {}",
+                    d.number, incident.number
+                ),
+                &format!(
+                    "Risk of violence: incident {} concerns dispute {}",
+                    incident.number, d.number
+                ),
             ),
         )
         .await?;

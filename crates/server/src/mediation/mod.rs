@@ -109,6 +109,28 @@ pub async fn type_names(state: &AppState) -> ApiResult<Vec<disputes::TypeRow>> {
     Ok(disputes::types(&state.db).await?)
 }
 
+/// A dispute's names in the reader's language, for pages (the API answers in Chinese).
+pub fn in_language(
+    state: &AppState,
+    types: &[disputes::TypeRow],
+    d: &mut Dispute,
+    lang: crate::i18n::Lang,
+) {
+    if lang == crate::i18n::Lang::ZhCn {
+        return;
+    }
+    if let Some(t) = types.iter().find(|t| t.code == d.type_code) {
+        d.type_name = t.name_en.clone();
+    }
+    if let Some(g) = state.config.mediation.grading.grade(&d.grade) {
+        d.grade_name = g.name_en.clone();
+    }
+    d.tier_label = state
+        .i18n
+        .t(lang, &format!("mediation.tier_{}", d.tier))
+        .to_string();
+}
+
 pub fn view(state: &AppState, types: &[disputes::TypeRow], r: DisputeRow) -> Dispute {
     let rules = &state.config.mediation.grading;
     let factors: RiskFactors = serde_json::from_str(&r.factors).unwrap_or_default();
@@ -175,7 +197,7 @@ pub async fn notify_tier(
     tier: Tier,
     at: i64,
     kind: &str,
-    message: &str,
+    (message, message_en): (&str, &str),
 ) -> ApiResult<()> {
     let mut users: Vec<String> = disputes::responsible_users(
         &state.db,
@@ -207,6 +229,7 @@ pub async fn notify_tier(
             kind,
             object: ("dispute", &row.id),
             message,
+            message_en,
         },
     );
     Ok(())

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/disputes/{id}", get(show))
         .route("/disputes/{id}/act", axum::routing::post(act))
         .route("/disputes/{id}/agreement", get(print))
+        .route("/disputes/{id}/parties/{party}/contact", get(contact))
 }
 
 fn when(us: i64) -> String {
@@ -46,6 +47,8 @@ struct ListPage {
     areas: Vec<(String, String)>,
     /// (code, name) of the grades.
     grades: Vec<(String, String)>,
+    /// The reader may register disputes (the list offers the form only then).
+    can_register: bool,
 }
 
 impl ListPage {
@@ -141,11 +144,17 @@ async fn list(
     };
     let rows = rows
         .into_iter()
-        .map(|r| mediation::view(&state, &types, r))
+        .map(|r| {
+            let mut d = mediation::view(&state, &types, r);
+            mediation::in_language(&state, &types, &mut d, ctx.lang);
+            d
+        })
         .collect();
+    let lang = ctx.lang;
     render(
         StatusCode::OK,
         &ListPage {
+            can_register: actor.can(Permission::DisputeManage),
             ctx,
             rows,
             q,
@@ -156,7 +165,13 @@ async fn list(
                 .grading
                 .grades
                 .iter()
-                .map(|g| (g.code.clone(), g.name_zh.clone()))
+                .map(|g| {
+                    let name = match lang {
+                        crate::i18n::Lang::ZhCn => g.name_zh.clone(),
+                        crate::i18n::Lang::En => g.name_en.clone(),
+                    };
+                    (g.code.clone(), name)
+                })
                 .collect(),
         },
     )
@@ -175,11 +190,7 @@ struct DisputePage {
 impl DisputePage {
     /// A code in the reader's words (`mediation.<group>.<code>`); an unnamed code stays as it is.
     fn label(&self, group: &str, code: &str) -> String {
-        let key = format!("mediation.{group}.{code}");
-        match self.ctx.t(&key) {
-            t if t == key => code.to_string(),
-            t => t.to_string(),
-        }
+        self.ctx.label(&format!("mediation.{group}"), code)
     }
     fn status_label(&self) -> String {
         self.ctx
@@ -246,6 +257,9 @@ async fn dispute_page(
     };
     match detail(state, row).await {
         Ok(mut d) => {
+            if let Ok(types) = mediation::type_names(state).await {
+                mediation::in_language(state, &types, &mut d.dispute, ctx.lang);
+            }
             // People by name, not username.
             let users: Vec<String> = d.timeline.iter().map(|e| e.actor.clone()).collect();
             let names = pingan_store::users::display_names(&state.db, &users)
@@ -821,4 +835,88 @@ async fn print(
     }
     let copies = parties.len() + 1;
     render(StatusCode::OK, &PrintPage { d, parties, copies })
+}
+
+#[derive(Template)]
+#[template(path = "mediation/party_contact.html")]
+struct ContactPage {
+    ctx: Ctx,
+    id: String,
+    number: String,
+    party: String,
+    role: String,
+    /// None: the purpose is asked first; Some: the revealed contact (audited).
+    revealed: Option<RevealedParty>,
+    purpose: String,
+}
+
+impl ContactPage {
+    fn label(&self, group: &str, code: &str) -> String {
+        self.ctx.label(&format!("mediation.{group}"), code)
+    }
+}
+
+/// One party's contact for the mediator who must call them: asks the purpose, then reveals name, phone,
+/// ID number and address — audited like the agreement print (人民调解法 art. 15: the mediator keeps the
+/// parties' privacy, so the page is reached on purpose, never shown by default).
+async fn contact(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Path((id, party)): Path<(String, String)>,
+    Query(q): Query<PrintQuery>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "disputes",
+            &format!("/disputes/{id}/parties/{party}/contact"),
+            Permission::DisputeRead
+        )
+        .await
+    );
+    // A refusal is audited like any denied permission.
+    if actor
+        .require(&state, Permission::PersonalDataReveal)
+        .await
+        .is_err()
+    {
+        return forbidden(ctx);
+    }
+    let row = match disputes::get(&state.db, &actor.scope, &id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(ctx),
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
+    let role = match disputes::parties(&state.db, &row.id).await {
+        Ok(ps) => match ps.into_iter().find(|p| p.id == party) {
+            Some(p) => p.role,
+            None => return not_found(ctx),
+        },
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
+    let purpose = q.purpose.unwrap_or_default().trim().to_string();
+    let revealed = if purpose.chars().count() >= 2 {
+        match reveal(&state, &actor, &row.id, &party, Some(&purpose)).await {
+            Ok(r) => Some(r),
+            Err(ApiError::Forbidden(_)) => return forbidden(ctx),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        }
+    } else {
+        None
+    };
+    render(
+        StatusCode::OK,
+        &ContactPage {
+            ctx,
+            id: row.id,
+            number: row.number,
+            party,
+            role,
+            revealed,
+            purpose,
+        },
+    )
 }

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult, Problem, Problems};
 use crate::state::AppState;
 use crate::validate::{location, optional_text, phone, text};
 use pingan_domain::audit::AuditOutcome;
+use pingan_domain::dispute::PartyRole;
 use pingan_domain::dispute::{PartyKind, RiskFactors, Source, Tier};
 use pingan_domain::mask::{mask_id_number, mask_name, mask_phone};
 use pingan_domain::{CitizenId, CreditCode, Permission};
@@ -69,7 +70,7 @@ pub struct PartyRequest {
     pub vulnerable: bool,
 }
 
-const ROLES: &[&str] = &["applicant", "respondent", "party"];
+const ROLES: &[PartyRole] = PartyRole::ALL;
 
 /// Seals one party. Columns named for the associated data, so a value cannot be moved between them.
 fn seal_party(state: &AppState, i: usize, p: &PartyRequest) -> ApiResult<NewParty> {
@@ -81,10 +82,17 @@ fn seal_party(state: &AppState, i: usize, p: &PartyRequest) -> ApiResult<NewPart
         .parse()
         .map_err(|m: String| ApiError::invalid(&f("kind"), format!("kind {m}")))?;
     let role = p.role.as_deref().unwrap_or("party");
-    if !ROLES.contains(&role) {
+    if !ROLES.iter().any(|r| r.code() == role) {
         return Err(ApiError::invalid(
             &f("role"),
-            format!("role must be one of {}", ROLES.join(", ")),
+            format!(
+                "role must be one of {}",
+                ROLES
+                    .iter()
+                    .map(|r| r.code())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         ));
     }
     // Name, identity number, phone and address are checked together: every problem is answered.
@@ -529,18 +537,28 @@ pub async fn record(
     .await?;
     let row = stored(&new, id, number);
     let tier: Tier = row.tier.parse().unwrap_or(Tier::Grid);
-    let message = if row.incident_id.is_some() {
-        format!(
-            "110 移交矛盾纠纷 {}：{}（{}）",
-            row.number, row.title, row.grade
+    let grade = state.config.mediation.grading.grade(&row.grade);
+    let (grade_zh, grade_en) = grade.map_or((row.grade.as_str(), row.grade.as_str()), |g| {
+        (g.name_zh.as_str(), g.name_en.as_str())
+    });
+    let (message, message_en) = if row.incident_id.is_some() {
+        (
+            format!(
+                "110 移交矛盾纠纷 {}：{}（{grade_zh}）",
+                row.number, row.title
+            ),
+            format!(
+                "Dispute {} handed over from 110: {} ({grade_en})",
+                row.number, row.title
+            ),
         )
     } else {
-        format!(
-            "新登记矛盾纠纷 {}：{}（{}）",
-            row.number, row.title, row.grade
+        (
+            format!("新登记矛盾纠纷 {}：{}（{grade_zh}）", row.number, row.title),
+            format!("New dispute {}: {} ({grade_en})", row.number, row.title),
         )
     };
-    notify_tier(state, tx, &row, tier, now, kind, &message).await?;
+    notify_tier(state, tx, &row, tier, now, kind, (&message, &message_en)).await?;
     let mut e = actor.audit_entry(
         "dispute.register",
         "dispute",

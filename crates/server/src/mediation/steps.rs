@@ -439,11 +439,19 @@ pub async fn act(state: &AppState, actor: &Actor, id: &str, req: StepRequest) ->
             next,
             now,
             "dispute.escalated",
-            &format!(
-                "矛盾纠纷 {} 已上交{}：{}",
-                row.number,
-                next.label_zh(),
-                row.title
+            (
+                &format!(
+                    "矛盾纠纷 {} 已上交{}：{}",
+                    row.number,
+                    next.label_zh(),
+                    row.title
+                ),
+                &format!(
+                    "Dispute {} went up to the {} tier: {}",
+                    row.number,
+                    next.code(),
+                    row.title
+                ),
             ),
         )
         .await?;
@@ -692,9 +700,15 @@ pub async fn follow_up(
             row.tier(),
             now,
             "dispute.reopened",
-            &format!(
-                "矛盾纠纷 {} 回访发现未履行，已重新调解：{}",
-                row.number, row.title
+            (
+                &format!(
+                    "矛盾纠纷 {} 回访发现未履行，已重新调解：{}",
+                    row.number, row.title
+                ),
+                &format!(
+                    "Dispute {} is in mediation again: the follow-up found the agreement not kept: {}",
+                    row.number, row.title
+                ),
             ),
         )
         .await?;

@@ -834,3 +834,69 @@ both!(
         );
     }
 );
+
+both!(
+    the_intake_form_answers_every_problem_at_once_beside_its_field,
+    |app: TestApp| async move {
+        let d = app.client_as("dispatcher").await;
+        let before = app.count("incidents").await;
+        let r = d
+            .post(format!("{}/incidents/new", app.url))
+            .form(&[
+                ("channel", "call_110"),
+                ("type_code", "500100"),
+                ("level", "2"),
+                ("description", ""),
+                ("address", ""),
+                ("lng", ""),
+                ("lat", ""),
+                ("caller_name", "王女士"),
+                ("caller_phone", "12345"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422);
+        let html = r.text().await.unwrap();
+        let beside = |field: &str| -> String {
+            let start = html
+                .find(&format!("id=\"err-{field}\""))
+                .unwrap_or_else(|| panic!("no message beside {field}: {html}"));
+            let rest = &html[start..];
+            rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
+        };
+        assert_eq!(beside("description"), "此项必填");
+        assert_eq!(beside("address"), "此项必填");
+        assert_eq!(beside("location"), "请在地图上点选位置");
+        assert!(beside("caller_phone").starts_with("电话号码不正确"));
+        assert!(
+            html.contains("value=\"12345\"") && html.contains("value=\"王女士\""),
+            "typed values are kept"
+        );
+        assert!(
+            !html.contains("must be"),
+            "no developer English on a Chinese page"
+        );
+        assert_eq!(app.count("incidents").await, before, "nothing stored");
+
+        // The API names the same problems, each with its path and code.
+        let (s, b) = post(
+            &app,
+            &d,
+            "/api/v1/incidents",
+            json!({"type_code": "500100", "description": "", "address": "", "lng": 120.3, "lat": 29.7,
+                   "caller_phone": "12345"}),
+        )
+        .await;
+        assert_eq!(s, 422, "{b}");
+        let fields: Vec<&str> = b["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["field"].as_str().unwrap())
+            .collect();
+        for f in ["description", "address", "caller_phone"] {
+            assert!(fields.contains(&f), "{f} in {fields:?}");
+        }
+    }
+);

@@ -887,3 +887,88 @@ both!(
         );
     }
 );
+
+both!(
+    a_mediator_reveals_one_partys_contact_for_a_stated_purpose,
+    |app: TestApp| async move {
+        let grid = app.client_as("gridworker").await;
+        let d = register(&app, &grid, json!({})).await;
+        let id = d["id"].as_str().unwrap();
+        let party = detail(&app, &grid, id).await["parties"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let page = |c: reqwest::Client, q: &'static str| {
+            let url = format!("{}/disputes/{id}/parties/{party}/contact{q}", app.url);
+            async move {
+                let r = c.get(url).send().await.unwrap();
+                (r.status().as_u16(), r.text().await.unwrap())
+            }
+        };
+
+        // The dispute page links each party's contact for those entitled to see it.
+        let town = app.client_as("mediator").await;
+        let r = town
+            .get(format!("{}/disputes/{id}", app.url))
+            .send()
+            .await
+            .unwrap();
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains(&format!("/disputes/{id}/parties/{party}/contact")),
+            "the dispute page links the contact"
+        );
+
+        // Without a purpose: the form, nothing revealed, nothing audited.
+        let before = app.audit_head().await;
+        let (s, html) = page(town.clone(), "").await;
+        assert_eq!(s, 200);
+        assert!(html.contains("id=\"contact-form\""), "asks the purpose");
+        assert!(!html.contains("13812345678") && !html.contains("张三丰"));
+        assert_eq!(app.audit_head().await, before, "asking reveals nothing");
+
+        // With a purpose: the full contact, and one audited read naming the purpose.
+        let (s, html) = page(
+            town.clone(),
+            "?purpose=%E9%80%9A%E7%9F%A5%E8%B0%83%E8%A7%A3%E6%97%B6%E9%97%B4",
+        )
+        .await;
+        assert_eq!(s, 200, "{html}");
+        assert!(html.contains("id=\"party-contact\""));
+        assert!(html.contains("13812345678"), "the phone");
+        assert!(html.contains("tel:13812345678"), "a phone link to call");
+        assert!(html.contains("张三丰"), "the name");
+        assert_eq!(app.audit_head().await, before + 1, "the read is audited");
+        let (purpose,): (Option<String>,) = app
+            .db
+            .fetch_one(
+                "SELECT purpose FROM audit_log WHERE seq = ?",
+                vec![(before + 1).into()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(purpose.as_deref(), Some("通知调解时间"));
+
+        // A grid worker may not (the refusal is audited as denied); an unknown party is not found.
+        let (s, html) = page(grid.clone(), "?purpose=%E6%9F%A5%E7%9C%8B").await;
+        assert_eq!(s, 403);
+        assert!(!html.contains("13812345678"));
+        let (outcome,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT outcome FROM audit_log ORDER BY seq DESC LIMIT 1",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome, "denied");
+        let head = app.audit_head().await;
+        let url = format!("{}/disputes/{id}/parties/no-such-party/contact", app.url);
+        assert_eq!(town.get(url).send().await.unwrap().status(), 404);
+        assert_eq!(
+            app.audit_head().await,
+            head,
+            "an unknown party reveals nothing"
+        );
+    }
+);

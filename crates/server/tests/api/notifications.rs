@@ -26,6 +26,18 @@ both!(
         let n = mine[0];
         assert_eq!(n["kind"], "dispute.registered");
         assert_eq!(n["link"], format!("/disputes/{id}"));
+        // In both languages: the grade by its name, never its code.
+        let zh = n["message"].as_str().unwrap();
+        let en = n["message_en"].as_str().unwrap();
+        assert!(
+            zh.starts_with("新登记矛盾纠纷") && zh.contains("黄"),
+            "{zh}"
+        );
+        assert!(
+            en.starts_with("New dispute") && en.contains("Yellow"),
+            "{en}"
+        );
+        assert!(!zh.contains("yellow"), "{zh}");
         let nid = n["id"].as_str().unwrap();
 
         // Someone else's notification is not there for them.

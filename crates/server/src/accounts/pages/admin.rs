@@ -1,6 +1,7 @@
 //! System pages: users (contact masked), the organisation tree, and the audit log with its chain status.
 
 use crate::auth::PageActor;
+use crate::i18n::Lang;
 use crate::shell::{Ctx, render};
 use crate::state::AppState;
 use askama::Template;
@@ -10,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use pingan_domain::audit::AuditOutcome;
-use pingan_domain::{OrgKind, Permission, mask, time};
+use pingan_domain::{Permission, mask, time};
 use pingan_store::{audit, now_micros, orgs, users};
 
 pub fn router() -> Router<AppState> {
@@ -59,8 +60,12 @@ async fn users_page(
                 .map(|u| UserLine {
                     role: u
                         .role()
-                        .map(|r| r.label_zh().to_string())
-                        .unwrap_or_default(),
+                        .map(|r| match ctx.lang {
+                            Lang::ZhCn => r.label_zh(),
+                            Lang::En => r.label_en(),
+                        })
+                        .unwrap_or_default()
+                        .to_string(),
                     mobile: crate::rekey::open_sealed(
                         &state.cipher,
                         crate::rekey::MOBILE,
@@ -118,9 +123,7 @@ async fn orgs_page(
                 .into_iter()
                 .map(|o| OrgLine {
                     depth: o.path.matches('/').count().saturating_sub(2),
-                    kind: OrgKind::parse(&o.kind)
-                        .map(|k| k.label_zh().to_string())
-                        .unwrap_or(o.kind),
+                    kind: o.kind,
                     area: o.area_code.unwrap_or_default(),
                     name: o.name,
                 })

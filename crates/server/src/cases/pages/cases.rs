@@ -4,7 +4,7 @@
 
 use crate::auth::{Actor, PageActor};
 use crate::cases::inspect::{self, AlertAction};
-use crate::cases::{self, Case, StepRequest, rule_name};
+use crate::cases::{self, Case, StepRequest, rule_name_in};
 use crate::error::ApiError;
 use crate::shell::{Ctx, not_found, render};
 use crate::state::AppState;
@@ -143,7 +143,22 @@ impl CasePage {
         self.ctx.t(&format!("cases.clock_{s}")).to_string()
     }
     fn alert_rule(&self, a: &AlertRow) -> String {
-        rule_name(&self.rules, &a.rule_id, &a.version)
+        rule_name_in(&self.rules, &a.rule_id, &a.version, self.ctx.lang)
+    }
+    fn rule(&self, rule_id: &str, version: &str) -> String {
+        rule_name_in(&self.rules, rule_id, version, self.ctx.lang)
+    }
+    fn step_name(&self, code: &str) -> String {
+        STEPS.iter().find(|s| s.0 == code).map_or_else(
+            || code.to_string(),
+            |s| {
+                if self.ctx.lang_code == "en" {
+                    s.2.to_string()
+                } else {
+                    s.1.to_string()
+                }
+            },
+        )
     }
     fn alert_kind(&self, a: &AlertRow) -> String {
         self.ctx.t(&format!("cases.alert_{}", a.kind)).to_string()
@@ -322,7 +337,11 @@ pub struct AlertItem {
     pub rule: String,
 }
 
-async fn items(state: &AppState, rows: Vec<AlertRow>) -> Result<Vec<AlertItem>, ApiError> {
+async fn items(
+    state: &AppState,
+    lang: crate::i18n::Lang,
+    rows: Vec<AlertRow>,
+) -> Result<Vec<AlertItem>, ApiError> {
     let mut out = Vec::with_capacity(rows.len());
     for a in rows {
         let (case_number, case_title): (String, String) = state
@@ -333,7 +352,7 @@ async fn items(state: &AppState, rows: Vec<AlertRow>) -> Result<Vec<AlertItem>, 
             )
             .await?;
         out.push(AlertItem {
-            rule: rule_name(&state.rules, &a.rule_id, &a.version),
+            rule: rule_name_in(&state.rules, &a.rule_id, &a.version, lang),
             a,
             case_number,
             case_title,
@@ -423,7 +442,7 @@ async fn inbox(
         .into_iter()
         .partition(|a| a.status().is_some_and(AlertStatus::is_live));
     live.extend(settled);
-    match items(&state, live).await {
+    match items(&state, ctx.lang, live).await {
         Ok(rows) => render(StatusCode::OK, &InboxPage { ctx, rows, q }),
         Err(e) => crate::shell::page_error(ctx, e),
     }
@@ -441,6 +460,14 @@ struct AlertPage {
 }
 
 impl AlertPage {
+    /// Who acted: a person by name, the 网上巡查 job in the reader's words.
+    fn who(&self, name: &str) -> String {
+        if name == crate::cases::inspect::INSPECTOR {
+            self.ctx.t("cases.inspector").to_string()
+        } else {
+            name.to_string()
+        }
+    }
     fn kind(&self) -> String {
         self.ctx
             .t(&format!("cases.alert_{}", self.item.a.kind))
@@ -493,7 +520,7 @@ async fn alert_view(
         Ok(h) => h,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    let mut item = match items(state, vec![a]).await {
+    let mut item = match items(state, ctx.lang, vec![a]).await {
         Ok(v) => v,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
