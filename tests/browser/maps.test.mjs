@@ -8,6 +8,28 @@ import { after, before, describe, test } from "node:test";
 import { launchBrowser, newGuardedPage, playwright, prerequisites, startDemo, submitLogin } from "./harness.mjs";
 
 const PHONE = { width: 390, height: 844 };
+
+/** A Mapbox Vector Tile (spec 2.1): one layer holding one square polygon over the whole tile. */
+function mvtSquare(layer) {
+  const varint = (out, v) => {
+    while (v >= 0x80) { out.push((v & 0x7f) | 0x80); v = Math.floor(v / 128); }
+    out.push(v);
+  };
+  const bytes = (out, field, b) => { varint(out, (field << 3) | 2); varint(out, b.length); out.push(...b); };
+  const zz = (n) => (n << 1) ^ (n >> 31);
+  const geometry = [];
+  for (const c of [9, zz(0), zz(0), 26, zz(4096), zz(0), zz(0), zz(4096), zz(-4096), zz(0), 15]) varint(geometry, c >>> 0);
+  const feature = [3 << 3, 3];
+  bytes(feature, 4, geometry);
+  const l = [];
+  varint(l, 15 << 3); varint(l, 2);
+  bytes(l, 1, [...Buffer.from(layer)]);
+  bytes(l, 2, feature);
+  varint(l, 5 << 3); varint(l, 4096);
+  const tile = [];
+  bytes(tile, 3, l);
+  return Buffer.from(tile);
+}
 const ready = prerequisites();
 
 describe("maps and handoffs on a phone (headless Chromium)", { timeout: 4 * 60_000, ...ready }, () => {
@@ -31,6 +53,37 @@ describe("maps and handoffs on a phone (headless Chromium)", { timeout: 4 * 60_0
     await first.waitFor({ timeout: 10_000 });
     return first;
   }
+
+  test("a vector base map is drawn on the page from its tiles (land, water, roads by layer name)", async () => {
+    const { context, page, guard } = await newGuardedPage(browser, demo.url, { viewport: PHONE });
+    // As if a vector MBTiles/PMTiles had been imported: the server's side of that is tested in
+    // crates/server/tests/api/maps.rs (a_vector_base_map_is_served_for_the_page_to_draw); here the page
+    // must draw what such tiles hold.
+    const tiles = [];
+    await context.route("**/api/v1/basemap", (route) => route.fulfill({
+      contentType: "application/json",
+      body: JSON.stringify({ tile_url: "/basemap/{z}/{x}/{y}", name: "矢量", format: "pbf", min_zoom: 0, max_zoom: 14,
+        bounds: null, attribution: "测绘院", synthetic: false }),
+    }));
+    await context.route("**/basemap/**", (route) => {
+      tiles.push(new URL(route.request().url()).pathname);
+      return route.fulfill({ contentType: "application/x-protobuf", body: mvtSquare("water") });
+    });
+    await page.goto("/report");
+    const tile = page.locator("#pick-map canvas.leaflet-tile[data-features]").first();
+    await tile.waitFor({ timeout: 15_000 });
+    assert.ok(tiles.length > 0, "the tiles were asked for");
+    assert.equal(await page.locator("#pick-map img.leaflet-tile").count(), 0, "no image tiles for a vector map");
+    // The square of water covers the tile: its middle is water-blue.
+    const rgb = await tile.evaluate((c) => {
+      const d = c.getContext("2d").getImageData(c.width / 2, c.height / 2, 1, 1).data;
+      return [d[0], d[1], d[2], d[3]];
+    });
+    assert.deepEqual(rgb, [0xaa, 0xd3, 0xea, 255], "water is drawn");
+    assert.match(await page.locator(".leaflet-control-attribution").innerText(), /测绘院/);
+    guard.check();
+    await context.close();
+  });
 
   test("a resident finds 枫桥镇, reports inside it and follows the report to the mediation's close", async () => {
     const { page, guard } = await newGuardedPage(browser, demo.url, { viewport: PHONE });

@@ -4,6 +4,7 @@
 // what it showed when it was composed). Blank background unless an internal tile service is set.
 
 import { wgsToGcj } from "./crs";
+import { baseLayer } from "./mapkit";
 
 declare const L: any;
 
@@ -48,10 +49,9 @@ function densityColour(share: number): string {
 }
 
 function makeMap(el: HTMLElement): { map: any; ll: (lng: number, lat: number) => any } {
-  const tileUrl = el.dataset.tileUrl || "";
   const gcj = (el.dataset.tileCrs || "wgs84") === "gcj02";
   const map = L.map(el, { zoomControl: true, attributionControl: false });
-  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  baseLayer(map, el);
   const ll = (lng: number, lat: number) => {
     const p = gcj ? wgsToGcj(lng, lat) : [lng, lat];
     return L.latLng(p[1], p[0]);

@@ -8,7 +8,7 @@ type Feature = { type: "Feature"; geometry: { type: string; coordinates: any }; 
 type Collection = { type: "FeatureCollection"; features: Feature[] };
 
 import { wgsToGcj } from "./crs";
-import { labels, searchBox } from "./mapkit";
+import { baseLayer, labels, searchBox } from "./mapkit";
 
 async function load(url: string): Promise<Collection> {
   const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -51,11 +51,10 @@ function showCard(p: Record<string, string>, lang: string): void {
 async function main(): Promise<void> {
   const el = document.getElementById("map");
   if (!el || typeof L === "undefined") return;
-  const tileUrl = el.dataset.tileUrl || "";
   const gcj = (el.dataset.tileCrs || "wgs84") === "gcj02";
   const lang = el.dataset.lang || "zh-CN";
   const map = L.map(el, { zoomControl: true, attributionControl: false, preferCanvas: false });
-  if (tileUrl) L.tileLayer(tileUrl, { maxZoom: 19 }).addTo(map);
+  baseLayer(map, el);
   labels(map);
   if (el.dataset.search) searchBox(el, map, () => undefined);
   const coords = (c: [number, number]) => {

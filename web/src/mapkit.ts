@@ -6,6 +6,8 @@
 // imported base map, /basemap/{z}/{x}/{y}; empty = none), data-tile-max-zoom, data-public (resident pages:
 // public search), data-search (show the search box).
 
+import { vectorTileLayer } from "./vectortiles";
+
 declare const L: any;
 
 type Hit = { name: string; kind: string; kind_label: string; detail: string | null; lng: number; lat: number };
@@ -46,21 +48,37 @@ async function getJson(url: string): Promise<any> {
 const LABEL_ZOOM: Record<string, number> = { district: 0, township: 11, village: 13, grid: 15 };
 const FLY_ZOOM: Record<string, number> = { district: 11, township: 13, village: 15, grid: 16 };
 
+/// The base layer named by the element's data-tile-url: the internal tile service's images, or the imported
+/// base map's (raster images or vector tiles drawn here).
+export function baseLayer(map: any, el: HTMLElement): void {
+  const tiles = el.dataset.tileUrl || "";
+  const maxNative = Number(el.dataset.tileMaxZoom || "18");
+  if (tiles.indexOf("/basemap/") === 0) {
+    // The imported base map says what it holds (raster images or vector tiles), how deep it goes (deeper
+    // zooms enlarge its last level) and whose it is.
+    const raster = () => L.tileLayer(tiles, { maxZoom: 19, maxNativeZoom: maxNative });
+    getJson("/api/v1/basemap")
+      .then(
+        (b: { format: string | null; max_zoom: number | null; attribution: string | null }) => {
+          const options = { maxZoom: 19, maxNativeZoom: b.max_zoom || maxNative };
+          const layer = b.format === "pbf" ? vectorTileLayer(tiles, options) : L.tileLayer(tiles, options);
+          layer.addTo(map).bringToBack();
+          if (b.attribution && map.attributionControl) {
+            map.attributionControl.addAttribution("<span data-user>" + esc(b.attribution) + "</span>");
+          }
+        },
+        () => raster().addTo(map),
+      );
+  } else if (tiles) {
+    L.tileLayer(tiles, { maxZoom: 19, maxNativeZoom: maxNative }).addTo(map);
+  }
+}
+
 /// A Leaflet map with the base layer and labels; `near` centres it before the outlines fit it.
 export function baseMap(el: HTMLElement): any {
   const map = L.map(el, { zoomControl: true, attributionControl: true });
   map.attributionControl.setPrefix(false);
-  const tiles = el.dataset.tileUrl || "";
-  if (tiles) {
-    const layer = L.tileLayer(tiles, { maxZoom: 19, maxNativeZoom: Number(el.dataset.tileMaxZoom || "18") }).addTo(map);
-    if (tiles.indexOf("/basemap/") === 0) {
-      // The imported base map says how deep it goes (deeper zooms enlarge its last level) and whose it is.
-      getJson("/api/v1/basemap").then((b: { max_zoom: number | null; attribution: string | null }) => {
-        if (b.max_zoom) { layer.options.maxNativeZoom = b.max_zoom; layer.redraw(); }
-        if (b.attribution) map.attributionControl.addAttribution("<span data-user>" + esc(b.attribution) + "</span>");
-      }).catch(() => undefined);
-    }
-  }
+  baseLayer(map, el);
   map.setView([29.66, 120.33], 11);
   labels(map);
   return map;

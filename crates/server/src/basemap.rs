@@ -56,22 +56,11 @@ pub async fn tile_url(state: &AppState) -> String {
         return state.config.map.tile_url.clone();
     }
     match basemap::meta(&state.db).await {
-        Ok(Some(m)) if is_raster(&m.format) => "/basemap/{z}/{x}/{y}".into(),
+        // Raster images as they are; vector tiles drawn by the page (web/src/vectortiles.ts).
+        Ok(Some(m)) if TileFormat::from_mbtiles_format(&m.format) != TileFormat::Unknown => {
+            "/basemap/{z}/{x}/{y}".into()
+        }
         _ => String::new(),
-    }
-}
-
-fn is_raster(format: &str) -> bool {
-    matches!(format, "png" | "jpg" | "webp")
-}
-
-fn content_type(format: &str) -> &'static str {
-    match format {
-        "png" => "image/png",
-        "jpg" => "image/jpeg",
-        "webp" => "image/webp",
-        "pbf" => "application/x-protobuf",
-        _ => "application/octet-stream",
     }
 }
 
@@ -403,7 +392,7 @@ async fn tile(
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&meta.format)),
+        HeaderValue::from_static(TileFormat::from_mbtiles_format(&meta.format).content_type()),
     );
     // Tiles change only with an import; an hour keeps panning fast without pinning an old map.
     h.insert(

@@ -324,3 +324,130 @@ both!(the_demo_draws_its_own_base_map, |app: TestApp| async move {
         colours.len()
     );
 });
+
+/// A Mapbox Vector Tile (protobuf, spec 2.1) with one layer holding one square polygon over the tile.
+pub fn mvt_square(layer: &str) -> Vec<u8> {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+    fn bytes(out: &mut Vec<u8>, field: u64, b: &[u8]) {
+        varint(out, (field << 3) | 2);
+        varint(out, b.len() as u64);
+        out.extend_from_slice(b);
+    }
+    let zz = |n: i64| ((n << 1) ^ (n >> 63)) as u64;
+    // MoveTo(0,0), LineTo ×3 around the tile, ClosePath.
+    let commands = [
+        9,
+        zz(0),
+        zz(0),
+        26,
+        zz(4096),
+        zz(0),
+        zz(0),
+        zz(4096),
+        zz(-4096),
+        zz(0),
+        15,
+    ];
+    let mut geometry = Vec::new();
+    for c in commands {
+        varint(&mut geometry, c);
+    }
+    let mut feature = Vec::new();
+    varint(&mut feature, 3 << 3); // type
+    varint(&mut feature, 3); // polygon
+    bytes(&mut feature, 4, &geometry);
+    let mut l = Vec::new();
+    varint(&mut l, 15 << 3); // version
+    varint(&mut l, 2);
+    bytes(&mut l, 1, layer.as_bytes());
+    bytes(&mut l, 2, &feature);
+    varint(&mut l, 5 << 3); // extent
+    varint(&mut l, 4096);
+    let mut tile = Vec::new();
+    bytes(&mut tile, 3, &l);
+    tile
+}
+
+both!(
+    a_vector_base_map_is_served_for_the_page_to_draw,
+    |app: TestApp| async move {
+        use pingan_geo::tiles::{LngLatBox, TileFormat, TileId, pmtiles};
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let anon = client();
+        let tile = mvt_square("water");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(&tile).unwrap();
+        let archive = pmtiles::write(
+            &[(
+                TileId {
+                    z: 12,
+                    x: 3416,
+                    y: 1693,
+                },
+                gz.finish().unwrap(),
+            )],
+            &pmtiles::WriteMeta {
+                tile_type: TileFormat::Mvt,
+                tile_compression: pmtiles::Compression::Gzip,
+                bounds: LngLatBox {
+                    west: 120.2,
+                    south: 29.6,
+                    east: 120.4,
+                    north: 29.8,
+                },
+                metadata: r#"{"name":"县域矢量底图","attribution":"测绘院"}"#.into(),
+            },
+        );
+        let pm = dir.path().join("county-vector.pmtiles");
+        std::fs::write(&pm, &archive).unwrap();
+        let b = pingan_server::basemap::import_file(&app.db, &pm, 1)
+            .await
+            .unwrap();
+        assert_eq!((b.meta.format.as_str(), b.meta.tile_count), ("pbf", 1));
+
+        // The maps are pointed at it and told it holds vector tiles.
+        let (_, info) = app.get_json(&anon, "/api/v1/basemap").await;
+        assert_eq!(info["tile_url"], "/basemap/{z}/{x}/{y}", "{info}");
+        assert_eq!(info["format"], "pbf");
+        let page = anon
+            .get(format!("{}/report", app.url))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(page.contains("data-tile-url=\"/basemap/{z}/{x}/{y}\""));
+
+        // The tile as protobuf, gzip-encoded on the wire (reqwest here does not decode it).
+        let r = anon
+            .get(format!("{}/basemap/12/3416/1693", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], "application/x-protobuf");
+        assert_eq!(r.headers()["content-encoding"], "gzip");
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(&r.bytes().await.unwrap()[..]),
+            &mut plain,
+        )
+        .unwrap();
+        assert_eq!(plain, tile);
+        // Where it has no tile: nothing, and no error.
+        let r = anon
+            .get(format!("{}/basemap/12/0/0", app.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 204);
+    }
+);
