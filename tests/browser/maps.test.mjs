@@ -85,6 +85,25 @@ describe("maps and handoffs on a phone (headless Chromium)", { timeout: 4 * 60_0
     await context.close();
   });
 
+  test("a tap outside the district says so on the map and marks nothing", async () => {
+    const { context, page, guard } = await newGuardedPage(browser, demo.url, { viewport: PHONE });
+    await page.goto("/report");
+    await page.locator("#pick-map img.leaflet-tile-loaded").first().waitFor({ timeout: 15_000 });
+    // Zoom far out: the map's corners then lie well outside the district.
+    for (let i = 0; i < 5; i++) {
+      await page.locator("#pick-map .leaflet-control-zoom-out").click();
+      await page.waitForTimeout(300);
+    }
+    const box = await page.locator("#pick-map").boundingBox();
+    await page.mouse.click(box.x + 12, box.y + box.height - 40);
+    const n = page.locator("#pick-map .map-notice");
+    await n.waitFor({ state: "visible", timeout: 5_000 });
+    assert.match(await n.innerText(), /不在本辖区/);
+    assert.equal(await page.$eval("#lng", (e) => e.value), "", "no place is marked outside the district");
+    guard.check();
+    await context.close();
+  });
+
   test("a resident finds 枫桥镇, reports inside it and follows the report to the mediation's close", async () => {
     const { page, guard } = await newGuardedPage(browser, demo.url, { viewport: PHONE });
     await page.goto("/report");

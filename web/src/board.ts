@@ -172,7 +172,6 @@ function initPicker(el: HTMLElement): void {
     place({ lat: la, lng: ln });
     if (lng) lng.value = ln.toFixed(6);
     if (lat) lat.value = la.toFixed(6);
-    el.dataset.picked = "1";
   }
   if (lng && lat && lng.value && lat.value) place({ lat: Number(lat.value), lng: Number(lng.value) });
   map.on("click", (e: any) => choose(e.latlng.lat, e.latlng.lng));
