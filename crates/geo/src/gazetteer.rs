@@ -210,6 +210,17 @@ impl Gazetteer {
 
     /// The best `limit` entries for `query`, best first (see the module documentation).
     pub fn search(&self, query: &str, limit: usize) -> Vec<Hit<'_>> {
+        self.search_where(query, limit, |_| true)
+    }
+
+    /// The best `limit` matches among the entries `keep` accepts (e.g. those within a reader's scope):
+    /// the filter applies before the best are chosen, so a full page comes back whenever enough match.
+    pub fn search_where(
+        &self,
+        query: &str,
+        limit: usize,
+        keep: impl Fn(&Entry) -> bool,
+    ) -> Vec<Hit<'_>> {
         let Some(query) = Query::new(query).filter(|_| limit > 0) else {
             return Vec::new();
         };
@@ -226,7 +237,8 @@ impl Gazetteer {
             .into_iter()
             .filter_map(|i| {
                 let keys = &self.keys[i];
-                Some((self.best_match(keys, &query)?, keys.place, i))
+                let matched = self.best_match(keys, &query)?;
+                keep(&self.entries[i]).then_some((matched, keys.place, i))
             })
             .collect();
         if found.len() > limit {
@@ -591,6 +603,21 @@ mod tests {
             kind_of(&g, " 枫 桥 ", "枫桥镇"),
             Some(MatchKind::NamePrefix)
         );
+    }
+
+    #[test]
+    fn a_filtered_search_still_fills_its_page() {
+        use EntryKind::*;
+        // Twenty 路 the reader may not see rank before five they may.
+        let mut entries: Vec<Entry> = (0..20).map(|i| entry(&format!("甲{i}路"), Place)).collect();
+        entries.extend((0..5).map(|i| entry(&format!("乙{i}路"), Place)));
+        let g = Gazetteer::new(entries);
+        let mine = |e: &Entry| e.name.starts_with('乙');
+        let hits = g.search_where("路", 3, mine);
+        assert_eq!(hits.len(), 3, "a full page of the reader's own");
+        assert!(hits.iter().all(|h| mine(h.entry)));
+        assert_eq!(g.search_where("路", 10, mine).len(), 5);
+        assert_eq!(g.search("路", 3).len(), 3);
     }
 
     #[test]

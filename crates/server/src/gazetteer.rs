@@ -159,21 +159,20 @@ fn hits(
     limit: usize,
     scope: Option<&Scope>,
 ) -> Vec<SearchHit> {
-    b.gazetteer
-        .search(q, limit * 4)
-        .into_iter()
-        .filter(|h| {
-            // Areas and grids are public names; points only within the searcher's scope.
-            matches!(
-                h.entry.kind,
-                EntryKind::District | EntryKind::Township | EntryKind::Village | EntryKind::Grid
-            ) || scope.is_some_and(|s| {
-                b.area_paths
-                    .get(&h.entry.id)
-                    .is_some_and(|p| s.covers_area_path(p))
-            })
+    // Areas and grids are public names; points only within the searcher's scope.
+    let visible = |e: &pingan_geo::gazetteer::Entry| {
+        matches!(
+            e.kind,
+            EntryKind::District | EntryKind::Township | EntryKind::Village | EntryKind::Grid
+        ) || scope.is_some_and(|s| {
+            b.area_paths
+                .get(&e.id)
+                .is_some_and(|p| s.covers_area_path(p))
         })
-        .take(limit)
+    };
+    b.gazetteer
+        .search_where(q, limit, visible)
+        .into_iter()
         .map(|h| {
             let kind = kind_code(h.entry.kind);
             SearchHit {

@@ -21,30 +21,38 @@ pub async fn reported_by(db: &Db, user_id: &str, limit: i64) -> Result<Vec<Incid
 
 /// Incidents received in [from, to) within the scope (merged duplicates and cancelled reports not counted).
 pub async fn incidents_received(db: &Db, s: &Scope, from: i64, to: i64) -> Result<i64> {
-    let (pred, a) = scope::predicate(s, Some("area_path"), None);
-    let mut all = args![from, to];
-    all.extend(a);
-    let (n,): (i64,) = db
-        .fetch_one(
-            &format!(
-                "SELECT COUNT(*) FROM incidents WHERE received_at >= ? AND received_at < ? \
-                 AND status NOT IN ('merged', 'cancelled') AND {pred}"
-            ),
-            all,
-        )
-        .await?;
-    Ok(n)
+    count_in_period(
+        db,
+        s,
+        "incidents",
+        "received_at",
+        "status NOT IN ('merged', 'cancelled')",
+        (from, to),
+    )
+    .await
 }
 
 /// Disputes registered in [from, to) within the scope.
 pub async fn disputes_registered(db: &Db, s: &Scope, from: i64, to: i64) -> Result<i64> {
+    count_in_period(db, s, "disputes", "registered_at", "TRUE", (from, to)).await
+}
+
+/// Rows of `table` whose `at` column lies in [from, to), meeting `condition`, within the scope.
+async fn count_in_period(
+    db: &Db,
+    s: &Scope,
+    table: &str,
+    at: &str,
+    condition: &str,
+    (from, to): (i64, i64),
+) -> Result<i64> {
     let (pred, a) = scope::predicate(s, Some("area_path"), None);
     let mut all = args![from, to];
     all.extend(a);
     let (n,): (i64,) = db
         .fetch_one(
             &format!(
-                "SELECT COUNT(*) FROM disputes WHERE registered_at >= ? AND registered_at < ? AND {pred}"
+                "SELECT COUNT(*) FROM {table} WHERE {at} >= ? AND {at} < ? AND {condition} AND {pred}"
             ),
             all,
         )
