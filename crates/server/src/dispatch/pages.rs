@@ -827,12 +827,6 @@ async fn cameras_page(
 }
 
 impl NewPage {
-    fn err(&self, field: &str) -> String {
-        self.errors.get(field)
-    }
-    fn bad(&self, field: &str) -> bool {
-        self.errors.has(field)
-    }
     fn elsewhere(&self) -> Vec<String> {
         self.errors.elsewhere(&[
             "channel",

@@ -509,13 +509,6 @@ const NEW_FIELDS: &[&str] = &[
 ];
 
 impl NewPage {
-    /// The problem(s) of one field, in the reader's language.
-    fn err(&self, field: &str) -> String {
-        self.errors.get(field)
-    }
-    fn bad(&self, field: &str) -> bool {
-        self.errors.has(field)
-    }
     fn elsewhere(&self) -> Vec<String> {
         self.errors.elsewhere(NEW_FIELDS)
     }

@@ -110,12 +110,6 @@ struct ReportPage {
 }
 
 impl ReportPage {
-    fn err(&self, field: &str) -> String {
-        self.errors.get(field)
-    }
-    fn bad(&self, field: &str) -> bool {
-        self.errors.has(field)
-    }
     fn elsewhere(&self) -> Vec<String> {
         self.errors.elsewhere(&[
             "type_code",

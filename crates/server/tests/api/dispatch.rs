@@ -858,13 +858,7 @@ both!(
             .unwrap();
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
-        let beside = |field: &str| -> String {
-            let start = html
-                .find(&format!("id=\"err-{field}\""))
-                .unwrap_or_else(|| panic!("no message beside {field}: {html}"));
-            let rest = &html[start..];
-            rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
-        };
+        let beside = |field: &str| message_beside(&html, field);
         assert_eq!(beside("description"), "此项必填");
         assert_eq!(beside("address"), "此项必填");
         assert_eq!(beside("location"), "请在地图上点选位置");

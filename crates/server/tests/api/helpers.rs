@@ -300,3 +300,12 @@ pub fn assert_documented(doc: &Value, method: &str, path: &str, status: u16, bod
         panic!("{method} {path} {status}: the body does not match its schema: {e}\n{body}");
     }
 }
+
+/// The message a page shows beside `field` (`<span id="err-FIELD">…</span>`); panics when there is none.
+pub fn message_beside(html: &str, field: &str) -> String {
+    let start = html
+        .find(&format!("id=\"err-{field}\""))
+        .unwrap_or_else(|| panic!("no message beside {field}: {html}"));
+    let rest = &html[start..];
+    rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
+}

@@ -811,13 +811,7 @@ both!(
             .unwrap();
         assert_eq!(r.status(), 422);
         let html = r.text().await.unwrap();
-        let beside = |field: &str| -> String {
-            let start = html
-                .find(&format!("id=\"err-{field}\""))
-                .unwrap_or_else(|| panic!("no message beside {field}"));
-            let rest = &html[start..];
-            rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
-        };
+        let beside = |field: &str| message_beside(&html, field);
         assert_eq!(beside("p1_id_number"), "身份证号码校验位不对，请逐位核对");
         assert!(
             beside("p1_phone").starts_with("电话号码不正确"),
