@@ -11,7 +11,7 @@ use pingan_geo::analysis::gistar::{Confidence, gistar_grid};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
 use pingan_geo::analysis::knox::{KnoxOptions, knox_with_progress};
-use pingan_geo::analysis::mclp::mclp;
+use pingan_geo::analysis::mclp::{MclpOptions, mclp_with};
 use pingan_geo::analysis::points::{Columns, Points, read_points};
 
 /// The grid shared by `gistar` and `kde`.
@@ -130,7 +130,11 @@ pub struct MclpArgs {
     /// Weight column of the demand file (default: `w` when present).
     #[arg(long)]
     weight_column: Option<String>,
-    /// Output JSON: `{covered, sites, upper_bound, …}`.
+    /// Seconds the exact search may take after the heuristic; past it the best found is written with
+    /// its bound and `proven_optimal: false`.
+    #[arg(long, default_value_t = 5.0)]
+    time_limit: f64,
+    /// Output JSON: `{covered, sites, upper_bound, gap, proven_optimal, …}`.
     #[arg(long)]
     out: PathBuf,
 }
@@ -341,8 +345,17 @@ pub fn mclp_command(args: &MclpArgs) -> anyhow::Result<()> {
         .weights
         .clone()
         .unwrap_or_else(|| vec![1.0; demand.xs.len()]);
+    if !(args.time_limit.is_finite() && args.time_limit >= 0.0) {
+        anyhow::bail!(
+            "--time-limit must be a number of seconds ≥ 0, got {}",
+            args.time_limit
+        );
+    }
+    let options = MclpOptions {
+        time_limit: std::time::Duration::from_secs_f64(args.time_limit),
+    };
     let bar = spinner("choosing sites");
-    let result = mclp(
+    let result = mclp_with(
         &demand.xs,
         &demand.ys,
         &weights,
@@ -350,6 +363,7 @@ pub fn mclp_command(args: &MclpArgs) -> anyhow::Result<()> {
         &sites.ys,
         args.radius,
         args.k,
+        &options,
     );
     bar.finish_and_clear();
     let result = result?;
@@ -364,6 +378,8 @@ pub fn mclp_command(args: &MclpArgs) -> anyhow::Result<()> {
         "site_indices": result.sites,
         "upper_bound": result.upper_bound,
         "gap": result.gap,
+        "proven_optimal": result.proven_optimal,
+        "nodes": result.nodes,
         "total_weight": result.total_weight,
         "unreachable_weight": result.unreachable_weight,
         "radius": args.radius,
@@ -372,13 +388,21 @@ pub fn mclp_command(args: &MclpArgs) -> anyhow::Result<()> {
     std::fs::write(&args.out, serde_json::to_string_pretty(&body)?)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!(
-        "{} sites cover {} of {} ({:.2}%); upper bound {} (gap {:.4}%)",
+        "{} sites cover {} of {} ({:.2}%); {}",
         args.k,
         result.covered,
         result.total_weight,
         100.0 * result.covered / result.total_weight.max(f64::MIN_POSITIVE),
-        result.upper_bound,
-        result.gap * 100.0
+        if result.proven_optimal {
+            format!("proven optimal ({} branch-and-bound nodes)", result.nodes)
+        } else {
+            format!(
+                "not proven within {} s: upper bound {} (gap {:.4}%)",
+                args.time_limit,
+                result.upper_bound,
+                result.gap * 100.0
+            )
+        }
     );
     Ok(())
 }

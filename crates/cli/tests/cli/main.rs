@@ -832,11 +832,15 @@ fn analyze_kernels_reproduce_the_reference_outputs() {
         ],
     );
     assert!(ok, "{stderr}");
-    assert!(stdout.contains("upper bound"), "{stdout}");
+    assert!(stdout.contains("proven optimal"), "{stdout}");
     let got: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("m.json")).unwrap()).unwrap();
     assert_eq!(got["covered"].as_f64(), case["optimum"].as_f64());
-    assert!(got["upper_bound"].as_f64().unwrap() >= case["optimum"].as_f64().unwrap() - 1e-9);
+    assert_eq!(got["upper_bound"].as_f64(), case["optimum"].as_f64());
+    assert_eq!(
+        (got["proven_optimal"].as_bool(), got["gap"].as_f64()),
+        (Some(true), Some(0.0))
+    );
     assert_eq!(
         got["sites"].as_array().unwrap().len(),
         case["k"].as_u64().unwrap() as usize

@@ -9,10 +9,12 @@
 //! 3. Lagrangian relaxation of the coverage constraints by subgradient steps: for multipliers
 //!    0 ≤ λ_i ≤ w_i, `Σ_i (w_i − λ_i) + (the K largest Σ_{i∈cov(j)} λ_i)` bounds the optimum from
 //!    above (it equals the LP bound at its minimum); each relaxed solution's sites also seed the
-//!    local search, which often closes the gap.
+//!    local search, which often closes the gap; then
+//! 4. while a gap remains and the time limit allows, branch and bound on the site decisions
+//!    ([`super::mclp_exact`]), which ends with the optimum proven.
 //!
-//! The result carries the covered weight, the sites and the best upper bound, so the optimality
-//! gap is known rather than hoped for.
+//! The result carries the covered weight, the sites, the best upper bound and whether the optimum is
+//! proven, so the optimality gap is known rather than hoped for.
 
 use std::collections::HashMap;
 
@@ -71,16 +73,35 @@ pub struct Mclp {
     pub unreachable_weight: f64,
     /// Subgradient iterations run.
     pub iterations: usize,
+    /// The exact search finished: no choice of K sites covers more than `covered`.
+    pub proven_optimal: bool,
+    /// Branch-and-bound nodes explored (0 when the heuristic's bound already proved it).
+    pub nodes: usize,
+}
+
+/// How long the exact search may take after the heuristic.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MclpOptions {
+    /// Past this, the best found is returned with the best bound (`proven_optimal` false).
+    pub time_limit: std::time::Duration,
+}
+
+impl Default for MclpOptions {
+    fn default() -> Self {
+        MclpOptions {
+            time_limit: std::time::Duration::from_secs(5),
+        }
+    }
 }
 
 /// The coverage structure after merging demand points with identical site sets.
-struct Cover {
+pub(crate) struct Cover {
     /// Weight per merged demand.
-    weight: Vec<f64>,
+    pub(crate) weight: Vec<f64>,
     /// Sites covering each demand.
-    sites_of: Vec<Vec<u32>>,
+    pub(crate) sites_of: Vec<Vec<u32>>,
     /// Demands covered by each site.
-    demands_of: Vec<Vec<u32>>,
+    pub(crate) demands_of: Vec<Vec<u32>>,
 }
 
 fn build_cover(
@@ -153,17 +174,17 @@ const PROMISING: f64 = 0.05;
 
 /// A set of chosen sites with per-demand cover counts and per-site gains kept up to date.
 #[derive(Clone)]
-struct Solution<'a> {
+pub(crate) struct Solution<'a> {
     cover: &'a Cover,
     chosen: Vec<bool>,
     count: Vec<u32>,
     /// For an unchosen site: weight it would newly cover. For a chosen one: weight only it covers.
     gain: Vec<f64>,
-    covered: f64,
+    pub(crate) covered: f64,
 }
 
 impl<'a> Solution<'a> {
-    fn empty(cover: &'a Cover) -> Self {
+    pub(crate) fn empty(cover: &'a Cover) -> Self {
         let gain = cover
             .demands_of
             .iter()
@@ -178,7 +199,7 @@ impl<'a> Solution<'a> {
         }
     }
 
-    fn add(&mut self, j: usize) {
+    pub(crate) fn add(&mut self, j: usize) {
         debug_assert!(!self.chosen[j]);
         self.chosen[j] = true;
         self.gain[j] = 0.0;
@@ -249,7 +270,7 @@ impl<'a> Solution<'a> {
     }
 
     /// Covered weight summed afresh (the running total may carry rounding from many updates).
-    fn exact_covered(&self) -> f64 {
+    pub(crate) fn exact_covered(&self) -> f64 {
         self.count
             .iter()
             .zip(&self.cover.weight)
@@ -258,12 +279,12 @@ impl<'a> Solution<'a> {
             .sum()
     }
 
-    fn sites(&self) -> Vec<usize> {
+    pub(crate) fn sites(&self) -> Vec<usize> {
         (0..self.chosen.len()).filter(|&j| self.chosen[j]).collect()
     }
 
     /// Best-improvement swaps until none gains more than a rounding error.
-    fn improve(&mut self) {
+    pub(crate) fn improve(&mut self) {
         let eps = 1e-12 * self.cover.weight.iter().sum::<f64>().max(1.0);
         loop {
             let mut best: Option<(f64, usize, usize)> = None;
@@ -318,8 +339,8 @@ fn check(what: &'static str, xs: &[f64], ys: &[f64], ws: Option<&[f64]>) -> Resu
     Ok(())
 }
 
-/// Chooses `k` of the sites `(sx, sy)` to cover the most demand weight `dw` at `(dx, dy)`.
-#[allow(clippy::too_many_arguments)]
+/// Chooses `k` of the sites `(sx, sy)` to cover the most demand weight `dw` at `(dx, dy)`, proving the
+/// optimum within the default time limit (see [`mclp_with`]).
 pub fn mclp(
     dx: &[f64],
     dy: &[f64],
@@ -329,6 +350,23 @@ pub fn mclp(
     radius: f64,
     k: usize,
 ) -> Result<Mclp, MclpError> {
+    mclp_with(dx, dy, dw, sx, sy, radius, k, &MclpOptions::default())
+}
+
+/// [`mclp`] with options: the heuristic and its Lagrangian bound, then, while a gap remains and time
+/// allows, the exact branch and bound ([`super::mclp_exact`]).
+#[allow(clippy::too_many_arguments)]
+pub fn mclp_with(
+    dx: &[f64],
+    dy: &[f64],
+    dw: &[f64],
+    sx: &[f64],
+    sy: &[f64],
+    radius: f64,
+    k: usize,
+    options: &MclpOptions,
+) -> Result<Mclp, MclpError> {
+    let deadline = std::time::Instant::now() + options.time_limit;
     if dw.len() != dx.len() {
         return Err(MclpError::Length {
             what: "demand weights",
@@ -359,7 +397,7 @@ pub fn mclp(
     let mut best_covered = best.exact_covered();
 
     let start = best_covered;
-    let (upper_bound, iterations) = lagrangian_bound(
+    let (upper_bound, iterations, lambda) = lagrangian_bound(
         &cover,
         k,
         reachable,
@@ -383,6 +421,23 @@ pub fn mclp(
         start,
     );
     let upper_bound = upper_bound.max(best_covered);
+    let tolerance = 1e-9 * reachable.max(1.0);
+    let (best_covered, best_sites, upper_bound, proven_optimal, nodes) =
+        if upper_bound - best_covered <= tolerance {
+            (best_covered, best_sites, best_covered, true, 0)
+        } else {
+            let e = super::mclp_exact::Search::new(&cover, k, best_covered, best_sites, deadline)
+                .run(lambda, upper_bound);
+            (
+                e.covered,
+                e.sites,
+                e.upper_bound.min(upper_bound),
+                e.proven,
+                e.nodes,
+            )
+        };
+    let mut best_sites = best_sites;
+    best_sites.sort_unstable();
     let gap = if upper_bound > 0.0 {
         ((upper_bound - best_covered) / upper_bound).max(0.0)
     } else {
@@ -396,6 +451,8 @@ pub fn mclp(
         total_weight,
         unreachable_weight,
         iterations,
+        proven_optimal,
+        nodes,
     })
 }
 
@@ -407,7 +464,7 @@ fn lagrangian_bound(
     reachable: f64,
     try_sites: &mut dyn FnMut(&[usize]) -> f64,
     mut lower: f64,
-) -> (f64, usize) {
+) -> (f64, usize, Vec<f64>) {
     let m = cover.demands_of.len();
     let n = cover.weight.len();
     // Flat (CSR) copies of both adjacency lists: the two passes below run hundreds of times.
@@ -424,6 +481,7 @@ fn lagrangian_bound(
     let (d_start, d_flat) = csr(&cover.demands_of);
     let (s_start, s_flat) = csr(&cover.sites_of);
     let mut lambda: Vec<f64> = cover.weight.iter().map(|w| w * 0.5).collect();
+    let mut best_lambda = lambda.clone();
     let mut upper = reachable;
     let mut theta = 2.0;
     let mut stale = 0;
@@ -457,6 +515,7 @@ fn lagrangian_bound(
             + top.iter().map(|&j| scores[j]).sum::<f64>();
         if bound < upper - tolerance {
             upper = bound;
+            best_lambda.clone_from(&lambda);
             stale = 0;
         } else {
             stale += 1;
@@ -497,7 +556,7 @@ fn lagrangian_bound(
             lambda[i] = (lambda[i] - step * g[i]).clamp(0.0, cover.weight[i]);
         }
     }
-    (upper, iterations)
+    (upper, iterations, best_lambda)
 }
 
 #[cfg(test)]
@@ -553,11 +612,13 @@ mod tests {
             let opt = exhaustive(&dx, &dy, &dw, &sx, &sy, 22.0, k);
             let got = mclp(&dx, &dy, &dw, &sx, &sy, 22.0, k).unwrap();
             assert_eq!(got.sites.len(), k);
+            assert!(got.proven_optimal, "case {case}: not proven");
             assert!(
-                got.covered >= 0.99 * opt,
-                "case {case}: {} < 99% of {opt}",
+                (got.covered - opt).abs() <= 1e-9,
+                "case {case}: {} against the optimum {opt}",
                 got.covered
             );
+            assert!((got.upper_bound - opt).abs() <= 1e-9 && got.gap == 0.0);
             assert!(
                 got.upper_bound >= opt - 1e-9,
                 "case {case}: bound {} below the optimum {opt}",

@@ -7,7 +7,8 @@
 //! - [`gistar`]: Getis-Ord Gi* on a grid (distance band) or over a neighbour list (queen contiguity);
 //! - [`kde`]: Gaussian and Epanechnikov kernel density at cell centres, exact or with a stated bound;
 //! - [`knox`]: the near-repeat (Knox) space × time tables with Monte-Carlo p-values;
-//! - [`mclp`]: maximal covering location (patrol posts) with a Lagrangian upper bound;
+//! - [`mclp`]: maximal covering location (patrol posts): heuristic, Lagrangian bound, then branch and
+//!   bound (`mclp_exact`) to a proven optimum within a time limit;
 //! - [`trend`]: 同比/环比 changes with an exact conditional test, so a brief does not celebrate noise;
 //! - [`points`]: the `id,x,y[,w][,t]` CSV shared by `pingan analyze`;
 //! - [`stats`]: normal and binomial tail probabilities.
@@ -17,6 +18,7 @@ pub mod grid;
 pub mod kde;
 pub mod knox;
 pub mod mclp;
+mod mclp_exact;
 pub mod points;
 pub mod stats;
 pub mod trend;
