@@ -79,10 +79,9 @@ impl<'a> Search<'a> {
 
     /// Runs from the root with multipliers `lambda` and root bound `bound`.
     pub fn run(mut self, lambda: Vec<f64>, bound: f64) -> Exact {
-        let m = self.cover.demands_of.len();
         let mut stack = vec![Node {
             fixed_in: Vec::new(),
-            fixed_out: vec![false; m],
+            fixed_out: self.dominated(),
             lambda,
             bound,
         }];
@@ -111,6 +110,37 @@ impl<'a> Search<'a> {
             proven,
             nodes: self.nodes,
         }
+    }
+
+    /// Sites some other site covers at least as well (its demands a subset of the other's; of equal
+    /// sites the first stays). Some optimal choice avoids them all — a dominated site swapped for its
+    /// dominator, or for any other site when that one is chosen too, covers no less — provided at
+    /// least K sites are left; otherwise none is set aside.
+    fn dominated(&self) -> Vec<bool> {
+        let sets = &self.cover.demands_of;
+        let m = sets.len();
+        let subset = |a: &[u32], b: &[u32]| {
+            // Both ascending: a merge walk.
+            let mut it = b.iter();
+            a.iter().all(|x| it.by_ref().any(|y| y == x))
+        };
+        let mut out = vec![false; m];
+        for a in 0..m {
+            for b in 0..m {
+                if a == b || out[b] || sets[a].len() > sets[b].len() {
+                    continue;
+                }
+                let equal = sets[a].len() == sets[b].len();
+                if (!equal || b < a) && subset(&sets[a], &sets[b]) {
+                    out[a] = true;
+                    break;
+                }
+            }
+        }
+        if out.iter().filter(|d| !**d).count() < self.k {
+            return vec![false; m];
+        }
+        out
     }
 
     /// Bounds a node, fixes what its reduced costs decide, and splits it (None: closed).
@@ -198,7 +228,8 @@ impl<'a> Search<'a> {
         for &j in more {
             s.add(j);
         }
-        if s.covered < self.best * 0.95 {
+        // The local search is the costly part: only from choices already within 1 % of the best.
+        if s.covered < self.best * 0.99 {
             return;
         }
         s.improve();
