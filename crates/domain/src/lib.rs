@@ -4,6 +4,7 @@
 
 pub mod area;
 pub mod audit;
+pub mod calendar;
 pub mod case;
 pub mod case_alert;
 pub mod case_review;
