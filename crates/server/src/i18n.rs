@@ -11,6 +11,14 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The one of a Chinese and an English value that this language reads.
+    pub fn pick<T>(self, zh: T, en: T) -> T {
+        match self {
+            Lang::ZhCn => zh,
+            Lang::En => en,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             Lang::ZhCn => "zh-CN",

@@ -38,6 +38,14 @@ pub struct Notice<'a> {
     pub message_en: &'a str,
 }
 
+/// A notification's message in the reader's language (the Chinese one when no English was kept).
+pub fn message_in(n: &NotificationRow, lang: crate::i18n::Lang) -> String {
+    match lang {
+        crate::i18n::Lang::En if !n.message_en.is_empty() => n.message_en.clone(),
+        _ => n.message.clone(),
+    }
+}
+
 /// Tells `recipients` (user ids) about `notice`, queued in `tx`.
 pub fn send(tx: &mut Tx, recipients: &[String], at: i64, notice: &Notice<'_>) {
     notifications::queue(
@@ -230,11 +238,8 @@ async fn inbox(
             kind: kind_label(&ctx, &n.kind),
             link: link(&n.object_type, &n.object_id),
             unread: n.read_at.is_none(),
+            message: message_in(&n, ctx.lang),
             id: n.id,
-            message: match ctx.lang {
-                crate::i18n::Lang::En if !n.message_en.is_empty() => n.message_en,
-                _ => n.message,
-            },
         })
         .collect();
     render(

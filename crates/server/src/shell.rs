@@ -140,10 +140,9 @@ impl Ctx {
             page: page.to_string(),
             username: actor.username.clone(),
             display_name: actor.display_name.clone(),
-            role_label: match lang {
-                Lang::ZhCn => actor.role.label_zh().to_string(),
-                Lang::En => actor.role.label_en().to_string(),
-            },
+            role_label: lang
+                .pick(actor.role.label_zh(), actor.role.label_en())
+                .to_string(),
             switch_href: switch_href(lang, path),
             nav,
             htmx: headers.get("hx-request").is_some_and(|v| v == "true"),

@@ -471,6 +471,10 @@ pub async fn get_alert(db: &Db, s: &Scope, id: &str) -> Result<Option<AlertRow>>
 pub struct AlertFilter {
     pub status: Option<String>,
     pub case_id: Option<String>,
+    /// approaching, overdue, missing_step or out_of_order.
+    pub kind: Option<String>,
+    /// Found at or after (UTC micros).
+    pub found_since: Option<i64>,
     pub limit: i64,
 }
 
@@ -490,6 +494,14 @@ pub async fn list_alerts(db: &Db, s: &Scope, f: &AlertFilter) -> Result<Vec<Aler
     if let Some(v) = &f.case_id {
         sql.push_str(" AND case_id = ?");
         a.push(v.into());
+    }
+    if let Some(v) = &f.kind {
+        sql.push_str(" AND kind = ?");
+        a.push(v.into());
+    }
+    if let Some(t) = f.found_since {
+        sql.push_str(" AND found_at >= ?");
+        a.push(t.into());
     }
     sql.push_str(" ORDER BY found_at DESC, id DESC LIMIT ?");
     a.push(f.limit.into());

@@ -358,7 +358,7 @@ pub async fn list(db: &Db, scope: &Scope, f: &DisputeFilter) -> Result<Vec<Dispu
     }
     if let Some(p) = &f.area_path {
         sql.push_str(" AND area_path LIKE ?");
-        a.push(format!("{}%", p.replace('%', "").replace('_', "\\_")).into());
+        a.push(format!("{p}%").into());
     }
     if let Some(t) = f.since {
         sql.push_str(" AND registered_at >= ?");

@@ -403,6 +403,7 @@ async fn list_case_alerts(
             status: q.status.clone(),
             case_id: q.case_id.clone(),
             limit: limit(q.limit, 200)?,
+            ..Default::default()
         },
     )
     .await?;

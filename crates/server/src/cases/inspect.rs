@@ -4,9 +4,6 @@
 //! without writing anything. Alert work (comment, explain, accept, escalate) keeps a full history.
 
 use super::{audit, rule_name};
-
-/// The name the alert history gives the 网上巡查 job (pages show it in the reader's language).
-pub const INSPECTOR: &str = "网上巡查";
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::notifications::{self, Notice};
@@ -18,6 +15,9 @@ use pingan_store::cases::{self as store, AlertEventRow, AlertRow, EngineCase};
 use pingan_store::{Db, Tx, args, new_id};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+/// The name the alert history gives the 网上巡查 job (pages show it in the reader's language).
+pub const INSPECTOR: &str = "网上巡查";
 
 const BATCH: i64 = 500;
 

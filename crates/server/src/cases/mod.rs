@@ -204,10 +204,7 @@ pub fn rule_name_in(
         .and_then(|s| s.rule(rule_id))
         .map_or_else(
             || rule_id.to_string(),
-            |r| match lang {
-                crate::i18n::Lang::ZhCn => r.name_zh.clone(),
-                crate::i18n::Lang::En => r.name_en.clone(),
-            },
+            |r| lang.pick(&r.name_zh, &r.name_en).clone(),
         )
 }
 

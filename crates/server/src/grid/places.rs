@@ -68,19 +68,9 @@ pub async fn check_place(
 ) -> ApiResult<places::NewPlace> {
     let name = text("name", &req.name, 100)?;
     let address = text("address", &req.address, 200)?;
-    if req.kind.parse::<PlaceKind>().is_err() {
-        return Err(ApiError::invalid(
-            "kind",
-            format!(
-                "kind must be one of {}",
-                PlaceKind::ALL
-                    .iter()
-                    .map(|k| k.code())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        ));
-    }
+    req.kind
+        .parse::<PlaceKind>()
+        .map_err(|m| ApiError::invalid("kind", format!("kind {m}")))?;
     let (lng, lat) = crate::validate::location(req.lng, req.lat, req.crs.as_deref())?;
     let credit_code = match req
         .credit_code
@@ -155,9 +145,9 @@ pub async fn record_place_inspection(
     let p = places::get(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if req.kind.parse::<InspectionKind>().is_err() {
-        return Err(ApiError::invalid("kind", "kind must be fire or security"));
-    }
+    req.kind
+        .parse::<InspectionKind>()
+        .map_err(|m| ApiError::invalid("kind", format!("kind {m}")))?;
     let findings = text("findings", &req.findings, 2000)?;
     let rectify_by = match (req.result.as_str(), req.rectify_by.as_deref()) {
         ("pass", None) => None,

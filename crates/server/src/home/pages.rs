@@ -136,10 +136,7 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
         .await?
         .into_iter()
         .map(|n| Item {
-            title: match ctx.lang {
-                crate::i18n::Lang::En if !n.message_en.is_empty() => n.message_en,
-                _ => n.message,
-            },
+            title: crate::notifications::message_in(&n, ctx.lang),
             href: crate::notifications::link(&n.object_type, &n.object_id)
                 .unwrap_or_else(|| "/notifications".into()),
             detail: when(n.at),
@@ -260,8 +257,8 @@ async fn open_alerts(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Vec<I
         &actor.scope,
         &cases::AlertFilter {
             status: Some("open".into()),
-            case_id: None,
             limit: SHOWN as i64,
+            ..Default::default()
         },
     )
     .await?;

@@ -118,8 +118,12 @@ pub struct DisputeDetail {
     pub timeline: Vec<TimelineEntry>,
 }
 
-/// Everything about one dispute the pages and API show.
-pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<DisputeDetail> {
+/// Everything about one dispute the pages and API show; names in `lang` (the API answers in Chinese).
+pub async fn detail(
+    state: &AppState,
+    row: disputes::DisputeRow,
+    lang: crate::i18n::Lang,
+) -> ApiResult<DisputeDetail> {
     let db = &state.db;
     let id = row.id.clone();
     let mut agreements = Vec::new();
@@ -230,7 +234,11 @@ pub async fn detail(state: &AppState, row: disputes::DisputeRow) -> ApiResult<Di
                 note: e.note,
             })
             .collect(),
-        dispute: mediation::view(state, &types, row),
+        dispute: {
+            let mut d = mediation::view(state, &types, row);
+            mediation::in_language(state, &types, &mut d, lang);
+            d
+        },
     })
 }
 

@@ -119,7 +119,7 @@ async fn list(
     let since = pick(&q.days)
         .and_then(|d| d.parse::<i64>().ok())
         .filter(|d| *d > 0)
-        .map(|d| state.now() - d * 86_400_000_000);
+        .map(|d| state.now() - d * pingan_domain::dispute::MICROS_PER_DAY);
     let rows = match disputes::list(
         &state.db,
         &actor.scope,
@@ -165,13 +165,7 @@ async fn list(
                 .grading
                 .grades
                 .iter()
-                .map(|g| {
-                    let name = match lang {
-                        crate::i18n::Lang::ZhCn => g.name_zh.clone(),
-                        crate::i18n::Lang::En => g.name_en.clone(),
-                    };
-                    (g.code.clone(), name)
-                })
+                .map(|g| (g.code.clone(), lang.pick(&g.name_zh, &g.name_en).clone()))
                 .collect(),
         },
     )
@@ -255,11 +249,8 @@ async fn dispute_page(
         Ok(None) => return not_found(ctx),
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    match detail(state, row).await {
+    match detail(state, row, ctx.lang).await {
         Ok(mut d) => {
-            if let Ok(types) = mediation::type_names(state).await {
-                mediation::in_language(state, &types, &mut d.dispute, ctx.lang);
-            }
             // People by name, not username.
             let users: Vec<String> = d.timeline.iter().map(|e| e.actor.clone()).collect();
             let names = pingan_store::users::display_names(&state.db, &users)
@@ -811,7 +802,8 @@ async fn print(
             },
         );
     };
-    let d = match detail(&state, row).await {
+    // The agreement is printed in Chinese.
+    let d = match detail(&state, row, crate::i18n::Lang::ZhCn).await {
         Ok(d) => d,
         Err(e) => return crate::shell::page_error(ctx, e),
     };

@@ -1,7 +1,6 @@
 //! System pages: users (contact masked), the organisation tree, and the audit log with its chain status.
 
 use crate::auth::PageActor;
-use crate::i18n::Lang;
 use crate::shell::{Ctx, render};
 use crate::state::AppState;
 use askama::Template;
@@ -60,10 +59,7 @@ async fn users_page(
                 .map(|u| UserLine {
                     role: u
                         .role()
-                        .map(|r| match ctx.lang {
-                            Lang::ZhCn => r.label_zh(),
-                            Lang::En => r.label_en(),
-                        })
+                        .map(|r| ctx.lang.pick(r.label_zh(), r.label_en()))
                         .unwrap_or_default()
                         .to_string(),
                     mobile: crate::rekey::open_sealed(

@@ -151,13 +151,7 @@ impl CasePage {
     fn step_name(&self, code: &str) -> String {
         STEPS.iter().find(|s| s.0 == code).map_or_else(
             || code.to_string(),
-            |s| {
-                if self.ctx.lang_code == "en" {
-                    s.2.to_string()
-                } else {
-                    s.1.to_string()
-                }
-            },
+            |s| self.ctx.lang.pick(s.1, s.2).to_string(),
         )
     }
     fn alert_kind(&self, a: &AlertRow) -> String {
@@ -171,16 +165,7 @@ impl CasePage {
     fn steps(&self) -> Vec<(&'static str, String)> {
         STEPS
             .iter()
-            .map(|s| {
-                (
-                    s.0,
-                    if self.ctx.lang_code == "en" {
-                        s.2.to_string()
-                    } else {
-                        s.1.to_string()
-                    },
-                )
-            })
+            .map(|s| (s.0, self.ctx.lang.pick(s.1, s.2).to_string()))
             .collect()
     }
 }
@@ -414,11 +399,16 @@ async fn inbox(
         .await
     );
     let pick = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    // Filtered in the query, so the 500 shown are the newest of those that match.
     let rows = match store::list_alerts(
         &state.db,
         &actor.scope,
         &AlertFilter {
             status: pick(&q.status),
+            kind: pick(&q.kind),
+            found_since: pick(&q.days)
+                .and_then(|d| d.parse::<i64>().ok())
+                .map(|d| state.now() - d * pingan_domain::dispute::MICROS_PER_DAY),
             limit: 500,
             ..Default::default()
         },
@@ -428,15 +418,6 @@ async fn inbox(
         Ok(r) => r,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    let since = pick(&q.days)
-        .and_then(|d| d.parse::<i64>().ok())
-        .map(|d| state.now() - d * 86_400_000_000);
-    let kind = pick(&q.kind);
-    let rows: Vec<AlertRow> = rows
-        .into_iter()
-        .filter(|a| kind.as_deref().is_none_or(|k| a.kind == k))
-        .filter(|a| since.is_none_or(|t| a.found_at >= t))
-        .collect();
     // Work first: what still needs someone, then the settled ones.
     let (mut live, settled): (Vec<AlertRow>, Vec<AlertRow>) = rows
         .into_iter()

@@ -146,7 +146,7 @@ async fn get_dispute(
 ) -> ApiResult<Json<DisputeDetail>> {
     actor.require(&state, Permission::DisputeRead).await?;
     let row = steps::load(&state, &actor, &id).await?;
-    Ok(Json(detail(&state, row).await?))
+    Ok(Json(detail(&state, row, crate::i18n::Lang::ZhCn).await?))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
