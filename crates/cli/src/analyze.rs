@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Args;
-use pingan_geo::analysis::gistar::{Confidence, gistar_grid};
+use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
 use pingan_geo::analysis::knox::{KnoxOptions, knox_with_progress};
@@ -56,6 +56,11 @@ pub struct GistarArgs {
     /// Sum this column per cell instead of counting points.
     #[arg(long)]
     weight_column: Option<String>,
+    /// The study area: only its cells are units (mean, deviation and neighbours are theirs; a
+    /// neighbour outside is absent). A CSV with a `cell_id` column (as this command writes), or
+    /// GeoJSON polygons (a cell is inside when its centre is). Cells outside get empty z and p.
+    #[arg(long)]
+    mask: Option<PathBuf>,
     /// Output CSV: `cell_id,row,col,value,z,p`.
     #[arg(long)]
     out: PathBuf,
@@ -198,8 +203,16 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
     };
     let points = load(&args.points, &columns)?;
     let binned = grid.bin(&points.xs, &points.ys, points.weights.as_deref());
+    let mask = args
+        .mask
+        .as_deref()
+        .map(|m| read_mask(m, &grid))
+        .transpose()?;
     let bar = spinner("Gi*");
-    let result = gistar_grid(&grid, &binned.values, args.band)?;
+    let result = match &mask {
+        None => gistar_grid(&grid, &binned.values, args.band)?,
+        Some(m) => gistar_grid_masked(&grid, &binned.values, args.band, m)?,
+    };
     bar.finish_and_clear();
     let mut out = create(&args.out)?;
     writeln!(out, "cell_id,row,col,value,z,p")?;
@@ -218,12 +231,19 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
     for z in &result.z {
         levels[(Confidence::of(*z).level() + 3) as usize] += 1;
     }
+    let frame = match &mask {
+        None => format!("{} cells (the whole grid)", grid.len()),
+        Some(m) => format!(
+            "{} of {} cells (the mask)",
+            m.iter().filter(|&&x| x).count(),
+            grid.len()
+        ),
+    };
     println!(
-        "{} points: {} binned, {} outside the grid (not binned); {} cells: hot 99/95/90% {}/{}/{}, cold 99/95/90% {}/{}/{}",
+        "{} points: {} binned, {} outside the grid (not binned); {frame}: hot 99/95/90% {}/{}/{}, cold 99/95/90% {}/{}/{}",
         points.xs.len(),
         binned.inside,
         binned.outside,
-        grid.len(),
         levels[6],
         levels[5],
         levels[4],
@@ -232,6 +252,67 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
         levels[2]
     );
     Ok(())
+}
+
+/// The cells of a `--mask` file: `cell_id` rows of a CSV, or the cells whose centre lies in a GeoJSON
+/// polygon (boundary included).
+fn read_mask(path: &Path, grid: &Grid) -> anyhow::Result<Vec<bool>> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let geojson = text.trim_start().starts_with('{');
+    let mask = if geojson {
+        let shapes = pingan_geo::parse_polygons(&text)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let index = pingan_geo::PolygonIndex::with_rule(
+            shapes
+                .into_iter()
+                .enumerate()
+                .map(|(i, s)| (i.to_string(), s))
+                .collect(),
+            pingan_geo::BoundaryRule::Closed,
+        );
+        grid.mask_of(|x, y| index.locate(x, y).is_some())
+    } else {
+        mask_from_csv(path, &text, grid)?
+    };
+    if mask.iter().filter(|&&m| m).count() < 2 {
+        bail!(
+            "{}: fewer than two cells of the grid are in the mask",
+            path.display()
+        );
+    }
+    Ok(mask)
+}
+
+fn mask_from_csv(path: &Path, text: &str, grid: &Grid) -> anyhow::Result<Vec<bool>> {
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let Some(column) = header
+        .split(',')
+        .position(|h| h.trim().trim_matches('"') == "cell_id")
+    else {
+        bail!(
+            "{}: line 1: no cell_id column (a mask CSV lists the cells of the study area)",
+            path.display()
+        );
+    };
+    let mut mask = vec![false; grid.len()];
+    for (i, line) in lines.enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let field = line.split(',').nth(column).unwrap_or("").trim();
+        match field.parse::<usize>() {
+            Ok(id) if id < grid.len() => mask[id] = true,
+            _ => bail!(
+                "{}: line {}: cell_id {field:?} is not a cell of this {}-cell grid",
+                path.display(),
+                i + 2,
+                grid.len()
+            ),
+        }
+    }
+    Ok(mask)
 }
 
 /// Runs `analyze kde`.

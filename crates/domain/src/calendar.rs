@@ -25,14 +25,14 @@ pub enum CalendarError {
     Invalid(String),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 struct Year {
     holidays: BTreeSet<Date>,
     working_weekends: BTreeSet<Date>,
 }
 
 /// Rest days per year.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct HolidayCalendar {
     years: BTreeMap<i16, Year>,
 }
@@ -125,6 +125,11 @@ impl HolidayCalendar {
         HolidayCalendar::parse(DEFAULT_CALENDAR).expect("the shipped calendar parses")
     }
 
+    /// Adds `other`'s years, each replacing this calendar's year of the same number.
+    pub fn replace_years(&mut self, other: HolidayCalendar) {
+        self.years.extend(other.years);
+    }
+
     /// Years the calendar knows.
     pub fn years(&self) -> Vec<i16> {
         self.years.keys().copied().collect()
@@ -179,11 +184,20 @@ impl Period {
             Period::Days(n) => start
                 .checked_add(jiff::Span::new().days(n))
                 .map_err(|e| CalendarError::Invalid(e.to_string()))?,
-            // jiff clamps to the month's last day when the day does not exist (31 Jan + 1 month =
-            // 28/29 Feb), as 民法典 art. 202 counts.
-            Period::Months(n) => start
-                .checked_add(jiff::Span::new().months(n))
-                .map_err(|e| CalendarError::Invalid(e.to_string()))?,
+            // To the same day of the month it ends in; to that month's last day when there is no such
+            // day (jiff clamps: 31 Jan + 1 month = 28/29 Feb) or when the start is itself a month's
+            // last day (30 Apr + 1 month = 31 May) — 民法典 art. 202 and the 最高法 interpretation of
+            // 刑事诉讼法 on periods counted in months.
+            Period::Months(n) => {
+                let end = start
+                    .checked_add(jiff::Span::new().months(n))
+                    .map_err(|e| CalendarError::Invalid(e.to_string()))?;
+                if start == start.last_of_month() {
+                    end.last_of_month()
+                } else {
+                    end
+                }
+            }
         };
         match rule {
             LastDay::Fixed => Ok(counted),
@@ -301,6 +315,19 @@ mod tests {
                 .last_day(d("2026-03-15"), &c, fixed)
                 .unwrap(),
             d("2026-09-15")
+        );
+        // From a month's last day to the last day of the month it ends in.
+        assert_eq!(
+            Period::Months(1)
+                .last_day(d("2026-04-30"), &c, fixed)
+                .unwrap(),
+            d("2026-05-31")
+        );
+        assert_eq!(
+            Period::Months(1)
+                .last_day(d("2026-02-28"), &c, fixed)
+                .unwrap(),
+            d("2026-03-31")
         );
         // 31 January 2026 + 1 month = 28 February, a Saturday that is a 调休 working day: it stays.
         assert_eq!(

@@ -3,7 +3,9 @@
 //! into clocks and findings as of any instant (so a past date can be replayed and gives the same
 //! answer every time). Pure: no clock, no I/O — the caller passes `as_of`.
 
+use crate::calendar::{CalendarError, HolidayCalendar, LastDay, Period};
 use crate::case::{CaseFacts, CaseKind, step};
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 const HOUR: i64 = 3_600_000_000;
@@ -11,8 +13,13 @@ const DAY: i64 = 24 * HOUR;
 /// China Standard Time, fixed UTC+8.
 const CST: i64 = 8 * HOUR;
 
-/// The rule set shipped with the product.
-pub const DEFAULT_RULES: &str = include_str!("case_rules/default.toml");
+/// The first shipped rule set: limits in hours and days, a last day never moved.
+pub const RULES_2013: &str = include_str!("case_rules/2013.toml");
+/// The same limits as the law states them: months as months, a last day on a rest day moved to the
+/// next working day except in custody.
+pub const RULES_2026: &str = include_str!("case_rules/2026-12.toml");
+/// Every shipped rule set, oldest first.
+pub const BUILTIN_RULES: [&str; 2] = [RULES_2013, RULES_2026];
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum RuleError {
@@ -26,11 +33,12 @@ pub enum RuleError {
     Empty,
 }
 
-/// A limit: hours from the starting instant, or days with the starting day not counted.
+/// A limit: hours from the starting instant, or days or months with the starting day not counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Span {
     Hours(i64),
     Days(i64),
+    Months(i64),
 }
 
 impl Span {
@@ -44,26 +52,101 @@ impl Span {
         match unit {
             "h" => Some(Span::Hours(n)),
             "d" => Some(Span::Days(n)),
+            "m" => Some(Span::Months(n)),
             _ => None,
         }
     }
 
-    /// The instant this span ends when counted from `start`.
-    pub fn end_from(self, start: i64) -> i64 {
-        match self {
-            Span::Hours(h) => start + h * HOUR,
-            // 24:00 China time of the n-th day after the starting day.
-            Span::Days(d) => ((start + CST).div_euclid(DAY) + d + 1) * DAY - CST,
+    /// Where this span ends when counted from `start`: an instant for hours, else the last day.
+    fn end_from(self, start: i64) -> Due {
+        match self.period() {
+            None => Due::At(start + self.micros()),
+            Some(p) => last_day(p, china_date(start)),
         }
     }
 
-    /// As a length (days as whole days), for warnings and additions.
+    /// Counts on from where a limit ended (an extension adds to the limit it extends).
+    fn add_to(self, due: Due) -> Due {
+        match (due, self.period()) {
+            (Due::At(at), _) if matches!(self, Span::Hours(_) | Span::Days(_)) => {
+                Due::At(at + self.micros())
+            }
+            (Due::At(at), Some(p)) => last_day(p, china_date(at)),
+            (Due::LastDay(day), Some(p)) => last_day(p, day),
+            (_, None) => Due::At(due.instant() + self.micros()),
+        }
+    }
+
+    /// Days and months count in whole days; hours do not.
+    fn period(self) -> Option<Period> {
+        match self {
+            Span::Hours(_) => None,
+            Span::Days(d) => Some(Period::Days(d)),
+            Span::Months(m) => Some(Period::Months(m)),
+        }
+    }
+
+    /// As a length, for warnings (a month as 30 days).
     pub fn micros(self) -> i64 {
         match self {
             Span::Hours(h) => h * HOUR,
             Span::Days(d) => d * DAY,
+            Span::Months(m) => m * 30 * DAY,
         }
     }
+}
+
+/// The last day of `period` counted from `day`, not yet moved past rest days (counting itself needs
+/// no calendar, so only a date past the end of time fails).
+fn last_day(period: Period, day: Date) -> Due {
+    Due::LastDay(
+        period
+            .last_day(day, &HolidayCalendar::default(), LastDay::Fixed)
+            .unwrap_or(Date::MAX),
+    )
+}
+
+/// Where a limit ends: an instant (limits in hours) or the whole of a last day (days and months).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Due {
+    At(i64),
+    LastDay(Date),
+}
+
+impl Due {
+    /// The instant, before any moving past rest days.
+    fn instant(self) -> i64 {
+        match self {
+            Due::At(at) => at,
+            Due::LastDay(d) => end_of_china_day(d),
+        }
+    }
+
+    fn later(self, other: Due) -> Due {
+        if other.instant() > self.instant() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+fn epoch() -> Date {
+    jiff::civil::date(1970, 1, 1)
+}
+
+/// The China date of a UTC µs instant.
+fn china_date(at: i64) -> Date {
+    let days = (at + CST).div_euclid(DAY);
+    epoch()
+        .checked_add(jiff::Span::new().days(days))
+        .unwrap_or(Date::MAX)
+}
+
+/// 24:00 China time of `day`, in UTC µs.
+fn end_of_china_day(day: Date) -> i64 {
+    let days = (day - epoch()).get_days() as i64;
+    (days + 1) * DAY - CST
 }
 
 impl<'de> Deserialize<'de> for Span {
@@ -124,6 +207,9 @@ pub enum Check {
         category: Category,
         #[serde(default)]
         per_item: bool,
+        /// A period of custody (在押期间): it ends when it ends, holiday or not (art. 105).
+        #[serde(default)]
+        custody: bool,
         id: String,
         name_zh: String,
         name_en: String,
@@ -163,6 +249,8 @@ struct RuleSetFile {
     version: String,
     name: String,
     effective_from: String,
+    #[serde(default)]
+    rest_days_move_last_day: bool,
     #[serde(rename = "rule")]
     rules: Vec<Check>,
 }
@@ -173,6 +261,10 @@ pub struct RuleSet {
     pub version: String,
     pub name: String,
     pub effective_from: jiff::civil::Date,
+    /// A last day (of a limit in days or months) that is a rest day moves to the next working day,
+    /// except for custody — 刑事诉讼法 art. 105. Sets before this was counted keep `false`, so their
+    /// past answers stay as they were.
+    pub rest_days_move_last_day: bool,
     pub rules: Vec<Rule>,
 }
 
@@ -201,6 +293,7 @@ impl RuleSet {
             version: f.version,
             name: f.name,
             effective_from,
+            rest_days_move_last_day: f.rest_days_move_last_day,
             rules,
         })
     }
@@ -299,6 +392,8 @@ pub struct RuleBook {
     sets: Vec<RuleSet>,
     /// effective_from of each set as the UTC µs of its local midnight.
     starts: Vec<i64>,
+    /// The rest days a moved last day skips.
+    calendar: HolidayCalendar,
 }
 
 impl RuleBook {
@@ -319,15 +414,32 @@ impl RuleBook {
                 days * DAY - CST
             })
             .collect();
-        Ok(RuleBook { sets, starts })
+        Ok(RuleBook {
+            sets,
+            starts,
+            calendar: HolidayCalendar::default_cn(),
+        })
     }
 
-    /// The shipped default set alone.
+    /// Counts rest days by `calendar` instead of the shipped one.
+    pub fn with_calendar(mut self, calendar: HolidayCalendar) -> RuleBook {
+        self.calendar = calendar;
+        self
+    }
+
+    pub fn calendar(&self) -> &HolidayCalendar {
+        &self.calendar
+    }
+
+    /// The shipped sets with the shipped calendar.
     pub fn default_book() -> RuleBook {
-        RuleBook::new(vec![
-            RuleSet::from_toml(DEFAULT_RULES).expect("the default rule set parses"),
-        ])
-        .expect("one set")
+        RuleBook::new(
+            BUILTIN_RULES
+                .iter()
+                .map(|t| RuleSet::from_toml(t).expect("a shipped rule set parses"))
+                .collect(),
+        )
+        .expect("the shipped sets take effect on different dates")
     }
 
     pub fn sets(&self) -> &[RuleSet] {
@@ -338,6 +450,21 @@ impl RuleBook {
     pub fn at(&self, at: i64) -> &RuleSet {
         let i = self.starts.partition_point(|&s| s <= at);
         &self.sets[i.saturating_sub(1)]
+    }
+}
+
+impl RuleBook {
+    /// The due instant of a limit: a last day on a rest day moved to the next working day when
+    /// `moves`; a year the calendar lacks is returned beside the unmoved instant.
+    fn settle(&self, end: Due, moves: bool) -> (i64, Option<i16>) {
+        match end {
+            Due::LastDay(day) if moves => match self.calendar.working_day_from(day) {
+                Ok(d) => (end_of_china_day(d), None),
+                Err(CalendarError::NoYear(y)) => (end.instant(), Some(y)),
+                Err(CalendarError::Invalid(_)) => (end.instant(), Some(day.year())),
+            },
+            _ => (end.instant(), None),
+        }
     }
 }
 
@@ -367,6 +494,10 @@ pub struct Clock {
     pub warn_at: i64,
     pub stopped_at: Option<i64>,
     pub state: ClockState,
+    /// The year whose holidays the calendar lacks, when the last day should have been checked
+    /// against it: the due instant is then the day as counted, not moved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calendar_missing: Option<i16>,
 }
 
 /// Kinds of 网上巡查 alert.
@@ -453,6 +584,7 @@ pub fn evaluate(case: &CaseFacts, book: &RuleBook, as_of: i64) -> Evaluation {
                     warn_before,
                     extensions,
                     category,
+                    custody,
                     ..
                 } if *start == start_ev.step => {
                     // A case-level clock starts at the first such step only; per-item clocks once per item.
@@ -469,27 +601,30 @@ pub fn evaluate(case: &CaseFacts, book: &RuleBook, as_of: i64) -> Evaluation {
                     };
                     let stopped_at = later().find(|e| stop.contains(&e.step)).map(|e| e.at);
                     let before_stop = |at: i64| stopped_at.is_none_or(|s| at <= s);
-                    let mut due = limit.end_from(start_ev.at);
+                    let mut limit_end = limit.end_from(start_ev.at);
                     for x in extensions {
                         if let Some(f) = &x.flag {
                             if case.has_flag(f)
                                 && let Some(t) = x.total
                             {
-                                due = due.max(t.end_from(start_ev.at));
+                                limit_end = limit_end.later(t.end_from(start_ev.at));
                             }
                             continue;
                         }
                         let Some(ev) = &x.event else { continue };
                         for e in later().filter(|e| e.step == *ev && before_stop(e.at)) {
                             if let Some(add) = x.add {
-                                due += add.micros();
+                                limit_end = add.add_to(limit_end);
                             } else if let Some(max) = x.add_event_days_max {
-                                due += e.days.unwrap_or(max).clamp(0, max) * DAY;
+                                let days = e.days.unwrap_or(max).clamp(0, max);
+                                limit_end = Span::Days(days).add_to(limit_end);
                             } else if let Some(t) = x.total {
-                                due = due.max(t.end_from(start_ev.at));
+                                limit_end = limit_end.later(t.end_from(start_ev.at));
                             }
                         }
                     }
+                    let moves = set.rest_days_move_last_day && !custody;
+                    let (due, calendar_missing) = book.settle(limit_end, moves);
                     let warn_at = warn_before.map_or(due, |w| due - w.micros());
                     let state = match stopped_at {
                         Some(s) if s <= due => ClockState::Met,
@@ -529,6 +664,7 @@ pub fn evaluate(case: &CaseFacts, book: &RuleBook, as_of: i64) -> Evaluation {
                         warn_at,
                         stopped_at,
                         state,
+                        calendar_missing,
                     });
                 }
                 Check::Order { first, then, .. } if *then == start_ev.step => {
@@ -1039,7 +1175,7 @@ mod tests {
     #[test]
     fn a_new_rule_set_applies_to_clocks_started_from_its_date() {
         // A revised 治安管理处罚法 set (figures for the test): decision in 20 days, no extension.
-        let revised = DEFAULT_RULES
+        let revised = RULES_2013
             .replace("version = \"2013\"", "version = \"2026\"")
             .replace(
                 "effective_from = \"2013-01-01\"",
@@ -1052,7 +1188,7 @@ mod tests {
         assert!(revised.contains("limit = \"20d\""));
         let book = RuleBook::new(vec![
             RuleSet::from_toml(&revised).unwrap(),
-            RuleSet::from_toml(DEFAULT_RULES).unwrap(),
+            RuleSet::from_toml(RULES_2013).unwrap(),
         ])
         .unwrap();
         // Accepted 2026-03-02 09:00: the old set; 2026-03-03 00:00 China time: the new one.
@@ -1082,9 +1218,201 @@ mod tests {
         assert_eq!(clock(&just_before, "admin_decision").version, "2013");
     }
 
+    /// `hour` o'clock China time on a date, in UTC µs.
+    fn china(date: &str, hour: i64) -> i64 {
+        end_of_china_day(date.parse().unwrap()) - DAY + hour * HOUR
+    }
+
+    fn accepted(kind: CaseKind, steps: &[(&str, i64)]) -> CaseFacts {
+        CaseFacts {
+            kind,
+            flags: Vec::new(),
+            events: steps
+                .iter()
+                .map(|(step, at)| CaseEvent {
+                    step: step.to_string(),
+                    at: *at,
+                    item: None,
+                    days: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The calendar-counting set in force from 2026-01-01 (the shipped one starts on 2026-12-01,
+    /// after the 2026 holidays the tests need).
+    fn counting_book() -> RuleBook {
+        let set = RULES_2026.replace(
+            "effective_from = \"2026-12-01\"",
+            "effective_from = \"2026-01-01\"",
+        );
+        RuleBook::new(vec![
+            RuleSet::from_toml(RULES_2013).unwrap(),
+            RuleSet::from_toml(&set).unwrap(),
+        ])
+        .unwrap()
+    }
+
+    fn due(book: &RuleBook, facts: &CaseFacts, rule: &str) -> (i64, Option<i16>) {
+        let e = evaluate(facts, book, facts.events[0].at + HOUR);
+        let c = clock(&e, rule);
+        (c.due_at, c.calendar_missing)
+    }
+
+    #[test]
+    fn a_three_day_limit_ending_on_a_rest_day_moves_to_the_next_working_day() {
+        let book = counting_book();
+        let review = |accepted_on: &str| {
+            due(
+                &book,
+                &accepted(CaseKind::Criminal, &[("accept", china(accepted_on, 10))]),
+                "criminal_filing_review",
+            )
+        };
+        // Accepted Wednesday 2 Dec 2026: the third day is Saturday 5 Dec → Monday 7 Dec, 24:00.
+        assert_eq!(review("2026-12-02"), (china("2026-12-08", 0), None));
+        // The third day is 1 October 2026 (holidays through the 7th): Thursday 8 October.
+        assert_eq!(review("2026-09-28"), (china("2026-10-09", 0), None));
+        // The third day is Sunday 20 September 2026, a 调休 working day: it stays.
+        assert_eq!(review("2026-09-17"), (china("2026-09-21", 0), None));
+        // A working third day: as counted.
+        assert_eq!(review("2026-12-01"), (china("2026-12-05", 0), None));
+    }
+
+    #[test]
+    fn custody_ends_when_it_ends_over_a_holiday() {
+        let book = counting_book();
+        // Detained 28 Sep 2026: the arrest request is due by 1 October, holiday or not, while the
+        // filing review accepted the same day moves to 8 October.
+        let facts = accepted(
+            CaseKind::Criminal,
+            &[
+                ("accept", china("2026-09-28", 9)),
+                ("detain", china("2026-09-28", 10)),
+            ],
+        );
+        assert_eq!(
+            due(&book, &facts, "arrest_request"),
+            (china("2026-10-02", 0), None)
+        );
+        assert_eq!(
+            due(&book, &facts, "criminal_filing_review"),
+            (china("2026-10-09", 0), None)
+        );
+    }
+
+    #[test]
+    fn month_limits_count_to_the_corresponding_day() {
+        let book = counting_book();
+        // Bail from 31 January 2025: twelve months end on Saturday 31 January 2026, moved to
+        // Monday 2 February.
+        let bail = accepted(CaseKind::Criminal, &[("bail", china("2025-01-31", 15))]);
+        let book_2025 = {
+            let set = RULES_2026.replace(
+                "effective_from = \"2026-12-01\"",
+                "effective_from = \"2025-01-01\"",
+            );
+            RuleBook::new(vec![RuleSet::from_toml(&set).unwrap()]).unwrap()
+        };
+        assert_eq!(
+            due(&book_2025, &bail, "bail_term"),
+            (china("2026-02-03", 0), None)
+        );
+        // Surveillance from 31 August 2025 (under the 2013 set in this book: 183 days, not moved)…
+        let surveillance = accepted(
+            CaseKind::Criminal,
+            &[("surveillance", china("2025-08-31", 15))],
+        );
+        assert_eq!(
+            due(&book, &surveillance, "surveillance_term"),
+            (china("2026-03-03", 0), None)
+        );
+        // …and from 31 August 2026 under the counting set: six months end on the last day of
+        // February 2027, a year the shipped calendar does not know — said, not guessed.
+        let surveillance = accepted(
+            CaseKind::Criminal,
+            &[("surveillance", china("2026-08-31", 15))],
+        );
+        assert_eq!(
+            due(&book, &surveillance, "surveillance_term"),
+            (china("2027-03-01", 0), Some(2027))
+        );
+        // With that year's notice added (here: a year with no holidays), Sunday 28 February 2027
+        // moves to Monday 1 March.
+        let mut calendar = HolidayCalendar::default_cn();
+        calendar.replace_years(
+            HolidayCalendar::parse(
+                "[[year]]\nyear = 2027\nnotice = \"test\"\nholidays = []\nworking_weekends = []\n",
+            )
+            .unwrap(),
+        );
+        let book = counting_book().with_calendar(calendar);
+        assert_eq!(
+            due(&book, &surveillance, "surveillance_term"),
+            (china("2027-03-02", 0), None)
+        );
+    }
+
+    #[test]
+    fn a_replay_across_the_calendar_set_gives_the_old_answer_for_the_old_instant() {
+        let book = RuleBook::default_book();
+        assert_eq!(
+            book.sets()
+                .iter()
+                .map(|s| s.version.as_str())
+                .collect::<Vec<_>>(),
+            ["2013", "2026-12"]
+        );
+        // Accepted Wednesday 25 November 2026: the third day, Saturday 28 November, was the limit
+        // then and stays the limit in every replay — overdue at 29 Nov 09:00 with no filing.
+        let before = accepted(CaseKind::Criminal, &[("accept", china("2026-11-25", 10))]);
+        let replay = evaluate(&before, &book, china("2026-11-29", 9));
+        let c = clock(&replay, "criminal_filing_review");
+        assert_eq!(
+            (c.version.as_str(), c.due_at, c.state),
+            ("2013", china("2026-11-29", 0), ClockState::Overdue)
+        );
+        assert!(
+            evaluate(&before, &book, china("2026-12-30", 9))
+                .findings
+                .iter()
+                .any(|f| f.rule_id == "criminal_filing_review"
+                    && f.kind == FindingKind::Overdue
+                    && f.due_at == china("2026-11-29", 0)),
+            "a later replay keeps the old limit"
+        );
+        // The same steps a week later count by the new set: Saturday 5 December moves to Monday.
+        let after = accepted(CaseKind::Criminal, &[("accept", china("2026-12-02", 10))]);
+        let c = clock(
+            &evaluate(&after, &book, china("2026-12-07", 9)),
+            "criminal_filing_review",
+        )
+        .clone();
+        assert_eq!(
+            (c.version.as_str(), c.due_at, c.state),
+            ("2026-12", china("2026-12-08", 0), ClockState::Warning)
+        );
+        // The limits the law states in months are months there, and only there.
+        let months = |v: &str, id: &str| match &book
+            .sets()
+            .iter()
+            .find(|s| s.version == v)
+            .unwrap()
+            .rule(id)
+            .unwrap()
+            .check
+        {
+            Check::Deadline { limit, .. } => *limit,
+            Check::Order { .. } => unreachable!(),
+        };
+        assert_eq!(months("2026-12", "bail_term"), Span::Months(12));
+        assert_eq!(months("2026-12", "surveillance_term"), Span::Months(6));
+        assert_eq!(months("2013", "bail_term"), Span::Days(365));
+    }
+
     #[test]
     fn bad_rule_sets_are_refused_with_the_rule_named() {
-        let bad = DEFAULT_RULES.replacen("start = \"accept\"", "start = \"acept\"", 1);
+        let bad = RULES_2013.replacen("start = \"accept\"", "start = \"acept\"", 1);
         assert_eq!(
             RuleSet::from_toml(&bad),
             Err(RuleError::Rule {
@@ -1092,18 +1420,19 @@ mod tests {
                 message: "unknown step \"acept\"".into()
             })
         );
-        let bad = DEFAULT_RULES.replacen("limit = \"3d\"", "limit = \"3 weeks\"", 1);
+        let bad = RULES_2013.replacen("limit = \"3d\"", "limit = \"3 weeks\"", 1);
         assert!(
             matches!(RuleSet::from_toml(&bad), Err(RuleError::Toml(m)) if m.contains("3 weeks"))
         );
         assert!(matches!(
             RuleBook::new(vec![
-                RuleSet::from_toml(DEFAULT_RULES).unwrap(),
-                RuleSet::from_toml(DEFAULT_RULES).unwrap()
+                RuleSet::from_toml(RULES_2013).unwrap(),
+                RuleSet::from_toml(RULES_2013).unwrap()
             ]),
             Err(RuleError::SameDate(_))
         ));
         assert_eq!(Span::parse("72h"), Some(Span::Hours(72)));
+        assert_eq!(Span::parse("12m"), Some(Span::Months(12)));
         assert_eq!(Span::parse("-1d"), None);
         assert_eq!(Span::parse("d"), None);
     }

@@ -86,6 +86,41 @@ pub fn parse_polygon_layer(
         .collect()
 }
 
+/// The polygons of any GeoJSON document — a FeatureCollection, a Feature or a bare Polygon or
+/// MultiPolygon — with no ids: an outline such as a study area. A feature whose geometry has a
+/// problem is refused with the problem named.
+pub fn parse_polygons(geojson: &str) -> Result<Vec<MultiPolygon<f64>>, LayerError> {
+    let doc: GeoJson = geojson
+        .parse()
+        .map_err(|e: geojson::Error| LayerError::Json(e.to_string()))?;
+    let geometries: Vec<Option<GeometryValue>> = match doc {
+        GeoJson::FeatureCollection(fc) => fc
+            .features
+            .into_iter()
+            .map(|f| f.geometry.map(|g| g.value))
+            .collect(),
+        GeoJson::Feature(f) => vec![f.geometry.map(|g| g.value)],
+        GeoJson::Geometry(g) => vec![Some(g.value)],
+    };
+    geometries
+        .into_iter()
+        .enumerate()
+        .map(|(index, g)| {
+            let (shape, problems) = match g {
+                None => (MultiPolygon(vec![]), vec![GeometryProblem::MissingGeometry]),
+                Some(v) => convert(&v),
+            };
+            match problems.first() {
+                None => Ok(shape),
+                Some(p) => Err(LayerError::Feature {
+                    index,
+                    message: p.to_string(),
+                }),
+            }
+        })
+        .collect()
+}
+
 fn feature_id(
     properties: &JsonObject,
     own_id: Option<&geojson::feature::Id>,

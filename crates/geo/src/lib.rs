@@ -22,7 +22,7 @@ pub mod validate;
 
 pub use crs::{Crs, CrsError, distance_m, from_wgs84, to_wgs84};
 pub use gazetteer::{Entry, EntryKind, Gazetteer, Hit, MatchKind};
-pub use layer::{LayerError, PolygonFeature, parse_polygon_layer};
+pub use layer::{LayerError, PolygonFeature, parse_polygon_layer, parse_polygons};
 pub use pip::{BoundaryRule, PointLocation, PolygonIndex};
 pub use pip_batch::{PipError, PipStats, pip_csv};
 pub use proj::Projection;

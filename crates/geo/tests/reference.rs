@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use pingan_geo::analysis::gistar::{gistar_grid, gistar_neighbours};
+use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked, gistar_neighbours};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
 use pingan_geo::analysis::knox::{KnoxOptions, knox};
@@ -79,6 +79,64 @@ fn gistar_equals_esda_on_a_grid() {
         assert!(
             z.iter().any(|&v| v > 2.576),
             "the reference data has hot spots to find"
+        );
+    }
+}
+
+/// Two townships in a bounding box of mostly empty land (make_gistar_mask_reference.py): Gi* over
+/// the masked cells equals esda run on those cells alone, and the empty land no longer makes
+/// hundreds of inhabited cells "hot".
+#[test]
+fn masked_gistar_equals_esda_on_the_masked_cells_only() {
+    let expected = json("gistar_mask_expected.json");
+    let g = grid(&expected["grid"]);
+    let p = points("gistar_mask_points.csv", false, false);
+    let binned = g.bin(&p.xs, &p.ys, None);
+    assert_eq!(binned.outside, 0);
+    let mut mask = vec![false; g.len()];
+    let ids: Vec<usize> = expected["mask"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap() as usize)
+        .collect();
+    for &id in &ids {
+        mask[id] = true;
+    }
+    assert!(ids.len() * 4 < g.len(), "most of the box is outside the study area");
+    for case in expected["cases"].as_array().unwrap() {
+        let band = case["band"].as_f64().unwrap();
+        let got = gistar_grid_masked(&g, &binned.values, band, &mask).unwrap();
+        let (z, pv) = (floats(&case["z"]), floats(&case["p"]));
+        assert_eq!(z.len(), ids.len());
+        for (k, &id) in ids.iter().enumerate() {
+            assert!(
+                (got.z[id] - z[k]).abs() <= 1e-9,
+                "band {band}, cell {id}: z {} vs esda {}",
+                got.z[id],
+                z[k]
+            );
+            assert!((got.p[id] - pv[k]).abs() <= 1e-12, "band {band}, cell {id}");
+        }
+        assert!(
+            (0..g.len())
+                .filter(|&id| !mask[id])
+                .all(|id| got.z[id].is_nan()),
+            "cells outside the study area have no score"
+        );
+        let hot = |z: &[f64]| {
+            z.iter()
+                .filter(|&&v| Confidence::of(v).level() > 0)
+                .count()
+        };
+        assert_eq!(hot(&got.z), case["masked_hot"].as_u64().unwrap() as usize);
+        let unmasked = gistar_grid(&g, &binned.values, band).unwrap();
+        assert_eq!(hot(&unmasked.z), case["bbox_hot"].as_u64().unwrap() as usize);
+        assert!(
+            hot(&unmasked.z) > 3 * hot(&got.z),
+            "band {band}: the bounding box inflates the hot cells ({} vs {})",
+            hot(&unmasked.z),
+            hot(&got.z)
         );
     }
 }

@@ -64,13 +64,16 @@ impl ValidationConfig {
 }
 
 /// 执法监督: how often each server runs the 网上巡查 engine over open cases (0 = only after each recorded
-/// step), and extra rule-set files (TOML, each with its own `version` and `effective_from`; the built-in
-/// default set is always there) — a revised law is a new file, not new code.
+/// step), extra rule-set files (TOML, each with its own `version` and `effective_from`; the built-in
+/// sets are always there) — a revised law is a new file, not new code — and a holiday calendar file
+/// (the format of `domain/src/calendar/cn.toml`) whose years add to or replace the shipped ones, for
+/// the State Council notice of a year the release does not know yet.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct CasesConfig {
     pub inspect_seconds: u64,
     pub rule_files: Vec<String>,
+    pub calendar_file: Option<String>,
 }
 
 impl Default for CasesConfig {
@@ -78,21 +81,35 @@ impl Default for CasesConfig {
         CasesConfig {
             inspect_seconds: 60,
             rule_files: Vec::new(),
+            calendar_file: None,
         }
     }
 }
 
 impl CasesConfig {
-    /// The default rule set plus every configured file; a file that does not parse stops the start.
+    /// The built-in rule sets plus every configured file, counting rest days by the shipped
+    /// calendar and the configured one; a file that does not parse stops the start.
     pub fn rule_book(&self) -> anyhow::Result<pingan_domain::case_rules::RuleBook> {
-        use pingan_domain::case_rules::{DEFAULT_RULES, RuleBook, RuleSet};
-        let mut sets = vec![RuleSet::from_toml(DEFAULT_RULES)?];
+        use pingan_domain::calendar::HolidayCalendar;
+        use pingan_domain::case_rules::{BUILTIN_RULES, RuleBook, RuleSet};
+        let mut sets = BUILTIN_RULES
+            .iter()
+            .map(|t| RuleSet::from_toml(t))
+            .collect::<Result<Vec<_>, _>>()?;
         for f in &self.rule_files {
             let text = std::fs::read_to_string(f)
                 .map_err(|e| anyhow::anyhow!("cases.rule_files: {f}: {e}"))?;
             sets.push(RuleSet::from_toml(&text).map_err(|e| anyhow::anyhow!("{f}: {e}"))?);
         }
-        Ok(RuleBook::new(sets)?)
+        let mut calendar = HolidayCalendar::default_cn();
+        if let Some(f) = &self.calendar_file {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| anyhow::anyhow!("cases.calendar_file: {f}: {e}"))?;
+            let local = HolidayCalendar::parse(&text)
+                .map_err(|e| anyhow::anyhow!("cases.calendar_file: {f}: {e}"))?;
+            calendar.replace_years(local);
+        }
+        Ok(RuleBook::new(sets)?.with_calendar(calendar))
     }
 }
 

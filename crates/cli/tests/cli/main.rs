@@ -649,6 +649,114 @@ fn analyze(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// `pingan analyze gistar --mask`: a CSV of cell ids and a GeoJSON outline give Gi* over the study
+/// area alone — esda's answer on the masked cells — and a bad mask line is named.
+#[test]
+fn analyze_gistar_over_a_mask() {
+    let dir = temp_dir("analyze-mask");
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(reference("gistar_mask_expected.json")).unwrap(),
+    )
+    .unwrap();
+    let g = &expected["grid"];
+    let ids: Vec<u64> = expected["mask"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let mut csv = String::from("cell_id\n");
+    for id in &ids {
+        csv.push_str(&format!("{id}\n"));
+    }
+    std::fs::write(dir.join("mask.csv"), csv).unwrap();
+    let points = reference("gistar_mask_points.csv").display().to_string();
+    let run = |mask: &str, out: &str| {
+        let args = [
+            "gistar".to_string(),
+            "--points".into(),
+            points.clone(),
+            "--band".into(),
+            "150".into(),
+            "--x0".into(),
+            g["x0"].to_string(),
+            "--y0".into(),
+            g["y0"].to_string(),
+            "--cell".into(),
+            g["cell"].to_string(),
+            "--cols".into(),
+            g["cols"].to_string(),
+            "--rows".into(),
+            g["rows"].to_string(),
+            "--mask".into(),
+            mask.into(),
+            "--out".into(),
+            out.into(),
+        ];
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        analyze(&dir, &args)
+    };
+    let (ok, stdout, stderr) = run("mask.csv", "gi.csv");
+    assert!(ok, "{stderr}");
+    assert!(
+        stdout.contains(&format!("{} of 4800 cells (the mask)", ids.len())),
+        "{stdout}"
+    );
+    let z_of = |name: &str| -> Vec<Option<f64>> {
+        std::fs::read_to_string(dir.join(name))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(4).unwrap().parse().ok())
+            .collect()
+    };
+    let got = z_of("gi.csv");
+    let want = expected["cases"][0]["z"].as_array().unwrap();
+    for (k, id) in ids.iter().enumerate() {
+        let z = got[*id as usize].expect("a masked cell has a score");
+        assert!((z - want[k].as_f64().unwrap()).abs() <= 1e-9, "cell {id}");
+    }
+    assert_eq!(got.iter().filter(|z| z.is_some()).count(), ids.len());
+
+    // The same study area as GeoJSON: one square per masked cell (their union is the area).
+    let (x0, y0, cell, cols) = (
+        g["x0"].as_f64().unwrap(),
+        g["y0"].as_f64().unwrap(),
+        g["cell"].as_f64().unwrap(),
+        g["cols"].as_u64().unwrap(),
+    );
+    let squares: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            let (x, y) = (
+                x0 + (id % cols) as f64 * cell + 1.0,
+                y0 + (id / cols) as f64 * cell + 1.0,
+            );
+            let (x1, y1) = (x + cell - 2.0, y + cell - 2.0);
+            format!("[[[{x},{y}],[{x1},{y}],[{x1},{y1}],[{x},{y1}],[{x},{y}]]]")
+        })
+        .collect();
+    std::fs::write(
+        dir.join("area.geojson"),
+        format!(
+            "{{\"type\":\"MultiPolygon\",\"coordinates\":[{}]}}",
+            squares.join(",")
+        ),
+    )
+    .unwrap();
+    let (ok, _, stderr) = run("area.geojson", "gi2.csv");
+    assert!(ok, "{stderr}");
+    assert_eq!(z_of("gi2.csv"), got);
+
+    std::fs::write(dir.join("bad.csv"), "cell_id\n5\n99999\n").unwrap();
+    let (ok, _, stderr) = run("bad.csv", "x.csv");
+    assert!(!ok);
+    assert!(
+        stderr.contains("bad.csv") && stderr.contains("line 3") && stderr.contains("99999"),
+        "{stderr}"
+    );
+}
+
 /// `pingan analyze gistar | kde | knox | mclp` on the committed reference inputs give the peers'
 /// answers (esda, scikit-learn, pointpats, spopt/CBC); bad rows and impossible parameters are named.
 #[test]
@@ -931,7 +1039,7 @@ fn cases_replay() {
     let rules = dir.join("rules-2026.toml");
     std::fs::write(
         &rules,
-        pingan_domain::case_rules::DEFAULT_RULES
+        pingan_domain::case_rules::RULES_2013
             .replace("version = \"2013\"", "version = \"2026\"")
             .replace(
                 "effective_from = \"2013-01-01\"",

@@ -50,6 +50,14 @@ pub enum GiStarError {
     /// Fewer than two units.
     #[error("Gi* needs at least two units")]
     TooFew,
+    /// Mask and grid disagree.
+    #[error("a mask of {mask} cells for a grid of {cells} cells")]
+    Mask {
+        /// Cells in the mask.
+        mask: usize,
+        /// Cells in the grid.
+        cells: usize,
+    },
 }
 
 /// z-scores and p-values per unit (cell id or list index).
@@ -207,6 +215,67 @@ fn band_half_widths(cell: f64, band: f64) -> Vec<usize> {
 /// Gi* on a grid with distance-band weights between cell centres (`d ≤ band`, self included).
 /// `values[cell_id]` is the count or weight sum of each cell.
 pub fn gistar_grid(grid: &Grid, values: &[f64], band: f64) -> Result<GiStar, GiStarError> {
+    gistar_grid_in(grid, values, band, None)
+}
+
+/// Gi* over the cells of a study area: only the cells where `mask[cell_id]` is true are units (the
+/// mean, the deviation and n are theirs, and a neighbour outside the mask is absent), as esda run on
+/// the masked cells alone. Cells outside the mask get NaN. Empty land in the bounding box then no
+/// longer dilutes the mean and makes every inhabited cell look hot.
+pub fn gistar_grid_masked(
+    grid: &Grid,
+    values: &[f64],
+    band: f64,
+    mask: &[bool],
+) -> Result<GiStar, GiStarError> {
+    if mask.len() != grid.len() {
+        return Err(GiStarError::Mask {
+            mask: mask.len(),
+            cells: grid.len(),
+        });
+    }
+    gistar_grid_in(grid, values, band, Some(mask))
+}
+
+/// Per-row compensated prefix sums: `hi + lo` at `r * (cols + 1) + c` holds Σ_{c' < c} of row r
+/// exactly enough that window differences lose nothing to the size of the row's total.
+struct RowPrefix {
+    hi: Vec<f64>,
+    lo: Vec<f64>,
+    stride: usize,
+}
+
+impl RowPrefix {
+    fn new(rows: usize, cols: usize, value: impl Fn(usize) -> f64) -> RowPrefix {
+        let stride = cols + 1;
+        let mut hi = vec![0.0; rows * stride];
+        let mut lo = vec![0.0; rows * stride];
+        for r in 0..rows {
+            let (mut h, mut l) = (0.0, 0.0);
+            for c in 0..cols {
+                let (s, e) = two_sum(h, value(r * cols + c));
+                h = s;
+                l += e;
+                hi[r * stride + c + 1] = h;
+                lo[r * stride + c + 1] = l;
+            }
+        }
+        RowPrefix { hi, lo, stride }
+    }
+
+    /// Σ over columns a..b of row r.
+    fn window(&self, r: usize, a: usize, b: usize) -> f64 {
+        let o = r * self.stride;
+        (self.hi[o + b] - self.hi[o + a]) + (self.lo[o + b] - self.lo[o + a])
+    }
+}
+
+fn gistar_grid_in(
+    grid: &Grid,
+    values: &[f64],
+    band: f64,
+    mask: Option<&[bool]>,
+) -> Result<GiStar, GiStarError> {
     if values.len() != grid.len() {
         return Err(GiStarError::Length {
             values: values.len(),
@@ -216,23 +285,25 @@ pub fn gistar_grid(grid: &Grid, values: &[f64], band: f64) -> Result<GiStar, GiS
     if !(band.is_finite() && band >= 0.0) {
         return Err(GiStarError::Band(band));
     }
-    check_values(values)?;
-    let (rows, cols) = (grid.rows, grid.cols);
-    // Compensated prefix sums per row: hi + lo holds Σ_{c' < c} y exactly enough that window
-    // differences lose nothing to the size of the row's total.
-    let stride = cols + 1;
-    let mut hi = vec![0.0; rows * stride];
-    let mut lo = vec![0.0; rows * stride];
-    for r in 0..rows {
-        let (mut h, mut l) = (0.0, 0.0);
-        for c in 0..cols {
-            let (s, e) = two_sum(h, values[r * cols + c]);
-            h = s;
-            l += e;
-            hi[r * stride + c + 1] = h;
-            lo[r * stride + c + 1] = l;
-        }
+    let inside = |id: usize| mask.is_none_or(|m| m[id]);
+    let units: Vec<f64> = match mask {
+        None => values.to_vec(),
+        Some(m) => values
+            .iter()
+            .zip(m)
+            .filter(|(_, m)| **m)
+            .map(|(v, _)| *v)
+            .collect(),
+    };
+    if let Some(index) = values.iter().position(|v| !v.is_finite()) {
+        return Err(GiStarError::Value { index });
     }
+    if units.len() < 2 {
+        return Err(GiStarError::TooFew);
+    }
+    let (rows, cols) = (grid.rows, grid.cols);
+    let sums = RowPrefix::new(rows, cols, |id| if inside(id) { values[id] } else { 0.0 });
+    let counts = mask.map(|_| RowPrefix::new(rows, cols, |id| if inside(id) { 1.0 } else { 0.0 }));
     let widths = band_half_widths(grid.cell, band);
     let reach = widths.len() - 1;
     let mut lag = vec![0.0; rows * cols];
@@ -242,17 +313,37 @@ pub fn gistar_grid(grid: &Grid, values: &[f64], band: f64) -> Result<GiStar, GiS
         let out_card = &mut card[r * cols..(r + 1) * cols];
         for nr in r.saturating_sub(reach)..(r + reach + 1).min(rows) {
             let half = widths[nr.abs_diff(r)];
-            let h = &hi[nr * stride..(nr + 1) * stride];
-            let l = &lo[nr * stride..(nr + 1) * stride];
             for c in 0..cols {
                 let a = c.saturating_sub(half);
                 let b = (c + half + 1).min(cols);
-                out_lag[c] += (h[b] - h[a]) + (l[b] - l[a]);
-                out_card[c] += (b - a) as f64;
+                out_lag[c] += sums.window(nr, a, b);
+                out_card[c] += match &counts {
+                    None => (b - a) as f64,
+                    Some(k) => k.window(nr, a, b),
+                };
             }
         }
     }
-    Ok(standardise(values, &lag, &card))
+    let Some(mask) = mask else {
+        return Ok(standardise(values, &lag, &card));
+    };
+    // Standardise over the units alone, then spread back to cell ids.
+    let pick = |all: &[f64]| -> Vec<f64> {
+        all.iter()
+            .zip(mask)
+            .filter(|(_, m)| **m)
+            .map(|(v, _)| *v)
+            .collect()
+    };
+    let within = standardise(&units, &pick(&lag), &pick(&card));
+    let mut z = vec![f64::NAN; grid.len()];
+    let mut p = vec![f64::NAN; grid.len()];
+    let ids = (0..grid.len()).filter(|&id| mask[id]);
+    for (k, id) in ids.enumerate() {
+        z[id] = within.z[k];
+        p[id] = within.p[k];
+    }
+    Ok(GiStar { z, p })
 }
 
 /// Gi* over arbitrary units (grids, villages) with binary weights from neighbour lists; each unit

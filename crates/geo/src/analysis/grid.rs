@@ -120,6 +120,16 @@ impl Grid {
         )
     }
 
+    /// Which cells belong to a study area: those whose centre `inside` accepts.
+    pub fn mask_of(&self, inside: impl Fn(f64, f64) -> bool) -> Vec<bool> {
+        (0..self.len())
+            .map(|id| {
+                let (x, y) = self.centre(id / self.cols, id % self.cols);
+                inside(x, y)
+            })
+            .collect()
+    }
+
     /// Sums `weights` (1 each when `None`) of the points into their cells.
     pub fn bin(&self, xs: &[f64], ys: &[f64], weights: Option<&[f64]>) -> Binned {
         let mut values = vec![0.0; self.len()];

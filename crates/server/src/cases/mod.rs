@@ -181,6 +181,9 @@ pub struct ClockView {
     pub stopped_at: Option<i64>,
     /// running, warning, overdue, met, met_late.
     pub state: String,
+    /// A year whose holidays the calendar lacks: `due_at` is the last day as counted, not moved past
+    /// rest days (add that year's notice to `cases.calendar_file`).
+    pub calendar_missing: Option<i16>,
 }
 
 fn step_name(code: &str) -> String {
@@ -221,6 +224,7 @@ fn clock_view(book: &RuleBook, c: Clock) -> ClockView {
             .ok()
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_default(),
+        calendar_missing: c.calendar_missing,
     }
 }
 
