@@ -72,6 +72,8 @@ describe("analysis briefs (headless Chromium)", { timeout: 5 * 60_000, ...ready 
       const hot = await page.locator("#brief-map path.hot-cell").count();
       assert.ok(hot > 0, "hot cells are drawn");
       assert.equal(String(hot), (await page.textContent("#hot-count")).trim(), "every hot cell of the brief is on the map");
+      assert.equal(await page.getAttribute("#hot-frame", "data-frame"), "grids", "Gi* ran over the district's grids");
+      assert.match(await page.textContent("#hot-frame"), /网格/, "the page says which cells were compared");
       assert.ok((await page.locator("#brief-map path.repeat-place").count()) > 0, "repeat locations are marked");
       // The map has a real size on screen (not a collapsed div).
       const box = await page.locator("#brief-map").boundingBox();
@@ -123,6 +125,8 @@ describe("analysis briefs (headless Chromium)", { timeout: 5 * 60_000, ...ready 
         return (await r.json()).events;
       }, day);
       assert.match(await page.textContent("#analysis-summary"), new RegExp(`警情数 ${expected} `), "the summary is the filtered selection's");
+      assert.equal(await page.getAttribute("#analysis-summary", "data-frame"), "grids");
+      assert.match(await page.textContent("#analysis-summary"), /比较范围：所选区域网格内的格/, "the summary names the frame");
       guard.check();
     } finally {
       await context.close();

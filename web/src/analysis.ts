@@ -11,7 +11,16 @@ declare const L: any;
 type Ring = [number, number][];
 type HotCell = { row: number; col: number; count: number; z: number; p: number; level: number; ring: Ring };
 type DensityCell = { row: number; col: number; per_km2: number; share: number; ring: Ring };
-type Hotspots = { events: number; cell_m: number; cells: HotCell[]; density: DensityCell[]; density_peak: number };
+type Hotspots = {
+  events: number;
+  cell_m: number;
+  cells: HotCell[];
+  density: DensityCell[];
+  density_peak: number;
+  frame: string;
+  frame_cells: number;
+  events_outside: number;
+};
 type Place = { lng: number; lat: number; count: number; address: string };
 type Change = { current: number; previous: number; relative: number | null; p_value: number; significant: boolean };
 type TrendRow = { kind: string; key: string; name: string; previous_period: Change; same_period_last_year: Change };
@@ -292,7 +301,13 @@ function workbench(): void {
       fillPlaces(places as RepeatLocation[], typeNames, w);
       if (!(near as any).error) fillNear(near as NearRepeat, w);
       const hot = (h as Hotspots).cells.filter((c) => c.level > 0).length;
-      if (summary) summary.textContent = `${w.events} ${(h as Hotspots).events} · ${w.hotCells} ${hot}`;
+      const hs = h as Hotspots;
+      const frame =
+        hs.frame === "grids"
+          ? `${w.frameGrids} ${hs.frame_cells}` + (hs.events_outside ? ` · ${w.frameOutside} ${hs.events_outside}` : "")
+          : w.frameExtent;
+      if (summary) summary.textContent = `${w.events} ${hs.events} · ${w.hotCells} ${hot} · ${frame}`;
+      if (summary) summary.dataset.frame = hs.frame;
       if (status) status.textContent = (h as Hotspots).events ? "" : w.none || "";
       el.dataset.ready = String((h as Hotspots).cells.length);
     } catch (e) {

@@ -4,7 +4,9 @@
 use std::fs;
 use std::path::PathBuf;
 
-use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked, gistar_neighbours};
+use pingan_geo::analysis::gistar::{
+    Confidence, gistar_grid, gistar_grid_masked, gistar_neighbours,
+};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
 use pingan_geo::analysis::knox::{KnoxOptions, knox};
@@ -103,7 +105,10 @@ fn masked_gistar_equals_esda_on_the_masked_cells_only() {
     for &id in &ids {
         mask[id] = true;
     }
-    assert!(ids.len() * 4 < g.len(), "most of the box is outside the study area");
+    assert!(
+        ids.len() * 4 < g.len(),
+        "most of the box is outside the study area"
+    );
     for case in expected["cases"].as_array().unwrap() {
         let band = case["band"].as_f64().unwrap();
         let got = gistar_grid_masked(&g, &binned.values, band, &mask).unwrap();
@@ -124,14 +129,13 @@ fn masked_gistar_equals_esda_on_the_masked_cells_only() {
                 .all(|id| got.z[id].is_nan()),
             "cells outside the study area have no score"
         );
-        let hot = |z: &[f64]| {
-            z.iter()
-                .filter(|&&v| Confidence::of(v).level() > 0)
-                .count()
-        };
+        let hot = |z: &[f64]| z.iter().filter(|&&v| Confidence::of(v).level() > 0).count();
         assert_eq!(hot(&got.z), case["masked_hot"].as_u64().unwrap() as usize);
         let unmasked = gistar_grid(&g, &binned.values, band).unwrap();
-        assert_eq!(hot(&unmasked.z), case["bbox_hot"].as_u64().unwrap() as usize);
+        assert_eq!(
+            hot(&unmasked.z),
+            case["bbox_hot"].as_u64().unwrap() as usize
+        );
         assert!(
             hot(&unmasked.z) > 3 * hot(&got.z),
             "band {band}: the bounding box inflates the hot cells ({} vs {})",

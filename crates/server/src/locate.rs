@@ -11,7 +11,8 @@ use pingan_geo::{BoundaryRule, PolygonIndex};
 use pingan_store::grids::{self, GridRow};
 use pingan_store::{Db, Result};
 
-fn shape(geometry: &str) -> Option<geo::MultiPolygon<f64>> {
+/// A grid's stored GeoJSON geometry as a MultiPolygon (a Polygon becomes one part).
+pub fn shape(geometry: &str) -> Option<geo::MultiPolygon<f64>> {
     let g: geojson::Geometry = serde_json::from_str(geometry).ok()?;
     geo::MultiPolygon::<f64>::try_from(g.value.clone())
         .ok()

@@ -58,6 +58,17 @@ pub async fn insert(tx: &mut Tx, g: &NewGrid) -> Result<()> {
     Ok(())
 }
 
+/// The grids at or under area `path` (an area's 网格: its study area), inside the scope.
+pub async fn under(db: &Db, scope: &Scope, path: &str) -> Result<Vec<GridRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    a.push(format!("{path}%").into());
+    db.fetch_all(
+        &format!("SELECT {COLS} FROM grids WHERE {pred} AND area_path LIKE ? ORDER BY code"),
+        a,
+    )
+    .await
+}
+
 pub async fn list(db: &Db, scope: &Scope, village: Option<&str>) -> Result<Vec<GridRow>> {
     let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
     let mut sql = format!("SELECT {COLS} FROM grids WHERE {pred}");

@@ -197,7 +197,14 @@ async fn analysis_hotspots(
     let band = number("band_m", q.band_m, 400.0, cell, 5000.0)?;
     let bandwidth = number("bandwidth_m", q.bandwidth_m, 250.0, 25.0, 5000.0)?;
     let ev = analysis::load(&state.db, &actor.scope, &sel).await?;
-    Ok(Json(analysis::hotspots(&ev, cell, band, bandwidth)))
+    let area = analysis::StudyArea::of(&state.db, &actor.scope, &sel.area_path).await?;
+    Ok(Json(analysis::hotspots(
+        &ev,
+        area.as_ref(),
+        cell,
+        band,
+        bandwidth,
+    )))
 }
 
 /// Places with repeated incidents (within a radius or at one address), most incidents first.

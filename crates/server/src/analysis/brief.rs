@@ -184,7 +184,8 @@ pub async fn compose(
         },
     )
     .await?;
-    let hotspots = super::hotspots(&ev, CELL_M, BAND_M, BANDWIDTH_M);
+    let area = super::StudyArea::of(&state.db, &scope, &subject.area_path).await?;
+    let hotspots = super::hotspots(&ev, area.as_ref(), CELL_M, BAND_M, BANDWIDTH_M);
     let mut repeat_locations = super::repeat_locations(&ev, 50.0, 3);
     repeat_locations.truncate(10);
     let near_repeat = if ev.len() >= 2 && ev.len() <= super::MAX_KNOX_EVENTS {

@@ -13,11 +13,12 @@ use crate::error::{ApiError, ApiResult};
 use pingan_domain::Scope;
 use pingan_domain::time::day_start;
 use pingan_geo::Projection;
-use pingan_geo::analysis::gistar::{Confidence, gistar_grid};
+use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
 use pingan_geo::analysis::knox::{KnoxOptions, knox};
 use pingan_geo::analysis::trend;
+use pingan_geo::{BoundaryRule, PolygonIndex};
 use pingan_store::Db;
 use pingan_store::analysis::{self as store, IncidentPoint, Selection};
 use serde::{Deserialize, Serialize};
@@ -97,12 +98,21 @@ pub struct Frame {
 
 impl Frame {
     pub fn around(ev: &Events, cell_m: f64, pad_m: f64) -> Option<Frame> {
-        if ev.is_empty() {
+        Frame::around_box(ev, None, cell_m, pad_m)
+    }
+
+    /// Around the events and, when given, a box `[x_lo, y_lo, x_hi, y_hi]` in the events' metres.
+    fn around_box(ev: &Events, extra: Option<[f64; 4]>, cell_m: f64, pad_m: f64) -> Option<Frame> {
+        if ev.is_empty() && extra.is_none() {
             return None;
         }
         let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min) - pad_m;
         let max = |v: &[f64]| v.iter().copied().fold(f64::NEG_INFINITY, f64::max) + pad_m;
-        let (x_lo, x_hi, y_lo, y_hi) = (min(&ev.xs), max(&ev.xs), min(&ev.ys), max(&ev.ys));
+        let (mut x_lo, mut x_hi, mut y_lo, mut y_hi) =
+            (min(&ev.xs), max(&ev.xs), min(&ev.ys), max(&ev.ys));
+        if let Some([a, b, c, d]) = extra {
+            (x_lo, y_lo, x_hi, y_hi) = (x_lo.min(a), y_lo.min(b), x_hi.max(c), y_hi.max(d));
+        }
         let side = (x_hi - x_lo).max(y_hi - y_lo);
         let cell = cell_m.max(side / (MAX_SIDE - 1) as f64);
         let x0 = (x_lo / cell).floor() * cell;
@@ -159,6 +169,90 @@ pub struct Hotspots {
     pub density: Vec<DensityCell>,
     /// Peak density, incidents per km².
     pub density_peak: f64,
+    /// Which cells Gi* compares: `grids` (the cells inside the selected area's 网格 — the study
+    /// area) or `extent` (every cell of the incidents' bounding box: the area has no grids, or a
+    /// brief kept before the study area was used).
+    #[serde(default = "extent")]
+    pub frame: String,
+    /// Cells Gi* ran over.
+    #[serde(default)]
+    pub frame_cells: usize,
+    /// Incidents outside the study area's grids (not in any cell Gi* compares).
+    #[serde(default)]
+    pub events_outside: usize,
+}
+
+fn extent() -> String {
+    "extent".into()
+}
+
+/// The 网格 of the selected area, as the study area Gi* runs over.
+pub struct StudyArea {
+    index: PolygonIndex,
+    /// WGS-84 bounding box [min lng, min lat, max lng, max lat].
+    bbox: [f64; 4],
+}
+
+impl StudyArea {
+    /// The study area of the grids at or under `area_path` in the scope; `None` when there are none.
+    pub async fn of(db: &Db, scope: &Scope, area_path: &str) -> ApiResult<Option<StudyArea>> {
+        let rows = pingan_store::grids::under(db, scope, area_path).await?;
+        let shapes: Vec<(String, geo::MultiPolygon<f64>)> = rows
+            .iter()
+            .filter_map(|g| crate::locate::shape(&g.geometry).map(|s| (g.code.clone(), s)))
+            .collect();
+        if shapes.is_empty() {
+            return Ok(None);
+        }
+        let mut bbox = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for (_, s) in &shapes {
+            if let Some(r) = geo::BoundingRect::bounding_rect(s) {
+                bbox = [
+                    bbox[0].min(r.min().x),
+                    bbox[1].min(r.min().y),
+                    bbox[2].max(r.max().x),
+                    bbox[3].max(r.max().y),
+                ];
+            }
+        }
+        Ok(Some(StudyArea {
+            index: PolygonIndex::with_rule(shapes, BoundaryRule::Closed),
+            bbox,
+        }))
+    }
+
+    /// The bounding box in the projection's metres.
+    fn projected_box(&self, proj: &Projection) -> [f64; 4] {
+        let [a, b, c, d] = self.bbox;
+        let corners = [
+            (a, b),
+            (a, d),
+            (c, b),
+            (c, d),
+            ((a + c) / 2.0, b),
+            ((a + c) / 2.0, d),
+        ];
+        let mut out = [
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for (lng, lat) in corners {
+            let (x, y) = proj.forward(lng, lat);
+            out = [out[0].min(x), out[1].min(y), out[2].max(x), out[3].max(y)];
+        }
+        out
+    }
+
+    fn contains(&self, lng: f64, lat: f64) -> bool {
+        self.index.locate(lng, lat).is_some()
+    }
 }
 
 /// One significant Gi* cell.
@@ -189,8 +283,15 @@ pub struct DensityCell {
     pub ring: Vec<[f64; 2]>,
 }
 
-/// Gi* at every cell of the frame (binary distance band, self included) and a Gaussian KDE.
-pub fn hotspots(ev: &Events, cell_m: f64, band_m: f64, bandwidth_m: f64) -> Hotspots {
+/// Gi* (binary distance band, self included) over the study area's cells — or every cell of the
+/// frame when there is no study area — and a Gaussian KDE over the frame.
+pub fn hotspots(
+    ev: &Events,
+    area: Option<&StudyArea>,
+    cell_m: f64,
+    band_m: f64,
+    bandwidth_m: f64,
+) -> Hotspots {
     let mut out = Hotspots {
         events: ev.len(),
         cell_m,
@@ -201,8 +302,13 @@ pub fn hotspots(ev: &Events, cell_m: f64, band_m: f64, bandwidth_m: f64) -> Hots
         cells: Vec::new(),
         density: Vec::new(),
         density_peak: 0.0,
+        frame: extent(),
+        frame_cells: 0,
+        events_outside: 0,
     };
-    let Some(frame) = Frame::around(ev, cell_m, band_m.max(2.0 * bandwidth_m)) else {
+    let pad = band_m.max(2.0 * bandwidth_m);
+    let extra = area.map(|a| a.projected_box(&ev.proj));
+    let Some(frame) = Frame::around_box(ev, extra, cell_m, pad) else {
         return out;
     };
     let g = &frame.grid;
@@ -210,8 +316,34 @@ pub fn hotspots(ev: &Events, cell_m: f64, band_m: f64, bandwidth_m: f64) -> Hots
     out.cols = g.cols;
     out.rows = g.rows;
     let binned = g.bin(&ev.xs, &ev.ys, None);
+    let mask = area
+        .map(|a| {
+            g.mask_of(|x, y| {
+                let (lng, lat) = ev.proj.inverse(x, y);
+                a.contains(lng, lat)
+            })
+        })
+        .filter(|m| m.iter().filter(|&&c| c).count() >= 2);
     // The band never shrinks below one cell: a band that reaches no neighbour makes Gi* a count test.
-    if let Ok(gi) = gistar_grid(g, &binned.values, band_m.max(g.cell)) {
+    let band = band_m.max(g.cell);
+    let gi = match &mask {
+        Some(m) => {
+            out.frame = "grids".into();
+            out.frame_cells = m.iter().filter(|&&c| c).count();
+            out.events_outside = ev
+                .xs
+                .iter()
+                .zip(&ev.ys)
+                .filter(|&(&x, &y)| g.cell_of(x, y).is_none_or(|(r, c)| !m[r * g.cols + c]))
+                .count();
+            gistar_grid_masked(g, &binned.values, band, m)
+        }
+        None => {
+            out.frame_cells = g.len();
+            gistar_grid(g, &binned.values, band)
+        }
+    };
+    if let Ok(gi) = gi {
         for (i, (&z, &p)) in gi.z.iter().zip(&gi.p).enumerate() {
             let level = Confidence::of(z).level();
             if level != 0 {
@@ -712,7 +844,7 @@ mod tests {
             i += 1;
         }
         let ev = project(pts);
-        let h = hotspots(&ev, 250.0, 400.0, 300.0);
+        let h = hotspots(&ev, None, 250.0, 400.0, 300.0);
         assert_eq!(h.events, 140);
         let hot: Vec<&HotCell> = h.cells.iter().filter(|c| c.level == 3).collect();
         assert!(!hot.is_empty(), "{:?}", h.cells);
@@ -746,7 +878,7 @@ mod tests {
 
     #[test]
     fn empty_selection_has_no_layers() {
-        let h = hotspots(&project(Vec::new()), 250.0, 400.0, 300.0);
+        let h = hotspots(&project(Vec::new()), None, 250.0, 400.0, 300.0);
         assert_eq!((h.events, h.cells.len(), h.density.len()), (0, 0, 0));
     }
 

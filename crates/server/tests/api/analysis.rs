@@ -206,6 +206,31 @@ both!(analysis_over_planted_history, |app: TestApp| async move {
     assert!(home["count"].as_f64().unwrap() >= 10.0, "{home}");
     assert!(!h["density"].as_array().unwrap().is_empty());
     assert!(h["density_peak"].as_f64().unwrap() > 0.0);
+    // Gi* compares the cells inside the district's grids, not the incidents' bounding box: every
+    // significant cell's centre lies in a grid, and the frame is said.
+    assert_eq!(h["frame"], "grids", "{h}");
+    let frame_cells = h["frame_cells"].as_u64().unwrap();
+    let all_cells = h["cols"].as_u64().unwrap() * h["rows"].as_u64().unwrap();
+    assert!(frame_cells > 1 && frame_cells <= all_cells, "{h}");
+    assert_eq!(
+        h["events_outside"], 0,
+        "every planted incident is in a grid"
+    );
+    for c in cells {
+        let ring = c["ring"].as_array().unwrap();
+        let (mut lng, mut lat) = (0.0, 0.0);
+        for p in &ring[..4] {
+            lng += p[0].as_f64().unwrap() / 4.0;
+            lat += p[1].as_f64().unwrap() / 4.0;
+        }
+        assert!(
+            pingan_server::locate::grid_at(&app.db, lng, lat)
+                .await
+                .unwrap()
+                .is_some(),
+            "a significant cell outside every grid: {c}"
+        );
+    }
 
     // The category filter: fights/disputes only — the cluster (thefts) is gone.
     let (s, h2) = app
