@@ -41,6 +41,10 @@ enum Command {
         /// Seed for the generated district and passwords.
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Also generate a district-year of this many closed incidents (e.g. 300000: a district of
+        /// a million people) to try the analysis at its real size; once per database.
+        #[arg(long, default_value_t = 0)]
+        district_year: usize,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -284,7 +288,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             host,
             data_dir,
             seed,
-        } => run_demo(config, host, port, data_dir, seed).await,
+            district_year,
+        } => run_demo(config, host, port, data_dir, seed, district_year).await,
         Command::Codes => {
             let all: serde_json::Map<String, serde_json::Value> = pingan_domain::codes::all()
                 .into_iter()
@@ -516,6 +521,7 @@ async fn run_demo(
     port: u16,
     data_dir: PathBuf,
     seed: u64,
+    district_year: usize,
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -538,6 +544,17 @@ async fn run_demo(
     }
     if history > 0 {
         eprintln!("added {history} closed incidents of the last 400 days for 信息研判");
+    }
+    if district_year > 0 {
+        let started = std::time::Instant::now();
+        let n =
+            pingan_server::analysis::demo::ensure_district_year(&db, district_year, seed).await?;
+        if n > 0 {
+            eprintln!(
+                "added a district-year: {n} closed incidents over the last 365 days ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
     }
     // The demo's own base map, drawn once from its geography, unless one was imported.
     if config.map.tile_url.is_empty() && pingan_store::basemap::meta(&db).await?.is_none() {

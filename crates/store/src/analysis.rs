@@ -39,9 +39,9 @@ impl Selection {
 /// Scope applies by area path, as for every incident read.
 const SOURCE: &str = "incidents";
 
+/// One incident as analysis reads it: where, when, what and the two texts a repeat location shows.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentPoint {
-    pub id: String,
     pub number: String,
     pub type_code: String,
     pub address: String,
@@ -50,21 +50,24 @@ pub struct IncidentPoint {
     pub received_at: i64,
 }
 
-/// At most `limit` + 1 points (the caller refuses more than `limit`), oldest first.
-pub async fn incident_points(
+/// Streams the selection's incidents, oldest first, into `each`, reading at most `limit` + 1 (the
+/// caller refuses more than `limit`); returns how many were read.
+pub async fn for_each_incident_point(
     db: &Db,
     scope: &Scope,
     sel: &Selection,
     limit: i64,
-) -> Result<Vec<IncidentPoint>> {
+    each: impl FnMut(IncidentPoint) -> bool + Send,
+) -> Result<usize> {
     let (filter, mut a) = sel.filter(scope);
     a.push(Value::Int(limit + 1));
-    db.fetch_all(
+    db.for_each(
         &format!(
-            "SELECT id, number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {filter} \
+            "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {filter} \
              ORDER BY received_at, id LIMIT ?"
         ),
         a,
+        each,
     )
     .await
 }

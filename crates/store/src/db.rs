@@ -346,6 +346,47 @@ impl Db {
         })
     }
 
+    /// Reads rows one at a time into `each` (no vector of rows held), stopping early when it
+    /// returns false; for reads too large to hold as records. Returns the rows read.
+    pub async fn for_each<T: Record>(
+        &self,
+        sql: &str,
+        args: Vec<Value>,
+        mut each: impl FnMut(T) -> bool + Send,
+    ) -> Result<usize> {
+        use futures::TryStreamExt;
+        let mut n = 0;
+        match self {
+            Db::Sqlite(d) => {
+                let q = bind_all!(
+                    sqlx::query_as::<Sqlite, T>(AssertSqlSafe(sql.to_string())),
+                    args
+                );
+                let mut rows = q.fetch(&d.readers);
+                while let Some(row) = rows.try_next().await? {
+                    n += 1;
+                    if !each(row) {
+                        break;
+                    }
+                }
+            }
+            Db::Postgres(p) => {
+                let q = bind_all!(
+                    sqlx::query_as::<Postgres, T>(AssertSqlSafe(to_postgres_placeholders(sql))),
+                    args
+                );
+                let mut rows = q.fetch(p);
+                while let Some(row) = rows.try_next().await? {
+                    n += 1;
+                    if !each(row) {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(n)
+    }
+
     pub async fn fetch_optional<T: Record>(
         &self,
         sql: &str,

@@ -134,6 +134,102 @@ pub(crate) async fn next_counter(tx: &mut Tx, key: &str) -> Result<i64> {
     Ok(n)
 }
 
+/// Reserves `k` numbers of a daily counter; returns the first.
+async fn reserve_counter(tx: &mut Tx, key: &str, k: i64) -> Result<i64> {
+    let (n,): (i64,) = tx
+        .fetch_one(
+            "INSERT INTO counters (key, n) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET n = counters.n + ? RETURNING n",
+            args![key, k, k],
+        )
+        .await?;
+    Ok(n - k + 1)
+}
+
+/// A closed incident of an earlier year, as an import of the 110 record (or a generated history)
+/// brings it: located, typed, with its times; no events of its own.
+#[derive(Debug, Clone)]
+pub struct HistoricIncident {
+    pub type_code: String,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub grid_code: Option<String>,
+    pub village_code: Option<String>,
+    pub area_path: String,
+    pub area_type: String,
+    pub station_org_id: Option<String>,
+    pub received_at: i64,
+    pub closed_at: i64,
+}
+
+/// Inserts closed historic incidents in multi-row statements (numbers reserved per day), for
+/// imports and generated histories of a district-year; returns how many.
+pub async fn insert_history(
+    tx: &mut Tx,
+    district: &str,
+    rows: &[HistoricIncident],
+) -> Result<usize> {
+    const COLS: usize = 21;
+    const PER_STATEMENT: usize = 500;
+    let local_date =
+        |at: i64| pingan_domain::time::local_date(pingan_domain::time::from_micros(at));
+    let mut per_day: std::collections::BTreeMap<String, i64> = Default::default();
+    for r in rows {
+        *per_day.entry(local_date(r.received_at)).or_default() += 1;
+    }
+    let mut next: std::collections::BTreeMap<String, i64> = Default::default();
+    for (day, k) in &per_day {
+        let first = reserve_counter(tx, &format!("incident:{}", day.replace('-', "")), *k).await?;
+        next.insert(day.clone(), first);
+    }
+    let row_sql = format!("({})", vec!["?"; COLS].join(", "));
+    for chunk in rows.chunks(PER_STATEMENT) {
+        let mut a = Vec::with_capacity(chunk.len() * COLS);
+        for r in chunk {
+            let day = local_date(r.received_at);
+            let n = next.get_mut(&day).expect("every day reserved");
+            let number = format!("{district}{}{:05}", day.replace('-', ""), *n);
+            *n += 1;
+            a.extend(args![
+                new_id(),
+                number,
+                "call_110",
+                r.type_code.clone(),
+                3_i64,
+                Status::Closed.code(),
+                r.description.clone(),
+                r.address.clone(),
+                r.lng,
+                r.lat,
+                cell_of(r.lng, r.lat),
+                r.grid_code.clone(),
+                r.village_code.clone(),
+                r.area_path.clone(),
+                r.area_type.clone(),
+                r.station_org_id.clone(),
+                r.received_at,
+                r.received_at,
+                r.closed_at,
+                r.closed_at,
+                day
+            ]);
+        }
+        let values = vec![row_sql.as_str(); chunk.len()].join(", ");
+        tx.execute(
+            &format!(
+                "INSERT INTO incidents (id, number, channel, type_code, level, status, description, address, lng, lat, \
+                 cell, grid_code, village_code, area_path, area_type, station_org_id, reported_at, received_at, closed_at, updated_at, \
+                 local_date) \
+                 VALUES {values}"
+            ),
+            a,
+        )
+        .await?;
+    }
+    Ok(rows.len())
+}
+
 /// Inserts the incident and its `received` event. The number is the district code, the local date and
 /// a daily sequence: 3306812026112800001.
 pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<IncidentRow> {

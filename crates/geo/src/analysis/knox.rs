@@ -161,6 +161,37 @@ fn close_pairs(xs: &[f64], ys: &[f64], bands: &[f64]) -> Vec<(u32, u32, u8)> {
     pairs
 }
 
+/// Counts the pairs (i < j) within distance `reach`, stopping once the count passes `limit`: what
+/// a caller checks before [`knox`] lists them (each costs memory and work in every permutation).
+pub fn close_pair_count(xs: &[f64], ys: &[f64], reach: f64, limit: u64) -> u64 {
+    let n = xs.len().min(ys.len());
+    let cell = if reach > 0.0 { reach } else { 1.0 };
+    let key = |i: usize| ((xs[i] / cell).floor() as i64, (ys[i] / cell).floor() as i64);
+    let mut buckets: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
+    for i in 0..n {
+        buckets.entry(key(i)).or_default().push(i as u32);
+    }
+    let r2 = reach * reach;
+    let mut count = 0u64;
+    for i in 0..n {
+        let (cx, cy) = key(i);
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                for &j in buckets.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                    let j = j as usize;
+                    if j > i && (xs[i] - xs[j]).powi(2) + (ys[i] - ys[j]).powi(2) <= r2 {
+                        count += 1;
+                    }
+                }
+            }
+        }
+        if count > limit {
+            return count;
+        }
+    }
+    count
+}
+
 /// Pairs per time band (last = beyond), from the sorted times.
 fn time_band_totals(ts: &[f64], bands: &[f64]) -> Vec<u64> {
     let mut sorted = ts.to_vec();

@@ -198,13 +198,13 @@ async fn analysis_hotspots(
     let bandwidth = number("bandwidth_m", q.bandwidth_m, 250.0, 25.0, 5000.0)?;
     let ev = analysis::load(&state.db, &actor.scope, &sel).await?;
     let area = analysis::StudyArea::of(&state.db, &actor.scope, &sel.area_path).await?;
-    Ok(Json(analysis::hotspots(
-        &ev,
-        area.as_ref(),
-        cell,
-        band,
-        bandwidth,
-    )))
+    // A district-year is a second of CPU work: off the async threads.
+    let out = tokio::task::spawn_blocking(move || {
+        analysis::hotspots(&ev, area.as_ref(), cell, band, bandwidth)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
+    Ok(Json(out))
 }
 
 /// Places with repeated incidents (within a radius or at one address), most incidents first.
@@ -226,7 +226,10 @@ async fn analysis_repeat_locations(
         return Err(ApiError::invalid("min_count", "min_count must be 2–100"));
     }
     let ev = analysis::load(&state.db, &actor.scope, &sel).await?;
-    let mut places = analysis::repeat_locations(&ev, radius, min);
+    let mut places =
+        tokio::task::spawn_blocking(move || analysis::repeat_locations(&ev, radius, min))
+            .await
+            .map_err(anyhow::Error::from)?;
     places.truncate(200);
     Ok(Json(places))
 }

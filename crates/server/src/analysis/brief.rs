@@ -185,14 +185,22 @@ pub async fn compose(
     )
     .await?;
     let area = super::StudyArea::of(&state.db, &scope, &subject.area_path).await?;
-    let hotspots = super::hotspots(&ev, area.as_ref(), CELL_M, BAND_M, BANDWIDTH_M);
-    let mut repeat_locations = super::repeat_locations(&ev, 50.0, 3);
-    repeat_locations.truncate(10);
-    let near_repeat = if ev.len() >= 2 && ev.len() <= super::MAX_KNOX_EVENTS {
-        super::near_repeat(&ev, vec![100.0, 200.0, 400.0], vec![3.0, 7.0, 14.0], 99, 1).ok()
-    } else {
-        None
-    };
+    // The kernels are CPU work (a second for a district-year): off the async threads.
+    let (hotspots, repeat_locations, near_repeat) = tokio::task::spawn_blocking(move || {
+        let hotspots = super::hotspots(&ev, area.as_ref(), CELL_M, BAND_M, BANDWIDTH_M);
+        let mut repeat_locations = super::repeat_locations(&ev, 50.0, 3);
+        repeat_locations.truncate(10);
+        // Too many close pairs for the test is a 422 in the workbench; in a brief the section is
+        // left out.
+        let near_repeat = if ev.len() >= 2 {
+            super::near_repeat(&ev, vec![100.0, 200.0, 400.0], vec![3.0, 7.0, 14.0], 99, 1).ok()
+        } else {
+            None
+        };
+        (hotspots, repeat_locations, near_repeat)
+    })
+    .await
+    .map_err(anyhow::Error::from)?;
     Ok(BriefContent {
         subject_kind: subject.kind.clone(),
         subject_name: subject.name.clone(),

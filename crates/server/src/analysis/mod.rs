@@ -16,7 +16,7 @@ use pingan_geo::Projection;
 use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
-use pingan_geo::analysis::knox::{KnoxOptions, knox};
+use pingan_geo::analysis::knox::{KnoxOptions, close_pair_count, knox};
 use pingan_geo::analysis::trend;
 use pingan_geo::{BoundaryRule, PolygonIndex};
 use pingan_store::Db;
@@ -25,37 +25,140 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use utoipa::ToSchema;
 
-/// More incidents than this in one selection is a question for `pingan analyze` on an export.
-pub const MAX_EVENTS: i64 = 50_000;
-/// Near-repeat pairs grow with n²; beyond this the permutations take too long for a page.
-pub const MAX_KNOX_EVENTS: usize = 20_000;
+/// More incidents than this in one selection is a question for `pingan analyze` on an export: the
+/// columns of a million incidents take some 100 MB of a server's memory.
+pub const MAX_EVENTS: i64 = 1_000_000;
+/// The near-repeat test lists the pairs within its largest space band (12 bytes each) and
+/// re-counts them in every permutation; beyond this many the answer no longer comes in seconds.
+pub const MAX_KNOX_PAIRS: u64 = 10_000_000;
 /// Longest side of the analysis grid in cells; the cell grows when an area would need more.
 pub const MAX_SIDE: usize = 240;
 const MICROS_PER_DAY: f64 = 86_400e6;
 
-/// Incidents of a selection, with planar coordinates in metres and times in days.
+/// Incidents of a selection as columns (a district-year is 300,000 of them): planar coordinates in
+/// metres, times in days, and the texts a repeat location shows interned.
 pub struct Events {
-    pub points: Vec<IncidentPoint>,
     pub xs: Vec<f64>,
     pub ys: Vec<f64>,
     pub days: Vec<f64>,
+    pub lng: Vec<f64>,
+    pub lat: Vec<f64>,
+    pub received_at: Vec<i64>,
+    /// Index into `types`.
+    pub type_of: Vec<u32>,
+    pub types: Vec<String>,
+    /// Index into `addresses`.
+    pub address_of: Vec<u32>,
+    pub addresses: Vec<String>,
+    pub numbers: Vec<Box<str>>,
     pub proj: Projection,
 }
 
 impl Events {
     pub fn len(&self) -> usize {
-        self.points.len()
+        self.xs.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.points.is_empty()
+        self.xs.is_empty()
+    }
+
+    pub fn type_code(&self, i: usize) -> &str {
+        &self.types[self.type_of[i] as usize]
+    }
+
+    pub fn address(&self, i: usize) -> &str {
+        &self.addresses[self.address_of[i] as usize]
     }
 }
 
-/// Reads the selection's incidents; a selection over [`MAX_EVENTS`] is refused with a 422.
+/// Collects rows into [`Events`] as they stream in.
+#[derive(Default)]
+struct EventsBuilder {
+    lng: Vec<f64>,
+    lat: Vec<f64>,
+    received_at: Vec<i64>,
+    type_of: Vec<u32>,
+    types: Vec<String>,
+    type_index: HashMap<String, u32>,
+    address_of: Vec<u32>,
+    addresses: Vec<String>,
+    address_index: HashMap<String, u32>,
+    numbers: Vec<Box<str>>,
+}
+
+fn intern(index: &mut HashMap<String, u32>, all: &mut Vec<String>, s: String) -> u32 {
+    if let Some(&i) = index.get(&s) {
+        return i;
+    }
+    let i = all.len() as u32;
+    all.push(s.clone());
+    index.insert(s, i);
+    i
+}
+
+impl EventsBuilder {
+    fn push(&mut self, p: IncidentPoint) {
+        self.lng.push(p.lng);
+        self.lat.push(p.lat);
+        self.received_at.push(p.received_at);
+        self.type_of
+            .push(intern(&mut self.type_index, &mut self.types, p.type_code));
+        self.address_of.push(intern(
+            &mut self.address_index,
+            &mut self.addresses,
+            p.address,
+        ));
+        self.numbers.push(p.number.into_boxed_str());
+    }
+
+    /// Projects into the Gauss–Krüger zone of the mean longitude.
+    fn finish(self) -> Events {
+        let n = self.lng.len();
+        let mean_lng = if n == 0 {
+            120.0
+        } else {
+            self.lng.iter().sum::<f64>() / n as f64
+        };
+        let proj = Projection::gauss_kruger_3deg(mean_lng);
+        let (mut xs, mut ys) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for (&lng, &lat) in self.lng.iter().zip(&self.lat) {
+            let (x, y) = proj.forward(lng, lat);
+            xs.push(x);
+            ys.push(y);
+        }
+        let days = self
+            .received_at
+            .iter()
+            .map(|&t| t as f64 / MICROS_PER_DAY)
+            .collect();
+        Events {
+            xs,
+            ys,
+            days,
+            lng: self.lng,
+            lat: self.lat,
+            received_at: self.received_at,
+            type_of: self.type_of,
+            types: self.types,
+            address_of: self.address_of,
+            addresses: self.addresses,
+            numbers: self.numbers,
+            proj,
+        }
+    }
+}
+
+/// Streams the selection's incidents into columns; a selection over [`MAX_EVENTS`] is refused with
+/// a 422.
 pub async fn load(db: &Db, scope: &Scope, sel: &Selection) -> ApiResult<Events> {
-    let points = store::incident_points(db, scope, sel, MAX_EVENTS).await?;
-    if points.len() as i64 > MAX_EVENTS {
+    let mut b = EventsBuilder::default();
+    let read = store::for_each_incident_point(db, scope, sel, MAX_EVENTS, |p| {
+        b.push(p);
+        (b.lng.len() as i64) <= MAX_EVENTS
+    })
+    .await?;
+    if read as i64 > MAX_EVENTS {
         return Err(ApiError::invalid(
             "from",
             format!(
@@ -63,31 +166,16 @@ pub async fn load(db: &Db, scope: &Scope, sel: &Selection) -> ApiResult<Events> 
             ),
         ));
     }
-    Ok(project(points))
+    Ok(b.finish())
 }
 
-/// Projects points into the Gauss–Krüger zone of their mean longitude.
+/// The events of these points (projected into the Gauss–Krüger zone of their mean longitude).
 pub fn project(points: Vec<IncidentPoint>) -> Events {
-    let mean_lng = if points.is_empty() {
-        120.0
-    } else {
-        points.iter().map(|p| p.lng).sum::<f64>() / points.len() as f64
-    };
-    let proj = Projection::gauss_kruger_3deg(mean_lng);
-    let (mut xs, mut ys, mut days) = (Vec::new(), Vec::new(), Vec::new());
-    for p in &points {
-        let (x, y) = proj.forward(p.lng, p.lat);
-        xs.push(x);
-        ys.push(y);
-        days.push(p.received_at as f64 / MICROS_PER_DAY);
+    let mut b = EventsBuilder::default();
+    for p in points {
+        b.push(p);
     }
-    Events {
-        points,
-        xs,
-        ys,
-        days,
-        proj,
-    }
+    b.finish()
 }
 
 /// The analysis grid over the events' extent (padded), cells aligned to multiples of the cell size.
@@ -163,14 +251,23 @@ pub struct Hotspots {
     pub bandwidth_m: f64,
     pub cols: usize,
     pub rows: usize,
+    /// South-west corner of the grid in metres of the 3° Gauss–Krüger zone around
+    /// `central_meridian` (with `cell_m`, `cols`, `rows`: the frame, to reproduce with
+    /// `pingan analyze gistar`).
+    #[serde(default)]
+    pub x0: f64,
+    #[serde(default)]
+    pub y0: f64,
+    #[serde(default)]
+    pub central_meridian: f64,
     /// Cells significant at 90 % or more (hot or cold).
     pub cells: Vec<HotCell>,
     /// Cells whose density is at least 5 % of the peak.
     pub density: Vec<DensityCell>,
     /// Peak density, incidents per km².
     pub density_peak: f64,
-    /// Which cells Gi* compares: `grids` (the cells inside the selected area's 网格 — the study
-    /// area) or `extent` (every cell of the incidents' bounding box: the area has no grids, or a
+    /// Which cells Gi* compares: `grids` (the cells whose centre or a corner lies in the selected
+    /// area's 网格 — the study area) or `extent` (every cell of the incidents' bounding box: the area has no grids, or a
     /// brief kept before the study area was used).
     #[serde(default = "extent")]
     pub frame: String,
@@ -250,8 +347,24 @@ impl StudyArea {
         out
     }
 
-    fn contains(&self, lng: f64, lat: f64) -> bool {
-        self.index.locate(lng, lat).is_some()
+    /// The cells of `grid` (in `proj`'s metres) in the study area: those whose centre or a corner
+    /// lies in a grid, so the cells along the district's edge keep the incidents they hold.
+    pub fn mask(&self, grid: &Grid, proj: &Projection) -> Vec<bool> {
+        let half = grid.cell / 2.0;
+        grid.mask_of(|x, y| {
+            [
+                (0.0, 0.0),
+                (-1.0, -1.0),
+                (1.0, -1.0),
+                (-1.0, 1.0),
+                (1.0, 1.0),
+            ]
+            .iter()
+            .any(|(dx, dy)| {
+                let (lng, lat) = proj.inverse(x + dx * half, y + dy * half);
+                self.index.locate(lng, lat).is_some()
+            })
+        })
     }
 }
 
@@ -299,6 +412,9 @@ pub fn hotspots(
         bandwidth_m,
         cols: 0,
         rows: 0,
+        x0: 0.0,
+        y0: 0.0,
+        central_meridian: ev.proj.central_meridian,
         cells: Vec::new(),
         density: Vec::new(),
         density_peak: 0.0,
@@ -315,14 +431,10 @@ pub fn hotspots(
     out.cell_m = g.cell;
     out.cols = g.cols;
     out.rows = g.rows;
+    (out.x0, out.y0) = (g.x0, g.y0);
     let binned = g.bin(&ev.xs, &ev.ys, None);
     let mask = area
-        .map(|a| {
-            g.mask_of(|x, y| {
-                let (lng, lat) = ev.proj.inverse(x, y);
-                a.contains(lng, lat)
-            })
-        })
+        .map(|a| a.mask(g, &ev.proj))
         .filter(|m| m.iter().filter(|&&c| c).count() >= 2);
     // The band never shrinks below one cell: a band that reaches no neighbour makes Gi* a count test.
     let band = band_m.max(g.cell);
@@ -410,57 +522,91 @@ pub struct TypeCount {
     pub count: usize,
 }
 
-/// Greedy clustering: the incident with most unclaimed neighbours (≤ `radius_m` or same address)
-/// seeds a place with them; places of at least `min_count` incidents, most incidents first.
+/// Greedy clustering: the incident with most neighbours (≤ `radius_m` or same address) seeds a
+/// place with its unclaimed ones; places of at least `min_count` incidents, most incidents first.
+/// Neighbour lists are never stored (a night market's thousands of incidents would make them
+/// quadratic): degrees are counted, and a seed's members gathered when it is reached.
 pub fn repeat_locations(ev: &Events, radius_m: f64, min_count: usize) -> Vec<RepeatLocation> {
     let n = ev.len();
-    let mut buckets: HashMap<(i64, i64), Vec<usize>> = HashMap::new();
+    let mut buckets: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
     let key = |x: f64, y: f64| ((x / radius_m).floor() as i64, (y / radius_m).floor() as i64);
     for i in 0..n {
-        buckets.entry(key(ev.xs[i], ev.ys[i])).or_default().push(i);
+        buckets
+            .entry(key(ev.xs[i], ev.ys[i]))
+            .or_default()
+            .push(i as u32);
     }
-    let mut by_address: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, p) in ev.points.iter().enumerate() {
-        let a = pingan_domain::incident::normalise_address(&p.address);
-        if !a.is_empty() {
-            by_address.entry(a).or_default().push(i);
+    // Addresses are normalised once per distinct text, then grouped by the normalised form.
+    let mut normal_index: HashMap<String, u32> = HashMap::new();
+    let normal_of: Vec<Option<u32>> = ev
+        .addresses
+        .iter()
+        .map(|a| {
+            let a = pingan_domain::incident::normalise_address(a);
+            let next = normal_index.len() as u32;
+            (!a.is_empty()).then(|| *normal_index.entry(a).or_insert(next))
+        })
+        .collect();
+    let address = |i: usize| normal_of[ev.address_of[i] as usize];
+    let mut by_address: Vec<Vec<u32>> = vec![Vec::new(); normal_index.len()];
+    for i in 0..n {
+        if let Some(k) = address(i) {
+            by_address[k as usize].push(i as u32);
         }
     }
     let r2 = radius_m * radius_m;
-    let neighbours: Vec<Vec<usize>> = (0..n)
-        .map(|i| {
-            let (cx, cy) = key(ev.xs[i], ev.ys[i]);
-            let mut v = Vec::new();
-            for dx in -1..=1 {
-                for dy in -1..=1 {
-                    for &j in buckets.get(&(cx + dx, cy + dy)).into_iter().flatten() {
-                        let (ddx, ddy) = (ev.xs[j] - ev.xs[i], ev.ys[j] - ev.ys[i]);
-                        if ddx * ddx + ddy * ddy <= r2 {
-                            v.push(j);
-                        }
+    // Each j within the radius of i, i itself included.
+    let near = |i: usize, f: &mut dyn FnMut(usize)| {
+        let (cx, cy) = key(ev.xs[i], ev.ys[i]);
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                for &j in buckets.get(&(cx + dx, cy + dy)).into_iter().flatten() {
+                    let j = j as usize;
+                    let (ddx, ddy) = (ev.xs[j] - ev.xs[i], ev.ys[j] - ev.ys[i]);
+                    if ddx * ddx + ddy * ddy <= r2 {
+                        f(j);
                     }
                 }
             }
-            let a = pingan_domain::incident::normalise_address(&ev.points[i].address);
-            v.extend(by_address.get(&a).into_iter().flatten().copied());
-            v.sort_unstable();
-            v.dedup();
-            v
+        }
+    };
+    // |within radius ∪ same address|: the address group, plus the near ones with another address.
+    let degree: Vec<usize> = (0..n)
+        .map(|i| {
+            let own = address(i);
+            let mut d = own.map_or(0, |k| by_address[k as usize].len());
+            near(i, &mut |j| {
+                if own.is_none() || address(j) != own {
+                    d += 1;
+                }
+            });
+            d
         })
         .collect();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| (std::cmp::Reverse(neighbours[i].len()), i));
+    let mut order: Vec<usize> = (0..n).filter(|&i| degree[i] >= min_count).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(degree[i]), i));
     let mut taken = vec![false; n];
     let mut out = Vec::new();
     for seed in order {
-        if taken[seed] || neighbours[seed].len() < min_count {
+        if taken[seed] {
             continue;
         }
-        let members: Vec<usize> = neighbours[seed]
-            .iter()
-            .copied()
-            .filter(|&j| !taken[j])
-            .collect();
+        let mut members = Vec::new();
+        near(seed, &mut |j| {
+            if !taken[j] {
+                members.push(j);
+            }
+        });
+        if let Some(k) = address(seed) {
+            members.extend(
+                by_address[k as usize]
+                    .iter()
+                    .map(|&j| j as usize)
+                    .filter(|&j| !taken[j]),
+            );
+        }
+        members.sort_unstable();
+        members.dedup();
         if members.len() < min_count {
             continue;
         }
@@ -477,8 +623,8 @@ fn place_of(ev: &Events, seed: usize, members: &[usize]) -> RepeatLocation {
     let mut addresses: HashMap<&str, usize> = HashMap::new();
     let mut types: HashMap<&str, usize> = HashMap::new();
     for &j in members {
-        *addresses.entry(ev.points[j].address.as_str()).or_default() += 1;
-        *types.entry(ev.points[j].type_code.as_str()).or_default() += 1;
+        *addresses.entry(ev.address(j)).or_default() += 1;
+        *types.entry(ev.type_code(j)).or_default() += 1;
     }
     let address = addresses
         .into_iter()
@@ -494,27 +640,27 @@ fn place_of(ev: &Events, seed: usize, members: &[usize]) -> RepeatLocation {
         .collect();
     types.sort_by(|a, b| b.count.cmp(&a.count).then(a.type_code.cmp(&b.type_code)));
     let mut recent: Vec<usize> = members.to_vec();
-    recent.sort_by_key(|&j| std::cmp::Reverse(ev.points[j].received_at));
+    recent.sort_by_key(|&j| std::cmp::Reverse(ev.received_at[j]));
     RepeatLocation {
         address,
-        lng: ev.points[seed].lng,
-        lat: ev.points[seed].lat,
+        lng: ev.lng[seed],
+        lat: ev.lat[seed],
         count: members.len(),
         first_at: members
             .iter()
-            .map(|&j| ev.points[j].received_at)
+            .map(|&j| ev.received_at[j])
             .min()
             .unwrap_or(0),
         last_at: members
             .iter()
-            .map(|&j| ev.points[j].received_at)
+            .map(|&j| ev.received_at[j])
             .max()
             .unwrap_or(0),
         types,
         incidents: recent
             .iter()
             .take(20)
-            .map(|&j| ev.points[j].number.clone())
+            .map(|&j| ev.numbers[j].to_string())
             .collect(),
     }
 }
@@ -545,11 +691,12 @@ pub fn near_repeat(
     permutations: usize,
     seed: u64,
 ) -> ApiResult<NearRepeat> {
-    if ev.len() > MAX_KNOX_EVENTS {
+    let reach = space_bands_m.last().copied().unwrap_or(0.0);
+    if close_pair_count(&ev.xs, &ev.ys, reach, MAX_KNOX_PAIRS) > MAX_KNOX_PAIRS {
         return Err(ApiError::invalid(
-            "from",
+            "space_bands",
             format!(
-                "{} incidents; the near-repeat test takes at most {MAX_KNOX_EVENTS} — choose a shorter period or a smaller area",
+                "{} incidents have more than {MAX_KNOX_PAIRS} pairs within {reach} m; choose smaller space bands, a shorter period or a smaller area",
                 ev.len()
             ),
         ));
@@ -762,7 +909,6 @@ mod tests {
 
     fn point(i: usize, lng: f64, lat: f64, address: &str, day: i64) -> IncidentPoint {
         IncidentPoint {
-            id: format!("i{i}"),
             number: format!("N{i:03}"),
             type_code: if i.is_multiple_of(2) {
                 "100100"

@@ -206,8 +206,8 @@ both!(analysis_over_planted_history, |app: TestApp| async move {
     assert!(home["count"].as_f64().unwrap() >= 10.0, "{home}");
     assert!(!h["density"].as_array().unwrap().is_empty());
     assert!(h["density_peak"].as_f64().unwrap() > 0.0);
-    // Gi* compares the cells inside the district's grids, not the incidents' bounding box: every
-    // significant cell's centre lies in a grid, and the frame is said.
+    // Gi* compares the cells of the district's grids (centre or a corner inside one), not the
+    // incidents' bounding box: every significant cell touches a grid, and the frame is said.
     assert_eq!(h["frame"], "grids", "{h}");
     let frame_cells = h["frame_cells"].as_u64().unwrap();
     let all_cells = h["cols"].as_u64().unwrap() * h["rows"].as_u64().unwrap();
@@ -218,18 +218,20 @@ both!(analysis_over_planted_history, |app: TestApp| async move {
     );
     for c in cells {
         let ring = c["ring"].as_array().unwrap();
-        let (mut lng, mut lat) = (0.0, 0.0);
-        for p in &ring[..4] {
-            lng += p[0].as_f64().unwrap() / 4.0;
-            lat += p[1].as_f64().unwrap() / 4.0;
-        }
-        assert!(
-            pingan_server::locate::grid_at(&app.db, lng, lat)
+        let corner = |k: usize| (ring[k][0].as_f64().unwrap(), ring[k][1].as_f64().unwrap());
+        let mut probes: Vec<(f64, f64)> = (0..4).map(corner).collect();
+        probes.push((
+            probes.iter().map(|p| p.0).sum::<f64>() / 4.0,
+            probes.iter().map(|p| p.1).sum::<f64>() / 4.0,
+        ));
+        let mut inside = false;
+        for (lng, lat) in probes {
+            inside |= pingan_server::locate::grid_at(&app.db, lng, lat)
                 .await
                 .unwrap()
-                .is_some(),
-            "a significant cell outside every grid: {c}"
-        );
+                .is_some();
+        }
+        assert!(inside, "a significant cell outside every grid: {c}");
     }
 
     // The category filter: fights/disputes only — the cluster (thefts) is gone.
@@ -608,5 +610,101 @@ both!(
         let first = brief::ensure_due(&app.state).await.unwrap();
         assert_eq!(first, if monday { 6 } else { 7 });
         assert_eq!(brief::ensure_due(&app.state).await.unwrap(), 0);
+    }
+);
+
+// A district-year (300,000 incidents, the generator behind `pingan demo --district-year`) is
+// accepted as one selection, and its hot and cold cells are what the CLI's kernel (binning and
+// gistar_grid_masked) gives on the same points in the frame the answer names.
+both!(
+    a_district_year_is_one_selection,
+    |app: TestApp| async move {
+        let stored = pingan_server::analysis::demo::district_year(&app.db, 300_000, 11)
+            .await
+            .unwrap();
+        assert_eq!(stored, 300_000);
+        let to = app.state.today();
+        let from = to.checked_sub(jiff::Span::new().days(365)).unwrap();
+        let leader = app.client_as("leader").await;
+        let (s, h) = app
+            .get_json(
+                &leader,
+                &format!("/api/v1/analysis/hotspots?area=/330681/&from={from}&to={to}"),
+            )
+            .await;
+        assert_eq!(s, 200, "{}", &h.to_string()[..h.to_string().len().min(500)]);
+        let (n,): (i64,) = app
+        .db
+        .fetch_one(
+            "SELECT COUNT(*) FROM incidents WHERE status NOT IN ('merged', 'cancelled') AND area_path LIKE '/330681/%' \
+             AND received_at >= ?",
+            pingan_store::args![day_start(&app, 365)],
+        )
+        .await
+        .unwrap();
+        assert!(
+            n >= 299_000,
+            "nearly all of the year falls in the period: {n}"
+        );
+        assert_eq!(
+            h["events"].as_i64().unwrap(),
+            n,
+            "every incident of the year is read"
+        );
+        assert_eq!(h["frame"], "grids");
+
+        // The same points, read and projected as an analyst's export would be.
+        let points: Vec<(f64, f64)> = app
+        .db
+        .fetch_all(
+            "SELECT lng, lat FROM incidents WHERE status NOT IN ('merged', 'cancelled') AND area_path LIKE '/330681/%' \
+             AND received_at >= ?",
+            pingan_store::args![day_start(&app, 365)],
+        )
+        .await
+        .unwrap();
+        let proj =
+            pingan_geo::Projection::transverse_mercator(h["central_meridian"].as_f64().unwrap());
+        let (xs, ys): (Vec<f64>, Vec<f64>) = points
+            .iter()
+            .map(|&(lng, lat)| proj.forward(lng, lat))
+            .unzip();
+        let grid = pingan_geo::analysis::grid::Grid::new(
+            h["x0"].as_f64().unwrap(),
+            h["y0"].as_f64().unwrap(),
+            h["cell_m"].as_f64().unwrap(),
+            h["cols"].as_u64().unwrap() as usize,
+            h["rows"].as_u64().unwrap() as usize,
+        )
+        .unwrap();
+        let binned = grid.bin(&xs, &ys, None);
+        let everything = pingan_domain::Scope::new(vec![pingan_domain::scope::ScopeGrant {
+            kind: pingan_domain::scope::ScopeKind::Area,
+            path: "/".into(),
+        }]);
+        let area = pingan_server::analysis::StudyArea::of(&app.db, &everything, "/330681/")
+            .await
+            .unwrap()
+            .expect("the district has grids");
+        let mask = area.mask(&grid, &proj);
+        assert_eq!(
+            mask.iter().filter(|&&m| m).count() as u64,
+            h["frame_cells"].as_u64().unwrap()
+        );
+        let band = h["band_m"].as_f64().unwrap().max(grid.cell);
+        let gi =
+            pingan_geo::analysis::gistar::gistar_grid_masked(&grid, &binned.values, band, &mask)
+                .unwrap();
+        let mut want = [0usize; 7];
+        for z in &gi.z {
+            want[(pingan_geo::analysis::gistar::Confidence::of(*z).level() + 3) as usize] += 1;
+        }
+        let mut got = [0usize; 7];
+        for c in h["cells"].as_array().unwrap() {
+            got[(c["level"].as_i64().unwrap() + 3) as usize] += 1;
+        }
+        want[3] = 0; // not significant: not sent
+        assert_eq!(got, want, "hot/cold cells per level, cold 99 % … hot 99 %");
+        assert!(got[6] > 0, "a year of this district has hot spots at 99 %");
     }
 );
