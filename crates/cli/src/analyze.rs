@@ -183,12 +183,56 @@ fn create(path: &Path) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
     ))
 }
 
-fn number(v: f64) -> String {
-    if v.is_finite() {
-        v.to_string()
-    } else {
-        String::new()
+/// Where the time went: reading, computing, writing (the I/O share is what the benchmarks report).
+fn phases(read_s: f64, compute_s: f64, write_s: f64) -> String {
+    let total = read_s + compute_s + write_s;
+    format!(
+        "time: read {read_s:.3} s, compute {compute_s:.3} s, write {write_s:.3} s (I/O {:.0} %)",
+        if total > 0.0 {
+            100.0 * (read_s + write_s) / total
+        } else {
+            0.0
+        }
+    )
+}
+
+/// Writes `rows` lines made by `row(index, buffer)`, formatted on every core in blocks (a
+/// million cells are two million numbers: formatting, not the disk, is the cost), in order.
+fn write_rows(
+    out: &mut impl Write,
+    rows: usize,
+    row: impl Fn(usize, &mut Vec<u8>) + Sync,
+) -> std::io::Result<()> {
+    const BLOCK: usize = 1 << 15;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let mut start = 0;
+    while start < rows {
+        let end = (start + threads * BLOCK).min(rows);
+        let row = &row;
+        let parts: Vec<Vec<u8>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (start..end)
+                .step_by(BLOCK)
+                .map(|from| {
+                    s.spawn(move || {
+                        let mut buf = Vec::with_capacity(BLOCK * 64);
+                        for id in from..(from + BLOCK).min(end) {
+                            row(id, &mut buf);
+                        }
+                        buf
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a formatting thread"))
+                .collect()
+        });
+        for part in parts {
+            out.write_all(&part)?;
+        }
+        start = end;
     }
+    Ok(())
 }
 
 /// Runs `analyze gistar`.
@@ -198,10 +242,13 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
         bail!("--band must be a non-negative number, got {}", args.band);
     }
     let columns = Columns {
+        ids: false,
         weight: args.weight_column.as_deref(),
         time: None,
     };
+    let clock = std::time::Instant::now();
     let points = load(&args.points, &columns)?;
+    let read_s = clock.elapsed().as_secs_f64();
     let binned = grid.bin(&points.xs, &points.ys, points.weights.as_deref());
     let mask = args
         .mask
@@ -214,19 +261,30 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
         Some(m) => gistar_grid_masked(&grid, &binned.values, args.band, m)?,
     };
     bar.finish_and_clear();
+    let compute_s = clock.elapsed().as_secs_f64() - read_s;
     let mut out = create(&args.out)?;
     writeln!(out, "cell_id,row,col,value,z,p")?;
-    for id in 0..grid.len() {
+    write_rows(&mut out, grid.len(), |id, line| {
         let (row, col) = (id / grid.cols, id % grid.cols);
-        writeln!(
-            out,
-            "{id},{row},{col},{},{},{}",
-            binned.values[id],
-            number(result.z[id]),
-            number(result.p[id])
-        )?;
-    }
+        for v in [id, row, col] {
+            line.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            line.push(b',');
+        }
+        for (k, v) in [binned.values[id], result.z[id], result.p[id]]
+            .into_iter()
+            .enumerate()
+        {
+            if k > 0 {
+                line.push(b',');
+            }
+            if v.is_finite() {
+                line.extend_from_slice(ryu::Buffer::new().format_finite(v).as_bytes());
+            }
+        }
+        line.push(b'\n');
+    })?;
     out.flush()?;
+    let write_s = clock.elapsed().as_secs_f64() - read_s - compute_s;
     let mut levels = [0usize; 7];
     for z in &result.z {
         levels[(Confidence::of(*z).level() + 3) as usize] += 1;
@@ -251,6 +309,7 @@ pub fn gistar(args: &GistarArgs) -> anyhow::Result<()> {
         levels[1],
         levels[2]
     );
+    println!("{}", phases(read_s, compute_s, write_s));
     Ok(())
 }
 
@@ -323,10 +382,13 @@ pub fn kde(args: &KdeArgs) -> anyhow::Result<()> {
         Some(t) => Accuracy::Within(t),
     };
     let columns = Columns {
+        ids: false,
         weight: args.weight_column.as_deref(),
         time: None,
     };
+    let clock = std::time::Instant::now();
     let points = load(&args.points, &columns)?;
+    let read_s = clock.elapsed().as_secs_f64();
     let bar = spinner(&format!(
         "density of {} points at {} cells",
         points.xs.len(),
@@ -343,12 +405,17 @@ pub fn kde(args: &KdeArgs) -> anyhow::Result<()> {
     );
     bar.finish_and_clear();
     let result = result?;
+    let compute_s = clock.elapsed().as_secs_f64() - read_s;
     let mut out = create(&args.out)?;
     writeln!(out, "cell_id,density")?;
-    for (id, d) in result.density.iter().enumerate() {
-        writeln!(out, "{id},{d}")?;
-    }
+    write_rows(&mut out, result.density.len(), |id, line| {
+        line.extend_from_slice(itoa::Buffer::new().format(id).as_bytes());
+        line.push(b',');
+        line.extend_from_slice(ryu::Buffer::new().format(result.density[id]).as_bytes());
+        line.push(b'\n');
+    })?;
     out.flush()?;
+    let write_s = clock.elapsed().as_secs_f64() - read_s - compute_s;
     println!(
         "{} points, {} cells: peak {:e}, truncation error ≤ {:e} ({:.1e} of the peak)",
         points.xs.len(),
@@ -361,12 +428,14 @@ pub fn kde(args: &KdeArgs) -> anyhow::Result<()> {
             0.0
         }
     );
+    println!("{}", phases(read_s, compute_s, write_s));
     Ok(())
 }
 
 /// Runs `analyze knox`.
 pub fn knox(args: &KnoxArgs) -> anyhow::Result<()> {
     let columns = Columns {
+        ids: false,
         weight: None,
         time: Some(&args.time_column),
     };
@@ -417,11 +486,18 @@ pub fn mclp_command(args: &MclpArgs) -> anyhow::Result<()> {
     let demand = load(
         &args.demand,
         &Columns {
+            ids: false,
             weight: weight.as_deref(),
             time: None,
         },
     )?;
-    let sites = load(&args.sites, &Columns::default())?;
+    let sites = load(
+        &args.sites,
+        &Columns {
+            ids: true,
+            ..Columns::default()
+        },
+    )?;
     let weights = demand
         .weights
         .clone()

@@ -24,6 +24,7 @@ fn json(name: &str) -> Value {
 
 fn points(name: &str, weight: bool, time: bool) -> Points {
     let columns = Columns {
+        ids: false,
         weight: weight.then_some("w"),
         time: time.then_some("t"),
     };

@@ -49,6 +49,16 @@ pub enum KnoxError {
         /// The bands given.
         bands: Vec<f64>,
     },
+    /// The permutations would compare more pairs than the caller allows.
+    #[error(
+        "the permutations would compare {checks} pairs close in space and time (at most {budget}); choose smaller bands or fewer events"
+    )]
+    TooMuchWork {
+        /// Pair comparisons the permutations need.
+        checks: u64,
+        /// What the caller allows.
+        budget: u64,
+    },
     /// Too many events for 32-bit pair indices.
     #[error("at most {max} events, got {got}")]
     TooMany {
@@ -242,6 +252,216 @@ fn band_table(
     table
 }
 
+/// Above this many pairs within the largest space band the pairs are not listed (12 bytes each);
+/// every table is counted by a sweep over the events in time order instead, in O(n) memory.
+const LIST_LIMIT: u64 = 4_000_000;
+/// Cells of the sweep's grid beyond which it is not used.
+const SWEEP_CELLS: usize = 1 << 24;
+
+/// Counts the pairs close in space and time by sweeping the events in time order: a grid of cells
+/// of the largest space band holds the events of the last τ_T (the largest time band), each cell a
+/// list in time order, so a pair is only ever looked at when it is close in time. Permuting times
+/// among events is assigning the sorted times to a shuffled order of events.
+struct Sweep {
+    /// The times, ascending.
+    times: Vec<f64>,
+    /// Cell of each event.
+    cell: Vec<u32>,
+    cols: i64,
+    rows: i64,
+    col_of: Vec<i64>,
+    row_of: Vec<i64>,
+    /// Pairs per space band at any time gap (s < S): the table's row totals. Counted (every pair
+    /// within the largest band, at any time gap: the costliest step) only once the work is known
+    /// to be within the budget.
+    near_rows: Vec<u64>,
+}
+
+impl Sweep {
+    fn new(xs: &[f64], ys: &[f64], ts: &[f64], squares: &[f64]) -> Option<Sweep> {
+        let reach = squares.last().copied().unwrap_or(0.0).sqrt();
+        let size = if reach > 0.0 { reach } else { 1.0 };
+        let min = |v: &[f64]| v.iter().copied().fold(f64::INFINITY, f64::min);
+        let (x0, y0) = (min(xs), min(ys));
+        let col_of: Vec<i64> = xs.iter().map(|x| ((x - x0) / size) as i64).collect();
+        let row_of: Vec<i64> = ys.iter().map(|y| ((y - y0) / size) as i64).collect();
+        let cols = col_of.iter().copied().max().unwrap_or(0) + 1;
+        let rows = row_of.iter().copied().max().unwrap_or(0) + 1;
+        if (cols as u128) * (rows as u128) > SWEEP_CELLS as u128 {
+            return None;
+        }
+        let cell: Vec<u32> = (0..xs.len())
+            .map(|i| (row_of[i] * cols + col_of[i]) as u32)
+            .collect();
+        let mut times = ts.to_vec();
+        times.sort_unstable_by(f64::total_cmp);
+        Some(Sweep {
+            times,
+            cell,
+            cols,
+            rows,
+            col_of,
+            row_of,
+            near_rows: Vec::new(),
+        })
+    }
+
+    /// Pairs per space band regardless of time, by cell lists (nothing per pair kept).
+    fn count_near_rows(&self, xs: &[f64], ys: &[f64], squares: &[f64]) -> Vec<u64> {
+        let cells = (self.cols * self.rows) as usize;
+        let mut start = vec![0u32; cells + 1];
+        for &c in &self.cell {
+            start[c as usize + 1] += 1;
+        }
+        for c in 0..cells {
+            start[c + 1] += start[c];
+        }
+        let mut fill = start.clone();
+        let mut members = vec![0u32; self.cell.len()];
+        for (i, &c) in self.cell.iter().enumerate() {
+            members[fill[c as usize] as usize] = i as u32;
+            fill[c as usize] += 1;
+        }
+        let mut rows = vec![0u64; squares.len()];
+        for i in 0..xs.len() {
+            self.around(i, &mut |c| {
+                for &j in &members[start[c] as usize..start[c + 1] as usize] {
+                    let j = j as usize;
+                    if j > i {
+                        let d2 = (xs[i] - xs[j]).powi(2) + (ys[i] - ys[j]).powi(2);
+                        let band = squares.partition_point(|&b| b < d2);
+                        if band < squares.len() {
+                            rows[band] += 1;
+                        }
+                    }
+                }
+            });
+        }
+        rows
+    }
+
+    /// Calls `f` with each cell of the 3 × 3 block around event `i`'s cell.
+    fn around(&self, i: usize, f: &mut dyn FnMut(usize)) {
+        let (c, r) = (self.col_of[i], self.row_of[i]);
+        for dr in -1..=1 {
+            let rr = r + dr;
+            if rr < 0 || rr >= self.rows {
+                continue;
+            }
+            for dc in -1..=1 {
+                let cc = c + dc;
+                if cc < 0 || cc >= self.cols {
+                    continue;
+                }
+                f((rr * self.cols + cc) as usize);
+            }
+        }
+    }
+
+    /// The band table (last row and column from the totals) when the k-th smallest time belongs
+    /// to event `owner[k]`, and the pairs looked at.
+    fn table(
+        &self,
+        xs: &[f64],
+        ys: &[f64],
+        owner: &[u32],
+        squares: &[f64],
+        time_bands: &[f64],
+        column_totals: &[u64],
+    ) -> (Vec<Vec<u64>>, u64) {
+        let (space, time) = (squares.len(), time_bands.len());
+        let reach_t = *time_bands.last().expect("bands checked non-empty");
+        let cells = (self.cols * self.rows) as usize;
+        const NONE: u32 = u32::MAX;
+        // Everything by rank (time order): the window's events sit close together in memory.
+        let n = owner.len();
+        let (mut px, mut py) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut pc, mut pr) = (Vec::with_capacity(n), Vec::with_capacity(n));
+        for &e in owner {
+            let e = e as usize;
+            px.push(xs[e]);
+            py.push(ys[e]);
+            pc.push(self.col_of[e]);
+            pr.push(self.row_of[e]);
+        }
+        // Per cell a list of ranks in the window, oldest first: head, tail and each rank's next.
+        let mut head = vec![NONE; cells];
+        let mut tail = vec![NONE; cells];
+        let mut next = vec![NONE; n];
+        let mut counts = vec![0u64; space * time];
+        let mut looked = 0u64;
+        let mut oldest = 0usize;
+        let cell_of = |k: usize| (pr[k] * self.cols + pc[k]) as usize;
+        for k in 0..n {
+            let t = self.times[k];
+            // Ranks more than τ_T earlier leave the window; each is the head of its cell's list.
+            while t - self.times[oldest] > reach_t {
+                let c = cell_of(oldest);
+                head[c] = next[oldest];
+                if head[c] == NONE {
+                    tail[c] = NONE;
+                }
+                oldest += 1;
+            }
+            let (x, y) = (px[k], py[k]);
+            for rr in (pr[k] - 1).max(0)..=(pr[k] + 1).min(self.rows - 1) {
+                for cc in (pc[k] - 1).max(0)..=(pc[k] + 1).min(self.cols - 1) {
+                    let mut r = head[(rr * self.cols + cc) as usize];
+                    while r != NONE {
+                        let j = r as usize;
+                        looked += 1;
+                        let d2 = (x - px[j]).powi(2) + (y - py[j]).powi(2);
+                        let band = squares.partition_point(|&b| b < d2);
+                        if band < space {
+                            let tb = band_of(time_bands, t - self.times[j]);
+                            if tb < time {
+                                counts[band * time + tb] += 1;
+                            }
+                        }
+                        r = next[j];
+                    }
+                }
+            }
+            let c = cell_of(k);
+            if tail[c] == NONE {
+                head[c] = k as u32;
+            } else {
+                next[tail[c] as usize] = k as u32;
+            }
+            tail[c] = k as u32;
+        }
+        let mut table = vec![vec![0u64; time + 1]; space + 1];
+        for s in 0..space {
+            table[s][..time].copy_from_slice(&counts[s * time..(s + 1) * time]);
+        }
+        if !self.near_rows.is_empty() {
+            self.complete(&mut table, column_totals);
+        }
+        (table, looked)
+    }
+
+    /// Fills the "beyond the last band" column and row from the totals.
+    fn complete(&self, table: &mut [Vec<u64>], column_totals: &[u64]) {
+        let space = table.len() - 1;
+        let time = table[0].len() - 1;
+        for (row, &total) in table.iter_mut().zip(&self.near_rows) {
+            let within: u64 = row[..time].iter().sum();
+            row[time] = total - within;
+        }
+        for t in 0..=time {
+            let near: u64 = (0..space).map(|s| table[s][t]).sum();
+            table[space][t] = column_totals[t] - near;
+        }
+    }
+}
+
+/// What a table is counted from: shuffled times (pair list) or shuffled owners of the sorted
+/// times (sweep).
+enum Either<'a> {
+    Times(&'a [f64]),
+    Owner(&'a [u32]),
+}
+
 /// Cumulative counts C[s][t] (d ≤ δ_s, |Δt| ≤ τ_t) from a band table.
 fn cumulate(table: &[Vec<u64>], space: usize, time: usize) -> Vec<Vec<u64>> {
     let mut c = vec![vec![0u64; time]; space];
@@ -268,6 +488,36 @@ pub fn knox_with_progress(
     ys: &[f64],
     ts: &[f64],
     options: &KnoxOptions,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Knox, KnoxError> {
+    knox_within(xs, ys, ts, options, u64::MAX, progress)
+}
+
+/// [`knox_with_progress`] refusing, before the permutations, a test whose permutations would
+/// compare more than `budget` pairs (a server's bound on one request's work).
+///
+/// Up to 4 million pairs within the largest space band are listed once and re-counted in every
+/// permutation; beyond that each table is counted by sweeping the events in time order, which
+/// looks only at pairs close in time as well (a district-year's 400 m pairs are tens of
+/// millions, those also within 14 days a few million). Both count exactly.
+pub fn knox_within(
+    xs: &[f64],
+    ys: &[f64],
+    ts: &[f64],
+    options: &KnoxOptions,
+    budget: u64,
+    progress: &mut dyn FnMut(usize),
+) -> Result<Knox, KnoxError> {
+    knox_listing_up_to(xs, ys, ts, options, budget, LIST_LIMIT, progress)
+}
+
+fn knox_listing_up_to(
+    xs: &[f64],
+    ys: &[f64],
+    ts: &[f64],
+    options: &KnoxOptions,
+    budget: u64,
+    list_limit: u64,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Knox, KnoxError> {
     let n = xs.len();
@@ -302,9 +552,43 @@ pub fn knox_with_progress(
     }
     let (space, time) = (options.space_bands.len(), options.time_bands.len());
     let pairs_total = (n as u64) * (n as u64 - 1) / 2;
-    let pairs = close_pairs(xs, ys, &options.space_bands);
     let column_totals = time_band_totals(ts, &options.time_bands);
-    let observed = band_table(&pairs, ts, space, &options.time_bands, &column_totals);
+    let squares: Vec<f64> = options.space_bands.iter().map(|b| b * b).collect();
+    let reach = *options.space_bands.last().expect("bands checked non-empty");
+    let mut sweep = (close_pair_count(xs, ys, reach, list_limit) > list_limit)
+        .then(|| Sweep::new(xs, ys, ts, &squares))
+        .flatten();
+    let pairs = match sweep {
+        Some(_) => Vec::new(),
+        None => close_pairs(xs, ys, &options.space_bands),
+    };
+    // The event holding each sorted time, as observed (ties in input order).
+    let mut by_time: Vec<u32> = (0..n as u32).collect();
+    by_time.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
+    let count = |sweep: &Option<Sweep>, owner_or_times: Either<'_>| -> (Vec<Vec<u64>>, u64) {
+        match (sweep, owner_or_times) {
+            (Some(sw), Either::Owner(owner)) => {
+                sw.table(xs, ys, owner, &squares, &options.time_bands, &column_totals)
+            }
+            (None, Either::Times(times)) => (
+                band_table(&pairs, times, space, &options.time_bands, &column_totals),
+                pairs.len() as u64,
+            ),
+            _ => unreachable!("the sweep takes owners, the pair list times"),
+        }
+    };
+    let (mut observed, looked) = match &sweep {
+        Some(_) => count(&sweep, Either::Owner(&by_time)),
+        None => count(&sweep, Either::Times(ts)),
+    };
+    let checks = looked.saturating_mul(options.permutations as u64);
+    if checks > budget {
+        return Err(KnoxError::TooMuchWork { checks, budget });
+    }
+    if let Some(sw) = &mut sweep {
+        sw.near_rows = sw.count_near_rows(xs, ys, &squares);
+        sw.complete(&mut observed, &column_totals);
+    }
     let row_totals: Vec<u64> = observed.iter().map(|row| row.iter().sum()).collect();
     let expected: Vec<Vec<f64>> = row_totals
         .iter()
@@ -344,20 +628,61 @@ pub fn knox_with_progress(
         let mut exceed_band = vec![vec![0usize; time + 1]; space + 1];
         let mut exceed_c = vec![vec![0usize; time]; space];
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
-        let mut shuffled = ts.to_vec();
-        for done in 0..options.permutations {
-            if done % 16 == 0 {
-                progress(done);
+        // The pair list shuffles the times among events, one permutation after another; the
+        // sweep, equivalently, the events among the sorted times, each permutation from its own
+        // seed drawn in order from the one generator, on every core.
+        let tables: Vec<Vec<Vec<u64>>> = match &sweep {
+            None => {
+                let mut shuffled = ts.to_vec();
+                (0..options.permutations)
+                    .map(|done| {
+                        if done % 16 == 0 {
+                            progress(done);
+                        }
+                        shuffled.shuffle(&mut rng);
+                        count(&sweep, Either::Times(&shuffled)).0
+                    })
+                    .collect()
             }
-            shuffled.shuffle(&mut rng);
-            let table = band_table(
-                &pairs,
-                &shuffled,
-                space,
-                &options.time_bands,
-                &column_totals,
-            );
-            let cp = cumulate(&table, space, time);
+            Some(_) => {
+                progress(0);
+                let seeds: Vec<u64> = (0..options.permutations)
+                    .map(|_| rand::RngCore::next_u64(&mut rng))
+                    .collect();
+                let threads = std::thread::available_parallelism()
+                    .map_or(1, |t| t.get())
+                    .min(seeds.len().max(1));
+                let by_time = &by_time;
+                let sweep = &sweep;
+                let count = &count;
+                let mut tables = vec![Vec::new(); seeds.len()];
+                std::thread::scope(|scope| {
+                    let handles: Vec<_> = (0..threads)
+                        .map(|w| {
+                            let seeds = &seeds;
+                            scope.spawn(move || {
+                                (w..seeds.len())
+                                    .step_by(threads)
+                                    .map(|k| {
+                                        let mut owners = by_time.clone();
+                                        owners.shuffle(&mut ChaCha8Rng::seed_from_u64(seeds[k]));
+                                        (k, count(sweep, Either::Owner(&owners)).0)
+                                    })
+                                    .collect::<Vec<_>>()
+                            })
+                        })
+                        .collect();
+                    for h in handles {
+                        for (k, table) in h.join().expect("a permutation thread") {
+                            tables[k] = table;
+                        }
+                    }
+                });
+                tables
+            }
+        };
+        for table in &tables {
+            let cp = cumulate(table, space, time);
             for s in 0..=space {
                 for t in 0..=time {
                     exceed_band[s][t] += usize::from(table[s][t] >= observed[s][t]);
@@ -413,6 +738,47 @@ mod tests {
         let ys = (0..n).map(|_| next(60)).collect();
         let ts = (0..n).map(|_| next(400)).collect();
         (xs, ys, ts)
+    }
+
+    #[test]
+    fn the_time_sweep_counts_what_the_pair_list_counts() {
+        let (xs, ys, mut ts) = events(2_000);
+        // Ties in time and place, and gaps exactly on a band edge.
+        ts[10] = ts[11];
+        ts[12] = ts[13] + 7.0;
+        let options = KnoxOptions {
+            space_bands: vec![3.0, 6.0, 10.0],
+            time_bands: vec![7.0, 30.0],
+            permutations: 19,
+            seed: 5,
+        };
+        let run = |list_limit| {
+            knox_listing_up_to(&xs, &ys, &ts, &options, u64::MAX, list_limit, &mut |_| {}).unwrap()
+        };
+        let listed = run(u64::MAX);
+        let swept = run(0);
+        assert!(
+            close_pair_count(&xs, &ys, 10.0, u64::MAX) > 1_000,
+            "the bands reach many pairs"
+        );
+        assert_eq!(swept.observed, listed.observed);
+        assert_eq!(swept.c, listed.c);
+        assert_eq!(
+            (swept.ns.clone(), swept.nt.clone()),
+            (listed.ns.clone(), listed.nt.clone())
+        );
+        assert_eq!(swept.expected, listed.expected);
+        assert_eq!(swept.p_observed.len(), 4);
+        assert_eq!(
+            run(0).p_observed,
+            swept.p_observed,
+            "the same seed, the same p-values"
+        );
+        // A budget below the permutations' work is refused before they run.
+        assert!(matches!(
+            knox_listing_up_to(&xs, &ys, &ts, &options, 10, 0, &mut |_| {}),
+            Err(KnoxError::TooMuchWork { budget: 10, .. })
+        ));
     }
 
     #[test]

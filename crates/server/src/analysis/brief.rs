@@ -190,7 +190,7 @@ pub async fn compose(
         let hotspots = super::hotspots(&ev, area.as_ref(), CELL_M, BAND_M, BANDWIDTH_M);
         let mut repeat_locations = super::repeat_locations(&ev, 50.0, 3);
         repeat_locations.truncate(10);
-        // Too many close pairs for the test is a 422 in the workbench; in a brief the section is
+        // A test too large for one request is a 422 in the workbench; in a brief the section is
         // left out.
         let near_repeat = if ev.len() >= 2 {
             super::near_repeat(&ev, vec![100.0, 200.0, 400.0], vec![3.0, 7.0, 14.0], 99, 1).ok()

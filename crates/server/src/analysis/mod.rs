@@ -16,7 +16,7 @@ use pingan_geo::Projection;
 use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
-use pingan_geo::analysis::knox::{KnoxOptions, close_pair_count, knox};
+use pingan_geo::analysis::knox::{KnoxOptions, knox_within};
 use pingan_geo::analysis::trend;
 use pingan_geo::{BoundaryRule, PolygonIndex};
 use pingan_store::Db;
@@ -28,9 +28,9 @@ use utoipa::ToSchema;
 /// More incidents than this in one selection is a question for `pingan analyze` on an export: the
 /// columns of a million incidents take some 100 MB of a server's memory.
 pub const MAX_EVENTS: i64 = 1_000_000;
-/// The near-repeat test lists the pairs within its largest space band (12 bytes each) and
-/// re-counts them in every permutation; beyond this many the answer no longer comes in seconds.
-pub const MAX_KNOX_PAIRS: u64 = 10_000_000;
+/// Pair comparisons the near-repeat permutations may make in one request (a few seconds of one
+/// core); a district-year at 400 m and 14 days needs some hundreds of millions.
+pub const MAX_KNOX_CHECKS: u64 = 3_000_000_000;
 /// Longest side of the analysis grid in cells; the cell grows when an area would need more.
 pub const MAX_SIDE: usize = 240;
 const MICROS_PER_DAY: f64 = 86_400e6;
@@ -683,7 +683,7 @@ pub struct NearRepeat {
     pub seed: u64,
 }
 
-/// Knox test over the events; refused beyond [`MAX_KNOX_EVENTS`].
+/// Knox test over the events; refused when the permutations would exceed [`MAX_KNOX_CHECKS`].
 pub fn near_repeat(
     ev: &Events,
     space_bands_m: Vec<f64>,
@@ -691,24 +691,21 @@ pub fn near_repeat(
     permutations: usize,
     seed: u64,
 ) -> ApiResult<NearRepeat> {
-    let reach = space_bands_m.last().copied().unwrap_or(0.0);
-    if close_pair_count(&ev.xs, &ev.ys, reach, MAX_KNOX_PAIRS) > MAX_KNOX_PAIRS {
-        return Err(ApiError::invalid(
-            "space_bands",
-            format!(
-                "{} incidents have more than {MAX_KNOX_PAIRS} pairs within {reach} m; choose smaller space bands, a shorter period or a smaller area",
-                ev.len()
-            ),
-        ));
-    }
     let opts = KnoxOptions {
         space_bands: space_bands_m,
         time_bands: time_bands_days,
         permutations,
         seed,
     };
-    let k = knox(&ev.xs, &ev.ys, &ev.days, &opts)
-        .map_err(|e| ApiError::invalid("space_bands", e.to_string()))?;
+    let k = knox_within(
+        &ev.xs,
+        &ev.ys,
+        &ev.days,
+        &opts,
+        MAX_KNOX_CHECKS,
+        &mut |_| {},
+    )
+    .map_err(|e| ApiError::invalid("space_bands", e.to_string()))?;
     Ok(NearRepeat {
         events: k.events,
         pairs: k.pairs,
