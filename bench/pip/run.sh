@@ -55,3 +55,12 @@ echo "== geopandas sjoin(predicate=\"within\") and comparison"
 "${PIN[@]}" "$VENV/bin/python" "$HERE/geopandas_pip.py" \
   "$DATA/polygons.geojson" "$DATA/points.csv" code "$DATA/pingan.csv" "$DATA/pingan.json" "$REPEATS" \
   | tee "$DATA/summary.json"
+
+echo "== whole processes: pingan analyze pip (every core) vs a geopandas script (one core)"
+PINGAN_BIN="${PINGAN_BIN:-$TARGET/release/pingan}"
+if [[ ! -x "$PINGAN_BIN" ]]; then
+  (cd "$ROOT" && cargo build --release -p pingan --quiet)
+fi
+"${PIN[@]}" "$VENV/bin/python" "$HERE/whole_process.py" "$PINGAN_BIN" \
+  "$DATA/polygons.geojson" "$DATA/points.csv" code "$DATA" "$REPEATS" | tee "$DATA/whole.json"
+
