@@ -176,7 +176,7 @@ pub fn pip_csv(
             break;
         }
         let per = starts.len().div_ceil(threads);
-        let parts: Vec<Result<(Vec<u8>, u64, u64), PipError>> = std::thread::scope(|scope| {
+        let parts: Vec<PartResult> = std::thread::scope(|scope| {
             let handles: Vec<_> = (0..starts.len())
                 .step_by(per)
                 .map(|from| {
@@ -211,6 +211,9 @@ pub fn pip_csv(
     Ok(stats)
 }
 
+/// One part of a block: its output rows, its points and the points matched — or its first bad row.
+type PartResult = Result<(Vec<u8>, u64, u64), PipError>;
+
 /// Where the needed columns are.
 struct Columns<'a> {
     id: usize,
@@ -221,12 +224,7 @@ struct Columns<'a> {
 
 /// Locates the rows of `bytes` (whole lines, the first being line `first_line`) and returns their
 /// output rows, the points and the points matched; the first bad row is the error.
-fn locate_part(
-    bytes: &[u8],
-    first_line: u64,
-    index: &PolygonIndex,
-    c: &Columns<'_>,
-) -> Result<(Vec<u8>, u64, u64), PipError> {
+fn locate_part(bytes: &[u8], first_line: u64, index: &PolygonIndex, c: &Columns<'_>) -> PartResult {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
