@@ -79,23 +79,33 @@ struct Planned {
     address: String,
 }
 
+/// Every grid: code, stored GeoJSON and its shape for drawing points in it.
+async fn grid_shapes(db: &Db) -> anyhow::Result<Vec<(String, String, GridShape)>> {
+    let rows: Vec<(String, String)> = db
+        .fetch_all("SELECT code, geometry FROM grids ORDER BY code", args![])
+        .await?;
+    let mut grids = Vec::new();
+    for (code, geometry) in rows {
+        let g: geojson::Geometry = serde_json::from_str(&geometry)?;
+        let shape: geo::Geometry<f64> = g.try_into()?;
+        let rect = shape
+            .bounding_rect()
+            .ok_or_else(|| anyhow::anyhow!("grid {code} is empty"))?;
+        grids.push((code, geometry, GridShape { shape, rect }));
+    }
+    Ok(grids)
+}
+
 /// Adds the history once (recorded in `settings`).
 pub async fn ensure(db: &Db) -> anyhow::Result<usize> {
     if pingan_store::settings::get(db, DONE_KEY).await?.is_some() {
         return Ok(0);
     }
-    let rows: Vec<(String, String)> = db
-        .fetch_all("SELECT code, geometry FROM grids ORDER BY code", args![])
-        .await?;
-    let mut grids = Vec::new();
-    for (code, geometry) in &rows {
-        let g: geojson::Geometry = serde_json::from_str(geometry)?;
-        let shape: geo::Geometry<f64> = g.try_into()?;
-        let rect = shape
-            .bounding_rect()
-            .ok_or_else(|| anyhow::anyhow!("grid {code} is empty"))?;
-        grids.push((code.clone(), GridShape { shape, rect }));
-    }
+    let grids: Vec<(String, GridShape)> = grid_shapes(db)
+        .await?
+        .into_iter()
+        .map(|(code, _, shape)| (code, shape))
+        .collect();
     if grids.len() < 3 {
         return Ok(0);
     }
@@ -280,21 +290,13 @@ pub async fn ensure_district_year(db: &Db, count: usize, seed: u64) -> anyhow::R
 /// Seeded: the same `seed` gives the same year relative to now. Points the spread pushes outside
 /// every grid are drawn again (5 % spare, then a seeded sample of exactly `count`).
 pub async fn district_year(db: &Db, count: usize, seed: u64) -> anyhow::Result<usize> {
-    let rows: Vec<(String, String)> = db
-        .fetch_all("SELECT code, geometry FROM grids ORDER BY code", args![])
-        .await?;
     let mut grids = Vec::new();
     let mut shapes = Vec::new();
-    for (code, geometry) in &rows {
-        let g: geojson::Geometry = serde_json::from_str(geometry)?;
-        let shape: geo::Geometry<f64> = g.try_into()?;
-        let rect = shape
-            .bounding_rect()
-            .ok_or_else(|| anyhow::anyhow!("grid {code} is empty"))?;
-        if let Some(mp) = crate::locate::shape(geometry) {
+    for (code, geometry, shape) in grid_shapes(db).await? {
+        if let Some(mp) = crate::locate::shape(&geometry) {
             shapes.push((code.clone(), mp));
         }
-        grids.push((code.clone(), GridShape { shape, rect }));
+        grids.push((code, shape));
     }
     anyhow::ensure!(
         !grids.is_empty(),
