@@ -136,8 +136,9 @@ fn band_of(bands: &[f64], v: f64) -> usize {
     bands.partition_point(|&b| b < v)
 }
 
-/// Pairs (i < j) with squared distance ≤ δ², each with its space band.
-fn close_pairs(xs: &[f64], ys: &[f64], bands: &[f64]) -> Vec<(u32, u32, u8)> {
+/// Pairs (i < j) with squared distance ≤ δ², each with its space band; `None` as soon as there are
+/// more than `limit` of them.
+fn close_pairs(xs: &[f64], ys: &[f64], bands: &[f64], limit: u64) -> Option<Vec<(u32, u32, u8)>> {
     let reach = *bands.last().expect("bands checked non-empty");
     let squares: Vec<f64> = bands.iter().map(|b| b * b).collect();
     let cell = if reach > 0.0 { reach } else { 1.0 };
@@ -167,39 +168,11 @@ fn close_pairs(xs: &[f64], ys: &[f64], bands: &[f64]) -> Vec<(u32, u32, u8)> {
                 }
             }
         }
-    }
-    pairs
-}
-
-/// Counts the pairs (i < j) within distance `reach`, stopping once the count passes `limit`: what
-/// a caller checks before [`knox`] lists them (each costs memory and work in every permutation).
-pub fn close_pair_count(xs: &[f64], ys: &[f64], reach: f64, limit: u64) -> u64 {
-    let n = xs.len().min(ys.len());
-    let cell = if reach > 0.0 { reach } else { 1.0 };
-    let key = |i: usize| ((xs[i] / cell).floor() as i64, (ys[i] / cell).floor() as i64);
-    let mut buckets: HashMap<(i64, i64), Vec<u32>> = HashMap::new();
-    for i in 0..n {
-        buckets.entry(key(i)).or_default().push(i as u32);
-    }
-    let r2 = reach * reach;
-    let mut count = 0u64;
-    for i in 0..n {
-        let (cx, cy) = key(i);
-        for dx in -1..=1 {
-            for dy in -1..=1 {
-                for &j in buckets.get(&(cx + dx, cy + dy)).into_iter().flatten() {
-                    let j = j as usize;
-                    if j > i && (xs[i] - xs[j]).powi(2) + (ys[i] - ys[j]).powi(2) <= r2 {
-                        count += 1;
-                    }
-                }
-            }
-        }
-        if count > limit {
-            return count;
+        if pairs.len() as u64 > limit {
+            return None;
         }
     }
-    count
+    Some(pairs)
 }
 
 /// Pairs per time band (last = beyond), from the sorted times.
@@ -554,13 +527,17 @@ fn knox_listing_up_to(
     let pairs_total = (n as u64) * (n as u64 - 1) / 2;
     let column_totals = time_band_totals(ts, &options.time_bands);
     let squares: Vec<f64> = options.space_bands.iter().map(|b| b * b).collect();
-    let reach = *options.space_bands.last().expect("bands checked non-empty");
-    let mut sweep = (close_pair_count(xs, ys, reach, list_limit) > list_limit)
-        .then(|| Sweep::new(xs, ys, ts, &squares))
-        .flatten();
-    let pairs = match sweep {
-        Some(_) => Vec::new(),
-        None => close_pairs(xs, ys, &options.space_bands),
+    // Listed when few enough; else swept (unless the sweep's grid would be too large, when they
+    // are listed after all).
+    let listed = close_pairs(xs, ys, &options.space_bands, list_limit);
+    let mut sweep = match listed {
+        Some(_) => None,
+        None => Sweep::new(xs, ys, ts, &squares),
+    };
+    let pairs = match (listed, &sweep) {
+        (Some(pairs), _) => pairs,
+        (None, Some(_)) => Vec::new(),
+        (None, None) => close_pairs(xs, ys, &options.space_bands, u64::MAX).unwrap_or_default(),
     };
     // The event holding each sorted time, as observed (ties in input order).
     let mut by_time: Vec<u32> = (0..n as u32).collect();
@@ -758,7 +735,7 @@ mod tests {
         let listed = run(u64::MAX);
         let swept = run(0);
         assert!(
-            close_pair_count(&xs, &ys, 10.0, u64::MAX) > 1_000,
+            close_pairs(&xs, &ys, &options.space_bands, 1_000).is_none(),
             "the bands reach many pairs"
         );
         assert_eq!(swept.observed, listed.observed);

@@ -185,12 +185,8 @@ pub struct Frame {
 }
 
 impl Frame {
-    pub fn around(ev: &Events, cell_m: f64, pad_m: f64) -> Option<Frame> {
-        Frame::around_box(ev, None, cell_m, pad_m)
-    }
-
     /// Around the events and, when given, a box `[x_lo, y_lo, x_hi, y_hi]` in the events' metres.
-    fn around_box(ev: &Events, extra: Option<[f64; 4]>, cell_m: f64, pad_m: f64) -> Option<Frame> {
+    fn around(ev: &Events, extra: Option<[f64; 4]>, cell_m: f64, pad_m: f64) -> Option<Frame> {
         if ev.is_empty() && extra.is_none() {
             return None;
         }
@@ -424,7 +420,7 @@ pub fn hotspots(
     };
     let pad = band_m.max(2.0 * bandwidth_m);
     let extra = area.map(|a| a.projected_box(&ev.proj));
-    let Some(frame) = Frame::around_box(ev, extra, cell_m, pad) else {
+    let Some(frame) = Frame::around(ev, extra, cell_m, pad) else {
         return out;
     };
     let g = &frame.grid;
