@@ -612,7 +612,6 @@ both!(samples_reviews_and_statistics, |app: TestApp| async move {
         json!({"per_stratum": 2, "seed": 43}),
     )
     .await;
-    assert_ne!(ids(&a), ids(&c), "another seed, another sample");
     // Anyone can redraw it from the population with the published function.
     let population: Vec<(String, String, String)> = app
         .db
@@ -622,23 +621,27 @@ both!(samples_reviews_and_statistics, |app: TestApp| async move {
         )
         .await
         .unwrap();
-    let redraw = pingan_domain::case_review::draw_sample(
-        &population
-            .iter()
-            .map(|(id, st, k)| pingan_domain::case_review::SampleCase {
-                id: id.clone(),
-                station: st.clone(),
-                kind: pingan_domain::case::CaseKind::parse(k).unwrap(),
-            })
-            .collect::<Vec<_>>(),
-        2,
-        42,
-    );
-    let mut expected: Vec<String> = redraw.into_iter().map(|x| x.2).collect();
+    let sample_cases: Vec<_> = population
+        .iter()
+        .map(|(id, st, k)| pingan_domain::case_review::SampleCase {
+            id: id.clone(),
+            station: st.clone(),
+            kind: pingan_domain::case::CaseKind::parse(k).unwrap(),
+        })
+        .collect();
+    let redraw = |seed: u64| pingan_domain::case_review::draw_sample(&sample_cases, 2, seed);
+    let mut expected: Vec<String> = redraw(42).into_iter().map(|x| x.2).collect();
     let mut got = ids(&a);
     expected.sort();
     got.sort();
     assert_eq!(got, expected);
+    // Another seed draws what the function draws for that seed. (Whether it differs from seed 42 depends
+    // on the random case ids — about 1 in 270 here — so the domain test checks that on fixed ids.)
+    let mut expected_c: Vec<String> = redraw(43).into_iter().map(|x| x.2).collect();
+    let mut got_c = ids(&c);
+    expected_c.sort();
+    got_c.sort();
+    assert_eq!(got_c, expected_c);
     let sid = a["id"].as_str().unwrap();
     let first = got[0].clone();
     let (s, f) = post(
