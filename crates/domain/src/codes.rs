@@ -104,6 +104,13 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             codes(unit::CameraKind::ALL, unit::CameraKind::code),
         ),
         (
+            "patrol::PlanStatus",
+            codes(
+                crate::patrol::PlanStatus::ALL,
+                crate::patrol::PlanStatus::code,
+            ),
+        ),
+        (
             "dispute::Source",
             codes(dispute::Source::ALL, dispute::Source::code),
         ),

@@ -17,6 +17,7 @@ pub mod incident;
 pub mod mask;
 pub mod org;
 pub mod password;
+pub mod patrol;
 pub mod plausible;
 pub mod role;
 pub mod scope;

@@ -61,6 +61,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(mediation::pages::router())
         .merge(analysis::pages::router())
         .merge(cases::pages::router())
+        .merge(crate::patrol::pages::router())
         .merge(public::pages::router())
 }
 

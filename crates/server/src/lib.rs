@@ -14,6 +14,7 @@ pub mod dispatch;
 pub mod grid;
 pub mod home;
 pub mod mediation;
+pub mod patrol;
 pub mod public;
 
 // Shared kernel.

@@ -72,6 +72,33 @@ pub async fn for_each_incident_point(
     .await
 }
 
+/// Streams the counted incidents received in `[from, to)` whose position lies in the box
+/// `[min_lng, min_lat, max_lng, max_lat]` (inside the caller's scope), oldest first, reading at most
+/// `limit` + 1; returns how many were read. The caller tests the exact shape.
+pub async fn for_each_incident_in_box(
+    db: &Db,
+    scope: &Scope,
+    (from, to): (i64, i64),
+    bbox: [f64; 4],
+    limit: i64,
+    each: impl FnMut(IncidentPoint) -> bool + Send,
+) -> Result<usize> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut args = args![from, to, bbox[0], bbox[2], bbox[1], bbox[3]];
+    args.append(&mut a);
+    args.push(Value::Int(limit + 1));
+    db.for_each(
+        &format!(
+            "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {COUNTED} \
+             AND received_at >= ? AND received_at < ? AND lng BETWEEN ? AND ? AND lat BETWEEN ? AND ? \
+             AND {pred} ORDER BY received_at, id LIMIT ?"
+        ),
+        args,
+        each,
+    )
+    .await
+}
+
 /// Incidents per (area path, type code) — the caller folds area paths into the level it reports.
 pub async fn counts(db: &Db, scope: &Scope, sel: &Selection) -> Result<Vec<(String, String, i64)>> {
     let (filter, a) = sel.filter(scope);

@@ -22,6 +22,7 @@ pub mod leases;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod patrol;
 pub mod places;
 pub mod rate;
 pub mod scope;

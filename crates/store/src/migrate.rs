@@ -88,6 +88,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "notification_message_en",
         up: v15_notification_message_en,
     },
+    Migration {
+        version: 16,
+        name: "patrol_zones_and_plans",
+        up: v16_patrol,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -944,6 +949,51 @@ fn v13_personal_data_sealed(_: Backend) -> Vec<String> {
 /// before keep an empty English message and show the Chinese one).
 fn v15_notification_message_en(_backend: Backend) -> Vec<String> {
     vec!["ALTER TABLE notifications ADD COLUMN message_en TEXT NOT NULL DEFAULT ''".into()]
+}
+
+/// 分片布警: patrol zones (巡区, a polygon per station) and patrol plans (the kernel's proposal, the
+/// posts as the chief left them, what changed, published or not).
+fn v16_patrol(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE patrol_zones (
+            id TEXT PRIMARY KEY,
+            station_org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            name TEXT NOT NULL,
+            geometry TEXT NOT NULL,
+            min_x DOUBLE PRECISION NOT NULL,
+            min_y DOUBLE PRECISION NOT NULL,
+            max_x DOUBLE PRECISION NOT NULL,
+            max_y DOUBLE PRECISION NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            UNIQUE (station_org_id, name))"
+            .into(),
+        "CREATE INDEX patrol_zones_org ON patrol_zones (org_path)".into(),
+        "CREATE TABLE patrol_plans (
+            id TEXT PRIMARY KEY,
+            zone_id TEXT NOT NULL REFERENCES patrol_zones(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            status TEXT NOT NULL,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT NOT NULL,
+            basis_from BIGINT NOT NULL,
+            basis_to BIGINT NOT NULL,
+            proposal TEXT NOT NULL,
+            posts TEXT NOT NULL,
+            covered DOUBLE PRECISION NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL,
+            published_by TEXT,
+            published_at BIGINT)"
+            .into(),
+        "CREATE INDEX patrol_plans_zone ON patrol_plans (zone_id, created_at)".into(),
+        "CREATE INDEX patrol_plans_org ON patrol_plans (org_path, valid_to)".into(),
+    ]
 }
 
 /// The imported base map: one tile set (XYZ rows), shared by every server of the deployment.

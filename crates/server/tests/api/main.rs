@@ -90,6 +90,7 @@ mod maps;
 mod mediation;
 mod notifications;
 mod page_errors;
+mod patrol;
 mod places;
 mod plausible;
 mod scope;

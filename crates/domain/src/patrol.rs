@@ -1,0 +1,398 @@
+//! 分片布警: the rules of a patrol plan that need no I/O — how an incident's hour of day weights it
+//! (the hour-of-day risk), which hours a post should be manned (its window from the hourly profile
+//! of what it covers), and what a station chief changed in what the kernel proposed.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Hours in a day: profiles are indexed by the local (UTC+8) hour 0–23.
+pub const HOURS: usize = 24;
+
+/// Relative risk of each hour of day: the hour's share of the incidents × 24, so an average hour is
+/// 1.0 and an hour with twice the average is 2.0. With no incidents every hour is 1.0.
+pub fn hourly_risk(counts: &[f64; HOURS]) -> [f64; HOURS] {
+    let total: f64 = counts.iter().sum();
+    if total <= 0.0 {
+        return [1.0; HOURS];
+    }
+    let mut out = [0.0; HOURS];
+    for (o, c) in out.iter_mut().zip(counts) {
+        *o = c / total * HOURS as f64;
+    }
+    out
+}
+
+/// The local hour (0–23, China time UTC+8) of an instant in UTC microseconds.
+pub fn local_hour(micros: i64) -> usize {
+    let secs = micros.div_euclid(1_000_000) + 8 * 3600;
+    (secs.div_euclid(3600).rem_euclid(24)) as usize
+}
+
+/// When a post is to be manned each day: `hours` hours from `start_hour` (local time), wrapping
+/// past midnight (start 22, 4 hours = 22:00–02:00).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HourWindow {
+    /// 0–23.
+    pub start_hour: u8,
+    /// 1–24.
+    pub hours: u8,
+}
+
+/// Why a window is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WindowError {
+    #[error("start_hour must be 0–23, got {0}")]
+    Start(u8),
+    #[error("hours must be 1–24, got {0}")]
+    Hours(u8),
+}
+
+impl HourWindow {
+    pub fn new(start_hour: u8, hours: u8) -> Result<Self, WindowError> {
+        let w = HourWindow { start_hour, hours };
+        w.check()?;
+        Ok(w)
+    }
+
+    pub fn check(&self) -> Result<(), WindowError> {
+        if self.start_hour > 23 {
+            return Err(WindowError::Start(self.start_hour));
+        }
+        if !(1..=24).contains(&self.hours) {
+            return Err(WindowError::Hours(self.hours));
+        }
+        Ok(())
+    }
+
+    /// Whether the local hour `h` (0–23) is inside the window.
+    pub fn contains(&self, h: usize) -> bool {
+        let start = self.start_hour as usize;
+        (h + HOURS - start) % HOURS < self.hours as usize
+    }
+
+    /// "20:00–23:00"; a window ending past midnight reads "22:00–02:00".
+    pub fn label(&self) -> String {
+        let end = (self.start_hour as usize + self.hours as usize) % HOURS;
+        format!("{:02}:00–{:02}:00", self.start_hour, end)
+    }
+}
+
+/// The `hours`-long window (wrapping midnight) holding the most weight of `profile`; of equal
+/// windows the earliest start. An empty profile gives the window starting at 0.
+pub fn busiest_window(profile: &[f64; HOURS], hours: u8) -> HourWindow {
+    let len = (hours as usize).clamp(1, HOURS);
+    let mut best = (f64::NEG_INFINITY, 0usize);
+    for start in 0..HOURS {
+        let w: f64 = (0..len).map(|k| profile[(start + k) % HOURS]).sum();
+        // Strictly greater keeps the earliest start on ties (and rounding cannot reorder equal sums
+        // of the same terms: each window is summed in its own order, so compare with a margin).
+        if w > best.0 + 1e-9 * w.abs().max(1.0) {
+            best = (w, start);
+        }
+    }
+    HourWindow {
+        start_hour: best.1 as u8,
+        hours: len as u8,
+    }
+}
+
+/// A patrol post (必到点) as a plan holds it: where, when, and which of the kernel's proposed posts
+/// it came from (`None`: added by the chief).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Post {
+    pub lng: f64,
+    pub lat: f64,
+    pub window: HourWindow,
+    /// Index of the proposed post this one is (moved or not); absent for a post the chief added.
+    #[serde(default)]
+    pub proposed: Option<usize>,
+}
+
+/// One difference between the kernel's proposal and the plan as the chief left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum PostChange {
+    /// A proposed post moved by more than [`MOVE_TOLERANCE_M`].
+    Moved {
+        proposed: usize,
+        from: [f64; 2],
+        to: [f64; 2],
+        metres: f64,
+    },
+    /// A proposed post's window changed.
+    Rescheduled {
+        proposed: usize,
+        from: HourWindow,
+        to: HourWindow,
+    },
+    /// A proposed post the chief removed.
+    Removed { proposed: usize, at: [f64; 2] },
+    /// A post the kernel did not propose.
+    Added { at: [f64; 2], window: HourWindow },
+}
+
+/// Moves shorter than this are a hand's tremble on the map, not a decision.
+pub const MOVE_TOLERANCE_M: f64 = 1.0;
+
+/// Great-circle distance in metres (spherical earth, R = 6,371,008.8 m).
+pub fn metres_between(a: [f64; 2], b: [f64; 2]) -> f64 {
+    let r = 6_371_008.8_f64;
+    let (la1, la2) = (a[1].to_radians(), b[1].to_radians());
+    let dla = la2 - la1;
+    let dlo = (b[0] - a[0]).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * r * h.sqrt().min(1.0).asin()
+}
+
+/// What the chief changed: per proposed post removed, moved and/or rescheduled (in proposal
+/// order), then the posts added (in plan order).
+pub fn changes(proposal: &[Post], plan: &[Post]) -> Vec<PostChange> {
+    let mut out = Vec::new();
+    for (i, p) in proposal.iter().enumerate() {
+        let Some(now) = plan.iter().find(|q| q.proposed == Some(i)) else {
+            out.push(PostChange::Removed {
+                proposed: i,
+                at: [p.lng, p.lat],
+            });
+            continue;
+        };
+        let metres = metres_between([p.lng, p.lat], [now.lng, now.lat]);
+        if metres > MOVE_TOLERANCE_M {
+            out.push(PostChange::Moved {
+                proposed: i,
+                from: [p.lng, p.lat],
+                to: [now.lng, now.lat],
+                metres,
+            });
+        }
+        if now.window != p.window {
+            out.push(PostChange::Rescheduled {
+                proposed: i,
+                from: p.window,
+                to: now.window,
+            });
+        }
+    }
+    for q in plan.iter().filter(|q| q.proposed.is_none()) {
+        out.push(PostChange::Added {
+            at: [q.lng, q.lat],
+            window: q.window,
+        });
+    }
+    out
+}
+
+/// Why an edited list of posts cannot be the plan.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PostsError {
+    #[error("a plan has 1–{max} posts, got {got}")]
+    Count { got: usize, max: usize },
+    #[error("posts[{index}]: {message}")]
+    Post { index: usize, message: String },
+}
+
+/// Most posts one plan may hold (the kernel proposes at most as many).
+pub const MAX_POSTS: usize = 30;
+
+/// Checks an edited list against its proposal: 1–[`MAX_POSTS`] posts, finite coordinates, valid
+/// windows, and each proposed post referred to at most once.
+pub fn check_posts(proposal_len: usize, posts: &[Post]) -> Result<(), PostsError> {
+    if posts.is_empty() || posts.len() > MAX_POSTS {
+        return Err(PostsError::Count {
+            got: posts.len(),
+            max: MAX_POSTS,
+        });
+    }
+    let mut seen = vec![false; proposal_len];
+    for (index, p) in posts.iter().enumerate() {
+        let bad = |message: String| PostsError::Post { index, message };
+        if !(p.lng.is_finite() && p.lat.is_finite())
+            || !(-180.0..=180.0).contains(&p.lng)
+            || !(-90.0..=90.0).contains(&p.lat)
+        {
+            return Err(bad("lng/lat must be a position in degrees".into()));
+        }
+        p.window.check().map_err(|e| bad(e.to_string()))?;
+        if let Some(i) = p.proposed {
+            match seen.get_mut(i) {
+                None => return Err(bad(format!("proposed must be below {proposal_len}"))),
+                Some(true) => return Err(bad(format!("proposed post {i} appears twice"))),
+                Some(s) => *s = true,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A plan is drafted (the kernel's proposal, edited by the chief) and then published to the crews;
+/// a published plan is no longer edited — a new plan replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Draft,
+    Published,
+}
+
+impl PlanStatus {
+    pub const ALL: &'static [PlanStatus] = &[PlanStatus::Draft, PlanStatus::Published];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            PlanStatus::Draft => "draft",
+            PlanStatus::Published => "published",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(PlanStatus::Draft),
+            "published" => Some(PlanStatus::Published),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(lng: f64, lat: f64, start: u8, proposed: Option<usize>) -> Post {
+        Post {
+            lng,
+            lat,
+            window: HourWindow {
+                start_hour: start,
+                hours: 3,
+            },
+            proposed,
+        }
+    }
+
+    #[test]
+    fn risk_is_the_hours_share_times_24() {
+        let mut c = [0.0; HOURS];
+        c[20] = 3.0;
+        c[21] = 1.0;
+        let r = hourly_risk(&c);
+        assert_eq!(r[20], 18.0);
+        assert_eq!(r[21], 6.0);
+        assert_eq!(r[3], 0.0);
+        assert_eq!(r.iter().sum::<f64>(), 24.0);
+        assert_eq!(hourly_risk(&[0.0; HOURS]), [1.0; HOURS]);
+    }
+
+    #[test]
+    fn local_hour_is_china_time() {
+        // 2026-12-01T15:30:00Z is 23:30 in Beijing; 16:00Z is midnight.
+        let t = 1_796_139_000_000_000_i64; // 2026-12-01T15:30:00Z
+        assert_eq!(local_hour(t), 23);
+        assert_eq!(local_hour(t + 30 * 60 * 1_000_000), 0);
+        assert_eq!(local_hour(0), 8);
+        assert_eq!(local_hour(-1), 7);
+    }
+
+    #[test]
+    fn windows_wrap_midnight_and_prefer_the_earliest_of_equals() {
+        let mut p = [0.0; HOURS];
+        p[23] = 5.0;
+        p[0] = 5.0;
+        p[1] = 1.0;
+        let w = busiest_window(&p, 3);
+        assert_eq!(w, HourWindow::new(23, 3).unwrap());
+        assert_eq!(w.label(), "23:00–02:00");
+        assert!(w.contains(23) && w.contains(0) && w.contains(1) && !w.contains(2));
+        // Flat profile: start 0.
+        assert_eq!(busiest_window(&[1.0; HOURS], 4).start_hour, 0);
+        // Two equal peaks: the earlier.
+        let mut q = [0.0; HOURS];
+        q[8] = 2.0;
+        q[18] = 2.0;
+        assert_eq!(busiest_window(&q, 1).start_hour, 8);
+        assert_eq!(HourWindow::new(24, 1), Err(WindowError::Start(24)));
+        assert_eq!(HourWindow::new(0, 0), Err(WindowError::Hours(0)));
+        assert!(HourWindow::new(5, 24).unwrap().contains(4));
+    }
+
+    #[test]
+    fn changes_name_what_the_chief_did() {
+        let proposal = vec![
+            post(120.0, 30.0, 20, None),
+            post(120.01, 30.0, 8, None),
+            post(120.02, 30.0, 1, None),
+        ];
+        let plan = vec![
+            post(120.0, 30.0, 20, Some(0)),   // kept
+            post(120.01, 30.001, 9, Some(1)), // moved ≈ 111 m and rescheduled
+            post(120.05, 30.05, 22, None),    // added; proposal 2 removed
+        ];
+        let c = changes(&proposal, &plan);
+        assert_eq!(c.len(), 4, "{c:?}");
+        match &c[0] {
+            PostChange::Moved {
+                proposed, metres, ..
+            } => {
+                assert_eq!(*proposed, 1);
+                assert!((metres - 111.19).abs() < 0.1, "{metres}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(c[1], PostChange::Rescheduled { proposed: 1, .. }));
+        assert!(matches!(c[2], PostChange::Removed { proposed: 2, .. }));
+        assert!(matches!(c[3], PostChange::Added { .. }));
+        assert!(
+            changes(
+                &proposal,
+                &[
+                    post(120.0, 30.0, 20, Some(0)),
+                    post(120.01, 30.0, 8, Some(1)),
+                    post(120.02, 30.0, 1, Some(2))
+                ]
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn edited_posts_are_checked() {
+        let ok = vec![post(120.0, 30.0, 20, Some(0)), post(120.1, 30.0, 2, None)];
+        assert_eq!(check_posts(1, &ok), Ok(()));
+        assert!(matches!(
+            check_posts(1, &[]),
+            Err(PostsError::Count { got: 0, .. })
+        ));
+        let twice = vec![
+            post(120.0, 30.0, 20, Some(0)),
+            post(120.1, 30.0, 2, Some(0)),
+        ];
+        assert!(matches!(
+            check_posts(1, &twice),
+            Err(PostsError::Post { index: 1, .. })
+        ));
+        let beyond = vec![post(120.0, 30.0, 20, Some(3))];
+        assert!(matches!(
+            check_posts(1, &beyond),
+            Err(PostsError::Post { index: 0, .. })
+        ));
+        let nowhere = vec![post(f64::NAN, 30.0, 20, None)];
+        assert!(matches!(
+            check_posts(0, &nowhere),
+            Err(PostsError::Post { index: 0, .. })
+        ));
+        let late = vec![Post {
+            window: HourWindow {
+                start_hour: 25,
+                hours: 2,
+            },
+            ..post(120.0, 30.0, 0, None)
+        }];
+        assert_eq!(
+            check_posts(0, &late),
+            Err(PostsError::Post {
+                index: 0,
+                message: "start_hour must be 0–23, got 25".into()
+            })
+        );
+    }
+}

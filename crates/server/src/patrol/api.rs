@@ -1,0 +1,149 @@
+//! 分片布警 API: patrol zones, plans proposed by the MCLP kernel, the chief's edits and publication.
+
+use crate::auth::Actor;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::ApiPath as Path;
+use crate::extract::{ApiJson, ApiQuery};
+use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_patrol_zones, create_patrol_zone))
+        .routes(routes!(get_patrol_zone))
+        .routes(routes!(list_patrol_plans, propose_patrol_plan))
+        .routes(routes!(get_patrol_plan))
+        .routes(routes!(edit_patrol_plan_posts))
+        .routes(routes!(publish_patrol_plan))
+}
+
+/// Patrol zones in your scope.
+#[utoipa::path(get, path = "/api/v1/patrol-zones", tag = "patrol",
+    responses((status = 200, description = "OK", body = Vec<Zone>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody)))]
+async fn list_patrol_zones(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<Zone>>> {
+    Ok(Json(patrol::zones(&state, &actor).await?))
+}
+
+/// Create a patrol zone (巡区) of a station. Overlaps with the station's other zones are reported
+/// in the answer, not refused.
+#[utoipa::path(post, path = "/api/v1/patrol-zones", tag = "patrol", request_body = NewZone,
+    responses((status = 201, description = "Created", body = Zone),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn create_patrol_zone(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewZone>,
+) -> ApiResult<(StatusCode, Json<Zone>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(patrol::create_zone(&state, &actor, req).await?),
+    ))
+}
+
+/// One patrol zone.
+#[utoipa::path(get, path = "/api/v1/patrol-zones/{id}", tag = "patrol",
+    params(("id" = String, Path, description = "Zone id")),
+    responses((status = 200, description = "OK", body = Zone),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such zone in your scope", body = ErrorBody)))]
+async fn get_patrol_zone(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Zone>> {
+    Ok(Json(patrol::zone(&state, &actor, &id).await?))
+}
+
+/// Patrol plans in your scope, newest first (`valid_on=today`: the plans crews work to today).
+#[utoipa::path(get, path = "/api/v1/patrol-plans", tag = "patrol", params(PlanQuery),
+    responses((status = 200, description = "OK", body = Vec<PlanSummary>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn list_patrol_plans(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<PlanQuery>,
+) -> ApiResult<Json<Vec<PlanSummary>>> {
+    Ok(Json(patrol::plans(&state, &actor, &q).await?))
+}
+
+/// Propose a plan: K posts over the zone's recent incidents weighted by hour-of-day risk (the MCLP
+/// kernel, proven optimal within its time limit), each with its busiest window. Kept as a draft.
+#[utoipa::path(post, path = "/api/v1/patrol-plans", tag = "patrol", request_body = NewPlan,
+    responses((status = 201, description = "Proposed (a draft)", body = Plan),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn propose_patrol_plan(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewPlan>,
+) -> ApiResult<(StatusCode, Json<Plan>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(patrol::propose(&state, &actor, req).await?),
+    ))
+}
+
+/// One plan with its posts, the kernel's proposal and what was changed.
+#[utoipa::path(get, path = "/api/v1/patrol-plans/{id}", tag = "patrol",
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 200, description = "OK", body = Plan),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody)))]
+async fn get_patrol_plan(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Plan>> {
+    Ok(Json(patrol::plan(&state, &actor, &id).await?))
+}
+
+/// Replace a draft's posts (moved, added, removed, rescheduled); each must lie inside the zone.
+#[utoipa::path(put, path = "/api/v1/patrol-plans/{id}/posts", tag = "patrol", request_body = EditPosts,
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 200, description = "The plan as it now stands", body = Plan),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody),
+        (status = 409, description = "Published, or changed since you read it", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn edit_patrol_plan_posts(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<EditPosts>,
+) -> ApiResult<Json<Plan>> {
+    Ok(Json(patrol::edit_posts(&state, &actor, &id, req).await?))
+}
+
+/// Publish a draft plan to the crews.
+#[utoipa::path(post, path = "/api/v1/patrol-plans/{id}/publish", tag = "patrol",
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 200, description = "Published", body = Plan),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody),
+        (status = 409, description = "Already published", body = ErrorBody)))]
+async fn publish_patrol_plan(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Plan>> {
+    Ok(Json(patrol::publish(&state, &actor, &id).await?))
+}

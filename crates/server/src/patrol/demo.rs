@@ -1,0 +1,1 @@
+//! Demo patrol zones and plans.

@@ -1,0 +1,454 @@
+//! 分片布警: a zone around 陈家, planted incidents in three clusters (evening, morning, night) and
+//! one outside; the proposal's covered weight equals the hand-computed optimum and each post's
+//! window its cluster's hours; the chief's edits are recorded as changes with the coverage
+//! recomputed; publication freezes the plan; crews see it for today; scope and roles hold.
+
+use super::*;
+use helpers::*;
+use pingan_store::incidents::{self, NewIncident};
+use serde_json::{Value, json};
+
+const CHENJIA_GRID: &str = "330681109004002";
+const FAR_GRID: &str = "330681001001003";
+const HOUR: i64 = 3_600_000_000;
+
+async fn plant(app: &TestApp, lng: f64, lat: f64, at: i64) {
+    let loc = pingan_server::locate::locate(&app.db, lng, lat)
+        .await
+        .expect("in a grid");
+    let mut tx = app.db.begin().await.unwrap();
+    incidents::insert(
+        &mut tx,
+        "330681",
+        &NewIncident {
+            tracking_code: None,
+            channel: "call_110".into(),
+            type_code: "100100".into(),
+            level: 3,
+            description: "planted for the patrol test".into(),
+            address: "枫桥镇陈家村".into(),
+            lng,
+            lat,
+            grid_code: loc.grid_code,
+            village_code: loc.village_code,
+            area_path: loc.area_path,
+            area_type: loc.area_type,
+            station_org_id: loc.station_org_id,
+            caller_name_sealed: None,
+            caller_phone_sealed: None,
+            caller_phone_index: None,
+            reporter_user_id: None,
+            camera_code: None,
+            snapshot_ref: None,
+            event_type: None,
+            reported_at: at,
+            received_at: at,
+            local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(at)),
+            actor_id: None,
+            actor_name: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+}
+
+/// The instant at local hour `h` (UTC+8), `days` days before now.
+fn local_hour_days_ago(now: i64, days: i64, h: i64) -> i64 {
+    let day = 24 * HOUR;
+    let local_midnight = (now + 8 * HOUR).div_euclid(day) * day - 8 * HOUR;
+    local_midnight - days * day + h * HOUR + 10 * 60_000_000
+}
+
+async fn put(app: &TestApp, c: &reqwest::Client, path: &str, body: Value) -> (u16, Value) {
+    let r = c
+        .put(format!("{}{path}", app.url))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn close(a: &Value, b: f64) -> bool {
+    (a.as_f64().unwrap() - b).abs() < 1e-6
+}
+
+both!(
+    a_plan_from_hotspots_is_proposed_edited_and_published,
+    |app: TestApp| async move {
+        let chief = app.client_as("chief").await;
+        let (clng, clat) = inside_point(&app, &chief, CHENJIA_GRID).await;
+        // Metres to degrees near the centre.
+        let m_lng = 1.0 / (111_320.0 * clat.to_radians().cos());
+        let m_lat = 1.0 / 110_574.0;
+        let at = |dx: f64, dy: f64| (clng + dx * m_lng, clat + dy * m_lat);
+        let (station,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT org_id FROM users WHERE username = 'chief'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let half = 400.0;
+        let ring: Vec<[f64; 2]> = [
+            (-half, -half),
+            (half, -half),
+            (half, half),
+            (-half, half),
+            (-half, -half),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let (lng, lat) = at(x, y);
+            [lng, lat]
+        })
+        .collect();
+        let geometry = json!({"type": "Polygon", "coordinates": [ring]});
+        let (s, z) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-zones",
+            json!({"station_org_id": station, "name": "陈家夜巡区", "geometry": geometry}),
+        )
+        .await;
+        assert_eq!(s, 201, "{z}");
+        let zone_id = z["id"].as_str().unwrap().to_string();
+        assert!(
+            (z["area_m2"].as_f64().unwrap() - 640_000.0).abs() < 3_000.0,
+            "{}",
+            z["area_m2"]
+        );
+        // A second zone over half of it is kept, with the overlap reported.
+        let ring2: Vec<[f64; 2]> = [
+            (0.0, -half),
+            (2.0 * half, -half),
+            (2.0 * half, half),
+            (0.0, half),
+            (0.0, -half),
+        ]
+        .iter()
+        .map(|&(x, y)| {
+            let (lng, lat) = at(x, y);
+            [lng, lat]
+        })
+        .collect();
+        let (s, z2) = post(&app, &chief, "/api/v1/patrol-zones", json!({"station_org_id": station, "name": "陈家车巡区", "geometry": {"type": "Polygon", "coordinates": [ring2]}})).await;
+        assert_eq!(s, 201, "{z2}");
+        assert_eq!(z2["overlaps"][0]["zone_id"], zone_id.as_str());
+        assert!((z2["overlaps"][0]["area_m2"].as_f64().unwrap() - 320_000.0).abs() < 2_000.0);
+        // Bad zones: each refusal names its field, and nothing is stored.
+        let before = app.count("patrol_zones").await;
+        let bow_tie = json!({"type": "Polygon", "coordinates": [[ring[0], ring[2], ring[1], ring[3], ring[0]]]});
+        for (body, field) in [
+            (
+                json!({"station_org_id": station, "name": "坏", "geometry": bow_tie}),
+                "geometry",
+            ),
+            (
+                json!({"station_org_id": station, "name": "点", "geometry": {"type": "Point", "coordinates": [clng, clat]}}),
+                "geometry",
+            ),
+            (
+                json!({"station_org_id": station, "name": "陈家夜巡区", "geometry": geometry}),
+                "name",
+            ),
+            (
+                json!({"station_org_id": "nope", "name": "x", "geometry": geometry}),
+                "station_org_id",
+            ),
+            (
+                json!({"station_org_id": station, "name": " ", "geometry": geometry}),
+                "name",
+            ),
+        ] {
+            let (s, e) = post(&app, &chief, "/api/v1/patrol-zones", body).await;
+            assert_eq!((s, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
+        }
+        assert_eq!(app.count("patrol_zones").await, before);
+
+        // Evening cluster A (6 at 21:xx), morning cluster B (3 at 09:xx), one night incident C (03:xx),
+        // and one far away that is not the zone's.
+        let now = app.state.now();
+        let a = at(-200.0, 0.0);
+        let b = at(200.0, 150.0);
+        let c = at(0.0, -200.0);
+        for d in 0..6 {
+            plant(&app, a.0, a.1, local_hour_days_ago(now, d + 1, 21)).await;
+        }
+        for d in 0..3 {
+            plant(&app, b.0, b.1, local_hour_days_ago(now, d + 2, 9)).await;
+        }
+        plant(&app, c.0, c.1, local_hour_days_ago(now, 3, 3)).await;
+        let dispatcher = app.client_as("dispatcher").await;
+    let far = inside_point(&app, &dispatcher, FAR_GRID).await;
+        plant(&app, far.0, far.1, local_hour_days_ago(now, 2, 21)).await;
+
+        // By hand: hours 21, 9, 3 hold 6, 3, 1 of 10 incidents, so their risks are 14.4, 7.2 and 2.4;
+        // the total weight is 110.4 and two posts of 100 m at best cover A and B: 86.4 + 21.6 = 108.
+        let today = pingan_domain::time::local_date(pingan_domain::time::from_micros(now));
+        let req = json!({"zone_id": zone_id, "k": 2, "radius_m": 100.0, "basis_days": 30, "window_hours": 2,
+                     "valid_from": today, "valid_to": today});
+        let (s, plan) = post(&app, &chief, "/api/v1/patrol-plans", req.clone()).await;
+        assert_eq!(s, 201, "{plan}");
+        let p = &plan["proposal"];
+        assert_eq!(p["incidents"], 10);
+        assert!(close(&p["total_weight"], 110.4), "{p}");
+        assert!(close(&p["covered"], 108.0), "{p}");
+        assert_eq!(p["proven_optimal"], true);
+        assert!(close(&plan["covered"], 108.0));
+        assert!(close(&p["hourly_risk"][21], 14.4));
+        assert_eq!(plan["status"], "draft");
+        assert_eq!(plan["changes"].as_array().unwrap().len(), 0);
+        let posts = plan["posts"].as_array().unwrap().clone();
+        assert_eq!(posts.len(), 2);
+        // Each post's window is its cluster's hours: 20:00–22:00 (the earliest two hours holding 21:xx)
+        // and 08:00–10:00.
+        let mut starts: Vec<(i64, i64)> = posts
+            .iter()
+            .map(|q| {
+                (
+                    q["window"]["start_hour"].as_i64().unwrap(),
+                    q["incidents"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        starts.sort();
+        assert_eq!(starts, vec![(8, 3), (20, 6)]);
+        assert_eq!(
+            posts
+                .iter()
+                .find(|q| q["window"]["start_hour"] == 20)
+                .unwrap()["window_label"],
+            "20:00–22:00"
+        );
+
+        // The chief moves the evening post to C, keeps the morning post and adds one at A: all ten covered.
+        let plan_id = plan["id"].as_str().unwrap().to_string();
+        let evening = posts
+            .iter()
+            .position(|q| q["window"]["start_hour"] == 20)
+            .unwrap();
+        let mut edited: Vec<Value> = posts
+        .iter()
+        .map(|q| json!({"lng": q["lng"], "lat": q["lat"], "window": q["window"], "proposed": q["proposed"]}))
+        .collect();
+        edited[evening]["lng"] = json!(c.0);
+        edited[evening]["lat"] = json!(c.1);
+        edited.push(json!({"lng": a.0, "lat": a.1, "window": {"start_hour": 20, "hours": 2}}));
+        let updated_at = plan["updated_at"].clone();
+        let path = format!("/api/v1/patrol-plans/{plan_id}/posts");
+        let (s, e) = put(
+            &app,
+            &chief,
+            &path,
+            json!({"posts": edited, "updated_at": updated_at}),
+        )
+        .await;
+        assert_eq!(s, 200, "{e}");
+        assert!(close(&e["covered"], 110.4), "{}", e["covered"]);
+        assert!(
+            close(&e["proposal"]["covered"], 108.0),
+            "the proposal is kept as it was"
+        );
+        let kinds: Vec<&str> = e["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["change"].as_str().unwrap())
+            .collect();
+        assert_eq!(kinds, vec!["moved", "added"]);
+        // A stale edit, a post outside the zone, a proposed post twice: refused, the plan unchanged.
+        let (s, _) = put(
+            &app,
+            &chief,
+            &path,
+            json!({"posts": edited, "updated_at": updated_at}),
+        )
+        .await;
+        assert_eq!(s, 409);
+        let fresh = e["updated_at"].clone();
+        let mut outside = edited.clone();
+        outside[1]["lng"] = json!(far.0);
+        outside[1]["lat"] = json!(far.1);
+        let (s, err) = put(
+            &app,
+            &chief,
+            &path,
+            json!({"posts": outside, "updated_at": fresh}),
+        )
+        .await;
+        assert_eq!(
+            (s, err["error"]["field"].as_str()),
+            (422, Some("posts[1]")),
+            "{err}"
+        );
+        let mut twice = edited.clone();
+        twice[2]["proposed"] = json!(0);
+        let (s, err) = put(
+            &app,
+            &chief,
+            &path,
+            json!({"posts": twice, "updated_at": fresh}),
+        )
+        .await;
+        assert_eq!(
+            (s, err["error"]["field"].as_str()),
+            (422, Some("posts[2]")),
+            "{err}"
+        );
+        let (_, again) = app
+            .get_json(&chief, &format!("/api/v1/patrol-plans/{plan_id}"))
+            .await;
+        assert!(close(&again["covered"], 110.4));
+        assert_eq!(again["posts"].as_array().unwrap().len(), 3);
+
+        // Published: crews of the station see it for today; it is no longer edited.
+        let (s, pb) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/patrol-plans/{plan_id}/publish"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200, "{pb}");
+        assert_eq!(pb["status"], "published");
+        let (s, _) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/patrol-plans/{plan_id}/publish"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 409);
+        let (s, _) = put(
+            &app,
+            &chief,
+            &path,
+            json!({"posts": edited, "updated_at": pb["updated_at"]}),
+        )
+        .await;
+        assert_eq!(s, 409);
+        for crew in ["officer", "auxiliary", "volunteer"] {
+            let c = app.client_as(crew).await;
+            let (s, list) = app
+                .get_json(&c, "/api/v1/patrol-plans?status=published&valid_on=today")
+                .await;
+            assert_eq!(s, 200, "{crew}: {list}");
+            assert!(
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|p| p["id"] == plan_id.as_str()),
+                "{crew}: {list}"
+            );
+            let (s, _) = post(&app, &c, "/api/v1/patrol-plans", req.clone()).await;
+            assert_eq!(s, 403, "{crew} may not plan");
+        }
+        let gw = app.client_as("gridworker").await;
+        let (s, _) = app
+            .get_json(&gw, &format!("/api/v1/patrol-plans/{plan_id}"))
+            .await;
+        assert_eq!(s, 403);
+        // A chief of another township does not see 枫桥's plan at all.
+        let (other,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT id FROM orgs WHERE name = '暨阳派出所'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let secadmin = app.client_as("secadmin").await;
+        let (s, u) = post(&app, &secadmin, "/api/v1/users", json!({"username": "chief2", "display_name": "暨阳所长", "role": "station_chief", "org_id": other, "password": "Pingan-Patrol-2026", "scope": [{"kind": "area", "path": "/330681/330681001/"}]})).await;
+        assert_eq!(s, 201, "{u}");
+        let chief2 = client();
+        let r = chief2
+            .post(format!("{}/api/v1/session", app.url))
+            .json(&json!({"username": "chief2", "password": "Pingan-Patrol-2026"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        let (s, _) = app
+            .get_json(&chief2, &format!("/api/v1/patrol-plans/{plan_id}"))
+            .await;
+        assert_eq!(s, 404);
+        let (s, _) = app
+            .get_json(&chief2, &format!("/api/v1/patrol-zones/{zone_id}"))
+            .await;
+        assert_eq!(s, 404);
+        let (_, list) = app.get_json(&chief2, "/api/v1/patrol-plans").await;
+        assert_eq!(list.as_array().unwrap().len(), 0);
+        // Every step is in the audit log.
+        let (n,): (i64,) = app
+        .db
+        .fetch_one(
+            "SELECT COUNT(*) FROM audit_log WHERE object_id = ? AND action LIKE 'patrol_plan.%'",
+            pingan_store::args![plan_id.as_str()],
+        )
+        .await
+        .unwrap();
+        assert_eq!(n, 3, "propose, edit, publish");
+    }
+);
+
+both!(
+    a_zone_without_incidents_gets_no_plan,
+    |app: TestApp| async move {
+        let chief = app.client_as("chief").await;
+        let (clng, clat) = inside_point(&app, &chief, CHENJIA_GRID).await;
+        let (station,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT org_id FROM users WHERE username = 'chief'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let d = 0.001;
+        let ring = json!([[
+            [clng - d, clat - d],
+            [clng + d, clat - d],
+            [clng + d, clat + d],
+            [clng - d, clat + d],
+            [clng - d, clat - d]
+        ]]);
+        let (s, z) = post(&app, &chief, "/api/v1/patrol-zones", json!({"station_org_id": station, "name": "小区", "geometry": {"type": "Polygon", "coordinates": ring}})).await;
+        assert_eq!(s, 201, "{z}");
+        let zid = z["id"].as_str().unwrap();
+        let day = "2026-12-10";
+        for (body, field) in [
+            (
+                json!({"zone_id": zid, "k": 2, "valid_from": day, "valid_to": day}),
+                "basis_days",
+            ),
+            (
+                json!({"zone_id": zid, "k": 0, "valid_from": day, "valid_to": day}),
+                "k",
+            ),
+            (
+                json!({"zone_id": zid, "k": 2, "radius_m": 10.0, "valid_from": day, "valid_to": day}),
+                "radius_m",
+            ),
+            (
+                json!({"zone_id": zid, "k": 2, "valid_from": day, "valid_to": "2026-12-01"}),
+                "valid_to",
+            ),
+            (
+                json!({"zone_id": zid, "k": 2, "valid_from": "12/10", "valid_to": day}),
+                "valid_from",
+            ),
+            (
+                json!({"zone_id": "nope", "k": 2, "valid_from": day, "valid_to": day}),
+                "zone_id",
+            ),
+        ] {
+            let (s, e) = post(&app, &chief, "/api/v1/patrol-plans", body).await;
+            assert_eq!((s, e["error"]["field"].as_str()), (422, Some(field)), "{e}");
+        }
+        assert_eq!(app.count("patrol_plans").await, 0);
+    }
+);

@@ -1,0 +1,221 @@
+//! 分片布警: patrol zones (a polygon per station, GeoJSON in WGS-84 with its box) and patrol plans
+//! (the kernel's proposal and the posts as the chief left them, as JSON; published or draft). Both
+//! are scoped by the station's org path and the zone's area path.
+
+use crate::db::{Db, Tx};
+use crate::{Result, Value, args, scope};
+use pingan_domain::Scope;
+
+fn in_scope(s: &Scope) -> (String, Vec<Value>) {
+    scope::predicate(s, Some("area_path"), Some("org_path"))
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ZoneRow {
+    pub id: String,
+    pub station_org_id: String,
+    pub org_path: String,
+    pub area_path: String,
+    pub name: String,
+    pub geometry: String,
+    pub min_x: f64,
+    pub min_y: f64,
+    pub max_x: f64,
+    pub max_y: f64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const ZONE_COLS: &str = "id, station_org_id, org_path, area_path, name, geometry, min_x, min_y, \
+                         max_x, max_y, created_by, created_at, updated_at";
+
+pub async fn insert_zone(tx: &mut Tx, z: &ZoneRow) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO patrol_zones ({ZONE_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        args![
+            z.id.as_str(),
+            z.station_org_id.as_str(),
+            z.org_path.as_str(),
+            z.area_path.as_str(),
+            z.name.as_str(),
+            z.geometry.as_str(),
+            z.min_x,
+            z.min_y,
+            z.max_x,
+            z.max_y,
+            z.created_by.as_str(),
+            z.created_at,
+            z.updated_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get_zone(db: &Db, s: &Scope, id: &str) -> Result<Option<ZoneRow>> {
+    let (pred, mut a) = in_scope(s);
+    let mut args = args![id];
+    args.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE id = ? AND {pred}"),
+        args,
+    )
+    .await
+}
+
+/// Zones in scope, of one station when `station_org_id` is given, by station and name.
+pub async fn list_zones(db: &Db, s: &Scope, station_org_id: Option<&str>) -> Result<Vec<ZoneRow>> {
+    let (pred, mut a) = in_scope(s);
+    let mut sql = format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE {pred}");
+    if let Some(st) = station_org_id {
+        sql.push_str(" AND station_org_id = ?");
+        a.push(st.into());
+    }
+    sql.push_str(" ORDER BY org_path, name");
+    db.fetch_all(&sql, a).await
+}
+
+/// Every zone of a station, whatever the caller's scope (overlap checks look at all of them).
+pub async fn station_zones(tx: &mut Tx, station_org_id: &str) -> Result<Vec<ZoneRow>> {
+    tx.fetch_all(
+        &format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE station_org_id = ? ORDER BY name"),
+        args![station_org_id],
+    )
+    .await
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PlanRow {
+    pub id: String,
+    pub zone_id: String,
+    pub org_path: String,
+    pub area_path: String,
+    pub status: String,
+    /// Local dates (YYYY-MM-DD), inclusive.
+    pub valid_from: String,
+    pub valid_to: String,
+    /// The incidents the proposal weighed: received in [basis_from, basis_to) (UTC µs).
+    pub basis_from: i64,
+    pub basis_to: i64,
+    /// JSON: the kernel's proposal as it was made.
+    pub proposal: String,
+    /// JSON: the posts as they stand.
+    pub posts: String,
+    /// Risk-weighted incidents the posts as they stand cover.
+    pub covered: f64,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_by: Option<String>,
+    pub published_at: Option<i64>,
+}
+
+const PLAN_COLS: &str = "id, zone_id, org_path, area_path, status, valid_from, valid_to, basis_from, \
+                         basis_to, proposal, posts, covered, created_by, created_at, updated_at, \
+                         published_by, published_at";
+
+pub async fn insert_plan(tx: &mut Tx, p: &PlanRow) -> Result<()> {
+    tx.execute(
+        &format!(
+            "INSERT INTO patrol_plans ({PLAN_COLS}) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ),
+        args![
+            p.id.as_str(),
+            p.zone_id.as_str(),
+            p.org_path.as_str(),
+            p.area_path.as_str(),
+            p.status.as_str(),
+            p.valid_from.as_str(),
+            p.valid_to.as_str(),
+            p.basis_from,
+            p.basis_to,
+            p.proposal.as_str(),
+            p.posts.as_str(),
+            p.covered,
+            p.created_by.as_str(),
+            p.created_at,
+            p.updated_at,
+            p.published_by.clone(),
+            p.published_at
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn get_plan(db: &Db, s: &Scope, id: &str) -> Result<Option<PlanRow>> {
+    let (pred, mut a) = in_scope(s);
+    let mut args = args![id];
+    args.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {PLAN_COLS} FROM patrol_plans WHERE id = ? AND {pred}"),
+        args,
+    )
+    .await
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct PlanFilter {
+    pub zone_id: Option<String>,
+    pub status: Option<String>,
+    /// Plans whose validity includes this local date (YYYY-MM-DD).
+    pub valid_on: Option<String>,
+    pub limit: i64,
+}
+
+pub async fn list_plans(db: &Db, s: &Scope, f: &PlanFilter) -> Result<Vec<PlanRow>> {
+    let (pred, mut a) = in_scope(s);
+    let mut sql = format!("SELECT {PLAN_COLS} FROM patrol_plans WHERE {pred}");
+    if let Some(z) = &f.zone_id {
+        sql.push_str(" AND zone_id = ?");
+        a.push(z.into());
+    }
+    if let Some(st) = &f.status {
+        sql.push_str(" AND status = ?");
+        a.push(st.into());
+    }
+    if let Some(d) = &f.valid_on {
+        sql.push_str(" AND valid_from <= ? AND valid_to >= ?");
+        a.push(d.into());
+        a.push(d.into());
+    }
+    sql.push_str(" ORDER BY created_at DESC, id DESC LIMIT ?");
+    a.push(f.limit.into());
+    db.fetch_all(&sql, a).await
+}
+
+/// Replaces a draft's posts; false when the plan is no longer the draft last read (published, or
+/// edited by someone else since `updated_at`).
+pub async fn update_posts(
+    tx: &mut Tx,
+    id: &str,
+    updated_at: i64,
+    posts: &str,
+    covered: f64,
+    now: i64,
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE patrol_plans SET posts = ?, covered = ?, updated_at = ? \
+             WHERE id = ? AND status = 'draft' AND updated_at = ?",
+            args![posts, covered, now, id, updated_at],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Publishes a draft; false when it is not one any more.
+pub async fn publish(tx: &mut Tx, id: &str, by: &str, now: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE patrol_plans SET status = 'published', published_by = ?, published_at = ?, \
+             updated_at = ? WHERE id = ? AND status = 'draft'",
+            args![by, now, now, id],
+        )
+        .await?;
+    Ok(n == 1)
+}
