@@ -8,7 +8,6 @@
 use super::*;
 use helpers::*;
 use pingan_server::analysis::brief::{self, PeriodKind};
-use pingan_store::incidents::{self, NewIncident};
 use serde_json::{Value, json};
 
 const CHENJIA_GRID: &str = "330681109004002";
@@ -17,44 +16,7 @@ const CLUSTER_ADDRESS: &str = "枫桥镇陈家村夜市 3 号";
 
 /// Inserts one incident `days_ago` days (plus `minutes`) before now at (lng, lat).
 async fn plant(app: &TestApp, lng: f64, lat: f64, at: i64, type_code: &str, address: &str) {
-    let loc = pingan_server::locate::locate(&app.db, lng, lat)
-        .await
-        .expect("in a grid");
-    let mut tx = app.db.begin().await.unwrap();
-    incidents::insert(
-        &mut tx,
-        "330681",
-        &NewIncident {
-            tracking_code: None,
-            channel: "call_110".into(),
-            type_code: type_code.into(),
-            level: 3,
-            description: "planted for the analysis test".into(),
-            address: address.into(),
-            lng,
-            lat,
-            grid_code: loc.grid_code,
-            village_code: loc.village_code,
-            area_path: loc.area_path,
-            area_type: loc.area_type,
-            station_org_id: loc.station_org_id,
-            caller_name_sealed: None,
-            caller_phone_sealed: None,
-            caller_phone_index: None,
-            reporter_user_id: None,
-            camera_code: None,
-            snapshot_ref: None,
-            event_type: None,
-            reported_at: at,
-            received_at: at,
-            local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(at)),
-            actor_id: None,
-            actor_name: "test".into(),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit_audited(vec![]).await.unwrap();
+    plant_incident(app, lng, lat, at, type_code, address).await;
 }
 
 /// Local midnight that starts `today − days`.

@@ -78,6 +78,8 @@ enum Obj {
     Brief,
     Campaign,
     CampaignGrid,
+    PatrolZone,
+    PatrolPlan,
 }
 
 struct Route {
@@ -460,6 +462,35 @@ const ROUTES: &[Route] = &[
     r("post", "/api/v1/case-rubrics", Perm(P::CaseSupervise), Coll),
     r("get", "/api/v1/case-stats", Perm(P::CaseRead), Coll),
     r("get", "/api/v1/case-stats/export", Perm(P::CaseRead), Coll),
+    // 分片布警: the draft is edited before it is published.
+    r("get", "/api/v1/patrol-zones", Perm(P::PatrolRead), Coll),
+    r("post", "/api/v1/patrol-zones", Perm(P::PatrolManage), Coll),
+    r(
+        "get",
+        "/api/v1/patrol-zones/{id}",
+        Perm(P::PatrolRead),
+        Obj::PatrolZone,
+    ),
+    r("get", "/api/v1/patrol-plans", Perm(P::PatrolRead), Coll),
+    r("post", "/api/v1/patrol-plans", Perm(P::PatrolManage), Coll),
+    r(
+        "get",
+        "/api/v1/patrol-plans/{id}",
+        Perm(P::PatrolRead),
+        Obj::PatrolPlan,
+    ),
+    r(
+        "put",
+        "/api/v1/patrol-plans/{id}/posts",
+        Perm(P::PatrolManage),
+        Obj::PatrolPlan,
+    ),
+    r(
+        "post",
+        "/api/v1/patrol-plans/{id}/publish",
+        Perm(P::PatrolManage),
+        Obj::PatrolPlan,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -523,6 +554,14 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::CampaignGrid,
             "SELECT campaign_id, grid_code FROM campaign_grids ORDER BY campaign_id LIMIT 1",
         ),
+        (
+            Obj::PatrolZone,
+            "SELECT id, '' FROM patrol_zones ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::PatrolPlan,
+            "SELECT id, '' FROM patrol_plans ORDER BY id LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -557,6 +596,9 @@ struct Known {
     rubric: String,
     /// A case in the fixture sample.
     sample_case: String,
+    /// The fixture patrol zone and its plan's `updated_at` (the draft as made).
+    patrol_zone: String,
+    patrol_plan_updated_at: i64,
     /// An extension of the fixture dispute, requested by the wide mediator (a supervisor decides).
     extension: String,
     /// A follow-up visit of the fixture dispute, due once its agreement is recorded (looked up when
@@ -625,6 +667,12 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         pingan_store::args![f[&Obj::CaseSample].0.as_str()],
     )
     .await;
+    let (patrol_zone, patrol_plan_updated_at): (String, i64) = one(
+        app,
+        "SELECT zone_id, updated_at FROM patrol_plans WHERE id = ?",
+        pingan_store::args![f[&Obj::PatrolPlan].0.as_str()],
+    )
+    .await;
     let (extension,): (String,) = one(
         app,
         "SELECT id FROM dispute_extensions WHERE dispute_id = ? AND approved IS NULL ORDER BY id LIMIT 1",
@@ -642,6 +690,8 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         unit_status,
         rubric,
         sample_case,
+        patrol_zone,
+        patrol_plan_updated_at,
         extension,
         followup: None,
         leader_password: app.password("leader"),
@@ -854,9 +904,27 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             json!({"case_id": k.sample_case, "finding": "矩阵：卷宗齐全"}),
         ),
         (("post", "/api/v1/case-rubrics"), rubric("矩阵评查二")),
+        // 分片布警: a zone 200 m square at the fixture point, a plan of its neighbour, one post.
+        (
+            ("post", "/api/v1/patrol-zones"),
+            json!({"station_org_id": k.station, "name": "矩阵巡区二", "geometry": square(lng, lat, 0.001)}),
+        ),
+        (
+            ("post", "/api/v1/patrol-plans"),
+            json!({"zone_id": k.patrol_zone, "k": 1, "radius_m": 200.0, "valid_from": k.yesterday, "valid_to": k.yesterday}),
+        ),
+        (
+            ("put", "/api/v1/patrol-plans/{id}/posts"),
+            json!({"posts": [{"lng": lng, "lat": lat, "window": {"start_hour": 20, "hours": 3}}], "updated_at": k.patrol_plan_updated_at}),
+        ),
     ]
     .into_iter()
     .collect()
+}
+
+/// A GeoJSON square of half-side `d` degrees around (lng, lat).
+fn square(lng: f64, lat: f64, d: f64) -> serde_json::Value {
+    serde_json::json!({"type": "Polygon", "coordinates": [[[lng - d, lat - d], [lng + d, lat - d], [lng + d, lat + d], [lng - d, lat + d], [lng - d, lat - d]]]})
 }
 
 /// A 评查 rubric of two items.
@@ -1252,7 +1320,40 @@ async fn make_fixtures(app: &TestApp, org_id: &str) -> (f64, f64) {
         .unwrap();
     let today = jiff::Zoned::now().date();
     let (lng, lat) = inside_point(app, &app.client_as("gridworker").await, "330681109004001").await;
-    let made: [(Role, String, serde_json::Value); 7] = [
+    // A patrol zone around the point with one incident of yesterday evening in it.
+    let (station,): (String,) = app
+        .db
+        .fetch_one(
+            "SELECT org_id FROM users WHERE username = 'officer'",
+            vec![],
+        )
+        .await
+        .unwrap();
+    plant_incident(
+        app,
+        lng,
+        lat,
+        app.state.now() - 20 * 3_600_000_000,
+        "100100",
+        "陈家社区 3 号",
+    )
+    .await;
+    let chief = account_token(app, Role::StationChief, true, org_id).await;
+    let r = client()
+        .post(format!("{}/api/v1/patrol-zones", app.url))
+        .bearer_auth(&chief)
+        .json(&serde_json::json!({"station_org_id": station, "name": "矩阵巡区", "geometry": square(lng, lat, 0.002)}))
+        .send()
+        .await
+        .unwrap();
+    let zone: serde_json::Value = r.json().await.unwrap();
+    let zone_id = zone["id"].as_str().expect("a fixture zone").to_string();
+    let made: [(Role, String, serde_json::Value); 8] = [
+        (
+            Role::StationChief,
+            "/api/v1/patrol-plans".into(),
+            serde_json::json!({"zone_id": zone_id, "k": 1, "valid_from": today.to_string(), "valid_to": today.to_string()}),
+        ),
         (
             Role::GridWorker,
             "/api/v1/places".into(),

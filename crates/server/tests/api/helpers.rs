@@ -309,3 +309,53 @@ pub fn message_beside(html: &str, field: &str) -> String {
     let rest = &html[start..];
     rest[rest.find('>').unwrap() + 1..rest.find("</span>").unwrap()].to_string()
 }
+
+/// Inserts one counted incident at (lng, lat) received at `at` (UTC µs), located like intake does.
+pub async fn plant_incident(
+    app: &TestApp,
+    lng: f64,
+    lat: f64,
+    at: i64,
+    type_code: &str,
+    address: &str,
+) {
+    use pingan_store::incidents::{self, NewIncident};
+    let loc = pingan_server::locate::locate(&app.db, lng, lat)
+        .await
+        .expect("in a grid");
+    let mut tx = app.db.begin().await.unwrap();
+    incidents::insert(
+        &mut tx,
+        "330681",
+        &NewIncident {
+            tracking_code: None,
+            channel: "call_110".into(),
+            type_code: type_code.into(),
+            level: 3,
+            description: "planted by a test".into(),
+            address: address.into(),
+            lng,
+            lat,
+            grid_code: loc.grid_code,
+            village_code: loc.village_code,
+            area_path: loc.area_path,
+            area_type: loc.area_type,
+            station_org_id: loc.station_org_id,
+            caller_name_sealed: None,
+            caller_phone_sealed: None,
+            caller_phone_index: None,
+            reporter_user_id: None,
+            camera_code: None,
+            snapshot_ref: None,
+            event_type: None,
+            reported_at: at,
+            received_at: at,
+            local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(at)),
+            actor_id: None,
+            actor_name: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit_audited(vec![]).await.unwrap();
+}

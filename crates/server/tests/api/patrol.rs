@@ -5,7 +5,6 @@
 
 use super::*;
 use helpers::*;
-use pingan_store::incidents::{self, NewIncident};
 use serde_json::{Value, json};
 
 const CHENJIA_GRID: &str = "330681109004002";
@@ -13,44 +12,7 @@ const FAR_GRID: &str = "330681001001003";
 const HOUR: i64 = 3_600_000_000;
 
 async fn plant(app: &TestApp, lng: f64, lat: f64, at: i64) {
-    let loc = pingan_server::locate::locate(&app.db, lng, lat)
-        .await
-        .expect("in a grid");
-    let mut tx = app.db.begin().await.unwrap();
-    incidents::insert(
-        &mut tx,
-        "330681",
-        &NewIncident {
-            tracking_code: None,
-            channel: "call_110".into(),
-            type_code: "100100".into(),
-            level: 3,
-            description: "planted for the patrol test".into(),
-            address: "枫桥镇陈家村".into(),
-            lng,
-            lat,
-            grid_code: loc.grid_code,
-            village_code: loc.village_code,
-            area_path: loc.area_path,
-            area_type: loc.area_type,
-            station_org_id: loc.station_org_id,
-            caller_name_sealed: None,
-            caller_phone_sealed: None,
-            caller_phone_index: None,
-            reporter_user_id: None,
-            camera_code: None,
-            snapshot_ref: None,
-            event_type: None,
-            reported_at: at,
-            received_at: at,
-            local_date: pingan_domain::time::local_date(pingan_domain::time::from_micros(at)),
-            actor_id: None,
-            actor_name: "test".into(),
-        },
-    )
-    .await
-    .unwrap();
-    tx.commit_audited(vec![]).await.unwrap();
+    plant_incident(app, lng, lat, at, "100100", "枫桥镇陈家村").await;
 }
 
 /// The instant at local hour `h` (UTC+8), `days` days before now.
@@ -183,7 +145,7 @@ both!(
         }
         plant(&app, c.0, c.1, local_hour_days_ago(now, 3, 3)).await;
         let dispatcher = app.client_as("dispatcher").await;
-    let far = inside_point(&app, &dispatcher, FAR_GRID).await;
+        let far = inside_point(&app, &dispatcher, FAR_GRID).await;
         plant(&app, far.0, far.1, local_hour_days_ago(now, 2, 21)).await;
 
         // By hand: hours 21, 9, 3 hold 6, 3, 1 of 10 incidents, so their risks are 14.4, 7.2 and 2.4;
