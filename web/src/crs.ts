@@ -36,3 +36,16 @@ export function wgsToGcj(lng: number, lat: number): [number, number] {
   dLng = (dLng * 180) / ((A / sqrtMagic) * Math.cos(radLat) * Math.PI);
   return [lng + dLng, lat + dLat];
 }
+
+/** GCJ-02 → WGS-84 (a point clicked on a GCJ-02 map), by fixed-point iteration of the forward shift. */
+export function gcjToWgs(lng: number, lat: number): [number, number] {
+  let w: [number, number] = [lng, lat];
+  for (let i = 0; i < 20; i++) {
+    const g = wgsToGcj(w[0], w[1]);
+    const dx = lng - g[0];
+    const dy = lat - g[1];
+    w = [w[0] + dx, w[1] + dy];
+    if (Math.abs(dx) < 1e-10 && Math.abs(dy) < 1e-10) break;
+  }
+  return w;
+}

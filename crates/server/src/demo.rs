@@ -30,7 +30,8 @@ pub async fn ensure(db: &Db, cipher: &FieldCipher, seed: u64) -> anyhow::Result<
 }
 
 /// Everything `pingan demo` shows: `ensure`, then disputes, a year of closed incidents for 信息研判
-/// (returns how many were added) and cases, and the administrators' second factors.
+/// (returns how many were added), cases and patrol zones and plans, and the administrators' second
+/// factors.
 pub async fn ensure_all(
     db: &Db,
     config: &Config,
@@ -41,6 +42,7 @@ pub async fn ensure_all(
     crate::mediation::demo::ensure(db, config).await?;
     let history = crate::analysis::demo::ensure(db).await?;
     crate::cases::demo::ensure(db, config).await?;
+    crate::patrol::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

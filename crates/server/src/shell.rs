@@ -72,7 +72,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("places", "/places", true, [PlaceRead]),
         nav!("visits", "/m/visits", false, [GridWork]),
     ]),
-    ("group.patrol", &[nav!("patrol", "/m/patrol", false, [PatrolRead])]),
+    ("group.patrol", &[nav!("patrol", "/patrol", true, [PatrolRead])]),
     ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),
     ("group.community", &[nav!("teams", "/m/teams", false, [PatrolRead, GridWork])]),
     ("group.governance", &[

@@ -86,7 +86,7 @@ async fn workbench(
             types,
             from: from.to_string(),
             to: to.to_string(),
-            tile_url: m.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
         },
     )
@@ -328,7 +328,7 @@ async fn show(
             layers_json: layers.to_string().replace("</", "<\\/"),
             c,
             types,
-            tile_url: m.tile_url.clone(),
+            tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
         },
     )

@@ -10,7 +10,7 @@ pub mod pages;
 pub mod planning;
 
 use crate::auth::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
 use geo::MultiPolygon;
 use jiff::civil::Date;
@@ -108,41 +108,45 @@ pub async fn create_zone(state: &AppState, actor: &Actor, req: NewZone) -> ApiRe
     actor.require(state, Permission::PatrolManage).await?;
     let name = req.name.trim().to_string();
     if name.is_empty() || name.chars().count() > 60 {
-        return Err(ApiError::invalid("name", "name must be 1–60 characters"));
+        return Err(ApiError::problem(
+            Problem::new("name", "too_long", "name must be 1–60 characters").with("max", 60),
+        ));
     }
     let station = pingan_store::orgs::get(&state.db, &actor.scope, &req.station_org_id)
         .await?
         .filter(|o| o.kind == pingan_domain::org::OrgKind::Station.code())
         .ok_or_else(|| {
-            ApiError::invalid(
+            ApiError::problem(Problem::new(
                 "station_org_id",
+                "patrol_station",
                 "no police station with this id in your scope",
-            )
+            ))
         })?;
     let text = req.geometry.to_string();
-    let shape = parse_zone_shape(&text).ok_or_else(|| {
-        ApiError::invalid(
-            "geometry",
-            "geometry must be a GeoJSON Polygon or MultiPolygon",
+    let bad_shape = |detail: String| {
+        ApiError::problem(
+            Problem::new("geometry", "patrol_geometry", format!("geometry: {detail}"))
+                .with("detail", detail),
         )
-    })?;
+    };
+    let shape = parse_zone_shape(&text)
+        .ok_or_else(|| bad_shape("a GeoJSON Polygon or MultiPolygon is needed".into()))?;
     if let Some(p) = pingan_geo::validate::validate_multipolygon(&shape).first() {
-        return Err(ApiError::invalid("geometry", format!("geometry: {p}")));
+        return Err(bad_shape(p.to_string()));
     }
     let bbox = {
         use geo::BoundingRect;
         shape
             .bounding_rect()
-            .ok_or_else(|| ApiError::invalid("geometry", "geometry is empty"))?
+            .ok_or_else(|| bad_shape("the geometry is empty".into()))?
     };
     if !(-180.0..=180.0).contains(&bbox.min().x)
         || !(-180.0..=180.0).contains(&bbox.max().x)
         || !(-90.0..=90.0).contains(&bbox.min().y)
         || !(-90.0..=90.0).contains(&bbox.max().y)
     {
-        return Err(ApiError::invalid(
-            "geometry",
-            "coordinates must be WGS-84 degrees (lng, lat)",
+        return Err(bad_shape(
+            "coordinates must be WGS-84 degrees (lng, lat)".into(),
         ));
     }
     let now = state.now();
@@ -164,10 +168,11 @@ pub async fn create_zone(state: &AppState, actor: &Actor, req: NewZone) -> ApiRe
     let mut tx = state.db.begin().await?;
     let others = store::station_zones(&mut tx, &station.id).await?;
     if others.iter().any(|z| z.name == row.name) {
-        return Err(ApiError::invalid(
+        return Err(ApiError::problem(Problem::new(
             "name",
+            "patrol_zone_name_taken",
             "the station already has a zone of this name",
-        ));
+        )));
     }
     let overlaps = overlaps_with(&shape, &others);
     store::insert_zone(&mut tx, &row).await?;
@@ -283,9 +288,61 @@ pub struct Plan {
     pub published_at: Option<i64>,
 }
 
+/// Every problem of a plan request at once, coded for pages to put in words.
+fn check_plan_request(req: &NewPlan) -> ApiResult<(f64, i64, u8, Date, Date)> {
+    use crate::error::{Problem, Problems};
+    let mut problems = Problems::default();
+    let range = |field: &str, min: f64, max: f64| {
+        Problem::new(
+            field,
+            "out_of_range",
+            format!("{field} must be {min}–{max}"),
+        )
+        .with("min", min)
+        .with("max", max)
+    };
+    if !(1..=MAX_POSTS).contains(&req.k) {
+        problems.push(range("k", 1.0, MAX_POSTS as f64));
+    }
+    let radius = req.radius_m.unwrap_or(300.0);
+    if !(50.0..=2000.0).contains(&radius) {
+        problems.push(range("radius_m", 50.0, 2000.0));
+    }
+    let days = req.basis_days.unwrap_or(90);
+    if !(7..=365).contains(&days) {
+        problems.push(range("basis_days", 7.0, 365.0));
+    }
+    let window_hours = req.window_hours.unwrap_or(3);
+    if !(1..=12).contains(&window_hours) {
+        problems.push(range("window_hours", 1.0, 12.0));
+    }
+    let from = problems.check(parse_day("valid_from", &req.valid_from))?;
+    let to = problems.check(parse_day("valid_to", &req.valid_to))?;
+    if let (Some(f), Some(t)) = (from, to) {
+        let span = f.until(t).map(|s| s.get_days()).unwrap_or(-1);
+        if !(0..=30).contains(&span) {
+            problems.push(Problem::new(
+                "valid_to",
+                "patrol_period",
+                "valid_to must be on or after valid_from and at most 30 days later",
+            ));
+        }
+    }
+    problems.finish()?;
+    match (from, to) {
+        (Some(f), Some(t)) => Ok((radius, days, window_hours, f, t)),
+        _ => unreachable!("date problems were reported"),
+    }
+}
+
 fn parse_day(field: &str, v: &str) -> ApiResult<Date> {
-    v.parse::<Date>()
-        .map_err(|_| ApiError::invalid(field, format!("{field} must be a date YYYY-MM-DD")))
+    v.parse::<Date>().map_err(|_| {
+        ApiError::problem(Problem::new(
+            field,
+            "date",
+            format!("{field} must be a date YYYY-MM-DD"),
+        ))
+    })
 }
 
 /// The zone's incidents in the basis period, projected, with their time.
@@ -332,34 +389,15 @@ pub async fn propose(state: &AppState, actor: &Actor, req: NewPlan) -> ApiResult
     actor.require(state, Permission::PatrolManage).await?;
     let zone = store::get_zone(&state.db, &actor.scope, &req.zone_id)
         .await?
-        .ok_or_else(|| ApiError::invalid("zone_id", "no patrol zone with this id in your scope"))?;
-    if !(1..=MAX_POSTS).contains(&req.k) {
-        return Err(ApiError::invalid("k", format!("k must be 1–{MAX_POSTS}")));
-    }
-    let radius = req.radius_m.unwrap_or(300.0);
-    if !(50.0..=2000.0).contains(&radius) {
-        return Err(ApiError::invalid("radius_m", "radius_m must be 50–2000"));
-    }
-    let days = req.basis_days.unwrap_or(90);
-    if !(7..=365).contains(&days) {
-        return Err(ApiError::invalid("basis_days", "basis_days must be 7–365"));
-    }
-    let window_hours = req.window_hours.unwrap_or(3);
-    if !(1..=12).contains(&window_hours) {
-        return Err(ApiError::invalid(
-            "window_hours",
-            "window_hours must be 1–12",
-        ));
-    }
-    let from = parse_day("valid_from", &req.valid_from)?;
-    let to = parse_day("valid_to", &req.valid_to)?;
-    let span = from.until(to).map(|s| s.get_days()).unwrap_or(-1);
-    if !(0..=30).contains(&span) {
-        return Err(ApiError::invalid(
-            "valid_to",
-            "valid_to must be on or after valid_from and at most 30 days later",
-        ));
-    }
+        .ok_or_else(|| {
+            ApiError::problem(Problem::new(
+                "zone_id",
+                "patrol_zone",
+                "no patrol zone with this id in your scope",
+            ))
+        })?;
+    let checked = check_plan_request(&req)?;
+    let (radius, days, window_hours, from, to) = checked;
     let shape = parse_zone_shape(&zone.geometry)
         .ok_or_else(|| ApiError::Conflict("the zone's stored geometry cannot be read".into()))?;
     let now = state.now();
@@ -390,7 +428,11 @@ pub async fn propose(state: &AppState, actor: &Actor, req: NewPlan) -> ApiResult
     .await
     .map_err(|e| ApiError::Conflict(format!("the planning task failed: {e}")))?;
     let (proposal, covered) = proposal.map_err(|e| match e {
-        planning::PlanningError::NoIncidents => ApiError::invalid("basis_days", e.to_string()),
+        planning::PlanningError::NoIncidents => ApiError::problem(Problem::new(
+            "basis_days",
+            "patrol_no_incidents",
+            e.to_string(),
+        )),
         planning::PlanningError::TooFewSites { .. } => ApiError::invalid("k", e.to_string()),
         planning::PlanningError::Kernel(k) => ApiError::invalid("zone_id", k.to_string()),
     })?;
@@ -611,9 +653,14 @@ pub async fn edit_posts(
         .iter()
         .position(|p| inside.locate(p.lng, p.lat).is_none())
     {
-        return Err(ApiError::invalid(
-            &format!("posts[{i}]"),
-            format!("posts[{i}] lies outside the zone {}", zone.name),
+        return Err(ApiError::problem(
+            Problem::new(
+                &format!("posts[{i}]"),
+                "patrol_post_outside",
+                format!("posts[{i}] lies outside the zone {}", zone.name),
+            )
+            .with("zone", &zone.name)
+            .with("post", i + 1),
         ));
     }
     let (demand, proj) = read_demand(

@@ -1,0 +1,117 @@
+// Issue 21 (first part), 分片布警 in a real headless Chromium: the demo chief sees the zones and the
+// demo plans, draws a new zone on the map, is told beside the field when a plan request is wrong,
+// asks the kernel for a plan, drags a post, saves (the change is recorded) and publishes; on a
+// 390 px phone an officer sees today's posts with their hours, without sideways scrolling.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, newGuardedPage, prerequisites, startDemo, submitLogin } from "./harness.mjs";
+
+const ready = prerequisites();
+if (ready.skip) test("patrol plans (headless Chromium)", ready, () => {});
+
+describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, () => {
+  let demo;
+  let browser;
+
+  before(async () => {
+    demo = await startDemo({ seed: 7 });
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  async function signIn(username, viewport) {
+    const login = demo.logins.find((l) => l.username === username);
+    assert.ok(login, `demo login ${username}`);
+    const opened = await newGuardedPage(browser, demo.url, viewport ? { viewport } : undefined);
+    await opened.page.goto("/login");
+    await submitLogin(opened.page, login.username, login.password);
+    return opened;
+  }
+
+  test("the chief draws a zone, plans, moves a post and publishes", async () => {
+    const { page, guard, context } = await signIn("chief");
+    await page.goto("/patrol");
+    const zones = await page.locator("#zones tbody tr").count();
+    assert.ok(zones >= 1, "the demo zones are listed");
+    assert.ok((await page.locator("#plans tbody tr").count()) >= 1, "the demo plans are listed");
+    // Zone outlines are drawn with their names.
+    await page.locator("#patrol-map .zone-label").first().waitFor();
+    assert.equal(await page.locator("#patrol-map .zone-label").count(), zones);
+
+    // Draw a triangle inside the map and save it as a zone.
+    await page.click("#zone-draw");
+    await page.waitForTimeout(300);
+    const box = await page.locator("#patrol-map").boundingBox();
+    for (const [fx, fy] of [[0.45, 0.45], [0.55, 0.45], [0.5, 0.55]]) {
+      await page.mouse.click(box.x + box.width * fx, box.y + box.height * fy);
+    }
+    await page.fill("#zone-name", "浏览器测试巡区");
+    await Promise.all([page.waitForEvent("load"), page.click("#zone-save")]);
+    assert.equal(await page.locator("#zones tbody tr").count(), zones + 1);
+    assert.ok((await page.locator("#zones").innerText()).includes("浏览器测试巡区"));
+
+    // A wrong request: the problem is said beside its field, in Chinese, and the form keeps the rest.
+    const published = page.locator("#plans tbody tr", { hasText: "已发布" }).first();
+    const zoneName = (await published.locator("td").first().innerText()).trim();
+    await page.selectOption("#plan-zone", { label: zoneName });
+    await page.fill("#plan-k", "0");
+    await Promise.all([page.waitForEvent("load"), page.click("#plan-submit")]);
+    assert.match(await page.locator("#err-k").innerText(), /1.*30/);
+    assert.equal(await page.inputValue("#plan-radius"), "300");
+
+    // The kernel's plan: two posts on the map.
+    await page.fill("#plan-k", "2");
+    await Promise.all([page.waitForURL(/\/patrol\/plans\//), page.click("#plan-submit")]);
+    await page.waitForSelector("#plan-map img.leaflet-marker-icon");
+    assert.equal(await page.locator("#plan-map img.leaflet-marker-icon").count(), 2);
+    assert.equal(await page.locator("#post-list li").count(), 2);
+    assert.ok((await page.locator("#plan-status").innerText()).includes("草稿"));
+    assert.ok(await page.locator("#no-changes").isVisible());
+
+    // Drag the first post a third of the way toward the middle of the map (the zone fills the map,
+    // so it stays inside) and save: the move is recorded.
+    await page.locator("#plan-map").scrollIntoViewIfNeeded();
+    await page.waitForTimeout(800); // the map settles (fitting the zone may animate)
+    const marker = page.locator("#plan-map img.leaflet-marker-icon").first();
+    const mb = await marker.boundingBox();
+    const map = await page.locator("#plan-map").boundingBox();
+    const [x0, y0] = [mb.x + mb.width / 2, mb.y + mb.height - 2];
+    const [x1, y1] = [x0 + (map.x + map.width / 2 - x0) / 3, y0 + (map.y + map.height / 2 - y0) / 3];
+    await page.mouse.move(x0, y0);
+    await page.mouse.down();
+    await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 5 });
+    await page.mouse.move(x1, y1, { steps: 5 });
+    await page.mouse.up();
+    await page.click("#posts-save");
+    await page.waitForSelector("#changes", { timeout: 10_000 }).catch(async () => {
+      await page.screenshot({ path: "/tmp/patrol-fail.png" });
+      throw new Error(`saving the moved post (${x0},${y0} → ${x1},${y1}): ` + (await page.locator("#posts-status").innerText()));
+    });
+    assert.match(await page.locator("#changes").innerText(), /移动了系统点位 \d+: \d+ m/);
+
+    await Promise.all([page.waitForEvent("load"), page.click("#plan-publish")]);
+    assert.ok((await page.locator("#plan-status").innerText()).includes("已发布"));
+    assert.equal(await page.locator("#posts-save").count(), 0, "a published plan is not edited");
+    guard.check();
+    await context.close();
+  });
+
+  test("on a phone an officer sees today's posts and their hours", async () => {
+    const { page, guard, context } = await signIn("officer", { width: 390, height: 844 });
+    const resp = await page.goto("/patrol/today");
+    assert.equal(resp.status(), 200);
+    const plans = page.locator(".today-plan");
+    assert.ok((await plans.count()) >= 1, "the demo's published plan is in force today");
+    const first = await plans.first().locator(".today-posts li").first().innerText();
+    assert.match(first, /\d\d:00–\d\d:00/);
+    await page.waitForSelector("#today-map .leaflet-tooltip");
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
+    guard.check();
+    await context.close();
+  });
+});
