@@ -208,10 +208,8 @@ pub fn check_posts(proposal_len: usize, posts: &[Post]) -> Result<(), PostsError
     let mut seen = vec![false; proposal_len];
     for (index, p) in posts.iter().enumerate() {
         let bad = |message: String| PostsError::Post { index, message };
-        if !(p.lng.is_finite() && p.lat.is_finite())
-            || !(-180.0..=180.0).contains(&p.lng)
-            || !(-90.0..=90.0).contains(&p.lat)
-        {
+        // A range holds no NaN or infinity.
+        if !((-180.0..=180.0).contains(&p.lng) && (-90.0..=90.0).contains(&p.lat)) {
             return Err(bad("lng/lat must be a position in degrees".into()));
         }
         p.window.check().map_err(|e| bad(e.to_string()))?;
