@@ -96,7 +96,7 @@ function drawZone(map: any, ll: (lng: number, lat: number) => any, geometry: any
     coordsToLatLng: (c: [number, number]) => ll(c[0], c[1]),
     style: { color: "#1d4ed8", weight: 2, fillOpacity: 0.06 },
   }).addTo(map);
-  if (name) layer.bindTooltip(esc(name), { permanent: true, direction: "center", className: "zone-label" });
+  if (name) layer.bindTooltip("<span data-user>" + esc(name) + "</span>", { permanent: true, direction: "center", className: "zone-label" });
   return layer;
 }
 
