@@ -394,3 +394,187 @@ mod tests {
         );
     }
 }
+
+/// A position of a unit, projected to metres, at an instant (UTC µs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Fix {
+    pub at: i64,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A stay near a post: from the first to the last of consecutive fixes within the radius.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Stay {
+    pub from: i64,
+    pub to: i64,
+}
+
+impl Stay {
+    pub fn minutes(&self) -> f64 {
+        (self.to - self.from) as f64 / 60e6
+    }
+}
+
+/// The stays of one unit's track (fixes oldest first) within `radius` metres of `post`, clipped to
+/// `[window_from, window_to)`. A stay is broken where two consecutive fixes are further apart in time
+/// than `max_gap` µs (the unit may have left in between: the track cannot say), so it runs from the
+/// first fix inside to the last consecutive fix inside.
+pub fn stays_near(
+    track: &[Fix],
+    post: (f64, f64),
+    radius: f64,
+    (window_from, window_to): (i64, i64),
+    max_gap: i64,
+) -> Vec<Stay> {
+    let r2 = radius * radius;
+    let inside = |f: &Fix| (f.x - post.0).powi(2) + (f.y - post.1).powi(2) <= r2;
+    let mut out = Vec::new();
+    let mut open: Option<Stay> = None;
+    let mut last_at: Option<i64> = None;
+    let close = |s: Stay, out: &mut Vec<Stay>| {
+        let (from, to) = (s.from.max(window_from), s.to.min(window_to));
+        if from < to || (from == to && s.from == s.to && from >= window_from && from < window_to) {
+            out.push(Stay { from, to });
+        }
+    };
+    for f in track {
+        let gap_broken = last_at.is_some_and(|t| f.at - t > max_gap);
+        if gap_broken && let Some(s) = open.take() {
+            close(s, &mut out);
+        }
+        if inside(f) {
+            match open.as_mut() {
+                Some(s) => s.to = f.at,
+                None => {
+                    open = Some(Stay {
+                        from: f.at,
+                        to: f.at,
+                    })
+                }
+            }
+        } else if let Some(s) = open.take() {
+            close(s, &mut out);
+        }
+        last_at = Some(f.at);
+    }
+    if let Some(s) = open {
+        close(s, &mut out);
+    }
+    out
+}
+
+/// Where a track has no fix for longer than `max_gap` µs: (last fix before, first fix after).
+pub fn track_gaps(track: &[Fix], max_gap: i64) -> Vec<(i64, i64)> {
+    track
+        .windows(2)
+        .filter(|w| w[1].at - w[0].at > max_gap)
+        .map(|w| (w[0].at, w[1].at))
+        .collect()
+}
+
+/// The window of a post on a local day as UTC µs `[from, to)`: `day_start` is the local midnight
+/// that starts the day (a window past midnight ends on the next day).
+pub fn window_on(window: HourWindow, day_start: i64) -> (i64, i64) {
+    const HOUR: i64 = 3_600_000_000;
+    let from = day_start + window.start_hour as i64 * HOUR;
+    (from, from + window.hours as i64 * HOUR)
+}
+
+#[cfg(test)]
+mod checkin_tests {
+    use super::*;
+
+    const MIN: i64 = 60_000_000;
+
+    fn fix(min: i64, x: f64) -> Fix {
+        Fix {
+            at: min * MIN,
+            x,
+            y: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_stay_runs_between_fixes_inside_and_is_clipped_to_the_window() {
+        // Inside (x ≤ 50) from minute 10 to 30, out at 31, back 40–45.
+        let mut track: Vec<Fix> = (0..=60)
+            .map(|m| {
+                fix(
+                    m,
+                    if (10..=30).contains(&m) || (40..=45).contains(&m) {
+                        10.0
+                    } else {
+                        500.0
+                    },
+                )
+            })
+            .collect();
+        track.sort_by_key(|f| f.at);
+        let s = stays_near(&track, (0.0, 0.0), 50.0, (0, 60 * MIN), 5 * MIN);
+        assert_eq!(
+            s,
+            vec![
+                Stay {
+                    from: 10 * MIN,
+                    to: 30 * MIN
+                },
+                Stay {
+                    from: 40 * MIN,
+                    to: 45 * MIN
+                }
+            ]
+        );
+        assert_eq!(s[0].minutes(), 20.0);
+        // The window from minute 20: the first stay keeps 10 minutes.
+        let s = stays_near(&track, (0.0, 0.0), 50.0, (20 * MIN, 42 * MIN), 5 * MIN);
+        assert_eq!(
+            s,
+            vec![
+                Stay {
+                    from: 20 * MIN,
+                    to: 30 * MIN
+                },
+                Stay {
+                    from: 40 * MIN,
+                    to: 42 * MIN
+                }
+            ]
+        );
+        // Exactly on the radius counts.
+        let edge = vec![fix(0, 50.0), fix(5, 50.0)];
+        assert_eq!(
+            stays_near(&edge, (0.0, 0.0), 50.0, (0, 10 * MIN), 5 * MIN).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_silent_track_breaks_the_stay() {
+        // Inside at 0, 2 and again at 20, 22 with nothing between: two stays, not one of 22 minutes.
+        let track = vec![fix(0, 1.0), fix(2, 1.0), fix(20, 1.0), fix(22, 1.0)];
+        let s = stays_near(&track, (0.0, 0.0), 50.0, (0, 60 * MIN), 5 * MIN);
+        assert_eq!(
+            s,
+            vec![
+                Stay {
+                    from: 0,
+                    to: 2 * MIN
+                },
+                Stay {
+                    from: 20 * MIN,
+                    to: 22 * MIN
+                }
+            ]
+        );
+        assert_eq!(track_gaps(&track, 5 * MIN), vec![(2 * MIN, 20 * MIN)]);
+    }
+
+    #[test]
+    fn a_window_past_midnight_ends_the_next_day() {
+        let w = HourWindow::new(22, 4).unwrap();
+        let (f, t) = window_on(w, 1_000 * 3_600_000_000);
+        assert_eq!(f, 1_022 * 3_600_000_000);
+        assert_eq!(t, 1_026 * 3_600_000_000);
+    }
+}

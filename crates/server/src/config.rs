@@ -19,7 +19,29 @@ pub struct Config {
     pub crypto: CryptoConfig,
     pub analysis: AnalysisConfig,
     pub cases: CasesConfig,
+    pub patrol: PatrolConfig,
     pub validation: ValidationConfig,
+}
+
+/// When a unit's track counts as a check-in at a patrol post: within `checkin_radius_m` for at least
+/// `checkin_minutes` inside the post's window; fixes more than `max_gap_minutes` apart break a stay
+/// (and show as a gap in the track).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PatrolConfig {
+    pub checkin_radius_m: f64,
+    pub checkin_minutes: f64,
+    pub max_gap_minutes: f64,
+}
+
+impl Default for PatrolConfig {
+    fn default() -> Self {
+        PatrolConfig {
+            checkin_radius_m: 100.0,
+            checkin_minutes: 10.0,
+            max_gap_minutes: 5.0,
+        }
+    }
 }
 
 /// Plausibility bounds on the times records carry (the rules themselves are in

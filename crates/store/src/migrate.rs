@@ -993,6 +993,8 @@ fn v16_patrol(_: Backend) -> Vec<String> {
             .into(),
         "CREATE INDEX patrol_plans_zone ON patrol_plans (zone_id, created_at)".into(),
         "CREATE INDEX patrol_plans_org ON patrol_plans (org_path, valid_to)".into(),
+        // Tracks are read by unit and time (check-ins, replay); the key is by device.
+        "CREATE INDEX unit_positions_unit ON unit_positions (unit_id, at)".into(),
     ]
 }
 

@@ -219,3 +219,28 @@ pub async fn publish(tx: &mut Tx, id: &str, by: &str, now: i64) -> Result<bool> 
         .await?;
     Ok(n == 1)
 }
+
+/// One GPS fix of a unit, with the unit's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnitFix {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub at: i64,
+    pub lng: f64,
+    pub lat: f64,
+}
+
+/// The fixes in `[from, to)` of the units of a station, by unit and time.
+pub async fn station_fixes(
+    db: &Db,
+    station_org_id: &str,
+    (from, to): (i64, i64),
+) -> Result<Vec<UnitFix>> {
+    db.fetch_all(
+        "SELECT p.unit_id, u.name AS unit_name, p.at, p.lng, p.lat FROM unit_positions p \
+         JOIN units u ON u.id = p.unit_id \
+         WHERE u.org_id = ? AND p.at >= ? AND p.at < ? ORDER BY p.unit_id, p.at",
+        args![station_org_id, from, to],
+    )
+    .await
+}

@@ -4,6 +4,7 @@ use crate::auth::Actor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
+use crate::patrol::checkins::{self, CheckInQuery, CheckIns};
 use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
 use crate::state::AppState;
 use axum::Json;
@@ -20,6 +21,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_patrol_plan))
         .routes(routes!(edit_patrol_plan_posts))
         .routes(routes!(publish_patrol_plan))
+        .routes(routes!(patrol_plan_check_ins))
+}
+
+/// Which posts were checked in on a day: a unit of the station within the check-in radius for the
+/// configured minutes inside the post's window, by GPS; gaps in the station's tracks.
+#[utoipa::path(get, path = "/api/v1/patrol-plans/{id}/check-ins", tag = "patrol",
+    params(("id" = String, Path, description = "Plan id"), CheckInQuery),
+    responses((status = 200, description = "OK", body = CheckIns),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn patrol_plan_check_ins(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<CheckInQuery>,
+) -> ApiResult<Json<CheckIns>> {
+    Ok(Json(checkins::check_ins(&state, &actor, &id, &q).await?))
 }
 
 /// Patrol zones in your scope.

@@ -44,6 +44,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
         zones.push(z.id);
     }
     let today = state.today();
+    let yesterday = today.yesterday().unwrap_or(today);
     let week = today
         .checked_add(jiff::Span::new().days(6))
         .unwrap_or(today);
@@ -55,7 +56,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
             radius_m: Some(300.0),
             basis_days: Some(90),
             window_hours: Some(3),
-            valid_from: today.to_string(),
+            valid_from: yesterday.to_string(),
             valid_to: week.to_string(),
         };
         // A zone without incidents in the basis gets no plan.
@@ -66,6 +67,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
             patrol::publish(&state, &chief, &plan.id)
                 .await
                 .map_err(err)?;
+            yesterdays_track(db, &station, &plan, yesterday).await?;
         }
         made += 1;
         if made == 2 {
@@ -73,4 +75,47 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
         }
     }
     Ok(zones.len())
+}
+
+/// A unit's track for yesterday: a quarter of an hour at the first post inside its window (a
+/// check-in), four minutes at the second (too short), nothing at the rest — and the silence between.
+async fn yesterdays_track(
+    db: &Db,
+    station: &str,
+    plan: &patrol::Plan,
+    day: jiff::civil::Date,
+) -> anyhow::Result<()> {
+    use pingan_domain::patrol::window_on;
+    use pingan_store::units::{self, Ping};
+    let unit: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT device_id FROM units WHERE org_id = ? AND device_id IS NOT NULL ORDER BY id LIMIT 1",
+            args![station],
+        )
+        .await?;
+    let Some((device,)) = unit else {
+        return Ok(());
+    };
+    let start = pingan_domain::time::day_start(day);
+    const MINUTE: i64 = 60_000_000;
+    let mut pings = Vec::new();
+    for (p, minutes) in plan.posts.iter().zip([15, 4]) {
+        let (from, _) = window_on(p.post.window, start);
+        for m in 0..=minutes {
+            pings.push(Ping {
+                device_id: device.clone(),
+                at: from + (20 + m) * MINUTE,
+                lng: p.post.lng,
+                lat: p.post.lat,
+                speed: Some(0.5),
+                heading: None,
+            });
+        }
+    }
+    pings.sort_by_key(|p| p.at);
+    let known = units::devices(db, &units::device_ids(&pings)).await?;
+    let mut tx = db.begin().await?;
+    units::ingest(&mut tx, &pings, &known).await?;
+    tx.commit_audited(vec![]).await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@
 //! changed, so both can be read later.
 
 pub mod api;
+pub mod checkins;
 pub mod demo;
 pub mod pages;
 pub mod planning;

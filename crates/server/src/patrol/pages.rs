@@ -268,6 +268,8 @@ struct PlanPage {
     plan_json: String,
     zone_json: String,
     editable: bool,
+    /// Today's check-ins, for a published plan in force today.
+    check_ins: Option<crate::patrol::checkins::CheckIns>,
     problems_json: String,
     tile_url: String,
     tile_crs: String,
@@ -303,6 +305,19 @@ impl PlanPage {
         )
     }
 
+    fn clock(&self, us: &i64) -> String {
+        use pingan_domain::time::{from_micros, local_datetime};
+        local_datetime(from_micros(*us))
+            .chars()
+            .skip(11)
+            .take(5)
+            .collect()
+    }
+
+    fn minutes(&self, m: &f64) -> String {
+        format!("{m:.0}")
+    }
+
     fn origin(&self, i: &usize) -> String {
         let p = &self.plan.posts[*i].post;
         match p.proposed {
@@ -312,11 +327,18 @@ impl PlanPage {
     }
 }
 
+#[derive(Debug, Default, Deserialize)]
+struct DayQuery {
+    #[serde(default)]
+    date: Option<String>,
+}
+
 async fn show(
     State(state): State<AppState>,
     headers: HeaderMap,
     PageActor(actor): PageActor,
     Path(id): Path<String>,
+    axum::extract::Query(day): axum::extract::Query<DayQuery>,
 ) -> Response {
     let ctx = crate::page_try!(
         crate::shell::ctx_with(
@@ -339,6 +361,20 @@ async fn show(
         Err(e) => return crate::shell::page_error(ctx, e),
     };
     let editable = plan.status == PlanStatus::Draft && actor.can(Permission::PatrolManage);
+    let date = day
+        .date
+        .filter(|d| d.parse::<jiff::civil::Date>().is_ok())
+        .unwrap_or_else(|| state.today().to_string());
+    let in_force = plan.valid_from <= date && date <= plan.valid_to;
+    let check_ins = if plan.status == PlanStatus::Published && in_force {
+        let q = crate::patrol::checkins::CheckInQuery { date: Some(date) };
+        match crate::patrol::checkins::check_ins(&state, &actor, &plan.id, &q).await {
+            Ok(c) => Some(c),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        }
+    } else {
+        None
+    };
     let m = &state.config.map;
     let problems_json = problem_words(&ctx);
     render(
@@ -349,6 +385,7 @@ async fn show(
             zone_json: script_json(&zone.geometry),
             plan,
             editable,
+            check_ins,
             problems_json,
             tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),

@@ -491,6 +491,12 @@ const ROUTES: &[Route] = &[
         Perm(P::PatrolManage),
         Obj::PatrolPlan,
     ),
+    r(
+        "get",
+        "/api/v1/patrol-plans/{id}/check-ins",
+        Perm(P::PatrolRead),
+        Obj::PatrolPlan,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,

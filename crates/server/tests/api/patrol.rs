@@ -293,6 +293,79 @@ both!(
         )
         .await;
         assert_eq!(s, 409);
+        // Check-ins yesterday by GPS: a unit of the station stays 15 minutes at the morning post in its
+        // window, 6 minutes at the evening post added at A (short of 10), and is silent in between.
+        let (unit_id, device): (String, String) = app
+        .db
+        .fetch_one(
+            "SELECT id, device_id FROM units WHERE org_id = ? AND device_id IS NOT NULL ORDER BY id LIMIT 1",
+            pingan_store::args![station.as_str()],
+        )
+        .await
+        .unwrap();
+        let yesterday_at =
+            |h: i64, m: i64| local_hour_days_ago(now, 1, h) - 10 * 60_000_000 + m * 60_000_000;
+        let rfc = |t: i64| jiff::Timestamp::from_microsecond(t).unwrap().to_string();
+        let mut pings = Vec::new();
+        for m in 30..=45 {
+            pings.push(
+                json!({"device_id": device, "at": rfc(yesterday_at(8, m)), "lng": b.0, "lat": b.1}),
+            );
+        }
+        for m in 10..=16 {
+            pings.push(json!({"device_id": device, "at": rfc(yesterday_at(20, m)), "lng": a.0, "lat": a.1}));
+        }
+        let (s, r) = post(
+            &app,
+            &chief,
+            "/api/v1/units/positions",
+            json!({"pings": pings}),
+        )
+        .await;
+        assert_eq!((s, r["accepted"].as_u64()), (200, Some(23)), "{r}");
+        let yesterday =
+            pingan_domain::time::local_date(pingan_domain::time::from_micros(now - 24 * HOUR));
+        let (s, ci) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/patrol-plans/{plan_id}/check-ins?date={yesterday}"),
+            )
+            .await;
+        assert_eq!(s, 200, "{ci}");
+        assert_eq!(ci["checked"], 1, "{ci}");
+        let by_window = |start: i64| -> &Value {
+            ci["posts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|p| {
+                    p["window_label"]
+                        .as_str()
+                        .unwrap()
+                        .starts_with(&format!("{start:02}:00"))
+                        && !p["stays"].as_array().unwrap().is_empty()
+                })
+                .unwrap_or_else(|| panic!("a post at {start}:00 with a stay: {ci}"))
+        };
+        let morning = by_window(8);
+        assert_eq!(morning["checked_in"], true);
+        assert_eq!(morning["stays"][0]["unit_id"], unit_id.as_str());
+        assert!(close(&morning["stays"][0]["minutes"], 15.0), "{morning}");
+        let evening = by_window(20);
+        assert_eq!(evening["checked_in"], false);
+        assert!(close(&evening["stays"][0]["minutes"], 6.0), "{evening}");
+        let gaps = ci["gaps"].as_array().unwrap();
+        assert_eq!(gaps.len(), 1, "{ci}");
+        assert_eq!(gaps[0]["from"].as_i64().unwrap(), yesterday_at(8, 45));
+        assert_eq!(gaps[0]["to"].as_i64().unwrap(), yesterday_at(20, 10));
+        let (s, e) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/patrol-plans/{plan_id}/check-ins?date=yesterday"),
+            )
+            .await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("date")));
+
         for crew in ["officer", "auxiliary", "volunteer"] {
             let c = app.client_as(crew).await;
             let (s, list) = app

@@ -1,0 +1,171 @@
+//! 打卡: whether a plan's posts were visited on a day. A post counts as checked in when a unit of
+//! the zone's station stayed within `patrol.checkin_radius_m` of it for at least
+//! `patrol.checkin_minutes` inside the post's window, by the units' GPS tracks; silences longer than
+//! `patrol.max_gap_minutes` break a stay and are listed as gaps.
+
+use crate::auth::Actor;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::state::AppState;
+use pingan_domain::Permission;
+use pingan_domain::patrol::{Fix, Post, stays_near, track_gaps, window_on};
+use pingan_store::patrol as store;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::{IntoParams, ToSchema};
+
+/// Which day.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInQuery {
+    /// Local day (YYYY-MM-DD); today when absent.
+    pub date: Option<String>,
+}
+
+/// A unit's longest stay near a post inside its window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UnitStay {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub from: i64,
+    pub to: i64,
+    pub minutes: f64,
+}
+
+/// One post on the day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PostCheckIn {
+    /// 1-based, as the plan lists its posts.
+    pub post: usize,
+    pub window_label: String,
+    /// The window on this day (UTC µs).
+    pub from: i64,
+    pub to: i64,
+    pub checked_in: bool,
+    /// Every unit that came within the radius in the window, longest stay first.
+    pub stays: Vec<UnitStay>,
+}
+
+/// A silence in a unit's track.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrackGap {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub from: i64,
+    pub to: i64,
+}
+
+/// A plan's check-ins on one day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckIns {
+    pub plan_id: String,
+    pub date: String,
+    pub radius_m: f64,
+    pub min_minutes: f64,
+    pub posts: Vec<PostCheckIn>,
+    /// Posts checked in, of `posts.len()`.
+    pub checked: usize,
+    /// Silences longer than the configured gap in the station's tracks between the first window's
+    /// start and the last window's end.
+    pub gaps: Vec<TrackGap>,
+}
+
+const MINUTE: f64 = 60e6;
+
+pub async fn check_ins(
+    state: &AppState,
+    actor: &Actor,
+    plan_id: &str,
+    q: &CheckInQuery,
+) -> ApiResult<CheckIns> {
+    actor.require(state, Permission::PatrolRead).await?;
+    let plan = store::get_plan(&state.db, &actor.scope, plan_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let zone = store::get_zone(&state.db, &actor.scope, &plan.zone_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let date = match q.date.as_deref() {
+        None => state.today(),
+        Some(d) => d.parse::<jiff::civil::Date>().map_err(|_| {
+            ApiError::problem(Problem::new("date", "date", "date must be YYYY-MM-DD"))
+        })?,
+    };
+    let posts: Vec<Post> = serde_json::from_str(&plan.posts)
+        .map_err(|e| ApiError::Conflict(format!("stored posts unreadable: {e}")))?;
+    let cfg = &state.config.patrol;
+    let radius = cfg.checkin_radius_m;
+    let min_stay = (cfg.checkin_minutes * MINUTE) as i64;
+    let max_gap = (cfg.max_gap_minutes * MINUTE) as i64;
+    let start = pingan_domain::time::day_start(date);
+    let windows: Vec<(i64, i64)> = posts.iter().map(|p| window_on(p.window, start)).collect();
+    let span = (
+        windows.iter().map(|w| w.0).min().unwrap_or(start),
+        windows.iter().map(|w| w.1).max().unwrap_or(start),
+    );
+    let proj = pingan_geo::Projection::gauss_kruger_3deg((zone.min_x + zone.max_x) / 2.0);
+    // One track per unit, oldest fix first (the query orders them).
+    let mut tracks: BTreeMap<String, (String, Vec<Fix>)> = BTreeMap::new();
+    for f in store::station_fixes(&state.db, &zone.station_org_id, span).await? {
+        let (x, y) = proj.forward(f.lng, f.lat);
+        tracks
+            .entry(f.unit_id)
+            .or_insert_with(|| (f.unit_name, Vec::new()))
+            .1
+            .push(Fix { at: f.at, x, y });
+    }
+    let mut out = Vec::with_capacity(posts.len());
+    for (i, (p, w)) in posts.iter().zip(&windows).enumerate() {
+        let at = proj.forward(p.lng, p.lat);
+        let mut stays: Vec<UnitStay> = tracks
+            .iter()
+            .filter_map(|(unit_id, (unit_name, track))| {
+                let longest = stays_near(track, at, radius, *w, max_gap)
+                    .into_iter()
+                    .max_by_key(|s| (s.to - s.from, std::cmp::Reverse(s.from)))?;
+                Some(UnitStay {
+                    unit_id: unit_id.clone(),
+                    unit_name: unit_name.clone(),
+                    from: longest.from,
+                    to: longest.to,
+                    minutes: longest.minutes(),
+                })
+            })
+            .collect();
+        stays.sort_by(|a, b| {
+            (b.to - b.from)
+                .cmp(&(a.to - a.from))
+                .then(a.unit_id.cmp(&b.unit_id))
+        });
+        out.push(PostCheckIn {
+            post: i + 1,
+            window_label: p.window.label(),
+            from: w.0,
+            to: w.1,
+            checked_in: stays.first().is_some_and(|s| s.to - s.from >= min_stay),
+            stays,
+        });
+    }
+    let gaps = tracks
+        .iter()
+        .flat_map(|(unit_id, (unit_name, track))| {
+            track_gaps(track, max_gap)
+                .into_iter()
+                .map(|(from, to)| TrackGap {
+                    unit_id: unit_id.clone(),
+                    unit_name: unit_name.clone(),
+                    from,
+                    to,
+                })
+        })
+        .collect();
+    Ok(CheckIns {
+        plan_id: plan.id,
+        date: date.to_string(),
+        radius_m: radius,
+        min_minutes: cfg.checkin_minutes,
+        checked: out.iter().filter(|p| p.checked_in).count(),
+        posts: out,
+        gaps,
+    })
+}
