@@ -100,7 +100,34 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     await context.close();
   });
 
-  test("on a phone an officer sees today's posts and their hours", async () => {
+  test("on a phone an officer sees today's posts, and a check-in once GPS pings arrive", async () => {
+    // The chief publishes the demo's draft (in force this week) with its first post manned from the
+    // last hour on; a unit of the station then sends twelve minutes of fixes at that post.
+    const chief = await signIn("chief");
+    const api = chief.page.request;
+    const drafts = await (await api.get("/api/v1/patrol-plans?status=draft")).json();
+    assert.ok(drafts.length >= 1, "the demo leaves a draft plan");
+    const plan = await (await api.get(`/api/v1/patrol-plans/${drafts[0].id}`)).json();
+    const local = new Date(Date.now() + 8 * 3600_000);
+    const hour = local.getUTCHours();
+    const sinceMidnight = hour * 60 + local.getUTCMinutes();
+    const posts = plan.posts.map((p) => ({ lng: p.lng, lat: p.lat, window: p.window, proposed: p.proposed }));
+    posts[0].window = { start_hour: Math.max(0, hour - 1), hours: 3 };
+    let r = await api.put(`/api/v1/patrol-plans/${plan.id}/posts`, { data: { posts, updated_at: plan.updated_at } });
+    assert.equal(r.status(), 200, await r.text());
+    r = await api.post(`/api/v1/patrol-plans/${plan.id}/publish`);
+    assert.equal(r.status(), 200, await r.text());
+    const units = await (await api.get("/api/v1/units")).json();
+    const unit = units.find((u) => u.device_id && u.org_name.includes("枫桥"));
+    assert.ok(unit, "a unit of the station with a GPS device");
+    const pings = [];
+    for (let m = 12; m >= 0; m--) {
+      pings.push({ device_id: unit.device_id, at: new Date(Date.now() - m * 60_000 - 5_000).toISOString(), lng: posts[0].lng, lat: posts[0].lat });
+    }
+    r = await api.post("/api/v1/units/positions", { data: { pings } });
+    assert.equal(r.status(), 200, await r.text());
+    await chief.context.close();
+
     const { page, guard, context } = await signIn("officer", { width: 390, height: 844 });
     const resp = await page.goto("/patrol/today");
     assert.equal(resp.status(), 200);
@@ -108,6 +135,12 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     assert.ok((await plans.count()) >= 1, "the demo's published plan is in force today");
     const first = await plans.first().locator(".today-posts li").first().innerText();
     assert.match(first, /\d\d:00–\d\d:00/);
+    const mine = page.locator(`.today-plan[data-plan-id="${plan.id}"] .today-posts li`).first();
+    // Twelve minutes inside the window need the window to have begun twelve minutes ago: in the first
+    // quarter hour after midnight it has not, and the post is rightly not yet checked in.
+    const expected = sinceMidnight >= 15 ? "true" : "false";
+    assert.equal(await mine.getAttribute("data-checked"), expected, await mine.innerText());
+    if (expected === "true") assert.match(await mine.innerText(), /已到/);
     await page.waitForSelector("#today-map .leaflet-tooltip");
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);

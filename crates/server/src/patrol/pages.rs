@@ -405,12 +405,24 @@ async fn publish(
     }
 }
 
+impl Today {
+    fn checked_in(&self, plan: &usize, post: &usize) -> bool {
+        self.checked
+            .get(*plan)
+            .and_then(|c| c.get(*post))
+            .copied()
+            .unwrap_or(false)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "patrol/today.html")]
 struct Today {
     ctx: Ctx,
     date: String,
     plans: Vec<Plan>,
+    /// Per plan, per post: checked in today.
+    checked: Vec<Vec<bool>>,
     plans_json: String,
     tile_url: String,
     tile_crs: String,
@@ -442,9 +454,15 @@ async fn today(
         Err(e) => return crate::shell::page_error(ctx, e),
     };
     let mut plans = Vec::new();
+    let mut checked = Vec::new();
     for s in list {
         match patrol::plan(&state, &actor, &s.id).await {
             Ok(p) => plans.push(p),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        }
+        let q = crate::patrol::checkins::CheckInQuery { date: None };
+        match crate::patrol::checkins::check_ins(&state, &actor, &s.id, &q).await {
+            Ok(c) => checked.push(c.posts.iter().map(|p| p.checked_in).collect()),
             Err(e) => return crate::shell::page_error(ctx, e),
         }
     }
@@ -456,6 +474,7 @@ async fn today(
             date: state.today().to_string(),
             plans_json: script_json(&plans),
             plans,
+            checked,
             tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
         },
