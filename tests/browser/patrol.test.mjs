@@ -142,8 +142,17 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     assert.equal(await mine.getAttribute("data-checked"), expected, await mine.innerText());
     if (expected === "true") assert.match(await mine.innerText(), /已到/);
     await page.waitForSelector("#today-map .leaflet-tooltip");
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    let overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
+
+    // The unit's track of today replays on the map: at least the thirteen fixes sent, start and end marked.
+    await page.goto(`/patrol/tracks?unit=${unit.id}`);
+    await page.waitForFunction(() => (document.getElementById("track-summary")?.textContent || "").includes("个定位点"));
+    const fixes = Number((await page.locator("#track-summary").innerText()).split(" ")[0]);
+    assert.ok(fixes >= 13, `fixes on the track: ${fixes}`);
+    assert.equal(await page.locator("#track-map .track-label").count(), 2);
+    overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling on the track (${overflow} px)`);
     guard.check();
     await context.close();
   });

@@ -247,9 +247,51 @@ function today(el: HTMLElement): void {
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
 }
 
+/** /patrol/tracks: a unit's day on the map — the path, its start and end, the silences. */
+function trackPage(el: HTMLElement): void {
+  const w = words();
+  const mk = makeMap(el);
+  const map = mk.map;
+  const ll = mk.ll;
+  const summary = document.getElementById("track-summary")!;
+  const unit = el.dataset.unit || "";
+  if (!unit) return;
+  const q = "?from=" + encodeURIComponent(el.dataset.from || "") + "&to=" + encodeURIComponent(el.dataset.to || "");
+  fetch("/api/v1/units/" + encodeURIComponent(unit) + "/track" + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((t: any) => {
+      if (!t || t.fixes.length === 0) {
+        summary.textContent = w.none;
+        return;
+      }
+      const clock = (us: number) => {
+        const d = new Date(us / 1000 + 8 * 3600_000);
+        return String(d.getUTCHours()).padStart(2, "0") + ":" + String(d.getUTCMinutes()).padStart(2, "0");
+      };
+      const line = L.polyline(t.fixes.map((f: any) => ll(f.lng, f.lat)), { color: "#1d4ed8", weight: 3 }).addTo(map);
+      const first = t.fixes[0];
+      const last = t.fixes[t.fixes.length - 1];
+      L.circleMarker(ll(first.lng, first.lat), { radius: 6, color: "#15803d", fillOpacity: 1 }).addTo(map)
+        .bindTooltip(esc(w.start + " " + clock(first.at)), { permanent: true, direction: "top", className: "track-label" });
+      L.circleMarker(ll(last.lng, last.lat), { radius: 6, color: "#b91c1c", fillOpacity: 1 }).addTo(map)
+        .bindTooltip(esc(w.end + " " + clock(last.at)), { permanent: true, direction: "top", className: "track-label" });
+      for (const g of t.gaps) {
+        const before = t.fixes.find((f: any) => f.at === g.from);
+        if (before) {
+          L.circleMarker(ll(before.lng, before.lat), { radius: 5, color: "#b45309", dashArray: "2 2", fillOpacity: 0.2 }).addTo(map)
+            .bindTooltip(esc(w.gaps + " " + clock(g.from) + "–" + clock(g.to)));
+        }
+      }
+      map.fitBounds(line.getBounds(), { padding: [16, 16] });
+      summary.textContent = t.fixes.length + " " + w.fixes + " · " + w.length + " " + (t.length_m / 1000).toFixed(2) + " · " + w.gaps + " " + t.gaps.length;
+    });
+}
+
 const overviewEl = document.getElementById("patrol-map");
 if (overviewEl) overview(overviewEl);
 const planEl = document.getElementById("plan-map");
 if (planEl) planPage(planEl);
 const todayEl = document.getElementById("today-map");
 if (todayEl) today(todayEl);
+const trackEl = document.getElementById("track-map");
+if (trackEl) trackPage(trackEl);

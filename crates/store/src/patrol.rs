@@ -244,3 +244,18 @@ pub async fn station_fixes(
     )
     .await
 }
+
+/// A unit's fixes `(at, lng, lat)` in `[from, to)`, oldest first, at most `limit` + 1.
+pub async fn unit_fixes(
+    db: &Db,
+    unit_id: &str,
+    (from, to): (i64, i64),
+    limit: i64,
+) -> Result<Vec<(i64, f64, f64)>> {
+    db.fetch_all(
+        "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
+         ORDER BY at LIMIT ?",
+        args![unit_id, from, to, limit + 1],
+    )
+    .await
+}

@@ -5,6 +5,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::patrol::checkins::{self, CheckInQuery, CheckIns};
+use crate::patrol::tracks::{self, Track, TrackQuery};
 use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
 use crate::state::AppState;
 use axum::Json;
@@ -22,6 +23,25 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(edit_patrol_plan_posts))
         .routes(routes!(publish_patrol_plan))
         .routes(routes!(patrol_plan_check_ins))
+        .routes(routes!(unit_track))
+}
+
+/// A unit's GPS track for a period (at most 7 days): the fixes in order, the silences longer than
+/// `patrol.max_gap_minutes`, the distance covered.
+#[utoipa::path(get, path = "/api/v1/units/{id}/track", tag = "patrol",
+    params(("id" = String, Path, description = "Unit id"), TrackQuery),
+    responses((status = 200, description = "OK", body = Track),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such unit in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn unit_track(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TrackQuery>,
+) -> ApiResult<Json<Track>> {
+    Ok(Json(tracks::track(&state, &actor, &id, &q).await?))
 }
 
 /// Which posts were checked in on a day: a unit of the station within the check-in radius for the

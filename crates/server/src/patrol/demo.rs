@@ -100,13 +100,13 @@ async fn yesterdays_track(
     const MINUTE: i64 = 60_000_000;
     let mut pings = Vec::new();
     for (p, minutes) in plan.posts.iter().zip([15, 4]) {
-        let (from, _) = window_on(p.post.window, start);
+        let (from, _) = window_on(p.window, start);
         for m in 0..=minutes {
             pings.push(Ping {
                 device_id: device.clone(),
                 at: from + (20 + m) * MINUTE,
-                lng: p.post.lng,
-                lat: p.post.lat,
+                lng: p.lng,
+                lat: p.lat,
                 speed: Some(0.5),
                 heading: None,
             });

@@ -9,6 +9,7 @@ pub mod checkins;
 pub mod demo;
 pub mod pages;
 pub mod planning;
+pub mod tracks;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -256,11 +257,15 @@ pub struct NewPlan {
     pub valid_to: String,
 }
 
-/// A post as the plan shows it.
+/// A post as the plan shows it: the stored post's fields (not flattened: `Post` refuses unknown
+/// fields, so its schema would forbid these) and what the page shows with them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PostView {
-    #[serde(flatten)]
-    pub post: Post,
+    pub lng: f64,
+    pub lat: f64,
+    pub window: pingan_domain::patrol::HourWindow,
+    /// Index of the proposed post this one is; absent for a post the chief added.
+    pub proposed: Option<usize>,
     /// "20:00–23:00".
     pub window_label: String,
     /// Incidents of the basis within the radius.
@@ -506,7 +511,10 @@ async fn view(state: &AppState, actor: &Actor, row: &PlanRow, zone: &ZoneRow) ->
             .zip(counts)
             .map(|(post, incidents)| PostView {
                 window_label: post.window.label(),
-                post,
+                lng: post.lng,
+                lat: post.lat,
+                window: post.window,
+                proposed: post.proposed,
                 incidents,
             })
             .collect(),

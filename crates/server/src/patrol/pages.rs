@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/patrol/plans/{id}", get(show))
         .route("/patrol/plans/{id}/publish", post(publish))
         .route("/patrol/today", get(today))
+        .route("/patrol/tracks", get(tracks))
 }
 
 fn see_other(to: String) -> Response {
@@ -319,7 +320,7 @@ impl PlanPage {
     }
 
     fn origin(&self, i: &usize) -> String {
-        let p = &self.plan.posts[*i].post;
+        let p = &self.plan.posts[*i];
         match p.proposed {
             Some(n) => format!("{} {}", self.ctx.t("patrol.proposed_post"), n + 1),
             None => self.ctx.t("patrol.added_post").to_string(),
@@ -475,6 +476,88 @@ async fn today(
             plans_json: script_json(&plans),
             plans,
             checked,
+            tile_url: crate::basemap::tile_url(&state).await,
+            tile_crs: m.tile_crs.clone(),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TrackForm {
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    date: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "patrol/tracks.html")]
+struct TracksPage {
+    ctx: Ctx,
+    /// (id, call sign · name) of the units in scope that carry a GPS device.
+    units: Vec<(String, String)>,
+    unit: String,
+    date: String,
+    /// The day as RFC 3339 instants (local midnight to midnight).
+    from: String,
+    to: String,
+    tile_url: String,
+    tile_crs: String,
+}
+
+/// 轨迹回放: one unit's track for a day on the map (the script asks `/api/v1/units/{id}/track`).
+async fn tracks(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    axum::extract::Query(f): axum::extract::Query<TrackForm>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(
+            &state,
+            &headers,
+            &actor,
+            "patrol",
+            "/patrol/tracks",
+            Permission::PatrolRead
+        )
+        .await
+    );
+    let units: Vec<(String, String)> =
+        match pingan_store::units::list(&state.db, &actor.scope).await {
+            Ok(u) => u
+                .into_iter()
+                .filter(|u| u.device_id.is_some())
+                .map(|u| (u.id, format!("{} · {}", u.call_sign, u.name)))
+                .collect(),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        };
+    let day = f
+        .date
+        .as_deref()
+        .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+        .unwrap_or_else(|| state.today());
+    let unit = f
+        .unit
+        .filter(|u| units.iter().any(|(id, _)| id == u))
+        .or_else(|| units.first().map(|(id, _)| id.clone()))
+        .unwrap_or_default();
+    let start = pingan_domain::time::day_start(day);
+    let rfc = |us: i64| {
+        jiff::Timestamp::from_microsecond(us)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let m = &state.config.map;
+    render(
+        StatusCode::OK,
+        &TracksPage {
+            ctx,
+            units,
+            unit,
+            date: day.to_string(),
+            from: rfc(start),
+            to: rfc(start + 86_400_000_000),
             tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
         },

@@ -497,6 +497,12 @@ const ROUTES: &[Route] = &[
         Perm(P::PatrolRead),
         Obj::PatrolPlan,
     ),
+    r(
+        "get",
+        "/api/v1/units/{id}/track",
+        Perm(P::PatrolRead),
+        Obj::Unit,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -995,6 +1001,10 @@ const SYSTEM_WIDE: &[&str] = &["/api/v1/audit"];
 /// Required query parameters, so the decision (not the parameter check) is what answers.
 const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/disputes-kpi", "?from=2026-01-01&to=2026-12-31"),
+    (
+        "/api/v1/units/{id}/track",
+        "?from=2026-11-01T00:00:00%2B08:00&to=2026-11-02T00:00:00%2B08:00",
+    ),
     (
         "/api/v1/case-inspection/replay",
         "?as_of=2026-11-01T00:00:00%2B08:00",

@@ -155,6 +155,10 @@ both!(
                      "valid_from": today, "valid_to": today});
         let (s, plan) = post(&app, &chief, "/api/v1/patrol-plans", req.clone()).await;
         assert_eq!(s, 201, "{plan}");
+        // Every answer is what the OpenAPI document says (schemathesis checks the same in CI).
+        let doc = openapi(&app).await;
+        assert_documented(&doc, "post", "/api/v1/patrol-plans", 201, &plan);
+        assert_documented(&doc, "post", "/api/v1/patrol-zones", 201, &z2);
         let p = &plan["proposal"];
         assert_eq!(p["incidents"], 10);
         assert!(close(&p["total_weight"], 110.4), "{p}");
@@ -210,6 +214,7 @@ both!(
         )
         .await;
         assert_eq!(s, 200, "{e}");
+        assert_documented(&doc, "put", "/api/v1/patrol-plans/{id}/posts", 200, &e);
         assert!(close(&e["covered"], 110.4), "{}", e["covered"]);
         assert!(
             close(&e["proposal"]["covered"], 108.0),
@@ -333,6 +338,7 @@ both!(
             .await;
         assert_eq!(s, 200, "{ci}");
         assert_eq!(ci["checked"], 1, "{ci}");
+        assert_documented(&doc, "get", "/api/v1/patrol-plans/{id}/check-ins", 200, &ci);
         let by_window = |start: i64| -> &Value {
             ci["posts"]
                 .as_array()
@@ -365,6 +371,40 @@ both!(
             )
             .await;
         assert_eq!((s, e["error"]["field"].as_str()), (422, Some("date")));
+
+        // The unit's track for yesterday: the 23 fixes in order, one silence, and the distance from B to
+        // A (the fixes at each post are at one spot).
+        let day0 = local_hour_days_ago(now, 1, 0) - 10 * 60_000_000;
+        let track_url = |from: i64, to: i64| {
+            format!(
+                "/api/v1/units/{unit_id}/track?from={}&to={}",
+                rfc(from).replace('+', "%2B"),
+                rfc(to).replace('+', "%2B")
+            )
+        };
+        let (s, t) = app
+            .get_json(&chief, &track_url(day0, day0 + 24 * HOUR))
+            .await;
+        assert_eq!(s, 200, "{t}");
+        assert_eq!(t["fixes"].as_array().unwrap().len(), 23);
+        assert_documented(&doc, "get", "/api/v1/units/{id}/track", 200, &t);
+        assert_eq!(t["gaps"].as_array().unwrap().len(), 1);
+        let b_to_a = pingan_domain::patrol::metres_between([b.0, b.1], [a.0, a.1]);
+        assert!(
+            (t["length_m"].as_f64().unwrap() - b_to_a).abs() < 1e-6,
+            "{} vs {b_to_a}",
+            t["length_m"]
+        );
+        let (s, e) = app.get_json(&chief, &track_url(day0, day0 - HOUR)).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("to")), "{e}");
+        let (s, e) = app
+            .get_json(&chief, &format!("/api/v1/units/{unit_id}/track"))
+            .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("from")),
+            "{e}"
+        );
 
         for crew in ["officer", "auxiliary", "volunteer"] {
             let c = app.client_as(crew).await;
