@@ -432,9 +432,10 @@ pub fn stays_near(
     let mut out = Vec::new();
     let mut open: Option<Stay> = None;
     let mut last_at: Option<i64> = None;
+    // Clipped to the window; a stay of one fix inside it is kept (zero minutes, but the unit was there).
     let close = |s: Stay, out: &mut Vec<Stay>| {
         let (from, to) = (s.from.max(window_from), s.to.min(window_to));
-        if from < to || (from == to && s.from == s.to && from >= window_from && from < window_to) {
+        if from <= to && from < window_to {
             out.push(Stay { from, to });
         }
     };

@@ -91,8 +91,12 @@ pub async fn check_ins(
             ApiError::problem(Problem::new("date", "date", "date must be YYYY-MM-DD"))
         })?,
     };
-    let posts: Vec<Post> = serde_json::from_str(&plan.posts)
-        .map_err(|e| ApiError::Conflict(format!("stored posts unreadable: {e}")))?;
+    let posts: Vec<Post> = serde_json::from_str(&plan.posts).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "plan {}: stored posts unreadable: {e}",
+            plan.id
+        ))
+    })?;
     let cfg = &state.config.patrol;
     let radius = cfg.checkin_radius_m;
     let min_stay = (cfg.checkin_minutes * MINUTE) as i64;
@@ -103,7 +107,7 @@ pub async fn check_ins(
         windows.iter().map(|w| w.0).min().unwrap_or(start),
         windows.iter().map(|w| w.1).max().unwrap_or(start),
     );
-    let proj = pingan_geo::Projection::gauss_kruger_3deg((zone.min_x + zone.max_x) / 2.0);
+    let proj = super::zone_projection(&zone);
     // One track per unit, oldest fix first (the query orders them).
     let mut tracks: BTreeMap<String, (String, Vec<Fix>)> = BTreeMap::new();
     for f in store::station_fixes(&state.db, &zone.station_org_id, span).await? {

@@ -68,15 +68,19 @@ pub struct Zone {
     pub overlaps: Vec<ZoneOverlap>,
 }
 
-fn parse_zone_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
-    let g: geojson::Geometry = serde_json::from_str(geometry).ok()?;
-    MultiPolygon::<f64>::try_from(g.value.clone())
-        .ok()
-        .or_else(|| {
-            geo::Polygon::<f64>::try_from(g.value)
-                .ok()
-                .map(|p| MultiPolygon(vec![p]))
-        })
+/// A stored zone's shape; a row that does not parse is a fault of the store, not of the request.
+fn stored_shape(zone: &ZoneRow) -> ApiResult<MultiPolygon<f64>> {
+    crate::locate::shape(&zone.geometry).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!(
+            "zone {}: stored geometry unreadable",
+            zone.id
+        ))
+    })
+}
+
+/// The metric projection of a stored zone: the 3° zone of its box's middle, as for a new shape.
+pub(crate) fn zone_projection(zone: &ZoneRow) -> Projection {
+    Projection::gauss_kruger_3deg((zone.min_x + zone.max_x) / 2.0)
 }
 
 fn projection_of(shape: &MultiPolygon<f64>) -> Projection {
@@ -93,7 +97,7 @@ fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
 }
 
 fn zone_view(z: &ZoneRow, overlaps: Vec<ZoneOverlap>) -> Zone {
-    let shape = parse_zone_shape(&z.geometry);
+    let shape = crate::locate::shape(&z.geometry);
     Zone {
         id: z.id.clone(),
         station_org_id: z.station_org_id.clone(),
@@ -131,7 +135,7 @@ pub async fn create_zone(state: &AppState, actor: &Actor, req: NewZone) -> ApiRe
                 .with("detail", detail),
         )
     };
-    let shape = parse_zone_shape(&text)
+    let shape = crate::locate::shape(&text)
         .ok_or_else(|| bad_shape("a GeoJSON Polygon or MultiPolygon is needed".into()))?;
     if let Some(p) = pingan_geo::validate::validate_multipolygon(&shape).first() {
         return Err(bad_shape(p.to_string()));
@@ -194,7 +198,7 @@ fn overlaps_with(shape: &MultiPolygon<f64>, others: &[ZoneRow]) -> Vec<ZoneOverl
     let proj = projection_of(shape);
     let mut features = vec![("new".to_string(), proj.forward_geometry(shape))];
     for z in others {
-        if let Some(s) = parse_zone_shape(&z.geometry) {
+        if let Some(s) = crate::locate::shape(&z.geometry) {
             features.push((z.id.clone(), proj.forward_geometry(&s)));
         }
     }
@@ -359,7 +363,7 @@ async fn read_demand(
     shape: &MultiPolygon<f64>,
     basis: (i64, i64),
 ) -> ApiResult<(Demand, Projection)> {
-    let proj = projection_of(shape);
+    let proj = zone_projection(zone);
     let index = pingan_geo::PolygonIndex::new(vec![("zone".into(), shape.clone())]);
     let mut points = Vec::new();
     let read = pingan_store::analysis::for_each_incident_in_box(
@@ -404,8 +408,7 @@ pub async fn propose(state: &AppState, actor: &Actor, req: NewPlan) -> ApiResult
         })?;
     let checked = check_plan_request(&req)?;
     let (radius, days, window_hours, from, to) = checked;
-    let shape = parse_zone_shape(&zone.geometry)
-        .ok_or_else(|| ApiError::Conflict("the zone's stored geometry cannot be read".into()))?;
+    let shape = stored_shape(&zone)?;
     let now = state.now();
     let basis = (now - days * DAY, now);
     let (demand, proj) = read_demand(&state.db, &actor.scope, &zone, &shape, basis).await?;
@@ -426,14 +429,14 @@ pub async fn propose(state: &AppState, actor: &Actor, req: NewPlan) -> ApiResult
             },
         );
         p.map(|p| {
-            let (covered, _) =
+            let (covered, counts) =
                 planning::coverage(&demand, &projected_posts(&proj, &p.posts), radius);
-            (p, covered)
+            (p, covered, counts)
         })
     })
     .await
-    .map_err(|e| ApiError::Conflict(format!("the planning task failed: {e}")))?;
-    let (proposal, covered) = proposal.map_err(|e| match e {
+    .map_err(|e| ApiError::Internal(anyhow::anyhow!("the planning task failed: {e}")))?;
+    let (proposal, covered, counts) = proposal.map_err(|e| match e {
         planning::PlanningError::NoIncidents => ApiError::problem(Problem::new(
             "basis_days",
             "patrol_no_incidents",
@@ -474,28 +477,40 @@ pub async fn propose(state: &AppState, actor: &Actor, req: NewPlan) -> ApiResult
         ),
     )])
     .await?;
-    view(state, actor, &row, &zone).await
+    plan_view(&row, &zone, counts)
 }
 
+/// A stored plan's JSON, read back; a row that does not parse is a fault of the store.
+fn stored<T: serde::de::DeserializeOwned>(row: &PlanRow, what: &str, json: &str) -> ApiResult<T> {
+    serde_json::from_str(json).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "plan {}: stored {what} unreadable: {e}",
+            row.id
+        ))
+    })
+}
+
+/// A plan as read: each post's incidents counted over the plan's basis.
 async fn view(state: &AppState, actor: &Actor, row: &PlanRow, zone: &ZoneRow) -> ApiResult<Plan> {
-    let proposal: Proposal = serde_json::from_str(&row.proposal)
-        .map_err(|e| ApiError::Conflict(format!("stored proposal unreadable: {e}")))?;
-    let posts: Vec<Post> = serde_json::from_str(&row.posts)
-        .map_err(|e| ApiError::Conflict(format!("stored posts unreadable: {e}")))?;
-    let counts = match parse_zone_shape(&zone.geometry) {
-        Some(shape) => {
-            let (demand, proj) = read_demand(
-                &state.db,
-                &actor.scope,
-                zone,
-                &shape,
-                (row.basis_from, row.basis_to),
-            )
-            .await?;
-            planning::coverage(&demand, &projected_posts(&proj, &posts), proposal.radius_m).1
-        }
-        None => vec![0; posts.len()],
-    };
+    let proposal: Proposal = stored(row, "proposal", &row.proposal)?;
+    let posts: Vec<Post> = stored(row, "posts", &row.posts)?;
+    let shape = stored_shape(zone)?;
+    let (demand, proj) = read_demand(
+        &state.db,
+        &actor.scope,
+        zone,
+        &shape,
+        (row.basis_from, row.basis_to),
+    )
+    .await?;
+    let counts = planning::coverage(&demand, &projected_posts(&proj, &posts), proposal.radius_m).1;
+    plan_view(row, zone, counts)
+}
+
+/// A plan with its posts' incident counts (`counts`, in post order) already known.
+fn plan_view(row: &PlanRow, zone: &ZoneRow, counts: Vec<usize>) -> ApiResult<Plan> {
+    let proposal: Proposal = stored(row, "proposal", &row.proposal)?;
+    let posts: Vec<Post> = stored(row, "posts", &row.posts)?;
     Ok(Plan {
         id: row.id.clone(),
         zone_id: zone.id.clone(),
@@ -644,8 +659,7 @@ pub async fn edit_posts(
             "a published plan is not edited: propose a new one".into(),
         ));
     }
-    let proposal: Proposal = serde_json::from_str(&row.proposal)
-        .map_err(|e| ApiError::Conflict(format!("stored proposal unreadable: {e}")))?;
+    let proposal: Proposal = stored(&row, "proposal", &row.proposal)?;
     check_posts(proposal.posts.len(), &req.posts).map_err(|e| match &e {
         pingan_domain::patrol::PostsError::Count { .. } => {
             ApiError::invalid("posts", e.to_string())
@@ -654,8 +668,7 @@ pub async fn edit_posts(
             ApiError::invalid(&format!("posts[{index}]"), e.to_string())
         }
     })?;
-    let shape = parse_zone_shape(&zone.geometry)
-        .ok_or_else(|| ApiError::Conflict("the zone's stored geometry cannot be read".into()))?;
+    let shape = stored_shape(&zone)?;
     let inside = pingan_geo::PolygonIndex::new(vec![("zone".into(), shape.clone())]);
     if let Some(i) = req
         .posts
@@ -680,7 +693,7 @@ pub async fn edit_posts(
         (row.basis_from, row.basis_to),
     )
     .await?;
-    let (covered, _) = planning::coverage(
+    let (covered, counts) = planning::coverage(
         &demand,
         &projected_posts(&proj, &req.posts),
         proposal.radius_m,
@@ -706,8 +719,13 @@ pub async fn edit_posts(
         ),
     )])
     .await?;
-    let (row, zone) = load(state, actor, id).await?;
-    view(state, actor, &row, &zone).await
+    let row = PlanRow {
+        posts: posts_json,
+        covered,
+        updated_at: now,
+        ..row
+    };
+    plan_view(&row, &zone, counts)
 }
 
 /// Publishes a draft to the crews.

@@ -12,7 +12,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use pingan_domain::Permission;
 use pingan_domain::patrol::PlanStatus;
@@ -26,10 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/patrol/plans/{id}/publish", post(publish))
         .route("/patrol/today", get(today))
         .route("/patrol/tracks", get(tracks))
-}
-
-fn see_other(to: String) -> Response {
-    (StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to)]).into_response()
 }
 
 /// The plan form as typed (kept when it comes back with problems).
@@ -253,7 +249,7 @@ async fn propose(
         Err(e) => Err(e),
     };
     match result {
-        Ok(plan) => see_other(format!("/patrol/plans/{}", plan.id)),
+        Ok(plan) => Redirect::to(&format!("/patrol/plans/{}", plan.id)).into_response(),
         Err(e) => match FieldErrors::of(&state.i18n, lang, &e, |_| None) {
             Some(errors) => overview_view(&state, &headers, &actor, f, errors).await,
             None => crate::shell::fail(&state, &headers, &actor, e),
@@ -401,7 +397,7 @@ async fn publish(
     Path(id): Path<String>,
 ) -> Response {
     match patrol::publish(&state, &actor, &id).await {
-        Ok(_) => see_other(format!("/patrol/plans/{id}")),
+        Ok(_) => Redirect::to(&format!("/patrol/plans/{id}")).into_response(),
         Err(e) => crate::shell::fail(&state, &headers, &actor, e),
     }
 }

@@ -55,19 +55,17 @@ both!(
             .await
             .unwrap();
         let half = 400.0;
-        let ring: Vec<[f64; 2]> = [
-            (-half, -half),
-            (half, -half),
-            (half, half),
-            (-half, half),
-            (-half, -half),
-        ]
-        .iter()
-        .map(|&(x, y)| {
-            let (lng, lat) = at(x, y);
-            [lng, lat]
-        })
-        .collect();
+        // The closed ring of the rectangle (x0, y0)–(x1, y1), in metres from the centre.
+        let rect = |x0: f64, y0: f64, x1: f64, y1: f64| -> Vec<[f64; 2]> {
+            [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
+                .iter()
+                .map(|&(x, y)| {
+                    let (lng, lat) = at(x, y);
+                    [lng, lat]
+                })
+                .collect()
+        };
+        let ring = rect(-half, -half, half, half);
         let geometry = json!({"type": "Polygon", "coordinates": [ring]});
         let (s, z) = post(
             &app,
@@ -84,19 +82,7 @@ both!(
             z["area_m2"]
         );
         // A second zone over half of it is kept, with the overlap reported.
-        let ring2: Vec<[f64; 2]> = [
-            (0.0, -half),
-            (2.0 * half, -half),
-            (2.0 * half, half),
-            (0.0, half),
-            (0.0, -half),
-        ]
-        .iter()
-        .map(|&(x, y)| {
-            let (lng, lat) = at(x, y);
-            [lng, lat]
-        })
-        .collect();
+        let ring2 = rect(0.0, -half, 2.0 * half, half);
         let (s, z2) = post(&app, &chief, "/api/v1/patrol-zones", json!({"station_org_id": station, "name": "陈家车巡区", "geometry": {"type": "Polygon", "coordinates": [ring2]}})).await;
         assert_eq!(s, 201, "{z2}");
         assert_eq!(z2["overlaps"][0]["zone_id"], zone_id.as_str());

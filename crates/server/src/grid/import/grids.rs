@@ -73,18 +73,6 @@ fn whole_system() -> Scope {
     }])
 }
 
-/// A stored GeoJSON Polygon or MultiPolygon.
-pub fn parse_shape(geometry: &str) -> Option<MultiPolygon<f64>> {
-    let g: geojson::Geometry = serde_json::from_str(geometry).ok()?;
-    MultiPolygon::<f64>::try_from(g.value.clone())
-        .ok()
-        .or_else(|| {
-            geo::Polygon::<f64>::try_from(g.value)
-                .ok()
-                .map(|p| MultiPolygon(vec![p]))
-        })
-}
-
 fn fmt_at(p: [f64; 2]) -> String {
     format!("{:.6},{:.6}", p[0], p[1])
 }
@@ -272,7 +260,7 @@ async fn plan(
             if in_file.contains(&g.code) {
                 continue;
             }
-            if let Some(shape) = parse_shape(&g.geometry) {
+            if let Some(shape) = crate::locate::shape(&g.geometry) {
                 projected.push((format!("d{}", g.code), proj.forward_geometry(&shape)));
             }
         }
@@ -305,7 +293,7 @@ async fn plan(
             }
         }
         if let Some(shape) = areas::shape(db, village).await?
-            && let Some(parent) = parse_shape(&shape.geometry)
+            && let Some(parent) = crate::locate::shape(&shape.geometry)
         {
             for piece in gaps_within(&proj.forward_geometry(&parent), &projected, MIN_AREA_M2) {
                 let (lng, lat) = proj.inverse(piece.at[0], piece.at[1]);
@@ -403,6 +391,6 @@ mod tests {
         let (good, bad) =
             check_features(read_layer(text).expect("a layer"), Crs::Gcj02, &villages());
         assert!(bad.is_empty(), "{bad:?}");
-        assert!(parse_shape(&good[0].grid.geometry_json).is_some());
+        assert!(crate::locate::shape(&good[0].grid.geometry_json).is_some());
     }
 }
