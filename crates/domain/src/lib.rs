@@ -20,6 +20,7 @@ pub mod password;
 pub mod patrol;
 pub mod plausible;
 pub mod role;
+pub mod roster;
 pub mod scope;
 pub mod time;
 pub mod totp;

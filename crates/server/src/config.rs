@@ -25,13 +25,14 @@ pub struct Config {
 
 /// When a unit's track counts as a check-in at a patrol post: within `checkin_radius_m` for at least
 /// `checkin_minutes` inside the post's window; fixes more than `max_gap_minutes` apart break a stay
-/// (and show as a gap in the track).
+/// (and show as a gap in the track). A person's shifts are at least `min_rest_hours` apart.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PatrolConfig {
     pub checkin_radius_m: f64,
     pub checkin_minutes: f64,
     pub max_gap_minutes: f64,
+    pub min_rest_hours: f64,
 }
 
 impl Default for PatrolConfig {
@@ -40,6 +41,7 @@ impl Default for PatrolConfig {
             checkin_radius_m: 100.0,
             checkin_minutes: 10.0,
             max_gap_minutes: 5.0,
+            min_rest_hours: 8.0,
         }
     }
 }
@@ -457,6 +459,16 @@ impl Config {
                 );
             }
             _ => {}
+        }
+        let p = &self.patrol;
+        if !(5.0..=2_000.0).contains(&p.checkin_radius_m)
+            || !(1.0..=240.0).contains(&p.checkin_minutes)
+            || !(0.5..=120.0).contains(&p.max_gap_minutes)
+            || !(0.0..=48.0).contains(&p.min_rest_hours)
+        {
+            return bad(
+                "patrol.checkin_radius_m must be 5–2000, patrol.checkin_minutes 1–240, patrol.max_gap_minutes 0.5–120 and patrol.min_rest_hours 0–48",
+            );
         }
         let v = &self.validation;
         if !(0..=86_400).contains(&v.clock_skew_seconds)

@@ -25,6 +25,7 @@ pub mod orgs;
 pub mod patrol;
 pub mod places;
 pub mod rate;
+pub mod roster;
 pub mod scope;
 pub mod sealed;
 pub mod sessions;

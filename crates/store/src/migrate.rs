@@ -93,6 +93,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "patrol_zones_and_plans",
         up: v16_patrol,
     },
+    Migration {
+        version: 17,
+        name: "patrol_shifts",
+        up: v17_patrol_shifts,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -995,6 +1000,37 @@ fn v16_patrol(_: Backend) -> Vec<String> {
         "CREATE INDEX patrol_plans_org ON patrol_plans (org_path, valid_to)".into(),
         // Tracks are read by unit and time (check-ins, replay); the key is by device.
         "CREATE INDEX unit_positions_unit ON unit_positions (unit_id, at)".into(),
+    ]
+}
+
+/// 排班: shifts on patrol zones and the people who crew them.
+fn v17_patrol_shifts(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE patrol_shifts (
+            id TEXT PRIMARY KEY,
+            zone_id TEXT NOT NULL REFERENCES patrol_zones(id),
+            station_org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            mode TEXT NOT NULL,
+            unit_id TEXT REFERENCES units(id),
+            starts_at BIGINT NOT NULL,
+            ends_at BIGINT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            cancelled_by TEXT,
+            cancelled_at BIGINT)"
+            .into(),
+        "CREATE INDEX patrol_shifts_org ON patrol_shifts (org_path, starts_at)".into(),
+        "CREATE INDEX patrol_shifts_unit ON patrol_shifts (unit_id, starts_at)".into(),
+        "CREATE TABLE patrol_shift_crew (
+            shift_id TEXT NOT NULL REFERENCES patrol_shifts(id),
+            user_id TEXT NOT NULL REFERENCES users(id),
+            seconded BOOLEAN NOT NULL,
+            PRIMARY KEY (shift_id, user_id))"
+            .into(),
+        "CREATE INDEX patrol_shift_crew_user ON patrol_shift_crew (user_id)".into(),
     ]
 }
 

@@ -1,10 +1,12 @@
-//! 分片布警 API: patrol zones, plans proposed by the MCLP kernel, the chief's edits and publication.
+//! 分片布警 API: patrol zones, plans proposed by the MCLP kernel, the chief's edits and publication,
+//! check-ins and tracks, and the roster (排班) of shifts on the zones.
 
 use crate::auth::Actor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::patrol::checkins::{self, CheckInQuery, CheckIns};
+use crate::patrol::roster::{self, CopiedWeek, CopyWeek, NewShift, Shift, ShiftQuery};
 use crate::patrol::tracks::{self, Track, TrackQuery};
 use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
 use crate::state::AppState;
@@ -24,6 +26,90 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(publish_patrol_plan))
         .routes(routes!(patrol_plan_check_ins))
         .routes(routes!(unit_track))
+        .routes(routes!(list_patrol_shifts, create_patrol_shift))
+        .routes(routes!(get_patrol_shift))
+        .routes(routes!(cancel_patrol_shift))
+        .routes(routes!(copy_patrol_week))
+}
+
+/// Shifts in your scope for a period (default: this week), or only yours (`mine=true`).
+#[utoipa::path(get, path = "/api/v1/patrol-shifts", tag = "patrol", params(ShiftQuery),
+    responses((status = 200, description = "OK, by start", body = Vec<Shift>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn list_patrol_shifts(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiQuery(q): ApiQuery<ShiftQuery>,
+) -> ApiResult<Json<Vec<Shift>>> {
+    Ok(Json(roster::shifts(&state, &actor, &q).await?))
+}
+
+/// Book a shift on a zone. Refused with every reason, and nothing stored, when a person or the unit
+/// is already booked then (`roster_double_booked`, `roster_unit_double_booked`), a person would rest
+/// less than `patrol.min_rest_hours` (`roster_rest_too_short`), or a person is not of the zone's
+/// station and not seconded (`roster_outside_station`; a unit: `roster_unit_outside_station`).
+#[utoipa::path(post, path = "/api/v1/patrol-shifts", tag = "patrol", request_body = NewShift,
+    responses((status = 201, description = "Booked", body = Shift),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid or the shift conflicts (each problem names its field)", body = ErrorBody)))]
+async fn create_patrol_shift(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<NewShift>,
+) -> ApiResult<(StatusCode, Json<Shift>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(roster::create_shift(&state, &actor, req).await?),
+    ))
+}
+
+/// One shift with its crew.
+#[utoipa::path(get, path = "/api/v1/patrol-shifts/{id}", tag = "patrol",
+    params(("id" = String, Path, description = "Shift id")),
+    responses((status = 200, description = "OK", body = Shift),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such shift in your scope", body = ErrorBody)))]
+async fn get_patrol_shift(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Shift>> {
+    Ok(Json(roster::shift(&state, &actor, &id).await?))
+}
+
+/// Cancel a shift: it books nobody from now on and stays on record.
+#[utoipa::path(post, path = "/api/v1/patrol-shifts/{id}/cancel", tag = "patrol",
+    params(("id" = String, Path, description = "Shift id")),
+    responses((status = 200, description = "Cancelled", body = Shift),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such shift in your scope", body = ErrorBody),
+        (status = 409, description = "Cancelled already", body = ErrorBody)))]
+async fn cancel_patrol_shift(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Shift>> {
+    Ok(Json(roster::cancel_shift(&state, &actor, &id).await?))
+}
+
+/// Copy a station's week of shifts seven days forward: what fits is booked, what now conflicts is
+/// listed with its reasons.
+#[utoipa::path(post, path = "/api/v1/patrol-shifts/copy-week", tag = "patrol", request_body = CopyWeek,
+    responses((status = 200, description = "What was booked and what was skipped", body = CopiedWeek),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn copy_patrol_week(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<CopyWeek>,
+) -> ApiResult<Json<CopiedWeek>> {
+    Ok(Json(roster::copy_week(&state, &actor, req).await?))
 }
 
 /// A unit's GPS track for a period (at most 7 days): the fixes in order, the silences longer than

@@ -1,6 +1,8 @@
 //! Demo 分片布警: a patrol zone over each village of 枫桥 drawn by the demo chief, a plan proposed
 //! by the kernel for the first zone with incidents (published, in force this week) and one for the
-//! next (left a draft for the chief to edit).
+//! next (left a draft for the chief to edit), and this week's roster: day foot patrols by the
+//! station's officer and auxiliary with its car, evening stakeouts by a seconded volunteer, an
+//! online patrol on Saturday.
 
 use crate::config::Config;
 use crate::patrol::{self, NewPlan, NewZone};
@@ -74,7 +76,94 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
             break;
         }
     }
+    this_weeks_roster(db, &state, &chief, &station, &zones).await?;
     Ok(zones.len())
+}
+
+/// A week of shifts, booked through the roster rules like any other.
+async fn this_weeks_roster(
+    db: &Db,
+    state: &AppState,
+    chief: &crate::auth::Actor,
+    station: &str,
+    zones: &[String],
+) -> anyhow::Result<()> {
+    use crate::patrol::roster::{NewCrewMember, NewShift, create_shift, week_start};
+    use pingan_domain::roster::PatrolMode;
+    if zones.is_empty() {
+        return Ok(());
+    }
+    let person = |name: &'static str| async move {
+        db.fetch_optional::<(String,)>("SELECT id FROM users WHERE username = ?", args![name])
+            .await
+            .map(|r| r.map(|(id,)| id))
+    };
+    let (Some(officer), Some(auxiliary), Some(volunteer)) = (
+        person("officer").await?,
+        person("auxiliary").await?,
+        person("volunteer").await?,
+    ) else {
+        return Ok(());
+    };
+    let car: Option<(String,)> = db
+        .fetch_optional(
+            "SELECT id FROM units WHERE org_id = ? AND kind = 'patrol_car' ORDER BY call_sign LIMIT 1",
+            args![station],
+        )
+        .await?;
+    let monday = week_start(state.today());
+    const HOUR: i64 = 3_600_000_000;
+    let at = |day: i64, hour: i64| {
+        pingan_domain::time::local_datetime(pingan_domain::time::from_micros(
+            monday + day * 24 * HOUR + hour * HOUR,
+        ))
+        .replace(' ', "T")
+            + "+08:00"
+    };
+    let crew = |ids: &[(&String, bool)]| {
+        ids.iter()
+            .map(|(id, seconded)| NewCrewMember {
+                user_id: (*id).clone(),
+                seconded: *seconded,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut shifts = Vec::new();
+    for day in 0..5 {
+        shifts.push(NewShift {
+            zone_id: zones[day as usize % zones.len()].clone(),
+            mode: PatrolMode::Foot,
+            unit_id: car.as_ref().map(|c| c.0.clone()),
+            starts_at: at(day, 8),
+            ends_at: at(day, 16),
+            crew: crew(&[(&officer, false), (&auxiliary, false)]),
+            note: Some("白天徒步巡逻，重点必到点".into()),
+        });
+        shifts.push(NewShift {
+            zone_id: zones[0].clone(),
+            mode: PatrolMode::Stakeout,
+            unit_id: None,
+            starts_at: at(day, 19),
+            ends_at: at(day, 23),
+            crew: crew(&[(&volunteer, true)]),
+            note: Some("平安志愿者协勤，夜间蹲守".into()),
+        });
+    }
+    shifts.push(NewShift {
+        zone_id: zones[zones.len() - 1].clone(),
+        mode: PatrolMode::Online,
+        unit_id: None,
+        starts_at: at(5, 9),
+        ends_at: at(5, 17),
+        crew: crew(&[(&officer, false)]),
+        note: Some("网上巡查辖区群聊与二手交易平台".into()),
+    });
+    for s in shifts {
+        create_shift(state, chief, s)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo roster: {e:?}"))?;
+    }
+    Ok(())
 }
 
 /// A unit's track for yesterday: a quarter of an hour at the first post inside its window (a

@@ -9,6 +9,7 @@ pub mod checkins;
 pub mod demo;
 pub mod pages;
 pub mod planning;
+pub mod roster;
 pub mod tracks;
 
 use crate::auth::Actor;

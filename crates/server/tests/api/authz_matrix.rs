@@ -80,6 +80,7 @@ enum Obj {
     CampaignGrid,
     PatrolZone,
     PatrolPlan,
+    PatrolShift,
 }
 
 struct Route {
@@ -503,6 +504,27 @@ const ROUTES: &[Route] = &[
         Perm(P::PatrolRead),
         Obj::Unit,
     ),
+    // 排班: a refused or skipped booking is still an answer the role may have.
+    r("get", "/api/v1/patrol-shifts", Perm(P::PatrolRead), Coll),
+    r("post", "/api/v1/patrol-shifts", Perm(P::PatrolManage), Coll),
+    r(
+        "get",
+        "/api/v1/patrol-shifts/{id}",
+        Perm(P::PatrolRead),
+        Obj::PatrolShift,
+    ),
+    r(
+        "post",
+        "/api/v1/patrol-shifts/{id}/cancel",
+        Perm(P::PatrolManage),
+        Obj::PatrolShift,
+    ),
+    r(
+        "post",
+        "/api/v1/patrol-shifts/copy-week",
+        Perm(P::PatrolManage),
+        Coll,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -573,6 +595,10 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
         (
             Obj::PatrolPlan,
             "SELECT id, '' FROM patrol_plans ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::PatrolShift,
+            "SELECT id, '' FROM patrol_shifts ORDER BY id LIMIT 1",
         ),
     ];
     let mut out = BTreeMap::new();
@@ -928,6 +954,15 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
         (
             ("put", "/api/v1/patrol-plans/{id}/posts"),
             json!({"posts": [{"lng": lng, "lat": lat, "window": {"start_hour": 20, "hours": 3}}], "updated_at": k.patrol_plan_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/patrol-shifts"),
+            json!({"zone_id": k.patrol_zone, "mode": "foot", "starts_at": "2031-03-03T08:00:00+08:00",
+                   "ends_at": "2031-03-03T16:00:00+08:00", "crew": [{"user_id": k.grid_worker, "seconded": true}]}),
+        ),
+        (
+            ("post", "/api/v1/patrol-shifts/copy-week"),
+            json!({"station_org_id": k.station, "week_of": "2031-02-24"}),
         ),
     ]
     .into_iter()
@@ -1364,6 +1399,25 @@ async fn make_fixtures(app: &TestApp, org_id: &str) -> (f64, f64) {
         .unwrap();
     let zone: serde_json::Value = r.json().await.unwrap();
     let zone_id = zone["id"].as_str().expect("a fixture zone").to_string();
+    let (grid_worker,): (String,) = app
+        .db
+        .fetch_one("SELECT id FROM users WHERE username = 'gridworker'", vec![])
+        .await
+        .unwrap();
+    let r = client()
+        .post(format!("{}/api/v1/patrol-shifts", app.url))
+        .bearer_auth(&chief)
+        .json(&serde_json::json!({"zone_id": zone_id, "mode": "stakeout", "starts_at": "2031-02-24T19:00:00+08:00",
+            "ends_at": "2031-02-24T23:00:00+08:00", "crew": [{"user_id": grid_worker, "seconded": true}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        201,
+        "fixture shift: {}",
+        r.text().await.unwrap()
+    );
     let made: [(Role, String, serde_json::Value); 8] = [
         (
             Role::StationChief,

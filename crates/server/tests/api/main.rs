@@ -93,6 +93,7 @@ mod page_errors;
 mod patrol;
 mod places;
 mod plausible;
+mod roster;
 mod scope;
 mod sealed_personal;
 mod security;
