@@ -1,7 +1,9 @@
 // Issue 21 (first part), 分片布警 in a real headless Chromium: the demo chief sees the zones and the
 // demo plans, draws a new zone on the map, is told beside the field when a plan request is wrong,
 // asks the kernel for a plan, drags a post, saves (the change is recorded) and publishes; on a
-// 390 px phone an officer sees today's posts with their hours, without sideways scrolling.
+// 390 px phone an officer sees today's posts with their hours, without sideways scrolling. The
+// roster: the chief is told beside the crew why a shift is refused, books it with the volunteer
+// seconded, and the volunteer finds it among their shifts on a phone.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { launchBrowser, newGuardedPage, prerequisites, startDemo, submitLogin } from "./harness.mjs";
@@ -155,5 +157,57 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     assert.ok(overflow <= 0, `no sideways scrolling on the track (${overflow} px)`);
     guard.check();
     await context.close();
+  });
+
+  test("the chief books a shift, conflicts said beside the crew; the volunteer sees it on a phone", async () => {
+    const { page, guard, context } = await signIn("chief");
+    await page.goto("/patrol/roster");
+    assert.ok((await page.locator("#roster tbody tr").count()) >= 10, "the demo's week of shifts");
+    // Tomorrow 08:00–16:00 (or tomorrow's week): the officer has a day shift on weekdays; a Sunday
+    // is free, so take the next Sunday and book the officer twice.
+    const local = new Date(Date.now() + 8 * 3600_000);
+    const toSunday = (7 - local.getUTCDay()) % 7 || 7;
+    const sunday = new Date(local.getTime() + toSunday * 86_400_000).toISOString().slice(0, 10);
+    const officer = page.locator(".crew-person", { hasText: "李警官" });
+    const volunteer = page.locator(".crew-person", { hasText: "钱队员" });
+    await page.fill("#shift-date", sunday);
+    await page.fill("#shift-start", "18:00");
+    await page.fill("#shift-end", "22:00");
+    await page.selectOption("#shift-mode", "stakeout");
+    await volunteer.locator('input[name="crew"]').check();
+    await Promise.all([page.waitForEvent("load"), page.click("#shift-submit")]);
+    // Not seconded: refused, the reason beside the crew with the person's name; the form is kept.
+    assert.match(await page.locator("#err-crew").innerText(), /钱队员.*借调/);
+    assert.equal(await page.inputValue("#shift-start"), "18:00");
+    await page.locator(".crew-person", { hasText: "钱队员" }).locator('input[name="seconded"]').check();
+    await Promise.all([page.waitForEvent("load"), page.click("#shift-submit")]);
+    assert.equal(await page.locator("#err-crew").count(), 0);
+    const row = page.locator("#roster tbody tr", { hasText: "钱队员" }).filter({ hasText: sunday });
+    assert.equal(await row.count(), 1, "the booked shift is listed");
+    assert.match(await row.innerText(), /18:00–22:00.*伏击守候/s);
+    // The same volunteer again an hour later: a double booking, with the other shift's hours.
+    await page.fill("#shift-date", sunday);
+    await page.fill("#shift-start", "21:00");
+    await page.fill("#shift-end", "23:00");
+    await page.locator(".crew-person", { hasText: "钱队员" }).locator('input[name="crew"]').check();
+    await page.locator(".crew-person", { hasText: "钱队员" }).locator('input[name="seconded"]').check();
+    await Promise.all([page.waitForEvent("load"), page.click("#shift-submit")]);
+    assert.match(await page.locator("#err-crew").innerText(), /钱队员.*18:00–22:00/);
+    // The station's own officer is offered without the other-organisation hint; the volunteer with it.
+    assert.doesNotMatch(await officer.innerText(), /外单位/);
+    assert.match(await volunteer.innerText(), /外单位/);
+    guard.check();
+    await context.close();
+
+    const phone = await signIn("volunteer", { width: 390, height: 844 });
+    await phone.page.goto("/patrol/today");
+    const mine = phone.page.locator("#my-shifts li");
+    assert.ok((await mine.count()) >= 1);
+    const all = await phone.page.locator("#my-shifts").innerText();
+    assert.match(all, new RegExp(`${sunday.slice(5)} 18:00–22:00`), all);
+    const overflow = await phone.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
+    phone.guard.check();
+    await phone.context.close();
   });
 });

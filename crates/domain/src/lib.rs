@@ -18,6 +18,7 @@ pub mod mask;
 pub mod org;
 pub mod password;
 pub mod patrol;
+pub mod patrol_effect;
 pub mod plausible;
 pub mod role;
 pub mod roster;

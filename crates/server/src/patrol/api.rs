@@ -6,6 +6,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::patrol::checkins::{self, CheckInQuery, CheckIns};
+use crate::patrol::coverage::{self, Coverage, CoverageQuery};
 use crate::patrol::roster::{self, CopiedWeek, CopyWeek, NewShift, Shift, ShiftQuery};
 use crate::patrol::tracks::{self, Track, TrackQuery};
 use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
@@ -25,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(edit_patrol_plan_posts))
         .routes(routes!(publish_patrol_plan))
         .routes(routes!(patrol_plan_check_ins))
+        .routes(routes!(patrol_plan_coverage))
         .routes(routes!(unit_track))
         .routes(routes!(list_patrol_shifts, create_patrol_shift))
         .routes(routes!(get_patrol_shift))
@@ -146,6 +148,25 @@ async fn patrol_plan_check_ins(
     ApiQuery(q): ApiQuery<CheckInQuery>,
 ) -> ApiResult<Json<CheckIns>> {
     Ok(Json(checkins::check_ins(&state, &actor, &id, &q).await?))
+}
+
+/// What a plan's crews covered over a period (posts checked in, hotspot cells visited in their
+/// high-risk windows) and the effect since it started: incidents before and after in the patrolled
+/// hotspot cells against the others, with the ratio of their rate ratios and its 95 % interval.
+#[utoipa::path(get, path = "/api/v1/patrol-plans/{id}/coverage", tag = "patrol",
+    params(("id" = String, Path, description = "Plan id"), CoverageQuery),
+    responses((status = 200, description = "OK", body = Coverage),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody),
+        (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
+async fn patrol_plan_coverage(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<CoverageQuery>,
+) -> ApiResult<Json<Coverage>> {
+    Ok(Json(coverage::coverage(&state, &actor, &id, &q).await?))
 }
 
 /// Patrol zones in your scope.

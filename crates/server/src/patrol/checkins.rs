@@ -72,6 +72,72 @@ pub struct CheckIns {
 
 const MINUTE: f64 = 60e6;
 
+/// The station's units' tracks over a span: unit id → (unit name, fixes oldest first, projected).
+pub(crate) type Tracks = BTreeMap<String, (String, Vec<Fix>)>;
+
+pub(crate) async fn station_tracks(
+    state: &AppState,
+    zone: &pingan_store::patrol::ZoneRow,
+    proj: &pingan_geo::Projection,
+    span: (i64, i64),
+) -> ApiResult<Tracks> {
+    let mut tracks: Tracks = BTreeMap::new();
+    for f in store::station_fixes(&state.db, &zone.station_org_id, span).await? {
+        let (x, y) = proj.forward(f.lng, f.lat);
+        tracks
+            .entry(f.unit_id)
+            .or_insert_with(|| (f.unit_name, Vec::new()))
+            .1
+            .push(Fix { at: f.at, x, y });
+    }
+    Ok(tracks)
+}
+
+/// Each post's stays in its window on the day, and whether the longest is a check-in.
+pub(crate) fn post_check_ins(
+    proj: &pingan_geo::Projection,
+    posts: &[Post],
+    windows: &[(i64, i64)],
+    tracks: &Tracks,
+    radius: f64,
+    min_stay: i64,
+    max_gap: i64,
+) -> Vec<PostCheckIn> {
+    let mut out = Vec::with_capacity(posts.len());
+    for (i, (p, w)) in posts.iter().zip(windows).enumerate() {
+        let at = proj.forward(p.lng, p.lat);
+        let mut stays: Vec<UnitStay> = tracks
+            .iter()
+            .filter_map(|(unit_id, (unit_name, track))| {
+                let longest = stays_near(track, at, radius, *w, max_gap)
+                    .into_iter()
+                    .max_by_key(|s| (s.to - s.from, std::cmp::Reverse(s.from)))?;
+                Some(UnitStay {
+                    unit_id: unit_id.clone(),
+                    unit_name: unit_name.clone(),
+                    from: longest.from,
+                    to: longest.to,
+                    minutes: longest.minutes(),
+                })
+            })
+            .collect();
+        stays.sort_by(|a, b| {
+            (b.to - b.from)
+                .cmp(&(a.to - a.from))
+                .then(a.unit_id.cmp(&b.unit_id))
+        });
+        out.push(PostCheckIn {
+            post: i + 1,
+            window_label: p.window.label(),
+            from: w.0,
+            to: w.1,
+            checked_in: stays.first().is_some_and(|s| s.to - s.from >= min_stay),
+            stays,
+        });
+    }
+    out
+}
+
 pub async fn check_ins(
     state: &AppState,
     actor: &Actor,
@@ -108,48 +174,8 @@ pub async fn check_ins(
         windows.iter().map(|w| w.1).max().unwrap_or(start),
     );
     let proj = super::zone_projection(&zone);
-    // One track per unit, oldest fix first (the query orders them).
-    let mut tracks: BTreeMap<String, (String, Vec<Fix>)> = BTreeMap::new();
-    for f in store::station_fixes(&state.db, &zone.station_org_id, span).await? {
-        let (x, y) = proj.forward(f.lng, f.lat);
-        tracks
-            .entry(f.unit_id)
-            .or_insert_with(|| (f.unit_name, Vec::new()))
-            .1
-            .push(Fix { at: f.at, x, y });
-    }
-    let mut out = Vec::with_capacity(posts.len());
-    for (i, (p, w)) in posts.iter().zip(&windows).enumerate() {
-        let at = proj.forward(p.lng, p.lat);
-        let mut stays: Vec<UnitStay> = tracks
-            .iter()
-            .filter_map(|(unit_id, (unit_name, track))| {
-                let longest = stays_near(track, at, radius, *w, max_gap)
-                    .into_iter()
-                    .max_by_key(|s| (s.to - s.from, std::cmp::Reverse(s.from)))?;
-                Some(UnitStay {
-                    unit_id: unit_id.clone(),
-                    unit_name: unit_name.clone(),
-                    from: longest.from,
-                    to: longest.to,
-                    minutes: longest.minutes(),
-                })
-            })
-            .collect();
-        stays.sort_by(|a, b| {
-            (b.to - b.from)
-                .cmp(&(a.to - a.from))
-                .then(a.unit_id.cmp(&b.unit_id))
-        });
-        out.push(PostCheckIn {
-            post: i + 1,
-            window_label: p.window.label(),
-            from: w.0,
-            to: w.1,
-            checked_in: stays.first().is_some_and(|s| s.to - s.from >= min_stay),
-            stays,
-        });
-    }
+    let tracks = station_tracks(state, &zone, &proj, span).await?;
+    let out = post_check_ins(&proj, &posts, &windows, &tracks, radius, min_stay, max_gap);
     let gaps = tracks
         .iter()
         .flat_map(|(unit_id, (unit_name, track))| {

@@ -6,10 +6,12 @@
 
 pub mod api;
 pub mod checkins;
+pub mod coverage;
 pub mod demo;
 pub mod pages;
 pub mod planning;
 pub mod roster;
+pub mod roster_pages;
 pub mod tracks;
 
 use crate::auth::Actor;
@@ -70,7 +72,7 @@ pub struct Zone {
 }
 
 /// A stored zone's shape; a row that does not parse is a fault of the store, not of the request.
-fn stored_shape(zone: &ZoneRow) -> ApiResult<MultiPolygon<f64>> {
+pub(crate) fn stored_shape(zone: &ZoneRow) -> ApiResult<MultiPolygon<f64>> {
     crate::locate::shape(&zone.geometry).ok_or_else(|| {
         ApiError::Internal(anyhow::anyhow!(
             "zone {}: stored geometry unreadable",
@@ -356,7 +358,7 @@ fn parse_day(field: &str, v: &str) -> ApiResult<Date> {
     })
 }
 
-/// The zone's incidents in the basis period, projected, with their time.
+/// The zone's incidents in the basis period as demand for the kernel.
 async fn read_demand(
     db: &Db,
     scope: &Scope,
@@ -364,13 +366,27 @@ async fn read_demand(
     shape: &MultiPolygon<f64>,
     basis: (i64, i64),
 ) -> ApiResult<(Demand, Projection)> {
+    let (points, proj) = zone_incidents(db, scope, zone, shape, basis, "basis_days").await?;
+    Ok((planning::demand(&points), proj))
+}
+
+/// The zone's incidents received in `period`, projected (x, y, received_at); more than
+/// [`MAX_INCIDENTS`] in the zone's box is a problem of `field`.
+pub(crate) async fn zone_incidents(
+    db: &Db,
+    scope: &Scope,
+    zone: &ZoneRow,
+    shape: &MultiPolygon<f64>,
+    period: (i64, i64),
+    field: &str,
+) -> ApiResult<(Vec<(f64, f64, i64)>, Projection)> {
     let proj = zone_projection(zone);
     let index = pingan_geo::PolygonIndex::new(vec![("zone".into(), shape.clone())]);
     let mut points = Vec::new();
     let read = pingan_store::analysis::for_each_incident_in_box(
         db,
         scope,
-        basis,
+        period,
         [zone.min_x, zone.min_y, zone.max_x, zone.max_y],
         MAX_INCIDENTS,
         |p| {
@@ -384,11 +400,11 @@ async fn read_demand(
     .await?;
     if read as i64 > MAX_INCIDENTS {
         return Err(ApiError::invalid(
-            "basis_days",
+            field,
             format!("more than {MAX_INCIDENTS} incidents in the zone's box: choose fewer days"),
         ));
     }
-    Ok((planning::demand(&points), proj))
+    Ok((points, proj))
 }
 
 fn projected_posts(proj: &Projection, posts: &[Post]) -> Vec<(f64, f64)> {

@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/patrol/plans/{id}/publish", post(publish))
         .route("/patrol/today", get(today))
         .route("/patrol/tracks", get(tracks))
+        .merge(crate::patrol::roster_pages::router())
 }
 
 /// The plan form as typed (kept when it comes back with problems).
@@ -403,6 +404,17 @@ async fn publish(
 }
 
 impl Today {
+    fn mode(&self, m: &pingan_domain::roster::PatrolMode) -> String {
+        self.ctx.label("patrol_mode", m.code())
+    }
+
+    /// "12-07 08:00–16:00" in local time.
+    fn when(&self, s: &crate::patrol::roster::Shift) -> String {
+        let f = pingan_domain::time::local_datetime(pingan_domain::time::from_micros(s.starts_at));
+        let t = pingan_domain::time::local_datetime(pingan_domain::time::from_micros(s.ends_at));
+        format!("{} {}–{}", &f[5..10], &f[11..16], &t[11..16])
+    }
+
     fn checked_in(&self, plan: &usize, post: &usize) -> bool {
         self.checked
             .get(*plan)
@@ -420,6 +432,8 @@ struct Today {
     plans: Vec<Plan>,
     /// Per plan, per post: checked in today.
     checked: Vec<Vec<bool>>,
+    /// The reader's own shifts of the next seven days.
+    my_shifts: Vec<crate::patrol::roster::Shift>,
     plans_json: String,
     tile_url: String,
     tile_crs: String,
@@ -463,11 +477,28 @@ async fn today(
             Err(e) => return crate::shell::page_error(ctx, e),
         }
     }
+    let start = pingan_domain::time::day_start(state.today());
+    let rfc = |us: i64| {
+        jiff::Timestamp::from_microsecond(us)
+            .map(|t| t.to_string())
+            .unwrap_or_default()
+    };
+    let mine = crate::patrol::roster::ShiftQuery {
+        from: Some(rfc(start)),
+        to: Some(rfc(start + 8 * 86_400_000_000)),
+        mine: Some(true),
+        ..Default::default()
+    };
+    let my_shifts = match crate::patrol::roster::shifts(&state, &actor, &mine).await {
+        Ok(s) => s,
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
     let m = &state.config.map;
     render(
         StatusCode::OK,
         &Today {
             ctx,
+            my_shifts,
             date: state.today().to_string(),
             plans_json: script_json(&plans),
             plans,

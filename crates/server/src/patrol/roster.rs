@@ -491,8 +491,11 @@ pub struct CopyWeek {
 /// A shift the copy could not book, and why.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SkippedShift {
-    /// The shift of the copied week.
+    /// The shift of the copied week, its zone and its period.
     pub shift_id: String,
+    pub zone_name: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
     pub problems: Vec<Problem>,
 }
 
@@ -581,6 +584,9 @@ pub async fn copy_week(state: &AppState, actor: &Actor, req: CopyWeek) -> ApiRes
             }
             Err(e @ ApiError::Invalid(_)) => skipped.push(SkippedShift {
                 shift_id: s.id.clone(),
+                zone_name: s.zone_name.clone(),
+                starts_at: s.starts_at,
+                ends_at: s.ends_at,
                 problems: e.problems(),
             }),
             Err(e) => return Err(e),

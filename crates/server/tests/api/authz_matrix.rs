@@ -500,6 +500,12 @@ const ROUTES: &[Route] = &[
     ),
     r(
         "get",
+        "/api/v1/patrol-plans/{id}/coverage",
+        Perm(P::PatrolRead),
+        Obj::PatrolPlan,
+    ),
+    r(
+        "get",
         "/api/v1/units/{id}/track",
         Perm(P::PatrolRead),
         Obj::Unit,
