@@ -513,3 +513,253 @@ both!(
         assert_eq!(app.count("patrol_plans").await, 0);
     }
 );
+
+// Coverage and effect over three days of a plan that started three days ago. Hotspot cells of
+// 100 m: A (8 incidents at 21 h), B (6 at 09 h), C (4 at 14 h) and a cell of one incident that is
+// no hotspot. GPS: the post (moved to an empty cell, window 06–09) is manned 12 minutes on the first
+// two days and 4 on the third; A is visited in its window on two days (patrolled), B on one (not),
+// C only outside its window. Before/after: A 4 → 1, B 2 → 3, C 1 → 1.
+both!(
+    coverage_and_effect_equal_hand_computed_values,
+    |app: TestApp| async move {
+        let chief = app.client_as("chief").await;
+        let doc = openapi(&app).await;
+        let now = app.state.now();
+        let (clng, clat) = inside_point(&app, &chief, CHENJIA_GRID).await;
+        let m_lng = 1.0 / (111_320.0 * clat.to_radians().cos());
+        let m_lat = 1.0 / 110_574.0;
+        let (station,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT org_id FROM users WHERE username = 'chief'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let half = 400.0;
+        let ring: Vec<[f64; 2]> = [
+            (-half, -half),
+            (half, -half),
+            (half, half),
+            (-half, half),
+            (-half, -half),
+        ]
+        .iter()
+        .map(|&(x, y)| [clng + x * m_lng, clat + y * m_lat])
+        .collect();
+        let (s, z) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-zones",
+            json!({"station_org_id": station, "name": "成效测试巡区",
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}),
+        )
+        .await;
+        assert_eq!(s, 201, "{z}");
+        let zone_id = z["id"].as_str().unwrap().to_string();
+        // The zone's projection (the 3° zone of its box's middle) and 100 m cells in it.
+        let proj = pingan_geo::Projection::gauss_kruger_3deg((ring[0][0] + ring[1][0]) / 2.0);
+        let size = 100.0;
+        let (x0, y0) = proj.forward(clng, clat);
+        let (cx, cy) = ((x0 / size).floor() as i64, (y0 / size).floor() as i64);
+        // A point in cell (cx + dx, cy + dy), `k` metres in from its south-west corner.
+        let in_cell = |dx: i64, dy: i64, k: f64| {
+            proj.inverse((cx + dx) as f64 * size + k, (cy + dy) as f64 * size + k)
+        };
+        let (a, b, c, d, e) = (
+            in_cell(-1, 1, 50.0),
+            in_cell(1, -1, 50.0),
+            in_cell(2, 2, 50.0),
+            in_cell(-2, -2, 50.0),
+            in_cell(-2, 0, 50.0),
+        );
+        let day = |n: i64, h: i64| local_hour_days_ago(now, n, h);
+        // D0 = 3 days ago; "before" is D0-3 … D0-1, "after" D0 … D0+2.
+        for (p, when) in [
+            // A: 3 old, 4 before, 1 after (at 21:10).
+            (a, day(13, 21)),
+            (a, day(13, 21)),
+            (a, day(13, 21)),
+            (a, day(5, 21)),
+            (a, day(5, 21)),
+            (a, day(5, 21)),
+            (a, day(5, 21)),
+            (a, day(2, 21)),
+            // B: 1 old, 2 before, 3 after (at 09:10).
+            (b, day(13, 9)),
+            (b, day(4, 9)),
+            (b, day(4, 9)),
+            (b, day(2, 9)),
+            (b, day(2, 9)),
+            (b, day(2, 9)),
+            // C: 2 old, 1 before, 1 after (at 14:10).
+            (c, day(13, 14)),
+            (c, day(13, 14)),
+            (c, day(5, 14)),
+            (c, day(3, 14)),
+            // One incident alone: no hotspot.
+            (d, day(13, 3)),
+        ] {
+            plant(&app, p.0, p.1, when).await;
+        }
+        let d0 = pingan_domain::time::local_date(pingan_domain::time::from_micros(day(3, 12)));
+        let d2 = pingan_domain::time::local_date(pingan_domain::time::from_micros(day(1, 12)));
+        let (s, plan) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-plans",
+            json!({"zone_id": zone_id, "k": 1, "basis_days": 30,
+            "valid_from": d0, "valid_to": d2}),
+        )
+        .await;
+        assert_eq!(s, 201, "{plan}");
+        let plan_id = plan["id"].as_str().unwrap().to_string();
+        // The chief moves the post to the empty cell E and mans it 06:00–09:00, then publishes.
+        let (s, edited) = put(&app, &chief, &format!("/api/v1/patrol-plans/{plan_id}/posts"),
+            json!({"posts": [{"lng": e.0, "lat": e.1, "window": {"start_hour": 6, "hours": 3}}], "updated_at": plan["updated_at"]})).await;
+        assert_eq!(s, 200, "{edited}");
+        let (s, _) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/patrol-plans/{plan_id}/publish"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200);
+
+        let (device,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT device_id FROM units WHERE org_id = ? AND device_id IS NOT NULL ORDER BY id LIMIT 1",
+                pingan_store::args![station.as_str()],
+            )
+            .await
+            .unwrap();
+        let rfc = |t: i64| jiff::Timestamp::from_microsecond(t).unwrap().to_string();
+        // `day` adds ten minutes; `at(n, h, m)` is local h:m, n days ago.
+        let at = |n: i64, h: i64, m: i64| day(n, h) - 10 * 60_000_000 + m * 60_000_000;
+        let mut pings = Vec::new();
+        let mut ping = |t: i64, p: (f64, f64)| {
+            pings.push(json!({"device_id": device, "at": rfc(t), "lng": p.0, "lat": p.1}))
+        };
+        for (n, minutes) in [(3, 12), (2, 12), (1, 4)] {
+            for m in 0..=minutes {
+                ping(at(n, 6, 20 + m), e);
+            }
+        }
+        ping(at(3, 8, 0), b); // B in its window (07–10) on D0
+        ping(at(3, 20, 30), a); // A in its window (19–22) on D0 …
+        ping(at(2, 20, 30), a); // … and D0+1
+        ping(at(2, 12, 0), b); // B outside its window
+        ping(at(1, 16, 0), c); // C outside its window (12–15)
+        let n = pings.len() as u64;
+        let (s, r) = post(
+            &app,
+            &chief,
+            "/api/v1/units/positions",
+            json!({"pings": pings}),
+        )
+        .await;
+        assert_eq!((s, r["accepted"].as_u64()), (200, Some(n)), "{r}");
+
+        let (s, cov) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/patrol-plans/{plan_id}/coverage?from={d0}&to={d2}&cell_m=100"),
+            )
+            .await;
+        assert_eq!(s, 200, "{cov}");
+        assert_documented(&doc, "get", "/api/v1/patrol-plans/{id}/coverage", 200, &cov);
+        assert_eq!(cov["days"], 3);
+        assert_eq!(
+            (cov["post_checks"].as_u64(), cov["post_days"].as_u64()),
+            (Some(2), Some(3)),
+            "{cov}"
+        );
+        let cells = cov["cells"].as_array().unwrap();
+        assert_eq!(cells.len(), 3, "{cov}");
+        let summary: Vec<(u64, u64, u64, bool, u64, u64)> = cells
+            .iter()
+            .map(|c| {
+                (
+                    c["incidents"].as_u64().unwrap(),
+                    c["window"]["start_hour"].as_u64().unwrap(),
+                    c["visited_days"].as_u64().unwrap(),
+                    c["patrolled"].as_bool().unwrap(),
+                    c["before"].as_u64().unwrap(),
+                    c["after"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        // Windows of three hours: the earliest start holding all of a cell's incidents.
+        assert_eq!(
+            summary,
+            vec![
+                (8, 19, 2, true, 4, 1),
+                (6, 7, 1, false, 2, 3),
+                (4, 12, 0, false, 1, 1)
+            ]
+        );
+        assert_eq!(
+            (cov["cell_visits"].as_u64(), cov["cell_days"].as_u64()),
+            (Some(3), Some(9))
+        );
+        let by_day: Vec<(u64, u64)> = cov["by_day"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                (
+                    d["posts_checked"].as_u64().unwrap(),
+                    d["cells_visited"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(by_day, vec![(1, 2), (1, 1), (0, 0)]);
+        let eff = &cov["effect"];
+        assert_eq!(
+            eff["patrolled"],
+            json!({"cells": 1, "before": 4, "after": 1})
+        );
+        assert_eq!(
+            eff["comparison"],
+            json!({"cells": 2, "before": 3, "after": 4})
+        );
+        assert_eq!(
+            eff["after_to"].as_i64().unwrap() - eff["after_from"].as_i64().unwrap(),
+            3 * 24 * HOUR
+        );
+        assert_eq!(eff["before_to"], eff["after_from"]);
+        // (1/4) / (4/3) = 0.1875; SE = √(1/4 + 1/1 + 1/3 + 1/4).
+        let est = &eff["estimate"];
+        assert!(close(&est["relative"], 0.1875), "{est}");
+        let se = (0.25f64 + 1.0 + 1.0 / 3.0 + 0.25).sqrt();
+        assert!(close(&est["low"], 0.1875 * (-1.96 * se).exp()), "{est}");
+        assert!(close(&est["high"], 0.1875 * (1.96 * se).exp()), "{est}");
+        assert_eq!(est["conclusive"], false);
+
+        // A period before the plan, and a bad cell size, are refused beside their fields.
+        let (s, e1) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/patrol-plans/{plan_id}/coverage?from={d2}&to={d0}"),
+            )
+            .await;
+        assert_eq!(
+            (s, e1["error"]["field"].as_str()),
+            (422, Some("to")),
+            "{e1}"
+        );
+        let (s, e2) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/patrol-plans/{plan_id}/coverage?cell_m=5"),
+            )
+            .await;
+        assert_eq!(
+            (s, e2["error"]["field"].as_str()),
+            (422, Some("cell_m")),
+            "{e2}"
+        );
+    }
+);
