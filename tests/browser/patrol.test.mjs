@@ -161,6 +161,15 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
 
   test("the chief books a shift, conflicts said beside the crew; the volunteer sees it on a phone", async () => {
     const { page, guard, context } = await signIn("chief");
+    // The demo's published plan began yesterday: its page shows coverage so far and the effect's
+    // counts (yesterday one post checked in), in words.
+    const published = await (await page.request.get("/api/v1/patrol-plans?status=published")).json();
+    const begun = published.filter((p) => p.valid_from < new Date(Date.now() + 8 * 3600_000).toISOString().slice(0, 10));
+    assert.ok(begun.length >= 1, "the demo's plan began yesterday");
+    await page.goto(`/patrol/plans/${begun[begun.length - 1].id}`);
+    assert.match(await page.locator("#post-coverage").innerText(), /必到点到点.*: [1-9]\d* \/ \d+/);
+    assert.equal(await page.locator("#effect tbody tr").count(), 2);
+    assert.ok((await page.locator("#effect-estimate").innerText()).length > 5);
     await page.goto("/patrol/roster");
     assert.ok((await page.locator("#roster tbody tr").count()) >= 10, "the demo's week of shifts");
     // Tomorrow 08:00–16:00 (or tomorrow's week): the officer has a day shift on weekdays; a Sunday

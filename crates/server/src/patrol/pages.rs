@@ -268,12 +268,34 @@ struct PlanPage {
     editable: bool,
     /// Today's check-ins, for a published plan in force today.
     check_ins: Option<crate::patrol::checkins::CheckIns>,
+    /// Coverage and effect over the days so far, for a published plan that has begun.
+    coverage: Option<crate::patrol::coverage::Coverage>,
     problems_json: String,
     tile_url: String,
     tile_crs: String,
 }
 
 impl PlanPage {
+    fn share_of(&self, part: &usize, whole: &usize) -> String {
+        percent(*part as f64, *whole as f64)
+    }
+
+    fn ratio(&self, v: &f64) -> String {
+        format!("{v:.2}")
+    }
+
+    /// The effect in words: which way the interval lies, or that the counts cannot tell.
+    fn verdict(&self, e: &pingan_domain::patrol_effect::EffectEstimate) -> String {
+        let key = if !e.conclusive {
+            "coverage.inconclusive"
+        } else if e.high < 1.0 {
+            "coverage.better"
+        } else {
+            "coverage.worse"
+        };
+        self.ctx.t(key).to_string()
+    }
+
     fn status(&self) -> String {
         self.ctx.label("patrol_status", self.plan.status.code())
     }
@@ -373,6 +395,17 @@ async fn show(
     } else {
         None
     };
+    // Coverage and effect over the plan's days so far, once it has begun.
+    let begun = plan.valid_from <= state.today().to_string();
+    let coverage = if plan.status == PlanStatus::Published && begun {
+        let q = crate::patrol::coverage::CoverageQuery::default();
+        match crate::patrol::coverage::coverage(&state, &actor, &plan.id, &q).await {
+            Ok(c) => Some(c),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        }
+    } else {
+        None
+    };
     let m = &state.config.map;
     let problems_json = problem_words(&ctx);
     render(
@@ -384,6 +417,7 @@ async fn show(
             plan,
             editable,
             check_ins,
+            coverage,
             problems_json,
             tile_url: crate::basemap::tile_url(&state).await,
             tile_crs: m.tile_crs.clone(),
