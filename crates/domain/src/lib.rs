@@ -5,6 +5,7 @@
 pub mod area;
 pub mod audit;
 pub mod calendar;
+pub mod camera;
 pub mod case;
 pub mod case_alert;
 pub mod case_review;

@@ -162,6 +162,7 @@ impl Role {
                 PersonalDataReveal,
                 AnalysisRead,
                 CameraRead,
+                FootageRequest,
             ],
             Role::StationChief => &[
                 AreaRead,
@@ -188,6 +189,8 @@ impl Role {
                 RiskRead,
                 RiskManage,
                 CameraRead,
+                FootageRequest,
+                FootageApprove,
                 TrainingRead,
                 KpiRead,
             ],
@@ -210,6 +213,7 @@ impl Role {
                 TaskRead,
                 RiskRead,
                 CameraRead,
+                FootageRequest,
                 TrainingRead,
             ],
             Role::Auxiliary => &[
@@ -349,6 +353,10 @@ pub enum Permission {
     UnitRead,
     UnitManage,
     CameraRead,
+    /// Ask for a camera's footage (调取), linked to an incident or case in reach.
+    FootageRequest,
+    /// Decide footage requests (the station chief).
+    FootageApprove,
     GridRead,
     GridManage,
     GridWork,

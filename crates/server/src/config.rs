@@ -216,6 +216,8 @@ pub struct DispatchConfig {
     pub camera_webhook_secret: String,
     /// A signature older or newer than this many seconds is refused (replay window).
     pub camera_webhook_max_skew_seconds: i64,
+    /// A camera silent this long after a heartbeat counts as offline from then on.
+    pub camera_heartbeat_timeout_seconds: i64,
     /// Open311 `api_key`s accepted for POST; empty = anyone may post (like the resident form).
     pub open311_api_keys: Vec<String>,
     /// Level given to reports from the public and cameras until a dispatcher reviews them.
@@ -231,6 +233,7 @@ impl Default for DispatchConfig {
             repeat: Default::default(),
             camera_webhook_secret: String::new(),
             camera_webhook_max_skew_seconds: 300,
+            camera_heartbeat_timeout_seconds: 300,
             open311_api_keys: Vec::new(),
             public_report_level: 3,
             public_reports_per_ip_per_minute: 20,

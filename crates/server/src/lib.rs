@@ -9,6 +9,7 @@
 // Capabilities.
 pub mod accounts;
 pub mod analysis;
+pub mod cameras;
 pub mod cases;
 pub mod dispatch;
 pub mod grid;
@@ -41,6 +42,7 @@ pub mod notifications;
 pub mod rate;
 pub mod rekey;
 pub mod shell;
+pub mod signed;
 pub mod state;
 pub mod system;
 pub mod validate;

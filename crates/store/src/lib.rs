@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod areas;
 pub mod audit;
 pub mod basemap;
+pub mod cameras;
 pub mod cases;
 pub mod db;
 pub mod disputes;

@@ -98,6 +98,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "patrol_shifts",
         up: v17_patrol_shifts,
     },
+    Migration {
+        version: 18,
+        name: "camera_sectors_status_footage",
+        up: v18_camera_sectors,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1000,6 +1005,49 @@ fn v16_patrol(_: Backend) -> Vec<String> {
         "CREATE INDEX patrol_plans_org ON patrol_plans (org_path, valid_to)".into(),
         // Tracks are read by unit and time (check-ins, replay); the key is by device.
         "CREATE INDEX unit_positions_unit ON unit_positions (unit_id, at)".into(),
+    ]
+}
+
+/// 雪亮工程: a camera's owner and sector, its status from heartbeats (the changes kept, so "online
+/// at T" can be answered), and footage requests (调取).
+fn v18_camera_sectors(_: Backend) -> Vec<String> {
+    vec![
+        "ALTER TABLE cameras ADD COLUMN owner TEXT NOT NULL DEFAULT 'public_security'".into(),
+        "ALTER TABLE cameras ADD COLUMN direction_deg DOUBLE PRECISION".into(),
+        "ALTER TABLE cameras ADD COLUMN fov_deg DOUBLE PRECISION".into(),
+        "ALTER TABLE cameras ADD COLUMN range_m DOUBLE PRECISION".into(),
+        "ALTER TABLE cameras ADD COLUMN online BOOLEAN".into(),
+        "ALTER TABLE cameras ADD COLUMN last_heartbeat_at BIGINT".into(),
+        "CREATE INDEX cameras_lng_lat ON cameras (lng, lat)".into(),
+        "CREATE TABLE camera_status_changes (
+            camera_code TEXT NOT NULL REFERENCES cameras(code),
+            at BIGINT NOT NULL,
+            online BOOLEAN NOT NULL,
+            PRIMARY KEY (camera_code, at))"
+            .into(),
+        "CREATE TABLE footage_requests (
+            id TEXT PRIMARY KEY,
+            camera_code TEXT NOT NULL REFERENCES cameras(code),
+            incident_id TEXT REFERENCES incidents(id),
+            case_id TEXT REFERENCES cases(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            requester_id TEXT NOT NULL REFERENCES users(id),
+            purpose TEXT NOT NULL,
+            from_at BIGINT NOT NULL,
+            to_at BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT,
+            decided_at BIGINT,
+            decision_note TEXT,
+            exported_by TEXT,
+            exported_at BIGINT,
+            export_ref TEXT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)"
+            .into(),
+        "CREATE INDEX footage_requests_org ON footage_requests (org_path, created_at)".into(),
+        "CREATE INDEX footage_requests_area ON footage_requests (area_path, created_at)".into(),
     ]
 }
 

@@ -12,7 +12,6 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use hmac::{Hmac, Mac};
 use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::{Channel, Level};
 use pingan_store::incidents;
@@ -86,23 +85,8 @@ const CAMERA_EVENTS: &[(&str, &str, i64)] = &[
     ("other", "990000", 3),
 ];
 
-type HmacSm3 = Hmac<sm3::Sm3>;
-
-fn camera_mac(secret: &str, timestamp: &str, body: &[u8]) -> HmacSm3 {
-    let mut mac = HmacSm3::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    mac
-}
-
 /// `hmac-sm3=<hex>` of `<timestamp>.<body>` under `secret` (what the camera platform sends).
-pub fn camera_signature(secret: &str, timestamp: &str, body: &[u8]) -> String {
-    format!(
-        "hmac-sm3={}",
-        hex::encode(camera_mac(secret, timestamp, body).finalize().into_bytes())
-    )
-}
+pub use crate::signed::signature as camera_signature;
 
 #[derive(Serialize, ToSchema)]
 pub struct CameraAlertResult {
@@ -232,32 +216,14 @@ impl CameraHook<'_> {
                 "the camera webhook is not configured".into(),
             ));
         }
-        let unauthorised =
-            |m: &str| ApiError::bad_request_status(StatusCode::UNAUTHORIZED, "bad_signature", m);
-        let ts = timestamp.ok_or_else(|| unauthorised("X-Pingan-Timestamp is missing"))?;
-        let secs: i64 = ts
-            .parse()
-            .map_err(|_| unauthorised("X-Pingan-Timestamp must be Unix seconds"))?;
-        let sig = signature.ok_or_else(|| unauthorised("X-Pingan-Signature is missing"))?;
-        let given = sig
-            .strip_prefix("hmac-sm3=")
-            .and_then(|h| hex::decode(h).ok())
-            .ok_or_else(|| unauthorised("X-Pingan-Signature must be hmac-sm3=<hex>"))?;
-        // Constant-time comparison through the MAC's own verifier.
-        if camera_mac(self.secret, ts, body)
-            .verify_slice(&given)
-            .is_err()
-        {
-            return Err(unauthorised("the signature does not match"));
-        }
-        // Checked: a signed but absurd timestamp (i64::MIN) must be refused, not overflow.
-        let skew = self
-            .now_seconds
-            .checked_sub(secs)
-            .and_then(i64::checked_abs);
-        if skew.is_none_or(|s| s > self.max_skew_seconds) {
-            return Err(unauthorised("the timestamp is too far from now (replay?)"));
-        }
+        crate::signed::verify(
+            self.secret,
+            self.max_skew_seconds,
+            self.now_seconds,
+            timestamp,
+            signature,
+            body,
+        )?;
         decode(body)
     }
 }

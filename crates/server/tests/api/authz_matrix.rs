@@ -81,6 +81,8 @@ enum Obj {
     PatrolZone,
     PatrolPlan,
     PatrolShift,
+    Camera,
+    FootageRequest,
 }
 
 struct Route {
@@ -530,6 +532,51 @@ const ROUTES: &[Route] = &[
         "/api/v1/patrol-shifts/copy-week",
         Perm(P::PatrolManage),
         Coll,
+    ), // 雪亮工程: the fixture request was filed by the wide officer; the wide chief decides it first.
+    r("get", "/api/v1/camera-sites", Perm(P::CameraRead), Coll),
+    r(
+        "put",
+        "/api/v1/camera-sites/{code}/sector",
+        Perm(P::UnitManage),
+        Obj::Camera,
+    ),
+    r(
+        "get",
+        "/api/v1/camera-sites/witnesses",
+        Perm(P::CameraRead),
+        Coll,
+    ),
+    r("post", "/api/v1/hooks/camera-heartbeat", Signed, Coll),
+    r("get", "/api/v1/footage-requests", Perm(P::CameraRead), Coll),
+    r(
+        "post",
+        "/api/v1/footage-requests",
+        Perm(P::FootageRequest),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/footage-requests/{id}",
+        Perm(P::CameraRead),
+        Obj::FootageRequest,
+    ),
+    r(
+        "post",
+        "/api/v1/footage-requests/{id}/approve",
+        Perm(P::FootageApprove),
+        Obj::FootageRequest,
+    ),
+    r(
+        "post",
+        "/api/v1/footage-requests/{id}/refuse",
+        Perm(P::FootageApprove),
+        Obj::FootageRequest,
+    ),
+    r(
+        "post",
+        "/api/v1/footage-requests/{id}/export",
+        Perm(P::FootageRequest),
+        Obj::FootageRequest,
     ),
 ];
 
@@ -606,6 +653,14 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::PatrolShift,
             "SELECT id, '' FROM patrol_shifts ORDER BY id LIMIT 1",
         ),
+        (
+            Obj::Camera,
+            "SELECT code, '' FROM cameras ORDER BY code LIMIT 1",
+        ),
+        (
+            Obj::FootageRequest,
+            "SELECT id, '' FROM footage_requests ORDER BY id LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -650,6 +705,9 @@ struct Known {
     followup: Option<String>,
     leader_password: String,
     yesterday: String,
+    /// A camera and an incident, for a footage request.
+    camera: String,
+    incident: String,
 }
 
 async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -> Known {
@@ -740,6 +798,8 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         followup: None,
         leader_password: app.password("leader"),
         yesterday: jiff::Zoned::now().date().yesterday().unwrap().to_string(),
+        camera: f[&Obj::Camera].0.clone(),
+        incident: f[&Obj::Incident].0.clone(),
     }
 }
 
@@ -970,6 +1030,31 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/patrol-shifts/copy-week"),
             json!({"station_org_id": k.station, "week_of": "2031-02-24"}),
         ),
+        (
+            ("put", "/api/v1/camera-sites/{code}/sector"),
+            json!({"owner": "community", "sector": {"direction_deg": 90.0, "fov_deg": 60.0, "range_m": 80.0}}),
+        ),
+        (
+            ("post", "/api/v1/hooks/camera-heartbeat"),
+            json!({"heartbeats": [{"camera_id": "matrix-cam", "online": true, "at": "2026-11-01T08:00:00+08:00"}]}),
+        ),
+        (
+            ("post", "/api/v1/footage-requests"),
+            json!({"camera_code": k.camera, "incident_id": k.incident, "purpose": "矩阵：查看打架经过",
+                   "from": "2026-11-01T08:00:00+08:00", "to": "2026-11-01T09:00:00+08:00"}),
+        ),
+        (
+            ("post", "/api/v1/footage-requests/{id}/approve"),
+            json!({"note": "同意调取"}),
+        ),
+        (
+            ("post", "/api/v1/footage-requests/{id}/refuse"),
+            json!({"note": "理由不充分"}),
+        ),
+        (
+            ("post", "/api/v1/footage-requests/{id}/export"),
+            json!({"export_ref": "矩阵-导出-001"}),
+        ),
     ]
     .into_iter()
     .collect()
@@ -1049,6 +1134,10 @@ const QUERIES: &[(&str, &str)] = &[
     (
         "/api/v1/case-inspection/replay",
         "?as_of=2026-11-01T00:00:00%2B08:00",
+    ),
+    (
+        "/api/v1/camera-sites/witnesses",
+        "?lng=120.37&lat=29.61&at=2026-11-01T08:00:00%2B08:00",
     ),
 ];
 
@@ -1422,6 +1511,31 @@ async fn make_fixtures(app: &TestApp, org_id: &str) -> (f64, f64) {
         r.status().as_u16(),
         201,
         "fixture shift: {}",
+        r.text().await.unwrap()
+    );
+    let (camera,): (String,) = app
+        .db
+        .fetch_one("SELECT code FROM cameras ORDER BY code LIMIT 1", vec![])
+        .await
+        .unwrap();
+    let (incident,): (String,) = app
+        .db
+        .fetch_one("SELECT id FROM incidents ORDER BY id LIMIT 1", vec![])
+        .await
+        .unwrap();
+    let officer = account_token(app, Role::Officer, true, org_id).await;
+    let r = client()
+        .post(format!("{}/api/v1/footage-requests", app.url))
+        .bearer_auth(&officer)
+        .json(&serde_json::json!({"camera_code": camera, "incident_id": incident, "purpose": "矩阵：调取案发经过",
+            "from": "2026-11-01T08:00:00+08:00", "to": "2026-11-01T10:00:00+08:00"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        201,
+        "fixture footage request: {}",
         r.text().await.unwrap()
     );
     let made: [(Role, String, serde_json::Value); 8] = [
