@@ -77,6 +77,7 @@ mod architecture;
 mod auth;
 mod authz_matrix;
 mod bad_input;
+mod cameras;
 mod cases;
 mod connections;
 mod dispatch;
