@@ -80,6 +80,14 @@ async function bundleOwn() {
   });
   await build({
     ...common,
+    entryPoints: [join(root, "src", "cameras.ts")],
+    outfile: join(dist, "cameras.js"),
+    format: "iife",
+    globalName: "PinganCameras",
+    platform: "browser",
+  });
+  await build({
+    ...common,
     entryPoints: [join(root, "src", "app.css")],
     outfile: join(dist, "app.css"),
     loader: { ".css": "css" },

@@ -62,6 +62,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(analysis::pages::router())
         .merge(cases::pages::router())
         .merge(crate::patrol::pages::router())
+        .merge(crate::cameras::pages::router())
         .merge(public::pages::router())
 }
 

@@ -43,6 +43,7 @@ pub async fn ensure_all(
     let history = crate::analysis::demo::ensure(db).await?;
     crate::cases::demo::ensure(db, config).await?;
     crate::patrol::demo::ensure(db, config).await?;
+    crate::cameras::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

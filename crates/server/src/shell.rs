@@ -850,3 +850,13 @@ pub fn field_message(e: &ApiError) -> Option<String> {
         _ => None,
     }
 }
+
+/// JSON to put inside a `<script type="application/json">`: `<`, `>` and `&` escaped, so a name
+/// holding `</script>` cannot end the element.
+pub fn script_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_else(|_| "null".into())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}

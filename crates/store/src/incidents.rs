@@ -429,6 +429,18 @@ pub async fn get_tx(tx: &mut Tx, id: &str) -> Result<Option<IncidentRow>> {
     .await
 }
 
+/// By its number (接警编号), in scope.
+pub async fn by_number(db: &Db, scope: &Scope, number: &str) -> Result<Option<IncidentRow>> {
+    let (pred, mut a) = scope::predicate(scope, Some("area_path"), None);
+    let mut all = args![number];
+    all.append(&mut a);
+    db.fetch_optional(
+        &format!("SELECT {COLS} FROM incidents WHERE number = ? AND {pred}"),
+        all,
+    )
+    .await
+}
+
 /// By public tracking code (no scope: the code itself is the reporter's key).
 pub async fn by_tracking_code(db: &Db, code: &str) -> Result<Option<IncidentRow>> {
     db.fetch_optional(

@@ -6,8 +6,10 @@
 //! (`POST /api/v1/cameras`) is dispatch's, which camera alerts were first built for.
 
 pub mod api;
+pub mod demo;
 pub mod footage;
 pub mod heartbeat;
+pub mod pages;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -32,7 +34,7 @@ pub struct CameraSite {
     pub sector: Option<Sector>,
     /// In the registry (an inactive camera is not expected to send heartbeats).
     pub active: bool,
-    /// By its latest heartbeat; absent when it never sent one.
+    /// Now, by its heartbeats (silent past the timeout is offline); absent when it never sent one.
     pub online: Option<bool>,
     pub last_heartbeat_at: Option<i64>,
 }
@@ -62,10 +64,19 @@ fn view(c: SiteRow) -> CameraSite {
 
 pub async fn cameras(state: &AppState, actor: &Actor) -> ApiResult<Vec<CameraSite>> {
     actor.require(state, Permission::CameraRead).await?;
+    let now = state.now();
+    let timeout = state.config.dispatch.camera_heartbeat_timeout_seconds * 1_000_000;
     Ok(store::sites(&state.db, &actor.scope)
         .await?
         .into_iter()
-        .map(view)
+        .map(|c| {
+            let mut v = view(c);
+            // Silent past the timeout is offline now, though no heartbeat has said so yet.
+            if let (Some(true), Some(last)) = (v.online, v.last_heartbeat_at) {
+                v.online = Some(now <= last + timeout);
+            }
+            v
+        })
         .collect())
 }
 

@@ -32,7 +32,6 @@ pub fn router() -> Router<AppState> {
         .route("/duty", get(duty))
         .route("/duty/status", post(duty_status))
         .route("/units", get(units_page))
-        .route("/cameras", get(cameras_page))
 }
 
 fn when(us: i64) -> String {
@@ -793,35 +792,6 @@ async fn units_page(
                 .collect();
             render(StatusCode::OK, &UnitsPage { ctx, units })
         }
-        Err(e) => crate::shell::page_error(ctx, e),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "dispatch/cameras.html")]
-struct CamerasPage {
-    ctx: Ctx,
-    cameras: Vec<pingan_store::units::CameraRow>,
-}
-
-async fn cameras_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    PageActor(actor): PageActor,
-) -> Response {
-    let ctx = crate::page_try!(
-        crate::shell::ctx_with(
-            &state,
-            &headers,
-            &actor,
-            "cameras",
-            "/cameras",
-            Permission::CameraRead
-        )
-        .await
-    );
-    match units::cameras(&state.db, &actor.scope).await {
-        Ok(cameras) => render(StatusCode::OK, &CamerasPage { ctx, cameras }),
         Err(e) => crate::shell::page_error(ctx, e),
     }
 }

@@ -6,7 +6,7 @@
 use crate::auth::{Actor, PageActor};
 use crate::error::ApiError;
 use crate::patrol::{self, NewPlan, Plan, PlanQuery, PlanSummary, Zone};
-use crate::shell::{Ctx, FieldErrors, not_found, render};
+use crate::shell::{Ctx, FieldErrors, not_found, render, script_json};
 use crate::state::AppState;
 use askama::Template;
 use axum::Router;
@@ -76,16 +76,6 @@ impl Overview {
     fn km2(&self, z: &Zone) -> String {
         format!("{:.2}", z.area_m2 / 1e6)
     }
-}
-
-/// JSON to put inside a `<script type="application/json">`: `<`, `>` and `&` escaped, so a name
-/// holding `</script>` cannot end the element.
-fn script_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v)
-        .unwrap_or_else(|_| "null".into())
-        .replace('<', "\\u003c")
-        .replace('>', "\\u003e")
-        .replace('&', "\\u0026")
 }
 
 /// The problems the map's own requests can meet, in the reader's words, by code (`{param}`s left for
