@@ -182,7 +182,8 @@ both!(
             .iter()
             .find(|c| c["code"] == "CAM-OFF")
             .unwrap();
-        assert_eq!(off["online"], true);
+        // Its latest beat was 50 minutes ago: offline now, past the five-minute timeout.
+        assert_eq!(off["online"], false);
         assert_eq!(off["last_heartbeat_at"].as_i64(), Some(t + 10 * MIN));
     }
 );
