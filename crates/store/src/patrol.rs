@@ -66,6 +66,15 @@ pub async fn get_zone(db: &Db, s: &Scope, id: &str) -> Result<Option<ZoneRow>> {
     .await
 }
 
+/// A zone by id whatever the scope (a station's whole day, for its own jobs).
+pub async fn zone_unscoped(db: &Db, id: &str) -> Result<Option<ZoneRow>> {
+    db.fetch_optional(
+        &format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE id = ?"),
+        args![id],
+    )
+    .await
+}
+
 /// Zones in scope, of one station when `station_org_id` is given, by station and name.
 pub async fn list_zones(db: &Db, s: &Scope, station_org_id: Option<&str>) -> Result<Vec<ZoneRow>> {
     let (pred, mut a) = in_scope(s);
@@ -220,27 +229,30 @@ pub async fn publish(tx: &mut Tx, id: &str, by: &str, now: i64) -> Result<bool> 
     Ok(n == 1)
 }
 
-/// One GPS fix of a unit, with the unit's name.
-#[derive(Debug, Clone, sqlx::FromRow)]
-pub struct UnitFix {
-    pub unit_id: String,
-    pub unit_name: String,
-    pub at: i64,
-    pub lng: f64,
-    pub lat: f64,
+/// The units of a station `(id, name)`, by id.
+pub async fn station_units(db: &Db, station_org_id: &str) -> Result<Vec<(String, String)>> {
+    db.fetch_all(
+        "SELECT id, name FROM units WHERE org_id = ? ORDER BY id",
+        args![station_org_id],
+    )
+    .await
 }
 
-/// The fixes in `[from, to)` of the units of a station, by unit and time.
-pub async fn station_fixes(
-    db: &Db,
-    station_org_id: &str,
-    (from, to): (i64, i64),
-) -> Result<Vec<UnitFix>> {
+/// The published plans of a station's zones in force on a local date (YYYY-MM-DD), whatever the
+/// caller's scope (for the station's day at once).
+pub async fn station_plans_on(db: &Db, station_org_id: &str, date: &str) -> Result<Vec<PlanRow>> {
+    let cols = PLAN_COLS
+        .split(", ")
+        .map(|c| format!("p.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
     db.fetch_all(
-        "SELECT p.unit_id, u.name AS unit_name, p.at, p.lng, p.lat FROM unit_positions p \
-         JOIN units u ON u.id = p.unit_id \
-         WHERE u.org_id = ? AND p.at >= ? AND p.at < ? ORDER BY p.unit_id, p.at",
-        args![station_org_id, from, to],
+        &format!(
+            "SELECT {cols} FROM patrol_plans p JOIN patrol_zones z ON z.id = p.zone_id \
+             WHERE z.station_org_id = ? AND p.status = 'published' AND p.valid_from <= ? \
+             AND p.valid_to >= ? ORDER BY p.id"
+        ),
+        args![station_org_id, date, date],
     )
     .await
 }

@@ -81,14 +81,35 @@ pub(crate) async fn station_tracks(
     proj: &pingan_geo::Projection,
     span: (i64, i64),
 ) -> ApiResult<Tracks> {
+    read_tracks(&state.db, &zone.station_org_id, proj, span).await
+}
+
+/// Most fixes one unit's track may hold for one span (a day at one fix a second is 86,400).
+const MAX_UNIT_FIXES: i64 = 200_000;
+
+/// The tracks of a station's units, read unit by unit over the (unit, time) index: no row carries
+/// the unit's id or name, which a station-wide read repeated for every fix.
+pub(crate) async fn read_tracks(
+    db: &pingan_store::Db,
+    station_org_id: &str,
+    proj: &pingan_geo::Projection,
+    span: (i64, i64),
+) -> ApiResult<Tracks> {
     let mut tracks: Tracks = BTreeMap::new();
-    for f in store::station_fixes(&state.db, &zone.station_org_id, span).await? {
-        let (x, y) = proj.forward(f.lng, f.lat);
-        tracks
-            .entry(f.unit_id)
-            .or_insert_with(|| (f.unit_name, Vec::new()))
-            .1
-            .push(Fix { at: f.at, x, y });
+    for (unit_id, unit_name) in store::station_units(db, station_org_id).await? {
+        let rows = store::unit_fixes(db, &unit_id, span, MAX_UNIT_FIXES).await?;
+        if rows.is_empty() {
+            continue;
+        }
+        let fixes = rows
+            .iter()
+            .take(MAX_UNIT_FIXES as usize)
+            .map(|&(at, lng, lat)| {
+                let (x, y) = proj.forward(lng, lat);
+                Fix { at, x, y }
+            })
+            .collect();
+        tracks.insert(unit_id, (unit_name, fixes));
     }
     Ok(tracks)
 }
@@ -109,7 +130,11 @@ pub(crate) fn post_check_ins(
         let mut stays: Vec<UnitStay> = tracks
             .iter()
             .filter_map(|(unit_id, (unit_name, track))| {
-                let longest = stays_near(track, at, radius, *w, max_gap)
+                // Only the fixes near the window matter: a stay that reaches into it has a fix
+                // within max_gap of its edges (fixes of one stay are never further apart).
+                let lo = track.partition_point(|f| f.at < w.0 - max_gap);
+                let hi = track.partition_point(|f| f.at <= w.1 + max_gap);
+                let longest = stays_near(&track[lo..hi], at, radius, *w, max_gap)
                     .into_iter()
                     .max_by_key(|s| (s.to - s.from, std::cmp::Reverse(s.from)))?;
                 Some(UnitStay {

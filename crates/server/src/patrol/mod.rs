@@ -7,6 +7,7 @@
 pub mod api;
 pub mod checkins;
 pub mod coverage;
+pub mod day;
 pub mod demo;
 pub mod pages;
 pub mod planning;
