@@ -245,6 +245,28 @@ function today(el: HTMLElement): void {
     });
   }
   if (bounds.isValid()) map.fitBounds(bounds, { padding: [12, 12] });
+  // 手动打卡: the phone's position (WGS-84 from the browser) to the plan's check-ins.
+  const status = document.getElementById("checkin-status")!;
+  document.querySelectorAll<HTMLButtonElement>("button.manual-checkin").forEach((b) => {
+    b.addEventListener("click", () => {
+      if (!navigator.geolocation) {
+        status.textContent = w.noPosition;
+        return;
+      }
+      status.textContent = w.locating;
+      navigator.geolocation.getCurrentPosition(
+        (pos) => {
+          const body = { post: Number(b.dataset.post), lng: pos.coords.longitude, lat: pos.coords.latitude, accuracy_m: pos.coords.accuracy };
+          send("POST", "/api/v1/patrol-plans/" + encodeURIComponent(b.dataset.plan || "") + "/check-ins", body).then((r) => {
+            if (r.status === 201) location.reload();
+            else status.textContent = problem(r.json, r.status, w);
+          });
+        },
+        () => { status.textContent = w.noPosition; },
+        { enableHighAccuracy: true, timeout: 15000 },
+      );
+    });
+  });
 }
 
 /** /patrol/tracks: a unit's day on the map — the path, its start and end, the silences. */

@@ -448,13 +448,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Patrol {
-            command: PatrolCommand::Synth { date, units, posts, seed },
+            command:
+                PatrolCommand::Synth {
+                    date,
+                    units,
+                    posts,
+                    seed,
+                },
         } => {
             let day: jiff::civil::Date = date
                 .parse()
                 .with_context(|| format!("--date {date:?} is not a date like 2026-12-01"))?;
             let db = pingan_server::app::open_db(&config).await?;
-            let r = pingan_server::patrol::day::write_synthetic(&db, units, posts, day, seed).await?;
+            let r =
+                pingan_server::patrol::day::write_synthetic(&db, units, posts, day, seed).await?;
             eprintln!(
                 "wrote {} units, {} posts, {} pings; ingest {:.2} s ({:.0} pings/s), plain inserts {:.2} s ({:.0} pings/s): ingest at {:.0} % of plain",
                 r.units,
@@ -485,11 +492,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                             vec![],
                         )
                         .await?;
-                    first.map(|f| f.0).context("no patrol zone: run `pingan demo` first")?
+                    first
+                        .map(|f| f.0)
+                        .context("no patrol zone: run `pingan demo` first")?
                 }
             };
             let started = std::time::Instant::now();
-            let r = pingan_server::patrol::day::station_day(&db, &config.patrol, &station, day).await?;
+            let r =
+                pingan_server::patrol::day::station_day(&db, &config.patrol, &station, day).await?;
             eprintln!(
                 "{}: {} plans, {} posts, {} checked in; {} units, {} fixes; read {:.2} s, checked {:.2} s, {:.2} s in all",
                 r.date,

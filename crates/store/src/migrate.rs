@@ -100,7 +100,7 @@ pub const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 18,
-        name: "camera_sectors_status_footage",
+        name: "camera_sectors_status_footage_manual_checkins",
         up: v18_camera_sectors,
     },
 ];
@@ -1052,6 +1052,20 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
         // position in the index the read never visits the table (bench/patrol: 1.7 M fixes).
         "DROP INDEX unit_positions_unit".into(),
         "CREATE INDEX unit_positions_track ON unit_positions (unit_id, at, lng, lat)".into(),
+        // 手动打卡: a crew member's check-in at a post with the phone's position, kept apart from
+        // the GPS track so it is always read as what it is.
+        "CREATE TABLE patrol_manual_checkins (
+            id TEXT PRIMARY KEY,
+            plan_id TEXT NOT NULL REFERENCES patrol_plans(id),
+            post BIGINT NOT NULL,
+            at BIGINT NOT NULL,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            accuracy_m DOUBLE PRECISION,
+            distance_m DOUBLE PRECISION NOT NULL)"
+            .into(),
+        "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
     ]
 }
 

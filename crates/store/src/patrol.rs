@@ -271,3 +271,54 @@ pub async fn unit_fixes(
     )
     .await
 }
+
+/// A manual check-in (手动打卡) with the person's name.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ManualCheckIn {
+    pub id: String,
+    pub plan_id: String,
+    /// 1-based, as the plan lists its posts.
+    pub post: i64,
+    pub at: i64,
+    pub user_id: String,
+    pub user_name: String,
+    pub lng: f64,
+    pub lat: f64,
+    pub accuracy_m: Option<f64>,
+    pub distance_m: f64,
+}
+
+pub async fn insert_manual_checkin(tx: &mut Tx, m: &ManualCheckIn) -> Result<()> {
+    tx.execute(
+        "INSERT INTO patrol_manual_checkins (id, plan_id, post, at, user_id, lng, lat, accuracy_m, \
+         distance_m) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            m.id.as_str(),
+            m.plan_id.as_str(),
+            m.post,
+            m.at,
+            m.user_id.as_str(),
+            m.lng,
+            m.lat,
+            m.accuracy_m,
+            m.distance_m
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A plan's manual check-ins in `[from, to)`, oldest first.
+pub async fn manual_checkins(
+    db: &Db,
+    plan_id: &str,
+    (from, to): (i64, i64),
+) -> Result<Vec<ManualCheckIn>> {
+    db.fetch_all(
+        "SELECT m.id, m.plan_id, m.post, m.at, m.user_id, u.display_name AS user_name, m.lng, m.lat, \
+         m.accuracy_m, m.distance_m FROM patrol_manual_checkins m JOIN users u ON u.id = m.user_id \
+         WHERE m.plan_id = ? AND m.at >= ? AND m.at < ? ORDER BY m.at, m.id",
+        args![plan_id, from, to],
+    )
+    .await
+}

@@ -368,6 +368,8 @@ async fn import_grids_reports_broken_and_overlapping_polygons() {
         "dispute_extensions",
         "disputes",
         "campaign_grids",
+        "footage_requests",
+        "camera_status_changes",
         "incident_events",
         "incident_units",
         "incidents",

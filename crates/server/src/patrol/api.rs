@@ -5,7 +5,7 @@ use crate::auth::Actor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
-use crate::patrol::checkins::{self, CheckInQuery, CheckIns};
+use crate::patrol::checkins::{self, CheckInQuery, CheckIns, ManualCheckInView, NewManualCheckIn};
 use crate::patrol::coverage::{self, Coverage, CoverageQuery};
 use crate::patrol::roster::{self, CopiedWeek, CopyWeek, NewShift, Shift, ShiftQuery};
 use crate::patrol::tracks::{self, Track, TrackQuery};
@@ -25,7 +25,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_patrol_plan))
         .routes(routes!(edit_patrol_plan_posts))
         .routes(routes!(publish_patrol_plan))
-        .routes(routes!(patrol_plan_check_ins))
+        .routes(routes!(patrol_plan_check_ins, manual_check_in))
         .routes(routes!(patrol_plan_coverage))
         .routes(routes!(unit_track))
         .routes(routes!(list_patrol_shifts, create_patrol_shift))
@@ -167,6 +167,28 @@ async fn patrol_plan_coverage(
     ApiQuery(q): ApiQuery<CoverageQuery>,
 ) -> ApiResult<Json<Coverage>> {
     Ok(Json(coverage::coverage(&state, &actor, &id, &q).await?))
+}
+
+/// Check in by hand at a post with the phone's position (手动打卡): now inside the post's window,
+/// within `patrol.checkin_radius_m` of it. Shown apart from GPS check-ins.
+#[utoipa::path(post, path = "/api/v1/patrol-plans/{id}/check-ins", tag = "patrol", request_body = NewManualCheckIn,
+    params(("id" = String, Path, description = "Plan id")),
+    responses((status = 201, description = "Checked in (manual)", body = ManualCheckInView),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such plan in your scope", body = ErrorBody),
+        (status = 409, description = "The plan is not published", body = ErrorBody),
+        (status = 422, description = "Not in the window, too far or too vague (the field is named)", body = ErrorBody)))]
+async fn manual_check_in(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<NewManualCheckIn>,
+) -> ApiResult<(StatusCode, Json<ManualCheckInView>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(checkins::manual_check_in(&state, &actor, &id, req).await?),
+    ))
 }
 
 /// Patrol zones in your scope.

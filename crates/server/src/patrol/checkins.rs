@@ -1,7 +1,9 @@
 //! 打卡: whether a plan's posts were visited on a day. A post counts as checked in when a unit of
 //! the zone's station stayed within `patrol.checkin_radius_m` of it for at least
 //! `patrol.checkin_minutes` inside the post's window, by the units' GPS tracks; silences longer than
-//! `patrol.max_gap_minutes` break a stay and are listed as gaps.
+//! `patrol.max_gap_minutes` break a stay and are listed as gaps. A crew member may also check in by
+//! hand with the phone's position (手动打卡): inside the window and the radius, kept and shown as
+//! manual, never mistaken for the GPS record.
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -41,9 +43,44 @@ pub struct PostCheckIn {
     /// The window on this day (UTC µs).
     pub from: i64,
     pub to: i64,
+    /// By GPS or by hand.
     pub checked_in: bool,
+    /// By the GPS track (a stay long enough).
+    pub gps: bool,
     /// Every unit that came within the radius in the window, longest stay first.
     pub stays: Vec<UnitStay>,
+    /// Manual check-ins in the window (flagged: the phone's position, not the track).
+    pub manual: Vec<ManualCheckInView>,
+}
+
+/// A manual check-in as the day's list shows it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ManualCheckInView {
+    pub id: String,
+    pub user_name: String,
+    pub at: i64,
+    /// From the post, by the phone's position.
+    pub distance_m: f64,
+    pub accuracy_m: Option<f64>,
+}
+
+/// Adds the manual check-ins to the posts whose window holds them.
+pub(crate) fn merge_manual(posts: &mut [PostCheckIn], manual: Vec<store::ManualCheckIn>) {
+    for m in manual {
+        if let Some(p) = posts
+            .iter_mut()
+            .find(|p| p.post as i64 == m.post && p.from <= m.at && m.at < p.to)
+        {
+            p.checked_in = true;
+            p.manual.push(ManualCheckInView {
+                id: m.id,
+                user_name: m.user_name,
+                at: m.at,
+                distance_m: m.distance_m,
+                accuracy_m: m.accuracy_m,
+            });
+        }
+    }
 }
 
 /// A silence in a unit's track.
@@ -151,13 +188,16 @@ pub(crate) fn post_check_ins(
                 .cmp(&(a.to - a.from))
                 .then(a.unit_id.cmp(&b.unit_id))
         });
+        let gps = stays.first().is_some_and(|s| s.to - s.from >= min_stay);
         out.push(PostCheckIn {
             post: i + 1,
             window_label: p.window.label(),
             from: w.0,
             to: w.1,
-            checked_in: stays.first().is_some_and(|s| s.to - s.from >= min_stay),
+            checked_in: gps,
+            gps,
             stays,
+            manual: Vec::new(),
         });
     }
     out
@@ -200,7 +240,11 @@ pub async fn check_ins(
     );
     let proj = super::zone_projection(&zone);
     let tracks = station_tracks(state, &zone, &proj, span).await?;
-    let out = post_check_ins(&proj, &posts, &windows, &tracks, radius, min_stay, max_gap);
+    let mut out = post_check_ins(&proj, &posts, &windows, &tracks, radius, min_stay, max_gap);
+    merge_manual(
+        &mut out,
+        store::manual_checkins(&state.db, &plan.id, span).await?,
+    );
     let gaps = tracks
         .iter()
         .flat_map(|(unit_id, (unit_name, track))| {
@@ -222,5 +266,130 @@ pub async fn check_ins(
         checked: out.iter().filter(|p| p.checked_in).count(),
         posts: out,
         gaps,
+    })
+}
+
+/// A manual check-in: the post and the phone's position.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewManualCheckIn {
+    /// 1-based, as the plan lists its posts.
+    pub post: usize,
+    /// WGS-84, from the phone.
+    pub lng: f64,
+    pub lat: f64,
+    /// The phone's stated accuracy in metres, if it gives one.
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+}
+
+/// Checks in by hand at a post of a published plan: now inside the post's window (today's, or
+/// yesterday's when it runs past midnight), the phone within `patrol.checkin_radius_m` of the post
+/// and no vaguer than that. Kept as manual; audited.
+pub async fn manual_check_in(
+    state: &AppState,
+    actor: &Actor,
+    plan_id: &str,
+    req: NewManualCheckIn,
+) -> ApiResult<ManualCheckInView> {
+    actor.require(state, Permission::PatrolRead).await?;
+    let plan = store::get_plan(&state.db, &actor.scope, plan_id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if plan.status != pingan_domain::patrol::PlanStatus::Published.code() {
+        return Err(ApiError::Conflict("the plan is not published".into()));
+    }
+    let posts: Vec<Post> = serde_json::from_str(&plan.posts).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "plan {}: stored posts unreadable: {e}",
+            plan.id
+        ))
+    })?;
+    let post = req
+        .post
+        .checked_sub(1)
+        .and_then(|i| posts.get(i))
+        .ok_or_else(|| {
+            ApiError::problem(
+                Problem::new("post", "patrol_checkin_post", "no such post in the plan")
+                    .with("max", posts.len()),
+            )
+        })?;
+    let (lng, lat) = crate::validate::location(req.lng, req.lat, None)?;
+    let radius = state.config.patrol.checkin_radius_m;
+    if req.accuracy_m.is_some_and(|a| !(0.0..=radius).contains(&a)) {
+        return Err(ApiError::problem(
+            Problem::new(
+                "accuracy_m",
+                "patrol_checkin_accuracy",
+                format!("the position is vaguer than the {radius} m radius: wait for a better fix"),
+            )
+            .with("radius", radius),
+        ));
+    }
+    let now = state.now();
+    let today = pingan_domain::time::day_start(state.today());
+    let in_window = [today, today - 86_400_000_000].iter().any(|d| {
+        let (from, to) = window_on(post.window, *d);
+        from <= now && now < to
+    });
+    let in_force =
+        plan.valid_from <= state.today().to_string() && state.today().to_string() <= plan.valid_to;
+    if !in_window || !in_force {
+        return Err(ApiError::problem(
+            Problem::new(
+                "post",
+                "patrol_checkin_window",
+                format!(
+                    "post {} is manned {} (plan days {}–{})",
+                    req.post,
+                    post.window.label(),
+                    plan.valid_from,
+                    plan.valid_to
+                ),
+            )
+            .with("window", post.window.label()),
+        ));
+    }
+    let distance = pingan_domain::patrol::metres_between([lng, lat], [post.lng, post.lat]);
+    if distance > radius {
+        return Err(ApiError::problem(
+            Problem::new(
+                "lng",
+                "patrol_checkin_far",
+                format!("{distance:.0} m from the post; a check-in is within {radius} m"),
+            )
+            .with("distance", format!("{distance:.0}"))
+            .with("radius", radius),
+        ));
+    }
+    let row = store::ManualCheckIn {
+        id: pingan_store::new_id(),
+        plan_id: plan.id.clone(),
+        post: req.post as i64,
+        at: now,
+        user_id: actor.user_id.clone(),
+        user_name: actor.display_name.clone(),
+        lng,
+        lat,
+        accuracy_m: req.accuracy_m,
+        distance_m: distance,
+    };
+    let mut tx = state.db.begin().await?;
+    store::insert_manual_checkin(&mut tx, &row).await?;
+    tx.commit_audited(vec![actor.audit_entry(
+        "patrol.manual_check_in",
+        "patrol_plan",
+        Some(&plan.id),
+        pingan_domain::audit::AuditOutcome::Ok,
+        &serde_json::json!({"post": req.post, "distance_m": distance.round(), "accuracy_m": req.accuracy_m}).to_string(),
+    )])
+    .await?;
+    Ok(ManualCheckInView {
+        id: row.id,
+        user_name: row.user_name,
+        at: row.at,
+        distance_m: row.distance_m,
+        accuracy_m: row.accuracy_m,
     })
 }

@@ -8,7 +8,7 @@
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::patrol::checkins::{Tracks, post_check_ins, station_tracks};
+use crate::patrol::checkins::{Tracks, merge_manual, post_check_ins, station_tracks};
 use crate::state::AppState;
 use pingan_domain::Permission;
 use pingan_domain::patrol::{HourWindow, Post, window_on};
@@ -211,7 +211,7 @@ pub async fn coverage(
             all.map(|w| w.1).max().unwrap_or(start),
         );
         let tracks = station_tracks(state, &zone, &proj, span).await?;
-        let checked = post_check_ins(
+        let mut day_posts = post_check_ins(
             &proj,
             &posts,
             &post_windows,
@@ -219,10 +219,12 @@ pub async fn coverage(
             cfg.checkin_radius_m,
             min_stay,
             max_gap,
-        )
-        .iter()
-        .filter(|p| p.checked_in)
-        .count();
+        );
+        merge_manual(
+            &mut day_posts,
+            store::manual_checkins(&state.db, &plan.id, span).await?,
+        );
+        let checked = day_posts.iter().filter(|p| p.checked_in).count();
         let mut cells_visited = 0;
         for (k, (cell, w)) in hot.iter().zip(&cell_windows).enumerate() {
             if visited(cell, *w, &tracks, cell_m) {

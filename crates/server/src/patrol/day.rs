@@ -11,6 +11,11 @@ use pingan_store::{Db, args};
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+/// A plan's posts and their windows on the day (UTC µs).
+type PlanDay = (Vec<Post>, Vec<(i64, i64)>);
+/// A zone: id, station, its box (min lng, min lat, max lng, max lat), org and area paths.
+type ZoneBox = (String, String, f64, f64, f64, f64, String, String);
+
 /// What a station's day came to, and how long reading and checking took.
 #[derive(Debug, Serialize)]
 pub struct DayReport {
@@ -33,7 +38,7 @@ pub async fn station_day(
     let started = std::time::Instant::now();
     let plans = store::station_plans_on(db, station_org_id, &date.to_string()).await?;
     let start = pingan_domain::time::day_start(date);
-    let mut all: Vec<(Vec<Post>, Vec<(i64, i64)>)> = Vec::with_capacity(plans.len());
+    let mut all: Vec<PlanDay> = Vec::with_capacity(plans.len());
     for p in &plans {
         let posts: Vec<Post> = serde_json::from_str(&p.posts)?;
         let windows = posts.iter().map(|q| window_on(q.window, start)).collect();
@@ -69,10 +74,18 @@ pub async fn station_day(
     let mut posts = 0;
     for (p, w) in &all {
         posts += p.len();
-        checked += post_check_ins(&proj, p, w, &tracks, cfg.checkin_radius_m, min_stay, max_gap)
-            .iter()
-            .filter(|c| c.checked_in)
-            .count();
+        checked += post_check_ins(
+            &proj,
+            p,
+            w,
+            &tracks,
+            cfg.checkin_radius_m,
+            min_stay,
+            max_gap,
+        )
+        .iter()
+        .filter(|c| c.checked_in)
+        .count();
     }
     Ok(DayReport {
         date: date.to_string(),
@@ -112,7 +125,7 @@ pub async fn write_synthetic(
     date: jiff::civil::Date,
     seed: u64,
 ) -> anyhow::Result<SynthReport> {
-    let zones: Vec<(String, String, f64, f64, f64, f64, String, String)> = db
+    let zones: Vec<ZoneBox> = db
         .fetch_all(
             "SELECT id, station_org_id, min_x, min_y, max_x, max_y, org_path, area_path \
              FROM patrol_zones ORDER BY name",
@@ -223,7 +236,8 @@ pub async fn write_synthetic(
             }
             let next = post(&mut rng);
             let m_lng = 1.0 / (111_320.0 * here.1.to_radians().cos());
-            let dist = (((next.0 - here.0) / m_lng).powi(2) + ((next.1 - here.1) / m_lat).powi(2)).sqrt();
+            let dist =
+                (((next.0 - here.0) / m_lng).powi(2) + ((next.1 - here.1) / m_lat).powi(2)).sqrt();
             let steps = ((dist / 12.0).ceil() as usize).clamp(1, 720);
             for s in 1..=steps {
                 if at >= end {
@@ -271,7 +285,8 @@ async fn raw_insert(
     pings: &[pingan_store::units::Ping],
     known: &[(String, String, String)],
 ) -> anyhow::Result<f64> {
-    db.execute("DROP TABLE IF EXISTS bench_raw_positions", args![]).await?;
+    db.execute("DROP TABLE IF EXISTS bench_raw_positions", args![])
+        .await?;
     db.execute(
         "CREATE TABLE bench_raw_positions (device_id TEXT NOT NULL, at BIGINT NOT NULL, \
          unit_id TEXT NOT NULL, lng DOUBLE PRECISION NOT NULL, lat DOUBLE PRECISION NOT NULL, \
@@ -311,6 +326,7 @@ async fn raw_insert(
         tx.commit_audited(Vec::new()).await?;
     }
     let took = started.elapsed().as_secs_f64();
-    db.execute("DROP TABLE bench_raw_positions", args![]).await?;
+    db.execute("DROP TABLE bench_raw_positions", args![])
+        .await?;
     Ok(took)
 }

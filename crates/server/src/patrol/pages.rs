@@ -87,6 +87,10 @@ const MAP_PROBLEMS: &[&str] = &[
     "patrol_geometry",
     "patrol_zone_name_taken",
     "patrol_post_outside",
+    "patrol_checkin_post",
+    "patrol_checkin_window",
+    "patrol_checkin_far",
+    "patrol_checkin_accuracy",
 ];
 
 fn problem_words(ctx: &Ctx) -> String {
@@ -428,6 +432,14 @@ async fn publish(
 }
 
 impl Today {
+    fn by_hand(&self, plan: &usize, post: &usize) -> bool {
+        self.manual
+            .get(*plan)
+            .and_then(|c| c.get(*post))
+            .copied()
+            .unwrap_or(false)
+    }
+
     fn mode(&self, m: &pingan_domain::roster::PatrolMode) -> String {
         self.ctx.label("patrol_mode", m.code())
     }
@@ -454,8 +466,10 @@ struct Today {
     ctx: Ctx,
     date: String,
     plans: Vec<Plan>,
-    /// Per plan, per post: checked in today.
+    /// Per plan, per post: checked in today, and whether by hand.
     checked: Vec<Vec<bool>>,
+    manual: Vec<Vec<bool>>,
+    problems_json: String,
     /// The reader's own shifts of the next seven days.
     my_shifts: Vec<crate::patrol::roster::Shift>,
     plans_json: String,
@@ -490,6 +504,7 @@ async fn today(
     };
     let mut plans = Vec::new();
     let mut checked = Vec::new();
+    let mut manual = Vec::new();
     for s in list {
         match patrol::plan(&state, &actor, &s.id).await {
             Ok(p) => plans.push(p),
@@ -497,7 +512,15 @@ async fn today(
         }
         let q = crate::patrol::checkins::CheckInQuery { date: None };
         match crate::patrol::checkins::check_ins(&state, &actor, &s.id, &q).await {
-            Ok(c) => checked.push(c.posts.iter().map(|p| p.checked_in).collect()),
+            Ok(c) => {
+                checked.push(c.posts.iter().map(|p| p.checked_in).collect());
+                manual.push(
+                    c.posts
+                        .iter()
+                        .map(|p| !p.gps && !p.manual.is_empty())
+                        .collect(),
+                );
+            }
             Err(e) => return crate::shell::page_error(ctx, e),
         }
     }
@@ -521,8 +544,10 @@ async fn today(
     render(
         StatusCode::OK,
         &Today {
+            problems_json: problem_words(&ctx),
             ctx,
             my_shifts,
+            manual,
             date: state.today().to_string(),
             plans_json: script_json(&plans),
             plans,

@@ -501,6 +501,12 @@ const ROUTES: &[Route] = &[
         Obj::PatrolPlan,
     ),
     r(
+        "post",
+        "/api/v1/patrol-plans/{id}/check-ins",
+        Perm(P::PatrolRead),
+        Obj::PatrolPlan,
+    ),
+    r(
         "get",
         "/api/v1/patrol-plans/{id}/coverage",
         Perm(P::PatrolRead),
@@ -1025,6 +1031,10 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/patrol-shifts"),
             json!({"zone_id": k.patrol_zone, "mode": "foot", "starts_at": "2031-03-03T08:00:00+08:00",
                    "ends_at": "2031-03-03T16:00:00+08:00", "crew": [{"user_id": k.grid_worker, "seconded": true}]}),
+        ),
+        (
+            ("post", "/api/v1/patrol-plans/{id}/check-ins"),
+            json!({"post": 1, "lng": lng, "lat": lat}),
         ),
         (
             ("post", "/api/v1/patrol-shifts/copy-week"),

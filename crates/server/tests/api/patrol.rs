@@ -738,6 +738,23 @@ both!(
         assert!(close(&est["high"], 0.1875 * (1.96 * se).exp()), "{est}");
         assert_eq!(est["conclusive"], false);
 
+        // The station's day at once (what `pingan patrol day` runs) agrees, day by day.
+        for (n, checked) in [(3, 1), (2, 1), (1, 0)] {
+            let date =
+                pingan_domain::time::local_date(pingan_domain::time::from_micros(day(n, 12)))
+                    .parse()
+                    .unwrap();
+            let r = pingan_server::patrol::day::station_day(
+                &app.db,
+                &app.state.config.patrol,
+                &station,
+                date,
+            )
+            .await
+            .unwrap();
+            assert_eq!((r.plans, r.posts, r.checked), (1, 1, checked), "{r:?}");
+        }
+
         // A period before the plan, and a bad cell size, are refused beside their fields.
         let (s, e1) = app
             .get_json(
@@ -761,5 +778,146 @@ both!(
             (422, Some("cell_m")),
             "{e2}"
         );
+    }
+);
+
+// 手动打卡: on a plan in force now, an officer checks in by hand at the post whose window is now —
+// refused when too far, too vague, at a post of another hour or a post the plan lacks — and the day's
+// check-ins show the post checked in by hand, not by GPS.
+both!(
+    manual_check_ins_are_kept_apart_from_gps,
+    |app: TestApp| async move {
+        let chief = app.client_as("chief").await;
+        let officer = app.client_as("officer").await;
+        let doc = openapi(&app).await;
+        let now = app.state.now();
+        let (clng, clat) = inside_point(&app, &chief, CHENJIA_GRID).await;
+        let m_lng = 1.0 / (111_320.0 * clat.to_radians().cos());
+        let m_lat = 1.0 / 110_574.0;
+        let (station,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT org_id FROM users WHERE username = 'chief'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let d = 300.0;
+        let ring: Vec<[f64; 2]> = [(-d, -d), (d, -d), (d, d), (-d, d), (-d, -d)]
+            .iter()
+            .map(|&(x, y)| [clng + x * m_lng, clat + y * m_lat])
+            .collect();
+        let (s, z) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-zones",
+            json!({"station_org_id": station, "name": "打卡测试巡区",
+            "geometry": {"type": "Polygon", "coordinates": [ring]}}),
+        )
+        .await;
+        assert_eq!(s, 201, "{z}");
+        for k in 0..3 {
+            plant(&app, clng, clat, now - (k + 2) * 24 * HOUR).await;
+        }
+        let today = pingan_domain::time::local_date(pingan_domain::time::from_micros(now));
+        let (s, plan) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-plans",
+            json!({"zone_id": z["id"], "k": 1, "valid_from": today, "valid_to": today}),
+        )
+        .await;
+        assert_eq!(s, 201, "{plan}");
+        let id = plan["id"].as_str().unwrap().to_string();
+        let hour = pingan_domain::patrol::local_hour(now) as i64;
+        let (s, p) = put(
+            &app,
+            &chief,
+            &format!("/api/v1/patrol-plans/{id}/posts"),
+            json!({"posts": [
+            {"lng": clng, "lat": clat, "window": {"start_hour": hour, "hours": 2}},
+            {"lng": clng, "lat": clat, "window": {"start_hour": (hour + 12) % 24, "hours": 1}}],
+            "updated_at": plan["updated_at"]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{p}");
+        let path = format!("/api/v1/patrol-plans/{id}/check-ins");
+        // A draft takes no check-in.
+        let (s, _) = post(
+            &app,
+            &officer,
+            &path,
+            json!({"post": 1, "lng": clng, "lat": clat}),
+        )
+        .await;
+        assert_eq!(s, 409);
+        let (s, _) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/patrol-plans/{id}/publish"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 200);
+        let before = app.count("patrol_manual_checkins").await;
+        for (body, field, code) in [
+            (
+                json!({"post": 1, "lng": clng + 150.0 * m_lng, "lat": clat}),
+                "lng",
+                "patrol_checkin_far",
+            ),
+            (
+                json!({"post": 1, "lng": clng, "lat": clat, "accuracy_m": 500.0}),
+                "accuracy_m",
+                "patrol_checkin_accuracy",
+            ),
+            (
+                json!({"post": 2, "lng": clng, "lat": clat}),
+                "post",
+                "patrol_checkin_window",
+            ),
+            (
+                json!({"post": 3, "lng": clng, "lat": clat}),
+                "post",
+                "patrol_checkin_post",
+            ),
+        ] {
+            let (s, e) = post(&app, &officer, &path, body).await;
+            assert_eq!(
+                (
+                    s,
+                    e["error"]["field"].as_str(),
+                    e["error"]["problems"][0]["code"].as_str()
+                ),
+                (422, Some(field), Some(code)),
+                "{e}"
+            );
+        }
+        assert_eq!(app.count("patrol_manual_checkins").await, before);
+        let (s, m) = post(
+            &app,
+            &officer,
+            &path,
+            json!({"post": 1, "lng": clng + 40.0 * m_lng, "lat": clat, "accuracy_m": 12.0}),
+        )
+        .await;
+        assert_eq!(s, 201, "{m}");
+        assert_documented(&doc, "post", "/api/v1/patrol-plans/{id}/check-ins", 201, &m);
+        assert!(
+            (m["distance_m"].as_f64().unwrap() - 40.0).abs() < 0.5,
+            "{m}"
+        );
+        let (s, ci) = app.get_json(&chief, &format!("{path}?date={today}")).await;
+        assert_eq!(s, 200, "{ci}");
+        assert_documented(&doc, "get", "/api/v1/patrol-plans/{id}/check-ins", 200, &ci);
+        let first = &ci["posts"][0];
+        assert_eq!(
+            (first["checked_in"].as_bool(), first["gps"].as_bool()),
+            (Some(true), Some(false)),
+            "{ci}"
+        );
+        assert_eq!(first["manual"][0]["user_name"], m["user_name"]);
+        assert_eq!(ci["posts"][1]["checked_in"], false);
+        assert_eq!(ci["checked"], 1);
     }
 );
