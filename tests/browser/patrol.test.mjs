@@ -115,6 +115,8 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     const sinceMidnight = hour * 60 + local.getUTCMinutes();
     const posts = plan.posts.map((p) => ({ lng: p.lng, lat: p.lat, window: p.window, proposed: p.proposed }));
     posts[0].window = { start_hour: Math.max(0, hour - 1), hours: 3 };
+    // The second post is manned now too: the officer will check in there by hand.
+    if (posts.length > 1) posts[1].window = { start_hour: Math.max(0, hour - 1), hours: 3 };
     let r = await api.put(`/api/v1/patrol-plans/${plan.id}/posts`, { data: { posts, updated_at: plan.updated_at } });
     assert.equal(r.status(), 200, await r.text());
     r = await api.post(`/api/v1/patrol-plans/${plan.id}/publish`);
@@ -143,6 +145,18 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     const expected = sinceMidnight >= 15 ? "true" : "false";
     assert.equal(await mine.getAttribute("data-checked"), expected, await mine.innerText());
     if (expected === "true") assert.match(await mine.innerText(), /已到/);
+    // 手动打卡 at the second post with the phone's position there: it shows checked in, by hand.
+    // (Unless the GPS fixes at the first post already reach it: then there is no button to press.)
+    const secondButton = page.locator(`.today-plan[data-plan-id="${plan.id}"] .today-posts li`).nth(1).locator("button.manual-checkin");
+    if (posts.length > 1 && (await secondButton.count()) === 1) {
+      await context.grantPermissions(["geolocation"]);
+      await context.setGeolocation({ latitude: posts[1].lat, longitude: posts[1].lng, accuracy: 10 });
+      const second = page.locator(`.today-plan[data-plan-id="${plan.id}"] .today-posts li`).nth(1);
+      await Promise.all([page.waitForEvent("load"), second.locator("button.manual-checkin").click()]);
+      const again = page.locator(`.today-plan[data-plan-id="${plan.id}"] .today-posts li`).nth(1);
+      assert.equal(await again.getAttribute("data-checked"), "true", await again.innerText());
+      assert.match(await again.innerText(), /手动打卡/);
+    }
     await page.waitForSelector("#today-map .leaflet-tooltip");
     let overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
