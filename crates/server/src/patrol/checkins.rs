@@ -105,6 +105,77 @@ pub struct CheckIns {
     /// Silences longer than the configured gap in the station's tracks between the first window's
     /// start and the last window's end.
     pub gaps: Vec<TrackGap>,
+    /// Where a unit rostered on the zone (排班) that day was outside the zone during its shift.
+    pub deviations: Vec<Deviation>,
+}
+
+/// A rostered unit outside its zone during its shift: two or more consecutive fixes outside, first
+/// to last.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deviation {
+    pub unit_id: String,
+    pub unit_name: String,
+    pub shift_id: String,
+    pub from: i64,
+    pub to: i64,
+    /// Fixes outside in the run.
+    pub fixes: usize,
+}
+
+/// The runs of fixes outside the zone by the units on the zone's shifts during `day`.
+async fn deviations(
+    state: &AppState,
+    zone: &pingan_store::patrol::ZoneRow,
+    day: (i64, i64),
+) -> ApiResult<Vec<Deviation>> {
+    let shape = super::stored_shape(zone)?;
+    let index = pingan_geo::PolygonIndex::new(vec![("zone".into(), shape)]);
+    let (shifts, _) = pingan_store::roster::list_shifts(
+        &state.db,
+        None,
+        &pingan_store::roster::ShiftFilter {
+            zone_id: Some(zone.id.clone()),
+            from: day.0,
+            to: day.1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut out = Vec::new();
+    for s in shifts {
+        let Some(unit_id) = s.unit_id.clone() else {
+            continue;
+        };
+        let span = (s.starts_at.max(day.0), s.ends_at.min(day.1));
+        let rows = store::unit_fixes(&state.db, &unit_id, span, 200_000).await?;
+        let mut run: Option<Deviation> = None;
+        for (at, lng, lat) in rows {
+            if index.locate(lng, lat).is_none() {
+                match run.as_mut() {
+                    Some(r) => {
+                        r.to = at;
+                        r.fixes += 1;
+                    }
+                    None => {
+                        run = Some(Deviation {
+                            unit_id: unit_id.clone(),
+                            unit_name: s.unit_name.clone().unwrap_or_default(),
+                            shift_id: s.id.clone(),
+                            from: at,
+                            to: at,
+                            fixes: 1,
+                        })
+                    }
+                }
+            } else if let Some(r) = run.take() {
+                out.push(r);
+            }
+        }
+        out.extend(run);
+        // One fix outside is a GPS wobble at the edge as often as a deviation.
+        out.retain(|r| r.fixes >= 2);
+    }
+    Ok(out)
 }
 
 const MINUTE: f64 = 60e6;
@@ -258,7 +329,9 @@ pub async fn check_ins(
                 })
         })
         .collect();
+    let deviations = deviations(state, &zone, (start, start + 86_400_000_000)).await?;
     Ok(CheckIns {
+        deviations,
         plan_id: plan.id,
         date: date.to_string(),
         radius_m: radius,

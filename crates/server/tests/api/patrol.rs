@@ -919,5 +919,72 @@ both!(
         assert_eq!(first["manual"][0]["user_name"], m["user_name"]);
         assert_eq!(ci["posts"][1]["checked_in"], false);
         assert_eq!(ci["checked"], 1);
+        assert_eq!(ci["deviations"], json!([]));
+
+        // 排班: the station's car on this zone from two hours ago for three hours; its fixes: three
+        // inside, three a kilometre east (a deviation), two inside, one east (a wobble, not one).
+        let (car, device): (String, String) = app
+            .db
+            .fetch_one(
+                "SELECT id, device_id FROM units WHERE org_id = ? AND device_id IS NOT NULL ORDER BY id LIMIT 1",
+                pingan_store::args![station.as_str()],
+            )
+            .await
+            .unwrap();
+        let (officer_id,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT id FROM users WHERE username = 'officer'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let rfc = |t: i64| jiff::Timestamp::from_microsecond(t).unwrap().to_string();
+        let minute = 60_000_000;
+        let (s, shift) = post(
+            &app,
+            &chief,
+            "/api/v1/patrol-shifts",
+            json!({"zone_id": z["id"], "mode": "vehicle",
+            "unit_id": car, "starts_at": rfc(now - 120 * minute), "ends_at": rfc(now + 60 * minute),
+            "crew": [{"user_id": officer_id}]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{shift}");
+        let east = (clng + 1000.0 * m_lng, clat);
+        let inside = (clng, clat);
+        let track = [
+            inside, inside, inside, east, east, east, inside, inside, east,
+        ];
+        // A fix a minute from ten minutes ago, all on one local day (just before midnight if the
+        // last ten minutes cross it).
+        let date_of = |t: i64| pingan_domain::time::local_date(pingan_domain::time::from_micros(t));
+        let mut t0 = now - 10 * minute;
+        if date_of(t0) != date_of(t0 + 8 * minute) {
+            t0 = pingan_domain::time::day_start(today.parse().unwrap()) - 9 * minute;
+        }
+        let pings: Vec<Value> = track
+            .iter()
+            .enumerate()
+            .map(|(i, p)| json!({"device_id": device, "at": rfc(t0 + i as i64 * minute), "lng": p.0, "lat": p.1}))
+            .collect();
+        let (s, r) = post(
+            &app,
+            &chief,
+            "/api/v1/units/positions",
+            json!({"pings": pings}),
+        )
+        .await;
+        assert_eq!(s, 200, "{r}");
+        let (_, ci) = app
+            .get_json(&chief, &format!("{path}?date={}", date_of(t0)))
+            .await;
+        let dev = ci["deviations"].as_array().unwrap();
+        assert_eq!(dev.len(), 1, "{ci}");
+        assert_eq!(dev[0]["fixes"], 3);
+        assert_eq!(dev[0]["unit_id"], car.as_str());
+        assert_eq!(dev[0]["shift_id"], shift["id"]);
+        assert_eq!(dev[0]["from"].as_i64().unwrap(), t0 + 3 * minute);
+        assert_eq!(dev[0]["to"].as_i64().unwrap(), t0 + 5 * minute);
     }
 );
