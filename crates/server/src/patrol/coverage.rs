@@ -57,6 +57,8 @@ pub struct CellCoverage {
     /// Incidents in the cell before and after the plan started (equal periods).
     pub before: u64,
     pub after: u64,
+    /// An online camera's sector holds the cell's centre now (雪亮工程).
+    pub camera: bool,
 }
 
 /// One day's coverage.
@@ -100,6 +102,8 @@ pub struct Coverage {
     pub cells: Vec<CellCoverage>,
     pub by_day: Vec<DayCoverage>,
     pub effect: Effect,
+    /// Posts (1-based) no online camera looks at now: where only a patrol sees.
+    pub posts_without_camera: Vec<usize>,
 }
 
 const METHOD: &str = "Incidents received in the hotspot cells in the days since the plan started \
@@ -255,6 +259,7 @@ pub async fn coverage(
         "to",
     )
     .await?;
+    let cams = online_cameras(state, actor, &zone, &proj).await?;
     let mut cells = Vec::with_capacity(hot.len());
     let (mut patrolled, mut comparison) = (GroupCounts::default(), GroupCounts::default());
     for (cell, visits) in hot.iter().zip(&visited_days) {
@@ -284,8 +289,15 @@ pub async fn coverage(
             patrolled: is_patrolled,
             before,
             after,
+            camera: watched(&cams, (cx, cy)),
         });
     }
+    let posts_without_camera = posts
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !watched(&cams, proj.forward(p.lng, p.lat)))
+        .map(|(i, _)| i + 1)
+        .collect();
     Ok(Coverage {
         plan_id: plan.id,
         from: from.to_string(),
@@ -298,6 +310,7 @@ pub async fn coverage(
         cell_days: hot.len() * days,
         cells,
         by_day,
+        posts_without_camera,
         effect: Effect {
             before_from,
             before_to,
@@ -318,4 +331,48 @@ fn visited(cell: &HotspotCell, (from, to): (i64, i64), tracks: &Tracks, size: f6
             .iter()
             .any(|f| f.at >= from && f.at < to && cell.contains(f.x, f.y, size))
     })
+}
+
+/// The cameras near the zone that are online now and have a sector: (projected position, sector).
+async fn online_cameras(
+    state: &AppState,
+    actor: &Actor,
+    zone: &pingan_store::patrol::ZoneRow,
+    proj: &pingan_geo::Projection,
+) -> ApiResult<Vec<((f64, f64), pingan_domain::camera::Sector)>> {
+    let reach = pingan_domain::camera::MAX_RANGE_M;
+    let dlat = reach / 110_574.0;
+    let dlng = reach / (111_320.0 * zone.min_y.to_radians().cos().max(0.01));
+    let near = pingan_store::cameras::sites_in_box(
+        &state.db,
+        &actor.scope,
+        [
+            zone.min_x - dlng,
+            zone.min_y - dlat,
+            zone.max_x + dlng,
+            zone.max_y + dlat,
+        ],
+    )
+    .await?;
+    let now = state.now();
+    let timeout = state.config.dispatch.camera_heartbeat_timeout_seconds * 1_000_000;
+    Ok(near
+        .into_iter()
+        .filter(|c| match (c.online, c.last_heartbeat_at) {
+            (Some(online), Some(last)) => online && now <= last + timeout,
+            _ => c.active,
+        })
+        .filter_map(|c| {
+            let sector = pingan_domain::camera::Sector {
+                direction_deg: c.direction_deg?,
+                fov_deg: c.fov_deg?,
+                range_m: c.range_m?,
+            };
+            Some((proj.forward(c.lng, c.lat), sector))
+        })
+        .collect())
+}
+
+fn watched(cams: &[((f64, f64), pingan_domain::camera::Sector)], (x, y): (f64, f64)) -> bool {
+    cams.iter().any(|((cx, cy), s)| s.contains(x - cx, y - cy))
 }

@@ -662,6 +662,17 @@ both!(
         .await;
         assert_eq!((s, r["accepted"].as_u64()), (200, Some(n)), "{r}");
 
+        // A camera 30 m south of A's centre looking north at it (online by the registry).
+        let cam = proj.inverse((cx - 1) as f64 * size + 50.0, (cy + 1) as f64 * size + 20.0);
+        let (s, c) = post(&app, &chief, "/api/v1/cameras", json!({"code": "COV-CAM", "name": "成效测试探头", "kind": "road", "lng": cam.0, "lat": cam.1})).await;
+        assert_eq!(s, 201, "{c}");
+        let r = chief
+            .put(format!("{}/api/v1/camera-sites/COV-CAM/sector", app.url))
+            .json(&json!({"owner": "public_security", "sector": {"direction_deg": 0.0, "fov_deg": 60.0, "range_m": 50.0}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
         let (s, cov) = app
             .get_json(
                 &chief,
@@ -704,6 +715,13 @@ both!(
             (cov["cell_visits"].as_u64(), cov["cell_days"].as_u64()),
             (Some(3), Some(9))
         );
+        // The camera watches A only; the post (in E) has none.
+        let watched: Vec<bool> = cells
+            .iter()
+            .map(|c| c["camera"].as_bool().unwrap())
+            .collect();
+        assert_eq!(watched, [true, false, false]);
+        assert_eq!(cov["posts_without_camera"], json!([1]));
         let by_day: Vec<(u64, u64)> = cov["by_day"]
             .as_array()
             .unwrap()
