@@ -109,7 +109,8 @@ pub fn online_at(
 /// The status changes one heartbeat adds, given the camera's current status and latest
 /// heartbeat: an offline change at `last + timeout` when the camera fell silent longer than the
 /// timeout while online, then a change to `online` at `at` when that differs. A heartbeat older
-/// than the latest adds nothing (it arrived late; the history is already past it).
+/// than the latest, or at the same instant, adds nothing (it arrived late, or says again what that
+/// instant already recorded: a second change at one instant would contradict the first).
 pub fn heartbeat_changes(
     current_online: Option<bool>,
     last_heartbeat: Option<i64>,
@@ -117,7 +118,7 @@ pub fn heartbeat_changes(
     at: i64,
     online: bool,
 ) -> Vec<(i64, bool)> {
-    if last_heartbeat.is_some_and(|l| at < l) {
+    if last_heartbeat.is_some_and(|l| at <= l) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -311,6 +312,8 @@ mod tests {
             vec![]
         );
         assert!(heartbeat_changes(Some(true), Some(40 * MIN), timeout, 39 * MIN, false).is_empty());
+        // The same instant again, with the other status: the first word stands.
+        assert!(heartbeat_changes(Some(true), Some(40 * MIN), timeout, 40 * MIN, false).is_empty());
     }
 
     #[test]

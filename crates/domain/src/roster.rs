@@ -22,6 +22,14 @@ string_enum! {
     }
 }
 
+/// The roles whose people patrol, and so may crew a shift: they can see their shifts and check in.
+pub const PATROL_ROLES: &[crate::Role] = &[
+    crate::Role::StationChief,
+    crate::Role::Officer,
+    crate::Role::Auxiliary,
+    crate::Role::Volunteer,
+];
+
 /// Shifts longer than this are refused outright (a typo in the end time, not a roster).
 pub const MAX_SHIFT_HOURS: i64 = 24;
 /// People on one shift.

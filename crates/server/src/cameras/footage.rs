@@ -148,17 +148,13 @@ pub async fn request(
             ))
         })?;
     // The linked object, through the caller's scope: out of reach reads as missing.
+    // The request is scoped as its linked object is: an incident by its area alone (as incidents
+    // are read), a case by its station and area. An empty org path matches no scope.
     let (org_path, area_path) = if let Some(id) = &req.incident_id {
         let i = pingan_store::incidents::get(&state.db, &actor.scope, id)
             .await?
             .ok_or(ApiError::NotFound)?;
-        let station_path = match &i.station_org_id {
-            Some(o) => pingan_store::orgs::get_unscoped(&state.db, o)
-                .await?
-                .map(|o| o.path),
-            None => None,
-        };
-        (station_path.unwrap_or_default(), i.area_path)
+        (String::new(), i.area_path)
     } else {
         let id = req.case_id.as_deref().unwrap_or_default();
         let c = pingan_store::cases::get(&state.db, &actor.scope, id)

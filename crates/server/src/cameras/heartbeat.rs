@@ -63,13 +63,28 @@ pub async fn record(state: &AppState, batch: CameraHeartbeats) -> ApiResult<Came
         unknown_cameras: 0,
     };
     let mut tx = state.db.begin().await?;
+    // Lock every camera of the batch in code order first: two servers taking batches that name
+    // the same cameras in another order would otherwise wait on each other (PostgreSQL deadlock).
+    let mut codes: Vec<&str> = beats.iter().map(|b| b.0.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut status = std::collections::HashMap::new();
+    for code in codes {
+        if let Some(s) = store::lock_status(&mut tx, code).await? {
+            status.insert(code.to_string(), s);
+        }
+    }
     for (code, online, at) in &beats {
-        let Some((current, last)) = store::lock_status(&mut tx, code).await? else {
+        let Some((current, last)) = status.get_mut(code) else {
             result.unknown_cameras += 1;
             continue;
         };
-        let changes = heartbeat_changes(current, last, timeout, *at, *online);
+        let changes = heartbeat_changes(*current, *last, timeout, *at, *online);
         store::record_heartbeat(&mut tx, code, &changes, *at).await?;
+        if let Some(c) = changes.last() {
+            *current = Some(c.1);
+        }
+        *last = Some(last.map_or(*at, |l| l.max(*at)));
         result.recorded += 1;
         result.changes += changes.len();
     }

@@ -175,7 +175,7 @@ async fn patrol_plan_coverage(
     params(("id" = String, Path, description = "Plan id")),
     responses((status = 201, description = "Checked in (manual)", body = ManualCheckInView),
         (status = 401, description = "Not authenticated", body = ErrorBody),
-        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 403, description = "Neither a responder nor on a shift of this zone now", body = ErrorBody),
         (status = 404, description = "No such plan in your scope", body = ErrorBody),
         (status = 409, description = "The plan is not published", body = ErrorBody),
         (status = 422, description = "Not in the window, too far or too vague (the field is named)", body = ErrorBody)))]

@@ -401,14 +401,21 @@ pub async fn manual_check_in(
         ));
     }
     let now = state.now();
-    let today = pingan_domain::time::day_start(state.today());
-    let in_window = [today, today - 86_400_000_000].iter().any(|d| {
-        let (from, to) = window_on(post.window, *d);
-        from <= now && now < to
-    });
-    let in_force =
-        plan.valid_from <= state.today().to_string() && state.today().to_string() <= plan.valid_to;
-    if !in_window || !in_force {
+    // The day whose window holds now: today's, or yesterday's when it runs past midnight; that
+    // day must be one of the plan's.
+    let today = state.today();
+    let day = [Some(today), today.yesterday().ok()]
+        .into_iter()
+        .flatten()
+        .find(|d| {
+            let (from, to) = window_on(post.window, pingan_domain::time::day_start(*d));
+            from <= now && now < to
+        })
+        .filter(|d| {
+            let d = d.to_string();
+            plan.valid_from <= d && d <= plan.valid_to
+        });
+    if day.is_none() {
         return Err(ApiError::problem(
             Problem::new(
                 "post",
@@ -422,6 +429,15 @@ pub async fn manual_check_in(
                 ),
             )
             .with("window", post.window.label()),
+        ));
+    }
+    // Who may check in by hand: a responder (民警, 辅警) or someone rostered on the zone now (a
+    // seconded volunteer); a reader of plans may not.
+    if !actor.can(Permission::IncidentRespond)
+        && !rostered_now(state, actor, &plan.zone_id, now).await?
+    {
+        return Err(ApiError::Forbidden(
+            "only a responder or someone on a shift of this zone now checks in by hand".into(),
         ));
     }
     let distance = pingan_domain::patrol::metres_between([lng, lat], [post.lng, post.lat]);
@@ -465,4 +481,21 @@ pub async fn manual_check_in(
         distance_m: row.distance_m,
         accuracy_m: row.accuracy_m,
     })
+}
+
+/// Whether the actor crews a shift of the zone that holds `now`.
+async fn rostered_now(state: &AppState, actor: &Actor, zone_id: &str, now: i64) -> ApiResult<bool> {
+    let (shifts, _) = pingan_store::roster::list_shifts(
+        &state.db,
+        None,
+        &pingan_store::roster::ShiftFilter {
+            zone_id: Some(zone_id.to_string()),
+            user_id: Some(actor.user_id.clone()),
+            from: now,
+            to: now + 1,
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(!shifts.is_empty())
 }

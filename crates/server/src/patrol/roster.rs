@@ -252,6 +252,17 @@ async fn book(
             ));
             continue;
         };
+        if !p
+            .role
+            .parse::<pingan_domain::Role>()
+            .is_ok_and(|r| pingan_domain::roster::PATROL_ROLES.contains(&r))
+        {
+            problems.push(
+                Problem::new(&field, "roster_role", "this person's role does not patrol")
+                    .with("name", &p.display_name),
+            );
+            continue;
+        }
         if p.disabled {
             problems.push(
                 Problem::new(&field, "roster_person_disabled", "this account is disabled")
@@ -554,6 +565,21 @@ pub async fn copy_week(state: &AppState, actor: &Actor, req: CopyWeek) -> ApiRes
     let mut skipped = Vec::new();
     let mut audit = Vec::new();
     let mut tx = state.db.begin().await?;
+    // Lock every person of the week, then every unit, each in id order, before booking any: one
+    // shift at a time would take them in an order a concurrent booking could cross.
+    let mut people: Vec<String> = source
+        .iter()
+        .flat_map(|s| s.crew.iter().map(|c| c.user_id.clone()))
+        .collect();
+    people.sort();
+    people.dedup();
+    store::lock_people(&mut tx, &actor.scope, &people).await?;
+    let mut units: Vec<&String> = source.iter().filter_map(|s| s.unit_id.as_ref()).collect();
+    units.sort();
+    units.dedup();
+    for u in units {
+        store::lock_unit(&mut tx, u).await?;
+    }
     for s in &source {
         let zone = &zones_by_id[&s.zone_id];
         let req = Request {

@@ -26,14 +26,6 @@ pub fn router() -> Router<AppState> {
 }
 
 const DAY: i64 = 86_400_000_000;
-/// Roles whose people patrol, offered as crew.
-const CREW_ROLES: &[Role] = &[
-    Role::StationChief,
-    Role::Officer,
-    Role::Auxiliary,
-    Role::Volunteer,
-    Role::GridWorker,
-];
 
 /// Which week, of which station.
 #[derive(Debug, Default, Deserialize)]
@@ -115,7 +107,13 @@ impl ShiftForm {
                 .map(|t| t.to_string())
                 .unwrap_or_default()
         };
-        let end_day = if end <= start {
+        if end == start {
+            return Err(ApiError::problem(
+                Problem::new("end", "roster_period", "the shift must end after it starts")
+                    .with("hours", pingan_domain::roster::MAX_SHIFT_HOURS),
+            ));
+        }
+        let end_day = if end < start {
             date.tomorrow().unwrap_or(date)
         } else {
             date
@@ -436,7 +434,11 @@ async fn crew_candidates(
     let orgs = pingan_store::orgs::list(&state.db, &actor.scope).await?;
     let mut people: Vec<Person> = users
         .into_iter()
-        .filter(|u| !u.disabled && u.role().is_some_and(|r| CREW_ROLES.contains(&r)))
+        .filter(|u| {
+            !u.disabled
+                && u.role()
+                    .is_some_and(|r| pingan_domain::roster::PATROL_ROLES.contains(&r))
+        })
         .map(|u| {
             let org_path = u
                 .org_id

@@ -1506,7 +1506,7 @@ async fn make_fixtures(app: &TestApp, org_id: &str) -> (f64, f64) {
     let zone_id = zone["id"].as_str().expect("a fixture zone").to_string();
     let (grid_worker,): (String,) = app
         .db
-        .fetch_one("SELECT id FROM users WHERE username = 'gridworker'", vec![])
+        .fetch_one("SELECT id FROM users WHERE username = 'volunteer'", vec![])
         .await
         .unwrap();
     let r = client()

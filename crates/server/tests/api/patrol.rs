@@ -912,6 +912,15 @@ both!(
             );
         }
         assert_eq!(app.count("patrol_manual_checkins").await, before);
+        // A reader of plans who neither responds nor is rostered on the zone may not.
+        let (s, _) = post(
+            &app,
+            &app.client_as("townleader").await,
+            &path,
+            json!({"post": 1, "lng": clng, "lat": clat}),
+        )
+        .await;
+        assert_eq!(s, 403);
         let (s, m) = post(
             &app,
             &officer,

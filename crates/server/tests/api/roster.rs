@@ -148,7 +148,7 @@ both!(
                 None,
                 at(monday, 0, 20),
                 at(monday, 0, 23),
-                json!([{"user_id": gridworker, "seconded": true}, {"user_id": auxiliary}]),
+                json!([{"user_id": volunteer, "seconded": true}, {"user_id": auxiliary}]),
             ),
         )
         .await;
@@ -171,7 +171,8 @@ both!(
         .await;
         assert!(has(&p, "crew[0].user_id", "roster_rest_too_short"), "{p:?}");
 
-        // A person of another org (a volunteer team, a village committee) without secondment.
+        // A person of another org (a volunteer team) without secondment; a grid worker, whose role
+        // does not patrol, even seconded.
         let p = refused(
             &app,
             &chief,
@@ -180,7 +181,7 @@ both!(
                 None,
                 at(monday, 1, 19),
                 at(monday, 1, 23),
-                json!([{"user_id": volunteer}, {"user_id": gridworker}]),
+                json!([{"user_id": volunteer}, {"user_id": gridworker, "seconded": true}]),
             ),
         )
         .await;
@@ -188,10 +189,7 @@ both!(
             has(&p, "crew[0].user_id", "roster_outside_station"),
             "{p:?}"
         );
-        assert!(
-            has(&p, "crew[1].user_id", "roster_outside_station"),
-            "{p:?}"
-        );
+        assert!(has(&p, "crew[1].user_id", "roster_role"), "{p:?}");
 
         // The car double-booked, and a unit of another org; with a person refused too, every
         // reason is answered at once.
