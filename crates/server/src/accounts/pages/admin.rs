@@ -194,7 +194,12 @@ async fn audit_page(
                     time: time::local_datetime(time::from_micros(r.at)),
                     actor: r.actor_name,
                     action: r.action,
-                    object: format!("{} {}", r.object_type, r.object_id.unwrap_or_default()),
+                    // The kind of object in words (its code when there are none yet).
+                    object: format!(
+                        "{} {}",
+                        ctx.label("audit_object", &r.object_type),
+                        r.object_id.unwrap_or_default()
+                    ),
                     outcome: r.outcome,
                     purpose: r.purpose.unwrap_or_default(),
                 })
