@@ -85,6 +85,11 @@ pub fn instant(field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {
         .transpose()
 }
 
+/// A required RFC 3339 instant (UTC µs); an unreadable one is a 422 naming `field`.
+pub fn required_instant(field: &str, v: &str) -> ApiResult<i64> {
+    plausible::parse_instant(v).map_err(|e| implausible(field, e))
+}
+
 /// The time of something reported as it happens (a report, a camera alert): within
 /// `validation.live_max_age_days` of now and not ahead of now beyond the clock skew.
 pub fn live_instant(state: &AppState, field: &str, v: Option<&str>) -> ApiResult<Option<i64>> {

@@ -116,8 +116,8 @@ pub async fn request(
                 .with("max", 500),
         );
     }
-    let from = problems.check(required_instant("from", &req.from))?;
-    let to = problems.check(required_instant("to", &req.to))?;
+    let from = problems.check(crate::validate::required_instant("from", &req.from))?;
+    let to = problems.check(crate::validate::required_instant("to", &req.to))?;
     if let (Some(f), Some(t)) = (from, to)
         && (t <= f || t - f > MAX_HOURS * HOUR)
     {
@@ -198,16 +198,6 @@ pub async fn request(
     )])
     .await?;
     one(state, actor, &row.id).await
-}
-
-fn required_instant(field: &str, v: &str) -> ApiResult<i64> {
-    crate::validate::instant(field, Some(v))?.ok_or_else(|| {
-        ApiError::problem(Problem::new(
-            field,
-            "required",
-            format!("{field} is required"),
-        ))
-    })
 }
 
 pub async fn one(state: &AppState, actor: &Actor, id: &str) -> ApiResult<FootageRequest> {

@@ -139,8 +139,11 @@ struct Request {
 /// Every problem of the request's own values at once (conflicts come later, from the store).
 fn check_request(req: &NewShift) -> ApiResult<Request> {
     let mut problems = Problems::default();
-    let from = problems.check(required_instant("starts_at", &req.starts_at))?;
-    let to = problems.check(required_instant("ends_at", &req.ends_at))?;
+    let from = problems.check(crate::validate::required_instant(
+        "starts_at",
+        &req.starts_at,
+    ))?;
+    let to = problems.check(crate::validate::required_instant("ends_at", &req.ends_at))?;
     if let (Some(f), Some(t)) = (from, to)
         && let Err(e) = check_period(f, t)
     {
@@ -183,16 +186,6 @@ fn check_request(req: &NewShift) -> ApiResult<Request> {
         period: (from.unwrap_or_default(), to.unwrap_or_default()),
         crew: req.crew.clone(),
         note,
-    })
-}
-
-fn required_instant(field: &str, v: &str) -> ApiResult<i64> {
-    crate::validate::instant(field, Some(v))?.ok_or_else(|| {
-        ApiError::problem(Problem::new(
-            field,
-            "required",
-            format!("{field} is required"),
-        ))
     })
 }
 
