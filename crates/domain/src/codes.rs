@@ -111,6 +111,26 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             ),
         ),
         (
+            "team::TeamKind",
+            codes(crate::team::TeamKind::ALL, crate::team::TeamKind::code),
+        ),
+        (
+            "team::MemberRole",
+            codes(crate::team::MemberRole::ALL, crate::team::MemberRole::code),
+        ),
+        (
+            "team::TaskKind",
+            codes(crate::team::TaskKind::ALL, crate::team::TaskKind::code),
+        ),
+        (
+            "team::TaskStatus",
+            codes(crate::team::TaskStatus::ALL, crate::team::TaskStatus::code),
+        ),
+        (
+            "team::LedgerKind",
+            codes(crate::team::LedgerKind::ALL, crate::team::LedgerKind::code),
+        ),
+        (
             "dispute::Source",
             codes(dispute::Source::ALL, dispute::Source::code),
         ),

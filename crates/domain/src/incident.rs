@@ -244,6 +244,8 @@ string_enum! {
         Camera = "camera",
         /// Found by a patrol (巡逻发现).
         Patrol = "patrol",
+        /// A 群防群治 team member's report from the phone (群防队员上报).
+        Volunteer = "volunteer",
     }
 }
 

@@ -7,7 +7,8 @@
 //! (the polygon index), [`layer`] (GeoJSON polygon layers), [`validate`] (geometry problems,
 //! overlaps, gaps), [`pip_batch`] (CSV batch lookup for `pingan analyze pip`), [`synth`]
 //! (synthetic layers for tests and benchmarks), [`tiles`] (XYZ tiles, PMTiles, a synthetic base map), [`analysis`] (信息研判: Gi*, KDE, Knox, MCLP, trends),
-//! [`gazetteer`] (the map search box: names by Chinese text, pinyin or pinyin initials).
+//! [`gazetteer`] (the map search box: names by Chinese text, pinyin or pinyin initials), [`track`]
+//! (time-aware simplification of GPS tracks for long-term storage).
 
 pub mod analysis;
 pub mod crs;
@@ -18,6 +19,7 @@ pub mod pip_batch;
 pub mod proj;
 pub mod synth;
 pub mod tiles;
+pub mod track;
 pub mod validate;
 
 pub use crs::{Crs, CrsError, distance_m, from_wgs84, to_wgs84};

@@ -1,4 +1,5 @@
-//! Deterministic synthetic polygon layers and point sets for tests, benchmarks and demos.
+//! Deterministic synthetic polygon layers, point sets and GPS tracks for tests, benchmarks and
+//! demos.
 //!
 //! Real village and grid polygons are not public, so tests and the point-in-polygon benchmark use
 //! a layer that looks like one: a jittered lattice of cells whose shared edges are finely
@@ -9,6 +10,8 @@
 //! SplitMix64 generator keeps everything reproducible from a seed without a dependency.
 
 use geo::{Coord, LineString, MultiPolygon, Polygon};
+
+use crate::track::Fix;
 
 /// SplitMix64: a tiny, fast, deterministic generator (not for cryptography).
 #[derive(Debug, Clone)]
@@ -281,6 +284,37 @@ pub fn random_points(n: usize, bbox: [f64; 4], margin: f64, seed: u64) -> Vec<(f
                 rng.range(bbox[0] - mx, bbox[2] + mx),
                 rng.range(bbox[1] - my, bbox[3] + my),
             )
+        })
+        .collect()
+}
+
+/// A patrol-like GPS track for tests and benchmarks: `n` fixes 10 s apart from 2024-01-01 UTC,
+/// starting in Zhuji and walking at `speed_mps` on a heading that turns by up to ±0.35 rad per
+/// fix, each fix displaced by up to ±`jitter_m` east and north (GPS noise). Metres become degrees
+/// by a local equirectangular approximation, plenty for synthetic data.
+pub fn random_walk(n: usize, speed_mps: f64, jitter_m: f64, seed: u64) -> Vec<Fix> {
+    const START_US: i64 = 1_704_067_200_000_000;
+    const STEP_US: i64 = 10_000_000;
+    const M_PER_DEG_LAT: f64 = 110_850.0;
+    let (lng0, lat0) = (120.2363_f64, 29.7136_f64);
+    let m_per_deg_lng = M_PER_DEG_LAT * lat0.to_radians().cos();
+    let mut rng = SplitMix64(seed);
+    let (mut x, mut y, mut heading) = (0.0, 0.0, rng.range(0.0, std::f64::consts::TAU));
+    let mut at = START_US;
+    (0..n)
+        .map(|_| {
+            let jx = rng.range(-jitter_m, jitter_m);
+            let jy = rng.range(-jitter_m, jitter_m);
+            let fix = Fix {
+                at,
+                lng: lng0 + (x + jx) / m_per_deg_lng,
+                lat: lat0 + (y + jy) / M_PER_DEG_LAT,
+            };
+            heading += rng.range(-0.35, 0.35);
+            x += speed_mps * 10.0 * heading.cos();
+            y += speed_mps * 10.0 * heading.sin();
+            at += STEP_US;
+            fix
         })
         .collect()
 }

@@ -63,6 +63,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(cases::pages::router())
         .merge(crate::patrol::pages::router())
         .merge(crate::cameras::pages::router())
+        .merge(crate::teams::pages::router())
         .merge(public::pages::router())
 }
 
@@ -249,6 +250,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::mediation::clock::job(state),
         crate::cases::inspect::job(state),
         crate::analysis::brief::job(state),
+        crate::teams::work::job(state),
         crate::rekey::job(state),
         audit_tallies_job(),
         purge_job(),

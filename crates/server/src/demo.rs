@@ -44,6 +44,7 @@ pub async fn ensure_all(
     crate::cases::demo::ensure(db, config).await?;
     crate::patrol::demo::ensure(db, config).await?;
     crate::cameras::demo::ensure(db, config).await?;
+    crate::teams::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

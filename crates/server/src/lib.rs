@@ -45,6 +45,7 @@ pub mod shell;
 pub mod signed;
 pub mod state;
 pub mod system;
+pub mod teams;
 pub mod validate;
 pub mod xlsx;
 

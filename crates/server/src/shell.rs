@@ -49,9 +49,9 @@ macro_rules! nav {
 #[rustfmt::skip]
 static NAV: &[(&str, &[NavItem])] = &[
     ("group.command", &[
-        nav!("dispatch", "/incidents/new", true, [IncidentIntake, IncidentReport, IncidentRespond]),
+        nav!("dispatch", "/incidents/new", true, [IncidentIntake, IncidentReport, IncidentRespond, TeamReport]),
         nav!("board", "/board", true, [IncidentRead]),
-        nav!("duty", "/duty", true, [IncidentRespond]),
+        nav!("duty", "/duty", true, [IncidentRespond, TeamReport]),
         nav!("units", "/units", true, [UnitRead]),
     ]),
     ("group.analysis", &[
@@ -74,7 +74,7 @@ static NAV: &[(&str, &[NavItem])] = &[
     ]),
     ("group.patrol", &[nav!("patrol", "/patrol", true, [PatrolRead])]),
     ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),
-    ("group.community", &[nav!("teams", "/m/teams", false, [PatrolRead, GridWork])]),
+    ("group.community", &[nav!("teams", "/teams", true, [TeamRead])]),
     ("group.governance", &[
         nav!("meetings", "/m/meetings", false, [TaskRead]),
         nav!("risks", "/m/risks", false, [RiskRead]),

@@ -31,6 +31,7 @@ pub mod scope;
 pub mod sealed;
 pub mod sessions;
 pub mod settings;
+pub mod teams;
 pub mod testing;
 pub mod units;
 pub mod uploads;

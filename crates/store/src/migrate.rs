@@ -103,6 +103,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "camera_sectors_status_footage_manual_checkins",
         up: v18_camera_sectors,
     },
+    Migration {
+        version: 19,
+        name: "teams",
+        up: v19_teams,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1066,6 +1071,96 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             distance_m DOUBLE PRECISION NOT NULL)"
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
+    ]
+}
+
+/// 群防群治: teams, their members (an account or a name), duties, tasks and the points ledger.
+fn v19_teams(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE teams (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL)"
+            .into(),
+        "CREATE INDEX teams_org ON teams (org_path)".into(),
+        "CREATE INDEX teams_area ON teams (area_path)".into(),
+        "CREATE TABLE team_members (
+            id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL REFERENCES teams(id),
+            user_id TEXT REFERENCES users(id),
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            joined_at BIGINT NOT NULL,
+            left_at BIGINT)"
+            .into(),
+        "CREATE INDEX team_members_team ON team_members (team_id)".into(),
+        "CREATE INDEX team_members_user ON team_members (user_id)".into(),
+        "CREATE TABLE team_duties (
+            id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL REFERENCES teams(id),
+            place TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            ends_at BIGINT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            confirmed_by TEXT,
+            confirmed_at BIGINT,
+            cancelled_at BIGINT)"
+            .into(),
+        "CREATE INDEX team_duties_team ON team_duties (team_id, starts_at)".into(),
+        "CREATE TABLE team_duty_members (
+            duty_id TEXT NOT NULL REFERENCES team_duties(id),
+            member_id TEXT NOT NULL REFERENCES team_members(id),
+            present BOOLEAN,
+            PRIMARY KEY (duty_id, member_id))"
+            .into(),
+        "CREATE INDEX team_duty_members_member ON team_duty_members (member_id)".into(),
+        "CREATE TABLE team_tasks (
+            id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL REFERENCES teams(id),
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            place TEXT NOT NULL,
+            due_at BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            done_by TEXT,
+            done_at BIGINT,
+            work_minutes BIGINT)"
+            .into(),
+        "CREATE INDEX team_tasks_team ON team_tasks (team_id, due_at)".into(),
+        "CREATE TABLE team_task_members (
+            task_id TEXT NOT NULL REFERENCES team_tasks(id),
+            member_id TEXT NOT NULL REFERENCES team_members(id),
+            PRIMARY KEY (task_id, member_id))"
+            .into(),
+        "CREATE INDEX team_task_members_member ON team_task_members (member_id)".into(),
+        // Append-only: a correction is a further entry. One credit per member and duty, task or
+        // report (the unique key makes a re-run of the report credit harmless).
+        "CREATE TABLE team_ledger (
+            id TEXT PRIMARY KEY,
+            team_id TEXT NOT NULL REFERENCES teams(id),
+            member_id TEXT NOT NULL REFERENCES team_members(id),
+            at BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT,
+            minutes BIGINT NOT NULL,
+            points BIGINT NOT NULL,
+            note TEXT NOT NULL,
+            recorded_by TEXT NOT NULL)"
+            .into(),
+        "CREATE UNIQUE INDEX team_ledger_once ON team_ledger (member_id, kind, object_id)".into(),
+        "CREATE INDEX team_ledger_team ON team_ledger (team_id, at)".into(),
+        "CREATE INDEX team_ledger_object ON team_ledger (kind, object_id)".into(),
     ]
 }
 

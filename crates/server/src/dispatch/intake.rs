@@ -324,7 +324,8 @@ pub async fn detect(db: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResul
     "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
     "lng": 120.415083, "lat": 29.61625, "caller_name": "张先生", "caller_phone": "13800001111"}))]
 pub struct NewIncident {
-    /// call_110 (default; 110 operator), grid_report (网格员) or patrol (巡逻发现).
+    /// call_110 (default; 110 operator), grid_report (网格员), patrol (巡逻发现) or volunteer
+    /// (a 群防群治 team member).
     pub channel: Option<String>,
     /// 6-digit type code (see /api/v1/incident-types).
     pub type_code: String,
@@ -364,10 +365,11 @@ pub async fn intake_as(
                 actor.require(state, Permission::IncidentReport).await?;
             }
         }
+        Channel::Volunteer => actor.require(state, Permission::TeamReport).await?,
         _ => {
             return Err(ApiError::invalid(
                 "channel",
-                "staff record call_110, grid_report or patrol; the public channels have their own endpoints",
+                "staff record call_110, grid_report, patrol or volunteer; the public channels have their own endpoints",
             ));
         }
     }

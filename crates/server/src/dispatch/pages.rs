@@ -118,6 +118,9 @@ fn channels(actor: &Actor) -> Vec<&'static str> {
     {
         v.push(Channel::Patrol.code());
     }
+    if actor.can(Permission::TeamReport) {
+        v.push(Channel::Volunteer.code());
+    }
     v
 }
 
@@ -626,9 +629,51 @@ struct DutyPage {
     units: Vec<DutyUnit>,
     assignments: Vec<DutyAssignment>,
     error: Option<String>,
+    /// Whether the person responds to incidents (units and assignments).
+    responds: bool,
+    shifts: Vec<DutyShift>,
+    team_work: crate::teams::work::MyTeamWork,
+}
+
+/// One of the person's patrol shifts this week.
+pub struct DutyShift {
+    pub when: String,
+    pub mode: String,
+    pub zone_name: String,
+}
+
+/// `MM-DD HH:MM–HH:MM` in China Standard Time.
+fn shift_when(from: i64, to: i64) -> String {
+    let f = pingan_domain::time::local_datetime(pingan_domain::time::from_micros(from));
+    let t = pingan_domain::time::local_datetime(pingan_domain::time::from_micros(to));
+    format!("{}–{}", &f[5..16], &t[11..16])
 }
 
 impl DutyPage {
+    fn period(&self, from: &i64, to: &i64) -> String {
+        shift_when(*from, *to)
+    }
+
+    fn due(&self, at: &i64) -> String {
+        let d = pingan_domain::time::local_datetime(pingan_domain::time::from_micros(*at));
+        d[5..16].to_string()
+    }
+
+    fn task_kind(&self, k: &pingan_domain::team::TaskKind) -> String {
+        self.ctx.label("team_task", k.code())
+    }
+
+    fn names(&self, who: &[crate::teams::work::Assigned]) -> String {
+        who.iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>()
+            .join(self.ctx.t("shell.list_sep"))
+    }
+
+    fn hours(&self) -> String {
+        format!("{:.1}", self.team_work.minutes as f64 / 60.0)
+    }
+
     fn status_label(&self, s: &str) -> String {
         self.ctx.t(&format!("dispatch.status.{s}")).to_string()
     }
@@ -640,18 +685,53 @@ async fn duty_page(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
+    // Responders see their units and assignments; team members their duties and tasks; whoever
+    // patrols their shifts.
+    let permission = if actor.can(Permission::TeamReport) {
+        Permission::TeamReport
+    } else {
+        Permission::IncidentRespond
+    };
     let ctx = crate::page_try!(
-        crate::shell::ctx_with(
-            state,
-            headers,
-            actor,
-            "duty",
-            "/duty",
-            Permission::IncidentRespond
-        )
-        .await
+        crate::shell::ctx_with(state, headers, actor, "duty", "/duty", permission).await
     );
+    let responds = actor.can(Permission::IncidentRespond);
+    let shifts = if actor.can(Permission::PatrolRead) {
+        let today = pingan_domain::time::day_start(state.today());
+        let rfc = |us: i64| {
+            jiff::Timestamp::from_microsecond(us)
+                .map(|t| t.to_string())
+                .unwrap_or_default()
+        };
+        let q = crate::patrol::roster::ShiftQuery {
+            from: Some(rfc(today)),
+            to: Some(rfc(today + 7 * 86_400_000_000)),
+            mine: Some(true),
+            ..Default::default()
+        };
+        match crate::patrol::roster::shifts(state, actor, &q).await {
+            Ok(s) => s
+                .into_iter()
+                .filter(|s| s.cancelled_at.is_none())
+                .map(|s| DutyShift {
+                    when: shift_when(s.starts_at, s.ends_at),
+                    mode: ctx.label("patrol_mode", s.mode.code()),
+                    zone_name: s.zone_name,
+                })
+                .collect(),
+            Err(e) => return crate::shell::page_error(ctx, e),
+        }
+    } else {
+        Vec::new()
+    };
+    let team_work = match crate::teams::work::mine(state, actor).await {
+        Ok(w) => w,
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
     let loaded = async {
+        if !responds {
+            return Ok((Vec::new(), Vec::new()));
+        }
         let mine = units::for_user(&state.db, &actor.user_id).await?;
         let asg = incidents::assignments_for_user(
             &state.db,
@@ -703,6 +783,9 @@ async fn duty_page(
                     units,
                     assignments,
                     error,
+                    responds,
+                    shifts,
+                    team_work,
                 },
             )
         }

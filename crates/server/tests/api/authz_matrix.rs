@@ -83,6 +83,11 @@ enum Obj {
     PatrolShift,
     Camera,
     FootageRequest,
+    Team,
+    /// A team and one of its members (the one who leaves).
+    TeamMember,
+    TeamDuty,
+    TeamTask,
 }
 
 struct Route {
@@ -584,6 +589,96 @@ const ROUTES: &[Route] = &[
         Perm(P::FootageRequest),
         Obj::FootageRequest,
     ),
+    // 群防群治: the fixture team is the demo volunteers; the member who leaves is not the one the
+    // bodies put on duties, tasks and the ledger.
+    r("get", "/api/v1/teams", Perm(P::TeamRead), Coll),
+    r("post", "/api/v1/teams", Perm(P::TeamManage), Coll),
+    r("get", "/api/v1/teams/{id}", Perm(P::TeamRead), Obj::Team),
+    r(
+        "get",
+        "/api/v1/teams/{id}/members",
+        Perm(P::TeamRead),
+        Obj::Team,
+    ),
+    r(
+        "post",
+        "/api/v1/teams/{id}/members",
+        Perm(P::TeamManage),
+        Obj::Team,
+    ),
+    r(
+        "post",
+        "/api/v1/teams/{id}/members/{member_id}/leave",
+        Perm(P::TeamManage),
+        Obj::TeamMember,
+    ),
+    r(
+        "get",
+        "/api/v1/teams/{id}/duties",
+        Perm(P::TeamRead),
+        Obj::Team,
+    ),
+    r(
+        "post",
+        "/api/v1/teams/{id}/duties",
+        Perm(P::TeamManage),
+        Obj::Team,
+    ),
+    r(
+        "get",
+        "/api/v1/team-duties/{id}",
+        Perm(P::TeamRead),
+        Obj::TeamDuty,
+    ),
+    r(
+        "post",
+        "/api/v1/team-duties/{id}/attendance",
+        Perm(P::TeamManage),
+        Obj::TeamDuty,
+    ),
+    r(
+        "get",
+        "/api/v1/teams/{id}/tasks",
+        Perm(P::TeamRead),
+        Obj::Team,
+    ),
+    r(
+        "post",
+        "/api/v1/teams/{id}/tasks",
+        Perm(P::TeamManage),
+        Obj::Team,
+    ),
+    r(
+        "get",
+        "/api/v1/team-tasks/{id}",
+        Perm(P::TeamRead),
+        Obj::TeamTask,
+    ),
+    r(
+        "post",
+        "/api/v1/team-tasks/{id}/cancel",
+        Perm(P::TeamManage),
+        Obj::TeamTask,
+    ),
+    r(
+        "post",
+        "/api/v1/team-tasks/{id}/done",
+        Perm(P::TeamManage),
+        Obj::TeamTask,
+    ),
+    r(
+        "get",
+        "/api/v1/teams/{id}/ledger",
+        Perm(P::TeamRead),
+        Obj::Team,
+    ),
+    r(
+        "post",
+        "/api/v1/teams/{id}/ledger",
+        Perm(P::TeamManage),
+        Obj::Team,
+    ),
+    r("get", "/api/v1/me/team-work", Authenticated, Coll),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -667,6 +762,23 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::FootageRequest,
             "SELECT id, '' FROM footage_requests ORDER BY id LIMIT 1",
         ),
+        (
+            Obj::Team,
+            "SELECT id, '' FROM teams WHERE kind = 'peace_volunteers' ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::TeamMember,
+            "SELECT m.team_id, m.id FROM team_members m JOIN teams t ON t.id = m.team_id \
+             WHERE t.kind = 'peace_volunteers' AND m.name = '周大姐'",
+        ),
+        (
+            Obj::TeamDuty,
+            "SELECT id, '' FROM team_duties WHERE confirmed_at IS NULL ORDER BY starts_at LIMIT 1",
+        ),
+        (
+            Obj::TeamTask,
+            "SELECT id, '' FROM team_tasks WHERE status = 'open' ORDER BY due_at LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -714,6 +826,8 @@ struct Known {
     /// A camera and an incident, for a footage request.
     camera: String,
     incident: String,
+    /// A member of the fixture team who stays on it.
+    team_member: String,
 }
 
 async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -> Known {
@@ -787,7 +901,14 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         pingan_store::args![f[&Obj::Dispute].0.as_str()],
     )
     .await;
+    let (team_member,): (String,) = one(
+        app,
+        "SELECT id FROM team_members WHERE team_id = ? AND name = '陈阿姨'",
+        pingan_store::args![f[&Obj::Team].0.as_str()],
+    )
+    .await;
     Known {
+        team_member,
         lng,
         lat,
         org: org.to_string(),
@@ -1065,6 +1186,33 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/footage-requests/{id}/export"),
             json!({"export_ref": "矩阵-导出-001"}),
         ),
+        (
+            ("post", "/api/v1/teams"),
+            json!({"name": "矩阵护校队", "kind": "peace_volunteers", "org_id": k.org}),
+        ),
+        (("post", "/api/v1/teams/{id}/members"), json!({"name": "矩阵队员"})),
+        (
+            ("post", "/api/v1/teams/{id}/duties"),
+            json!({"place": "矩阵路口", "starts_at": "2031-03-03T19:00:00+08:00",
+                   "ends_at": "2031-03-03T21:00:00+08:00", "member_ids": [k.team_member]}),
+        ),
+        (
+            ("post", "/api/v1/team-duties/{id}/attendance"),
+            json!({"present": []}),
+        ),
+        (
+            ("post", "/api/v1/teams/{id}/tasks"),
+            json!({"kind": "publicity", "title": "矩阵宣传", "due_at": "2031-03-03T18:00:00+08:00",
+                   "member_ids": [k.team_member]}),
+        ),
+        (
+            ("post", "/api/v1/team-tasks/{id}/done"),
+            json!({"work_minutes": 60}),
+        ),
+        (
+            ("post", "/api/v1/teams/{id}/ledger"),
+            json!({"member_id": k.team_member, "points": 1, "note": "矩阵奖励"}),
+        ),
     ]
     .into_iter()
     .collect()
@@ -1175,6 +1323,7 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
         ("{id}", first.as_str()),
         ("{code}", code),
         ("{party_id}", second.as_str()),
+        ("{member_id}", second.as_str()),
         ("{grid_code}", second.as_str()),
         ("{extension_id}", k.extension.as_str()),
         ("{followup_id}", followup),
@@ -1242,6 +1391,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::cases::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::teams::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

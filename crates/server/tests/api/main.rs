@@ -99,3 +99,4 @@ mod scope;
 mod sealed_personal;
 mod security;
 mod system;
+mod teams;
