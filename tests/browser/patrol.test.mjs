@@ -6,7 +6,7 @@
 // seconded, and the volunteer finds it among their shifts on a phone.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, newGuardedPage, prerequisites, startDemo, submitLogin } from "./harness.mjs";
+import { clickAndLoad, launchBrowser, newGuardedPage, prerequisites, startDemo, submitLogin } from "./harness.mjs";
 
 const ready = prerequisites();
 if (ready.skip) test("patrol plans (headless Chromium)", ready, () => {});
@@ -232,5 +232,32 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     assert.ok(overflow <= 0, `no sideways scrolling (${overflow} px)`);
     phone.guard.check();
     await phone.context.close();
+  });
+  test("the chief imports zones: each feature's problems listed before anything is written", async () => {
+    const { page, guard, context } = await signIn("chief");
+    await page.goto("/patrol");
+    await clickAndLoad(page, "#zone-import-link");
+    const grid = await page.evaluate(async () => (await fetch("/api/v1/grids/330681109004003")).json());
+    const ring = (grid.geometry.type === "Polygon" ? grid.geometry.coordinates[0] : grid.geometry.coordinates[0][0]).slice(0, -1);
+    const [lng, lat] = [0, 1].map((k) => ring.reduce((s, p) => s + p[k], 0) / ring.length);
+    const square = (x, y, d) => ({ type: "Polygon", coordinates: [[[x - d, y - d], [x + d, y - d], [x + d, y + d], [x - d, y + d], [x - d, y - d]]] });
+    const bowtie = { type: "Polygon", coordinates: [[[lng, lat], [lng + 0.001, lat + 0.001], [lng + 0.001, lat], [lng, lat + 0.001], [lng, lat]]] };
+    const layer = JSON.stringify({ type: "FeatureCollection", features: [
+      { type: "Feature", properties: { name: "导入甲片" }, geometry: square(lng, lat, 0.0004) },
+      { type: "Feature", properties: { name: "导入乙片" }, geometry: bowtie },
+    ] });
+    const before = (await page.evaluate(async () => (await fetch("/api/v1/patrol-zones")).json())).length;
+    await page.setInputFiles("#zi-file", { name: "zones.geojson", mimeType: "application/geo+json", buffer: Buffer.from(layer) });
+    await clickAndLoad(page, "#zi-preview");
+    // 陈家社区 is zoned already (the demo): the square overlaps it; the bow tie crosses itself.
+    const problems = await page.locator("#zone-import-problems li").allInnerTexts();
+    assert.equal(problems.length, 2, problems.join("\n"));
+    assert.match(problems[0], /要素 1 · 范围.*overlaps/);
+    assert.match(problems[1], /要素 2 · 范围/);
+    assert.equal(await page.locator("#zi-confirm").count(), 0, "nothing to confirm while a feature is bad");
+    const after = (await page.evaluate(async () => (await fetch("/api/v1/patrol-zones")).json())).length;
+    assert.equal(after, before, "a preview writes nothing");
+    guard.check();
+    await context.close();
   });
 });

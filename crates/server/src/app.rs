@@ -62,6 +62,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(analysis::pages::router())
         .merge(cases::pages::router())
         .merge(crate::patrol::pages::router())
+        .merge(crate::patrol::zone_pages::router())
         .merge(crate::cameras::pages::router())
         .merge(crate::teams::pages::router())
         .merge(public::pages::router())
@@ -251,6 +252,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::cases::inspect::job(state),
         crate::analysis::brief::job(state),
         crate::teams::work::job(state),
+        crate::patrol::fold::job(state),
         crate::rekey::job(state),
         audit_tallies_job(),
         purge_job(),

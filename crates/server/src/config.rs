@@ -33,6 +33,13 @@ pub struct PatrolConfig {
     pub checkin_minutes: f64,
     pub max_gap_minutes: f64,
     pub min_rest_hours: f64,
+    /// Raw GPS fixes are kept this many days, then folded into simplified tracks (0: never).
+    pub raw_fix_days: i64,
+    /// The fold's error bound: every folded-away fix lies within this many metres of the simplified
+    /// track at its own instant.
+    pub fold_tolerance_m: f64,
+    /// How often the fold job runs (0: off).
+    pub fold_seconds: u64,
 }
 
 impl Default for PatrolConfig {
@@ -42,6 +49,9 @@ impl Default for PatrolConfig {
             checkin_minutes: 10.0,
             max_gap_minutes: 5.0,
             min_rest_hours: 8.0,
+            raw_fix_days: 30,
+            fold_tolerance_m: 5.0,
+            fold_seconds: 3600,
         }
     }
 }

@@ -108,6 +108,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "teams",
         up: v19_teams,
     },
+    Migration {
+        version: 20,
+        name: "folded_tracks",
+        up: v20_folded_tracks,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1071,6 +1076,31 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             distance_m DOUBLE PRECISION NOT NULL)"
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
+    ]
+}
+
+/// Old raw GPS fixes folded into simplified tracks: the kept fixes, and one record per unit-day
+/// stating what was folded and the error bound that holds.
+fn v20_folded_tracks(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE TABLE unit_positions_folded (
+            unit_id TEXT NOT NULL,
+            at BIGINT NOT NULL,
+            lng DOUBLE PRECISION NOT NULL,
+            lat DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (unit_id, at))"
+            .into(),
+        "CREATE TABLE unit_track_folds (
+            unit_id TEXT NOT NULL,
+            day_start BIGINT NOT NULL,
+            day_end BIGINT NOT NULL,
+            raw_fixes BIGINT NOT NULL,
+            kept_fixes BIGINT NOT NULL,
+            tolerance_m DOUBLE PRECISION NOT NULL,
+            max_error_m DOUBLE PRECISION NOT NULL,
+            folded_at BIGINT NOT NULL,
+            PRIMARY KEY (unit_id, day_start))"
+            .into(),
     ]
 }
 

@@ -264,10 +264,108 @@ pub async fn unit_fixes(
     (from, to): (i64, i64),
     limit: i64,
 ) -> Result<Vec<(i64, f64, f64)>> {
+    // Raw fixes, and for days older than the retention the fold's kept fixes (a day is one or the
+    // other: the fold deletes the raw fixes it replaces in the same transaction).
     db.fetch_all(
         "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
-         ORDER BY at LIMIT ?",
-        args![unit_id, from, to, limit + 1],
+         UNION ALL SELECT at, lng, lat FROM unit_positions_folded \
+         WHERE unit_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?",
+        args![unit_id, from, to, unit_id, from, to, limit + 1],
+    )
+    .await
+}
+
+/// Units with raw fixes before `cutoff`, and the oldest such fix of each; at most `limit`.
+pub async fn units_to_fold(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<(String, i64)>> {
+    db.fetch_all(
+        "SELECT unit_id, MIN(at) FROM unit_positions WHERE at < ? GROUP BY unit_id \
+         ORDER BY MIN(at), unit_id LIMIT ?",
+        args![cutoff, limit],
+    )
+    .await
+}
+
+/// One unit-day folded: what was read and kept, and the error bound that holds.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrackFold {
+    pub unit_id: String,
+    pub day_start: i64,
+    pub day_end: i64,
+    pub raw_fixes: i64,
+    pub kept_fixes: i64,
+    pub tolerance_m: f64,
+    pub max_error_m: f64,
+    pub folded_at: i64,
+}
+
+/// A unit's raw fixes in `[from, to)`, oldest first, inside the fold's transaction.
+pub async fn raw_fixes_tx(
+    tx: &mut Tx,
+    unit_id: &str,
+    (from, to): (i64, i64),
+) -> Result<Vec<(i64, f64, f64)>> {
+    tx.fetch_all(
+        "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
+         ORDER BY at",
+        args![unit_id, from, to],
+    )
+    .await
+}
+
+/// Replaces a unit's raw fixes in `[day_start, day_end)` by the kept ones and records the fold.
+/// When the unit-day was folded already (fixes that arrived late for it), `kept` joins the folded
+/// track as it is and false is answered: the raw fixes go either way, so no day is picked twice.
+pub async fn fold_day(tx: &mut Tx, fold: &TrackFold, kept: &[(i64, f64, f64)]) -> Result<bool> {
+    let n = tx
+        .execute(
+            "INSERT INTO unit_track_folds (unit_id, day_start, day_end, raw_fixes, kept_fixes, \
+             tolerance_m, max_error_m, folded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+            args![
+                fold.unit_id.as_str(),
+                fold.day_start,
+                fold.day_end,
+                fold.raw_fixes,
+                fold.kept_fixes,
+                fold.tolerance_m,
+                fold.max_error_m,
+                fold.folded_at
+            ],
+        )
+        .await?;
+    for chunk in kept.chunks(200) {
+        let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
+        let mut a = Vec::with_capacity(chunk.len() * 4);
+        for (at, lng, lat) in chunk {
+            a.push(Value::from(fold.unit_id.as_str()));
+            a.push(Value::from(*at));
+            a.push(Value::from(*lng));
+            a.push(Value::from(*lat));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO unit_positions_folded (unit_id, at, lng, lat) VALUES {marks} \
+                 ON CONFLICT DO NOTHING"
+            ),
+            a,
+        )
+        .await?;
+    }
+    tx.execute(
+        "DELETE FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ?",
+        args![fold.unit_id.as_str(), fold.day_start, fold.day_end],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// The folds of a unit's days overlapping `[from, to)`, oldest first.
+pub async fn folds(db: &Db, unit_id: &str, (from, to): (i64, i64)) -> Result<Vec<TrackFold>> {
+    db.fetch_all(
+        "SELECT unit_id, day_start, day_end, raw_fixes, kept_fixes, tolerance_m, max_error_m, \
+         folded_at FROM unit_track_folds WHERE unit_id = ? AND day_end > ? AND day_start < ? \
+         ORDER BY day_start",
+        args![unit_id, from, to],
     )
     .await
 }

@@ -9,6 +9,7 @@ use crate::patrol::checkins::{self, CheckInQuery, CheckIns, ManualCheckInView, N
 use crate::patrol::coverage::{self, Coverage, CoverageQuery};
 use crate::patrol::roster::{self, CopiedWeek, CopyWeek, NewShift, Shift, ShiftQuery};
 use crate::patrol::tracks::{self, Track, TrackQuery};
+use crate::patrol::zone_import::{ZoneImport, ZoneImportReport};
 use crate::patrol::{self, EditPosts, NewPlan, NewZone, Plan, PlanQuery, PlanSummary, Zone};
 use crate::state::AppState;
 use axum::Json;
@@ -21,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_patrol_zones, create_patrol_zone))
         .routes(routes!(get_patrol_zone))
+        .routes(routes!(import_patrol_zones))
         .routes(routes!(list_patrol_plans, propose_patrol_plan))
         .routes(routes!(get_patrol_plan))
         .routes(routes!(edit_patrol_plan_posts))
@@ -218,6 +220,25 @@ async fn create_patrol_zone(
     Ok((
         StatusCode::CREATED,
         Json(patrol::create_zone(&state, &actor, req).await?),
+    ))
+}
+
+/// Import a station's patrol zones from a GeoJSON layer (features with a `name`): every feature's
+/// geometry and name checked, overlaps with each other and the station's zones refused, the parts of
+/// the station's jurisdiction left uncovered reported. `dry_run: true` reports and writes nothing;
+/// otherwise all zones are written, or none.
+#[utoipa::path(post, path = "/api/v1/patrol-zones/import", tag = "patrol", request_body = ZoneImport,
+    responses((status = 200, description = "Checked (and written unless a dry run)", body = ZoneImportReport),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 422, description = "A feature is bad (each named by its position and property)", body = ErrorBody)))]
+async fn import_patrol_zones(
+    State(state): State<AppState>,
+    actor: Actor,
+    ApiJson(req): ApiJson<ZoneImport>,
+) -> ApiResult<Json<ZoneImportReport>> {
+    Ok(Json(
+        crate::patrol::zone_import::import_zones(&state, &actor, req).await?,
     ))
 }
 

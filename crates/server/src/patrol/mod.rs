@@ -9,11 +9,14 @@ pub mod checkins;
 pub mod coverage;
 pub mod day;
 pub mod demo;
+pub mod fold;
 pub mod pages;
 pub mod planning;
 pub mod roster;
 pub mod roster_pages;
 pub mod tracks;
+pub mod zone_import;
+pub mod zone_pages;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -87,7 +90,7 @@ pub(crate) fn zone_projection(zone: &ZoneRow) -> Projection {
     Projection::gauss_kruger_3deg((zone.min_x + zone.max_x) / 2.0)
 }
 
-fn projection_of(shape: &MultiPolygon<f64>) -> Projection {
+pub(crate) fn projection_of(shape: &MultiPolygon<f64>) -> Projection {
     use geo::BoundingRect;
     let lng = shape
         .bounding_rect()
@@ -100,7 +103,7 @@ fn area_m2(shape: &MultiPolygon<f64>) -> f64 {
     projection_of(shape).forward_geometry(shape).unsigned_area()
 }
 
-fn zone_view(z: &ZoneRow, overlaps: Vec<ZoneOverlap>) -> Zone {
+pub(crate) fn zone_view(z: &ZoneRow, overlaps: Vec<ZoneOverlap>) -> Zone {
     let shape = crate::locate::shape(&z.geometry);
     Zone {
         id: z.id.clone(),

@@ -48,6 +48,22 @@ pub struct Track {
     pub gaps: Vec<TrackSilence>,
     /// Metres along the fixes (great circle between consecutive fixes).
     pub length_m: f64,
+    /// Days of the period whose raw fixes were folded into a simplified track (after
+    /// `patrol.raw_fix_days`), with the error bound that holds there.
+    pub folded: Vec<FoldedDay>,
+}
+
+/// A day of a track that is a fold of its raw fixes: every raw fix lay within `max_error_m`
+/// (at most `tolerance_m`) of the simplified track at its own instant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FoldedDay {
+    /// UTC µs, the local day's first instant and the next day's.
+    pub day_start: i64,
+    pub day_end: i64,
+    pub raw_fixes: i64,
+    pub kept_fixes: i64,
+    pub tolerance_m: f64,
+    pub max_error_m: f64,
 }
 
 pub async fn track(
@@ -91,6 +107,18 @@ pub async fn track(
             .with("days", MAX_DAYS),
         ));
     }
+    let folded = store::folds(&state.db, unit_id, (from, to))
+        .await?
+        .into_iter()
+        .map(|f| FoldedDay {
+            day_start: f.day_start,
+            day_end: f.day_end,
+            raw_fixes: f.raw_fixes,
+            kept_fixes: f.kept_fixes,
+            tolerance_m: f.tolerance_m,
+            max_error_m: f.max_error_m,
+        })
+        .collect();
     let proj = pingan_geo::Projection::gauss_kruger_3deg(rows.first().map_or(120.0, |r| r.1));
     let fixes: Vec<Fix> = rows
         .iter()
@@ -118,5 +146,6 @@ pub async fn track(
             .map(|(at, lng, lat)| TrackPoint { at, lng, lat })
             .collect(),
         length_m,
+        folded,
     })
 }

@@ -474,6 +474,12 @@ const ROUTES: &[Route] = &[
     r("get", "/api/v1/patrol-zones", Perm(P::PatrolRead), Coll),
     r("post", "/api/v1/patrol-zones", Perm(P::PatrolManage), Coll),
     r(
+        "post",
+        "/api/v1/patrol-zones/import",
+        Perm(P::PatrolManage),
+        Coll,
+    ),
+    r(
         "get",
         "/api/v1/patrol-zones/{id}",
         Perm(P::PatrolRead),
@@ -1139,6 +1145,11 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
         (
             ("post", "/api/v1/patrol-zones"),
             json!({"station_org_id": k.station, "name": "矩阵巡区二", "geometry": square(lng, lat, 0.001)}),
+        ),
+        (
+            ("post", "/api/v1/patrol-zones/import"),
+            json!({"station_org_id": k.station, "dry_run": true, "layer": {"type": "FeatureCollection",
+                   "features": [{"type": "Feature", "properties": {"name": "矩阵导入巡区"}, "geometry": square(lng, lat, 0.0005)}]}}),
         ),
         (
             ("post", "/api/v1/patrol-plans"),

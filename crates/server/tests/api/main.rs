@@ -100,3 +100,5 @@ mod sealed_personal;
 mod security;
 mod system;
 mod teams;
+mod track_fold;
+mod zone_import;
