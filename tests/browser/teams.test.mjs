@@ -113,9 +113,11 @@ describe("teams (headless Chromium)", { timeout: 4 * 60_000, ...ready }, () => {
     await clickAndLoad(page, "#duty-submit");
     assert.match(await page.locator(".duty-list").innerText(), /陈家社区西门/);
 
-    // The duty of two days ago (王大伯 and 张师傅, 3.5 h): only 王大伯 came.
+    // The duty of two days ago (王大伯 and 张师傅, 3.5 h): only 王大伯 came (nobody is ticked until
+    // the chief says so).
     const past = page.locator(".duty-list li", { hasText: "陈家社区东门" });
-    await past.locator('label:has-text("张师傅") input').uncheck();
+    assert.equal(await past.locator('input[name="present"]:checked').count(), 0);
+    await past.locator('label:has-text("王大伯") input').check();
     await Promise.all([page.waitForEvent("load"), past.locator(".confirm-attendance").click()]);
     assert.match(await page.locator(".duty-list li", { hasText: "陈家社区东门" }).innerText(), /已确认到岗/);
     const points = async (name) =>

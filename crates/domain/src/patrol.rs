@@ -417,9 +417,10 @@ impl Stay {
 }
 
 /// The stays of one unit's track (fixes oldest first) within `radius` metres of `post`, clipped to
-/// `[window_from, window_to)`. A stay is broken where two consecutive fixes are further apart in time
-/// than `max_gap` µs (the unit may have left in between: the track cannot say), so it runs from the
-/// first fix inside to the last consecutive fix inside.
+/// `[window_from, window_to)`. Between two fixes no more than `max_gap` µs apart the unit is taken to
+/// move straight and steadily, so a stay starts and ends where that line crosses the circle (a
+/// simplified track then answers as the raw one did, within its error bound); a longer silence
+/// breaks a stay (the unit may have left in between: the track cannot say).
 pub fn stays_near(
     track: &[Fix],
     post: (f64, f64),
@@ -427,42 +428,59 @@ pub fn stays_near(
     (window_from, window_to): (i64, i64),
     max_gap: i64,
 ) -> Vec<Stay> {
-    let r2 = radius * radius;
-    let inside = |f: &Fix| (f.x - post.0).powi(2) + (f.y - post.1).powi(2) <= r2;
-    let mut out = Vec::new();
-    let mut open: Option<Stay> = None;
-    let mut last_at: Option<i64> = None;
-    // Clipped to the window; a stay of one fix inside it is kept (zero minutes, but the unit was there).
-    let close = |s: Stay, out: &mut Vec<Stay>| {
-        let (from, to) = (s.from.max(window_from), s.to.min(window_to));
-        if from <= to && from < window_to {
-            out.push(Stay { from, to });
-        }
+    let mut spans: Vec<(i64, i64)> = Vec::new();
+    let mut add = |span: (i64, i64)| match spans.last_mut() {
+        Some(last) if span.0 <= last.1 => last.1 = last.1.max(span.1),
+        _ => spans.push(span),
     };
-    for f in track {
-        let gap_broken = last_at.is_some_and(|t| f.at - t > max_gap);
-        if gap_broken && let Some(s) = open.take() {
-            close(s, &mut out);
+    for (i, f) in track.iter().enumerate() {
+        if (f.x - post.0).powi(2) + (f.y - post.1).powi(2) <= radius * radius {
+            add((f.at, f.at));
         }
-        if inside(f) {
-            match open.as_mut() {
-                Some(s) => s.to = f.at,
-                None => {
-                    open = Some(Stay {
-                        from: f.at,
-                        to: f.at,
-                    })
-                }
-            }
-        } else if let Some(s) = open.take() {
-            close(s, &mut out);
+        if let Some(g) = track.get(i + 1)
+            && g.at - f.at <= max_gap
+            && let Some(span) = segment_within(f, g, post, radius)
+        {
+            add(span);
         }
-        last_at = Some(f.at);
     }
-    if let Some(s) = open {
-        close(s, &mut out);
+    // Clipped to the window; a stay of one instant inside it is kept (zero minutes, but the unit
+    // was there).
+    spans
+        .into_iter()
+        .filter_map(|(from, to)| {
+            let (from, to) = (from.max(window_from), to.min(window_to));
+            (from <= to && from < window_to).then_some(Stay { from, to })
+        })
+        .collect()
+}
+
+/// When the straight, steady move from `a` to `b` is within `radius` of `p`: `(from, to)` µs.
+fn segment_within(a: &Fix, b: &Fix, p: (f64, f64), radius: f64) -> Option<(i64, i64)> {
+    let (dx, dy) = (b.x - a.x, b.y - a.y);
+    let (wx, wy) = (a.x - p.0, a.y - p.1);
+    let dd = dx * dx + dy * dy;
+    let c = wx * wx + wy * wy - radius * radius;
+    let (s0, s1) = if dd == 0.0 {
+        if c > 0.0 {
+            return None;
+        }
+        (0.0, 1.0)
+    } else {
+        let wd = wx * dx + wy * dy;
+        let disc = wd * wd - dd * c;
+        if disc < 0.0 {
+            return None;
+        }
+        let root = disc.sqrt();
+        ((-wd - root) / dd, (-wd + root) / dd)
+    };
+    let (s0, s1) = (s0.max(0.0), s1.min(1.0));
+    if s0 > s1 {
+        return None;
     }
-    out
+    let at = |s: f64| a.at + (s * (b.at - a.at) as f64).round() as i64;
+    Some((at(s0), at(s1)))
 }
 
 /// Where a track has no fix for longer than `max_gap` µs: (last fix before, first fix after).
@@ -498,7 +516,9 @@ mod checkin_tests {
 
     #[test]
     fn a_stay_runs_between_fixes_inside_and_is_clipped_to_the_window() {
-        // Inside (x ≤ 50) from minute 10 to 30, out at 31, back 40–45.
+        // Inside (x = 10 ≤ 50) from minute 10 to 30, at x = 500 otherwise, back 40–45. Moving
+        // steadily between the minutes, the unit crosses x = 50 (the circle, on this line) 40/490 of
+        // a minute before it reaches x = 10 and after it leaves it.
         let mut track: Vec<Fix> = (0..=60)
             .map(|m| {
                 fix(
@@ -512,32 +532,33 @@ mod checkin_tests {
             })
             .collect();
         track.sort_by_key(|f| f.at);
+        let cross = (MIN as f64 * 40.0 / 490.0).round() as i64;
         let s = stays_near(&track, (0.0, 0.0), 50.0, (0, 60 * MIN), 5 * MIN);
         assert_eq!(
             s,
             vec![
                 Stay {
-                    from: 10 * MIN,
-                    to: 30 * MIN
+                    from: 10 * MIN - cross,
+                    to: 30 * MIN + cross
                 },
                 Stay {
-                    from: 40 * MIN,
-                    to: 45 * MIN
+                    from: 40 * MIN - cross,
+                    to: 45 * MIN + cross
                 }
             ]
         );
-        assert_eq!(s[0].minutes(), 20.0);
-        // The window from minute 20: the first stay keeps 10 minutes.
+        assert!((s[0].minutes() - (20.0 + 80.0 / 490.0)).abs() < 1e-6);
+        // The window from minute 20: the first stay keeps 10 minutes and a bit.
         let s = stays_near(&track, (0.0, 0.0), 50.0, (20 * MIN, 42 * MIN), 5 * MIN);
         assert_eq!(
             s,
             vec![
                 Stay {
                     from: 20 * MIN,
-                    to: 30 * MIN
+                    to: 30 * MIN + cross
                 },
                 Stay {
-                    from: 40 * MIN,
+                    from: 40 * MIN - cross,
                     to: 42 * MIN
                 }
             ]
@@ -548,6 +569,24 @@ mod checkin_tests {
             stays_near(&edge, (0.0, 0.0), 50.0, (0, 10 * MIN), 5 * MIN).len(),
             1
         );
+    }
+
+    #[test]
+    fn passing_through_between_fixes_is_a_stay() {
+        // From x = −300 to x = 300 in two minutes with no fix inside the 50 m circle: the line
+        // crosses it from 50 s to 70 s.
+        let track = vec![fix(0, -300.0), fix(2, 300.0)];
+        let s = stays_near(&track, (0.0, 0.0), 50.0, (0, 60 * MIN), 5 * MIN);
+        assert_eq!(
+            s,
+            vec![Stay {
+                from: 50_000_000,
+                to: 70_000_000
+            }]
+        );
+        // Across a silence longer than max_gap the track is not read.
+        let far = vec![fix(0, -300.0), fix(20, 300.0)];
+        assert!(stays_near(&far, (0.0, 0.0), 50.0, (0, 60 * MIN), 5 * MIN).is_empty());
     }
 
     #[test]

@@ -49,7 +49,7 @@ impl Default for PatrolConfig {
             checkin_minutes: 10.0,
             max_gap_minutes: 5.0,
             min_rest_hours: 8.0,
-            raw_fix_days: 30,
+            raw_fix_days: 35,
             fold_tolerance_m: 5.0,
             fold_seconds: 3600,
         }
@@ -481,6 +481,15 @@ impl Config {
         {
             return bad(
                 "patrol.checkin_radius_m must be 5–2000, patrol.checkin_minutes 1–240, patrol.max_gap_minutes 0.5–120 and patrol.min_rest_hours 0–48",
+            );
+        }
+        // A day is folded only once no fix can arrive for it any more (the ingest takes fixes up to
+        // validation.live_max_age_days old).
+        if !(p.raw_fix_days == 0 || p.raw_fix_days > self.validation.live_max_age_days)
+            || !(0.0..=50.0).contains(&p.fold_tolerance_m)
+        {
+            return bad(
+                "patrol.raw_fix_days must be 0 (keep every fix) or more than validation.live_max_age_days, and patrol.fold_tolerance_m 0–50",
             );
         }
         let v = &self.validation;

@@ -113,6 +113,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "folded_tracks",
         up: v20_folded_tracks,
     },
+    Migration {
+        version: 21,
+        name: "team_uniques",
+        up: v21_team_uniques,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1076,6 +1081,20 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             distance_m DOUBLE PRECISION NOT NULL)"
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
+    ]
+}
+
+/// What the teams' services check, also kept by the database against two requests at once: one
+/// team of a name under an organisation, an account on a team once while on it, a report credited
+/// once whoever reported it.
+fn v21_team_uniques(_: Backend) -> Vec<String> {
+    vec![
+        "CREATE UNIQUE INDEX teams_org_name ON teams (org_id, name)".into(),
+        "CREATE UNIQUE INDEX team_members_account ON team_members (team_id, user_id) \
+         WHERE left_at IS NULL AND user_id IS NOT NULL"
+            .into(),
+        "CREATE UNIQUE INDEX team_ledger_report ON team_ledger (object_id) WHERE kind = 'report'"
+            .into(),
     ]
 }
 

@@ -88,6 +88,29 @@ pub async fn list_zones(db: &Db, s: &Scope, station_org_id: Option<&str>) -> Res
 }
 
 /// Every zone of a station, whatever the caller's scope (overlap checks look at all of them).
+/// A station's zones, outside any transaction (for checks done before one is opened).
+pub async fn zones_of_station(db: &Db, station_org_id: &str) -> Result<Vec<ZoneRow>> {
+    db.fetch_all(
+        &format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE station_org_id = ? ORDER BY name"),
+        args![station_org_id],
+    )
+    .await
+}
+
+/// Locks the station's row until the transaction ends, so two writers of its zones take turns
+/// (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already serialises writers).
+pub async fn lock_station(tx: &mut Tx, station_org_id: &str) -> Result<()> {
+    if tx.backend() == crate::db::Backend::Postgres {
+        let _: Option<(String,)> = tx
+            .fetch_optional(
+                "SELECT id FROM orgs WHERE id = ? FOR UPDATE",
+                args![station_org_id],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 pub async fn station_zones(tx: &mut Tx, station_org_id: &str) -> Result<Vec<ZoneRow>> {
     tx.fetch_all(
         &format!("SELECT {ZONE_COLS} FROM patrol_zones WHERE station_org_id = ? ORDER BY name"),
@@ -275,14 +298,23 @@ pub async fn unit_fixes(
     .await
 }
 
-/// Units with raw fixes before `cutoff`, and the oldest such fix of each; at most `limit`.
-pub async fn units_to_fold(db: &Db, cutoff: i64, limit: i64) -> Result<Vec<(String, i64)>> {
-    db.fetch_all(
-        "SELECT unit_id, MIN(at) FROM unit_positions WHERE at < ? GROUP BY unit_id \
-         ORDER BY MIN(at), unit_id LIMIT ?",
-        args![cutoff, limit],
-    )
-    .await
+/// The units that have raw fixes at all (the fold asks each for its oldest).
+pub async fn units_with_fixes(db: &Db) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> = db
+        .fetch_all("SELECT id FROM units ORDER BY id", args![])
+        .await?;
+    Ok(rows.into_iter().map(|r| r.0).collect())
+}
+
+/// A unit's oldest raw fix before `cutoff`, by a seek on the (unit, time) index.
+pub async fn oldest_raw_fix(db: &Db, unit_id: &str, cutoff: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> = db
+        .fetch_optional(
+            "SELECT at FROM unit_positions WHERE unit_id = ? AND at < ? ORDER BY at LIMIT 1",
+            args![unit_id, cutoff],
+        )
+        .await?;
+    Ok(row.map(|r| r.0))
 }
 
 /// One unit-day folded: what was read and kept, and the error bound that holds.
@@ -298,41 +330,70 @@ pub struct TrackFold {
     pub folded_at: i64,
 }
 
-/// A unit's raw fixes in `[from, to)`, oldest first, inside the fold's transaction.
-pub async fn raw_fixes_tx(
+/// Takes a unit's raw fixes of `[from, to)` out of the table (deleted, returned): exactly the rows
+/// the fold then replaces, whatever arrives meanwhile.
+pub async fn take_raw_fixes(
     tx: &mut Tx,
     unit_id: &str,
     (from, to): (i64, i64),
 ) -> Result<Vec<(i64, f64, f64)>> {
-    tx.fetch_all(
-        "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
-         ORDER BY at",
-        args![unit_id, from, to],
-    )
-    .await
-}
-
-/// Replaces a unit's raw fixes in `[day_start, day_end)` by the kept ones and records the fold.
-/// When the unit-day was folded already (fixes that arrived late for it), `kept` joins the folded
-/// track as it is and false is answered: the raw fixes go either way, so no day is picked twice.
-pub async fn fold_day(tx: &mut Tx, fold: &TrackFold, kept: &[(i64, f64, f64)]) -> Result<bool> {
-    let n = tx
-        .execute(
-            "INSERT INTO unit_track_folds (unit_id, day_start, day_end, raw_fixes, kept_fixes, \
-             tolerance_m, max_error_m, folded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
-             ON CONFLICT DO NOTHING",
-            args![
-                fold.unit_id.as_str(),
-                fold.day_start,
-                fold.day_end,
-                fold.raw_fixes,
-                fold.kept_fixes,
-                fold.tolerance_m,
-                fold.max_error_m,
-                fold.folded_at
-            ],
+    let mut rows: Vec<(i64, f64, f64)> = tx
+        .fetch_all(
+            "DELETE FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
+             RETURNING at, lng, lat",
+            args![unit_id, from, to],
         )
         .await?;
+    rows.sort_by_key(|a| a.0);
+    Ok(rows)
+}
+
+/// A day folded before (fixes arrived late for it): its record and its kept fixes, taken out of
+/// the table to be folded again with the late ones.
+pub async fn take_folded_day(
+    tx: &mut Tx,
+    unit_id: &str,
+    (from, to): (i64, i64),
+) -> Result<Option<(TrackFold, Vec<(i64, f64, f64)>)>> {
+    let fold: Option<TrackFold> = tx
+        .fetch_optional(
+            "DELETE FROM unit_track_folds WHERE unit_id = ? AND day_start = ? \
+             RETURNING unit_id, day_start, day_end, raw_fixes, kept_fixes, tolerance_m, \
+             max_error_m, folded_at",
+            args![unit_id, from],
+        )
+        .await?;
+    let Some(fold) = fold else {
+        return Ok(None);
+    };
+    let mut kept: Vec<(i64, f64, f64)> = tx
+        .fetch_all(
+            "DELETE FROM unit_positions_folded WHERE unit_id = ? AND at >= ? AND at < ? \
+             RETURNING at, lng, lat",
+            args![unit_id, from, to],
+        )
+        .await?;
+    kept.sort_by_key(|a| a.0);
+    Ok(Some((fold, kept)))
+}
+
+/// Writes a unit-day's kept fixes and the record of its fold.
+pub async fn write_fold(tx: &mut Tx, fold: &TrackFold, kept: &[(i64, f64, f64)]) -> Result<()> {
+    tx.execute(
+        "INSERT INTO unit_track_folds (unit_id, day_start, day_end, raw_fixes, kept_fixes, \
+         tolerance_m, max_error_m, folded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        args![
+            fold.unit_id.as_str(),
+            fold.day_start,
+            fold.day_end,
+            fold.raw_fixes,
+            fold.kept_fixes,
+            fold.tolerance_m,
+            fold.max_error_m,
+            fold.folded_at
+        ],
+    )
+    .await?;
     for chunk in kept.chunks(200) {
         let marks = vec!["(?, ?, ?, ?)"; chunk.len()].join(", ");
         let mut a = Vec::with_capacity(chunk.len() * 4);
@@ -343,20 +404,12 @@ pub async fn fold_day(tx: &mut Tx, fold: &TrackFold, kept: &[(i64, f64, f64)]) -
             a.push(Value::from(*lat));
         }
         tx.execute(
-            &format!(
-                "INSERT INTO unit_positions_folded (unit_id, at, lng, lat) VALUES {marks} \
-                 ON CONFLICT DO NOTHING"
-            ),
+            &format!("INSERT INTO unit_positions_folded (unit_id, at, lng, lat) VALUES {marks}"),
             a,
         )
         .await?;
     }
-    tx.execute(
-        "DELETE FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ?",
-        args![fold.unit_id.as_str(), fold.day_start, fold.day_end],
-    )
-    .await?;
-    Ok(n == 1)
+    Ok(())
 }
 
 /// The folds of a unit's days overlapping `[from, to)`, oldest first.

@@ -298,6 +298,18 @@ pub async fn task_members(db: &Db, task_ids: &[String]) -> Result<Vec<AssignedRo
     assigned(db, "team_task_members", "task_id", task_ids).await
 }
 
+/// Cancels a duty not yet confirmed: false when it was confirmed or cancelled already.
+pub async fn cancel_duty(tx: &mut Tx, id: &str, at: i64) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE team_duties SET cancelled_at = ? \
+             WHERE id = ? AND confirmed_at IS NULL AND cancelled_at IS NULL",
+            args![at, id],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
 /// Confirms a duty's attendance once: false when it was confirmed or cancelled already.
 pub async fn confirm_duty(
     tx: &mut Tx,
@@ -423,11 +435,12 @@ pub async fn close_task(
     Ok(n == 1)
 }
 
-/// The members assigned to a task, inside a transaction.
+/// The members assigned to a task who are still on the team, inside a transaction.
 pub async fn task_member_ids(tx: &mut Tx, task_id: &str) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = tx
         .fetch_all(
-            "SELECT member_id FROM team_task_members WHERE task_id = ? ORDER BY member_id",
+            "SELECT a.member_id FROM team_task_members a JOIN team_members m ON m.id = a.member_id \
+             WHERE a.task_id = ? AND m.left_at IS NULL ORDER BY a.member_id",
             args![task_id],
         )
         .await?;
@@ -513,7 +526,8 @@ pub async fn duties_of(db: &Db, user_id: &str, from: i64, to: i64) -> Result<Vec
         &format!(
             "{DUTY_SELECT} JOIN team_duty_members a ON a.duty_id = d.id \
              JOIN team_members m ON m.id = a.member_id \
-             WHERE m.user_id = ? AND d.ends_at > ? AND d.starts_at < ? AND d.cancelled_at IS NULL \
+             WHERE m.user_id = ? AND m.left_at IS NULL AND d.ends_at > ? AND d.starts_at < ? \
+             AND d.cancelled_at IS NULL \
              ORDER BY d.starts_at, d.id"
         ),
         args![user_id, from, to],
@@ -527,7 +541,8 @@ pub async fn open_tasks_of(db: &Db, user_id: &str) -> Result<Vec<TaskRow>> {
         &format!(
             "{TASK_SELECT} JOIN team_task_members a ON a.task_id = k.id \
              JOIN team_members m ON m.id = a.member_id \
-             WHERE m.user_id = ? AND k.status = 'open' ORDER BY k.due_at, k.id LIMIT 100"
+             WHERE m.user_id = ? AND m.left_at IS NULL AND k.status = 'open' \
+             ORDER BY k.due_at, k.id LIMIT 100"
         ),
         args![user_id],
     )
@@ -575,7 +590,8 @@ pub async fn uncredited_reports(db: &Db, since: i64, limit: i64) -> Result<Vec<U
          FROM incidents i JOIN team_members m ON m.user_id = i.reporter_user_id \
          AND m.left_at IS NULL \
          AND m.id = (SELECT m2.id FROM team_members m2 WHERE m2.user_id = i.reporter_user_id \
-                     AND m2.left_at IS NULL ORDER BY m2.joined_at, m2.id LIMIT 1) \
+                     AND m2.left_at IS NULL AND m2.joined_at <= i.received_at \
+                     ORDER BY m2.joined_at, m2.id LIMIT 1) \
          WHERE i.channel = 'volunteer' AND i.received_at >= ? AND i.status IN ({marks}) \
          AND NOT EXISTS (SELECT 1 FROM team_ledger l WHERE l.kind = 'report' \
                          AND l.object_id = i.id) \

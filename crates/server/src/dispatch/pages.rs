@@ -631,6 +631,8 @@ struct DutyPage {
     error: Option<String>,
     /// Whether the person responds to incidents (units and assignments).
     responds: bool,
+    /// Whether the person may record an incident (the team member's report button).
+    can_report: bool,
     shifts: Vec<DutyShift>,
     team_work: crate::teams::work::MyTeamWork,
 }
@@ -685,16 +687,22 @@ async fn duty_page(
     actor: &Actor,
     error: Option<String>,
 ) -> Response {
-    // Responders see their units and assignments; team members their duties and tasks; whoever
-    // patrols their shifts.
+    // Responders see their units and assignments; team members (whatever their role) their
+    // duties and tasks; whoever patrols their shifts.
+    let team_work = crate::teams::work::mine(state, actor).await;
+    let member = team_work.as_ref().is_ok_and(|w| !w.teams.is_empty());
     let permission = if actor.can(Permission::TeamReport) {
         Permission::TeamReport
     } else {
         Permission::IncidentRespond
     };
-    let ctx = crate::page_try!(
-        crate::shell::ctx_with(state, headers, actor, "duty", "/duty", permission).await
-    );
+    let ctx = if member {
+        Ctx::new(state, headers, actor, "duty", "/duty")
+    } else {
+        crate::page_try!(
+            crate::shell::ctx_with(state, headers, actor, "duty", "/duty", permission).await
+        )
+    };
     let responds = actor.can(Permission::IncidentRespond);
     let shifts = if actor.can(Permission::PatrolRead) {
         let today = pingan_domain::time::day_start(state.today());
@@ -724,7 +732,7 @@ async fn duty_page(
     } else {
         Vec::new()
     };
-    let team_work = match crate::teams::work::mine(state, actor).await {
+    let team_work = match team_work {
         Ok(w) => w,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
@@ -784,6 +792,7 @@ async fn duty_page(
                     assignments,
                     error,
                     responds,
+                    can_report: !channels(actor).is_empty(),
                     shifts,
                     team_work,
                 },

@@ -231,6 +231,7 @@ async fn create_patrol_zone(
     responses((status = 200, description = "Checked (and written unless a dry run)", body = ZoneImportReport),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 409, description = "The station's zones changed while the layer was checked", body = ErrorBody),
         (status = 422, description = "A feature is bad (each named by its position and property)", body = ErrorBody)))]
 async fn import_patrol_zones(
     State(state): State<AppState>,

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::patrol::checkins::{Tracks, merge_manual, post_check_ins, station_tracks};
 use crate::state::AppState;
 use pingan_domain::Permission;
-use pingan_domain::patrol::{HourWindow, Post, window_on};
+use pingan_domain::patrol::{Fix, HourWindow, Post, window_on};
 use pingan_domain::patrol_effect::{
     EffectEstimate, GroupCounts, HotspotCell, compare, hotspot_cells,
 };
@@ -231,7 +231,7 @@ pub async fn coverage(
         let checked = day_posts.iter().filter(|p| p.checked_in).count();
         let mut cells_visited = 0;
         for (k, (cell, w)) in hot.iter().zip(&cell_windows).enumerate() {
-            if visited(cell, *w, &tracks, cell_m) {
+            if visited(cell, *w, &tracks, cell_m, max_gap) {
                 visited_days[k] += 1;
                 cells_visited += 1;
             }
@@ -324,13 +324,77 @@ pub async fn coverage(
     })
 }
 
-/// Whether any station unit had a fix inside the cell during `window`.
-fn visited(cell: &HotspotCell, (from, to): (i64, i64), tracks: &Tracks, size: f64) -> bool {
+/// Whether any station unit was inside the cell during `window`, each track read as straight,
+/// steady movement between fixes no more than `max_gap` apart (as check-ins read it), so a unit
+/// crossing the cell between two fixes — or a folded track — counts.
+fn visited(
+    cell: &HotspotCell,
+    (from, to): (i64, i64),
+    tracks: &Tracks,
+    size: f64,
+    max_gap: i64,
+) -> bool {
+    let (x0, y0) = (cell.key.0 as f64 * size, cell.key.1 as f64 * size);
+    let rect = (x0, y0, x0 + size, y0 + size);
     tracks.values().any(|(_, track)| {
-        track
-            .iter()
+        let lo = track.partition_point(|f| f.at < from - max_gap);
+        let hi = track.partition_point(|f| f.at <= to + max_gap);
+        let part = &track[lo..hi];
+        part.iter()
             .any(|f| f.at >= from && f.at < to && cell.contains(f.x, f.y, size))
+            || part.windows(2).any(|w| {
+                w[1].at - w[0].at <= max_gap && moves_through(&w[0], &w[1], (from, to), rect)
+            })
     })
+}
+
+/// Whether the straight, steady move from `a` to `b`, during `[from, to)`, touches the rectangle
+/// `(x0, y0, x1, y1)` (Liang–Barsky clipping).
+fn moves_through(
+    a: &Fix,
+    b: &Fix,
+    (from, to): (i64, i64),
+    (x0, y0, x1, y1): (f64, f64, f64, f64),
+) -> bool {
+    let (ta, tb) = (a.at.max(from), b.at.min(to));
+    if ta >= tb {
+        return false;
+    }
+    let span = (b.at - a.at) as f64;
+    let at = |t: i64| {
+        let s = if span > 0.0 {
+            (t - a.at) as f64 / span
+        } else {
+            0.0
+        };
+        (a.x + s * (b.x - a.x), a.y + s * (b.y - a.y))
+    };
+    let (p, q) = (at(ta), at(tb));
+    let (dx, dy) = (q.0 - p.0, q.1 - p.1);
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (pk, qk) in [
+        (-dx, p.0 - x0),
+        (dx, x1 - p.0),
+        (-dy, p.1 - y0),
+        (dy, y1 - p.1),
+    ] {
+        if pk == 0.0 {
+            if qk < 0.0 {
+                return false;
+            }
+        } else {
+            let r = qk / pk;
+            if pk < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+            if t0 > t1 {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// The cameras near the zone that are online now and have a sector: (projected position, sector).

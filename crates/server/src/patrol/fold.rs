@@ -29,7 +29,8 @@ pub struct Folded {
     pub kept_fixes: usize,
 }
 
-/// Folds the oldest unit-days whose raw fixes are past the retention (whole local days only).
+/// Folds, unit by unit, the oldest days whose raw fixes are past the retention (whole local days
+/// only), at most [`UNIT_DAYS_PER_RUN`] a run.
 pub async fn fold_old_fixes(state: &AppState) -> ApiResult<Folded> {
     let days = state.config.patrol.raw_fix_days;
     if days <= 0 {
@@ -42,25 +43,30 @@ pub async fn fold_old_fixes(state: &AppState) -> ApiResult<Folded> {
         max_gap_us: ((state.config.patrol.max_gap_minutes * 60_000_000.0) as i64).max(1),
     };
     let mut done = Folded::default();
-    for _ in 0..UNIT_DAYS_PER_RUN {
-        let next = store::units_to_fold(&state.db, cutoff, 1).await?;
-        let Some((unit_id, oldest)) = next.into_iter().next() else {
-            break;
-        };
-        let date = pingan_domain::time::local_date(pingan_domain::time::from_micros(oldest));
-        let day_start = date
-            .parse::<jiff::civil::Date>()
-            .map(pingan_domain::time::day_start)
-            .unwrap_or(oldest - oldest.rem_euclid(DAY));
-        let (raw, kept) = fold_day(state, &unit_id, (day_start, day_start + DAY), params).await?;
-        done.unit_days += 1;
-        done.raw_fixes += raw;
-        done.kept_fixes += kept;
+    for unit_id in store::units_with_fixes(&state.db).await? {
+        while let Some(oldest) = store::oldest_raw_fix(&state.db, &unit_id, cutoff).await? {
+            if done.unit_days as i64 >= UNIT_DAYS_PER_RUN {
+                return Ok(done);
+            }
+            let date = pingan_domain::time::local_date(pingan_domain::time::from_micros(oldest));
+            let day_start = date
+                .parse::<jiff::civil::Date>()
+                .map(pingan_domain::time::day_start)
+                .unwrap_or(oldest - oldest.rem_euclid(DAY));
+            let (raw, kept) =
+                fold_day(state, &unit_id, (day_start, day_start + DAY), params).await?;
+            done.unit_days += 1;
+            done.raw_fixes += raw;
+            done.kept_fixes += kept;
+        }
     }
     Ok(done)
 }
 
-/// Folds one unit-day in one transaction; `(raw, kept)` fixes.
+/// Folds one unit-day in one transaction; `(raw, kept)` fixes. The raw fixes are taken out of the
+/// table (deleted and returned), so exactly what is folded goes. A day folded before (fixes that
+/// arrived late, possible only after `raw_fix_days` was lowered) is folded again from its kept fixes
+/// and the late ones; its recorded error is then the earlier bound plus the new one.
 async fn fold_day(
     state: &AppState,
     unit_id: &str,
@@ -68,7 +74,13 @@ async fn fold_day(
     params: SimplifyParams,
 ) -> ApiResult<(usize, usize)> {
     let mut tx = state.db.begin().await?;
-    let rows = store::raw_fixes_tx(&mut tx, unit_id, day).await?;
+    let raw = store::take_raw_fixes(&mut tx, unit_id, day).await?;
+    let prior = store::take_folded_day(&mut tx, unit_id, day).await?;
+    let mut rows = raw.clone();
+    if let Some((_, kept)) = &prior {
+        rows.extend(kept.iter().copied());
+        rows.sort_by_key(|a| a.0);
+    }
     // One position per instant (two devices of a unit may report the same second): the first.
     let mut fixes: Vec<Fix> = Vec::with_capacity(rows.len());
     for (at, lng, lat) in rows.iter().copied() {
@@ -76,7 +88,7 @@ async fn fold_day(
             fixes.push(Fix { at, lng, lat });
         }
     }
-    let (kept, max_error) = match fold_keep(&fixes, params) {
+    let (kept, measured) = match fold_keep(&fixes, params) {
         Ok(idx) => {
             let err = max_sed_error(&fixes, &idx);
             (idx.into_iter().map(|i| fixes[i]).collect::<Vec<_>>(), err)
@@ -87,22 +99,19 @@ async fn fold_day(
             (fixes.clone(), 0.0)
         }
     };
+    let measured = if measured.is_finite() { measured } else { 0.0 };
     let fold = TrackFold {
         unit_id: unit_id.to_string(),
         day_start: day.0,
         day_end: day.1,
-        raw_fixes: rows.len() as i64,
+        raw_fixes: raw.len() as i64 + prior.as_ref().map_or(0, |p| p.0.raw_fixes),
         kept_fixes: kept.len() as i64,
         tolerance_m: params.tolerance_m,
-        max_error_m: if max_error.is_finite() {
-            max_error
-        } else {
-            0.0
-        },
+        max_error_m: measured + prior.as_ref().map_or(0.0, |p| p.0.max_error_m),
         folded_at: state.now(),
     };
     let kept_rows: Vec<(i64, f64, f64)> = kept.iter().map(|f| (f.at, f.lng, f.lat)).collect();
-    let first = store::fold_day(&mut tx, &fold, &kept_rows).await?;
+    store::write_fold(&mut tx, &fold, &kept_rows).await?;
     tx.commit_audited(vec![AuditEntry {
         at: fold.folded_at,
         actor_id: None,
@@ -114,13 +123,14 @@ async fn fold_day(
         purpose: None,
         ip: None,
         detail: serde_json::json!({
-            "day_start": day.0, "raw": fold.raw_fixes, "kept": fold.kept_fixes,
-            "tolerance_m": fold.tolerance_m, "max_error_m": fold.max_error_m, "late": !first,
+            "day_start": day.0, "raw": raw.len(), "kept": fold.kept_fixes,
+            "tolerance_m": fold.tolerance_m, "max_error_m": fold.max_error_m,
+            "refolded": prior.is_some(),
         })
         .to_string(),
     }])
     .await?;
-    Ok((rows.len(), kept.len()))
+    Ok((raw.len(), kept.len()))
 }
 
 /// Which fixes a fold keeps: a fix at least every `max_gap_us` wherever the raw track had one (so

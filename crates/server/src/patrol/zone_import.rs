@@ -201,8 +201,9 @@ pub async fn import_zones(
                 "no police station with this id in your scope",
             ))
         })?;
-    let mut tx = state.db.begin().await?;
-    let stored = store::station_zones(&mut tx, &station.id).await?;
+    // Everything is checked before any transaction: a layer of hundreds of zones takes a while, and
+    // the write lock is not held meanwhile (nor at all for a dry run).
+    let stored = store::zones_of_station(&state.db, &station.id).await?;
     let taken: Vec<String> = stored.iter().map(|z| z.name.clone()).collect();
     let (good, mut bad) = check_features(&req.layer.to_string(), crs, &taken)?;
 
@@ -304,6 +305,19 @@ pub async fn import_zones(
                     .with("detail", &p.message)
                 })
                 .collect(),
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    store::lock_station(&mut tx, &station.id).await?;
+    let now_stored: Vec<String> = store::station_zones(&mut tx, &station.id)
+        .await?
+        .into_iter()
+        .map(|z| z.id)
+        .collect();
+    let checked: Vec<String> = stored.iter().map(|z| z.id.clone()).collect();
+    if now_stored != checked {
+        return Err(ApiError::Conflict(
+            "the station's zones changed while the layer was checked: check it again".into(),
         ));
     }
     let now = state.now();

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_duties, create_duty))
         .routes(routes!(get_duty))
         .routes(routes!(confirm_attendance))
+        .routes(routes!(cancel_duty))
         .routes(routes!(list_tasks, create_task))
         .routes(routes!(get_task))
         .routes(routes!(task_done))
@@ -180,8 +181,8 @@ async fn get_duty(
     Ok(Json(work::duty(&state, &actor, &id).await?))
 }
 
-/// Confirm who came to a duty once it has begun: each is credited its length (a point per full
-/// hour). Once per duty.
+/// Confirm who came to a duty once it is over: each is credited its length (a point per full
+/// hour). Once per duty; members who left the team since are not credited.
 #[utoipa::path(post, path = "/api/v1/team-duties/{id}/attendance", tag = "teams", request_body = DutyAttendance,
     params(("id" = String, Path, description = "Duty id")),
     responses((status = 200, description = "Confirmed and credited", body = TeamDuty),
@@ -197,6 +198,22 @@ async fn confirm_attendance(
     ApiJson(req): ApiJson<DutyAttendance>,
 ) -> ApiResult<Json<TeamDuty>> {
     Ok(Json(work::confirm_duty(&state, &actor, &id, req).await?))
+}
+
+/// Cancel a duty not yet confirmed (nobody is credited; it leaves the members' lists).
+#[utoipa::path(post, path = "/api/v1/team-duties/{id}/cancel", tag = "teams",
+    params(("id" = String, Path, description = "Duty id")),
+    responses((status = 200, description = "Cancelled", body = TeamDuty),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody),
+        (status = 404, description = "No such duty in your scope", body = ErrorBody),
+        (status = 409, description = "Confirmed or cancelled already", body = ErrorBody)))]
+async fn cancel_duty(
+    State(state): State<AppState>,
+    actor: Actor,
+    Path(id): Path<String>,
+) -> ApiResult<Json<TeamDuty>> {
+    Ok(Json(work::cancel_duty(&state, &actor, &id).await?))
 }
 
 /// A team's tasks: open ones by due time, then closed ones, newest first.

@@ -244,6 +244,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
         LedgerAdjustment {
             member_id: c[1].clone(),
             points: 5,
+            minutes: 0,
             note: "协助民警找回走失老人".into(),
         },
     )

@@ -243,7 +243,7 @@ pub async fn add_member(
     let mut tx = state.db.begin().await?;
     let name = match &user_id {
         Some(u) => {
-            let Some((display, _role, disabled)) =
+            let Some((display, role, disabled)) =
                 store::account_in_scope(&mut tx, &actor.scope, u).await?
             else {
                 return Err(ApiError::problem(Problem::new(
@@ -252,6 +252,20 @@ pub async fn add_member(
                     "no account with this id in your scope",
                 )));
             };
+            // The three administrator roles (三员) work on the system, not in the community.
+            if role
+                .parse::<pingan_domain::Role>()
+                .is_ok_and(|r| r.is_administrative())
+            {
+                return Err(ApiError::problem(
+                    Problem::new(
+                        "user_id",
+                        "team_account_role",
+                        "this account's role may not join a team",
+                    )
+                    .with("name", &display),
+                ));
+            }
             if disabled {
                 return Err(ApiError::problem(
                     Problem::new(

@@ -29,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/members/{member_id}/leave", post(leave))
         .route("/teams/{id}/duties", post(new_duty))
         .route("/teams/{id}/duties/{duty_id}/attendance", post(attendance))
+        .route("/teams/{id}/duties/{duty_id}/cancel", post(duty_cancel))
         .route("/teams/{id}/tasks", post(new_task))
         .route("/teams/{id}/tasks/{task_id}/done", post(task_done))
         .route("/teams/{id}/tasks/{task_id}/cancel", post(task_cancel))
@@ -298,9 +299,17 @@ impl TeamPage {
             .collect()
     }
 
-    /// A duty whose attendance can be confirmed now.
+    /// A duty whose attendance can be confirmed now (it is over).
     fn confirmable(&self, d: &TeamDuty) -> bool {
-        self.can_manage && d.confirmed_at.is_none() && d.starts_at <= self.now
+        self.can_manage
+            && d.confirmed_at.is_none()
+            && d.cancelled_at.is_none()
+            && d.ends_at <= self.now
+    }
+
+    /// A duty that can still be cancelled.
+    fn cancellable(&self, d: &TeamDuty) -> bool {
+        self.can_manage && d.confirmed_at.is_none() && d.cancelled_at.is_none()
     }
 
     fn names(&self, who: &[work::Assigned]) -> String {
@@ -374,13 +383,19 @@ async fn team_view(
         let duties = work::duties(state, actor, id, &DutyQuery::default()).await?;
         let tasks = work::tasks(state, actor, id).await?;
         let ledger = work::ledger(state, actor, id).await?;
+        // Whoever may read accounts chooses among all the working ones in scope; a manager who may
+        // not (a community officer) among the volunteers' accounts only.
+        let any_account = actor.can(Permission::UserRead);
         let accounts = if actor.can(Permission::TeamManage) {
             pingan_store::users::list(&state.db, &actor.scope)
                 .await?
                 .into_iter()
                 .filter(|u| {
                     !u.disabled
-                        && u.role().is_some_and(|r| !r.is_administrative())
+                        && u.role().is_some_and(|r| {
+                            !r.is_administrative()
+                                && (any_account || r == pingan_domain::Role::Volunteer)
+                        })
                         && !members
                             .iter()
                             .any(|m| m.left_at.is_none() && m.user_id.as_ref() == Some(&u.id))
@@ -501,6 +516,10 @@ async fn new_duty(
     let start = local_instant(&date, &typed.get("start"), "start", &mut problems);
     let end = local_instant(&date, &typed.get("end"), "end", &mut problems);
     let result = match (start, end) {
+        (Some(s), Some(e)) if s.1 == e.1 => Err(ApiError::problem(
+            Problem::new("end", "team_period", "the end must come after the start")
+                .with("hours", pingan_domain::team::MAX_DUTY_HOURS),
+        )),
         (Some(s), Some(e)) if problems.is_empty() => {
             // An end at or before the start is on the next day: a night duty.
             let end = if e.1 <= s.1 {
@@ -540,6 +559,18 @@ async fn attendance(
     };
     let result = work::confirm_duty(&state, &actor, &duty_id, req).await;
     answer(&state, &headers, &actor, &id, typed, "duties", result).await
+}
+
+async fn duty_cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Path((id, duty_id)): Path<(String, String)>,
+) -> Response {
+    match work::cancel_duty(&state, &actor, &duty_id).await {
+        Ok(_) => Redirect::to(&format!("/teams/{id}#duties")).into_response(),
+        Err(e) => crate::shell::fail(&state, &headers, &actor, e),
+    }
 }
 
 async fn new_task(
@@ -598,10 +629,7 @@ async fn task_done(
             };
             work::complete_task(&state, &actor, &task_id, req).await
         }
-        _ => Err(ApiError::problem(
-            Problem::new("hours", "team_period", "hours worked")
-                .with("hours", pingan_domain::team::MAX_DUTY_HOURS),
-        )),
+        _ => Err(ApiError::problem(work::work_problem("hours"))),
     };
     answer(&state, &headers, &actor, &id, typed, "tasks", result).await
 }
@@ -626,16 +654,34 @@ async fn adjust(
     body: Bytes,
 ) -> Response {
     let typed = Typed::parse("ledger", &body);
-    let result = match typed.get("points").parse::<i64>() {
-        Ok(points) => {
+    let hours = typed.get("hours");
+    let minutes = if hours.is_empty() {
+        Some(0)
+    } else {
+        hours
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite())
+            .map(|h| (h * 60.0).round() as i64)
+    };
+    let points = typed.get("points");
+    let points = if points.is_empty() && minutes.is_some_and(|m| m != 0) {
+        Ok(0)
+    } else {
+        points.parse::<i64>()
+    };
+    let result = match (points, minutes) {
+        (Ok(points), Some(minutes)) => {
             let req = LedgerAdjustment {
                 member_id: typed.get("member_id"),
                 points,
+                minutes,
                 note: typed.get("note"),
             };
             work::adjust(&state, &actor, &id, req).await
         }
-        Err(_) => Err(ApiError::problem(
+        (_, None) => Err(ApiError::problem(work::work_problem("hours"))),
+        (Err(_), _) => Err(ApiError::problem(
             Problem::new("points", "team_adjustment", "a whole number of points")
                 .with("max", pingan_domain::team::MAX_ADJUSTMENT_POINTS),
         )),

@@ -63,6 +63,8 @@ pub struct TeamDuty {
     pub members: Vec<Assigned>,
     /// When attendance was confirmed (and the hours credited).
     pub confirmed_at: Option<i64>,
+    /// When the duty was cancelled (nobody is credited for it).
+    pub cancelled_at: Option<i64>,
 }
 
 /// Attendance at a duty: the members who came (the others on it did not).
@@ -122,8 +124,11 @@ pub struct TaskDone {
 #[serde(deny_unknown_fields)]
 pub struct LedgerAdjustment {
     pub member_id: String,
-    /// −100 to 100, not 0.
+    /// −100 to 100.
     pub points: i64,
+    /// Hours to correct, in minutes: −1,440 to 1,440 (default 0). Points or minutes, not neither.
+    #[serde(default)]
+    pub minutes: i64,
     /// Why (1–200 characters): every adjustment says.
     pub note: String,
 }
@@ -177,6 +182,7 @@ fn duty_view(d: DutyRow, rows: &[AssignedRow]) -> TeamDuty {
         ends_at: d.ends_at,
         note: d.note,
         confirmed_at: d.confirmed_at,
+        cancelled_at: d.cancelled_at,
     }
 }
 
@@ -257,6 +263,12 @@ async fn check_members(
         }
     }
     Ok(())
+}
+
+/// Hours worked out of range.
+pub(crate) fn work_problem(field: &str) -> Problem {
+    Problem::new(field, "team_work_hours", "from 1 minute to 24 hours")
+        .with("hours", pingan_domain::team::MAX_DUTY_HOURS)
 }
 
 fn period_problem(field: &str, e: pingan_domain::team::PeriodError) -> Problem {
@@ -373,27 +385,37 @@ pub async fn confirm_duty(
         .await?
         .ok_or(ApiError::NotFound)?;
     let now = state.now();
-    if now < d.starts_at {
+    if now < d.ends_at {
         return Err(ApiError::problem(Problem::new(
             "present",
-            "team_duty_not_begun",
-            "attendance is confirmed once the duty has begun",
+            "team_duty_not_over",
+            "attendance is confirmed once the duty is over",
         )));
+    }
+    if d.cancelled_at.is_some() {
+        return Err(ApiError::Conflict("this duty was cancelled".into()));
     }
     let on_duty = store::duty_members(&state.db, std::slice::from_ref(&d.id)).await?;
     let mut problems = Problems::default();
     let mut seen = std::collections::HashSet::new();
+    let mut tx = state.db.begin().await?;
+    // Only members still on the team are credited (someone who left since is not).
+    let current = store::current_members(&mut tx, &d.team_id, &req.present).await?;
     for (i, m) in req.present.iter().enumerate() {
-        if !seen.insert(m.as_str()) || !on_duty.iter().any(|a| &a.member_id == m) {
+        let field = format!("present[{i}]");
+        if !seen.insert(m.as_str()) {
+            problems.push(Problem::new(&field, "team_assigned_twice", "listed twice"));
+        } else if !on_duty.iter().any(|a| &a.member_id == m) {
+            problems.push(Problem::new(&field, "team_not_on_duty", "not on this duty"));
+        } else if !current.iter().any(|c| &c.id == m) {
             problems.push(Problem::new(
-                &format!("present[{i}]"),
-                "team_not_on_duty",
-                "not on this duty (or listed twice)",
+                &field,
+                "team_not_member",
+                "not a current member of this team",
             ));
         }
     }
     problems.finish()?;
-    let mut tx = state.db.begin().await?;
     if !store::confirm_duty(&mut tx, &d.id, &actor.user_id, now, &req.present).await? {
         return Err(ApiError::Conflict(
             "this duty's attendance is confirmed already".into(),
@@ -429,6 +451,29 @@ pub async fn confirm_duty(
             req.present.len(),
             on_duty.len()
         ),
+    )])
+    .await?;
+    duty(state, actor, &d.id).await
+}
+
+/// Cancels a duty not yet confirmed: nobody is credited for it, and it leaves the members' lists.
+pub async fn cancel_duty(state: &AppState, actor: &Actor, id: &str) -> ApiResult<TeamDuty> {
+    actor.require(state, Permission::TeamManage).await?;
+    let d = store::get_duty(&state.db, &actor.scope, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut tx = state.db.begin().await?;
+    if !store::cancel_duty(&mut tx, &d.id, state.now()).await? {
+        return Err(ApiError::Conflict(
+            "this duty is confirmed or cancelled already".into(),
+        ));
+    }
+    tx.commit_audited(vec![actor.audit_entry(
+        "team_duty.cancel",
+        "team_duty",
+        Some(&d.id),
+        AuditOutcome::Ok,
+        &d.place,
     )])
     .await?;
     duty(state, actor, &d.id).await
@@ -506,8 +551,8 @@ pub async fn complete_task(
     let k = store::get_task(&state.db, &actor.scope, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    if let Err(e) = check_work_minutes(req.work_minutes) {
-        return Err(ApiError::problem(period_problem("work_minutes", e)));
+    if check_work_minutes(req.work_minutes).is_err() {
+        return Err(ApiError::problem(work_problem("work_minutes")));
     }
     let now = state.now();
     let mut tx = state.db.begin().await?;
@@ -524,6 +569,7 @@ pub async fn complete_task(
         return Err(ApiError::Conflict("this task is closed already".into()));
     }
     let (minutes, points) = work_credit(req.work_minutes);
+    // Members who left the team since are not credited.
     for m in store::task_member_ids(&mut tx, &k.id).await? {
         store::credit(
             &mut tx,
@@ -609,7 +655,10 @@ pub async fn adjust(
     actor.require(state, Permission::TeamManage).await?;
     let t = team_row(state, actor, team_id).await?;
     let mut problems = Problems::default();
-    if req.points == 0 || req.points.abs() > MAX_ADJUSTMENT_POINTS {
+    // Ranges, not abs(): i64::MIN has none.
+    if !(-MAX_ADJUSTMENT_POINTS..=MAX_ADJUSTMENT_POINTS).contains(&req.points)
+        || (req.points == 0 && req.minutes == 0)
+    {
         problems.push(
             Problem::new(
                 "points",
@@ -618,6 +667,10 @@ pub async fn adjust(
             )
             .with("max", MAX_ADJUSTMENT_POINTS),
         );
+    }
+    let max_minutes = pingan_domain::team::MAX_DUTY_HOURS * 60;
+    if !(-max_minutes..=max_minutes).contains(&req.minutes) {
+        problems.push(work_problem("minutes"));
     }
     let note = problems.check(crate::validate::text("note", &req.note, 200))?;
     let member = store::members(&state.db, &t.id)
@@ -645,7 +698,7 @@ pub async fn adjust(
         at: state.now(),
         kind: LedgerKind::Adjustment.code().into(),
         object_id: None,
-        minutes: 0,
+        minutes: req.minutes,
         points: req.points,
         note,
         recorded_by: actor.user_id.clone(),
@@ -657,7 +710,10 @@ pub async fn adjust(
         "team",
         Some(&t.id),
         AuditOutcome::Ok,
-        &format!("{} {:+}", member.id, req.points),
+        &format!(
+            "{} {:+} points {:+} min",
+            member.id, req.points, req.minutes
+        ),
     )])
     .await?;
     Ok(ledger_view(row))

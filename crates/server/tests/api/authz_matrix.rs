@@ -643,6 +643,12 @@ const ROUTES: &[Route] = &[
         Obj::TeamDuty,
     ),
     r(
+        "post",
+        "/api/v1/team-duties/{id}/cancel",
+        Perm(P::TeamManage),
+        Obj::TeamDuty,
+    ),
+    r(
         "get",
         "/api/v1/teams/{id}/tasks",
         Perm(P::TeamRead),

@@ -144,6 +144,17 @@ both!(
             refused(&app, &chief, &members, json!({"role": "member"})).await,
             vec![("name".to_string(), "required".to_string())]
         );
+        // An account outside the chief's scope (the district's dispatcher) is not found.
+        let dispatcher = id_of(
+            &app,
+            "SELECT id FROM users WHERE username = ?",
+            "dispatcher",
+        )
+        .await;
+        assert_eq!(
+            refused(&app, &chief, &members, json!({"user_id": dispatcher})).await,
+            vec![("user_id".to_string(), "team_account".to_string())]
+        );
 
         // A duty yesterday evening. Refused first with every problem at once: the end before the
         // start and someone who is not on the team.
@@ -199,7 +210,7 @@ both!(
         );
         let (s, again) = post(&app, &chief, &attendance, json!({"present": [lead, aunt]})).await;
         assert_eq!(s, 409, "attendance is confirmed once: {again}");
-        // A duty that has not begun cannot be confirmed.
+        // A duty that is not over cannot be confirmed; it can be cancelled, once.
         let (_, later) = post(
             &app,
             &chief,
@@ -217,8 +228,34 @@ both!(
                 json!({"present": [lead]})
             )
             .await,
-            vec![("present".to_string(), "team_duty_not_begun".to_string())]
+            vec![("present".to_string(), "team_duty_not_over".to_string())]
         );
+        let (s, c) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/team-duties/{later_id}/cancel"),
+            json!({}),
+        )
+        .await;
+        assert_eq!((s, c["cancelled_at"].is_i64()), (200, true), "{c}");
+        assert_documented(&doc, "post", "/api/v1/team-duties/{id}/cancel", s, &c);
+        let (s, _) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/team-duties/{later_id}/cancel"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 409);
+        let (_, later) = post(
+            &app,
+            &chief,
+            &duties,
+            json!({"place": "枫桥夜市", "starts_at": from_now(&app, 5 * HOUR),
+               "ends_at": from_now(&app, 7 * HOUR), "member_ids": [lead]}),
+        )
+        .await;
+        let later_id = later["id"].as_str().unwrap().to_string();
 
         // A task done in 90 minutes: both on it earn 90 minutes and 1 point; done twice is refused.
         let (s, task) = post(
@@ -234,7 +271,7 @@ both!(
         let done = format!("/api/v1/team-tasks/{}/done", task["id"].as_str().unwrap());
         assert_eq!(
             refused(&app, &chief, &done, json!({"work_minutes": 0})).await,
-            vec![("work_minutes".to_string(), "team_period".to_string())]
+            vec![("work_minutes".to_string(), "team_work_hours".to_string())]
         );
         let (s, k) = post(&app, &chief, &done, json!({"work_minutes": 90})).await;
         assert_eq!((s, k["status"].as_str()), (200, Some("done")), "{k}");
@@ -254,6 +291,26 @@ both!(
             .await,
             vec![("points".to_string(), "team_adjustment".to_string())]
         );
+        // The most negative number there is was a 500 once (abs() overflowed): a 422 now.
+        assert_eq!(
+            refused(
+                &app,
+                &chief,
+                &ledger,
+                json!({"member_id": aunt, "points": i64::MIN, "note": "x"})
+            )
+            .await,
+            vec![("points".to_string(), "team_adjustment".to_string())]
+        );
+        // Hours are corrected the same way: half an hour off the leader's duty, no points.
+        let (s, adj) = post(
+            &app,
+            &chief,
+            &ledger,
+            json!({"member_id": lead, "points": 0, "minutes": -30, "note": "提前半小时离岗"}),
+        )
+        .await;
+        assert_eq!((s, adj["minutes"].as_i64()), (201, Some(-30)), "{adj}");
         let (s, adj) = post(
             &app,
             &chief,
@@ -267,7 +324,7 @@ both!(
         let (s, list) = app.get_json(&chief, &members).await;
         assert_eq!(s, 200, "{list}");
         assert_documented(&doc, "get", "/api/v1/teams/{id}/members", s, &list);
-        assert_eq!(points_of(&list, "钱队员"), (120 + 90, 2 + 1));
+        assert_eq!(points_of(&list, "钱队员"), (120 + 90 - 30, 2 + 1));
         assert_eq!(points_of(&list, "陈阿姨"), (90, 1 + 5));
 
         // The volunteer reports through dispatch's intake (channel volunteer); the grid workers'
@@ -285,6 +342,17 @@ both!(
         )
         .await;
         assert_eq!(s, 403, "{e}");
+        // …and the volunteers' channel is not the grid workers' or the officers'.
+        for who in ["gridworker", "officer"] {
+            let (s, e) = post(
+                &app,
+                &app.client_as(who).await,
+                "/api/v1/incidents",
+                report.clone(),
+            )
+            .await;
+            assert_eq!(s, 403, "{who}: {e}");
+        }
         let (s, inc) = post(&app, &vc, "/api/v1/incidents", report).await;
         assert_eq!(s, 201, "{inc}");
         let incident = inc["incident"]["id"]
@@ -359,7 +427,7 @@ both!(
         assert_eq!(s, 200, "{mine}");
         assert_documented(&doc, "get", "/api/v1/me/team-work", s, &mine);
         assert_eq!(mine["points"], 5, "{mine}");
-        assert_eq!(mine["minutes"], 210, "{mine}");
+        assert_eq!(mine["minutes"], 180, "{mine}");
         assert_eq!(mine["teams"][0]["team_id"], t.as_str());
         assert!(
             mine["duties"]
@@ -399,6 +467,19 @@ both!(
         assert_eq!(s, 409);
         let (_, list) = app.get_json(&chief, &members).await;
         assert_eq!(points_of(&list, "陈阿姨"), (90, 6));
+        // The volunteer leaves too: their team work is no longer theirs to see.
+        let (s, _) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/teams/{t}/members/{lead}/leave"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 204);
+        let (_, mine) = app.get_json(&vc, "/api/v1/me/team-work").await;
+        assert!(mine["teams"].as_array().unwrap().is_empty(), "{mine}");
+        assert!(mine["duties"].as_array().unwrap().is_empty(), "{mine}");
+        assert!(mine["tasks"].as_array().unwrap().is_empty(), "{mine}");
     }
 );
 

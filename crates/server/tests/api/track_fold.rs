@@ -88,6 +88,17 @@ both!(
         let recent_day = today - 24 * 60 * MIN;
         let old = morning(old_day + 8 * 60 * MIN);
         let recent = morning(recent_day + 8 * 60 * MIN);
+        // Late in the evening the unit walks on across local midnight (16:00 UTC): two local days.
+        let night: Vec<(i64, f64, f64)> = (0..360)
+            .map(|i| {
+                (
+                    old_day + 23 * 60 * MIN + 30 * MIN + i * 10_000_000,
+                    120.2405 + i as f64 * 0.0001,
+                    29.7205,
+                )
+            })
+            .collect();
+        insert(&app, &device, &unit, &night).await;
         insert(&app, &device, &unit, &old).await;
         insert(&app, &device, &unit, &recent).await;
         let url = |day: i64| {
@@ -99,14 +110,40 @@ both!(
         };
         let (s, before) = app.get_json(&chief, &url(old_day)).await;
         assert_eq!(s, 200, "{before}");
-        assert_eq!(before["fixes"].as_array().unwrap().len(), old.len());
+        let evening = night
+            .iter()
+            .filter(|f| f.0 < old_day + 24 * 60 * MIN)
+            .count();
+        assert_eq!(
+            before["fixes"].as_array().unwrap().len(),
+            old.len() + evening
+        );
         assert!(before["folded"].as_array().unwrap().is_empty());
 
         let folded = pingan_server::patrol::fold::fold_old_fixes(&app.state)
             .await
             .unwrap();
-        assert_eq!(folded.unit_days, 1, "only the day past the retention");
-        assert_eq!(folded.raw_fixes, old.len());
+        assert_eq!(
+            folded.unit_days, 2,
+            "the two local days past the retention, not the recent one"
+        );
+        assert_eq!(folded.raw_fixes, old.len() + night.len());
+        let (s, across) = app
+            .get_json(
+                &chief,
+                &format!(
+                    "/api/v1/units/{unit}/track?from={}&to={}",
+                    rfc(old_day + 23 * 60 * MIN),
+                    rfc(old_day + 25 * 60 * MIN)
+                ),
+            )
+            .await;
+        assert_eq!(s, 200, "{across}");
+        assert!(
+            across["gaps"].as_array().unwrap().is_empty(),
+            "no silence at midnight: {across}"
+        );
+        assert_eq!(across["folded"].as_array().unwrap().len(), 2, "{across}");
         assert_eq!(
             raw_between(&app, &unit, old_day, old_day + 24 * 60 * MIN).await,
             0
@@ -121,7 +158,10 @@ both!(
         assert_eq!(s, 200, "{after}");
         assert_documented(&doc, "get", "/api/v1/units/{id}/track", 200, &after);
         let kept = after["fixes"].as_array().unwrap();
-        assert_eq!(kept.len(), folded.kept_fixes);
+        assert_eq!(
+            Some(kept.len() as i64),
+            after["folded"][0]["kept_fixes"].as_i64()
+        );
         assert!(
             kept.len() * 5 < old.len(),
             "{} of {} fixes kept",
@@ -129,7 +169,16 @@ both!(
             old.len()
         );
         let day = &after["folded"][0];
-        assert_eq!(day["raw_fixes"].as_i64(), Some(old.len() as i64));
+        assert_eq!(
+            day["raw_fixes"].as_i64(),
+            Some(
+                (old.len()
+                    + night
+                        .iter()
+                        .filter(|f| f.0 < old_day + 24 * 60 * MIN)
+                        .count()) as i64
+            )
+        );
         assert_eq!(day["tolerance_m"].as_f64(), Some(5.0));
         assert!(day["max_error_m"].as_f64().unwrap() <= 5.0 + 1e-6, "{day}");
         // Every raw fix lies within the bound of the folded track at its own instant.
@@ -141,7 +190,9 @@ both!(
                 lat: f["lat"].as_f64().unwrap(),
             })
             .collect();
-        let raw: Vec<pingan_geo::track::Fix> = old
+        let mut day_raw: Vec<(i64, f64, f64)> = old.clone();
+        day_raw.extend(night.iter().filter(|f| f.0 < old_day + 24 * 60 * MIN));
+        let raw: Vec<pingan_geo::track::Fix> = day_raw
             .iter()
             .map(|&(at, lng, lat)| pingan_geo::track::Fix { at, lng, lat })
             .collect();
@@ -154,15 +205,50 @@ both!(
             })
             .collect();
         assert!(pingan_geo::track::max_sed_error(&raw, &idx) <= 5.0 + 1e-6);
-        // The silence is still the one silence; the distance is within the bound's reach.
+        // The silences (the morning's half hour, then until the evening walk) are still the same;
+        // the distance is within the bound's reach.
         let gaps = |t: &Value| t["gaps"].clone();
         assert_eq!(gaps(&after), gaps(&before), "{after}");
-        assert_eq!(after["gaps"].as_array().unwrap().len(), 1);
+        assert_eq!(after["gaps"].as_array().unwrap().len(), 2);
         let (l0, l1) = (
             before["length_m"].as_f64().unwrap(),
             after["length_m"].as_f64().unwrap(),
         );
         assert!(l1 <= l0 + 1e-6 && l0 - l1 < 0.02 * l0 + 20.0, "{l0} → {l1}");
+
+        // A stay at the standing spot lasts as long on the folded track as on the raw one (the track
+        // is read as steady movement between fixes, so the fold changes it by the tolerance at most).
+        let stay = |t: &Value| {
+            let proj = pingan_geo::Projection::gauss_kruger_3deg(120.0);
+            let fixes: Vec<pingan_domain::patrol::Fix> = t["fixes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| {
+                    let (x, y) =
+                        proj.forward(f["lng"].as_f64().unwrap(), f["lat"].as_f64().unwrap());
+                    pingan_domain::patrol::Fix {
+                        at: f["at"].as_i64().unwrap(),
+                        x,
+                        y,
+                    }
+                })
+                .collect();
+            let stand = old[400];
+            let post = proj.forward(stand.1, stand.2);
+            pingan_domain::patrol::stays_near(
+                &fixes,
+                post,
+                30.0,
+                (old_day, old_day + 24 * 60 * MIN),
+                5 * MIN,
+            )
+            .iter()
+            .map(|s| s.minutes())
+            .fold(0.0, f64::max)
+        };
+        let (m0, m1) = (stay(&before), stay(&after));
+        assert!(m0 >= 20.0 && (m0 - m1).abs() < 0.1, "{m0} → {m1} minutes");
 
         // Nothing is left to fold; the fold is on the audit record.
         let again = pingan_server::patrol::fold::fold_old_fixes(&app.state)
@@ -177,6 +263,31 @@ both!(
         )
         .await
         .unwrap();
-        assert_eq!(n, 1);
+        assert_eq!(n, 2);
+
+        // A fix arriving late for a folded day (possible only after the retention was shortened): the
+        // day is folded again from its kept fixes and the late one, and its record says so.
+        insert(
+            &app,
+            &device,
+            &unit,
+            &[(old_day + 9 * 60 * MIN + 5, 120.2406, 29.7106)],
+        )
+        .await;
+        let late = pingan_server::patrol::fold::fold_old_fixes(&app.state)
+            .await
+            .unwrap();
+        assert_eq!((late.unit_days, late.raw_fixes), (1, 1));
+        assert_eq!(
+            raw_between(&app, &unit, old_day, old_day + 24 * 60 * MIN).await,
+            0
+        );
+        let (_, again) = app.get_json(&chief, &url(old_day)).await;
+        let folds = again["folded"].as_array().unwrap();
+        assert_eq!(folds.len(), 1, "{again}");
+        assert_eq!(
+            folds[0]["raw_fixes"].as_i64(),
+            day["raw_fixes"].as_i64().map(|n| n + 1)
+        );
     }
 );

@@ -135,7 +135,29 @@ both!(
         .await;
         assert_eq!(s, 422, "{e}");
         assert_eq!(app.count("patrol_zones").await, before + 2);
-        // Not a station, or one out of scope: refused before any feature is read.
+        // A station out of the chief's scope (another township's) is refused like a missing one.
+        let other: Option<(String,)> = app
+            .db
+            .fetch_optional(
+                "SELECT id FROM orgs WHERE kind = 'station' AND id <> ? ORDER BY id LIMIT 1",
+                pingan_store::args![station.as_str()],
+            )
+            .await
+            .unwrap();
+        let (other,) = other.expect("the demo has another station");
+        let (s, e) = post(
+            &app,
+            &chief,
+            url,
+            json!({"station_org_id": other, "layer": good, "dry_run": true}),
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("station_org_id")),
+            "{e}"
+        );
+        // Not a station: refused before any feature is read.
         let (org,): (String,) = app
             .db
             .fetch_one(
