@@ -252,7 +252,7 @@ describe("patrol plans (headless Chromium)", { timeout: 5 * 60_000, ...ready }, 
     // 陈家社区 is zoned already (the demo): the square overlaps it; the bow tie crosses itself.
     const problems = await page.locator("#zone-import-problems li").allInnerTexts();
     assert.equal(problems.length, 2, problems.join("\n"));
-    assert.match(problems[0], /要素 1 · 范围.*overlaps/);
+    assert.match(problems[0], /要素 1 · 范围.*重叠/);
     assert.match(problems[1], /要素 2 · 范围/);
     assert.equal(await page.locator("#zi-confirm").count(), 0, "nothing to confirm while a feature is bad");
     const after = (await page.evaluate(async () => (await fetch("/api/v1/patrol-zones")).json())).length;

@@ -65,6 +65,8 @@ struct Sections {
     disputes: Option<Vec<Item>>,
     alerts: Option<Vec<Item>>,
     reports: Option<Vec<Item>>,
+    /// A 群防群治 member's next duties and open tasks (any role: membership decides).
+    team_work: Option<Vec<Item>>,
     figures: Option<Vec<Figure>>,
     notices: Vec<Item>,
 }
@@ -132,6 +134,12 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
             },
         ]);
     }
+    if !pingan_store::teams::memberships(&state.db, &actor.user_id)
+        .await?
+        .is_empty()
+    {
+        s.team_work = Some(team_work(state, ctx, actor).await?);
+    }
     s.notices = notifications::list(&state.db, &actor.user_id, true, 5)
         .await?
         .into_iter()
@@ -144,6 +152,46 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
         })
         .collect();
     Ok(s)
+}
+
+/// A team member's duties from today (a week) and open tasks, soonest first.
+async fn team_work(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Vec<Item>, StoreError> {
+    let today = pingan_domain::time::day_start(state.today());
+    let clock = |us: i64| when(us)[5..16].to_string();
+    let mut out: Vec<(i64, Item)> =
+        pingan_store::teams::duties_of(&state.db, &actor.user_id, today, today + 7 * DAY)
+            .await?
+            .into_iter()
+            .map(|d| {
+                (
+                    d.starts_at,
+                    Item {
+                        title: format!("{} · {}", d.place, d.team_name),
+                        href: "/duty".into(),
+                        detail: format!("{}–{}", clock(d.starts_at), &when(d.ends_at)[11..16]),
+                        urgent: false,
+                    },
+                )
+            })
+            .collect();
+    for k in pingan_store::teams::open_tasks_of(&state.db, &actor.user_id).await? {
+        out.push((
+            k.due_at,
+            Item {
+                title: format!("{} · {}", k.title, k.team_name),
+                href: "/duty".into(),
+                detail: format!(
+                    "{} · {} {}",
+                    ctx.label("team_task", &k.kind),
+                    ctx.t("teams.due"),
+                    clock(k.due_at)
+                ),
+                urgent: k.due_at < state.now(),
+            },
+        ));
+    }
+    out.sort_by_key(|(at, _)| *at);
+    Ok(out.into_iter().take(SHOWN).map(|(_, i)| i).collect())
 }
 
 async fn assignments(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Vec<Item>, StoreError> {

@@ -57,7 +57,23 @@ pub struct ZoneImportProblem {
     pub feature: usize,
     /// `name` or `geometry`.
     pub property: String,
+    /// Stable code: patrol_zone_name_length, patrol_zone_name_twice, patrol_zone_name_taken,
+    /// patrol_zone_geometry, patrol_zone_degrees, patrol_zone_crs, patrol_zone_overlap.
+    pub code: String,
+    /// The code's parameters (name, first, detail, crs, other, area, at), as text.
+    #[schema(value_type = Object)]
+    pub params: BTreeMap<String, String>,
+    /// In English.
     pub message: String,
+}
+
+impl ZoneImportProblem {
+    /// As the kernel's problem, for words in the reader's language.
+    pub fn as_problem(&self) -> Problem {
+        let mut p = Problem::new(&self.property, &self.code, self.message.clone());
+        p.params = self.params.clone();
+        p
+    }
 }
 
 /// A part of the station's jurisdiction no zone covers.
@@ -85,10 +101,21 @@ struct Candidate {
     shape: MultiPolygon<f64>,
 }
 
-fn problem(feature: usize, property: &str, message: impl Into<String>) -> ZoneImportProblem {
+fn problem(
+    feature: usize,
+    property: &str,
+    code: &str,
+    message: impl Into<String>,
+    params: &[(&str, String)],
+) -> ZoneImportProblem {
     ZoneImportProblem {
         feature: feature + 1,
         property: property.into(),
+        code: code.into(),
+        params: params
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect(),
         message: message.into(),
     }
 }
@@ -125,14 +152,22 @@ fn check_features(
     for f in features {
         let name = f.id.trim().trim_matches('"').to_string();
         if name.is_empty() || name.chars().count() > 60 {
-            bad.push(problem(f.index, "name", "a name of 1–60 characters"));
+            bad.push(problem(
+                f.index,
+                "name",
+                "patrol_zone_name_length",
+                "a name of 1–60 characters",
+                &[],
+            ));
             continue;
         }
         if let Some(first) = seen.insert(name.clone(), f.index) {
             bad.push(problem(
                 f.index,
                 "name",
+                "patrol_zone_name_twice",
                 format!("{name}: also the name of feature {}", first + 1),
+                &[("name", name.clone()), ("first", (first + 1).to_string())],
             ));
             continue;
         }
@@ -140,19 +175,29 @@ fn check_features(
             bad.push(problem(
                 f.index,
                 "name",
+                "patrol_zone_name_taken",
                 format!("{name}: the station already has a zone of this name"),
+                &[("name", name.clone())],
             ));
             continue;
         }
         if let Some(p) = f.problems.first() {
-            bad.push(problem(f.index, "geometry", format!("{name}: {p}")));
+            bad.push(problem(
+                f.index,
+                "geometry",
+                "patrol_zone_geometry",
+                format!("{name}: {p}"),
+                &[("name", name.clone()), ("detail", p.to_string())],
+            ));
             continue;
         }
         if f.geometry.0.is_empty() || !in_degrees(&f.geometry) {
             bad.push(problem(
                 f.index,
                 "geometry",
+                "patrol_zone_degrees",
                 format!("{name}: a Polygon or MultiPolygon in longitude/latitude degrees"),
+                &[("name", name.clone())],
             ));
             continue;
         }
@@ -164,7 +209,9 @@ fn check_features(
             bad.push(problem(
                 f.index,
                 "geometry",
+                "patrol_zone_crs",
                 format!("{name}: cannot be converted from {}", crs.as_str()),
+                &[("name", name.clone()), ("crs", crs.as_str().to_string())],
             ));
             continue;
         }
@@ -242,10 +289,17 @@ pub async fn import_zones(
                 bad.push(problem(
                     good[x].feature,
                     "geometry",
+                    "patrol_zone_overlap",
                     format!(
                         "{} overlaps {other} by {:.0} m² at {lng:.6},{lat:.6}",
                         good[x].name, o.area
                     ),
+                    &[
+                        ("name", good[x].name.clone()),
+                        ("other", other.clone()),
+                        ("area", format!("{:.0}", o.area)),
+                        ("at", format!("{lng:.6}, {lat:.6}")),
+                    ],
                 ));
             }
         }

@@ -31,6 +31,8 @@ struct ImportPage {
     file_name: String,
     layer: String,
     report: Option<ZoneImportReport>,
+    /// Each of the report's problems in the reader's words.
+    problem_words: Vec<String>,
     /// A problem with the request itself (no station, not a layer), in the reader's words.
     error: Option<String>,
 }
@@ -42,6 +44,10 @@ impl ImportPage {
 
     fn at(&self, lng: &f64, lat: &f64) -> String {
         format!("{lng:.6}, {lat:.6}")
+    }
+
+    fn word(&self, i: &usize) -> String {
+        self.problem_words.get(*i).cloned().unwrap_or_default()
     }
 
     fn property(&self, p: &str) -> String {
@@ -96,9 +102,20 @@ async fn page(
             (None, Some(words), StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
+    let lang = crate::shell::lang_of(headers);
+    let problem_words = report
+        .as_ref()
+        .map(|r| {
+            r.problems
+                .iter()
+                .map(|p| crate::shell::problem_text(&state.i18n, lang, &p.as_problem()))
+                .collect()
+        })
+        .unwrap_or_default();
     render(
         status,
         &ImportPage {
+            problem_words,
             ctx,
             stations,
             station,

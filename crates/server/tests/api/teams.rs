@@ -505,6 +505,21 @@ both!(demo_teams_are_whole, |app: TestApp| async move {
     );
     assert_eq!(mine["tasks"].as_array().unwrap().len(), 1, "{mine}");
     assert!(!mine["duties"].as_array().unwrap().is_empty(), "{mine}");
+    // The grid worker, a member of the 治保会 (on no duty or task yet), finds the team's section on
+    // the home page and the team on /duty (which their role alone would not open).
+    let gw = app.client_as("gridworker").await;
+    let home = gw
+        .get(format!("{}/", app.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("id=\"home-team-work\""), "{home}");
+    let r = gw.get(format!("{}/duty", app.url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.text().await.unwrap().contains("陈家社区治保会"));
     // Pages: the list and a team.
     let r = chief
         .get(format!("{}/teams", app.url))

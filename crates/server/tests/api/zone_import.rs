@@ -76,6 +76,8 @@ both!(
                 .contains("overlaps 东片南"),
             "{report}"
         );
+        assert_eq!(report["problems"][0]["code"], "patrol_zone_overlap");
+        assert_eq!(report["problems"][0]["params"]["other"], "东片南");
         assert!(report["zones"].as_array().unwrap().is_empty(), "{report}");
         let before = app.count("patrol_zones").await;
         let head = app.audit_head().await;
