@@ -439,6 +439,7 @@ pub fn stays_near(
         }
         if let Some(g) = track.get(i + 1)
             && g.at - f.at <= max_gap
+            && !beside(f, g, post, radius)
             && let Some(span) = segment_within(f, g, post, radius)
         {
             add(span);
@@ -453,6 +454,15 @@ pub fn stays_near(
             (from <= to && from < window_to).then_some(Stay { from, to })
         })
         .collect()
+}
+
+/// Whether the move from `a` to `b` stays wholly on one side of the square around the circle (most
+/// moves of a day: four comparisons instead of the crossing's arithmetic).
+fn beside(a: &Fix, b: &Fix, p: (f64, f64), radius: f64) -> bool {
+    (a.x < p.0 - radius && b.x < p.0 - radius)
+        || (a.x > p.0 + radius && b.x > p.0 + radius)
+        || (a.y < p.1 - radius && b.y < p.1 - radius)
+        || (a.y > p.1 + radius && b.y > p.1 + radius)
 }
 
 /// When the straight, steady move from `a` to `b` is within `radius` of `p`: `(from, to)` µs.
