@@ -298,8 +298,9 @@ pub async fn unit_fixes(
     .await
 }
 
-/// The units that have raw fixes at all (the fold asks each for its oldest).
-pub async fn units_with_fixes(db: &Db) -> Result<Vec<String>> {
+/// Every unit's id (the fold asks each for its oldest raw fix by a seek on the (unit, time) index,
+/// cheaper than finding the units with fixes by scanning them).
+pub async fn unit_ids(db: &Db) -> Result<Vec<String>> {
     let rows: Vec<(String,)> = db
         .fetch_all("SELECT id FROM units ORDER BY id", args![])
         .await?;

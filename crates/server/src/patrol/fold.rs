@@ -43,7 +43,7 @@ pub async fn fold_old_fixes(state: &AppState) -> ApiResult<Folded> {
         max_gap_us: ((state.config.patrol.max_gap_minutes * 60_000_000.0) as i64).max(1),
     };
     let mut done = Folded::default();
-    for unit_id in store::units_with_fixes(&state.db).await? {
+    for unit_id in store::unit_ids(&state.db).await? {
         while let Some(oldest) = store::oldest_raw_fix(&state.db, &unit_id, cutoff).await? {
             if done.unit_days as i64 >= UNIT_DAYS_PER_RUN {
                 return Ok(done);
