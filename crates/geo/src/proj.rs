@@ -123,19 +123,31 @@ impl Projection {
     /// Geographic `(lng, lat)` in degrees → projected `(x, y)` in metres.
     pub fn forward(&self, lng: f64, lat: f64) -> (f64, f64) {
         let s = series();
-        let lam = (lng - self.central_meridian).to_radians();
-        let phi = lat.to_radians();
-        let tau = phi.tan();
+        let (sin_lam, cos_lam) = (lng - self.central_meridian).to_radians().sin_cos();
+        let tau = lat.to_radians().tan();
         let sigma = (s.e * (s.e * tau / (1.0 + tau * tau).sqrt()).atanh()).sinh();
         let tau_c = tau * (1.0 + sigma * sigma).sqrt() - sigma * (1.0 + tau * tau).sqrt();
-        let xi_c = tau_c.atan2(lam.cos());
-        let eta_c = (lam.sin() / (tau_c * tau_c + lam.cos() * lam.cos()).sqrt()).asinh();
-        let (mut xi, mut eta) = (xi_c, eta_c);
-        for (j, a) in s.alpha.iter().enumerate() {
-            let k = 2.0 * (j as f64 + 1.0);
-            xi += a * (k * xi_c).sin() * (k * eta_c).cosh();
-            eta += a * (k * xi_c).cos() * (k * eta_c).sinh();
+        let xi_c = tau_c.atan2(cos_lam);
+        let eta_c = (sin_lam / (tau_c * tau_c + cos_lam * cos_lam).sqrt()).asinh();
+        // ζ = ζ' + Σ α_j sin(2jζ') over complex ζ' = ξ' + iη', summed by Clenshaw's recurrence
+        // from sin 2ζ' and cos 2ζ' alone (Karney 2011, as GeographicLib does): three
+        // transcendental calls instead of four per term.
+        let (s2, c2) = (2.0 * xi_c).sin_cos();
+        let sh2 = (2.0 * eta_c).sinh();
+        let ch2 = (1.0 + sh2 * sh2).sqrt();
+        // sin 2ζ' and 2 cos 2ζ' as (re, im).
+        let sin2 = (s2 * ch2, c2 * sh2);
+        let two_cos2 = (2.0 * c2 * ch2, -2.0 * s2 * sh2);
+        let mul = |a: (f64, f64), b: (f64, f64)| (a.0 * b.0 - a.1 * b.1, a.0 * b.1 + a.1 * b.0);
+        let (mut y1, mut y2) = ((0.0, 0.0), (0.0, 0.0));
+        for a in s.alpha.iter().rev() {
+            let t = mul(two_cos2, y1);
+            let y0 = (t.0 - y2.0 + a, t.1 - y2.1);
+            y2 = y1;
+            y1 = y0;
         }
+        let sum = mul(y1, sin2);
+        let (xi, eta) = (xi_c + sum.0, eta_c + sum.1);
         (
             self.false_easting + self.scale * s.a_rect * eta,
             self.false_northing + self.scale * s.a_rect * xi,
@@ -250,6 +262,42 @@ mod tests {
             120.0
         );
         assert_eq!(Projection::gauss_kruger_3deg(121.6).central_meridian, 123.0);
+    }
+
+    /// The forward series summed term by term, as first written.
+    fn forward_term_by_term(p: &Projection, lng: f64, lat: f64) -> (f64, f64) {
+        let s = series();
+        let lam = (lng - p.central_meridian).to_radians();
+        let tau = lat.to_radians().tan();
+        let sigma = (s.e * (s.e * tau / (1.0 + tau * tau).sqrt()).atanh()).sinh();
+        let tau_c = tau * (1.0 + sigma * sigma).sqrt() - sigma * (1.0 + tau * tau).sqrt();
+        let xi_c = tau_c.atan2(lam.cos());
+        let eta_c = (lam.sin() / (tau_c * tau_c + lam.cos() * lam.cos()).sqrt()).asinh();
+        let (mut xi, mut eta) = (xi_c, eta_c);
+        for (j, a) in s.alpha.iter().enumerate() {
+            let k = 2.0 * (j as f64 + 1.0);
+            xi += a * (k * xi_c).sin() * (k * eta_c).cosh();
+            eta += a * (k * xi_c).cos() * (k * eta_c).sinh();
+        }
+        (
+            p.false_easting + p.scale * s.a_rect * eta,
+            p.false_northing + p.scale * s.a_rect * xi,
+        )
+    }
+
+    #[test]
+    fn clenshaw_sum_equals_the_term_by_term_series() {
+        let p = Projection::gauss_kruger_3deg(120.0);
+        let mut worst: f64 = 0.0;
+        for i in 0..=60 {
+            for j in 0..=50 {
+                let (lng, lat) = (115.0 + i as f64 * 0.2, 3.0 + j as f64);
+                let (x, y) = p.forward(lng, lat);
+                let (rx, ry) = forward_term_by_term(&p, lng, lat);
+                worst = worst.max((x - rx).abs()).max((y - ry).abs());
+            }
+        }
+        assert!(worst < 1e-8, "largest difference {worst} m");
     }
 
     #[test]

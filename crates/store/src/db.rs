@@ -387,6 +387,27 @@ impl Db {
         Ok(n)
     }
 
+    /// Runs `read` on one of SQLite's pooled reader connections through SQLite's C interface
+    /// (for reads of millions of rows, see `raw_sqlite`); `None` on PostgreSQL, whose driver
+    /// decodes rows in place and needs no such path.
+    pub(crate) async fn sqlite_raw<R: Send>(
+        &self,
+        read: impl FnOnce(&mut crate::raw_sqlite::Conn<'_>) -> Result<R> + Send,
+    ) -> Option<Result<R>> {
+        let Db::Sqlite(d) = self else {
+            return None;
+        };
+        let run = async move {
+            let mut conn = d.readers.acquire().await?;
+            let mut locked = conn.lock_handle().await?;
+            // SAFETY: the lock keeps sqlx's worker thread off this connection until it drops,
+            // after `read` and every statement it prepared are finished.
+            let mut raw = unsafe { crate::raw_sqlite::Conn::new(locked.as_raw_handle()) };
+            read(&mut raw)
+        };
+        Some(run.await)
+    }
+
     pub async fn fetch_optional<T: Record>(
         &self,
         sql: &str,

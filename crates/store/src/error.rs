@@ -21,6 +21,9 @@ pub enum StoreError {
     Busy,
     #[error("database error: {0}")]
     Db(#[source] sqlx::Error),
+    /// From a read made through SQLite's C interface (see `raw_sqlite`).
+    #[error("database error: SQLite {code}: {message}")]
+    Sqlite { code: i32, message: String },
 }
 
 impl From<sqlx::Error> for StoreError {

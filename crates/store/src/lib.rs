@@ -26,6 +26,7 @@ pub mod orgs;
 pub mod patrol;
 pub mod places;
 pub mod rate;
+mod raw_sqlite;
 pub mod roster;
 pub mod scope;
 pub mod sealed;

@@ -289,13 +289,47 @@ pub async fn unit_fixes(
 ) -> Result<Vec<(i64, f64, f64)>> {
     // Raw fixes, and for days older than the retention the fold's kept fixes (a day is one or the
     // other: the fold deletes the raw fixes it replaces in the same transaction).
-    db.fetch_all(
-        "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? AND at < ? \
-         UNION ALL SELECT at, lng, lat FROM unit_positions_folded \
-         WHERE unit_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?",
-        args![unit_id, from, to, unit_id, from, to, limit + 1],
-    )
-    .await
+    const SQL: &str = "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? \
+         AND at < ? UNION ALL SELECT at, lng, lat FROM unit_positions_folded \
+         WHERE unit_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?";
+    // A station's day is millions of fixes: on SQLite they are stepped through its C interface.
+    let raw = db
+        .sqlite_raw(|conn| {
+            use crate::raw_sqlite::Arg::{Int, Text};
+            let mut fixes = Vec::new();
+            let args = [
+                Text(unit_id),
+                Int(from),
+                Int(to),
+                Text(unit_id),
+                Int(from),
+                Int(to),
+                Int(limit.saturating_add(1)),
+            ];
+            conn.for_each_row(SQL, &args, |row| {
+                fixes.push((row.int64(0), row.double(1), row.double(2)));
+            })?;
+            Ok(fixes)
+        })
+        .await;
+    match raw {
+        Some(fixes) => fixes,
+        None => {
+            db.fetch_all(
+                SQL,
+                args![
+                    unit_id,
+                    from,
+                    to,
+                    unit_id,
+                    from,
+                    to,
+                    limit.saturating_add(1)
+                ],
+            )
+            .await
+        }
+    }
 }
 
 /// Every unit's id (the fold asks each for its oldest raw fix by a seek on the (unit, time) index,

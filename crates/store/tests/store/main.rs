@@ -32,4 +32,5 @@ macro_rules! both {
 mod areas_orgs;
 mod audit_chain;
 mod migrations;
+mod patrol_tracks;
 mod users_sessions;
