@@ -61,15 +61,42 @@ pub async fn for_each_incident_point(
 ) -> Result<usize> {
     let (filter, mut a) = sel.filter(scope);
     a.push(Value::Int(limit + 1));
-    db.for_each(
-        &format!(
-            "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {filter} \
-             ORDER BY received_at, id LIMIT ?"
-        ),
-        a,
-        each,
-    )
-    .await
+    let sql = format!(
+        "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {filter} \
+         ORDER BY received_at, id LIMIT ?"
+    );
+    stream_points(db, &sql, a, each).await
+}
+
+/// Streams `IncidentPoint` rows; on SQLite through its C interface (a district-year is 300,000
+/// rows, and sqlx's per-row cost was most of the time of reading them).
+async fn stream_points(
+    db: &Db,
+    sql: &str,
+    args: Vec<Value>,
+    mut each: impl FnMut(IncidentPoint) -> bool + Send,
+) -> Result<usize> {
+    match db.backend() {
+        crate::Backend::Sqlite => db
+            .sqlite_raw(|conn| {
+                let mut n = 0;
+                conn.for_each_row(sql, &args, |row| {
+                    n += 1;
+                    each(IncidentPoint {
+                        number: row.text(0).into_owned(),
+                        type_code: row.text(1).into_owned(),
+                        address: row.text(2).into_owned(),
+                        lng: row.double(3),
+                        lat: row.double(4),
+                        received_at: row.int64(5),
+                    })
+                })?;
+                Ok(n)
+            })
+            .await
+            .expect("a SQLite database"),
+        crate::Backend::Postgres => db.for_each(sql, args, each).await,
+    }
 }
 
 /// Streams the counted incidents received in `[from, to)` whose position lies in the box
@@ -87,16 +114,12 @@ pub async fn for_each_incident_in_box(
     let mut args = args![from, to, bbox[0], bbox[2], bbox[1], bbox[3]];
     args.append(&mut a);
     args.push(Value::Int(limit + 1));
-    db.for_each(
-        &format!(
-            "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {COUNTED} \
-             AND received_at >= ? AND received_at < ? AND lng BETWEEN ? AND ? AND lat BETWEEN ? AND ? \
-             AND {pred} ORDER BY received_at, id LIMIT ?"
-        ),
-        args,
-        each,
-    )
-    .await
+    let sql = format!(
+        "SELECT number, type_code, address, lng, lat, received_at FROM {SOURCE} WHERE {COUNTED} \
+         AND received_at >= ? AND received_at < ? AND lng BETWEEN ? AND ? AND lat BETWEEN ? AND ? \
+         AND {pred} ORDER BY received_at, id LIMIT ?"
+    );
+    stream_points(db, &sql, args, each).await
 }
 
 /// Incidents per (area path, type code) — the caller folds area paths into the level it reports.

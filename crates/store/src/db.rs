@@ -403,7 +403,14 @@ impl Db {
             // SAFETY: the lock keeps sqlx's worker thread off this connection until it drops,
             // after `read` and every statement it prepared are finished.
             let mut raw = unsafe { crate::raw_sqlite::Conn::new(locked.as_raw_handle()) };
-            read(&mut raw)
+            // The read blocks its thread (a district-year of incidents: a few hundred ms): on a
+            // multi-threaded runtime the worker's other tasks move elsewhere meanwhile.
+            match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+                Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+                    tokio::task::block_in_place(|| read(&mut raw))
+                }
+                _ => read(&mut raw),
+            }
         };
         Some(run.await)
     }

@@ -295,19 +295,19 @@ pub async fn unit_fixes(
     // A station's day is millions of fixes: on SQLite they are stepped through its C interface.
     let raw = db
         .sqlite_raw(|conn| {
-            use crate::raw_sqlite::Arg::{Int, Text};
             let mut fixes = Vec::new();
-            let args = [
-                Text(unit_id),
-                Int(from),
-                Int(to),
-                Text(unit_id),
-                Int(from),
-                Int(to),
-                Int(limit.saturating_add(1)),
+            let args = args![
+                unit_id,
+                from,
+                to,
+                unit_id,
+                from,
+                to,
+                limit.saturating_add(1)
             ];
             conn.for_each_row(SQL, &args, |row| {
                 fixes.push((row.int64(0), row.double(1), row.double(2)));
+                true
             })?;
             Ok(fixes)
         })
