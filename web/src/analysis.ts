@@ -32,6 +32,8 @@ type NearRepeat = {
   expected: number[][];
   ratio: (number | null)[][];
   p_value: number[][];
+  permutations: number;
+  p_method: string;
 };
 
 const HOT: Record<string, string> = {
@@ -249,6 +251,11 @@ function fillNear(n: NearRepeat, w: DOMStringMap): void {
     });
     body.append(tr);
   });
+  const method = document.getElementById("near-method");
+  if (method) {
+    method.textContent =
+      n.p_method === "normal" ? w.pNormal || "" : `${w.pPermutation || ""}${n.permutations}`;
+  }
 }
 
 async function getJson(url: string): Promise<any> {

@@ -10,7 +10,7 @@ use clap::Args;
 use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
-use pingan_geo::analysis::knox::{KnoxOptions, knox_with_progress};
+use pingan_geo::analysis::knox::{Budget, KnoxOptions, knox_within};
 use pingan_geo::analysis::mclp::{MclpOptions, mclp_with};
 use pingan_geo::analysis::points::{Columns, Points, read_points};
 
@@ -112,6 +112,11 @@ pub struct KnoxArgs {
     /// Name of the time column.
     #[arg(long, default_value = "t")]
     time_column: String,
+    /// Most pair checks the permutations may make; beyond it the p-values come from the
+    /// permutation distribution's exact mean and variance (`p_method: normal`), as the server's
+    /// near-repeat does beyond 3e9. Unbounded by default.
+    #[arg(long)]
+    max_checks: Option<f64>,
     /// Output JSON.
     #[arg(long)]
     out: PathBuf,
@@ -454,7 +459,11 @@ pub fn knox(args: &KnoxArgs) -> anyhow::Result<()> {
         .expect("template"),
     );
     let times = points.times.as_deref().unwrap_or_default();
-    let result = knox_with_progress(&points.xs, &points.ys, times, &options, &mut |n| {
+    let budget = Budget {
+        permutations: args.max_checks.map_or(u64::MAX, |b| b.max(0.0) as u64),
+        counting: u64::MAX,
+    };
+    let result = knox_within(&points.xs, &points.ys, times, &options, budget, &mut |n| {
         bar.set_position(n as u64)
     });
     bar.finish_and_clear();

@@ -11,6 +11,9 @@
 //!   `NST`, `NS`, `NT` for each pair of thresholds;
 //! - Monte-Carlo p-values: times shuffled among events `permutations` times with a seeded ChaCha8
 //!   generator (the same seed gives the same p-values); p = (1 + #{permuted ≥ observed}) / (N + 1).
+//!   When the permutations would exceed the caller's work budget ([`knox_within`]), the p-values
+//!   come from the permutation distribution's exact mean and variance instead (`knox_normal`):
+//!   [`PMethod::Normal`].
 //!
 //! Only pairs within the largest space band are ever listed (found through a hash grid of that
 //! size); the counts beyond it follow from the time-band totals, which permutations do not change.
@@ -21,6 +24,8 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+
+use super::knox_normal;
 
 /// Why the test cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -69,6 +74,33 @@ pub enum KnoxError {
     },
 }
 
+/// Bounds on one test's work, in pair checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// All permutations together; beyond it none run and the p-values come from the permutation
+    /// moments ([`PMethod::Normal`]).
+    pub permutations: u64,
+    /// Counting the observed table, and each event's neighbours for the moments; beyond it the
+    /// test is refused ([`KnoxError::TooMuchWork`]).
+    pub counting: u64,
+}
+
+impl Budget {
+    /// No bound: every permutation runs.
+    pub const UNLIMITED: Budget = Budget {
+        permutations: u64::MAX,
+        counting: u64::MAX,
+    };
+
+    /// The same bound for both.
+    pub fn checks(checks: u64) -> Budget {
+        Budget {
+            permutations: checks,
+            counting: checks,
+        }
+    }
+}
+
 /// Parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KnoxOptions {
@@ -80,6 +112,17 @@ pub struct KnoxOptions {
     pub permutations: usize,
     /// Seed of the permutation generator.
     pub seed: u64,
+}
+
+/// How the p-values were found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PMethod {
+    /// Monte-Carlo: times permuted among events `permutations` times.
+    Permutation,
+    /// The normal upper tail with the exact permutation mean and variance (Mantel 1967), with a
+    /// continuity correction: no permutation run.
+    Normal,
 }
 
 /// The Knox tables.
@@ -111,10 +154,12 @@ pub struct Knox {
     pub c_expected: Vec<Vec<f64>>,
     /// Monte-Carlo p-value per cumulative cell (empty without permutations).
     pub p_c: Vec<Vec<f64>>,
-    /// Permutations run.
+    /// Permutations run (0 with [`PMethod::Normal`]).
     pub permutations: usize,
     /// Their seed.
     pub seed: u64,
+    /// How the p-values were found.
+    pub p_method: PMethod,
 }
 
 fn check_bands(which: &'static str, bands: &[f64]) -> Result<(), KnoxError> {
@@ -279,6 +324,33 @@ impl Sweep {
         })
     }
 
+    /// Pair checks one permutation's table is expected to make: the pairs of events in
+    /// neighbouring cells, times the share of all pairs within τ_T in time (permuted times are
+    /// independent of places).
+    fn expected_checks(&self, within_reach_t: u64, pairs_total: u64) -> f64 {
+        let mut count = vec![0u32; (self.cols * self.rows) as usize];
+        for &c in &self.cell {
+            count[c as usize] += 1;
+        }
+        let mut block = 0f64;
+        for r in 0..self.rows {
+            for c in 0..self.cols {
+                let m = f64::from(count[(r * self.cols + c) as usize]);
+                if m == 0.0 {
+                    continue;
+                }
+                block += m * (m - 1.0) / 2.0;
+                for (dc, dr) in [(1, 0), (-1, 1), (0, 1), (1, 1)] {
+                    let (cc, rr) = (c + dc, r + dr);
+                    if cc >= 0 && cc < self.cols && rr < self.rows {
+                        block += m * f64::from(count[(rr * self.cols + cc) as usize]);
+                    }
+                }
+            }
+        }
+        block * within_reach_t as f64 / pairs_total as f64
+    }
+
     /// Pairs per space band regardless of time, by cell lists (nothing per pair kept).
     fn count_near_rows(&self, xs: &[f64], ys: &[f64], squares: &[f64]) -> Vec<u64> {
         let cells = (self.cols * self.rows) as usize;
@@ -332,15 +404,16 @@ impl Sweep {
     }
 
     /// The band table (last row and column from the totals) when the k-th smallest time belongs
-    /// to event `owner[k]`, and the pairs looked at.
+    /// to event `owner[k]`, and the pairs looked at; counted in `parts` ranges of ranks on as
+    /// many threads (the observed table: the permutations run one table per thread).
     fn table(
         &self,
         xs: &[f64],
         ys: &[f64],
         owner: &[u32],
-        squares: &[f64],
-        time_bands: &[f64],
+        (squares, time_bands): (&[f64], &[f64]),
         column_totals: &[u64],
+        parts: usize,
     ) -> (Vec<Vec<u64>>, u64) {
         let (space, time) = (squares.len(), time_bands.len());
         let reach_t = *time_bands.last().expect("bands checked non-empty");
@@ -357,52 +430,87 @@ impl Sweep {
             pc.push(self.col_of[e]);
             pr.push(self.row_of[e]);
         }
-        // Per cell a list of ranks in the window, oldest first: head, tail and each rank's next.
-        let mut head = vec![NONE; cells];
-        let mut tail = vec![NONE; cells];
-        let mut next = vec![NONE; n];
-        let mut counts = vec![0u64; space * time];
-        let mut looked = 0u64;
-        let mut oldest = 0usize;
+        // Ranks `range`, each against the earlier ranks of its window: per cell a list of ranks
+        // in the window, oldest first (head, tail and each rank's next); a range not starting at
+        // 0 first fills the window it starts with, uncounted.
         let cell_of = |k: usize| (pr[k] * self.cols + pc[k]) as usize;
-        for k in 0..n {
-            let t = self.times[k];
-            // Ranks more than τ_T earlier leave the window; each is the head of its cell's list.
-            while t - self.times[oldest] > reach_t {
-                let c = cell_of(oldest);
-                head[c] = next[oldest];
-                if head[c] == NONE {
-                    tail[c] = NONE;
+        let count_range = |range: std::ops::Range<usize>| -> (Vec<u64>, u64) {
+            let mut head = vec![NONE; cells];
+            let mut tail = vec![NONE; cells];
+            let mut next = vec![NONE; n];
+            let mut counts = vec![0u64; space * time];
+            let mut looked = 0u64;
+            let append = |k: usize, head: &mut [u32], tail: &mut [u32], next: &mut [u32]| {
+                let c = cell_of(k);
+                if tail[c] == NONE {
+                    head[c] = k as u32;
+                } else {
+                    next[tail[c] as usize] = k as u32;
                 }
-                oldest += 1;
+                tail[c] = k as u32;
+            };
+            let mut oldest = match range.start {
+                0 => 0,
+                k0 => self.times[..k0].partition_point(|&u| self.times[k0] - u > reach_t),
+            };
+            for k in oldest..range.start {
+                append(k, &mut head, &mut tail, &mut next);
             }
-            let (x, y) = (px[k], py[k]);
-            for rr in (pr[k] - 1).max(0)..=(pr[k] + 1).min(self.rows - 1) {
-                for cc in (pc[k] - 1).max(0)..=(pc[k] + 1).min(self.cols - 1) {
-                    let mut r = head[(rr * self.cols + cc) as usize];
-                    while r != NONE {
-                        let j = r as usize;
-                        looked += 1;
-                        let d2 = (x - px[j]).powi(2) + (y - py[j]).powi(2);
-                        let band = squares.partition_point(|&b| b < d2);
-                        if band < space {
-                            let tb = band_of(time_bands, t - self.times[j]);
-                            if tb < time {
-                                counts[band * time + tb] += 1;
+            for k in range {
+                let t = self.times[k];
+                // Ranks more than τ_T earlier leave the window; each is the head of its cell's
+                // list.
+                while t - self.times[oldest] > reach_t {
+                    let c = cell_of(oldest);
+                    head[c] = next[oldest];
+                    if head[c] == NONE {
+                        tail[c] = NONE;
+                    }
+                    oldest += 1;
+                }
+                let (x, y) = (px[k], py[k]);
+                for rr in (pr[k] - 1).max(0)..=(pr[k] + 1).min(self.rows - 1) {
+                    for cc in (pc[k] - 1).max(0)..=(pc[k] + 1).min(self.cols - 1) {
+                        let mut r = head[(rr * self.cols + cc) as usize];
+                        while r != NONE {
+                            let j = r as usize;
+                            looked += 1;
+                            let d2 = (x - px[j]).powi(2) + (y - py[j]).powi(2);
+                            let band = squares.partition_point(|&b| b < d2);
+                            if band < space {
+                                let tb = band_of(time_bands, t - self.times[j]);
+                                if tb < time {
+                                    counts[band * time + tb] += 1;
+                                }
                             }
+                            r = next[j];
                         }
-                        r = next[j];
                     }
                 }
+                append(k, &mut head, &mut tail, &mut next);
             }
-            let c = cell_of(k);
-            if tail[c] == NONE {
-                head[c] = k as u32;
-            } else {
-                next[tail[c] as usize] = k as u32;
-            }
-            tail[c] = k as u32;
-        }
+            (counts, looked)
+        };
+        let parts = parts.clamp(1, n.max(1));
+        let (counts, looked) = if parts == 1 {
+            count_range(0..n)
+        } else {
+            let count_range = &count_range;
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..parts)
+                    .map(|w| scope.spawn(move || count_range(n * w / parts..n * (w + 1) / parts)))
+                    .collect();
+                let mut total = (vec![0u64; space * time], 0u64);
+                for h in handles {
+                    let (c, l) = h.join().expect("a sweep thread");
+                    for (a, b) in total.0.iter_mut().zip(c) {
+                        *a += b;
+                    }
+                    total.1 += l;
+                }
+                total
+            })
+        };
         let mut table = vec![vec![0u64; time + 1]; space + 1];
         for s in 0..space {
             table[s][..time].copy_from_slice(&counts[s * time..(s + 1) * time]);
@@ -435,6 +543,10 @@ enum Either<'a> {
     Owner(&'a [u32]),
 }
 
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
 /// Cumulative counts C[s][t] (d ≤ δ_s, |Δt| ≤ τ_t) from a band table.
 fn cumulate(table: &[Vec<u64>], space: usize, time: usize) -> Vec<Vec<u64>> {
     let mut c = vec![vec![0u64; time]; space];
@@ -463,11 +575,13 @@ pub fn knox_with_progress(
     options: &KnoxOptions,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Knox, KnoxError> {
-    knox_within(xs, ys, ts, options, u64::MAX, progress)
+    knox_within(xs, ys, ts, options, Budget::UNLIMITED, progress)
 }
 
-/// [`knox_with_progress`] refusing, before the permutations, a test whose permutations would
-/// compare more than `budget` pairs (a server's bound on one request's work).
+/// [`knox_with_progress`] within a [`Budget`] (a server's bound on one request's work): when the
+/// permutations would compare more pairs than it allows, none run and the p-values come from the
+/// permutation moments; when counting the observed table or the neighbours would, the test is
+/// refused before the work.
 ///
 /// Up to 4 million pairs within the largest space band are listed once and re-counted in every
 /// permutation; beyond that each table is counted by sweeping the events in time order, which
@@ -478,7 +592,7 @@ pub fn knox_within(
     ys: &[f64],
     ts: &[f64],
     options: &KnoxOptions,
-    budget: u64,
+    budget: Budget,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Knox, KnoxError> {
     knox_listing_up_to(xs, ys, ts, options, budget, LIST_LIMIT, progress)
@@ -489,7 +603,7 @@ fn knox_listing_up_to(
     ys: &[f64],
     ts: &[f64],
     options: &KnoxOptions,
-    budget: u64,
+    budget: Budget,
     list_limit: u64,
     progress: &mut dyn FnMut(usize),
 ) -> Result<Knox, KnoxError> {
@@ -542,27 +656,67 @@ fn knox_listing_up_to(
     // The event holding each sorted time, as observed (ties in input order).
     let mut by_time: Vec<u32> = (0..n as u32).collect();
     by_time.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
-    let count = |sweep: &Option<Sweep>, owner_or_times: Either<'_>| -> (Vec<Vec<u64>>, u64) {
-        match (sweep, owner_or_times) {
-            (Some(sw), Either::Owner(owner)) => {
-                sw.table(xs, ys, owner, &squares, &options.time_bands, &column_totals)
-            }
-            (None, Either::Times(times)) => (
-                band_table(&pairs, times, space, &options.time_bands, &column_totals),
-                pairs.len() as u64,
-            ),
-            _ => unreachable!("the sweep takes owners, the pair list times"),
+    let count = |sweep: &Option<Sweep>, owner_or_times: Either<'_>, parts: usize| match (
+        sweep,
+        owner_or_times,
+    ) {
+        (Some(sw), Either::Owner(owner)) => sw.table(
+            xs,
+            ys,
+            owner,
+            (&squares, &options.time_bands),
+            &column_totals,
+            parts,
+        ),
+        (None, Either::Times(times)) => (
+            band_table(&pairs, times, space, &options.time_bands, &column_totals),
+            pairs.len() as u64,
+        ),
+        _ => unreachable!("the sweep takes owners, the pair list times"),
+    };
+    let within_reach_t: u64 = column_totals[..time].iter().sum();
+    let expected_checks = match &sweep {
+        Some(sw) if options.permutations > 0 => {
+            sw.expected_checks(within_reach_t, pairs_total) * options.permutations as f64
         }
+        _ => 0.0,
     };
     let (mut observed, looked) = match &sweep {
-        Some(_) => count(&sweep, Either::Owner(&by_time)),
-        None => count(&sweep, Either::Times(ts)),
+        Some(_) => count(&sweep, Either::Owner(&by_time), cores()),
+        None => count(&sweep, Either::Times(ts), 1),
     };
-    let checks = looked.saturating_mul(options.permutations as u64);
-    if checks > budget {
-        return Err(KnoxError::TooMuchWork { checks, budget });
-    }
-    if let Some(sw) = &mut sweep {
+    // Permutations beyond the budget are not run: the p-values come from the permutation
+    // moments, which need each event's neighbours per space band (counted within the budget).
+    let mut moments = None;
+    let permutation_checks = looked.saturating_mul(options.permutations as u64);
+    if expected_checks > budget.permutations as f64 || permutation_checks > budget.permutations {
+        if n < 4 || looked > budget.counting {
+            return Err(KnoxError::TooMuchWork {
+                checks: looked,
+                budget: budget.counting,
+            });
+        }
+        let degrees =
+            knox_normal::space_degrees(xs, ys, &squares, budget.counting).map_err(|checks| {
+                KnoxError::TooMuchWork {
+                    checks,
+                    budget: budget.counting,
+                }
+            })?;
+        if let Some(sw) = &mut sweep {
+            sw.near_rows = (0..space)
+                .map(|s| {
+                    let below = |i: usize| if s > 0 { degrees[s - 1][i] } else { 0 };
+                    (0..n)
+                        .map(|i| u64::from(degrees[s][i] - below(i)))
+                        .sum::<u64>()
+                        / 2
+                })
+                .collect();
+            sw.complete(&mut observed, &column_totals);
+        }
+        moments = Some(degrees);
+    } else if let Some(sw) = &mut sweep {
         sw.near_rows = sw.count_near_rows(xs, ys, &squares);
         sw.complete(&mut observed, &column_totals);
     }
@@ -601,7 +755,9 @@ fn knox_listing_up_to(
         .collect();
 
     let (mut p_observed, mut p_c) = (Vec::new(), Vec::new());
-    if options.permutations > 0 {
+    if let Some(degrees) = &moments {
+        (p_observed, p_c) = knox_normal::p_values(ts, &options.time_bands, degrees, &observed, &c);
+    } else if options.permutations > 0 {
         let mut exceed_band = vec![vec![0usize; time + 1]; space + 1];
         let mut exceed_c = vec![vec![0usize; time]; space];
         let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
@@ -617,7 +773,7 @@ fn knox_listing_up_to(
                             progress(done);
                         }
                         shuffled.shuffle(&mut rng);
-                        count(&sweep, Either::Times(&shuffled)).0
+                        count(&sweep, Either::Times(&shuffled), 1).0
                     })
                     .collect()
             }
@@ -643,7 +799,7 @@ fn knox_listing_up_to(
                                     .map(|k| {
                                         let mut owners = by_time.clone();
                                         owners.shuffle(&mut ChaCha8Rng::seed_from_u64(seeds[k]));
-                                        (k, count(sweep, Either::Owner(&owners)).0)
+                                        (k, count(sweep, Either::Owner(&owners), 1).0)
                                     })
                                     .collect::<Vec<_>>()
                             })
@@ -694,8 +850,17 @@ fn knox_listing_up_to(
         nt,
         c_expected,
         p_c,
-        permutations: options.permutations,
+        permutations: if moments.is_some() {
+            0
+        } else {
+            options.permutations
+        },
         seed: options.seed,
+        p_method: if moments.is_some() {
+            PMethod::Normal
+        } else {
+            PMethod::Permutation
+        },
     })
 }
 
@@ -718,6 +883,75 @@ mod tests {
     }
 
     #[test]
+    fn beyond_the_budget_p_values_come_from_the_permutation_moments() {
+        // Clustered in space and time: 600 events around 12 places, a quarter of each place's
+        // events within a week (a near-repeat pattern), the rest spread over a year.
+        let mut seed = 3u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut xs, mut ys, mut ts) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..600 {
+            let place = (i % 12) as f64;
+            xs.push(place * 700.0 + next() * 300.0);
+            ys.push((place * 37.0) % 500.0 + next() * 300.0);
+            ts.push(
+                if i % 4 == 0 {
+                    place * 20.0 + next() * 7.0
+                } else {
+                    next() * 365.0
+                }
+                .floor(),
+            );
+        }
+        let options = KnoxOptions {
+            space_bands: vec![100.0, 200.0, 400.0],
+            time_bands: vec![3.0, 7.0, 14.0],
+            permutations: 999,
+            seed: 5,
+        };
+        let mc = knox(&xs, &ys, &ts, &options).unwrap();
+        assert_eq!(mc.p_method, PMethod::Permutation);
+        let by_moments = knox_within(
+            &xs,
+            &ys,
+            &ts,
+            &options,
+            Budget::checks(100_000),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(by_moments.p_method, PMethod::Normal);
+        assert_eq!(by_moments.permutations, 0);
+        assert_eq!(by_moments.observed, mc.observed);
+        assert_eq!(by_moments.c, mc.c);
+        assert_eq!(by_moments.expected, mc.expected);
+        // Where counts are large enough for a normal law, the two p-values tell the same story.
+        let mut compared = 0;
+        for s in 0..=3 {
+            for t in 0..=3 {
+                if mc.expected[s][t] >= 30.0 {
+                    let (a, b) = (by_moments.p_observed[s][t], mc.p_observed[s][t]);
+                    assert!((a - b).abs() < 0.05, "cell {s},{t}: {a} vs {b}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared >= 8, "{compared} cells compared");
+        assert!(
+            by_moments.p_observed[0][0] < 0.01,
+            "the planted near repeats"
+        );
+        // A pass over the pairs beyond the budget too is refused as before.
+        let err =
+            knox_within(&xs, &ys, &ts, &options, Budget::checks(10), &mut |_| {}).unwrap_err();
+        assert!(matches!(err, KnoxError::TooMuchWork { .. }), "{err:?}");
+    }
+
+    #[test]
     fn the_time_sweep_counts_what_the_pair_list_counts() {
         let (xs, ys, mut ts) = events(2_000);
         // Ties in time and place, and gaps exactly on a band edge.
@@ -730,7 +964,16 @@ mod tests {
             seed: 5,
         };
         let run = |list_limit| {
-            knox_listing_up_to(&xs, &ys, &ts, &options, u64::MAX, list_limit, &mut |_| {}).unwrap()
+            knox_listing_up_to(
+                &xs,
+                &ys,
+                &ts,
+                &options,
+                Budget::UNLIMITED,
+                list_limit,
+                &mut |_| {},
+            )
+            .unwrap()
         };
         let listed = run(u64::MAX);
         let swept = run(0);
@@ -751,9 +994,30 @@ mod tests {
             swept.p_observed,
             "the same seed, the same p-values"
         );
+        // The observed table counted in ranges of ranks on several threads is the same table.
+        let squares: Vec<f64> = options.space_bands.iter().map(|b| b * b).collect();
+        let sweep = Sweep::new(&xs, &ys, &ts, &squares).unwrap();
+        let mut by_time: Vec<u32> = (0..xs.len() as u32).collect();
+        by_time.sort_by(|&a, &b| ts[a as usize].total_cmp(&ts[b as usize]));
+        let totals = time_band_totals(&ts, &options.time_bands);
+        let table = |parts| {
+            sweep.table(
+                &xs,
+                &ys,
+                &by_time,
+                (&squares, &options.time_bands),
+                &totals,
+                parts,
+            )
+        };
+        let one = table(1);
+        assert!(one.1 > 0);
+        for parts in [2, 5, 64] {
+            assert_eq!(table(parts), one, "{parts} parts");
+        }
         // A budget below the permutations' work is refused before they run.
         assert!(matches!(
-            knox_listing_up_to(&xs, &ys, &ts, &options, 10, 0, &mut |_| {}),
+            knox_listing_up_to(&xs, &ys, &ts, &options, Budget::checks(10), 0, &mut |_| {}),
             Err(KnoxError::TooMuchWork { budget: 10, .. })
         ));
     }

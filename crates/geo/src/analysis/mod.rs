@@ -6,7 +6,8 @@
 //! - [`grid`]: the regular cell grid (`col = floor((x−x0)/C)`, row 0 at the south) and binning;
 //! - [`gistar`]: Getis-Ord Gi* on a grid (distance band) or over a neighbour list (queen contiguity);
 //! - [`kde`]: Gaussian and Epanechnikov kernel density at cell centres, exact or with a stated bound;
-//! - [`knox`]: the near-repeat (Knox) space × time tables with Monte-Carlo p-values;
+//! - [`knox`]: the near-repeat (Knox) space × time tables with Monte-Carlo p-values, or (beyond a
+//!   work budget) p-values from the permutation distribution's exact mean and variance;
 //! - [`mclp`]: maximal covering location (patrol posts): heuristic, Lagrangian bound, then branch and
 //!   bound (`mclp_exact`) to a proven optimum within a time limit;
 //! - [`trend`]: 同比/环比 changes with an exact conditional test, so a brief does not celebrate noise;
@@ -17,6 +18,7 @@ pub mod gistar;
 pub mod grid;
 pub mod kde;
 pub mod knox;
+mod knox_normal;
 pub mod mclp;
 mod mclp_exact;
 pub mod points;

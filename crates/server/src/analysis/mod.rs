@@ -19,7 +19,7 @@ use pingan_geo::Projection;
 use pingan_geo::analysis::gistar::{Confidence, gistar_grid, gistar_grid_masked};
 use pingan_geo::analysis::grid::Grid;
 use pingan_geo::analysis::kde::{Accuracy, Kernel, kde_grid};
-use pingan_geo::analysis::knox::{KnoxOptions, knox_within};
+use pingan_geo::analysis::knox::{Budget, KnoxOptions, knox_within};
 use pingan_geo::analysis::trend;
 use pingan_geo::{BoundaryRule, PolygonIndex};
 use pingan_store::Db;
@@ -31,9 +31,15 @@ use utoipa::ToSchema;
 /// More incidents than this in one selection is a question for `pingan analyze` on an export: the
 /// columns of a million incidents take some 100 MB of a server's memory.
 pub const MAX_EVENTS: i64 = 1_000_000;
-/// Pair comparisons the near-repeat permutations may make in one request (a few seconds of one
-/// core); a district-year at 400 m and 14 days needs some hundreds of millions.
-pub const MAX_KNOX_CHECKS: u64 = 3_000_000_000;
+/// Pair comparisons one near-repeat request may make: all its permutations together (beyond it
+/// none run and the p-values come from the permutation moments: a dense district-year at 400 m
+/// and 14 days would need 1.5·10¹⁰ for 99 permutations), and counting its observed table and
+/// each incident's neighbours (beyond it the request is refused). About a second of two cores
+/// each.
+pub const KNOX_BUDGET: Budget = Budget {
+    permutations: 400_000_000,
+    counting: 3_000_000_000,
+};
 /// Longest side of the analysis grid in cells; the cell grows when an area would need more.
 pub const MAX_SIDE: usize = 240;
 const MICROS_PER_DAY: f64 = 86_400e6;
@@ -512,13 +518,31 @@ pub struct NearRepeat {
     pub expected: Vec<Vec<f64>>,
     /// observed / expected (null when nothing is expected).
     pub ratio: Vec<Vec<Option<f64>>>,
-    /// Monte-Carlo p of a count at least this large (permuting times).
+    /// p of a count at least this large when times are permuted among the incidents: by
+    /// Monte-Carlo permutations, or (`p_method` = `normal`) from the permutation distribution's
+    /// exact mean and variance when the permutations would cost too much.
     pub p_value: Vec<Vec<f64>>,
+    /// Permutations run (0 when `p_method` is `normal`).
     pub permutations: usize,
     pub seed: u64,
+    /// Absent from briefs kept before it was recorded: those were all by permutation.
+    #[serde(default)]
+    pub p_method: PMethod,
 }
 
-/// Knox test over the events; refused when the permutations would exceed [`MAX_KNOX_CHECKS`].
+/// How a near-repeat table's p-values were found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PMethod {
+    /// Monte-Carlo: times permuted among the incidents `permutations` times.
+    #[default]
+    Permutation,
+    /// Normal approximation with the exact permutation mean and variance (Mantel 1967).
+    Normal,
+}
+
+/// Knox test over the events within [`KNOX_BUDGET`]: p-values by permutations, or by the
+/// permutation moments when those would cost too much; refused when counting would.
 pub fn near_repeat(
     ev: &Events,
     space_bands_m: Vec<f64>,
@@ -532,15 +556,8 @@ pub fn near_repeat(
         permutations,
         seed,
     };
-    let k = knox_within(
-        &ev.xs,
-        &ev.ys,
-        &ev.days,
-        &opts,
-        MAX_KNOX_CHECKS,
-        &mut |_| {},
-    )
-    .map_err(|e| ApiError::invalid("space_bands", e.to_string()))?;
+    let k = knox_within(&ev.xs, &ev.ys, &ev.days, &opts, KNOX_BUDGET, &mut |_| {})
+        .map_err(|e| ApiError::invalid("space_bands", e.to_string()))?;
     Ok(NearRepeat {
         events: k.events,
         pairs: k.pairs,
@@ -552,6 +569,10 @@ pub fn near_repeat(
         p_value: k.p_observed,
         permutations: k.permutations,
         seed: k.seed,
+        p_method: match k.p_method {
+            pingan_geo::analysis::knox::PMethod::Permutation => PMethod::Permutation,
+            pingan_geo::analysis::knox::PMethod::Normal => PMethod::Normal,
+        },
     })
 }
 

@@ -248,6 +248,15 @@ impl BriefPage {
     }
     /// Rows of the near-repeat table: the distance label, then per time band "observed / expected"
     /// and "ratio · p".
+    fn near_method(&self, n: &crate::analysis::NearRepeat) -> String {
+        match n.p_method {
+            crate::analysis::PMethod::Permutation => {
+                format!("{}{}", self.ctx.t("analysis.p_permutation"), n.permutations)
+            }
+            crate::analysis::PMethod::Normal => self.ctx.t("analysis.p_normal").to_string(),
+        }
+    }
+
     fn near_rows(&self, n: &crate::analysis::NearRepeat) -> Vec<(String, Vec<(String, String)>)> {
         let beyond = self.ctx.t("analysis.beyond").to_string();
         n.observed

@@ -293,6 +293,9 @@ both!(analysis_over_planted_history, |app: TestApp| async move {
         .sum();
     assert_eq!(pairs, events * (events - 1) / 2);
     assert_eq!(n["observed"].as_array().unwrap().len(), 3);
+    // Few incidents: the p-values are from the permutations asked for.
+    assert_eq!(n["p_method"], "permutation", "{n}");
+    assert_eq!(n["permutations"], 19);
 
     // Scope: the 枫桥 chief sees 枫桥 only, by default and when asking wider.
     let chief = app.client_as("chief").await;
