@@ -292,43 +292,30 @@ pub async fn unit_fixes(
     const SQL: &str = "SELECT at, lng, lat FROM unit_positions WHERE unit_id = ? AND at >= ? \
          AND at < ? UNION ALL SELECT at, lng, lat FROM unit_positions_folded \
          WHERE unit_id = ? AND at >= ? AND at < ? ORDER BY at LIMIT ?";
-    // A station's day is millions of fixes: on SQLite they are stepped through its C interface.
-    let raw = db
-        .sqlite_raw(|conn| {
-            let mut fixes = Vec::new();
-            let args = args![
-                unit_id,
-                from,
-                to,
-                unit_id,
-                from,
-                to,
-                limit.saturating_add(1)
-            ];
-            conn.for_each_row(SQL, &args, |row| {
-                fixes.push((row.int64(0), row.double(1), row.double(2)));
-                true
-            })?;
-            Ok(fixes)
-        })
-        .await;
-    match raw {
-        Some(fixes) => fixes,
-        None => {
-            db.fetch_all(
-                SQL,
-                args![
-                    unit_id,
-                    from,
-                    to,
-                    unit_id,
-                    from,
-                    to,
-                    limit.saturating_add(1)
-                ],
-            )
+    let args = args![
+        unit_id,
+        from,
+        to,
+        unit_id,
+        from,
+        to,
+        limit.saturating_add(1)
+    ];
+    match db.backend() {
+        // A station's day is millions of fixes: on SQLite they are stepped through its C
+        // interface.
+        crate::Backend::Sqlite => db
+            .sqlite_raw(|conn| {
+                let mut fixes = Vec::new();
+                conn.for_each_row(SQL, &args, |row| {
+                    fixes.push((row.int64(0), row.double(1), row.double(2)));
+                    true
+                })?;
+                Ok(fixes)
+            })
             .await
-        }
+            .expect("a SQLite database"),
+        crate::Backend::Postgres => db.fetch_all(SQL, args).await,
     }
 }
 
