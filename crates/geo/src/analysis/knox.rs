@@ -25,7 +25,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::knox_normal;
+use super::{cores, knox_normal};
 
 /// Why the test cannot run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -324,33 +324,6 @@ impl Sweep {
         })
     }
 
-    /// Pair checks one permutation's table is expected to make: the pairs of events in
-    /// neighbouring cells, times the share of all pairs within τ_T in time (permuted times are
-    /// independent of places).
-    fn expected_checks(&self, within_reach_t: u64, pairs_total: u64) -> f64 {
-        let mut count = vec![0u32; (self.cols * self.rows) as usize];
-        for &c in &self.cell {
-            count[c as usize] += 1;
-        }
-        let mut block = 0f64;
-        for r in 0..self.rows {
-            for c in 0..self.cols {
-                let m = f64::from(count[(r * self.cols + c) as usize]);
-                if m == 0.0 {
-                    continue;
-                }
-                block += m * (m - 1.0) / 2.0;
-                for (dc, dr) in [(1, 0), (-1, 1), (0, 1), (1, 1)] {
-                    let (cc, rr) = (c + dc, r + dr);
-                    if cc >= 0 && cc < self.cols && rr < self.rows {
-                        block += m * f64::from(count[(rr * self.cols + cc) as usize]);
-                    }
-                }
-            }
-        }
-        block * within_reach_t as f64 / pairs_total as f64
-    }
-
     /// Pairs per space band regardless of time, by cell lists (nothing per pair kept).
     fn count_near_rows(&self, xs: &[f64], ys: &[f64], squares: &[f64]) -> Vec<u64> {
         let cells = (self.cols * self.rows) as usize;
@@ -543,10 +516,6 @@ enum Either<'a> {
     Owner(&'a [u32]),
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |t| t.get())
-}
-
 /// Cumulative counts C[s][t] (d ≤ δ_s, |Δt| ≤ τ_t) from a band table.
 fn cumulate(table: &[Vec<u64>], space: usize, time: usize) -> Vec<Vec<u64>> {
     let mut c = vec![vec![0u64; time]; space];
@@ -674,13 +643,6 @@ fn knox_listing_up_to(
         ),
         _ => unreachable!("the sweep takes owners, the pair list times"),
     };
-    let within_reach_t: u64 = column_totals[..time].iter().sum();
-    let expected_checks = match &sweep {
-        Some(sw) if options.permutations > 0 => {
-            sw.expected_checks(within_reach_t, pairs_total) * options.permutations as f64
-        }
-        _ => 0.0,
-    };
     let (mut observed, looked) = match &sweep {
         Some(_) => count(&sweep, Either::Owner(&by_time), cores()),
         None => count(&sweep, Either::Times(ts), 1),
@@ -689,7 +651,7 @@ fn knox_listing_up_to(
     // moments, which need each event's neighbours per space band (counted within the budget).
     let mut moments = None;
     let permutation_checks = looked.saturating_mul(options.permutations as u64);
-    if expected_checks > budget.permutations as f64 || permutation_checks > budget.permutations {
+    if permutation_checks > budget.permutations {
         if n < 4 || looked > budget.counting {
             return Err(KnoxError::TooMuchWork {
                 checks: looked,
@@ -782,9 +744,7 @@ fn knox_listing_up_to(
                 let seeds: Vec<u64> = (0..options.permutations)
                     .map(|_| rand::RngCore::next_u64(&mut rng))
                     .collect();
-                let threads = std::thread::available_parallelism()
-                    .map_or(1, |t| t.get())
-                    .min(seeds.len().max(1));
+                let threads = cores().min(seeds.len().max(1));
                 let by_time = &by_time;
                 let sweep = &sweep;
                 let count = &count;

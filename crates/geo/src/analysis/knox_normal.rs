@@ -84,12 +84,12 @@ impl Cells {
         // A cell counts whole only when it is inside the circle with a margin: an event's cell
         // is found by floating division, which may put it a hair into its neighbour.
         let margin = c * 1e-6;
-        let lo = |v: f64, v0: f64| ((v - v0) / c).floor().max(0.0) as usize;
-        let (row_lo, row_hi) = (lo(y - r, self.y0), lo(y + r, self.y0).min(self.rows - 1));
-        let (mut count, mut measured) = (0u64, 0u64);
         if y + r < self.y0 || x + r < self.x0 {
             return (0, 0);
         }
+        let lo = |v: f64, v0: f64| ((v - v0) / c).floor().max(0.0) as usize;
+        let (row_lo, row_hi) = (lo(y - r, self.y0), lo(y + r, self.y0).min(self.rows - 1));
+        let (mut count, mut measured) = (0u64, 0u64);
         for row in row_lo..=row_hi {
             let bottom = self.y0 + row as f64 * c - margin;
             let top = bottom + c + 2.0 * margin;
@@ -157,9 +157,7 @@ pub(super) fn space_degrees(
     let radii: Vec<f64> = squares.iter().map(|s| s.sqrt()).collect();
     let cells = Cells::new(xs, ys, *radii.last().expect("bands checked non-empty"));
     let n = xs.len();
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |t| t.get())
-        .clamp(1, n.max(1));
+    let threads = super::cores().clamp(1, n.max(1));
     let chunk = n.div_ceil(threads);
     let parts: Vec<Result<Vec<Vec<u32>>, u64>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)

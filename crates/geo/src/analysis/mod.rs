@@ -24,3 +24,8 @@ mod mclp_exact;
 pub mod points;
 pub mod stats;
 pub mod trend;
+
+/// Threads a kernel may use: the machine's cores.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}

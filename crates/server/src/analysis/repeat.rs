@@ -45,20 +45,24 @@ const NO_ADDRESS: u32 = u32::MAX;
 
 impl Cells {
     fn new(ev: &Events, size: f64, group_of: &[u32]) -> Cells {
-        let key = |i: usize| {
-            (
-                (ev.xs[i] / size).floor() as i64,
-                (ev.ys[i] / size).floor() as i64,
-            )
-        };
+        // Each incident's cell once (not in every comparison of the sort).
+        let keys: Vec<(i64, i64)> = (0..ev.len())
+            .map(|i| {
+                (
+                    (ev.xs[i] / size).floor() as i64,
+                    (ev.ys[i] / size).floor() as i64,
+                )
+            })
+            .collect();
+        let key = |i: u32| keys[i as usize];
         let mut order: Vec<u32> = (0..ev.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| (key(i as usize), i));
+        order.sort_unstable_by_key(|&i| (key(i), i));
         let mut ranges = HashMap::new();
         let mut start = 0;
         while start < order.len() {
-            let k = key(order[start] as usize);
+            let k = key(order[start]);
             let mut end = start + 1;
-            while end < order.len() && key(order[end] as usize) == k {
+            while end < order.len() && key(order[end]) == k {
                 end += 1;
             }
             ranges.insert(k, (start as u32, end as u32));
