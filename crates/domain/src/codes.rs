@@ -130,6 +130,24 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             "team::LedgerKind",
             codes(crate::team::LedgerKind::ALL, crate::team::LedgerKind::code),
         ),
+        ("task::Status", codes(crate::task::Status::ALL, crate::task::Status::code)),
+        ("task::Card", codes(crate::task::Card::ALL, crate::task::Card::code)),
+        (
+            "task::CardReason",
+            codes(crate::task::CardReason::ALL, crate::task::CardReason::code),
+        ),
+        (
+            "task::EventKind",
+            codes(crate::task::EventKind::ALL, crate::task::EventKind::code),
+        ),
+        (
+            "task::ExtensionStatus",
+            codes(crate::task::ExtensionStatus::ALL, crate::task::ExtensionStatus::code),
+        ),
+        (
+            "task::LinkKind",
+            codes(crate::task::LinkKind::ALL, crate::task::LinkKind::code),
+        ),
         (
             "dispute::Source",
             codes(dispute::Source::ALL, dispute::Source::code),

@@ -24,6 +24,7 @@ pub mod plausible;
 pub mod role;
 pub mod roster;
 pub mod scope;
+pub mod task;
 pub mod team;
 pub mod time;
 pub mod totp;

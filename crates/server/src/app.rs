@@ -65,6 +65,8 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::patrol::zone_pages::router())
         .merge(crate::cameras::pages::router())
         .merge(crate::teams::pages::router())
+        .merge(crate::meetings::pages::router())
+        .merge(crate::tasks::pages::router())
         .merge(public::pages::router())
 }
 
@@ -252,6 +254,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::cases::inspect::job(state),
         crate::analysis::brief::job(state),
         crate::teams::work::job(state),
+        crate::tasks::supervision::job(state),
         crate::patrol::fold::job(state),
         crate::rekey::job(state),
         audit_tallies_job(),

@@ -21,6 +21,25 @@ pub struct Config {
     pub cases: CasesConfig,
     pub patrol: PatrolConfig,
     pub validation: ValidationConfig,
+    pub tasks: TasksConfig,
+}
+
+/// 交办/督办: when a task is carded (`domain::task::CardRules`: days overdue or without progress for
+/// 黄牌 and 红牌) and how often the supervision sweep runs (0: off).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TasksConfig {
+    pub cards: pingan_domain::task::CardRules,
+    pub sweep_seconds: u64,
+}
+
+impl Default for TasksConfig {
+    fn default() -> Self {
+        TasksConfig {
+            cards: pingan_domain::task::CardRules::default(),
+            sweep_seconds: 300,
+        }
+    }
 }
 
 /// When a unit's track counts as a check-in at a patrol post: within `checkin_radius_m` for at least
@@ -472,6 +491,9 @@ impl Config {
                 );
             }
             _ => {}
+        }
+        if let Err(e) = self.tasks.cards.check() {
+            return bad(&e.to_string());
         }
         let p = &self.patrol;
         if !(5.0..=2_000.0).contains(&p.checkin_radius_m)

@@ -45,6 +45,8 @@ pub async fn ensure_all(
     crate::patrol::demo::ensure(db, config).await?;
     crate::cameras::demo::ensure(db, config).await?;
     crate::teams::demo::ensure(db, config).await?;
+    crate::meetings::demo::ensure(db, config).await?;
+    crate::tasks::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

@@ -15,8 +15,10 @@ pub mod dispatch;
 pub mod grid;
 pub mod home;
 pub mod mediation;
+pub mod meetings;
 pub mod patrol;
 pub mod public;
+pub mod tasks;
 
 // Shared kernel.
 pub mod api;

@@ -65,6 +65,9 @@ pub fn link(object_type: &str, object_id: &str) -> Option<String> {
         "case" => "/cases",
         "case_alert" => "/case-alerts",
         "incident" => "/incidents",
+        "task" => "/tasks",
+        "meeting" => "/meetings",
+        "place" => "/places",
         _ => return None,
     };
     Some(format!("{base}/{}", crate::auth::url_encode(object_id)))

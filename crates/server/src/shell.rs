@@ -76,7 +76,8 @@ static NAV: &[(&str, &[NavItem])] = &[
     ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),
     ("group.community", &[nav!("teams", "/teams", true, [TeamRead])]),
     ("group.governance", &[
-        nav!("meetings", "/m/meetings", false, [TaskRead]),
+        nav!("meetings", "/meetings", true, [TaskRead]),
+        nav!("tasks", "/tasks", true, [TaskRead]),
         nav!("risks", "/m/risks", false, [RiskRead]),
         nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
     ]),
@@ -756,6 +757,92 @@ impl axum::extract::FromRequestParts<AppState> for AnyStagePage {
             }
             Err(e) => Err(e.into_response()),
         }
+    }
+}
+
+/// A page's forms after a post came back with problems: which form, what was typed and the
+/// problems by field — the helpers templates call to refill a form and put each problem beside its
+/// field (only for the form that came back).
+#[derive(Debug, Default)]
+pub struct Forms {
+    pub typed: Typed,
+    pub errors: FieldErrors,
+}
+
+impl Forms {
+    /// The typed value of `key` when `form` came back, else `default`.
+    pub fn v(&self, form: &str, key: &str, default: &str) -> String {
+        if self.typed.form == form {
+            self.typed.get(key)
+        } else {
+            default.to_string()
+        }
+    }
+
+    /// Whether box `id` of `key` was ticked when `form` came back.
+    pub fn ticked(&self, form: &str, key: &str, id: &str) -> bool {
+        self.typed.form == form && self.typed.all(key).iter().any(|v| v == id)
+    }
+
+    /// The problem beside `field` of `form`, when that form came back.
+    pub fn e(&self, form: &str, field: &str) -> String {
+        if self.typed.form == form {
+            self.errors.get(field)
+        } else {
+            String::new()
+        }
+    }
+
+    /// The problems of `form` not shown beside one of `shown`.
+    pub fn elsewhere(&self, form: &str, shown: &[&str]) -> Vec<String> {
+        if self.typed.form == form {
+            self.errors.elsewhere(shown)
+        } else {
+            Vec::new()
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.errors.is_empty()
+    }
+}
+
+/// A submitted form as typed: which form, its single values and its ticked boxes (kept when the
+/// form comes back with problems).
+#[derive(Debug, Default, Clone)]
+pub struct Typed {
+    pub form: String,
+    values: Vec<(String, String)>,
+}
+
+impl Typed {
+    pub fn parse(form: &str, body: &[u8]) -> Typed {
+        Typed {
+            form: form.into(),
+            values: form_urlencoded::parse(body)
+                .map(|(k, v)| (k.into_owned(), v.trim().to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, key: &str) -> String {
+        self.values
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+
+    pub fn all(&self, key: &str) -> Vec<String> {
+        self.values
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    pub fn optional(&self, key: &str) -> Option<String> {
+        Some(self.get(key)).filter(|v| !v.is_empty())
     }
 }
 

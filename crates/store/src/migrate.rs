@@ -118,6 +118,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "team_uniques",
         up: v21_team_uniques,
     },
+    Migration {
+        version: 22,
+        name: "meetings_and_supervised_tasks",
+        up: v22_meetings_tasks,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1082,6 +1087,125 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
     ]
+}
+
+/// 联席会议 and 交办/督办: meetings (organiser, participating organisations and people, agenda items
+/// that may link an incident, dispute, case, risk or place, minutes, decisions, attachments by SM3
+/// reference) and supervised tasks (lead organisation and person, co-organisations, deadline day,
+/// card, timeline, extension requests).
+fn v22_meetings_tasks(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE meetings (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            held_at BIGINT NOT NULL,
+            place TEXT NOT NULL,
+            minutes TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX meetings_org ON meetings (org_path, held_at)",
+        "CREATE INDEX meetings_area ON meetings (area_path, held_at)",
+        "CREATE TABLE meeting_orgs (
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            PRIMARY KEY (meeting_id, org_id))",
+        "CREATE TABLE meeting_attendees (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            user_id TEXT REFERENCES users(id),
+            name TEXT NOT NULL)",
+        "CREATE INDEX meeting_attendees_meeting ON meeting_attendees (meeting_id)",
+        "CREATE TABLE meeting_agenda (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            seq BIGINT NOT NULL,
+            title TEXT NOT NULL,
+            link_kind TEXT,
+            link_id TEXT)",
+        "CREATE INDEX meeting_agenda_meeting ON meeting_agenda (meeting_id, seq)",
+        "CREATE TABLE meeting_decisions (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            seq BIGINT NOT NULL,
+            text TEXT NOT NULL,
+            agreed_by TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX meeting_decisions_meeting ON meeting_decisions (meeting_id, seq)",
+        "CREATE TABLE meeting_attachments (
+            id TEXT PRIMARY KEY,
+            meeting_id TEXT NOT NULL REFERENCES meetings(id),
+            name TEXT NOT NULL,
+            sm3 TEXT NOT NULL,
+            reference TEXT NOT NULL,
+            added_by TEXT NOT NULL REFERENCES users(id),
+            added_at BIGINT NOT NULL)",
+        "CREATE INDEX meeting_attachments_meeting ON meeting_attachments (meeting_id)",
+        "CREATE TABLE tasks (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            meeting_id TEXT REFERENCES meetings(id),
+            decision_id TEXT REFERENCES meeting_decisions(id),
+            link_kind TEXT,
+            link_id TEXT,
+            lead_org_id TEXT NOT NULL REFERENCES orgs(id),
+            org_path TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            lead_user_id TEXT NOT NULL REFERENCES users(id),
+            assigned_by TEXT NOT NULL REFERENCES users(id),
+            assigned_at BIGINT NOT NULL,
+            due_on TEXT NOT NULL,
+            deadline_end BIGINT NOT NULL,
+            status TEXT NOT NULL,
+            card TEXT NOT NULL,
+            card_reasons TEXT NOT NULL,
+            carded_at BIGINT,
+            progress BIGINT NOT NULL,
+            last_activity_at BIGINT NOT NULL,
+            submitted_at BIGINT,
+            closed_at BIGINT,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX tasks_org ON tasks (org_path)",
+        "CREATE INDEX tasks_area ON tasks (area_path)",
+        "CREATE INDEX tasks_lead ON tasks (lead_user_id, status)",
+        "CREATE INDEX tasks_live ON tasks (status, deadline_end)",
+        "CREATE INDEX tasks_decision ON tasks (decision_id)",
+        "CREATE TABLE task_orgs (
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            org_id TEXT NOT NULL REFERENCES orgs(id),
+            PRIMARY KEY (task_id, org_id))",
+        "CREATE INDEX task_orgs_org ON task_orgs (org_id)",
+        "CREATE TABLE task_events (
+            id TEXT PRIMARY KEY,
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            at BIGINT NOT NULL,
+            actor_id TEXT,
+            kind TEXT NOT NULL,
+            note TEXT NOT NULL,
+            data TEXT NOT NULL)",
+        "CREATE INDEX task_events_task ON task_events (task_id, at)",
+        "CREATE TABLE task_extensions (
+            id TEXT PRIMARY KEY,
+            task_id TEXT NOT NULL REFERENCES tasks(id),
+            requested_by TEXT NOT NULL REFERENCES users(id),
+            requested_at BIGINT NOT NULL,
+            due_on TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            status TEXT NOT NULL,
+            decided_by TEXT REFERENCES users(id),
+            decided_at BIGINT,
+            decision_note TEXT NOT NULL)",
+        "CREATE INDEX task_extensions_task ON task_extensions (task_id)",
+        "CREATE UNIQUE INDEX task_extensions_pending ON task_extensions (task_id) WHERE status = 'pending'",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect()
 }
 
 /// What the teams' services check, also kept by the database against two requests at once: one

@@ -4,7 +4,7 @@
 
 use crate::auth::{Actor, PageActor};
 use crate::error::{ApiError, Problem, Problems};
-use crate::shell::{Ctx, FieldErrors, render};
+use crate::shell::{Ctx, FieldErrors, Typed, render};
 use crate::state::AppState;
 use crate::teams::work::{
     self, DutyAttendance, DutyQuery, LedgerAdjustment, NewDuty, NewTask, TaskDone, TeamDuty,
@@ -34,45 +34,6 @@ pub fn router() -> Router<AppState> {
         .route("/teams/{id}/tasks/{task_id}/done", post(task_done))
         .route("/teams/{id}/tasks/{task_id}/cancel", post(task_cancel))
         .route("/teams/{id}/ledger", post(adjust))
-}
-
-/// A submitted form as typed: which form, its single values and its ticked boxes (kept when the
-/// form comes back with problems).
-#[derive(Debug, Default, Clone)]
-struct Typed {
-    form: String,
-    values: Vec<(String, String)>,
-}
-
-impl Typed {
-    fn parse(form: &str, body: &[u8]) -> Typed {
-        Typed {
-            form: form.into(),
-            values: form_urlencoded::parse(body)
-                .map(|(k, v)| (k.into_owned(), v.trim().to_string()))
-                .collect(),
-        }
-    }
-
-    fn get(&self, key: &str) -> String {
-        self.values
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    }
-
-    fn all(&self, key: &str) -> Vec<String> {
-        self.values
-            .iter()
-            .filter(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .collect()
-    }
-
-    fn optional(&self, key: &str) -> Option<String> {
-        Some(self.get(key)).filter(|v| !v.is_empty())
-    }
 }
 
 /// A local date and time (China Standard Time) as RFC 3339, or a problem beside `field`.
