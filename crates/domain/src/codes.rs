@@ -130,8 +130,14 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             "team::LedgerKind",
             codes(crate::team::LedgerKind::ALL, crate::team::LedgerKind::code),
         ),
-        ("task::Status", codes(crate::task::Status::ALL, crate::task::Status::code)),
-        ("task::Card", codes(crate::task::Card::ALL, crate::task::Card::code)),
+        (
+            "task::Status",
+            codes(crate::task::Status::ALL, crate::task::Status::code),
+        ),
+        (
+            "task::Card",
+            codes(crate::task::Card::ALL, crate::task::Card::code),
+        ),
         (
             "task::CardReason",
             codes(crate::task::CardReason::ALL, crate::task::CardReason::code),
@@ -142,7 +148,10 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
         ),
         (
             "task::ExtensionStatus",
-            codes(crate::task::ExtensionStatus::ALL, crate::task::ExtensionStatus::code),
+            codes(
+                crate::task::ExtensionStatus::ALL,
+                crate::task::ExtensionStatus::code,
+            ),
         ),
         (
             "task::LinkKind",

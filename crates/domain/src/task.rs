@@ -324,7 +324,10 @@ mod tests {
         let f = facts(30);
         assert_eq!(card(&f, &r, T0 + 7 * DAY - 1).card, Card::Normal);
         let c = card(&f, &r, T0 + 7 * DAY);
-        assert_eq!((c.card, c.reasons[0].reason), (Card::Yellow, CardReason::Stalled));
+        assert_eq!(
+            (c.card, c.reasons[0].reason),
+            (Card::Yellow, CardReason::Stalled)
+        );
         assert_eq!(card(&f, &r, T0 + 14 * DAY).card, Card::Red);
         // A report resets the stall clock.
         let f = Facts {

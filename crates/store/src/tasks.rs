@@ -214,13 +214,7 @@ pub struct Change<'a> {
 }
 
 /// Writes `c` when the task is as it was read (`updated_at`); false when someone changed it first.
-pub async fn update(
-    tx: &mut Tx,
-    id: &str,
-    read_at: i64,
-    now: i64,
-    c: &Change<'_>,
-) -> Result<bool> {
+pub async fn update(tx: &mut Tx, id: &str, read_at: i64, now: i64, c: &Change<'_>) -> Result<bool> {
     Ok(tx
         .execute(
             "UPDATE tasks SET status = ?, card = ?, card_reasons = ?, carded_at = ?, progress = ?, \

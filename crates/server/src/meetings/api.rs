@@ -8,7 +8,7 @@ use crate::meetings::{
     self, Attachment, Decision, Meeting, MeetingDetail, Minutes, NewDecision, NewMeeting,
 };
 use crate::state::AppState;
-use crate::tasks::{Evidence, NewTask, Task};
+use crate::tasks::decided::{Evidence, NewSupervisedTask, Task};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -109,7 +109,7 @@ async fn record_decision(
 
 /// Assign one more task from a recorded decision.
 #[utoipa::path(post, path = "/api/v1/meetings/{id}/decisions/{decision_id}/tasks", tag = "meetings",
-    request_body = NewTask,
+    request_body = NewSupervisedTask,
     params(("id" = String, Path, description = "Meeting id"),
         ("decision_id" = String, Path, description = "Decision id")),
     responses((status = 201, description = "Assigned", body = Task),
@@ -121,7 +121,7 @@ async fn spawn_task(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, decision_id)): Path<(String, String)>,
-    ApiJson(req): ApiJson<NewTask>,
+    ApiJson(req): ApiJson<NewSupervisedTask>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
     Ok((
         StatusCode::CREATED,

@@ -7,12 +7,14 @@
 use crate::config::Config;
 use crate::meetings::{self, AgendaItem, NewDecision, NewMeeting};
 use crate::state::AppState;
-use crate::tasks::NewTask;
+use crate::tasks::decided::NewSupervisedTask;
 use pingan_store::{Db, args};
 
 /// Once: returns whether anything was made.
 pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
-    let (n,): (i64,) = db.fetch_one("SELECT COUNT(*) FROM meetings", args![]).await?;
+    let (n,): (i64,) = db
+        .fetch_one("SELECT COUNT(*) FROM meetings", args![])
+        .await?;
     if n > 0 {
         return Ok(false);
     }
@@ -34,7 +36,11 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
             .ok_or_else(|| anyhow::anyhow!("demo user {name} missing"))
     };
     let today = state.today();
-    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap_or(today);
+    let day = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap_or(today)
+    };
     let held = pingan_domain::time::day_start(day(-10)) + 9 * 3_600_000_000;
     let held = jiff::Timestamp::from_microsecond(held)?.to_string();
     let station = org("枫桥派出所").await?;
@@ -77,10 +83,11 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
         &coordinator,
         &meeting.id,
         NewDecision {
-            text: "由枫桥派出所牵头、陈家社区配合，整治老街夜市周边治安秩序；网格员走访沿街商户。".into(),
+            text: "由枫桥派出所牵头、陈家社区配合，整治老街夜市周边治安秩序；网格员走访沿街商户。"
+                .into(),
             agreed_by: Vec::new(),
             tasks: vec![
-                NewTask {
+                NewSupervisedTask {
                     title: "老街夜市周边治安秩序整治".into(),
                     detail: Some("夜市时段增加巡逻，清理占道经营，排查监控盲区。".into()),
                     lead_org_id: station.clone(),
@@ -89,7 +96,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
                     due_on: day(-5).to_string(),
                     link: None,
                 },
-                NewTask {
+                NewSupervisedTask {
                     title: "走访老街沿街商户".into(),
                     detail: Some("逐户走访，宣传防盗防诈，收集商户反映的问题。".into()),
                     lead_org_id: village.clone(),
@@ -110,7 +117,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
         NewDecision {
             text: "镇政府与派出所联合开展出租房消防安全检查。".into(),
             agreed_by: vec![town.clone(), station.clone()],
-            tasks: vec![NewTask {
+            tasks: vec![NewSupervisedTask {
                 title: "出租房消防安全联合检查".into(),
                 detail: None,
                 lead_org_id: station,

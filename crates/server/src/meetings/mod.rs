@@ -12,7 +12,9 @@ pub mod pages;
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem, Problems};
 use crate::state::AppState;
-use crate::tasks::{self, Evidence, FromDecision, Link, NewTask, Task, TaskQuery};
+use crate::tasks::decided::{
+    self as tasks, Evidence, FromDecision, Link, NewSupervisedTask, Task, TaskQuery,
+};
 use pingan_domain::Permission;
 use pingan_domain::audit::AuditOutcome;
 use pingan_store::meetings::{
@@ -80,7 +82,8 @@ pub struct Meeting {
     /// UTC µs.
     pub held_at: i64,
     pub place: String,
-    pub decisions: i64,
+    /// Decisions recorded.
+    pub decision_count: i64,
     pub updated_at: i64,
 }
 
@@ -92,7 +95,7 @@ fn view(m: &MeetingRow) -> Meeting {
         org_name: m.org_name.clone(),
         held_at: m.held_at,
         place: m.place.clone(),
-        decisions: m.decisions,
+        decision_count: m.decisions,
         updated_at: m.updated_at,
     }
 }
@@ -240,8 +243,12 @@ fn optional_text(field: &str, v: Option<&str>, max: usize, problems: &mut Proble
     let t = v.unwrap_or("").trim().to_string();
     if t.chars().count() > max {
         problems.push(
-            Problem::new(field, "too_long", format!("{field}: at most {max} characters"))
-                .with("max", max),
+            Problem::new(
+                field,
+                "too_long",
+                format!("{field}: at most {max} characters"),
+            )
+            .with("max", max),
         );
     }
     t
@@ -285,8 +292,15 @@ pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResu
     for (i, o) in req.org_ids.iter().enumerate() {
         let field = format!("org_ids[{i}]");
         if o == &req.org_id || orgs.contains(o) {
-            problems.push(Problem::new(&field, "task_org_twice", "an organisation is named twice"));
-        } else if pingan_store::orgs::get_unscoped(&state.db, o).await?.is_none() {
+            problems.push(Problem::new(
+                &field,
+                "task_org_twice",
+                "an organisation is named twice",
+            ));
+        } else if pingan_store::orgs::get_unscoped(&state.db, o)
+            .await?
+            .is_none()
+        {
             problems.push(Problem::new(&field, "meeting_org", "no such organisation"));
         } else {
             orgs.push(o.clone());
@@ -386,14 +400,16 @@ pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResu
         )
         .await?;
     }
-    tx.commit_audited(vec![actor.audit_entry(
-        "meeting.create",
-        "meeting",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"org": row.org_id, "held_at": row.held_at, "orgs": orgs.len()})
-            .to_string(),
-    )])
+    tx.commit_audited(vec![
+        actor.audit_entry(
+            "meeting.create",
+            "meeting",
+            Some(&row.id),
+            AuditOutcome::Ok,
+            &serde_json::json!({"org": row.org_id, "held_at": row.held_at, "orgs": orgs.len()})
+                .to_string(),
+        ),
+    ])
     .await?;
     Ok(view(&row))
 }
@@ -453,7 +469,7 @@ pub struct NewDecision {
     pub agreed_by: Vec<String>,
     /// Tasks the decision assigns (at most 20), each checked as `POST /tasks`.
     #[serde(default)]
-    pub tasks: Vec<NewTask>,
+    pub tasks: Vec<NewSupervisedTask>,
 }
 
 /// Records a decision and its tasks in one transaction: all or none.
@@ -467,7 +483,11 @@ pub async fn decide(
     let mut problems = Problems::default();
     let text = problems.check(crate::validate::text("text", &req.text, 1000))?;
     if req.tasks.len() > 20 {
-        problems.push(Problem::new("tasks", "meeting_too_many", "at most 20 tasks"));
+        problems.push(Problem::new(
+            "tasks",
+            "meeting_too_many",
+            "at most 20 tasks",
+        ));
     }
     let mut tx = state.db.begin().await?;
     let m = store::get_tx(&mut tx, &actor.scope, id)
@@ -525,15 +545,17 @@ pub async fn decide(
         return Err(ApiError::Invalid(task_problems));
     }
     store::touch(&mut tx, &m.id, now).await?;
-    tx.commit_audited(vec![actor.audit_entry(
-        "meeting.decide",
-        "meeting",
-        Some(&m.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"decision": row.id, "agreed_by": agreed,
+    tx.commit_audited(vec![
+        actor.audit_entry(
+            "meeting.decide",
+            "meeting",
+            Some(&m.id),
+            AuditOutcome::Ok,
+            &serde_json::json!({"decision": row.id, "agreed_by": agreed,
             "tasks": spawned.iter().map(|t| t.id.as_str()).collect::<Vec<_>>()})
-        .to_string(),
-    )])
+            .to_string(),
+        ),
+    ])
     .await?;
     let seq = store::decisions(&state.db, &m.id)
         .await?
@@ -563,7 +585,7 @@ pub async fn spawn_task(
     actor: &Actor,
     meeting_id: &str,
     decision_id: &str,
-    req: NewTask,
+    req: NewSupervisedTask,
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskManage).await?;
     let mut tx = state.db.begin().await?;
@@ -580,15 +602,17 @@ pub async fn spawn_task(
     };
     let row = tasks::assign_in(state, &mut tx, actor, req, Some(from)).await?;
     store::touch(&mut tx, &m.id, state.now()).await?;
-    tx.commit_audited(vec![actor.audit_entry(
-        "task.assign",
-        "task",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"meeting": m.id, "decision": d.id, "lead": row.lead_user_id,
+    tx.commit_audited(vec![
+        actor.audit_entry(
+            "task.assign",
+            "task",
+            Some(&row.id),
+            AuditOutcome::Ok,
+            &serde_json::json!({"meeting": m.id, "decision": d.id, "lead": row.lead_user_id,
             "due_on": row.due_on, "card": row.card})
-        .to_string(),
-    )])
+            .to_string(),
+        ),
+    ])
     .await?;
     Ok(tasks::view(row))
 }

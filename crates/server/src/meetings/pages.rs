@@ -3,12 +3,10 @@
 
 use crate::auth::{Actor, PageActor};
 use crate::error::{ApiError, Problem, Problems};
-use crate::meetings::{
-    self, AgendaItem, Meeting, MeetingDetail, Minutes, NewDecision, NewMeeting,
-};
+use crate::meetings::{self, AgendaItem, Meeting, MeetingDetail, Minutes, NewDecision, NewMeeting};
 use crate::shell::{Ctx, FieldErrors, Forms, Typed, render};
 use crate::state::AppState;
-use crate::tasks::Evidence;
+use crate::tasks::decided::Evidence;
 use crate::tasks::forms::{Words, choices, form_field, new_task};
 use askama::Template;
 use axum::Router;

@@ -6,8 +6,10 @@ use crate::error::{ApiError, ApiResult, ErrorBody, Problem, Problems};
 use crate::extract::ApiPath as Path;
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
-use crate::tasks::supervision::{self, ExtensionDecision, ExtensionRequest};
-use crate::tasks::{self, Completion, NewTask, ProgressReport, Task, TaskDetail, TaskQuery, Verdict};
+use crate::tasks::supervision::{self, TaskExtensionDecision, TaskExtensionRequest};
+use crate::tasks::{
+    self, Completion, NewSupervisedTask, ProgressReport, Task, TaskDetail, TaskQuery, Verdict,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -47,7 +49,7 @@ async fn list_tasks(
 }
 
 /// Assign a task (交办) to a lead organisation and person in your scope.
-#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewTask,
+#[utoipa::path(post, path = "/api/v1/tasks", tag = "tasks", request_body = NewSupervisedTask,
     responses((status = 201, description = "Assigned", body = Task),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody),
@@ -55,7 +57,7 @@ async fn list_tasks(
 async fn create_task(
     State(state): State<AppState>,
     actor: Actor,
-    ApiJson(req): ApiJson<NewTask>,
+    ApiJson(req): ApiJson<NewSupervisedTask>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
     Ok((
         StatusCode::CREATED,
@@ -175,7 +177,7 @@ async fn cancel_task(
 }
 
 /// Ask for a later deadline day (one pending request at a time).
-#[utoipa::path(post, path = "/api/v1/tasks/{id}/extensions", tag = "tasks", request_body = ExtensionRequest,
+#[utoipa::path(post, path = "/api/v1/tasks/{id}/extensions", tag = "tasks", request_body = TaskExtensionRequest,
     params(("id" = String, Path, description = "Task id")),
     responses((status = 201, description = "Requested", body = Task),
         (status = 401, description = "Not authenticated", body = ErrorBody),
@@ -187,7 +189,7 @@ async fn request_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
-    ApiJson(req): ApiJson<ExtensionRequest>,
+    ApiJson(req): ApiJson<TaskExtensionRequest>,
 ) -> ApiResult<(StatusCode, Json<Task>)> {
     Ok((
         StatusCode::CREATED,
@@ -197,8 +199,8 @@ async fn request_extension(
 
 /// Approve the pending extension: the deadline moves and the card is recomputed.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/extensions/{ext_id}/approve", tag = "tasks",
-    request_body = ExtensionDecision,
-    params(("id" = String, Path, description = "Task id"), ("ext_id" = String, Path, description = "Extension request id")),
+    request_body = TaskExtensionDecision,
+    params(("id" = String, Path, description = "Task id"), ("ext_id" = String, Path, description = "TaskExtension request id")),
     responses((status = 200, description = "Approved", body = Task),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this, or it is your own request", body = ErrorBody),
@@ -209,7 +211,7 @@ async fn approve_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, ext_id)): Path<(String, String)>,
-    ApiJson(req): ApiJson<ExtensionDecision>,
+    ApiJson(req): ApiJson<TaskExtensionDecision>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(
         supervision::decide_extension(&state, &actor, &id, &ext_id, true, req).await?,
@@ -218,8 +220,8 @@ async fn approve_extension(
 
 /// Refuse the pending extension, with the reason; the deadline and card stay.
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/extensions/{ext_id}/refuse", tag = "tasks",
-    request_body = ExtensionDecision,
-    params(("id" = String, Path, description = "Task id"), ("ext_id" = String, Path, description = "Extension request id")),
+    request_body = TaskExtensionDecision,
+    params(("id" = String, Path, description = "Task id"), ("ext_id" = String, Path, description = "TaskExtension request id")),
     responses((status = 200, description = "Refused", body = Task),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this, or it is your own request", body = ErrorBody),
@@ -230,7 +232,7 @@ async fn refuse_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, ext_id)): Path<(String, String)>,
-    ApiJson(req): ApiJson<ExtensionDecision>,
+    ApiJson(req): ApiJson<TaskExtensionDecision>,
 ) -> ApiResult<Json<Task>> {
     Ok(Json(
         supervision::decide_extension(&state, &actor, &id, &ext_id, false, req).await?,
@@ -273,7 +275,9 @@ async fn task_figures(
     }
     problems.finish()?;
     let (Some(from), Some(to)) = (from, to) else {
-        return Err(ApiError::Internal(anyhow::anyhow!("a period value is missing")));
+        return Err(ApiError::Internal(anyhow::anyhow!(
+            "a period value is missing"
+        )));
     };
     let start = pingan_domain::time::day_start(from);
     let end = pingan_domain::time::day_start(to) + pingan_domain::task::DAY;

@@ -4,13 +4,16 @@
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::tasks::{self, Completion, NewTask};
+use crate::tasks::{self, Completion, NewSupervisedTask};
 use pingan_store::{Db, args};
 
 /// Once (when no task has been assigned directly yet): returns whether anything was made.
 pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     let (n,): (i64,) = db
-        .fetch_one("SELECT COUNT(*) FROM tasks WHERE meeting_id IS NULL", args![])
+        .fetch_one(
+            "SELECT COUNT(*) FROM tasks WHERE meeting_id IS NULL",
+            args![],
+        )
         .await?;
     if n > 0 {
         return Ok(false);
@@ -25,14 +28,18 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
         .clone()
         .ok_or_else(|| anyhow::anyhow!("the demo chief has no organisation"))?;
     let today = state.today();
-    let day = |n: i64| today.checked_add(jiff::Span::new().days(n)).unwrap_or(today);
+    let day = |n: i64| {
+        today
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap_or(today)
+    };
     // Assigned today with yesterday's deadline would be refused; the demo's clock is moved back a
     // few days for the assignment instead, as if it had been made then.
     state.clock.advance_seconds(-4 * 86_400);
     tasks::assign(
         &state,
         &chief,
-        NewTask {
+        NewSupervisedTask {
             title: "核查陈家社区监控盲区".into(),
             detail: Some("对照雪亮工程点位，核查陈家社区主要路口的监控盲区并提出补点建议。".into()),
             lead_org_id: station.clone(),
@@ -48,7 +55,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     let patrol = tasks::assign(
         &state,
         &chief,
-        NewTask {
+        NewSupervisedTask {
             title: "学校周边上下学时段护学岗".into(),
             detail: None,
             lead_org_id: station,

@@ -5,7 +5,7 @@ use crate::auth::Actor;
 use crate::error::ApiError;
 use crate::shell::{Ctx, Typed};
 use crate::state::AppState;
-use crate::tasks::{NewTask, Task};
+use crate::tasks::{NewSupervisedTask, Task};
 use pingan_domain::task::{Card, Reason};
 
 /// Labels and dates every task page shows.
@@ -32,8 +32,7 @@ impl Words<'_> {
     }
 
     pub fn at(&self, us: &i64) -> String {
-        pingan_domain::time::local_datetime(pingan_domain::time::from_micros(*us))[..16]
-            .to_string()
+        pingan_domain::time::local_datetime(pingan_domain::time::from_micros(*us))[..16].to_string()
     }
 }
 
@@ -76,8 +75,8 @@ pub fn form_field(path: &str) -> Option<String> {
 }
 
 /// A new task's request from a form (the page for a direct task and the meeting page share it).
-pub fn new_task(typed: &Typed) -> NewTask {
-    NewTask {
+pub fn new_task(typed: &Typed) -> NewSupervisedTask {
+    NewSupervisedTask {
         title: typed.get("title"),
         detail: typed.optional("detail"),
         lead_org_id: typed.get("lead_org_id"),
@@ -91,4 +90,3 @@ pub fn new_task(typed: &Typed) -> NewTask {
         link: None,
     }
 }
-

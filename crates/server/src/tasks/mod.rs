@@ -8,6 +8,7 @@
 //! the audit record.
 
 pub mod api;
+pub mod decided;
 pub mod demo;
 pub mod forms;
 pub mod pages;
@@ -39,7 +40,7 @@ pub struct Link {
 /// A new task.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct NewTask {
+pub struct NewSupervisedTask {
     /// 1–100 characters.
     pub title: String,
     /// What is to be done, at most 2000 characters.
@@ -143,7 +144,7 @@ pub struct TaskEvent {
 
 /// A request for more time.
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Extension {
+pub struct TaskExtension {
     pub id: String,
     pub requested_by: String,
     pub requested_at: i64,
@@ -155,8 +156,8 @@ pub struct Extension {
     pub decision_note: String,
 }
 
-fn extension_view(e: ExtensionRow) -> Extension {
-    Extension {
+fn extension_view(e: ExtensionRow) -> TaskExtension {
+    TaskExtension {
         status: e.status.parse().unwrap_or(ExtensionStatus::Pending),
         id: e.id,
         requested_by: e.requested_by,
@@ -177,7 +178,7 @@ pub struct TaskDetail {
     /// (id, name) of the co-organisations.
     pub co_orgs: Vec<CoOrg>,
     pub timeline: Vec<TaskEvent>,
-    pub extensions: Vec<Extension>,
+    pub extensions: Vec<TaskExtension>,
     /// What the reader may do now.
     pub can: Abilities,
 }
@@ -229,10 +230,7 @@ pub struct TaskQuery {
 pub async fn list(state: &AppState, actor: &Actor, q: &TaskQuery) -> ApiResult<Vec<Task>> {
     actor.require(state, Permission::TaskRead).await?;
     let f = store::Filter {
-        lead_user_id: q
-            .mine
-            .unwrap_or(false)
-            .then(|| actor.user_id.clone()),
+        lead_user_id: q.mine.unwrap_or(false).then(|| actor.user_id.clone()),
         status: q.status.map(|s| s.code().to_string()),
         carded: q.carded.unwrap_or(false),
         meeting_id: q.meeting_id.clone(),
@@ -268,7 +266,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
             data: serde_json::from_str(&e.data).unwrap_or(serde_json::Value::Null),
         })
         .collect();
-    let extensions: Vec<Extension> = store::extensions(&state.db, &row.id)
+    let extensions: Vec<TaskExtension> = store::extensions(&state.db, &row.id)
         .await?
         .into_iter()
         .map(extension_view)
@@ -299,9 +297,10 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
 
 fn is_participant(actor: &Actor, task: &Task, co_orgs: &[CoOrg]) -> bool {
     actor.user_id == task.lead_user_id
-        || actor.org_id.as_deref().is_some_and(|o| {
-            o == task.lead_org_id || co_orgs.iter().any(|c| c.id == o)
-        })
+        || actor
+            .org_id
+            .as_deref()
+            .is_some_and(|o| o == task.lead_org_id || co_orgs.iter().any(|c| c.id == o))
 }
 
 /// A local date `YYYY-MM-DD`, or a problem beside `field`.
@@ -324,17 +323,16 @@ fn end_of(d: jiff::civil::Date) -> i64 {
     pingan_domain::time::day_start(d) + rules::DAY
 }
 
-fn optional_text(
-    field: &str,
-    v: Option<&str>,
-    max: usize,
-    problems: &mut Problems,
-) -> String {
+fn optional_text(field: &str, v: Option<&str>, max: usize, problems: &mut Problems) -> String {
     let t = v.unwrap_or("").trim().to_string();
     if t.chars().count() > max {
         problems.push(
-            Problem::new(field, "too_long", format!("{field}: at most {max} characters"))
-                .with("max", max),
+            Problem::new(
+                field,
+                "too_long",
+                format!("{field}: at most {max} characters"),
+            )
+            .with("max", max),
         );
     }
     t
@@ -345,21 +343,23 @@ fn optional_text(
 pub async fn assign(
     state: &AppState,
     actor: &Actor,
-    req: NewTask,
+    req: NewSupervisedTask,
     from: Option<FromDecision<'_>>,
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskManage).await?;
     let mut tx = state.db.begin().await?;
     let row = assign_in(state, &mut tx, actor, req, from).await?;
-    tx.commit_audited(vec![actor.audit_entry(
-        "task.assign",
-        "task",
-        Some(&row.id),
-        AuditOutcome::Ok,
-        &serde_json::json!({"lead_org": row.lead_org_id, "lead": row.lead_user_id,
+    tx.commit_audited(vec![
+        actor.audit_entry(
+            "task.assign",
+            "task",
+            Some(&row.id),
+            AuditOutcome::Ok,
+            &serde_json::json!({"lead_org": row.lead_org_id, "lead": row.lead_user_id,
             "due_on": row.due_on, "meeting": row.meeting_id, "card": row.card})
-        .to_string(),
-    )])
+            .to_string(),
+        ),
+    ])
     .await?;
     Ok(view(row))
 }
@@ -370,7 +370,7 @@ pub async fn assign_in(
     state: &AppState,
     tx: &mut Tx,
     actor: &Actor,
-    req: NewTask,
+    req: NewSupervisedTask,
     from: Option<FromDecision<'_>>,
 ) -> ApiResult<TaskRow> {
     let mut problems = Problems::default();
@@ -469,10 +469,11 @@ pub async fn assign_in(
             "a task value is missing without a problem noted"
         )));
     };
+    // The stall clock starts when the lead is told (now), even for a task a past meeting decided.
     let facts = Facts {
         status: Status::Open,
         deadline_end: end_of(due),
-        last_activity: assigned_at,
+        last_activity: now,
     };
     let carding = rules::card(&facts, &state.config.tasks.cards, now);
     let mut row = TaskRow {
@@ -499,7 +500,7 @@ pub async fn assign_in(
         card_reasons: "[]".into(),
         carded_at: None,
         progress: 0,
-        last_activity_at: assigned_at,
+        last_activity_at: now,
         submitted_at: None,
         closed_at: None,
         updated_at: now,
@@ -714,12 +715,7 @@ pub(crate) fn check_reference(prefix: &str, e: &Evidence, problems: &mut Problem
 }
 
 /// The task in a write, as the actor may see it, checked against the version they read.
-async fn task_for_change(
-    tx: &mut Tx,
-    actor: &Actor,
-    id: &str,
-    read_at: i64,
-) -> ApiResult<TaskRow> {
+async fn task_for_change(tx: &mut Tx, actor: &Actor, id: &str, read_at: i64) -> ApiResult<TaskRow> {
     let row = store::get_tx(tx, &reader(actor), id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -982,16 +978,31 @@ pub async fn decide(
     let (kind, audit, zh, en) = match action {
         Action::Accept => {
             c.closed_at = Some(now);
-            (EventKind::Accepted, "task.accept", "任务已验收办结", "Task accepted")
+            (
+                EventKind::Accepted,
+                "task.accept",
+                "任务已验收办结",
+                "Task accepted",
+            )
         }
         Action::Return => {
             c.submitted_at = None;
             c.last_activity_at = now;
-            (EventKind::Returned, "task.return", "任务被退回", "Task returned")
+            (
+                EventKind::Returned,
+                "task.return",
+                "任务被退回",
+                "Task returned",
+            )
         }
         _ => {
             c.closed_at = Some(now);
-            (EventKind::Cancelled, "task.cancel", "任务已撤销", "Task cancelled")
+            (
+                EventKind::Cancelled,
+                "task.cancel",
+                "任务已撤销",
+                "Task cancelled",
+            )
         }
     };
     c.recard(state, now);
@@ -1016,7 +1027,15 @@ pub async fn decide(
             message_en: &format!("{en}: {}", row.title),
         },
     );
-    finish(state, tx, actor, audit, id, serde_json::json!({"note": note})).await
+    finish(
+        state,
+        tx,
+        actor,
+        audit,
+        id,
+        serde_json::json!({"note": note}),
+    )
+    .await
 }
 
 /// Figures of the tasks assigned in [from, to) whose lead organisation is in scope (for the

@@ -7,8 +7,8 @@ use crate::auth::{Actor, PageActor};
 use crate::error::{ApiError, Problem};
 use crate::shell::{Ctx, FieldErrors, Forms, Typed, render};
 use crate::state::AppState;
-use crate::tasks::supervision::{self, ExtensionDecision, ExtensionRequest};
 use crate::tasks::forms::{Words, choices, form_field, new_task};
+use crate::tasks::supervision::{self, TaskExtensionDecision, TaskExtensionRequest};
 use crate::tasks::{
     self, Completion, Evidence, ProgressReport, Task, TaskDetail, TaskEvent, TaskQuery, Verdict,
 };
@@ -75,8 +75,15 @@ async fn list_view(
     forms: Forms,
 ) -> Response {
     let ctx = crate::page_try!(
-        crate::shell::ctx_with(state, headers, actor, "tasks", "/tasks", Permission::TaskRead)
-            .await
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "tasks",
+            "/tasks",
+            Permission::TaskRead
+        )
+        .await
     );
     let mine = q.mine.as_deref() == Some("1");
     let carded = q.carded.as_deref() == Some("1");
@@ -217,7 +224,7 @@ impl TaskPage {
         String::new()
     }
 
-    fn pending(&self) -> Option<&tasks::Extension> {
+    fn pending(&self) -> Option<&tasks::TaskExtension> {
         self.d
             .extensions
             .iter()
@@ -225,17 +232,17 @@ impl TaskPage {
     }
 
     fn link_href(&self) -> Option<String> {
-        self.d.task.link.as_ref().and_then(|l| {
-            crate::notifications::link(l.kind.code(), &l.id)
-        })
-    }
-
-    fn link_label(&self) -> String {
         self.d
             .task
             .link
             .as_ref()
-            .map_or(String::new(), |l| self.ctx.label("link_kind", l.kind.code()))
+            .and_then(|l| crate::notifications::link(l.kind.code(), &l.id))
+    }
+
+    fn link_label(&self) -> String {
+        self.d.task.link.as_ref().map_or(String::new(), |l| {
+            self.ctx.label("link_kind", l.kind.code())
+        })
     }
 }
 
@@ -247,8 +254,15 @@ async fn task_view(
     forms: Forms,
 ) -> Response {
     let ctx = crate::page_try!(
-        crate::shell::ctx_with(state, headers, actor, "tasks", "/tasks", Permission::TaskRead)
-            .await
+        crate::shell::ctx_with(
+            state,
+            headers,
+            actor,
+            "tasks",
+            "/tasks",
+            Permission::TaskRead
+        )
+        .await
     );
     let d = match tasks::detail(state, actor, id).await {
         Ok(d) => d,
@@ -259,14 +273,7 @@ async fn task_view(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    render(
-        status,
-        &TaskPage {
-            ctx,
-            d,
-            forms,
-        },
-    )
+    render(status, &TaskPage { ctx, d, forms })
 }
 
 async fn detail(
@@ -429,7 +436,7 @@ async fn extension(
         &state,
         &actor,
         &id,
-        ExtensionRequest {
+        TaskExtensionRequest {
             due_on: typed.get("due_on"),
             reason: typed.get("reason"),
             updated_at: version(&typed),
@@ -454,7 +461,7 @@ async fn decide_extension(
         &id,
         &ext,
         approve,
-        ExtensionDecision {
+        TaskExtensionDecision {
             note: typed.optional("note"),
         },
     )

@@ -1,7 +1,7 @@
 //! 督办: what moves a task's card and deadline. The sweep (the leased `task_supervision` job, every
 //! `tasks.sweep_seconds`) raises the card of every open task the rules now card higher, each decided
 //! on the row read inside its own transaction and written conditionally, so two sweeps never card one
-//! task twice. Extension requests: the lead asks for a later deadline day with a reason; someone who
+//! task twice. TaskExtension requests: the lead asks for a later deadline day with a reason; someone who
 //! manages tasks (not the requester) approves — the deadline moves and the card is recomputed, so an
 //! overdue card clears — or refuses, and nothing else changes.
 
@@ -76,8 +76,9 @@ async fn card_one(state: &AppState, id: &str, now: i64) -> ApiResult<bool> {
         outcome: AuditOutcome::Ok,
         purpose: None,
         ip: None,
-        detail: serde_json::json!({"from": row.card, "to": carding.card, "reasons": carding.reasons})
-            .to_string(),
+        detail:
+            serde_json::json!({"from": row.card, "to": carding.card, "reasons": carding.reasons})
+                .to_string(),
     }])
     .await?;
     Ok(true)
@@ -94,7 +95,7 @@ pub fn job(state: &AppState) -> crate::jobs::Job {
 /// A request for a later deadline day.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExtensionRequest {
+pub struct TaskExtensionRequest {
     /// The new deadline day, `YYYY-MM-DD`, after the current one.
     pub due_on: String,
     /// Why, 1–500 characters.
@@ -107,7 +108,7 @@ pub async fn request_extension(
     state: &AppState,
     actor: &Actor,
     id: &str,
-    req: ExtensionRequest,
+    req: TaskExtensionRequest,
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskRead).await?;
     let mut problems = Problems::default();
@@ -126,9 +127,10 @@ pub async fn request_extension(
     status
         .apply(Action::RequestExtension)
         .map_err(super::illegal)?;
-    let current: jiff::civil::Date = row.due_on.parse().map_err(|_| {
-        ApiError::Internal(anyhow::anyhow!("task {} has a bad due_on", row.id))
-    })?;
+    let current: jiff::civil::Date = row
+        .due_on
+        .parse()
+        .map_err(|_| ApiError::Internal(anyhow::anyhow!("task {} has a bad due_on", row.id)))?;
     if due <= current || due > current.saturating_add(jiff::Span::new().years(1)) {
         return Err(ApiError::problem(
             Problem::new(
@@ -177,7 +179,7 @@ pub async fn request_extension(
             kind: "task.extension_requested",
             object: ("task", &row.id),
             message: &format!("延期申请：{}（申请延至 {}）", row.title, ext.due_on),
-            message_en: &format!("Extension requested: {} (to {})", row.title, ext.due_on),
+            message_en: &format!("TaskExtension requested: {} (to {})", row.title, ext.due_on),
         },
     );
     super::finish(
@@ -194,7 +196,7 @@ pub async fn request_extension(
 /// A decision on the pending extension request.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct ExtensionDecision {
+pub struct TaskExtensionDecision {
     /// Why (required to refuse), at most 500 characters.
     #[serde(default)]
     pub note: Option<String>,
@@ -207,7 +209,7 @@ pub async fn decide_extension(
     id: &str,
     ext_id: &str,
     approve: bool,
-    req: ExtensionDecision,
+    req: TaskExtensionDecision,
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
@@ -265,9 +267,17 @@ pub async fn decide_extension(
         c.last_activity_at = now;
         c.recard(state, now);
         c.write(&mut tx, &row, now).await?;
-        (EventKind::ExtensionApproved, "延期已批准", "Extension approved")
+        (
+            EventKind::ExtensionApproved,
+            "延期已批准",
+            "TaskExtension approved",
+        )
     } else {
-        (EventKind::ExtensionRefused, "延期未获批准", "Extension refused")
+        (
+            EventKind::ExtensionRefused,
+            "延期未获批准",
+            "TaskExtension refused",
+        )
     };
     event(
         &mut tx,

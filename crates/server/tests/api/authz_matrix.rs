@@ -88,6 +88,12 @@ enum Obj {
     TeamMember,
     TeamDuty,
     TeamTask,
+    Meeting,
+    /// A meeting and one of its decisions.
+    MeetingDecision,
+    /// The fixture task: led by the matrix's organisation (so every wide account is a participant),
+    /// with an extension request waiting.
+    Task,
 }
 
 struct Route {
@@ -691,6 +697,92 @@ const ROUTES: &[Route] = &[
         Obj::Team,
     ),
     r("get", "/api/v1/me/team-work", Authenticated, Coll),
+    // 联席会议 and 交办/督办: the fixture meeting is the demo's; the fixture task has an extension
+    // request waiting, decided by the first supervisor; its later steps meet a changed task (409).
+    r("get", "/api/v1/meetings", Perm(P::TaskRead), Coll),
+    r("post", "/api/v1/meetings", Perm(P::TaskManage), Coll),
+    r(
+        "get",
+        "/api/v1/meetings/{id}",
+        Perm(P::TaskRead),
+        Obj::Meeting,
+    ),
+    r(
+        "put",
+        "/api/v1/meetings/{id}/minutes",
+        Perm(P::TaskManage),
+        Obj::Meeting,
+    ),
+    r(
+        "post",
+        "/api/v1/meetings/{id}/decisions",
+        Perm(P::TaskManage),
+        Obj::Meeting,
+    ),
+    r(
+        "post",
+        "/api/v1/meetings/{id}/decisions/{decision_id}/tasks",
+        Perm(P::TaskManage),
+        Obj::MeetingDecision,
+    ),
+    r(
+        "post",
+        "/api/v1/meetings/{id}/attachments",
+        Perm(P::TaskManage),
+        Obj::Meeting,
+    ),
+    r("get", "/api/v1/tasks", Perm(P::TaskRead), Coll),
+    r("post", "/api/v1/tasks", Perm(P::TaskManage), Coll),
+    r("get", "/api/v1/tasks/{id}", Perm(P::TaskRead), Obj::Task),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/progress",
+        Perm(P::TaskRead),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/extensions",
+        Perm(P::TaskRead),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/extensions/{ext_id}/approve",
+        Perm(P::TaskManage),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/extensions/{ext_id}/refuse",
+        Perm(P::TaskManage),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/submit",
+        Perm(P::TaskRead),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/accept",
+        Perm(P::TaskManage),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/return",
+        Perm(P::TaskManage),
+        Obj::Task,
+    ),
+    r(
+        "post",
+        "/api/v1/tasks/{id}/cancel",
+        Perm(P::TaskManage),
+        Obj::Task,
+    ),
+    r("get", "/api/v1/task-figures", Perm(P::TaskRead), Coll),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -791,6 +883,18 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::TeamTask,
             "SELECT id, '' FROM team_tasks WHERE status = 'open' ORDER BY due_at LIMIT 1",
         ),
+        (
+            Obj::Meeting,
+            "SELECT id, '' FROM meetings ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::MeetingDecision,
+            "SELECT meeting_id, id FROM meeting_decisions ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::Task,
+            "SELECT id, '' FROM tasks WHERE title = '矩阵固定督办事项'",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -840,6 +944,14 @@ struct Known {
     incident: String,
     /// A member of the fixture team who stays on it.
     team_member: String,
+    /// The fixture task as made, its waiting extension request, and its lead (a matrix account).
+    task_updated_at: i64,
+    task_extension: String,
+    task_lead: String,
+    meeting_updated_at: i64,
+    /// Days 200 and 300 from today: a new task's deadline, a later one.
+    soon: String,
+    later: String,
 }
 
 async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -> Known {
@@ -919,7 +1031,38 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         pingan_store::args![f[&Obj::Team].0.as_str()],
     )
     .await;
+    let (task_updated_at, task_lead): (i64, String) = one(
+        app,
+        "SELECT updated_at, lead_user_id FROM tasks WHERE id = ?",
+        pingan_store::args![f[&Obj::Task].0.as_str()],
+    )
+    .await;
+    let (task_extension,): (String,) = one(
+        app,
+        "SELECT id FROM task_extensions WHERE task_id = ? AND status = 'pending'",
+        pingan_store::args![f[&Obj::Task].0.as_str()],
+    )
+    .await;
+    let (meeting_updated_at,): (i64,) = one(
+        app,
+        "SELECT updated_at FROM meetings WHERE id = ?",
+        pingan_store::args![f[&Obj::Meeting].0.as_str()],
+    )
+    .await;
+    let day = |n: i64| {
+        jiff::Zoned::now()
+            .date()
+            .checked_add(jiff::Span::new().days(n))
+            .unwrap()
+            .to_string()
+    };
     Known {
+        soon: day(200),
+        later: day(300),
+        task_updated_at,
+        task_extension,
+        task_lead,
+        meeting_updated_at,
         team_member,
         lng,
         lat,
@@ -1230,6 +1373,62 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/teams/{id}/ledger"),
             json!({"member_id": k.team_member, "points": 1, "note": "矩阵奖励"}),
         ),
+        (
+            ("post", "/api/v1/meetings"),
+            json!({"title": "矩阵联席会议", "org_id": k.org, "held_at": "2026-11-01T09:00:00+08:00"}),
+        ),
+        (
+            ("put", "/api/v1/meetings/{id}/minutes"),
+            json!({"minutes": "矩阵纪要", "updated_at": k.meeting_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/meetings/{id}/decisions"),
+            json!({"text": "矩阵决议"}),
+        ),
+        (
+            ("post", "/api/v1/meetings/{id}/decisions/{decision_id}/tasks"),
+            json!({"title": "矩阵决议任务", "lead_org_id": k.org, "lead_user_id": k.task_lead, "due_on": k.soon}),
+        ),
+        (
+            ("post", "/api/v1/meetings/{id}/attachments"),
+            json!({"name": "矩阵附件", "sm3": sm3, "reference": "矩阵-001"}),
+        ),
+        (
+            ("post", "/api/v1/tasks"),
+            json!({"title": "矩阵督办", "lead_org_id": k.org, "lead_user_id": k.task_lead, "due_on": k.soon}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/progress"),
+            json!({"note": "矩阵进展", "percent": 50, "updated_at": k.task_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/extensions"),
+            json!({"due_on": k.later, "reason": "矩阵延期", "updated_at": k.task_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/extensions/{ext_id}/approve"),
+            json!({}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/extensions/{ext_id}/refuse"),
+            json!({"note": "矩阵不予延期"}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/submit"),
+            json!({"note": "矩阵完成", "updated_at": k.task_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/accept"),
+            json!({"updated_at": k.task_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/return"),
+            json!({"note": "矩阵退回", "updated_at": k.task_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/tasks/{id}/cancel"),
+            json!({"note": "矩阵撤销", "updated_at": k.task_updated_at}),
+        ),
     ]
     .into_iter()
     .collect()
@@ -1302,6 +1501,7 @@ const SYSTEM_WIDE: &[&str] = &["/api/v1/audit"];
 /// Required query parameters, so the decision (not the parameter check) is what answers.
 const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/disputes-kpi", "?from=2026-01-01&to=2026-12-31"),
+    ("/api/v1/task-figures", "?from=2026-01-01&to=2026-12-31"),
     (
         "/api/v1/units/{id}/track",
         "?from=2026-11-01T00:00:00%2B08:00&to=2026-11-02T00:00:00%2B08:00",
@@ -1343,6 +1543,8 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
         ("{member_id}", second.as_str()),
         ("{grid_code}", second.as_str()),
         ("{extension_id}", k.extension.as_str()),
+        ("{ext_id}", k.task_extension.as_str()),
+        ("{decision_id}", second.as_str()),
         ("{followup_id}", followup),
     ] {
         p = p.replace(placeholder, value);
@@ -1411,6 +1613,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::teams::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::meetings::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));
@@ -1715,6 +1920,41 @@ async fn make_fixtures(app: &TestApp, org_id: &str) -> (f64, f64) {
         r.status().as_u16(),
         201,
         "fixture footage request: {}",
+        r.text().await.unwrap()
+    );
+    // The fixture task: led by the matrix's organisation, its extension asked for by its lead.
+    let auxiliary = account_token(app, Role::Auxiliary, true, org_id).await;
+    let lead = users::by_username(&app.db, "m-auxiliary-wide")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let r = client()
+        .post(format!("{}/api/v1/tasks", app.url))
+        .bearer_auth(&chief)
+        .json(&serde_json::json!({"title": "矩阵固定督办事项", "lead_org_id": org_id,
+            "lead_user_id": lead, "due_on": today.checked_add(jiff::Span::new().days(100)).unwrap().to_string()}))
+        .send()
+        .await
+        .unwrap();
+    let task: serde_json::Value = r.json().await.unwrap();
+    assert!(task["id"].is_string(), "fixture task: {task}");
+    let r = client()
+        .post(format!(
+            "{}/api/v1/tasks/{}/extensions",
+            app.url,
+            task["id"].as_str().expect("a fixture task")
+        ))
+        .bearer_auth(&auxiliary)
+        .json(&serde_json::json!({"due_on": today.checked_add(jiff::Span::new().days(120)).unwrap().to_string(), "reason": "矩阵：等待配合单位",
+            "updated_at": task["updated_at"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status().as_u16(),
+        201,
+        "fixture extension: {}",
         r.text().await.unwrap()
     );
     let made: [(Role, String, serde_json::Value); 8] = [

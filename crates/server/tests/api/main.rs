@@ -99,6 +99,7 @@ mod scope;
 mod sealed_personal;
 mod security;
 mod system;
+mod tasks;
 mod teams;
 mod track_fold;
 mod zone_import;
