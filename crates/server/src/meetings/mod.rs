@@ -318,14 +318,14 @@ pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResu
     }
     let mut tx = state.db.begin().await?;
     for (i, a) in req.agenda.iter().enumerate() {
-        if let Some(l) = &a.link {
-            if !store::linkable(&mut tx, &actor.scope, l.kind.code(), &l.id).await? {
-                problems.push(Problem::new(
-                    &format!("agenda[{i}].link.id"),
-                    "task_link",
-                    "no such object in your scope",
-                ));
-            }
+        if let Some(l) = &a.link
+            && !store::linkable(&mut tx, &actor.scope, l.kind.code(), &l.id).await?
+        {
+            problems.push(Problem::new(
+                &format!("agenda[{i}].link.id"),
+                "task_link",
+                "no such object in your scope",
+            ));
         }
     }
     let mut attendees: Vec<(Option<String>, String)> = Vec::new();

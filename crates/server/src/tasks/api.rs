@@ -264,14 +264,14 @@ async fn task_figures(
     let mut problems = Problems::default();
     let from = tasks::day("from", &p.from, &mut problems);
     let to = tasks::day("to", &p.to, &mut problems);
-    if let (Some(f), Some(t)) = (from, to) {
-        if t < f || (t - f).get_days() > 366 {
-            problems.push(Problem::new(
-                "to",
-                "task_period",
-                "to must be on or after from, at most 366 days later",
-            ));
-        }
+    if let (Some(f), Some(t)) = (from, to)
+        && (t < f || (t - f).get_days() > 366)
+    {
+        problems.push(Problem::new(
+            "to",
+            "task_period",
+            "to must be on or after from, at most 366 days later",
+        ));
     }
     problems.finish()?;
     let (Some(from), Some(to)) = (from, to) else {

@@ -439,14 +439,14 @@ pub async fn assign_in(
         }
     }
     let link = req.link.clone();
-    if let Some(l) = &link {
-        if !pingan_store::meetings::linkable(tx, &actor.scope, l.kind.code(), &l.id).await? {
-            problems.push(Problem::new(
-                "link.id",
-                "task_link",
-                "no such object in your scope",
-            ));
-        }
+    if let Some(l) = &link
+        && !pingan_store::meetings::linkable(tx, &actor.scope, l.kind.code(), &l.id).await?
+    {
+        problems.push(Problem::new(
+            "link.id",
+            "task_link",
+            "no such object in your scope",
+        ));
     }
     let lead_name = match &lead_org {
         Some(o) => {

@@ -290,7 +290,7 @@ pub async fn decide_extension(
     );
     notifications::send(
         &mut tx,
-        &[ext.requested_by.clone()],
+        std::slice::from_ref(&ext.requested_by),
         now,
         &Notice {
             kind: &format!("task.{}", kind.code()),
