@@ -179,6 +179,8 @@ pub struct TaskDetail {
     pub co_orgs: Vec<CoOrg>,
     pub timeline: Vec<TaskEvent>,
     pub extensions: Vec<TaskExtension>,
+    /// The deciding meeting's title, when the reader may open that meeting.
+    pub meeting_title: Option<String>,
     /// What the reader may do now.
     pub can: Abilities,
 }
@@ -271,6 +273,12 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
         .into_iter()
         .map(extension_view)
         .collect();
+    let meeting_title = match &row.meeting_id {
+        Some(m) => pingan_store::meetings::get(&state.db, &actor.scope, m)
+            .await?
+            .map(|m| m.title),
+        None => None,
+    };
     let task = view(row);
     let participant = is_participant(actor, &task, &co_orgs);
     let manage = actor.can(Permission::TaskManage);
@@ -291,6 +299,7 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
         co_orgs,
         timeline,
         extensions,
+        meeting_title,
         can,
     })
 }
