@@ -239,28 +239,27 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Meet
     })
 }
 
-fn optional_text(field: &str, v: Option<&str>, max: usize, problems: &mut Problems) -> String {
-    let t = v.unwrap_or("").trim().to_string();
-    if t.chars().count() > max {
-        problems.push(
-            Problem::new(
-                field,
-                "too_long",
-                format!("{field}: at most {max} characters"),
-            )
-            .with("max", max),
-        );
-    }
-    t
-}
-
 /// Records a meeting (TaskManage).
 pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResult<Meeting> {
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
     let title = problems.check(crate::validate::text("title", &req.title, 100))?;
-    let place = optional_text("place", req.place.as_deref(), 100, &mut problems);
-    let minutes = optional_text("minutes", req.minutes.as_deref(), 20_000, &mut problems);
+    let place = problems
+        .check(crate::validate::optional_text(
+            "place",
+            req.place.as_deref(),
+            100,
+        ))?
+        .flatten()
+        .unwrap_or_default();
+    let minutes = problems
+        .check(crate::validate::optional_text(
+            "minutes",
+            req.minutes.as_deref(),
+            20_000,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let held_at = problems.check(crate::validate::required_instant("held_at", &req.held_at))?;
     let now = state.now();
     if let Some(at) = held_at {
@@ -432,7 +431,14 @@ pub async fn set_minutes(
 ) -> ApiResult<Meeting> {
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
-    let minutes = optional_text("minutes", Some(&req.minutes), 20_000, &mut problems);
+    let minutes = problems
+        .check(crate::validate::optional_text(
+            "minutes",
+            Some(&req.minutes),
+            20_000,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     problems.finish()?;
     let mut tx = state.db.begin().await?;
     let m = store::get_tx(&mut tx, &actor.scope, id)

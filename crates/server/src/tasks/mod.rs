@@ -332,21 +332,6 @@ fn end_of(d: jiff::civil::Date) -> i64 {
     pingan_domain::time::day_start(d) + rules::DAY
 }
 
-fn optional_text(field: &str, v: Option<&str>, max: usize, problems: &mut Problems) -> String {
-    let t = v.unwrap_or("").trim().to_string();
-    if t.chars().count() > max {
-        problems.push(
-            Problem::new(
-                field,
-                "too_long",
-                format!("{field}: at most {max} characters"),
-            )
-            .with("max", max),
-        );
-    }
-    t
-}
-
 /// Assigns a task (TaskManage): directly, or from a meeting's decision (`from`, checked by the
 /// caller). A task recorded already overdue is carded at once.
 pub async fn assign(
@@ -384,7 +369,14 @@ pub async fn assign_in(
 ) -> ApiResult<TaskRow> {
     let mut problems = Problems::default();
     let title = problems.check(crate::validate::text("title", &req.title, 100))?;
-    let detail = optional_text("detail", req.detail.as_deref(), 2000, &mut problems);
+    let detail = problems
+        .check(crate::validate::optional_text(
+            "detail",
+            req.detail.as_deref(),
+            2000,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let due = day("due_on", &req.due_on, &mut problems);
     let now = state.now();
     let assigned_at = from.as_ref().map_or(now, |f| f.held_at);
@@ -968,7 +960,14 @@ pub async fn decide(
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
-    let note = optional_text("note", req.note.as_deref(), 500, &mut problems);
+    let note = problems
+        .check(crate::validate::optional_text(
+            "note",
+            req.note.as_deref(),
+            500,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     if matches!(action, Action::Return | Action::Cancel) && note.is_empty() {
         problems.push(Problem::new(
             "note",

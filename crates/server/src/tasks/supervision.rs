@@ -213,7 +213,14 @@ pub async fn decide_extension(
 ) -> ApiResult<Task> {
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
-    let note = super::optional_text("note", req.note.as_deref(), 500, &mut problems);
+    let note = problems
+        .check(crate::validate::optional_text(
+            "note",
+            req.note.as_deref(),
+            500,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     if !approve && note.is_empty() {
         problems.push(Problem::new(
             "note",

@@ -112,21 +112,6 @@ fn member_view(m: MemberRow, totals: &[(String, i64, i64)]) -> TeamMember {
     }
 }
 
-fn note(field: &str, v: Option<&str>, max: usize, problems: &mut Problems) -> String {
-    let n = v.unwrap_or("").trim().to_string();
-    if n.chars().count() > max {
-        problems.push(
-            Problem::new(
-                field,
-                "too_long",
-                format!("{field}: at most {max} characters"),
-            )
-            .with("max", max),
-        );
-    }
-    n
-}
-
 /// The teams in your scope.
 pub async fn teams(state: &AppState, actor: &Actor) -> ApiResult<Vec<Team>> {
     actor.require(state, Permission::TeamRead).await?;
@@ -166,7 +151,14 @@ pub async fn create_team(state: &AppState, actor: &Actor, req: NewTeam) -> ApiRe
     actor.require(state, Permission::TeamManage).await?;
     let mut problems = Problems::default();
     let name = problems.check(crate::validate::text("name", &req.name, 50))?;
-    let note = note("note", req.note.as_deref(), 200, &mut problems);
+    let note = problems
+        .check(crate::validate::optional_text(
+            "note",
+            req.note.as_deref(),
+            200,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let org = pingan_store::orgs::get(&state.db, &actor.scope, &req.org_id).await?;
     if org.is_none() {
         problems.push(Problem::new(

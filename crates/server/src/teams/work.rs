@@ -297,7 +297,14 @@ pub async fn create_duty(
     {
         problems.push(period_problem("ends_at", e));
     }
-    let note = super::note("note", req.note.as_deref(), 200, &mut problems);
+    let note = problems
+        .check(crate::validate::optional_text(
+            "note",
+            req.note.as_deref(),
+            200,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let mut tx = state.db.begin().await?;
     check_members(&mut tx, &t.id, &req.member_ids, &mut problems).await?;
     problems.finish()?;
@@ -490,9 +497,23 @@ pub async fn create_task(
     let t = team_row(state, actor, team_id).await?;
     let mut problems = Problems::default();
     let title = problems.check(crate::validate::text("title", &req.title, 100))?;
-    let place = super::note("place", req.place.as_deref(), 100, &mut problems);
+    let place = problems
+        .check(crate::validate::optional_text(
+            "place",
+            req.place.as_deref(),
+            100,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let due = problems.check(crate::validate::required_instant("due_at", &req.due_at))?;
-    let note = super::note("note", req.note.as_deref(), 200, &mut problems);
+    let note = problems
+        .check(crate::validate::optional_text(
+            "note",
+            req.note.as_deref(),
+            200,
+        ))?
+        .flatten()
+        .unwrap_or_default();
     let mut tx = state.db.begin().await?;
     check_members(&mut tx, &t.id, &req.member_ids, &mut problems).await?;
     problems.finish()?;
