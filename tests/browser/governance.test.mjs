@@ -126,6 +126,11 @@ describe("meetings and supervised tasks (headless Chromium)", { timeout: 4 * 60_
     assert.ok(notes.some((n) => n.includes("督办亮牌") && n.includes(OVERDUE) && n.includes("红牌")),
       `no red card in the officer's inbox: ${JSON.stringify(notes)}`);
     assert.ok(notes.some((n) => n.includes("交办任务") && n.includes(OVERDUE)), JSON.stringify(notes));
+    // And on the officer's home page, among their open tasks, marked urgent.
+    await officer.page.goto("/");
+    const home = officer.page.locator(`#home-tasks li:has-text("${OVERDUE}")`);
+    assert.equal(await home.getAttribute("class"), "urgent");
+    await noSideways(officer.page);
     officer.guard.check();
   });
 });

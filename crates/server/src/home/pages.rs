@@ -67,6 +67,8 @@ struct Sections {
     reports: Option<Vec<Item>>,
     /// A 群防群治 member's next duties and open tasks (any role: membership decides).
     team_work: Option<Vec<Item>>,
+    /// Supervised tasks one leads that are still open, carded first.
+    tasks: Option<Vec<Item>>,
     figures: Option<Vec<Figure>>,
     notices: Vec<Item>,
 }
@@ -117,6 +119,9 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
             s.disputes = Some(disputes_by_time_left(state, ctx, actor, Some("grid")).await?);
         }
     }
+    if actor.can(Permission::TaskRead) {
+        s.tasks = Some(my_tasks(state, ctx, actor).await?);
+    }
     if actor.can(Permission::KpiRead) {
         let week = 7 * DAY;
         let inc = |from, to| home::incidents_received(&state.db, &actor.scope, from, to);
@@ -152,6 +157,39 @@ async fn sections(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Sections
         })
         .collect();
     Ok(s)
+}
+
+/// The open supervised tasks one leads: red and yellow cards first, then by deadline.
+async fn my_tasks(state: &AppState, ctx: &Ctx, actor: &Actor) -> Result<Vec<Item>, StoreError> {
+    let reader = pingan_store::tasks::Reader {
+        scope: &actor.scope,
+        user_id: &actor.user_id,
+        org_id: actor.org_id.as_deref(),
+    };
+    let filter = pingan_store::tasks::Filter {
+        lead_user_id: Some(actor.user_id.clone()),
+        status: Some("open".into()),
+        limit: SHOWN as i64,
+        ..Default::default()
+    };
+    Ok(pingan_store::tasks::list(&state.db, &reader, &filter)
+        .await?
+        .into_iter()
+        .map(|t| {
+            let carded = t.card != "normal";
+            let card = if carded {
+                format!("{} · ", ctx.label("task_card", &t.card))
+            } else {
+                String::new()
+            };
+            Item {
+                href: format!("/tasks/{}", t.id),
+                detail: format!("{card}{} {}", ctx.t("tasks.due_on"), t.due_on),
+                urgent: carded,
+                title: t.title,
+            }
+        })
+        .collect())
 }
 
 /// A team member's duties from today (a week) and open tasks, soonest first.
