@@ -96,8 +96,6 @@ string_enum! {
         Dispute = "dispute",
         /// 案件.
         Case = "case",
-        /// 风险隐患.
-        Risk = "risk",
         /// 场所.
         Place = "place",
     }

@@ -1135,7 +1135,7 @@ fn v22_meetings_tasks(_: Backend) -> Vec<String> {
             agreed_by TEXT NOT NULL,
             created_by TEXT NOT NULL REFERENCES users(id),
             created_at BIGINT NOT NULL)",
-        "CREATE INDEX meeting_decisions_meeting ON meeting_decisions (meeting_id, seq)",
+        "CREATE UNIQUE INDEX meeting_decisions_meeting ON meeting_decisions (meeting_id, seq)",
         "CREATE TABLE meeting_attachments (
             id TEXT PRIMARY KEY,
             meeting_id TEXT NOT NULL REFERENCES meetings(id),
@@ -1175,6 +1175,8 @@ fn v22_meetings_tasks(_: Backend) -> Vec<String> {
         "CREATE INDEX tasks_lead ON tasks (lead_user_id, status)",
         "CREATE INDEX tasks_live ON tasks (status, deadline_end)",
         "CREATE INDEX tasks_decision ON tasks (decision_id)",
+        "CREATE INDEX tasks_meeting ON tasks (meeting_id)",
+        "CREATE INDEX tasks_assigner ON tasks (assigned_by, status)",
         "CREATE TABLE task_orgs (
             task_id TEXT NOT NULL REFERENCES tasks(id),
             org_id TEXT NOT NULL REFERENCES orgs(id),

@@ -180,23 +180,43 @@ pub async fn get_any_tx(tx: &mut Tx, id: &str) -> Result<Option<TaskRow>> {
         .await
 }
 
-/// Ids of open tasks the sweep should look at: those whose deadline day has passed or whose last
-/// activity is older than `quiet_before`, and whose card is not red already.
+/// What the sweep needs of an open task to decide its card without a transaction.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SweepRow {
+    pub id: String,
+    pub deadline_end: i64,
+    pub last_activity_at: i64,
+    pub card: String,
+    pub card_reasons: String,
+}
+
+/// Open tasks the sweep should look at: past their deadline day or quiet since `quiet_before`, in
+/// id order after `after_id`.
 pub async fn sweep_candidates(
     db: &Db,
     now: i64,
     quiet_before: i64,
     after_id: &str,
     limit: i64,
-) -> Result<Vec<String>> {
-    let rows: Vec<(String,)> = db
-        .fetch_all(
-            "SELECT id FROM tasks WHERE status = 'open' AND card <> 'red' \
-             AND (deadline_end <= ? OR last_activity_at <= ?) AND id > ? ORDER BY id LIMIT ?",
-            args![now, quiet_before, after_id, limit],
-        )
-        .await?;
-    Ok(rows.into_iter().map(|r| r.0).collect())
+) -> Result<Vec<SweepRow>> {
+    db.fetch_all(
+        "SELECT id, deadline_end, last_activity_at, card, card_reasons FROM tasks \
+         WHERE status = 'open' AND (deadline_end <= ? OR last_activity_at <= ?) AND id > ? \
+         ORDER BY id LIMIT ?",
+        args![now, quiet_before, after_id, limit],
+    )
+    .await
+}
+
+/// Brings a card's reasons up to date (the days counted) while the card itself stays: derived text,
+/// so the task's version (`updated_at`) does not move and no open form goes stale.
+pub async fn refresh_reasons(db: &Db, id: &str, card: &str, reasons: &str) -> Result<()> {
+    db.execute(
+        "UPDATE tasks SET card_reasons = ? WHERE id = ? AND card = ? AND status = 'open'",
+        args![reasons, id, card],
+    )
+    .await?;
+    Ok(())
 }
 
 /// What a change writes on the task row.

@@ -281,11 +281,13 @@ pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResu
         ));
     }
     if req.org_ids.len() > 30 || req.attendees.len() > 100 || req.agenda.len() > 30 {
+        // Refused before any per-item lookup.
         problems.push(Problem::new(
             "agenda",
             "meeting_too_many",
             "at most 30 organisations, 100 attendees and 30 agenda items",
         ));
+        return Err(problems.into_error());
     }
     let mut orgs: Vec<String> = Vec::new();
     for (i, o) in req.org_ids.iter().enumerate() {
@@ -318,7 +320,7 @@ pub async fn create(state: &AppState, actor: &Actor, req: NewMeeting) -> ApiResu
     let mut tx = state.db.begin().await?;
     for (i, a) in req.agenda.iter().enumerate() {
         if let Some(l) = &a.link
-            && !store::linkable(&mut tx, &actor.scope, l.kind.code(), &l.id).await?
+            && !tasks::linkable(&mut tx, actor, l).await?
         {
             problems.push(Problem::new(
                 &format!("agenda[{i}].link.id"),
@@ -488,12 +490,13 @@ pub async fn decide(
     actor.require(state, Permission::TaskManage).await?;
     let mut problems = Problems::default();
     let text = problems.check(crate::validate::text("text", &req.text, 1000))?;
-    if req.tasks.len() > 20 {
+    if req.tasks.len() > 20 || req.agreed_by.len() > 31 {
         problems.push(Problem::new(
             "tasks",
             "meeting_too_many",
             "at most 20 tasks",
         ));
+        return Err(problems.into_error());
     }
     let mut tx = state.db.begin().await?;
     let m = store::get_tx(&mut tx, &actor.scope, id)
@@ -518,6 +521,9 @@ pub async fn decide(
     }
     problems.finish()?;
     let now = state.now();
+    // The meeting's row first: on PostgreSQL it is locked until commit, so two decisions recorded
+    // at once are numbered one after the other.
+    store::touch(&mut tx, &m.id, now).await?;
     let row = DecisionRow {
         id: new_id(),
         meeting_id: m.id.clone(),
@@ -550,7 +556,6 @@ pub async fn decide(
     if !task_problems.is_empty() {
         return Err(ApiError::Invalid(task_problems));
     }
-    store::touch(&mut tx, &m.id, now).await?;
     tx.commit_audited(vec![
         actor.audit_entry(
             "meeting.decide",

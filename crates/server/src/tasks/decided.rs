@@ -5,4 +5,4 @@
 pub use super::{
     Evidence, FromDecision, Link, NewSupervisedTask, Task, TaskQuery, assign_in, list,
 };
-pub(crate) use super::{check_reference, view};
+pub(crate) use super::{check_reference, linkable, view};

@@ -279,9 +279,12 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
             .map(|m| m.title),
         None => None,
     };
+    let (org_path, area_path) = (row.org_path.clone(), row.area_path.clone());
     let task = view(row);
     let participant = is_participant(actor, &task, &co_orgs);
-    let manage = actor.can(Permission::TaskManage);
+    let manage = actor.can(Permission::TaskManage)
+        && actor.user_id != task.lead_user_id
+        && holds_in_scope(actor, &org_path, &area_path);
     let pending = extensions
         .iter()
         .find(|e| e.status == ExtensionStatus::Pending);
@@ -292,7 +295,9 @@ pub async fn detail(state: &AppState, actor: &Actor, id: &str) -> ApiResult<Task
         request_extension: participant && open && pending.is_none(),
         accept: manage && task.status == Status::Submitted,
         cancel: manage && task.status.is_live(),
-        decide_extension: manage && pending.is_some_and(|e| e.requested_by != actor.user_id),
+        decide_extension: manage
+            && open
+            && pending.is_some_and(|e| e.requested_by != actor.user_id),
     };
     Ok(TaskDetail {
         task,
@@ -330,6 +335,18 @@ pub(crate) fn day(field: &str, v: &str, problems: &mut Problems) -> Option<jiff:
 /// The first microsecond after `d` (China time).
 fn end_of(d: jiff::civil::Date) -> i64 {
     pingan_domain::time::day_start(d) + rules::DAY
+}
+
+/// Whether the actor may read the kind of object `l` names and it exists in their scope.
+pub(crate) async fn linkable(tx: &mut Tx, actor: &Actor, l: &Link) -> ApiResult<bool> {
+    let read = match l.kind {
+        LinkKind::Incident => Permission::IncidentRead,
+        LinkKind::Dispute => Permission::DisputeRead,
+        LinkKind::Case => Permission::CaseRead,
+        LinkKind::Place => Permission::PlaceRead,
+    };
+    Ok(actor.can(read)
+        && pingan_store::meetings::linkable(tx, &actor.scope, l.kind.code(), &l.id).await?)
 }
 
 /// Assigns a task (TaskManage): directly, or from a meeting's decision (`from`, checked by the
@@ -379,7 +396,8 @@ pub async fn assign_in(
         .unwrap_or_default();
     let due = day("due_on", &req.due_on, &mut problems);
     let now = state.now();
-    let assigned_at = from.as_ref().map_or(now, |f| f.held_at);
+    // A meeting recorded ahead of time assigns nothing in the future.
+    let assigned_at = from.as_ref().map_or(now, |f| f.held_at.min(now));
     let assigned_day: jiff::civil::Date =
         pingan_domain::time::local_date(pingan_domain::time::from_micros(assigned_at))
             .parse()
@@ -418,7 +436,12 @@ pub async fn assign_in(
         ));
     }
     let mut co_orgs: Vec<String> = Vec::new();
-    for (i, o) in req.co_org_ids.iter().enumerate() {
+    let co_org_ids = if req.co_org_ids.len() > 20 {
+        &[][..]
+    } else {
+        &req.co_org_ids[..]
+    };
+    for (i, o) in co_org_ids.iter().enumerate() {
         let field = format!("co_org_ids[{i}]");
         if o == &req.lead_org_id || co_orgs.contains(o) {
             problems.push(Problem::new(
@@ -441,7 +464,7 @@ pub async fn assign_in(
     }
     let link = req.link.clone();
     if let Some(l) = &link
-        && !pingan_store::meetings::linkable(tx, &actor.scope, l.kind.code(), &l.id).await?
+        && !linkable(tx, actor, l).await?
     {
         problems.push(Problem::new(
             "link.id",
@@ -728,6 +751,29 @@ async fn task_for_change(tx: &mut Tx, actor: &Actor, id: &str, read_at: i64) -> 
     Ok(row)
 }
 
+/// Whether the task's lead organisation lies in the actor's own scope (path or area), not merely
+/// visible to them as its lead, assigner or a co-organisation's member.
+pub(crate) fn holds_in_scope(actor: &Actor, org_path: &str, area_path: &str) -> bool {
+    actor.scope.org_paths().any(|p| org_path.starts_with(p))
+        || actor.scope.area_paths().any(|p| area_path.starts_with(p))
+}
+
+/// Who decides on a task (accepts, returns, cancels, grants time): a task manager who holds it in
+/// their own scope and is not its lead person.
+pub(crate) fn require_decider(actor: &Actor, row: &TaskRow) -> ApiResult<()> {
+    if actor.user_id == row.lead_user_id {
+        return Err(ApiError::Forbidden(
+            "the lead person does not decide on their own task".into(),
+        ));
+    }
+    if !holds_in_scope(actor, &row.org_path, &row.area_path) {
+        return Err(ApiError::Forbidden(
+            "only a task manager whose scope holds the lead organisation decides on a task".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn require_participant(tx: &mut Tx, actor: &Actor, row: &TaskRow) -> ApiResult<()> {
     let member = match actor.org_id.as_deref() {
         Some(o) => o == row.lead_org_id || store::in_co_org(tx, &row.id, o).await?,
@@ -781,7 +827,7 @@ pub(crate) struct OwnedChange {
 
 impl OwnedChange {
     /// The card as the rules give it now for the changed task (activity clears a stall; an
-    /// extension an overdue; a submitted or closed task is not carded).
+    /// extension an overdue; a submitted or closed task is not carded) — never higher than it was.
     fn recard(&mut self, state: &AppState, now: i64) {
         let facts = Facts {
             status: self.status.parse().unwrap_or(Status::Open),
@@ -789,7 +835,12 @@ impl OwnedChange {
             last_activity: self.last_activity_at,
         };
         let c = rules::card(&facts, &state.config.tasks.cards, now);
-        if c.card.code() != self.card {
+        let stored: Card = self.card.parse().unwrap_or(Card::Normal);
+        // A step may lower a card (or keep it); raising one is the sweep's, which announces it.
+        if c.card.rank() > stored.rank() {
+            return;
+        }
+        if c.card != stored {
             self.carded_at = (c.card != Card::Normal).then_some(now);
         }
         self.card = c.card.code().into();
@@ -906,6 +957,15 @@ pub async fn submit(state: &AppState, actor: &Actor, id: &str, req: Completion) 
     check_evidence(&req.evidence, &mut problems);
     problems.finish()?;
     let note = note.unwrap_or_default();
+    let evidence: Vec<Evidence> = req
+        .evidence
+        .iter()
+        .map(|e| Evidence {
+            name: e.name.trim().to_string(),
+            sm3: e.sm3.to_ascii_lowercase(),
+            reference: e.reference.trim().to_string(),
+        })
+        .collect();
     let mut tx = state.db.begin().await?;
     let row = task_for_change(&mut tx, actor, id, req.updated_at).await?;
     require_participant(&mut tx, actor, &row).await?;
@@ -926,7 +986,7 @@ pub async fn submit(state: &AppState, actor: &Actor, id: &str, req: Completion) 
         Some(&actor.user_id),
         EventKind::Submitted,
         &note,
-        serde_json::json!({"evidence": req.evidence, "on_time": now < row.deadline_end}),
+        serde_json::json!({"evidence": evidence, "on_time": now < row.deadline_end}),
     );
     notifications::send(
         &mut tx,
@@ -945,7 +1005,7 @@ pub async fn submit(state: &AppState, actor: &Actor, id: &str, req: Completion) 
         actor,
         "task.submit",
         id,
-        serde_json::json!({"evidence": req.evidence.len()}),
+        serde_json::json!({"evidence": evidence.len()}),
     )
     .await
 }
@@ -978,6 +1038,7 @@ pub async fn decide(
     problems.finish()?;
     let mut tx = state.db.begin().await?;
     let row = task_for_change(&mut tx, actor, id, req.updated_at).await?;
+    require_decider(actor, &row)?;
     let status: Status = row.status.parse().unwrap_or(Status::Open);
     let next = status.apply(action).map_err(illegal)?;
     let now = state.now();

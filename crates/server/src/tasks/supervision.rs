@@ -28,12 +28,31 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
     let mut carded = 0;
     let mut after = String::new();
     loop {
-        let ids = store::sweep_candidates(&state.db, now, quiet_before, &after, 500).await?;
-        let Some(last) = ids.last() else { break };
-        after = last.clone();
-        for id in ids {
-            if card_one(state, &id, now).await? {
-                carded += 1;
+        let rows = store::sweep_candidates(&state.db, now, quiet_before, &after, 500).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        for r in rows {
+            // Decided on the light row first: only a card to raise takes the write lock.
+            let carding = rules::card(
+                &Facts {
+                    status: Status::Open,
+                    deadline_end: r.deadline_end,
+                    last_activity: r.last_activity_at,
+                },
+                &rules,
+                now,
+            );
+            let stored: Card = r.card.parse().unwrap_or(Card::Normal);
+            if carding.card.rank() > stored.rank() {
+                if card_one(state, &r.id, now).await? {
+                    carded += 1;
+                }
+            } else if carding.card == stored && stored != Card::Normal {
+                // The same card, its days counted on.
+                let reasons = serde_json::to_string(&carding.reasons).unwrap_or_default();
+                if reasons != r.card_reasons {
+                    store::refresh_reasons(&state.db, &r.id, stored.code(), &reasons).await?;
+                }
             }
         }
     }
@@ -250,6 +269,12 @@ pub async fn decide_extension(
     if ext.requested_by == actor.user_id {
         return Err(ApiError::Forbidden(
             "an extension is decided by someone other than who asked for it".into(),
+        ));
+    }
+    super::require_decider(actor, &row)?;
+    if row.status != Status::Open.code() {
+        return Err(ApiError::Conflict(
+            "the task is not open: its deadline no longer moves".into(),
         ));
     }
     let now = state.now();

@@ -458,6 +458,18 @@ both!(
         )
         .await;
         assert_eq!(s, 403, "{e}");
+        // The chief leads the red task: a manager, but not the one to cancel (or accept) it.
+        let chief_c = app.client_as("chief").await;
+        let t = task(&app, &chief_c, red).await;
+        assert_eq!(t["can"]["cancel"], false, "{t}");
+        let (s, e) = post(
+            &app,
+            &chief_c,
+            &format!("/api/v1/tasks/{red}/cancel"),
+            json!({"note": "不办了", "updated_at": t["updated_at"]}),
+        )
+        .await;
+        assert_eq!(s, 403, "{e}");
         // The village committee is a co-organisation: its grid worker may report on it.
         let t = task(&app, &grid, red).await;
         assert_eq!(t["can"]["report"], true, "{t}");
