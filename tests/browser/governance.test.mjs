@@ -59,11 +59,13 @@ describe("meetings and supervised tasks (headless Chromium)", { timeout: 4 * 60_
     await page.locator("#meeting-time").fill("09:00");
     await page.locator("#meeting-place").fill("枫桥镇综治中心");
     await page.selectOption("#meeting-orgs", [{ label: "枫桥派出所" }, { label: "陈家社区居委会" }]);
+    await page.locator("#meeting-attendees").fill("陈所长、周网格\n镇综治办 王主任");
     await page.locator("#meeting-agenda").fill("老街夜市治安\n沿街商户防盗");
     await clickAndLoad(page, "#meeting-submit");
     assert.match(pathOf(page), /^\/meetings\/[^/]+$/);
     assert.match(await page.locator("#meeting-participants").innerText(), /枫桥派出所/);
     assert.equal(await page.locator("#agenda li").count(), 2);
+    assert.match(await page.locator("#meeting-attendees-list").innerText(), /王主任/);
 
     // A decision, agreed by the station.
     await page.locator("#decision-text").fill("派出所牵头整治老街夜市周边秩序，社区走访沿街商户。");

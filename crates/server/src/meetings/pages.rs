@@ -127,6 +127,7 @@ fn meeting_field(path: &str) -> Option<String> {
         match base {
             "held_at" => "held",
             "org_ids" => "org_ids",
+            "attendees" => "attendees",
             other => other,
         }
         .to_string(),
@@ -167,7 +168,16 @@ async fn create(
                         .into_iter()
                         .filter(|o| !o.is_empty())
                         .collect(),
-                    attendees: Vec::new(),
+                    attendees: typed
+                        .get("attendees")
+                        .split(['\n', '、', ','])
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .map(|n| meetings::Attendee {
+                            user_id: None,
+                            name: Some(n.to_string()),
+                        })
+                        .collect(),
                     agenda,
                     minutes: typed.optional("minutes"),
                 },

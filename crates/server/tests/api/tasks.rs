@@ -257,6 +257,57 @@ both!(
         )
         .await;
         assert_eq!(s, 403, "the lead does not accept their own work: {e}");
+
+        // Returned, the overdue task is open again: the step itself does not raise its card (it
+        // stays as the submission left it); the next sweep does, and says so.
+        let carded_before = told(&app, "task.carded", &id).await.len();
+        let (s, back) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/tasks/{id}/return"),
+            json!({"note": "缺少补点位置图", "updated_at": d["updated_at"]}),
+        )
+        .await;
+        assert_eq!(
+            (s, back["status"].as_str(), back["card"].as_str()),
+            (200, Some("open"), Some("normal")),
+            "{back}"
+        );
+        assert_eq!(sweep(&app).await, 1);
+        assert_eq!(
+            told(&app, "task.carded", &id).await.len(),
+            carded_before + 2
+        );
+        let t = task(&app, &officer, &id).await;
+        assert_eq!(t["card"], "yellow", "{t}");
+        // Submitted again; a time request left waiting cannot move the deadline of a submitted task.
+        let (s, x) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/tasks/{id}/extensions"),
+            json!({"due_on": day(&app, 20), "reason": "再补一份材料", "updated_at": t["updated_at"]}),
+        )
+        .await;
+        assert_eq!(s, 201, "{x}");
+        let (s, d) = post(
+            &app,
+            &officer,
+            &format!("/api/v1/tasks/{id}/submit"),
+            json!({"note": "已补充位置图", "updated_at": x["updated_at"]}),
+        )
+        .await;
+        assert_eq!(s, 200, "{d}");
+        let t = task(&app, &chief, &id).await;
+        let ext = t["extensions"][2]["id"].as_str().unwrap().to_string();
+        assert_eq!(t["can"]["decide_extension"], false, "{t}");
+        let (s, e) = post(
+            &app,
+            &chief,
+            &format!("/api/v1/tasks/{id}/extensions/{ext}/approve"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(s, 409, "{e}");
         let (s, a) = post(
             &app,
             &chief,
