@@ -258,6 +258,26 @@ mod tests {
         assert!(clashes.is_empty(), "one name, two schemas: {clashes:?}");
     }
 
+    /// A query struct derived as `IntoParams` without `parameter_in = Query` is documented as path
+    /// parameters the path does not have, which OpenAPI validators refuse: every path parameter is
+    /// in its path.
+    #[test]
+    fn path_parameters_are_in_their_paths() {
+        let doc = serde_json::to_value(router().into_openapi()).unwrap();
+        let mut wrong = vec![];
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    if p["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                        wrong.push(format!("{method} {path}: {name}"));
+                    }
+                }
+            }
+        }
+        assert!(wrong.is_empty(), "path parameters not in their paths: {wrong:?}");
+    }
+
     #[test]
     fn shared_responses_are_added_once_and_never_replace_an_operations_own() {
         let doc = router().into_openapi();

@@ -241,6 +241,7 @@ async fn refuse_extension(
 
 /// A period of local days, both included.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct Period {
     /// First day, `YYYY-MM-DD`.

@@ -213,6 +213,7 @@ pub(crate) fn reader(actor: &Actor) -> Reader<'_> {
 
 /// What a list asks for.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct TaskQuery {
     /// Only tasks whose lead person is you.
