@@ -275,7 +275,10 @@ mod tests {
                 }
             }
         }
-        assert!(wrong.is_empty(), "path parameters not in their paths: {wrong:?}");
+        assert!(
+            wrong.is_empty(),
+            "path parameters not in their paths: {wrong:?}"
+        );
     }
 
     #[test]
