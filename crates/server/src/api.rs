@@ -281,6 +281,25 @@ mod tests {
         );
     }
 
+    /// Operation ids are the handlers' names: two modules' `request_extension`s made one id twice,
+    /// which OpenAPI forbids and client generators trip on.
+    #[test]
+    fn operation_ids_are_unique() {
+        let doc = serde_json::to_value(router().into_openapi()).unwrap();
+        let mut seen = std::collections::BTreeMap::new();
+        let mut twice = vec![];
+        for (path, ops) in doc["paths"].as_object().unwrap() {
+            for (method, op) in ops.as_object().unwrap() {
+                if let Some(id) = op["operationId"].as_str()
+                    && let Some(first) = seen.insert(id.to_string(), format!("{method} {path}"))
+                {
+                    twice.push(format!("{id}: {first} and {method} {path}"));
+                }
+            }
+        }
+        assert!(twice.is_empty(), "operation ids used twice: {twice:?}");
+    }
+
     #[test]
     fn shared_responses_are_added_once_and_never_replace_an_operations_own() {
         let doc = router().into_openapi();

@@ -21,8 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_meeting))
         .routes(routes!(put_minutes))
         .routes(routes!(record_decision))
-        .routes(routes!(spawn_task))
-        .routes(routes!(add_attachment))
+        .routes(routes!(assign_decision_task))
+        .routes(routes!(add_meeting_attachment))
 }
 
 /// Joint meetings in your scope, newest first.
@@ -117,7 +117,7 @@ async fn record_decision(
         (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 404, description = "No such meeting or decision in your scope", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn spawn_task(
+async fn assign_decision_task(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, decision_id)): Path<(String, String)>,
@@ -137,7 +137,7 @@ async fn spawn_task(
         (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 404, description = "No such meeting in your scope", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn add_attachment(
+async fn add_meeting_attachment(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,

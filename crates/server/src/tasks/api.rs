@@ -21,16 +21,16 @@ use utoipa_axum::routes;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_tasks, create_task))
-        .routes(routes!(get_task))
+        .routes(routes!(list_supervised_tasks, assign_task))
+        .routes(routes!(get_supervised_task))
         .routes(routes!(report_progress))
         .routes(routes!(submit_task))
         .routes(routes!(accept_task))
         .routes(routes!(return_task))
-        .routes(routes!(cancel_task))
-        .routes(routes!(request_extension))
-        .routes(routes!(approve_extension))
-        .routes(routes!(refuse_extension))
+        .routes(routes!(cancel_supervised_task))
+        .routes(routes!(request_task_extension))
+        .routes(routes!(approve_task_extension))
+        .routes(routes!(refuse_task_extension))
         .routes(routes!(task_figures))
 }
 
@@ -40,7 +40,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "OK", body = Vec<Task>),
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody)))]
-async fn list_tasks(
+async fn list_supervised_tasks(
     State(state): State<AppState>,
     actor: Actor,
     ApiQuery(q): ApiQuery<TaskQuery>,
@@ -54,7 +54,7 @@ async fn list_tasks(
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn create_task(
+async fn assign_task(
     State(state): State<AppState>,
     actor: Actor,
     ApiJson(req): ApiJson<NewSupervisedTask>,
@@ -72,7 +72,7 @@ async fn create_task(
         (status = 401, description = "Not authenticated", body = ErrorBody),
         (status = 403, description = "Your role may not do this", body = ErrorBody),
         (status = 404, description = "No such task for you", body = ErrorBody)))]
-async fn get_task(
+async fn get_supervised_task(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
@@ -165,7 +165,7 @@ async fn return_task(
         (status = 404, description = "No such task for you", body = ErrorBody),
         (status = 409, description = "The task changed since you read it, or is over", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn cancel_task(
+async fn cancel_supervised_task(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
@@ -185,7 +185,7 @@ async fn cancel_task(
         (status = 404, description = "No such task for you", body = ErrorBody),
         (status = 409, description = "The task changed, is not open, or a request is pending", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn request_extension(
+async fn request_task_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path(id): Path<String>,
@@ -207,7 +207,7 @@ async fn request_extension(
         (status = 404, description = "No such task or request for you", body = ErrorBody),
         (status = 409, description = "Decided already, or the task changed", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn approve_extension(
+async fn approve_task_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, ext_id)): Path<(String, String)>,
@@ -228,7 +228,7 @@ async fn approve_extension(
         (status = 404, description = "No such task or request for you", body = ErrorBody),
         (status = 409, description = "Decided already", body = ErrorBody),
         (status = 422, description = "A value is invalid (the field is named)", body = ErrorBody)))]
-async fn refuse_extension(
+async fn refuse_task_extension(
     State(state): State<AppState>,
     actor: Actor,
     Path((id, ext_id)): Path<(String, String)>,
