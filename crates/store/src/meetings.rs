@@ -94,7 +94,7 @@ pub async fn set_minutes(
     Ok(tx
         .execute(
             "UPDATE meetings SET minutes = ?, updated_at = ? WHERE id = ? AND updated_at = ?",
-            args![minutes, now.max(read_at + 1), id, read_at],
+            args![minutes, now.max(read_at.saturating_add(1)), id, read_at],
         )
         .await?
         == 1)

@@ -251,7 +251,7 @@ pub async fn update(tx: &mut Tx, id: &str, read_at: i64, now: i64, c: &Change<'_
                 c.deadline_end,
                 c.submitted_at,
                 c.closed_at,
-                now.max(read_at + 1),
+                now.max(read_at.saturating_add(1)),
                 id,
                 read_at
             ],

@@ -384,6 +384,17 @@ both!(
         let mid = m["id"].as_str().unwrap().to_string();
         let path = format!("/api/v1/meetings/{mid}/decisions");
 
+        // Minutes against the meeting as read; a version from nowhere (the largest number) is stale.
+        let put = |version: i64| {
+            coordinator
+                .put(format!("{}/api/v1/meetings/{mid}/minutes", app.url))
+                .json(&json!({"minutes": "研究夜市治安，明确分工。", "updated_at": version}))
+                .send()
+        };
+        assert_eq!(put(i64::MAX).await.unwrap().status().as_u16(), 409);
+        let r = put(m["updated_at"].as_i64().unwrap()).await.unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+
         // One bad task (its lead is not of the lead organisation) refuses the whole decision.
         let tables = ["meeting_decisions", "tasks", "task_events", "notifications"];
         let mut before = Vec::new();
