@@ -401,6 +401,16 @@ pub async fn manual_check_in(
         ));
     }
     let now = state.now();
+    // Who may check in by hand: a responder (民警, 辅警) or someone rostered on the zone now (a
+    // seconded volunteer); a reader of plans may not. Decided
+    // before the window, so the answer to who may does not depend on the time of day.
+    if !actor.can(Permission::IncidentRespond)
+        && !rostered_now(state, actor, &plan.zone_id, now).await?
+    {
+        return Err(ApiError::Forbidden(
+            "only a responder or someone on a shift of this zone now checks in by hand".into(),
+        ));
+    }
     // The day whose window holds now: today's, or yesterday's when it runs past midnight; that
     // day must be one of the plan's.
     let today = state.today();
@@ -429,15 +439,6 @@ pub async fn manual_check_in(
                 ),
             )
             .with("window", post.window.label()),
-        ));
-    }
-    // Who may check in by hand: a responder (民警, 辅警) or someone rostered on the zone now (a
-    // seconded volunteer); a reader of plans may not.
-    if !actor.can(Permission::IncidentRespond)
-        && !rostered_now(state, actor, &plan.zone_id, now).await?
-    {
-        return Err(ApiError::Forbidden(
-            "only a responder or someone on a shift of this zone now checks in by hand".into(),
         ));
     }
     let distance = pingan_domain::patrol::metres_between([lng, lat], [post.lng, post.lat]);

@@ -517,10 +517,11 @@ const ROUTES: &[Route] = &[
         Perm(P::PatrolRead),
         Obj::PatrolPlan,
     ),
+    // By hand: a responder (or someone rostered on the zone now, which no matrix account is).
     r(
         "post",
         "/api/v1/patrol-plans/{id}/check-ins",
-        Perm(P::PatrolRead),
+        All(&[P::PatrolRead, P::IncidentRespond]),
         Obj::PatrolPlan,
     ),
     r(
