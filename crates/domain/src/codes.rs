@@ -158,6 +158,47 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             codes(crate::task::LinkKind::ALL, crate::task::LinkKind::code),
         ),
         (
+            "risk::Category",
+            codes(crate::risk::Category::ALL, crate::risk::Category::code),
+        ),
+        (
+            "risk::RiskLevel",
+            codes(crate::risk::RiskLevel::ALL, crate::risk::RiskLevel::code),
+        ),
+        (
+            "risk::RiskStatus",
+            codes(crate::risk::RiskStatus::ALL, crate::risk::RiskStatus::code),
+        ),
+        (
+            "risk::RiskSource",
+            codes(crate::risk::RiskSource::ALL, crate::risk::RiskSource::code),
+        ),
+        (
+            "risk::RiskEventKind",
+            codes(
+                crate::risk::RiskEventKind::ALL,
+                crate::risk::RiskEventKind::code,
+            ),
+        ),
+        (
+            "risk::CheckResult",
+            codes(
+                crate::risk::CheckResult::ALL,
+                crate::risk::CheckResult::code,
+            ),
+        ),
+        (
+            "visit::Topic",
+            codes(crate::visit::Topic::ALL, crate::visit::Topic::code),
+        ),
+        (
+            "visit::VisitIssueKind",
+            codes(
+                crate::visit::VisitIssueKind::ALL,
+                crate::visit::VisitIssueKind::code,
+            ),
+        ),
+        (
             "dispute::Source",
             codes(dispute::Source::ALL, dispute::Source::code),
         ),

@@ -21,6 +21,7 @@ pub mod password;
 pub mod patrol;
 pub mod patrol_effect;
 pub mod plausible;
+pub mod risk;
 pub mod role;
 pub mod roster;
 pub mod scope;
@@ -29,6 +30,7 @@ pub mod team;
 pub mod time;
 pub mod totp;
 pub mod unit;
+pub mod visit;
 
 pub use area::{AreaCode, AreaLevel, GridCode};
 pub use audit::{AuditEntry, AuditOutcome, ChainHash};

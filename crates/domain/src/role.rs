@@ -189,6 +189,7 @@ impl Role {
                 TaskRead,
                 TaskManage,
                 RiskRead,
+                RiskReport,
                 RiskManage,
                 CameraRead,
                 FootageRequest,
@@ -216,6 +217,8 @@ impl Role {
                 PersonalDataReveal,
                 TaskRead,
                 RiskRead,
+                RiskReport,
+                VisitRecord,
                 CameraRead,
                 FootageRequest,
                 TrainingRead,
@@ -247,6 +250,8 @@ impl Role {
                 DisputeManage,
                 TaskRead,
                 RiskRead,
+                RiskReport,
+                VisitRecord,
                 TrainingRead,
             ],
             Role::Mediator => &[
@@ -277,7 +282,9 @@ impl Role {
                 TaskRead,
                 TaskManage,
                 RiskRead,
+                RiskReport,
                 RiskManage,
+                VisitRecord,
                 AnalysisRead,
                 KpiRead,
                 TrainingRead,
@@ -388,7 +395,12 @@ pub enum Permission {
     TaskRead,
     TaskManage,
     RiskRead,
+    /// Register a risk found, answer a screening campaign's checklist for a grid in scope.
+    RiskReport,
+    /// Order rectifications, re-inspect, close risks, run screening campaigns.
     RiskManage,
+    /// Record a household or place visit (入户走访) in a grid in scope.
+    VisitRecord,
     AnalysisRead,
     KpiRead,
     TrainingRead,

@@ -98,6 +98,8 @@ string_enum! {
         Case = "case",
         /// 场所.
         Place = "place",
+        /// 风险隐患.
+        Risk = "risk",
     }
 }
 

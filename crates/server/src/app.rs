@@ -67,6 +67,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::teams::pages::router())
         .merge(crate::meetings::pages::router())
         .merge(crate::tasks::pages::router())
+        .merge(crate::risks::pages::router())
         .merge(public::pages::router())
 }
 

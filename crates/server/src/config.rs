@@ -22,6 +22,70 @@ pub struct Config {
     pub patrol: PatrolConfig,
     pub validation: ValidationConfig,
     pub tasks: TasksConfig,
+    pub risks: RisksConfig,
+    pub visits: VisitsConfig,
+}
+
+/// A term a deployment adds to a built-in list (a risk category, a visit topic): its code and its
+/// names in both languages.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+impl Term {
+    pub fn name(&self, lang: crate::i18n::Lang) -> &str {
+        match lang {
+            crate::i18n::Lang::ZhCn => &self.zh,
+            crate::i18n::Lang::En => &self.en,
+        }
+    }
+}
+
+/// Checks added terms: a code of 2–32 lower-case letters, digits or `_`, none a built-in code or
+/// repeated, names of 1–20 characters.
+fn check_terms(what: &str, terms: &[Term], built_in: &[&str]) -> Result<(), String> {
+    for (i, t) in terms.iter().enumerate() {
+        let code_ok = (2..=32).contains(&t.code.len())
+            && t.code.starts_with(|c: char| c.is_ascii_lowercase())
+            && t.code
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !code_ok {
+            return Err(format!(
+                "{what}[{i}].code must be 2–32 lower-case letters, digits or _"
+            ));
+        }
+        if built_in.contains(&t.code.as_str()) || terms[..i].iter().any(|o| o.code == t.code) {
+            return Err(format!(
+                "{what}[{i}].code `{}` is already a {what} code",
+                t.code
+            ));
+        }
+        for (lang, n) in [("zh", &t.zh), ("en", &t.en)] {
+            if !(1..=20).contains(&n.trim().chars().count()) {
+                return Err(format!("{what}[{i}].{lang} must be 1–20 characters"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// 风险联排: categories beyond the built-in ones (`domain::risk::Category`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct RisksConfig {
+    pub categories: Vec<Term>,
+}
+
+/// 入户走访: topics beyond the built-in ones (`domain::visit::Topic`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct VisitsConfig {
+    pub topics: Vec<Term>,
 }
 
 /// 交办/督办: when a task is carded (`domain::task::CardRules`: days overdue or without progress for
@@ -494,6 +558,20 @@ impl Config {
         }
         if let Err(e) = self.tasks.cards.check() {
             return bad(&e.to_string());
+        }
+        let built_in: Vec<&str> = pingan_domain::risk::Category::ALL
+            .iter()
+            .map(|c| c.code())
+            .collect();
+        if let Err(e) = check_terms("risks.categories", &self.risks.categories, &built_in) {
+            return bad(&e);
+        }
+        let built_in: Vec<&str> = pingan_domain::visit::Topic::ALL
+            .iter()
+            .map(|c| c.code())
+            .collect();
+        if let Err(e) = check_terms("visits.topics", &self.visits.topics, &built_in) {
+            return bad(&e);
         }
         let p = &self.patrol;
         if !(5.0..=2_000.0).contains(&p.checkin_radius_m)

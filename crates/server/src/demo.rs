@@ -47,6 +47,7 @@ pub async fn ensure_all(
     crate::teams::demo::ensure(db, config).await?;
     crate::meetings::demo::ensure(db, config).await?;
     crate::tasks::demo::ensure(db, config).await?;
+    crate::risks::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

@@ -43,6 +43,7 @@ pub mod names;
 pub mod notifications;
 pub mod rate;
 pub mod rekey;
+pub mod risks;
 pub mod shell;
 pub mod signed;
 pub mod state;

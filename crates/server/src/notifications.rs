@@ -68,6 +68,8 @@ pub fn link(object_type: &str, object_id: &str) -> Option<String> {
         "task" => "/tasks",
         "meeting" => "/meetings",
         "place" => "/places",
+        "risk" => "/risks",
+        "visit" => "/visits",
         _ => return None,
     };
     Some(format!("{base}/{}", crate::auth::url_encode(object_id)))

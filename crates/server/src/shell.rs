@@ -78,7 +78,7 @@ static NAV: &[(&str, &[NavItem])] = &[
     ("group.governance", &[
         nav!("meetings", "/meetings", true, [TaskRead]),
         nav!("tasks", "/tasks", true, [TaskRead]),
-        nav!("risks", "/m/risks", false, [RiskRead]),
+        nav!("risks", "/risks", true, [RiskRead]),
         nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
     ]),
     ("group.team", &[

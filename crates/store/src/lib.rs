@@ -28,6 +28,7 @@ pub mod patrol;
 pub mod places;
 pub mod rate;
 mod raw_sqlite;
+pub mod risks;
 pub mod roster;
 pub mod scope;
 pub mod sealed;
@@ -39,6 +40,7 @@ pub mod testing;
 pub mod units;
 pub mod uploads;
 pub mod users;
+pub mod visits;
 
 pub use db::{Backend, Db, Tx, Value};
 pub use error::StoreError;

@@ -295,6 +295,7 @@ pub async fn linkable(tx: &mut Tx, s: &Scope, kind: &str, id: &str) -> Result<bo
         "dispute" => ("disputes", "id", Some("area_path"), None),
         "case" => ("cases", "id", Some("area_path"), Some("org_path")),
         "place" => ("places", "id", Some("area_path"), None),
+        "risk" => ("risks", "id", Some("area_path"), None),
         _ => return Ok(false),
     };
     let (pred, a) = scope::predicate(s, area, org);

@@ -123,6 +123,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "meetings_and_supervised_tasks",
         up: v22_meetings_tasks,
     },
+    Migration {
+        version: 23,
+        name: "risk_register_and_visits",
+        up: v23_risks_visits,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1087,6 +1092,119 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
     ]
+}
+
+/// 风险联排 (risks, their timeline, screening campaigns with per-grid checklists) and 入户走访
+/// (households as addresses, visits, the issues each visit raised).
+fn v23_risks_visits(_: Backend) -> Vec<String> {
+    [
+        // 风险联排: a risk lies in one grid (at a place or a point there); `task_id` is its
+        // current rectification order, a supervised task.
+        "CREATE TABLE risks (
+            id TEXT PRIMARY KEY,
+            title TEXT NOT NULL,
+            category TEXT NOT NULL,
+            level TEXT NOT NULL,
+            status TEXT NOT NULL,
+            source TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            place_id TEXT REFERENCES places(id),
+            grid_code TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            lng DOUBLE PRECISION,
+            lat DOUBLE PRECISION,
+            campaign_id TEXT,
+            visit_id TEXT,
+            task_id TEXT REFERENCES tasks(id),
+            found_by TEXT NOT NULL REFERENCES users(id),
+            found_at BIGINT NOT NULL,
+            closed_at BIGINT,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX risks_area ON risks (area_path, status, found_at)",
+        "CREATE INDEX risks_grid ON risks (grid_code, status)",
+        "CREATE INDEX risks_campaign ON risks (campaign_id) WHERE campaign_id IS NOT NULL",
+        "CREATE INDEX risks_place ON risks (place_id) WHERE place_id IS NOT NULL",
+        "CREATE INDEX risks_task ON risks (task_id) WHERE task_id IS NOT NULL",
+        "CREATE TABLE risk_events (
+            id TEXT PRIMARY KEY,
+            risk_id TEXT NOT NULL REFERENCES risks(id),
+            at BIGINT NOT NULL,
+            actor_id TEXT REFERENCES users(id),
+            kind TEXT NOT NULL,
+            note TEXT NOT NULL,
+            task_id TEXT)",
+        "CREATE INDEX risk_events_risk ON risk_events (risk_id, at)",
+        "CREATE TABLE risk_campaigns (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE TABLE risk_campaign_items (
+            campaign_id TEXT NOT NULL REFERENCES risk_campaigns(id),
+            seq BIGINT NOT NULL,
+            text TEXT NOT NULL,
+            category TEXT NOT NULL,
+            PRIMARY KEY (campaign_id, seq))",
+        "CREATE TABLE risk_campaign_grids (
+            campaign_id TEXT NOT NULL REFERENCES risk_campaigns(id),
+            grid_code TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            done_at BIGINT,
+            done_by TEXT REFERENCES users(id),
+            note TEXT,
+            PRIMARY KEY (campaign_id, grid_code))",
+        "CREATE INDEX risk_campaign_grids_area ON risk_campaign_grids (area_path)",
+        "CREATE TABLE risk_campaign_checks (
+            campaign_id TEXT NOT NULL,
+            grid_code TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            result TEXT NOT NULL,
+            risk_id TEXT REFERENCES risks(id),
+            note TEXT NOT NULL,
+            checked_by TEXT NOT NULL REFERENCES users(id),
+            checked_at BIGINT NOT NULL,
+            PRIMARY KEY (campaign_id, grid_code, seq),
+            FOREIGN KEY (campaign_id, grid_code) REFERENCES risk_campaign_grids (campaign_id, grid_code))",
+        // 入户走访: a household is an address in a grid, nothing about its people.
+        "CREATE TABLE households (
+            id TEXT PRIMARY KEY,
+            grid_code TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            address TEXT NOT NULL,
+            lng DOUBLE PRECISION,
+            lat DOUBLE PRECISION,
+            created_at BIGINT NOT NULL,
+            UNIQUE (grid_code, address))",
+        "CREATE INDEX households_area ON households (area_path)",
+        "CREATE TABLE visits (
+            id TEXT PRIMARY KEY,
+            grid_code TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            household_id TEXT REFERENCES households(id),
+            place_id TEXT REFERENCES places(id),
+            visited_at BIGINT NOT NULL,
+            visitor_id TEXT NOT NULL REFERENCES users(id),
+            topics TEXT NOT NULL,
+            materials TEXT NOT NULL,
+            note TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            CHECK ((household_id IS NULL) <> (place_id IS NULL)))",
+        "CREATE INDEX visits_area ON visits (area_path, visited_at)",
+        "CREATE INDEX visits_grid ON visits (grid_code, visited_at)",
+        "CREATE INDEX visits_visitor ON visits (visitor_id, visited_at)",
+        "CREATE TABLE visit_issues (
+            visit_id TEXT NOT NULL REFERENCES visits(id),
+            seq BIGINT NOT NULL,
+            kind TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            PRIMARY KEY (visit_id, seq))",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// 联席会议 and 交办/督办: meetings (organiser, participating organisations and people, agenda items

@@ -11,6 +11,7 @@ pub mod api;
 pub mod decided;
 pub mod demo;
 pub mod forms;
+pub mod ordered;
 pub mod pages;
 pub mod supervision;
 
@@ -345,6 +346,7 @@ pub(crate) async fn linkable(tx: &mut Tx, actor: &Actor, l: &Link) -> ApiResult<
         LinkKind::Dispute => Permission::DisputeRead,
         LinkKind::Case => Permission::CaseRead,
         LinkKind::Place => Permission::PlaceRead,
+        LinkKind::Risk => Permission::RiskRead,
     };
     Ok(actor.can(read)
         && pingan_store::meetings::linkable(tx, &actor.scope, l.kind.code(), &l.id).await?)
@@ -1040,10 +1042,39 @@ pub async fn decide(
     let mut tx = state.db.begin().await?;
     let row = task_for_change(&mut tx, actor, id, req.updated_at).await?;
     require_decider(actor, &row)?;
+    if row.link_kind.as_deref() == Some(LinkKind::Risk.code())
+        && matches!(action, Action::Accept | Action::Return)
+    {
+        return Err(ApiError::Conflict(
+            "a rectification order is accepted or returned by re-inspecting its risk".into(),
+        ));
+    }
+    let audit = settle_in(state, &mut tx, actor, &row, action, &note).await?;
+    finish(
+        state,
+        tx,
+        actor,
+        audit,
+        id,
+        serde_json::json!({"note": note}),
+    )
+    .await
+}
+
+/// Accepts, returns or cancels `row` inside the caller's transaction (the decider checked by the
+/// caller); answers the audit action. A risk's re-inspection settles its rectification order so.
+pub(crate) async fn settle_in(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    row: &TaskRow,
+    action: Action,
+    note: &str,
+) -> ApiResult<&'static str> {
     let status: Status = row.status.parse().unwrap_or(Status::Open);
     let next = status.apply(action).map_err(illegal)?;
     let now = state.now();
-    let mut c = change_of(&row);
+    let mut c = change_of(row);
     c.status = next.code().into();
     let (kind, audit, zh, en) = match action {
         Action::Accept => {
@@ -1076,18 +1107,18 @@ pub async fn decide(
         }
     };
     c.recard(state, now);
-    c.write(&mut tx, &row, now).await?;
+    c.write(tx, row, now).await?;
     event(
-        &mut tx,
+        tx,
         &row.id,
         now,
         Some(&actor.user_id),
         kind,
-        &note,
+        note,
         serde_json::json!({}),
     );
     notifications::send(
-        &mut tx,
+        tx,
         std::slice::from_ref(&row.lead_user_id),
         now,
         &Notice {
@@ -1097,15 +1128,7 @@ pub async fn decide(
             message_en: &format!("{en}: {}", row.title),
         },
     );
-    finish(
-        state,
-        tx,
-        actor,
-        audit,
-        id,
-        serde_json::json!({"note": note}),
-    )
-    .await
+    Ok(audit)
 }
 
 /// Figures of the tasks assigned in [from, to) whose lead organisation is in scope (for the

@@ -94,6 +94,11 @@ enum Obj {
     /// The fixture task: led by the matrix's organisation (so every wide account is a participant),
     /// with an extension request waiting.
     Task,
+    /// A demo risk still open (no order yet).
+    Risk,
+    RiskCampaign,
+    /// A grid of the demo risk campaign nobody has answered yet.
+    RiskCampaignGrid,
 }
 
 struct Route {
@@ -784,6 +789,54 @@ const ROUTES: &[Route] = &[
         Obj::Task,
     ),
     r("get", "/api/v1/task-figures", Perm(P::TaskRead), Coll),
+    // 风险联排.
+    r("get", "/api/v1/risks", Perm(P::RiskRead), Coll),
+    r("post", "/api/v1/risks", Perm(P::RiskReport), Coll),
+    r("get", "/api/v1/risks/{id}", Perm(P::RiskRead), Obj::Risk),
+    r(
+        "post",
+        "/api/v1/risks/{id}/order",
+        Perm(P::RiskManage),
+        Obj::Risk,
+    ),
+    r(
+        "post",
+        "/api/v1/risks/{id}/reinspection",
+        Perm(P::RiskManage),
+        Obj::Risk,
+    ),
+    r(
+        "post",
+        "/api/v1/risks/{id}/closure",
+        Perm(P::RiskManage),
+        Obj::Risk,
+    ),
+    r("get", "/api/v1/risk-campaigns", Perm(P::RiskRead), Coll),
+    r("post", "/api/v1/risk-campaigns", Perm(P::RiskManage), Coll),
+    r(
+        "get",
+        "/api/v1/risk-campaigns/{id}",
+        Perm(P::RiskRead),
+        Obj::RiskCampaign,
+    ),
+    r(
+        "get",
+        "/api/v1/risk-campaigns/{id}/grids/{grid_code}",
+        Perm(P::RiskRead),
+        Obj::RiskCampaignGrid,
+    ),
+    r(
+        "post",
+        "/api/v1/risk-campaigns/{id}/grids/{grid_code}/answers",
+        Perm(P::RiskReport),
+        Obj::RiskCampaignGrid,
+    ),
+    r(
+        "post",
+        "/api/v1/risk-campaigns/{id}/grids/{grid_code}/report",
+        Perm(P::RiskReport),
+        Obj::RiskCampaignGrid,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -896,6 +949,20 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::Task,
             "SELECT id, '' FROM tasks WHERE title = '矩阵固定督办事项'",
         ),
+        (
+            Obj::Risk,
+            "SELECT id, '' FROM risks WHERE status = 'open' ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::RiskCampaign,
+            "SELECT id, '' FROM risk_campaigns ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::RiskCampaignGrid,
+            "SELECT g.campaign_id, g.grid_code FROM risk_campaign_grids g WHERE NOT EXISTS \
+             (SELECT 1 FROM risk_campaign_checks k WHERE k.campaign_id = g.campaign_id AND k.grid_code = g.grid_code) \
+             ORDER BY g.grid_code LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -950,6 +1017,9 @@ struct Known {
     task_extension: String,
     task_lead: String,
     meeting_updated_at: i64,
+    /// The fixture risk as read, and a grid to register risks in.
+    risk_updated_at: i64,
+    grid: String,
     /// Days 200 and 300 from today: a new task's deadline, a later one.
     soon: String,
     later: String,
@@ -1050,6 +1120,12 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         pingan_store::args![f[&Obj::Meeting].0.as_str()],
     )
     .await;
+    let (risk_updated_at,): (i64,) = one(
+        app,
+        "SELECT updated_at FROM risks WHERE id = ?",
+        pingan_store::args![f[&Obj::Risk].0.as_str()],
+    )
+    .await;
     let day = |n: i64| {
         jiff::Zoned::now()
             .date()
@@ -1064,6 +1140,8 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         task_extension,
         task_lead,
         meeting_updated_at,
+        risk_updated_at,
+        grid: f[&Obj::Grid].0.clone(),
         team_member,
         lng,
         lat,
@@ -1430,6 +1508,36 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/tasks/{id}/cancel"),
             json!({"note": "矩阵撤销", "updated_at": k.task_updated_at}),
         ),
+        (
+            ("post", "/api/v1/risks"),
+            json!({"title": "矩阵风险", "category": "fire", "level": "low", "grid_code": k.grid}),
+        ),
+        (
+            ("post", "/api/v1/risks/{id}/order"),
+            json!({"requirement": "矩阵整改", "lead_org_id": k.org, "lead_user_id": k.task_lead,
+                   "due_on": k.soon, "updated_at": k.risk_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/risks/{id}/reinspection"),
+            json!({"passed": true, "updated_at": k.risk_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/risks/{id}/closure"),
+            json!({"note": "矩阵销号", "updated_at": k.risk_updated_at}),
+        ),
+        (
+            ("post", "/api/v1/risk-campaigns"),
+            json!({"name": "矩阵联排", "area_path": "/330681/", "starts_on": "2026-11-01",
+                   "ends_on": "2026-11-30", "checklist": [{"text": "矩阵检查项", "category": "fire"}]}),
+        ),
+        (
+            ("post", "/api/v1/risk-campaigns/{id}/grids/{grid_code}/answers"),
+            json!({"seq": 1, "result": "fine"}),
+        ),
+        (
+            ("post", "/api/v1/risk-campaigns/{id}/grids/{grid_code}/report"),
+            json!({}),
+        ),
     ]
     .into_iter()
     .collect()
@@ -1617,6 +1725,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::meetings::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::risks::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

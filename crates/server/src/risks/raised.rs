@@ -1,0 +1,30 @@
+//! What household visits (`visits`) use of the register: a risk heard of on a visit is registered
+//! in the visit's own transaction, with the visit as its source.
+
+pub use super::NewRiskReport;
+use crate::auth::Actor;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use pingan_domain::risk::RiskSource as Source;
+use pingan_store::Tx;
+
+/// Registers the risk; problems are named `{prefix}field`. Answers its id.
+pub async fn register_in(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &NewRiskReport,
+    visit_id: &str,
+    prefix: &str,
+) -> ApiResult<String> {
+    super::register_in(
+        state,
+        tx,
+        actor,
+        req,
+        Source::Visit,
+        (None, Some(visit_id)),
+        prefix,
+    )
+    .await
+}
