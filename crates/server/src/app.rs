@@ -68,6 +68,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::meetings::pages::router())
         .merge(crate::tasks::pages::router())
         .merge(crate::risks::pages::router())
+        .merge(crate::visits::pages::router())
         .merge(public::pages::router())
 }
 

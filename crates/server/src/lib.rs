@@ -50,6 +50,7 @@ pub mod state;
 pub mod system;
 pub mod teams;
 pub mod validate;
+pub mod visits;
 pub mod xlsx;
 
 pub use app::{build_app, serve};

@@ -70,7 +70,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("areas", "/areas", true, [AreaRead, GridRead]),
         nav!("imports", "/import", true, [GridManage, AreaManage, PlaceManage]),
         nav!("places", "/places", true, [PlaceRead]),
-        nav!("visits", "/m/visits", false, [GridWork]),
+        nav!("visits", "/visits", true, [VisitRecord, GridRead]),
     ]),
     ("group.patrol", &[nav!("patrol", "/patrol", true, [PatrolRead])]),
     ("group.mediation", &[nav!("disputes", "/disputes", true, [DisputeRead])]),

@@ -233,3 +233,12 @@ pub async fn coverage(db: &Db, s: &Scope, from: i64, to: i64) -> Result<Vec<Cove
     )
     .await
 }
+
+/// One household by id, whatever the scope (the caller checks its area path).
+pub async fn household_by_id(tx: &mut Tx, id: &str) -> Result<Option<HouseholdRow>> {
+    tx.fetch_optional(
+        "SELECT id, grid_code, area_path, address, lng, lat FROM households WHERE id = ?",
+        args![id],
+    )
+    .await
+}

@@ -87,6 +87,29 @@ pub async fn receive(
     who: Option<&Actor>,
     ip: Option<String>,
 ) -> ApiResult<(IncidentRow, Suggestions)> {
+    let p = prepare(state, report, who, ip).await?;
+    let mut tx = state.db.begin().await?;
+    let (row, entry) = record_in(&mut tx, p).await?;
+    tx.commit_audited(vec![entry]).await?;
+    let suggestions = after(state, &row).await?;
+    Ok((row, suggestions))
+}
+
+/// An incident located and checked, ready to be written in the caller's transaction.
+pub struct Prepared {
+    new: incidents::NewIncident,
+    district: String,
+    ip: Option<String>,
+}
+
+/// Everything [`receive`] checks, without writing: the rate limit of the public channels, where it
+/// lies (in the caller's scope), whether its type is in use.
+pub async fn prepare(
+    state: &AppState,
+    report: Report,
+    who: Option<&Actor>,
+    ip: Option<String>,
+) -> ApiResult<Prepared> {
     // The public channels answer anyone: a flood from one address is refused before any work.
     if who.is_none() && report.channel.is_public() {
         crate::rate::check(
@@ -168,12 +191,20 @@ pub async fn receive(
         .next()
         .unwrap_or("000000")
         .to_string();
-    let mut tx = state.db.begin().await?;
-    let row = incidents::insert(&mut tx, &district, &new).await?;
+    Ok(Prepared { new, district, ip })
+}
+
+/// Writes a prepared incident in `tx`; answers it with its audit entry for the caller's commit.
+pub async fn record_in(
+    tx: &mut pingan_store::Tx,
+    p: Prepared,
+) -> ApiResult<(IncidentRow, AuditEntry)> {
+    let Prepared { new, district, ip } = p;
+    let row = incidents::insert(tx, &district, &new).await?;
     let entry = AuditEntry {
-        at: now,
-        actor_id,
-        actor_name,
+        at: new.received_at,
+        actor_id: new.actor_id.clone(),
+        actor_name: new.actor_name.clone(),
         action: "incident.receive".into(),
         object_type: "incident".into(),
         object_id: Some(row.id.clone()),
@@ -186,15 +217,19 @@ pub async fn receive(
         })
         .to_string(),
     };
-    tx.commit_audited(vec![entry]).await?;
+    Ok((row, entry))
+}
+
+/// What follows a committed intake: the duplicate and repeat-location hints and the 民转刑 watch.
+pub async fn after(state: &AppState, row: &IncidentRow) -> ApiResult<Suggestions> {
     // Advisory only, so read after the commit (outside the write lock).
-    let suggestions = detect(&state.db, &state.config.dispatch.repeat, &row).await?;
+    let suggestions = detect(&state.db, &state.config.dispatch.repeat, row).await?;
     // 民转刑 watch: a violent incident at a disputed place or with a dispute's party. The incident is
     // stored either way; a failed watch is logged, not turned into a failed intake.
-    if let Err(e) = crate::mediation::clock::watch_incident(state, &row).await {
+    if let Err(e) = crate::mediation::clock::watch_incident(state, row).await {
         tracing::warn!(error = %e, incident = %row.number, "criminal-turn watch failed");
     }
-    Ok((row, suggestions))
+    Ok(suggestions)
 }
 
 fn sighting(r: &SightingRow) -> Sighting<'_> {
@@ -318,7 +353,7 @@ pub async fn detect(db: &Db, rules: &RepeatRules, new: &IncidentRow) -> ApiResul
     })
 }
 
-#[derive(Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"channel": "call_110", "type_code": "500100", "level": 3,
     "description": "老人在枫桥老街走失，家属求助", "address": "枫桥镇陈家社区东门",
@@ -349,6 +384,12 @@ pub async fn intake_as(
     actor: &Actor,
     req: NewIncident,
 ) -> ApiResult<(pingan_store::incidents::IncidentRow, Suggestions)> {
+    let report = report_as(state, actor, req).await?;
+    receive(state, report, Some(actor), actor.ip.clone()).await
+}
+
+/// A staff report checked field by field (the channel's permission first), not yet located.
+pub async fn report_as(state: &AppState, actor: &Actor, req: NewIncident) -> ApiResult<Report> {
     let channel: Channel = req
         .channel
         .as_deref()
@@ -417,26 +458,20 @@ pub async fn intake_as(
             "an intake value is missing without a problem noted"
         )));
     };
-    receive(
-        state,
-        Report {
-            channel,
-            type_code: code,
-            level,
-            description,
-            address,
-            lng,
-            lat,
-            caller_name,
-            caller_phone,
-            reporter_user_id: Some(actor.user_id.clone()),
-            camera_code: None,
-            snapshot_ref: None,
-            event_type: None,
-            reported_at,
-        },
-        Some(actor),
-        actor.ip.clone(),
-    )
-    .await
+    Ok(Report {
+        channel,
+        type_code: code,
+        level,
+        description,
+        address,
+        lng,
+        lat,
+        caller_name,
+        caller_phone,
+        reporter_user_id: Some(actor.user_id.clone()),
+        camera_code: None,
+        snapshot_ref: None,
+        event_type: None,
+        reported_at,
+    })
 }

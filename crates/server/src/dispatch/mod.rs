@@ -8,6 +8,7 @@ pub mod demo;
 pub mod detail;
 pub mod intake;
 pub mod pages;
+pub mod raised;
 pub mod types;
 pub mod units;
 

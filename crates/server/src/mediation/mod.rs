@@ -7,6 +7,7 @@ pub mod clock;
 pub mod demo;
 pub mod detail;
 pub mod pages;
+pub mod raised;
 pub mod register;
 pub mod screening;
 pub mod steps;

@@ -161,11 +161,7 @@ pub fn categories(state: &AppState, ctx: &crate::shell::Ctx) -> Vec<(String, Str
 }
 
 /// The grid's area path when the grid exists and lies in the actor's scope.
-pub(crate) async fn grid_in_scope(
-    tx: &mut Tx,
-    actor: &Actor,
-    code: &str,
-) -> ApiResult<Option<String>> {
+pub async fn grid_in_scope(tx: &mut Tx, actor: &Actor, code: &str) -> ApiResult<Option<String>> {
     let row: Option<(String,)> = tx
         .fetch_optional("SELECT area_path FROM grids WHERE code = ?", args![code])
         .await?;

@@ -1,7 +1,8 @@
 //! What household visits (`visits`) use of the register: a risk heard of on a visit is registered
-//! in the visit's own transaction, with the visit as its source.
+//! in the visit's own transaction, with the visit as its source. The visit form offers the register's
+//! categories and checks grids as the register does.
 
-pub use super::NewRiskReport;
+pub use super::{NewRiskReport, categories, grid_in_scope};
 use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::state::AppState;

@@ -99,6 +99,7 @@ enum Obj {
     RiskCampaign,
     /// A grid of the demo risk campaign nobody has answered yet.
     RiskCampaignGrid,
+    Visit,
 }
 
 struct Route {
@@ -837,6 +838,18 @@ const ROUTES: &[Route] = &[
         Perm(P::RiskReport),
         Obj::RiskCampaignGrid,
     ),
+    // 入户走访.
+    r("get", "/api/v1/visits", Perm(P::GridRead), Coll),
+    r("post", "/api/v1/visits", Perm(P::VisitRecord), Coll),
+    r("get", "/api/v1/visits/{id}", Perm(P::GridRead), Obj::Visit),
+    r("get", "/api/v1/visit-coverage", Perm(P::GridRead), Coll),
+    r(
+        "get",
+        "/api/v1/grids/{code}/households",
+        Perm(P::GridRead),
+        Obj::Grid,
+    ),
+    r("post", "/api/v1/households", Perm(P::VisitRecord), Coll),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -963,6 +976,7 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
              (SELECT 1 FROM risk_campaign_checks k WHERE k.campaign_id = g.campaign_id AND k.grid_code = g.grid_code) \
              ORDER BY g.grid_code LIMIT 1",
         ),
+        (Obj::Visit, "SELECT id, '' FROM visits ORDER BY id LIMIT 1"),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -1538,6 +1552,14 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             ("post", "/api/v1/risk-campaigns/{id}/grids/{grid_code}/report"),
             json!({}),
         ),
+        (
+            ("post", "/api/v1/visits"),
+            json!({"grid_code": k.grid, "household_address": "矩阵门牌1号", "topics": ["anti_fraud"]}),
+        ),
+        (
+            ("post", "/api/v1/households"),
+            json!({"grid_code": k.grid, "address": "矩阵门牌2号"}),
+        ),
     ]
     .into_iter()
     .collect()
@@ -1611,6 +1633,7 @@ const SYSTEM_WIDE: &[&str] = &["/api/v1/audit"];
 const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/disputes-kpi", "?from=2026-01-01&to=2026-12-31"),
     ("/api/v1/task-figures", "?from=2026-01-01&to=2026-12-31"),
+    ("/api/v1/visit-coverage", "?from=2026-11-01&to=2026-11-30"),
     (
         "/api/v1/units/{id}/track",
         "?from=2026-11-01T00:00:00%2B08:00&to=2026-11-02T00:00:00%2B08:00",
@@ -1728,6 +1751,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::risks::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::visits::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

@@ -103,4 +103,5 @@ mod system;
 mod tasks;
 mod teams;
 mod track_fold;
+mod visits;
 mod zone_import;
