@@ -135,4 +135,44 @@ describe("meetings and supervised tasks (headless Chromium)", { timeout: 4 * 60_
     await noSideways(officer.page);
     officer.guard.check();
   });
+  test("on a phone a grid worker answers a screening checklist and raises a risk on a visit, linked both ways", async () => {
+    const grid = await signIn("gridworker", PHONE);
+    const { page, guard } = grid;
+    // The demo campaign: answer the first open item of a 陈家社区 grid nobody has started.
+    await page.goto("/risks/campaigns");
+    await clickAndLoad(page, "#campaigns li a");
+    const fresh = page.locator('#campaign-grids tr[data-percent="0"] a').first();
+    await clickAndLoad(page, fresh);
+    const first = page.locator(".answer-form").first();
+    await first.locator(".result-found").check();
+    await first.locator(".found-title").fill("出租房楼道堆放杂物（浏览器测试）");
+    await clickAndLoad(page, first.locator("button[type=submit]"));
+    assert.equal(await page.locator('#checklist li[data-result="found"]').count(), 1);
+    await noSideways(page);
+    // The campaign shows this grid started and the risk among the open ones.
+    await clickAndLoad(page, "#back-campaign");
+    const started = await page.locator("#campaign-grids tr").evaluateAll((rows) =>
+      rows.filter((r) => Number(r.dataset.percent) > 0 && Number(r.dataset.percent) < 100).length);
+    assert.ok(started >= 2, `grids part-way: ${started}`);
+    assert.match(await page.locator("#campaign-risks").innerText(), /浏览器测试/);
+
+    // A visit to a household raises a risk in the same step.
+    await page.goto("/visits");
+    await page.selectOption("#visit-household", { index: 1 });
+    await page.locator('#visit-topics input[value="anti_fraud"]').check();
+    await page.locator("#visit-materials").fill("反诈宣传册 1 份");
+    await page.locator("#raise-risk summary").click();
+    await page.locator("#visit-raise-risk").check();
+    await page.locator("#visit-risk-title").fill("楼道私拉电线（浏览器测试）");
+    await noSideways(page);
+    await clickAndLoad(page, "#visit-submit");
+    assert.match(pathOf(page), /^\/visits\/[^/]+$/);
+    const visit = pathOf(page);
+    await clickAndLoad(page, '#visit-issues li[data-kind="risk"] a');
+    assert.match(pathOf(page), /^\/risks\/[^/]+$/);
+    assert.match(await page.locator("h1").innerText(), /楼道私拉电线/);
+    assert.equal(await page.locator("#risk-visit").getAttribute("href"), visit);
+    await noSideways(page);
+    guard.check();
+  });
 });

@@ -315,7 +315,8 @@ export async function submitLogin(page, username, password, totpSecret) {
 
 /** Clicks an element that navigates (a link or a submit button) and waits for the new page to load. */
 export async function clickAndLoad(page, selector) {
-  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), page.locator(selector).click()]);
+  const target = typeof selector === "string" ? page.locator(selector) : selector;
+  await Promise.all([page.waitForNavigation({ waitUntil: "load" }), target.click()]);
 }
 
 export function pathOf(page) {
