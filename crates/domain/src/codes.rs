@@ -199,6 +199,13 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             ),
         ),
         (
+            "publicity::Setting",
+            codes(
+                crate::publicity::Setting::ALL,
+                crate::publicity::Setting::code,
+            ),
+        ),
+        (
             "dispute::Source",
             codes(dispute::Source::ALL, dispute::Source::code),
         ),

@@ -21,6 +21,7 @@ pub mod password;
 pub mod patrol;
 pub mod patrol_effect;
 pub mod plausible;
+pub mod publicity;
 pub mod risk;
 pub mod role;
 pub mod roster;

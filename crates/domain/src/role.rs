@@ -191,6 +191,8 @@ impl Role {
                 RiskRead,
                 RiskReport,
                 RiskManage,
+                PublicityManage,
+                PublicityRecord,
                 CameraRead,
                 FootageRequest,
                 FootageApprove,
@@ -219,6 +221,7 @@ impl Role {
                 RiskRead,
                 RiskReport,
                 VisitRecord,
+                PublicityRecord,
                 CameraRead,
                 FootageRequest,
                 TrainingRead,
@@ -252,6 +255,7 @@ impl Role {
                 RiskRead,
                 RiskReport,
                 VisitRecord,
+                PublicityRecord,
                 TrainingRead,
             ],
             Role::Mediator => &[
@@ -262,6 +266,7 @@ impl Role {
                 PersonalDataReveal,
                 TaskRead,
                 GridRead,
+                PublicityRecord,
                 TrainingRead,
             ],
             Role::Volunteer => &[AreaRead, TeamReport, PatrolRead, TrainingRead],
@@ -285,6 +290,8 @@ impl Role {
                 RiskReport,
                 RiskManage,
                 VisitRecord,
+                PublicityManage,
+                PublicityRecord,
                 AnalysisRead,
                 KpiRead,
                 TrainingRead,
@@ -401,6 +408,10 @@ pub enum Permission {
     RiskManage,
     /// Record a household or place visit (入户走访) in a grid in scope.
     VisitRecord,
+    /// Run legal-publicity campaigns (法治宣传): targets per setting.
+    PublicityManage,
+    /// Record a publicity event held in a grid in scope.
+    PublicityRecord,
     AnalysisRead,
     KpiRead,
     TrainingRead,

@@ -69,6 +69,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::tasks::pages::router())
         .merge(crate::risks::pages::router())
         .merge(crate::visits::pages::router())
+        .merge(crate::publicity::pages::router())
         .merge(public::pages::router())
 }
 

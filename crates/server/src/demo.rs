@@ -49,6 +49,7 @@ pub async fn ensure_all(
     crate::tasks::demo::ensure(db, config).await?;
     crate::risks::demo::ensure(db, config).await?;
     crate::visits::demo::ensure(db, config).await?;
+    crate::publicity::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

@@ -83,7 +83,7 @@ static NAV: &[(&str, &[NavItem])] = &[
     ]),
     ("group.team", &[
         nav!("training", "/m/training", false, [TrainingRead]),
-        nav!("publicity", "/m/publicity", false, [TrainingRead]),
+        nav!("publicity", "/publicity", true, [PublicityManage, PublicityRecord, KpiRead]),
     ]),
     ("group.stats", &[nav!("kpi", "/m/kpi", false, [KpiRead])]),
     ("group.system", &[

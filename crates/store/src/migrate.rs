@@ -128,6 +128,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "risk_register_and_visits",
         up: v23_risks_visits,
     },
+    Migration {
+        version: 24,
+        name: "legal_publicity",
+        up: v24_publicity,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1092,6 +1097,45 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
             .into(),
         "CREATE INDEX patrol_manual_checkins_plan ON patrol_manual_checkins (plan_id, at)".into(),
     ]
+}
+
+/// 法治宣传: campaigns, their targets per setting, the events held.
+fn v24_publicity(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE publicity_campaigns (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            theme TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            starts_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX publicity_campaigns_area ON publicity_campaigns (area_path, starts_on)",
+        "CREATE TABLE publicity_targets (
+            campaign_id TEXT NOT NULL REFERENCES publicity_campaigns(id),
+            setting TEXT NOT NULL,
+            events BIGINT NOT NULL,
+            PRIMARY KEY (campaign_id, setting))",
+        "CREATE TABLE publicity_events (
+            id TEXT PRIMARY KEY,
+            campaign_id TEXT NOT NULL REFERENCES publicity_campaigns(id),
+            setting TEXT NOT NULL,
+            held_at BIGINT NOT NULL,
+            place TEXT NOT NULL,
+            grid_code TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            attendance BIGINT NOT NULL,
+            materials TEXT NOT NULL,
+            note TEXT NOT NULL,
+            recorded_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX publicity_events_campaign ON publicity_events (campaign_id, held_at)",
+        "CREATE INDEX incidents_grid ON incidents (grid_code, received_at)",
+        "CREATE INDEX disputes_grid ON disputes (grid_code, registered_at)",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 /// 风险联排 (risks, their timeline, screening campaigns with per-grid checklists) and 入户走访

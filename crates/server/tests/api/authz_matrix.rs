@@ -100,6 +100,7 @@ enum Obj {
     /// A grid of the demo risk campaign nobody has answered yet.
     RiskCampaignGrid,
     Visit,
+    PublicityCampaign,
 }
 
 struct Route {
@@ -850,6 +851,31 @@ const ROUTES: &[Route] = &[
         Obj::Grid,
     ),
     r("post", "/api/v1/households", Perm(P::VisitRecord), Coll),
+    // 法治宣传.
+    r(
+        "get",
+        "/api/v1/publicity-campaigns",
+        Perm(P::AreaRead),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/publicity-campaigns",
+        Perm(P::PublicityManage),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/publicity-campaigns/{id}",
+        Perm(P::AreaRead),
+        Obj::PublicityCampaign,
+    ),
+    r(
+        "post",
+        "/api/v1/publicity-campaigns/{id}/events",
+        Perm(P::PublicityRecord),
+        Obj::PublicityCampaign,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -977,6 +1003,10 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
              ORDER BY g.grid_code LIMIT 1",
         ),
         (Obj::Visit, "SELECT id, '' FROM visits ORDER BY id LIMIT 1"),
+        (
+            Obj::PublicityCampaign,
+            "SELECT id, '' FROM publicity_campaigns ORDER BY id LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -1557,6 +1587,15 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             json!({"grid_code": k.grid, "household_address": "矩阵门牌1号", "topics": ["anti_fraud"]}),
         ),
         (
+            ("post", "/api/v1/publicity-campaigns"),
+            json!({"name": "矩阵宣传", "area_path": "/330681/", "starts_on": "2026-11-01",
+                   "ends_on": "2026-11-30", "targets": [{"setting": "school", "events": 1}]}),
+        ),
+        (
+            ("post", "/api/v1/publicity-campaigns/{id}/events"),
+            json!({"setting": "school", "place": "矩阵小学", "grid_code": k.grid, "attendance": 10}),
+        ),
+        (
             ("post", "/api/v1/households"),
             json!({"grid_code": k.grid, "address": "矩阵门牌2号"}),
         ),
@@ -1754,6 +1793,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::visits::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::publicity::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

@@ -94,6 +94,7 @@ mod page_errors;
 mod patrol;
 mod places;
 mod plausible;
+mod publicity;
 mod risks;
 mod roster;
 mod scope;
