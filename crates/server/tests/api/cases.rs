@@ -52,7 +52,21 @@ both!(
         assert_eq!(case["officers"][0]["lead"], true);
         assert_eq!(case["status"], "open");
 
-        // Accepted five days ago; nothing since.
+        // Accepted five days ago; nothing since. The three-day review then ended two days ago —
+        // unless that was a rest day, which moves it (domain::calendar): step the clock to a day
+        // where it was not, so the answer does not depend on the day the test runs.
+        let cal = pingan_domain::calendar::HolidayCalendar::default_cn();
+        while cal
+            .is_rest_day(
+                app.state
+                    .today()
+                    .checked_sub(jiff::Span::new().days(2))
+                    .unwrap(),
+            )
+            .unwrap_or(false)
+        {
+            app.state.clock.advance_seconds(86_400);
+        }
         let accepted = app.state.now() - 5 * 24 * HOUR;
         let (s, after) = post(
             &app,
