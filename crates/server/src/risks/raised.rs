@@ -2,7 +2,7 @@
 //! in the visit's own transaction, with the visit as its source. The visit form offers the register's
 //! categories and checks grids as the register does.
 
-pub use super::{NewRiskReport, categories, grid_in_scope};
+pub use super::{NewRiskReport, categories, grid_in_scope, known_category};
 use crate::auth::Actor;
 use crate::error::ApiResult;
 use crate::state::AppState;

@@ -301,7 +301,7 @@ async fn check_issue(
         }
         RaisedIssue::Risk(mut r) => {
             actor.require(state, Permission::RiskReport).await?;
-            if !known_category(state, &r.category) {
+            if !risks::known_category(state, &r.category) {
                 return Err(ApiError::problem(Problem::new(
                     "category",
                     "risk_category",
@@ -318,11 +318,6 @@ async fn check_issue(
             Checked::Risk(r)
         }
     }))
-}
-
-fn known_category(state: &AppState, code: &str) -> bool {
-    code.parse::<pingan_domain::risk::Category>().is_ok()
-        || state.config.risks.categories.iter().any(|t| t.code == code)
 }
 
 /// Records a visit and what it raised, all or none (VisitRecord; raising an incident or a dispute

@@ -227,7 +227,8 @@ fn new_visit(typed: &Typed) -> NewVisit {
         typed.get("lng").parse::<f64>().unwrap_or(f64::NAN),
         typed.get("lat").parse::<f64>().unwrap_or(f64::NAN),
     );
-    let address = typed.get("address_text");
+    // The service places an issue at the household or place visited.
+    let address = String::new();
     if typed.get("raise_incident") == "1" {
         issues.push(RaisedIssue::Incident(
             crate::dispatch::raised::NewIncident {
