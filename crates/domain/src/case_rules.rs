@@ -454,6 +454,12 @@ impl RuleBook {
 }
 
 impl RuleBook {
+    /// When a limit of `span` counted from `start` ends, a last day on a rest day moved as the law
+    /// moves it (the unmoved end for a year the calendar lacks).
+    pub fn limit_end(&self, start: i64, span: Span) -> i64 {
+        self.settle(span.end_from(start), true).0
+    }
+
     /// The due instant of a limit: a last day on a rest day moved to the next working day when
     /// `moves`; a year the calendar lacks is returned beside the unmoved instant.
     fn settle(&self, end: Due, moves: bool) -> (i64, Option<i16>) {

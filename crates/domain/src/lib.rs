@@ -6,6 +6,7 @@ pub mod area;
 pub mod audit;
 pub mod calendar;
 pub mod camera;
+pub mod cap;
 pub mod case;
 pub mod case_alert;
 pub mod case_review;

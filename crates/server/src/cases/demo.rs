@@ -6,6 +6,7 @@
 use crate::cases::{NewCaseRequest, StepRequest, record_step, register};
 use crate::config::Config;
 use crate::state::AppState;
+use pingan_domain::case_rules::{RuleBook, Span};
 use pingan_store::{Db, args};
 
 const HOUR: i64 = 3_600_000_000;
@@ -13,12 +14,20 @@ const HOUR: i64 = 3_600_000_000;
 /// (step, hours ago, suspect or item)
 type PlannedStep = (&'static str, i64, Option<&'static str>);
 /// (kind, title, summary, steps)
-type PlannedCase = (
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static [PlannedStep],
-);
+type PlannedCase<'a> = (&'static str, &'static str, &'static str, &'a [PlannedStep]);
+
+/// Hours ago the theft was accepted so that its three-day filing review ended at least a day and a
+/// half ago whatever today is: a last day on a weekend or holiday moves to the next working day, so
+/// a fixed "five days ago" is not overdue on some Mondays.
+fn theft_accepted_hours_ago(rules: &RuleBook, now: i64) -> i64 {
+    let mut hours = 120;
+    while hours < 24 * 40
+        && rules.limit_end(now - hours * HOUR, Span::Days(3)) > now - 36 * HOUR
+    {
+        hours += 24;
+    }
+    hours
+}
 
 /// Registers the demo cases once (when there are none).
 pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
@@ -30,6 +39,8 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
     let officer = crate::accounts::demo::actor(db, "officer").await?;
     let err = |e: crate::error::ApiError| anyhow::anyhow!("demo case: {e:?}");
     let now = state.now();
+    let accepted = theft_accepted_hours_ago(&state.rules, now);
+    let theft: [PlannedStep; 2] = [("accept", accepted, None), ("receipt", accepted - 1, None)];
     let when = |hours_ago: i64| {
         jiff::Timestamp::from_microsecond(now - hours_ago * HOUR)
             .map(|t| t.to_string())
@@ -40,7 +51,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
             "criminal",
             "陈家村电动车被盗案",
             "村民报称停放在院内的电动车夜间被盗，现场有撬锁痕迹。",
-            &[("accept", 120, None), ("receipt", 119, None)],
+            &theft,
         ),
         (
             "criminal",
