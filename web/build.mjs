@@ -1,6 +1,6 @@
 // Builds the front-end assets into web/dist/ (served by the server at /assets/…, embedded with rust-embed).
 //   dist/vendor/htmx.min.js, dist/vendor/leaflet/{leaflet.js,leaflet.css,images/*}, dist/vendor/echarts.min.js
-//   dist/app.js, map.js, board.js, analysis.js, patrol.js (esbuild bundles of src/*.ts)
+//   dist/app.js, map.js, board.js, analysis.js, patrol.js, cameras.js, alerts.js (esbuild bundles of src/*.ts)
 //   dist/app.css (esbuild bundle of src/app.css)
 //   dist/.stamp  (written last; scripts/build-web compares its mtime with the sources)
 // The product runs on a closed network: the build fails if our own output names any http(s):// address.
@@ -84,6 +84,14 @@ async function bundleOwn() {
     outfile: join(dist, "cameras.js"),
     format: "iife",
     globalName: "PinganCameras",
+    platform: "browser",
+  });
+  await build({
+    ...common,
+    entryPoints: [join(root, "src", "alerts.ts")],
+    outfile: join(dist, "alerts.js"),
+    format: "iife",
+    globalName: "PinganAlerts",
     platform: "browser",
   });
   await build({

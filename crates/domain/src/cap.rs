@@ -138,8 +138,9 @@ pub struct Circle {
 
 /// A CAP date-time for a UTC instant, written in China Standard Time (`+08:00`).
 pub fn datetime(at: jiff::Timestamp) -> String {
-    let shifted = jiff::Timestamp::from_second(at.as_second() + crate::time::SHANGHAI_OFFSET_SECONDS)
-        .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let shifted =
+        jiff::Timestamp::from_second(at.as_second() + crate::time::SHANGHAI_OFFSET_SECONDS)
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
     format!("{}+08:00", shifted.strftime("%Y-%m-%dT%H:%M:%S"))
 }
 
@@ -205,7 +206,10 @@ fn is_integer(s: &str) -> bool {
 
 /// CAP identifiers and senders: no spaces, commas or the restricted characters `<` and `&`.
 fn is_token(s: &str) -> bool {
-    !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '&')
+    !s.is_empty()
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '&')
 }
 
 fn coordinate(pair: &str) -> Option<(f64, f64)> {
@@ -222,7 +226,10 @@ pub fn parse_polygon(s: &str) -> Result<Vec<(f64, f64)>, String> {
         .map(|p| coordinate(p).ok_or_else(|| format!("{p:?} is not a WGS 84 \"lat,lon\" pair")))
         .collect::<Result<Vec<_>, _>>()?;
     if points.len() < 4 {
-        return Err(format!("{} points; a polygon needs at least four", points.len()));
+        return Err(format!(
+            "{} points; a polygon needs at least four",
+            points.len()
+        ));
     }
     if points.first() != points.last() {
         return Err("the first point is not repeated last".into());
@@ -239,7 +246,11 @@ pub fn parse_circle(s: &str) -> Result<Circle, String> {
     if !radius_km.is_finite() || radius_km < 0.0 {
         return Err(bad());
     }
-    Ok(Circle { lat, lon, radius_km })
+    Ok(Circle {
+        lat,
+        lon,
+        radius_km,
+    })
 }
 
 /// `sender,identifier,sent` triples separated by spaces.
@@ -249,7 +260,9 @@ pub fn parse_references(s: &str) -> Result<Vec<Reference>, String> {
             let mut p = r.split(',');
             match (p.next(), p.next(), p.next(), p.next()) {
                 (Some(sender), Some(identifier), Some(sent), None)
-                    if !sender.is_empty() && !identifier.is_empty() && parse_datetime(sent).is_some() =>
+                    if !sender.is_empty()
+                        && !identifier.is_empty()
+                        && parse_datetime(sent).is_some() =>
                 {
                     Ok(Reference {
                         sender: sender.into(),
@@ -379,8 +392,14 @@ fn write_info(w: &mut Writer, info: &Info) {
         w.leaf("responseType", r.as_str());
     }
     w.leaf("urgency", info.urgency.unwrap_or(Urgency::Unknown).as_str());
-    w.leaf("severity", info.severity.unwrap_or(Severity::Unknown).as_str());
-    w.leaf("certainty", info.certainty.unwrap_or(Certainty::Unknown).as_str());
+    w.leaf(
+        "severity",
+        info.severity.unwrap_or(Severity::Unknown).as_str(),
+    );
+    w.leaf(
+        "certainty",
+        info.certainty.unwrap_or(Certainty::Unknown).as_str(),
+    );
     w.opt("audience", &info.audience);
     w.pairs("eventCode", &info.event_codes);
     w.opt("effective", &info.effective);
@@ -410,7 +429,10 @@ fn write_info(w: &mut Writer, info: &Info) {
             w.leaf("polygon", &format_polygon(p));
         }
         for c in &a.circles {
-            w.leaf("circle", &format!("{:.6},{:.6} {}", c.lat, c.lon, c.radius_km));
+            w.leaf(
+                "circle",
+                &format!("{:.6},{:.6} {}", c.lat, c.lon, c.radius_km),
+            );
         }
         w.pairs("geocode", &a.geocodes);
         w.opt("altitude", &a.altitude);
@@ -473,7 +495,11 @@ struct Node {
 
 fn line_of(xml: &str, pos: u64) -> usize {
     let pos = (pos as usize).min(xml.len());
-    xml.as_bytes()[..pos].iter().filter(|&&b| b == b'\n').count() + 1
+    xml.as_bytes()[..pos]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
 }
 
 fn not_xml(xml: &str, pos: u64, detail: impl Into<String>) -> CapError {
@@ -514,7 +540,11 @@ fn read_tree(xml: &str) -> Result<Node, CapError> {
         let (ns, event) = match step {
             Ok((Ok(ns), event)) => (ns, event),
             Ok((Err(p), _)) => {
-                return Err(not_xml(xml, before, format!("namespace prefix {p:?} is not declared")));
+                return Err(not_xml(
+                    xml,
+                    before,
+                    format!("namespace prefix {p:?} is not declared"),
+                ));
             }
             Err(e) => return Err(not_xml(xml, reader.error_position(), e.to_string())),
         };
@@ -553,7 +583,9 @@ fn read_tree(xml: &str) -> Result<Node, CapError> {
                 }
             }
             Event::End(_) => {
-                let node = stack.pop().ok_or_else(|| not_xml(xml, before, "unmatched end tag"))?;
+                let node = stack
+                    .pop()
+                    .ok_or_else(|| not_xml(xml, before, "unmatched end tag"))?;
                 attach(&mut stack, &mut root, node);
             }
             Event::Text(t) => {
@@ -575,14 +607,22 @@ fn read_tree(xml: &str) -> Result<Node, CapError> {
                 push_text(&mut stack, &c.to_string(), xml, before)?;
             }
             Event::DocType(_) => {
-                return Err(not_xml(xml, before, "a DOCTYPE is not accepted in a CAP document"));
+                return Err(not_xml(
+                    xml,
+                    before,
+                    "a DOCTYPE is not accepted in a CAP document",
+                ));
             }
             Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
             Event::Eof => break,
         }
     }
     if !stack.is_empty() {
-        return Err(not_xml(xml, xml.len() as u64, "the document ends inside an element"));
+        return Err(not_xml(
+            xml,
+            xml.len() as u64,
+            "the document ends inside an element",
+        ));
     }
     root.ok_or_else(|| not_xml(xml, 0, "no root element"))
 }
@@ -675,7 +715,10 @@ struct Checked<'a> {
 
 impl<'a> Checked<'a> {
     fn all(&self, name: &str, seq: &[Slot]) -> &[&'a Node] {
-        let i = seq.iter().position(|s| s.0 == name).expect("a slot of the sequence");
+        let i = seq
+            .iter()
+            .position(|s| s.0 == name)
+            .expect("a slot of the sequence");
         &self.slots[i]
     }
 }
@@ -721,7 +764,11 @@ fn check_sequence<'a>(
             continue;
         }
         let found = cap
-            .then(|| seq[at.min(seq.len())..].iter().position(|s| s.0 == child.name))
+            .then(|| {
+                seq[at.min(seq.len())..]
+                    .iter()
+                    .position(|s| s.0 == child.name)
+            })
             .flatten()
             .map(|i| i + at);
         let Some(i) = found else {
@@ -729,7 +776,10 @@ fn check_sequence<'a>(
             let detail = if !cap {
                 format!("<{}> is not in the CAP 1.2 namespace", child.name)
             } else if known {
-                format!("<{}> is out of order (the schema's order is fixed)", child.name)
+                format!(
+                    "<{}> is out of order (the schema's order is fixed)",
+                    child.name
+                )
             } else {
                 format!("<{}> is not a CAP 1.2 element here", child.name)
             };
@@ -841,7 +891,10 @@ impl Checked<'_> {
             .map(|(i, n)| {
                 let path = format!("{}/{name}[{}]", self.path, i + 1);
                 let c = check_sequence(n, &path, PAIR, false)?;
-                Ok((c.required("valueName", PAIR)?.0, c.required("value", PAIR)?.0))
+                Ok((
+                    c.required("valueName", PAIR)?.0,
+                    c.required("value", PAIR)?.0,
+                ))
             })
             .collect()
     }
@@ -910,15 +963,31 @@ pub fn parse(xml: &str) -> Result<Alert, CapError> {
         if is_token(&t.0) {
             Ok(t.0)
         } else {
-            Err(bad(t.1, t.2, format!("{:?} is empty or holds a space, comma, < or &", t.0)))
+            Err(bad(
+                t.1,
+                t.2,
+                format!("{:?} is empty or holds a space, comma, < or &", t.0),
+            ))
         }
     };
     let identifier = token(a.required("identifier", ALERT)?)?;
     let sender = token(a.required("sender", ALERT)?)?;
     let sent = checked_datetime(Some(a.required("sent", ALERT)?))?.unwrap_or_default();
-    let status = enum_value(a.required("status", ALERT)?, Status::parse, &names(Status::ALL, Status::as_str))?;
-    let msg_type = enum_value(a.required("msgType", ALERT)?, MsgType::parse, &names(MsgType::ALL, MsgType::as_str))?;
-    let scope = enum_value(a.required("scope", ALERT)?, Scope::parse, &names(Scope::ALL, Scope::as_str))?;
+    let status = enum_value(
+        a.required("status", ALERT)?,
+        Status::parse,
+        &names(Status::ALL, Status::as_str),
+    )?;
+    let msg_type = enum_value(
+        a.required("msgType", ALERT)?,
+        MsgType::parse,
+        &names(MsgType::ALL, MsgType::as_str),
+    )?;
+    let scope = enum_value(
+        a.required("scope", ALERT)?,
+        Scope::parse,
+        &names(Scope::ALL, Scope::as_str),
+    )?;
     let restriction = a.string("restriction", ALERT)?;
     let addresses = a.string("addresses", ALERT)?;
     if scope == Scope::Restricted && restriction.is_none() {
@@ -931,8 +1000,10 @@ pub fn parse(xml: &str) -> Result<Alert, CapError> {
         None => Vec::new(),
         Some((text, path, line)) => parse_references(&text).map_err(|d| bad(path, line, d))?,
     };
-    if matches!(msg_type, MsgType::Update | MsgType::Cancel | MsgType::Ack | MsgType::Error)
-        && references.is_empty()
+    if matches!(
+        msg_type,
+        MsgType::Update | MsgType::Cancel | MsgType::Ack | MsgType::Error
+    ) && references.is_empty()
     {
         return Err(missing("alert", &root, "references"));
     }
@@ -965,7 +1036,11 @@ fn parse_info(n: &Node, path: &str) -> Result<Info, CapError> {
         Some((text, p, line)) => {
             let v = text.trim();
             if !is_language(v) {
-                return Err(bad(p, line, format!("{text:?} is not a language tag such as zh-CN")));
+                return Err(bad(
+                    p,
+                    line,
+                    format!("{text:?} is not a language tag such as zh-CN"),
+                ));
             }
             Some(v.to_string())
         }
@@ -978,7 +1053,13 @@ fn parse_info(n: &Node, path: &str) -> Result<Info, CapError> {
     let response_types = c
         .texts("responseType", INFO)?
         .into_iter()
-        .map(|t| enum_value(t, ResponseType::parse, &names(ResponseType::ALL, ResponseType::as_str)))
+        .map(|t| {
+            enum_value(
+                t,
+                ResponseType::parse,
+                &names(ResponseType::ALL, ResponseType::as_str),
+            )
+        })
         .collect::<Result<_, _>>()?;
     let mut resources = Vec::new();
     for (i, r) in c.all("resource", INFO).iter().enumerate() {
@@ -1010,9 +1091,21 @@ fn parse_info(n: &Node, path: &str) -> Result<Info, CapError> {
         categories,
         event: c.required("event", INFO)?.0,
         response_types,
-        urgency: Some(enum_value(c.required("urgency", INFO)?, Urgency::parse, &names(Urgency::ALL, Urgency::as_str))?),
-        severity: Some(enum_value(c.required("severity", INFO)?, Severity::parse, &names(Severity::ALL, Severity::as_str))?),
-        certainty: Some(enum_value(c.required("certainty", INFO)?, Certainty::parse, &names(Certainty::ALL, Certainty::as_str))?),
+        urgency: Some(enum_value(
+            c.required("urgency", INFO)?,
+            Urgency::parse,
+            &names(Urgency::ALL, Urgency::as_str),
+        )?),
+        severity: Some(enum_value(
+            c.required("severity", INFO)?,
+            Severity::parse,
+            &names(Severity::ALL, Severity::as_str),
+        )?),
+        certainty: Some(enum_value(
+            c.required("certainty", INFO)?,
+            Certainty::parse,
+            &names(Certainty::ALL, Certainty::as_str),
+        )?),
         audience: c.string("audience", INFO)?,
         event_codes: c.pairs("eventCode", INFO)?,
         effective: checked_datetime(c.text("effective", INFO)?)?,
@@ -1094,8 +1187,17 @@ mod tests {
                 headline: Some("警惕<退款>诈骗".into()),
                 areas: vec![Area {
                     desc: "枫桥镇".into(),
-                    polygons: vec![vec![(29.7, 120.2), (29.7, 120.3), (29.8, 120.3), (29.7, 120.2)]],
-                    circles: vec![Circle { lat: 29.75, lon: 120.25, radius_km: 2.5 }],
+                    polygons: vec![vec![
+                        (29.7, 120.2),
+                        (29.7, 120.3),
+                        (29.8, 120.3),
+                        (29.7, 120.2),
+                    ]],
+                    circles: vec![Circle {
+                        lat: 29.75,
+                        lon: 120.25,
+                        radius_km: 2.5,
+                    }],
                     ..Area::default()
                 }],
                 ..Info::default()
@@ -1129,7 +1231,10 @@ mod tests {
         // An update without references is refused.
         u.references.clear();
         let e = parse(&to_xml(&u)).unwrap_err();
-        assert_eq!((e.kind, e.element.as_str()), (CapErrorKind::Missing, "alert/references"));
+        assert_eq!(
+            (e.kind, e.element.as_str()),
+            (CapErrorKind::Missing, "alert/references")
+        );
     }
 
     fn refused(xml: &str) -> CapError {
@@ -1140,21 +1245,36 @@ mod tests {
     fn refusals_name_the_element() {
         let good = to_xml(&sample());
         let e = refused(&good.replace("<urgency>Expected</urgency>", "<urgency>Soon</urgency>"));
-        assert_eq!((e.kind, e.element.as_str()), (CapErrorKind::BadValue, "alert/info[1]/urgency"));
+        assert_eq!(
+            (e.kind, e.element.as_str()),
+            (CapErrorKind::BadValue, "alert/info[1]/urgency")
+        );
         assert!(e.line > 1);
         let e = refused(&good.replace("  <sender>pingan@330681.gaj</sender>\n", ""));
-        assert_eq!((e.kind, e.element.as_str()), (CapErrorKind::Missing, "alert/sender"));
+        assert_eq!(
+            (e.kind, e.element.as_str()),
+            (CapErrorKind::Missing, "alert/sender")
+        );
         // Out of order: status before sent.
         let swapped = good.replace(
             "<sent>2026-12-06T10:00:00+08:00</sent>\n  <status>Actual</status>",
             "<status>Actual</status>\n  <sent>2026-12-06T10:00:00+08:00</sent>",
         );
         let e = refused(&swapped);
-        assert_eq!((e.kind, e.element.as_str()), (CapErrorKind::Missing, "alert/sent"));
+        assert_eq!(
+            (e.kind, e.element.as_str()),
+            (CapErrorKind::Missing, "alert/sent")
+        );
         assert!(e.detail.contains("before <status>"), "{e}");
         let e = refused(&good.replace("2026-12-06T10:00:00+08:00", "2026-12-06T10:00:00Z"));
-        assert_eq!((e.kind, e.element.as_str()), (CapErrorKind::BadValue, "alert/sent"));
-        let open = good.replace("29.700000,120.200000</polygon>", "29.700000,120.250000</polygon>");
+        assert_eq!(
+            (e.kind, e.element.as_str()),
+            (CapErrorKind::BadValue, "alert/sent")
+        );
+        let open = good.replace(
+            "29.700000,120.200000</polygon>",
+            "29.700000,120.250000</polygon>",
+        );
         let e = refused(&open);
         assert_eq!(e.element, "alert/info[1]/area[1]/polygon[1]");
         let e = refused(&good.replace("<scope>", "<scope kind=\"x\">"));
@@ -1163,13 +1283,19 @@ mod tests {
         assert_eq!(e.kind, CapErrorKind::NotCap);
         let e = refused("<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>");
         assert_eq!(e.kind, CapErrorKind::NotXml);
-        let e = refused(&good.replace("<?xml version=\"1.0\" encoding=\"UTF-8\"?>", "<!DOCTYPE alert [<!ENTITY x \"y\">]>"));
+        let e = refused(&good.replace(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+            "<!DOCTYPE alert [<!ENTITY x \"y\">]>",
+        ));
         assert_eq!(e.kind, CapErrorKind::NotXml);
         let e = refused(&good.replace("<identifier>pingan-330681-0001", "<identifier>a b"));
         assert_eq!(e.element, "alert/identifier");
         let e = refused(&good.replace("<event>", "<event><b>x</b>"));
         assert_eq!(e.element, "alert/info[1]/event/b");
-        let e = refused(&good.replace("<status>Actual</status>", "<status>Actual</status><status>Test</status>"));
+        let e = refused(&good.replace(
+            "<status>Actual</status>",
+            "<status>Actual</status><status>Test</status>",
+        ));
         assert_eq!(e.element, "alert/status");
     }
 
@@ -1188,7 +1314,10 @@ mod tests {
         assert_eq!(a.infos[0].event, "Flood <warning>");
         assert_eq!(a.infos[0].areas[0].desc, "River & banks");
         assert_eq!(a.status, Status::Exercise);
-        assert_eq!(parse_datetime(&a.sent).unwrap().to_string(), "2026-01-02T03:04:05Z");
+        assert_eq!(
+            parse_datetime(&a.sent).unwrap().to_string(),
+            "2026-01-02T03:04:05Z"
+        );
     }
 
     #[test]

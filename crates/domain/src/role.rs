@@ -152,6 +152,8 @@ impl Role {
             Role::SecurityAdmin => &[UserRead, UserManage, ScopeGrant, OrgRead, AreaRead],
             Role::Auditor => &[AuditRead, AuditVerify, OrgRead, AreaRead, UserRead],
             Role::Dispatcher => &[
+                PublicAlertRead,
+                PublicAlertCompose,
                 AreaRead,
                 OrgRead,
                 IncidentRead,
@@ -165,6 +167,9 @@ impl Role {
                 FootageRequest,
             ],
             Role::StationChief => &[
+                PublicAlertRead,
+                PublicAlertCompose,
+                PublicAlertApprove,
                 AreaRead,
                 OrgRead,
                 UserRead,
@@ -200,6 +205,8 @@ impl Role {
                 KpiRead,
             ],
             Role::Officer => &[
+                PublicAlertRead,
+                PublicAlertCompose,
                 AreaRead,
                 OrgRead,
                 IncidentRead,
@@ -241,6 +248,7 @@ impl Role {
                 TrainingRead,
             ],
             Role::GridWorker => &[
+                PublicAlertRead,
                 AreaRead,
                 OrgRead,
                 IncidentReport,
@@ -259,6 +267,7 @@ impl Role {
                 TrainingRead,
             ],
             Role::Mediator => &[
+                PublicAlertRead,
                 AreaRead,
                 OrgRead,
                 DisputeRead,
@@ -271,6 +280,9 @@ impl Role {
             ],
             Role::Volunteer => &[AreaRead, TeamReport, PatrolRead, TrainingRead],
             Role::Coordinator => &[
+                PublicAlertRead,
+                PublicAlertCompose,
+                PublicAlertApprove,
                 AreaRead,
                 OrgRead,
                 UserRead,
@@ -300,6 +312,7 @@ impl Role {
                 IncidentRead,
             ],
             Role::LegalSupervisor => &[
+                PublicAlertRead,
                 AreaRead,
                 OrgRead,
                 CaseRead,
@@ -310,6 +323,7 @@ impl Role {
                 TaskRead,
             ],
             Role::Leader => &[
+                PublicAlertRead,
                 AreaRead,
                 OrgRead,
                 IncidentRead,
@@ -327,7 +341,13 @@ impl Role {
                 KpiRead,
                 TrainingRead,
             ],
-            Role::Partner => &[AreaRead, DisputeRead, TaskRead, IncidentRead],
+            Role::Partner => &[
+                PublicAlertRead,
+                AreaRead,
+                DisputeRead,
+                TaskRead,
+                IncidentRead,
+            ],
         }
     }
 }
@@ -412,6 +432,12 @@ pub enum Permission {
     PublicityManage,
     /// Record a publicity event held in a grid in scope.
     PublicityRecord,
+    /// See public safety alerts (CAP), composed here or received from other agencies.
+    PublicAlertRead,
+    /// Compose an alert (with its update or cancel) for approval; import one received.
+    PublicAlertCompose,
+    /// Approve (publish) or reject an alert someone else composed.
+    PublicAlertApprove,
     AnalysisRead,
     KpiRead,
     TrainingRead,

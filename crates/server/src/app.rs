@@ -70,6 +70,8 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::risks::pages::router())
         .merge(crate::visits::pages::router())
         .merge(crate::publicity::pages::router())
+        .merge(crate::public_alerts::pages::router())
+        .merge(crate::public_alerts::feed::router())
         .merge(public::pages::router())
 }
 

@@ -24,6 +24,7 @@ pub struct Config {
     pub tasks: TasksConfig,
     pub risks: RisksConfig,
     pub visits: VisitsConfig,
+    pub public_alerts: PublicAlertsConfig,
 }
 
 /// A term a deployment adds to a built-in list (a risk category, a visit topic): its code and its
@@ -86,6 +87,25 @@ pub struct RisksConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct VisitsConfig {
     pub topics: Vec<Term>,
+}
+
+/// Public safety alerts (CAP 1.2): who this platform says it is in the alerts it publishes.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublicAlertsConfig {
+    /// CAP `<sender>`: no spaces or commas (e.g. `pingan@330681.gaj`).
+    pub sender: String,
+    /// CAP `<senderName>` (e.g. 诸暨市公安局).
+    pub sender_name: String,
+}
+
+impl Default for PublicAlertsConfig {
+    fn default() -> Self {
+        PublicAlertsConfig {
+            sender: "pingan@gaj.local".into(),
+            sender_name: "平安 公安分局".into(),
+        }
+    }
 }
 
 /// 交办/督办: when a task is carded (`domain::task::CardRules`: days overdue or without progress for
@@ -572,6 +592,17 @@ impl Config {
             .collect();
         if let Err(e) = check_terms("visits.topics", &self.visits.topics, &built_in) {
             return bad(&e);
+        }
+        let a = &self.public_alerts;
+        if a.sender.is_empty()
+            || a.sender
+                .chars()
+                .any(|c| c.is_whitespace() || c == ',' || c == '<' || c == '&')
+        {
+            return bad("public_alerts.sender must be non-empty, without spaces, commas, < or &");
+        }
+        if a.sender_name.trim().is_empty() {
+            return bad("public_alerts.sender_name must not be empty");
         }
         let p = &self.patrol;
         if !(5.0..=2_000.0).contains(&p.checkin_radius_m)

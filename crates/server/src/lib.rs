@@ -18,6 +18,7 @@ pub mod mediation;
 pub mod meetings;
 pub mod patrol;
 pub mod public;
+pub mod public_alerts;
 pub mod publicity;
 pub mod tasks;
 

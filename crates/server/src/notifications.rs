@@ -70,6 +70,7 @@ pub fn link(object_type: &str, object_id: &str) -> Option<String> {
         "place" => "/places",
         "risk" => "/risks",
         "visit" => "/visits",
+        "public_alert" => "/public-alerts",
         _ => return None,
     };
     Some(format!("{base}/{}", crate::auth::url_encode(object_id)))

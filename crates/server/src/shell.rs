@@ -79,6 +79,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("meetings", "/meetings", true, [TaskRead]),
         nav!("tasks", "/tasks", true, [TaskRead]),
         nav!("risks", "/risks", true, [RiskRead]),
+        nav!("public_alerts", "/public-alerts", true, [PublicAlertRead]),
         nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
     ]),
     ("group.team", &[

@@ -26,6 +26,7 @@ pub mod notifications;
 pub mod orgs;
 pub mod patrol;
 pub mod places;
+pub mod public_alerts;
 pub mod publicity;
 pub mod rate;
 mod raw_sqlite;

@@ -133,6 +133,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "legal_publicity",
         up: v24_publicity,
     },
+    Migration {
+        version: 25,
+        name: "public_alerts_cap",
+        up: v25_public_alerts,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1100,6 +1105,56 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
 }
 
 /// 法治宣传: campaigns, their targets per setting, the events held.
+/// Public safety alerts (CAP 1.2): composed here (pending approval, then published as a document
+/// that never changes) or received from another agency (the document as received). `shapes` is the
+/// alert's area for the map (JSON of polygons and circles); `area_paths` the grids' and areas' paths
+/// a composed alert covers (space-separated), for scope.
+fn v25_public_alerts(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE public_alerts (
+            id TEXT PRIMARY KEY,
+            origin TEXT NOT NULL,
+            state TEXT NOT NULL,
+            identifier TEXT NOT NULL,
+            sender TEXT NOT NULL,
+            sent TEXT NOT NULL,
+            sent_at BIGINT,
+            msg_type TEXT NOT NULL,
+            status TEXT NOT NULL,
+            scope TEXT NOT NULL,
+            refers_to TEXT REFERENCES public_alerts(id),
+            references_text TEXT NOT NULL,
+            language TEXT NOT NULL,
+            categories TEXT NOT NULL,
+            event TEXT NOT NULL,
+            urgency TEXT NOT NULL,
+            severity TEXT NOT NULL,
+            certainty TEXT NOT NULL,
+            response_types TEXT NOT NULL,
+            audience TEXT NOT NULL,
+            headline TEXT NOT NULL,
+            description TEXT NOT NULL,
+            instruction TEXT NOT NULL,
+            expires_at BIGINT,
+            area_desc TEXT NOT NULL,
+            area_paths TEXT NOT NULL,
+            grid_codes TEXT NOT NULL,
+            shapes TEXT NOT NULL,
+            document TEXT,
+            source TEXT NOT NULL,
+            composed_by TEXT REFERENCES users(id),
+            created_at BIGINT NOT NULL,
+            decided_by TEXT REFERENCES users(id),
+            decided_at BIGINT,
+            decision_note TEXT NOT NULL,
+            superseded_by TEXT,
+            UNIQUE (sender, identifier))",
+        "CREATE INDEX public_alerts_listed ON public_alerts (state, created_at)",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
 fn v24_publicity(_: Backend) -> Vec<String> {
     [
         "CREATE TABLE publicity_campaigns (

@@ -21,9 +21,7 @@ type PlannedCase<'a> = (&'static str, &'static str, &'static str, &'a [PlannedSt
 /// a fixed "five days ago" is not overdue on some Mondays.
 fn theft_accepted_hours_ago(rules: &RuleBook, now: i64) -> i64 {
     let mut hours = 120;
-    while hours < 24 * 40
-        && rules.limit_end(now - hours * HOUR, Span::Days(3)) > now - 36 * HOUR
-    {
+    while hours < 24 * 40 && rules.limit_end(now - hours * HOUR, Span::Days(3)) > now - 36 * HOUR {
         hours += 24;
     }
     hours

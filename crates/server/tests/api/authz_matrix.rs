@@ -101,6 +101,8 @@ enum Obj {
     RiskCampaignGrid,
     Visit,
     PublicityCampaign,
+    /// The demo alert waiting for approval.
+    PublicAlert,
 }
 
 struct Route {
@@ -876,6 +878,37 @@ const ROUTES: &[Route] = &[
         Perm(P::PublicityRecord),
         Obj::PublicityCampaign,
     ),
+    // 预警信息发布 (CAP 1.2).
+    r(
+        "get",
+        "/api/v1/public-alerts",
+        Perm(P::PublicAlertRead),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/public-alerts",
+        Perm(P::PublicAlertCompose),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/public-alerts/imports",
+        Perm(P::PublicAlertCompose),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/public-alerts/{id}",
+        Perm(P::PublicAlertRead),
+        Obj::PublicAlert,
+    ),
+    r(
+        "post",
+        "/api/v1/public-alerts/{id}/decision",
+        Perm(P::PublicAlertApprove),
+        Obj::PublicAlert,
+    ),
 ];
 
 /// Ids of one object of each kind, straight from the database (all in the wide accounts' scope,
@@ -1006,6 +1039,10 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
         (
             Obj::PublicityCampaign,
             "SELECT id, '' FROM publicity_campaigns ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::PublicAlert,
+            "SELECT id, '' FROM public_alerts WHERE state = 'pending' ORDER BY id LIMIT 1",
         ),
     ];
     let mut out = BTreeMap::new();
@@ -1596,6 +1633,22 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             json!({"setting": "school", "place": "矩阵小学", "grid_code": k.grid, "attendance": 10}),
         ),
         (
+            ("post", "/api/v1/public-alerts"),
+            json!({"categories": ["Security"], "event": "矩阵预警", "urgency": "Expected",
+                   "severity": "Minor", "certainty": "Likely", "headline": "矩阵预警",
+                   "description": "矩阵", "grid_codes": [k.grid]}),
+        ),
+        (
+            ("post", "/api/v1/public-alerts/imports"),
+            json!({"document": "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\"><identifier>M-1</identifier>\
+                <sender>m@example</sender><sent>2026-12-01T08:00:00+08:00</sent><status>Actual</status>\
+                <msgType>Alert</msgType><scope>Public</scope></alert>"}),
+        ),
+        (
+            ("post", "/api/v1/public-alerts/{id}/decision"),
+            json!({"approve": true}),
+        ),
+        (
             ("post", "/api/v1/households"),
             json!({"grid_code": k.grid, "address": "矩阵门牌2号"}),
         ),
@@ -1796,6 +1849,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::publicity::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::public_alerts::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     let table = owned(ROUTES.iter().map(|r| (r.method, r.path)));

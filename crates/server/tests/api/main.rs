@@ -94,6 +94,7 @@ mod page_errors;
 mod patrol;
 mod places;
 mod plausible;
+mod public_alerts;
 mod publicity;
 mod risks;
 mod roster;
