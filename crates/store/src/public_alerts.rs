@@ -117,7 +117,9 @@ pub async fn list(db: &Db, state: Option<&str>) -> Result<Vec<AlertRow>> {
     match state {
         Some(s) => {
             db.fetch_all(
-                &format!("{SELECT} WHERE a.state = ? ORDER BY a.created_at DESC, a.id DESC LIMIT 500"),
+                &format!(
+                    "{SELECT} WHERE a.state = ? ORDER BY a.created_at DESC, a.id DESC LIMIT 500"
+                ),
                 args![s],
             )
             .await

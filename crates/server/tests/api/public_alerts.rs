@@ -195,8 +195,14 @@ both!(
         assert_eq!(s, 200);
         assert!(ct.starts_with("application/atom+xml"), "{ct}");
         assert_eq!(feed.matches("<entry>").count(), 3, "{feed}");
-        let entry = |v: &Value| feed.find(&format!("<id>urn:uuid:{}</id>", v["id"].as_str().unwrap())).unwrap();
-        assert!(entry(&c) < entry(&u) && entry(&u) < entry(&p), "newest first: {feed}");
+        let entry = |v: &Value| {
+            feed.find(&format!("<id>urn:uuid:{}</id>", v["id"].as_str().unwrap()))
+                .unwrap()
+        };
+        assert!(
+            entry(&c) < entry(&u) && entry(&u) < entry(&p),
+            "newest first: {feed}"
+        );
         assert!(feed.contains(&format!("<identifier>{}</identifier>", alert.identifier)));
         let (s, _, _) = text(&format!("{}/cap/alerts/nope.xml", app.url)).await;
         assert_eq!(s, 404);
