@@ -1159,6 +1159,128 @@ fn parse_area(n: &Node, path: &str) -> Result<Area, CapError> {
     })
 }
 
+// ---------------------------------------------------------------------------------------------
+// Atom feeds of CAP alerts
+
+const ATOM: &str = "http://www.w3.org/2005/Atom";
+
+/// One entry of an Atom feed of CAP alerts: the CAP document's address (the `alternate` link whose
+/// type names CAP, or that ends in `.xml`) and the document inline in `<content>`, as given.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FeedEntry {
+    pub link: Option<String>,
+    pub inline: Option<String>,
+}
+
+/// Whether `xml` is an Atom feed (its root is `feed` in the Atom namespace).
+pub fn is_atom(xml: &str) -> bool {
+    let mut reader = NsReader::from_str(xml);
+    loop {
+        match reader.read_resolved_event() {
+            Ok((ns, Event::Start(e) | Event::Empty(e))) => {
+                return matches!(ns, ResolveResult::Bound(n) if n.as_ref() == ATOM)
+                    && e.local_name().as_ref() == "feed";
+            }
+            Ok((_, Event::Eof)) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The entries of an Atom feed, in order. The inline document keeps its own text (namespace
+/// declarations made on the feed's elements do not come with it).
+pub fn feed_entries(xml: &str) -> Result<Vec<FeedEntry>, CapError> {
+    let mut reader = NsReader::from_str(xml);
+    let mut out = Vec::new();
+    let mut entry: Option<FeedEntry> = None;
+    let mut depth = 0usize;
+    let mut content_at: Option<(usize, usize)> = None;
+    loop {
+        let before = reader.buffer_position();
+        let step = reader.read_resolved_event().map(|(ns, ev)| {
+            let atom = matches!(ns, ResolveResult::Bound(n) if n.as_ref() == ATOM);
+            (atom, ev)
+        });
+        let (atom, event) = match step {
+            Ok(x) => x,
+            Err(e) => return Err(not_xml(xml, reader.error_position(), e.to_string())),
+        };
+        let (start, empty) = match &event {
+            Event::Start(e) => (Some(e.clone()), false),
+            Event::Empty(e) => (Some(e.clone()), true),
+            _ => (None, false),
+        };
+        match (start, event) {
+            (Some(e), _) => {
+                let name = e.local_name().as_ref().to_string();
+                if atom && name == "entry" && entry.is_none() {
+                    entry = Some(FeedEntry::default());
+                } else if let Some(en) = entry.as_mut().filter(|_| atom) {
+                    let attr = |key: &str| {
+                        e.attributes()
+                            .flatten()
+                            .find(|a| a.key.as_ref() == key)
+                            .and_then(|a| {
+                                a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned())
+                            })
+                    };
+                    if name == "link" {
+                        let rel = attr("rel").unwrap_or_else(|| "alternate".into());
+                        let kind = attr("type").unwrap_or_default();
+                        let href = attr("href").unwrap_or_default();
+                        if rel == "alternate"
+                            && !href.is_empty()
+                            && (kind.contains("cap") || href.ends_with(".xml"))
+                            && en.link.is_none()
+                        {
+                            en.link = Some(href);
+                        }
+                    } else if name == "content" && !empty && content_at.is_none() {
+                        content_at = Some((reader.buffer_position() as usize, depth));
+                    }
+                }
+                if !empty {
+                    depth += 1;
+                }
+                if depth > MAX_DEPTH * 2 {
+                    return Err(not_xml(xml, before, "elements nested too deep"));
+                }
+            }
+            (None, Event::End(e)) => {
+                depth = depth.saturating_sub(1);
+                let name = e.local_name().as_ref().to_string();
+                if let Some((start, d)) = content_at
+                    && d == depth
+                    && name == "content"
+                {
+                    if let Some(en) = entry.as_mut() {
+                        let inner = xml[start..before as usize].trim();
+                        if inner.starts_with('<') {
+                            en.inline = Some(inner.to_string());
+                        }
+                    }
+                    content_at = None;
+                }
+                if atom && name == "entry" && content_at.is_none() {
+                    out.extend(entry.take());
+                }
+            }
+            (None, Event::DocType(_)) => {
+                return Err(not_xml(
+                    xml,
+                    before,
+                    "a DOCTYPE is not accepted in a CAP feed",
+                ));
+            }
+            (None, Event::Eof) => break,
+            _ => {}
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1319,6 +1441,34 @@ mod tests {
         assert_eq!(
             parse_datetime(&a.sent).unwrap().to_string(),
             "2026-01-02T03:04:05Z"
+        );
+    }
+
+    #[test]
+    fn feed_entries_give_links_and_inline_documents() {
+        let doc = to_xml(&sample());
+        let inline = doc.split_once("?>").unwrap().1.trim();
+        let feed = format!(
+            "<?xml version=\"1.0\"?><feed xmlns=\"http://www.w3.org/2005/Atom\"><id>x</id>\
+             <entry><id>a</id><link rel=\"alternate\" type=\"application/cap+xml\" href=\"/cap/a.xml\"/>\
+             <content type=\"application/cap+xml\">{inline}</content></entry>\
+             <entry><id>b</id><link href=\"https://x.example/b.html\"/><link href=\"b.xml\"/></entry></feed>"
+        );
+        assert!(is_atom(&feed));
+        assert!(!is_atom(&doc));
+        let entries = feed_entries(&feed).unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].link.as_deref(), Some("/cap/a.xml"));
+        assert_eq!(
+            parse(entries[0].inline.as_deref().unwrap()).unwrap(),
+            sample()
+        );
+        assert_eq!(
+            entries[1],
+            FeedEntry {
+                link: Some("b.xml".into()),
+                inline: None
+            }
         );
     }
 

@@ -262,6 +262,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::tasks::supervision::job(state),
         crate::patrol::fold::job(state),
         crate::rekey::job(state),
+        crate::public_alerts::feeds::job(state),
         audit_tallies_job(),
         purge_job(),
     ]

@@ -89,7 +89,10 @@ pub struct VisitsConfig {
     pub topics: Vec<Term>,
 }
 
-/// Public safety alerts (CAP 1.2): who this platform says it is in the alerts it publishes.
+/// Public safety alerts (CAP 1.2): who this platform says it is in the alerts it publishes, and the
+/// other agencies' CAP feeds (Atom, or single CAP documents) on the internal network it reads every
+/// `poll_seconds` on one server (0: never; an alert can always be imported by hand). Plain `http://`
+/// only: the binary carries no TLS client.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct PublicAlertsConfig {
@@ -97,6 +100,8 @@ pub struct PublicAlertsConfig {
     pub sender: String,
     /// CAP `<senderName>` (e.g. 诸暨市公安局).
     pub sender_name: String,
+    pub feeds: Vec<String>,
+    pub poll_seconds: u64,
 }
 
 impl Default for PublicAlertsConfig {
@@ -104,6 +109,8 @@ impl Default for PublicAlertsConfig {
         PublicAlertsConfig {
             sender: "pingan@gaj.local".into(),
             sender_name: "平安 公安分局".into(),
+            feeds: Vec::new(),
+            poll_seconds: 300,
         }
     }
 }
@@ -604,6 +611,18 @@ impl Config {
         if a.sender_name.trim().is_empty() {
             return bad("public_alerts.sender_name must not be empty");
         }
+        if let Some(f) = a.feeds.iter().find(|f| {
+            reqwest::Url::parse(f)
+                .map(|u| u.scheme() != "http" || u.host_str().is_none())
+                .unwrap_or(true)
+        }) {
+            return bad(&format!(
+                "public_alerts.feeds: {f:?} is not an http:// address (the binary carries no TLS client)"
+            ));
+        }
+        if !a.feeds.is_empty() && !(10..=86_400).contains(&a.poll_seconds) && a.poll_seconds != 0 {
+            return bad("public_alerts.poll_seconds must be 0 (never) or 10–86400");
+        }
         let p = &self.patrol;
         if !(5.0..=2_000.0).contains(&p.checkin_radius_m)
             || !(1.0..=240.0).contains(&p.checkin_minutes)
@@ -745,6 +764,12 @@ impl Config {
     pub fn redacted(&self) -> String {
         let mut c = self.clone();
         c.database.url = mask_url_password(&self.database_url());
+        c.public_alerts.feeds = self
+            .public_alerts
+            .feeds
+            .iter()
+            .map(|f| mask_url_password(f))
+            .collect();
         if !c.dispatch.camera_webhook_secret.is_empty() {
             c.dispatch.camera_webhook_secret = "***".into();
         }

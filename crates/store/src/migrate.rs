@@ -1107,8 +1107,9 @@ fn v18_camera_sectors(_: Backend) -> Vec<String> {
 /// 法治宣传: campaigns, their targets per setting, the events held.
 /// Public safety alerts (CAP 1.2): composed here (pending approval, then published as a document
 /// that never changes) or received from another agency (the document as received). `shapes` is the
-/// alert's area for the map (JSON of polygons and circles); `area_paths` the grids' and areas' paths
-/// a composed alert covers (space-separated), for scope.
+/// alert's area for the map (JSON of polygons and circles); `area_paths` and `grid_codes` the areas
+/// and grids a composed alert was drawn from, `scope_paths` the area paths they lie in (who sees and
+/// approves it); all space-separated.
 fn v25_public_alerts(_: Backend) -> Vec<String> {
     [
         "CREATE TABLE public_alerts (
@@ -1139,6 +1140,7 @@ fn v25_public_alerts(_: Backend) -> Vec<String> {
             area_desc TEXT NOT NULL,
             area_paths TEXT NOT NULL,
             grid_codes TEXT NOT NULL,
+            scope_paths TEXT NOT NULL,
             shapes TEXT NOT NULL,
             document TEXT,
             source TEXT NOT NULL,
@@ -1150,6 +1152,13 @@ fn v25_public_alerts(_: Backend) -> Vec<String> {
             superseded_by TEXT,
             UNIQUE (sender, identifier))",
         "CREATE INDEX public_alerts_listed ON public_alerts (state, created_at)",
+        // Other agencies' feeds as last read: when, how many alerts they brought, the last refusal.
+        "CREATE TABLE cap_feeds (
+            url TEXT PRIMARY KEY,
+            polled_at BIGINT NOT NULL,
+            ok_at BIGINT,
+            received BIGINT NOT NULL,
+            last_error TEXT NOT NULL)",
     ]
     .map(String::from)
     .to_vec()

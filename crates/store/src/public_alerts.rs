@@ -38,8 +38,11 @@ pub struct AlertRow {
     pub instruction: String,
     pub expires_at: Option<i64>,
     pub area_desc: String,
+    /// The areas and grids it was drawn from.
     pub area_paths: String,
     pub grid_codes: String,
+    /// The area paths those lie in (scope).
+    pub scope_paths: String,
     /// JSON: `{"polygons": [[[lat, lon], …]], "circles": [[lat, lon, km]]}`.
     pub shapes: String,
     pub document: Option<String>,
@@ -58,7 +61,7 @@ pub struct AlertRow {
 const SELECT: &str = "SELECT a.id, a.origin, a.state, a.identifier, a.sender, a.sent, a.sent_at, a.msg_type, \
     a.status, a.scope, a.refers_to, a.references_text, a.language, a.categories, a.event, a.urgency, \
     a.severity, a.certainty, a.response_types, a.audience, a.headline, a.description, a.instruction, a.expires_at, \
-    a.area_desc, a.area_paths, a.grid_codes, a.shapes, a.document, a.source, a.composed_by, \
+    a.area_desc, a.area_paths, a.grid_codes, a.scope_paths, a.shapes, a.document, a.source, a.composed_by, \
     COALESCE(c.display_name, '') AS composer_name, a.created_at, a.decided_by, \
     COALESCE(d.display_name, '') AS decider_name, a.decided_at, a.decision_note, a.superseded_by \
     FROM public_alerts a LEFT JOIN users c ON c.id = a.composed_by LEFT JOIN users d ON d.id = a.decided_by";
@@ -67,10 +70,10 @@ pub fn insert(tx: &mut Tx, a: &AlertRow) {
     tx.queue(
         "INSERT INTO public_alerts (id, origin, state, identifier, sender, sent, sent_at, msg_type, status, \
          scope, refers_to, references_text, language, categories, event, urgency, severity, certainty, \
-         response_types, audience, headline, description, instruction, expires_at, area_desc, area_paths, grid_codes, \
+         response_types, audience, headline, description, instruction, expires_at, area_desc, area_paths, grid_codes, scope_paths, \
          shapes, document, source, composed_by, created_at, decided_by, decided_at, decision_note, \
          superseded_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, \
-         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             a.id.as_str(),
             a.origin.as_str(),
@@ -99,6 +102,7 @@ pub fn insert(tx: &mut Tx, a: &AlertRow) {
             a.area_desc.as_str(),
             a.area_paths.as_str(),
             a.grid_codes.as_str(),
+            a.scope_paths.as_str(),
             a.shapes.as_str(),
             a.document.clone(),
             a.source.as_str(),
@@ -243,4 +247,42 @@ pub async fn users_in_roles(db: &Db, roles: &[&str]) -> Result<Vec<String>> {
         .filter(|(_, r)| roles.contains(&r.as_str()))
         .map(|(id, _)| id)
         .collect())
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FeedRow {
+    pub url: String,
+    pub polled_at: i64,
+    pub ok_at: Option<i64>,
+    pub received: i64,
+    pub last_error: String,
+}
+
+/// Records one reading of a feed: `received` alerts kept, `error` empty when it was read whole.
+pub async fn record_feed(db: &Db, url: &str, at: i64, received: i64, error: &str) -> Result<()> {
+    let ok_at = error.is_empty().then_some(at);
+    let mut tx = db.begin().await?;
+    let n = tx
+        .execute(
+            "UPDATE cap_feeds SET polled_at = ?, ok_at = COALESCE(?, ok_at), received = received + ?, \
+             last_error = ? WHERE url = ?",
+            args![at, ok_at, received, error, url],
+        )
+        .await?;
+    if n == 0 {
+        tx.execute(
+            "INSERT INTO cap_feeds (url, polled_at, ok_at, received, last_error) VALUES (?, ?, ?, ?, ?)",
+            args![url, at, ok_at, received, error],
+        )
+        .await?;
+    }
+    tx.commit_audited(vec![]).await
+}
+
+pub async fn feeds(db: &Db) -> Result<Vec<FeedRow>> {
+    db.fetch_all(
+        "SELECT url, polled_at, ok_at, received, last_error FROM cap_feeds ORDER BY url",
+        args![],
+    )
+    .await
 }

@@ -1,7 +1,7 @@
 //! Public alerts API: compose (with update and cancel), decide, list, read, import a received CAP
 //! document. The published documents and the Atom feed are outside the API, in `feed`.
 
-use super::{AlertDecision, AlertImport, AlertListQuery, NewPublicAlert, PublicAlert};
+use super::{AlertDecision, AlertFeed, AlertImport, AlertListQuery, NewPublicAlert, PublicAlert};
 use crate::auth::Actor;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::ApiPath as Path;
@@ -21,6 +21,19 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_public_alert))
         .routes(routes!(decide_public_alert))
         .routes(routes!(import_public_alert))
+        .routes(routes!(list_public_alert_feeds))
+}
+
+/// Other agencies' CAP feeds this server reads (`[public_alerts] feeds`), with what each last brought.
+#[utoipa::path(get, path = "/api/v1/public-alert-feeds", tag = "public_alerts",
+    responses((status = 200, description = "OK", body = Vec<AlertFeed>),
+        (status = 401, description = "Not authenticated", body = ErrorBody),
+        (status = 403, description = "Your role may not do this", body = ErrorBody)))]
+async fn list_public_alert_feeds(
+    State(state): State<AppState>,
+    actor: Actor,
+) -> ApiResult<Json<Vec<AlertFeed>>> {
+    Ok(Json(super::feeds(&state, &actor).await?))
 }
 
 /// Public alerts, composed here or received, newest first.

@@ -8,8 +8,13 @@ use crate::config::Config;
 use crate::state::AppState;
 use pingan_store::{Db, args};
 
-/// A CAP document as another agency would send it (the sender is theirs, not ours).
-fn received_flood_warning(sent: &str, expires: &str) -> String {
+/// A CAP document as another agency would send it (the sender is theirs, not ours), over the box
+/// `[min_lng, min_lat, max_lng, max_lat]`.
+fn received_flood_warning(sent: &str, expires: &str, b: [f64; 4]) -> String {
+    let [x0, y0, x1, y1] = b;
+    let polygon =
+        format!("{y0:.5},{x0:.5} {y0:.5},{x1:.5} {y1:.5},{x1:.5} {y1:.5},{x0:.5} {y0:.5},{x0:.5}");
+    let circle = format!("{:.5},{:.5} 1.5", (y0 + y1) / 2.0, (x0 + x1) / 2.0);
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
@@ -34,8 +39,8 @@ fn received_flood_warning(sent: &str, expires: &str) -> String {
     <instruction>低洼地区做好排水准备，避免前往河道、山塘附近。</instruction>
     <area>
       <areaDesc>枫桥江沿线</areaDesc>
-      <polygon>29.700,120.255 29.700,120.300 29.735,120.300 29.735,120.255 29.700,120.255</polygon>
-      <circle>29.718,120.270 3</circle>
+      <polygon>{polygon}</polygon>
+      <circle>{circle}</circle>
     </area>
   </info>
 </alert>
@@ -153,7 +158,17 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     let until = pingan_domain::cap::datetime(pingan_domain::time::from_micros(
         state.now() + 2 * 86_400_000_000,
     ));
-    let doc = received_flood_warning(&sent, &until);
+    // Over the southern half of 枫桥镇's grids, as the weather service drew it.
+    let bbox: (Option<f64>, Option<f64>, Option<f64>, Option<f64>) = db
+        .fetch_one(
+            "SELECT MIN(min_x), MIN(min_y), MAX(max_x), MAX(max_y) FROM grids WHERE area_path LIKE ?",
+            args!["/330681/330681109/%"],
+        )
+        .await?;
+    let (Some(x0), Some(y0), Some(x1), Some(y1)) = bbox else {
+        return Ok(true);
+    };
+    let doc = received_flood_warning(&sent, &until, [x0, y0, x1, (y0 + y1) / 2.0]);
     super::import(
         &state,
         &officer,

@@ -6,13 +6,14 @@
 //! the original (`msgType` Update/Cancel, `references` = sender,identifier,sent) and supersedes it
 //! when published.
 //!
-//! Alerts of other agencies are imported (an upload; reading their feeds on a schedule is not built),
-//! checked against the CAP 1.2 schema by `domain::cap` — a refused document names the element and
+//! Alerts of other agencies are imported (an upload, or the feeds in `[public_alerts] feeds` read on a
+//! schedule by `feeds`), checked against the CAP 1.2 schema by `domain::cap` — a refused document names the element and
 //! stores nothing — and shown on the map beside ours.
 
 pub mod api;
 pub mod demo;
 pub mod feed;
+pub mod feeds;
 pub mod pages;
 
 use crate::auth::Actor;
@@ -71,8 +72,11 @@ pub struct PublicAlert {
     pub instruction: String,
     pub expires_at: Option<i64>,
     pub area_desc: String,
+    /// The areas and grids it was drawn from (composed alerts).
     pub area_paths: Vec<String>,
     pub grid_codes: Vec<String>,
+    /// The area paths those lie in: who holds one sees the alert; an approver holds them all.
+    pub scope_paths: Vec<String>,
     pub shapes: AlertShapes,
     /// A received alert's file name or feed address.
     pub source: String,
@@ -99,6 +103,7 @@ pub fn view(r: AlertRow) -> PublicAlert {
         categories: words(&r.categories),
         response_types: words(&r.response_types),
         area_paths: words(&r.area_paths),
+        scope_paths: words(&r.scope_paths),
         grid_codes: words(&r.grid_codes),
         id: r.id,
         origin: r.origin,
@@ -639,7 +644,8 @@ pub async fn compose(
         instruction,
         expires_at,
         area_desc: names.join("、"),
-        area_paths: paths.join(" "),
+        area_paths: area_paths.join(" "),
+        scope_paths: paths.join(" "),
         grid_codes: grid_codes.join(" "),
         shapes: serde_json::to_string(&shapes).unwrap_or_else(|_| "{}".into()),
         document: None,
@@ -679,7 +685,7 @@ pub async fn compose(
         "public_alert",
         Some(&row.id),
         AuditOutcome::Ok,
-        &serde_json::json!({"msg_type": row.msg_type, "refers_to": row.refers_to, "areas": row.area_paths}).to_string(),
+        &serde_json::json!({"msg_type": row.msg_type, "refers_to": row.refers_to, "areas": row.scope_paths}).to_string(),
     )])
     .await?;
     Ok(view(row))
@@ -783,7 +789,7 @@ pub async fn decide(
     if row.origin != "composed" {
         return Err(ApiError::NotFound);
     }
-    if !words(&row.area_paths)
+    if !words(&row.scope_paths)
         .iter()
         .all(|p| actor.scope.covers_area_path(p))
     {
@@ -891,7 +897,7 @@ pub async fn decide(
 /// (a pending or rejected draft is internal, and the published ones are on the public feed anyway).
 fn visible(actor: &Actor, r: &AlertRow) -> bool {
     r.origin == "imported"
-        || words(&r.area_paths)
+        || words(&r.scope_paths)
             .iter()
             .any(|p| actor.scope.covers_area_path(p))
 }
@@ -1028,6 +1034,7 @@ fn received(state: &AppState, alert: &cap::Alert, document: &str, source: &str) 
         area_desc: descs.join("、"),
         area_paths: String::new(),
         grid_codes: String::new(),
+        scope_paths: String::new(),
         shapes: serde_json::to_string(&shapes).unwrap_or_else(|_| "{}".into()),
         document: Some(document.to_string()),
         source: source.chars().take(200).collect(),
@@ -1103,4 +1110,40 @@ pub async fn import(state: &AppState, actor: &Actor, req: AlertImport) -> ApiRes
         ));
     };
     Ok(view(row))
+}
+
+/// What one configured feed brought when last read.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AlertFeed {
+    /// The address (a password in it masked).
+    pub url: String,
+    pub polled_at: Option<i64>,
+    /// The last reading with nothing refused.
+    pub ok_at: Option<i64>,
+    /// Alerts kept from it so far.
+    pub received: i64,
+    /// What the last reading refused (each naming the document and element), empty when nothing.
+    pub last_error: String,
+}
+
+/// The configured feeds with what each last brought (those never read yet included).
+pub async fn feeds(state: &AppState, actor: &Actor) -> ApiResult<Vec<AlertFeed>> {
+    actor.require(state, Permission::PublicAlertCompose).await?;
+    let read = store::feeds(&state.db).await?;
+    Ok(state
+        .config
+        .public_alerts
+        .feeds
+        .iter()
+        .map(|url| {
+            let r = read.iter().find(|r| &r.url == url);
+            AlertFeed {
+                url: crate::config::mask_url_password(url),
+                polled_at: r.map(|r| r.polled_at),
+                ok_at: r.and_then(|r| r.ok_at),
+                received: r.map_or(0, |r| r.received),
+                last_error: r.map(|r| r.last_error.clone()).unwrap_or_default(),
+            }
+        })
+        .collect())
 }

@@ -3,7 +3,7 @@
 //! another agency) and `/public-alerts/{id}` (the alert, its area on the map, its CAP document, and
 //! the approval for someone other than the composer).
 
-use super::{AlertDecision, AlertImport, AlertListQuery, NewPublicAlert, PublicAlert};
+use super::{AlertDecision, AlertFeed, AlertImport, AlertListQuery, NewPublicAlert, PublicAlert};
 use crate::auth::{Actor, PageActor};
 use crate::error::ApiError;
 use crate::shell::{Ctx, FieldErrors, Forms, Typed, render};
@@ -79,6 +79,7 @@ struct ListPage {
     replacing: Option<(PublicAlert, String)>,
     areas: Vec<(String, String)>,
     grids: Vec<(String, String)>,
+    feeds: Vec<AlertFeed>,
     map_json: String,
     tile_url: String,
     tile_crs: String,
@@ -205,9 +206,14 @@ async fn list_view(
         } else {
             (Vec::new(), Vec::new())
         };
-        Ok::<_, ApiError>((alerts, replacing, areas, grids))
+        let feeds = if can_compose {
+            super::feeds(state, actor).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, ApiError>((alerts, replacing, areas, grids, feeds))
     };
-    let (alerts, replacing, areas, grids) = match loaded.await {
+    let (alerts, replacing, areas, grids, feeds) = match loaded.await {
         Ok(v) => v,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
@@ -228,6 +234,7 @@ async fn list_view(
             replacing,
             areas,
             grids,
+            feeds,
             tile_url: crate::basemap::tile_url(state).await,
             tile_crs: m.tile_crs.clone(),
             forms,
@@ -407,7 +414,9 @@ async fn alert_view(
     let can_decide = actor.can(Permission::PublicAlertApprove)
         && a.state == "pending"
         && !mine
-        && a.area_paths.iter().all(|p| actor.scope.covers_area_path(p));
+        && a.scope_paths
+            .iter()
+            .all(|p| actor.scope.covers_area_path(p));
     let can_replace = actor.can(Permission::PublicAlertCompose)
         && a.origin == "composed"
         && a.state == "published"

@@ -881,6 +881,12 @@ const ROUTES: &[Route] = &[
     // 预警信息发布 (CAP 1.2).
     r(
         "get",
+        "/api/v1/public-alert-feeds",
+        Perm(P::PublicAlertCompose),
+        Coll,
+    ),
+    r(
+        "get",
         "/api/v1/public-alerts",
         Perm(P::PublicAlertRead),
         Coll,

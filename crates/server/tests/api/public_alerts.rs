@@ -342,3 +342,115 @@ both!(
         let _: &Value = &e;
     }
 );
+
+fn agency_alert(identifier: &str, urgency: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>{identifier}</identifier>
+  <sender>qx@zhuji.example</sender>
+  <sent>2026-12-01T08:00:00+08:00</sent>
+  <status>Actual</status>
+  <msgType>Alert</msgType>
+  <scope>Public</scope>
+  <info>
+    <category>Met</category>
+    <event>大风蓝色预警</event>
+    <urgency>{urgency}</urgency>
+    <severity>Minor</severity>
+    <certainty>Likely</certainty>
+    <area><areaDesc>全市</areaDesc><circle>29.7,120.3 10</circle></area>
+  </info>
+</alert>"#
+    )
+}
+
+/// Serves another agency's Atom feed on a loopback port: one entry linking its document, one with
+/// the document inline, one linking a document that breaks CAP 1.2 (an urgency CAP does not know).
+fn agency_feed() -> String {
+    use axum::routing::get;
+    let inline = agency_alert("QX-FEED-2", "Future");
+    let inline = inline.split_once("?>").unwrap().1.to_string();
+    let feed = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><id>urn:qx</id><title>气象预警</title><updated>2026-12-01T08:00:00+08:00</updated>
+<entry><id>urn:qx:1</id><title>1</title><updated>2026-12-01T08:00:00+08:00</updated><link rel="alternate" type="application/cap+xml" href="/cap/1.xml"/></entry>
+<entry><id>urn:qx:2</id><title>2</title><updated>2026-12-01T08:00:00+08:00</updated><content type="application/cap+xml">{inline}</content></entry>
+<entry><id>urn:qx:3</id><title>3</title><updated>2026-12-01T08:00:00+08:00</updated><link rel="alternate" type="application/cap+xml" href="cap/3.xml"/></entry>
+</feed>"#
+    );
+    let app = axum::Router::new()
+        .route("/feed.atom", get(move || async move { feed }))
+        .route(
+            "/cap/1.xml",
+            get(|| async { agency_alert("QX-FEED-1", "Expected") }),
+        )
+        .route(
+            "/cap/3.xml",
+            get(|| async { agency_alert("QX-FEED-3", "Soonish") }),
+        );
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let l = tokio::net::TcpListener::from_std(listener).unwrap();
+        axum::serve(l, app).await.unwrap();
+    });
+    format!("http://{addr}/feed.atom")
+}
+
+both_tuned!(
+    an_agency_feed_is_read_once_and_its_refusals_are_kept,
+    |c: &mut pingan_server::config::Config| {
+        c.public_alerts.feeds = vec![agency_feed()];
+    },
+    |app: TestApp| async move {
+        let officer = app.client_as("officer").await;
+        let gridworker = app.client_as("gridworker").await;
+        let kept = pingan_server::public_alerts::feeds::poll(&app.state)
+            .await
+            .unwrap();
+        assert_eq!(kept, 2, "the linked and the inline alert");
+        let (s, feeds) = app.get_json(&officer, "/api/v1/public-alert-feeds").await;
+        assert_eq!(s, 200, "{feeds}");
+        assert_eq!(feeds[0]["received"], 2);
+        let error = feeds[0]["last_error"].as_str().unwrap();
+        assert!(
+            error.contains("cap/3.xml") && error.contains("alert/info[1]/urgency"),
+            "{error}"
+        );
+        assert!(
+            feeds[0]["ok_at"].is_null(),
+            "a refusal means the feed was not read whole"
+        );
+        let (s, _) = app
+            .get_json(&gridworker, "/api/v1/public-alert-feeds")
+            .await;
+        assert_eq!(s, 403);
+        // Read again: nothing new, nothing twice.
+        let kept = pingan_server::public_alerts::feeds::poll(&app.state)
+            .await
+            .unwrap();
+        assert_eq!(kept, 0);
+        let (_, list) = app
+            .get_json(&gridworker, "/api/v1/public-alerts?state=received")
+            .await;
+        let mut ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["identifier"].as_str().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["QX-FEED-1", "QX-FEED-2"]);
+        let (n,): (i64,) = app
+            .db
+            .fetch_one(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'public_alert.receive'",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+    }
+);
