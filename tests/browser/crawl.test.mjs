@@ -26,8 +26,9 @@ const DESKTOP = { width: 1366, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const LANGS = ["zh-CN", "en"];
 
-/** Paths never followed: they act (logout, language), download files, or stream. */
-const SKIP = [/^\/logout/, /^\/lang/, /\/export/, /\.(csv|xlsx|pdf|json|geojson|png|mbtiles|pmtiles)$/, /^\/api\//,
+/** Paths never followed: they act (logout, language), download files, or stream; /cap/ is the CAP feed
+ * and documents, for machines (tests/cap/run reads them). */
+const SKIP = [/^\/logout/, /^\/lang/, /\/export/, /\.(csv|xlsx|pdf|json|geojson|png|mbtiles|pmtiles)$/, /^\/api\//, /^\/cap\//,
   /^\/assets\//, /^\/basemap\//, /^\/live/, /\/events$/, /^\/notifications\/count/, /\/print(\?|$)/];
 
 /** The kind of an object page: its path with every segment that carries an id replaced by *. */

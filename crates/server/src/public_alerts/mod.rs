@@ -726,7 +726,8 @@ pub fn cap_message(state: &AppState, r: &AlertRow, sent: &str) -> cap::Alert {
         restriction: None,
         addresses: None,
         codes: Vec::new(),
-        note: (!r.decision_note.is_empty()).then(|| r.decision_note.clone()),
+        // The approver's note is internal: it is not published.
+        note: None,
         references,
         incidents: None,
         infos: vec![cap::Info {
@@ -822,9 +823,7 @@ pub async fn decide(
     let sent = cap::datetime(pingan_domain::time::from_micros(at));
     let mut tx = state.db.begin().await?;
     let done = if d.approve {
-        let mut published = row.clone();
-        published.decision_note.clone_from(&note);
-        let document = cap::to_xml(&cap_message(state, &published, &sent));
+        let document = cap::to_xml(&cap_message(state, &row, &sent));
         if let Some(original) = &row.refers_to
             && !store::supersede(&mut tx, original, &row.id).await?
         {

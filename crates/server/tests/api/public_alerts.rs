@@ -144,7 +144,8 @@ both!(
             update.infos[0].headline.as_deref(),
             Some("警惕退款诈骗（更新）")
         );
-        assert_eq!(update.note.as_deref(), Some("更新标题"));
+        assert_eq!(update.note, None, "the approver's note stays inside");
+        assert_eq!(u["decision_note"], "更新标题");
         let (_, orig) = app
             .get_json(&officer, &format!("/api/v1/public-alerts/{id}"))
             .await;
