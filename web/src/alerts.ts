@@ -1,6 +1,6 @@
 // Public alerts map on /public-alerts and /public-alerts/{id}: each alert's CAP polygons and circles
 // (WGS 84, [lat, lon]) with its headline as a label; ours in blue, received ones in orange, those
-// updated or cancelled since dashed.
+// updated, cancelled or expired since dashed.
 
 import { wgsToGcj } from "./crs";
 import { baseMap, searchBox } from "./mapkit";

@@ -41,7 +41,12 @@ struct MapItem<'a> {
     shapes: &'a super::AlertShapes,
 }
 
-fn map_json(alerts: &[&PublicAlert]) -> String {
+fn expired(a: &PublicAlert, now: i64) -> bool {
+    a.expires_at.is_some_and(|e| e <= now)
+}
+
+/// Drawn dashed: updated or cancelled since, or past their expiry.
+fn map_json(alerts: &[&PublicAlert], now: i64) -> String {
     let items: Vec<MapItem> = alerts
         .iter()
         .filter(|a| a.state == "published" || a.state == "received" || a.state == "pending")
@@ -53,7 +58,7 @@ fn map_json(alerts: &[&PublicAlert]) -> String {
                 &a.headline
             },
             origin: &a.origin,
-            superseded: a.superseded_by.is_some(),
+            superseded: a.superseded_by.is_some() || expired(a, now),
             shapes: &a.shapes,
         })
         .collect();
@@ -80,46 +85,64 @@ struct ListPage {
     areas: Vec<(String, String)>,
     grids: Vec<(String, String)>,
     feeds: Vec<AlertFeed>,
+    now: i64,
     map_json: String,
     tile_url: String,
     tile_crs: String,
     forms: Forms,
 }
 
-fn choices(ctx: &Ctx, group: &str, values: &[&'static str]) -> Vec<(&'static str, String)> {
-    values.iter().map(|v| (*v, ctx.label(group, v))).collect()
+/// A CAP enumeration's values with their names in the reader's language.
+fn choices<T: Copy>(
+    ctx: &Ctx,
+    group: &str,
+    all: &[T],
+    code: fn(T) -> &'static str,
+) -> Vec<(&'static str, String)> {
+    all.iter()
+        .map(|&v| (code(v), ctx.label(group, code(v))))
+        .collect()
 }
 
 impl ListPage {
     fn categories(&self) -> Vec<(&'static str, String)> {
-        let all: Vec<&str> = Category::ALL.iter().map(|c| c.as_str()).collect();
-        choices(&self.ctx, "cap_category", &all)
+        choices(&self.ctx, "cap_category", Category::ALL, Category::as_str)
     }
     fn urgencies(&self) -> Vec<(&'static str, String)> {
-        let all: Vec<&str> = Urgency::ALL.iter().map(|c| c.as_str()).collect();
-        choices(&self.ctx, "cap_urgency", &all)
+        choices(&self.ctx, "cap_urgency", Urgency::ALL, Urgency::as_str)
     }
     fn severities(&self) -> Vec<(&'static str, String)> {
-        let all: Vec<&str> = Severity::ALL.iter().map(|c| c.as_str()).collect();
-        choices(&self.ctx, "cap_severity", &all)
+        choices(&self.ctx, "cap_severity", Severity::ALL, Severity::as_str)
     }
     fn certainties(&self) -> Vec<(&'static str, String)> {
-        let all: Vec<&str> = Certainty::ALL.iter().map(|c| c.as_str()).collect();
-        choices(&self.ctx, "cap_certainty", &all)
+        choices(
+            &self.ctx,
+            "cap_certainty",
+            Certainty::ALL,
+            Certainty::as_str,
+        )
     }
     fn responses(&self) -> Vec<(&'static str, String)> {
-        let all: Vec<&str> = ResponseType::ALL.iter().map(|c| c.as_str()).collect();
-        choices(&self.ctx, "cap_response", &all)
+        choices(
+            &self.ctx,
+            "cap_response",
+            ResponseType::ALL,
+            ResponseType::as_str,
+        )
     }
     fn states(&self) -> Vec<(&'static str, String)> {
         choices(
             &self.ctx,
             "alert_state",
             &["pending", "published", "rejected", "received"],
+            |s| s,
         )
     }
     fn summary(&self, a: &PublicAlert) -> String {
         summary(&self.ctx, a)
+    }
+    fn expired(&self, a: &PublicAlert) -> bool {
+        expired(a, self.now)
     }
     fn at(&self, us: &i64) -> String {
         at(us)
@@ -226,7 +249,8 @@ async fn list_view(
     render(
         status,
         &ListPage {
-            map_json: map_json(&alerts.iter().collect::<Vec<_>>()),
+            map_json: map_json(&alerts.iter().collect::<Vec<_>>(), state.now()),
+            now: state.now(),
             ctx,
             alerts,
             filter,
@@ -360,6 +384,7 @@ struct AlertPage {
     document: Option<String>,
     can_decide: bool,
     can_replace: bool,
+    expired: bool,
     map_json: String,
     tile_url: String,
     tile_crs: String,
@@ -430,7 +455,8 @@ async fn alert_view(
     render(
         status,
         &AlertPage {
-            map_json: map_json(&[&a]),
+            map_json: map_json(&[&a], state.now()),
+            expired: expired(&a, state.now()),
             ctx,
             a,
             document,

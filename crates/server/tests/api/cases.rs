@@ -228,8 +228,16 @@ both!(
         assert_eq!(inspect::sweep(&app.state).await.unwrap(), 0);
         assert_eq!(inspect::sweep(&app.state).await.unwrap(), 0);
         assert_eq!(app.count("case_alerts").await, before);
-        // Time passes: the day-59 dossier clock comes near; one sweep opens it, the next does not.
-        app.state.clock.advance_seconds(52 * 86_400);
+        // Time passes: the day-59 dossier clock comes near (nine days before its end, which the legal
+        // calendar moves when day 59 is a rest day); one sweep opens it, the next does not.
+        let due = app
+            .state
+            .rules
+            .limit_end(accepted, pingan_domain::case_rules::Span::Days(59));
+        let warned = due - 9 * 24 * HOUR + HOUR;
+        app.state
+            .clock
+            .advance_seconds((warned - app.state.now()) / 1_000_000);
         assert_eq!(inspect::sweep(&app.state).await.unwrap(), 1);
         assert_eq!(inspect::sweep(&app.state).await.unwrap(), 0);
     }
