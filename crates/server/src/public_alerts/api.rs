@@ -87,8 +87,11 @@ async fn get_public_alert(
     actor: Actor,
     Path(id): Path<String>,
 ) -> ApiResult<Json<PublicAlertDetail>> {
-    let (alert, document) = super::get(&state, &actor, &id).await?;
-    Ok(Json(PublicAlertDetail { alert, document }))
+    let read = super::get(&state, &actor, &id).await?;
+    Ok(Json(PublicAlertDetail {
+        alert: read.alert,
+        document: read.document,
+    }))
 }
 
 /// Approve (publish as CAP 1.2) or reject a pending alert someone else composed.

@@ -132,17 +132,13 @@ pub async fn poll(state: &AppState) -> anyhow::Result<usize> {
     for address in &state.config.public_alerts.feeds {
         let (kept, problems) = read_feed(state, &client, address).await;
         if !problems.is_empty() {
-            tracing::warn!(feed = %masked(address), problems = problems.len(), first = %problems[0], "CAP feed");
+            tracing::warn!(feed = %crate::config::mask_url_password(address), problems = problems.len(), first = %problems[0], "CAP feed");
         }
         let error: String = problems.join("\n").chars().take(2000).collect();
         store::record_feed(&state.db, address, state.now(), kept, &error).await?;
         total += kept as usize;
     }
     Ok(total)
-}
-
-fn masked(address: &str) -> String {
-    crate::config::mask_url_password(address)
 }
 
 /// The feeds every `public_alerts.poll_seconds` (0, or no feeds: off), on one server a period.

@@ -223,10 +223,6 @@ pub struct AlertListQuery {
     pub state: Option<String>,
 }
 
-fn problem_for(field: &str, code: &str, message: impl Into<String>) -> Problem {
-    Problem::new(field, code, message)
-}
-
 fn one_of<T: Copy>(
     field: &str,
     v: Option<&str>,
@@ -238,7 +234,7 @@ fn one_of<T: Copy>(
         Some(s) => {
             let t = parse(s.trim());
             if t.is_none() {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     field,
                     "alert_value",
                     format!("{s:?} is not a CAP value here"),
@@ -248,7 +244,7 @@ fn one_of<T: Copy>(
         }
         None => {
             if fallback.is_none() {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     field,
                     "required",
                     format!("{field} is required"),
@@ -279,7 +275,7 @@ async fn shapes_of(
             )
             .await?;
         let Some((name,)) = area.filter(|_| actor.scope.covers_area_path(path)) else {
-            problems.push(problem_for(
+            problems.push(Problem::new(
                 &format!("area_paths[{i}]"),
                 "outside_scope",
                 "no such area in your scope",
@@ -294,7 +290,7 @@ async fn shapes_of(
             )
             .await?;
         if grids.is_empty() {
-            problems.push(problem_for(
+            problems.push(Problem::new(
                 &format!("area_paths[{i}]"),
                 "alert_area_empty",
                 "the area has no grids to draw",
@@ -316,7 +312,7 @@ async fn shapes_of(
             .await?;
         let Some((name, path, geometry)) = grid.filter(|g| actor.scope.covers_area_path(&g.1))
         else {
-            problems.push(problem_for(
+            problems.push(Problem::new(
                 &format!("grid_codes[{i}]"),
                 "outside_scope",
                 "no such grid in your scope",
@@ -328,7 +324,7 @@ async fn shapes_of(
         paths.push(path);
     }
     if shapes.polygons.len() > MAX_POLYGONS {
-        problems.push(problem_for(
+        problems.push(Problem::new(
             "area_paths",
             "alert_area_large",
             format!("more than {MAX_POLYGONS} grid boundaries; choose fewer areas or single grids"),
@@ -372,7 +368,7 @@ pub async fn compose(
         Some("Update") => MsgType::Update,
         Some("Cancel") => MsgType::Cancel,
         Some(other) => {
-            return Err(ApiError::problem(problem_for(
+            return Err(ApiError::problem(Problem::new(
                 "msg_type",
                 "alert_value",
                 format!("{other:?} is not Alert, Update or Cancel"),
@@ -382,14 +378,14 @@ pub async fn compose(
     let original = match (msg_type, req.references_id.as_deref()) {
         (MsgType::Alert, None) => None,
         (MsgType::Alert, Some(_)) => {
-            return Err(ApiError::problem(problem_for(
+            return Err(ApiError::problem(Problem::new(
                 "references_id",
                 "alert_reference",
                 "a new alert references nothing; use Update or Cancel",
             )));
         }
         (_, None) => {
-            return Err(ApiError::problem(problem_for(
+            return Err(ApiError::problem(Problem::new(
                 "references_id",
                 "required",
                 "an update or cancel names the alert it replaces",
@@ -407,7 +403,7 @@ pub async fn compose(
                     Some(o)
                 }
                 _ => {
-                    return Err(ApiError::problem(problem_for(
+                    return Err(ApiError::problem(Problem::new(
                         "references_id",
                         "alert_reference",
                         "no published alert of ours in force with this id",
@@ -436,7 +432,7 @@ pub async fn compose(
                 match Category::parse(c.trim()) {
                     Some(c) if !out.contains(&c) => out.push(c),
                     Some(_) => {}
-                    None => problems.push(problem_for(
+                    None => problems.push(Problem::new(
                         &format!("categories[{i}]"),
                         "alert_value",
                         format!("{c:?} is not a CAP category"),
@@ -444,7 +440,7 @@ pub async fn compose(
                 }
             }
             if list.is_empty() {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     "categories",
                     "required",
                     "choose at least one category",
@@ -458,7 +454,7 @@ pub async fn compose(
                 .filter_map(|c| Category::parse(c))
                 .collect(),
             None => {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     "categories",
                     "required",
                     "choose at least one category",
@@ -475,7 +471,7 @@ pub async fn compose(
         .filter_map(|(i, r)| {
             let t = ResponseType::parse(r.trim());
             if t.is_none() {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     &format!("response_types[{i}]"),
                     "alert_value",
                     format!("{r:?} is not a CAP response type"),
@@ -523,7 +519,7 @@ pub async fn compose(
             None => match kept {
                 Some(k) => Ok(k.clone()),
                 None if required => {
-                    problems.push(problem_for(
+                    problems.push(Problem::new(
                         field,
                         "required",
                         format!("{field} is required"),
@@ -580,7 +576,7 @@ pub async fn compose(
                 .check(crate::validate::instant("expires", Some(e)))?
                 .flatten();
             if at.is_some_and(|at| at <= state.now()) {
-                problems.push(problem_for(
+                problems.push(Problem::new(
                     "expires",
                     "alert_expired",
                     "the expiry is not in the future",
@@ -595,14 +591,14 @@ pub async fn compose(
         (a, g, _) => (a.clone().unwrap_or_default(), g.clone().unwrap_or_default()),
     };
     if area_paths.is_empty() && grid_codes.is_empty() {
-        problems.push(problem_for(
+        problems.push(Problem::new(
             "grid_codes",
             "alert_area",
             "choose at least one area or grid",
         ));
     }
     if area_paths.len() > 50 || grid_codes.len() > 50 {
-        problems.push(problem_for(
+        problems.push(Problem::new(
             "grid_codes",
             "alert_area_large",
             "at most 50 areas and 50 grids",
@@ -787,31 +783,12 @@ pub async fn decide(
         .await?
         .filter(|r| visible(actor, r))
         .ok_or(ApiError::NotFound)?;
-    if row.origin != "composed" {
-        return Err(ApiError::NotFound);
-    }
-    if !words(&row.scope_paths)
-        .iter()
-        .all(|p| actor.scope.covers_area_path(p))
-    {
-        return Err(ApiError::Forbidden(
-            "the alert covers an area outside your scope".into(),
-        ));
-    }
-    if row.composed_by.as_deref() == Some(actor.user_id.as_str()) {
-        return Err(ApiError::Conflict(
-            "an alert is approved by someone other than its composer".into(),
-        ));
-    }
-    if row.state != "pending" {
-        return Err(ApiError::Conflict(format!(
-            "the alert is {}, not pending",
-            row.state
-        )));
+    if let Some(refused) = decision_refused(actor, &row) {
+        return Err(refused);
     }
     let note = crate::validate::optional_text("note", d.note.as_deref(), 500)?.unwrap_or_default();
     if !d.approve && note.is_empty() {
-        return Err(ApiError::problem(problem_for(
+        return Err(ApiError::problem(Problem::new(
             "note",
             "required",
             "say why it is rejected",
@@ -910,7 +887,7 @@ pub async fn list(
     if let Some(s) = &q.state
         && !["pending", "published", "rejected", "received"].contains(&s.as_str())
     {
-        return Err(ApiError::problem(problem_for(
+        return Err(ApiError::problem(Problem::new(
             "state",
             "alert_value",
             "pending, published, rejected or received",
@@ -924,18 +901,55 @@ pub async fn list(
         .collect())
 }
 
-pub async fn get(
-    state: &AppState,
-    actor: &Actor,
-    id: &str,
-) -> ApiResult<(PublicAlert, Option<String>)> {
+/// Why `actor` (holding PublicAlertApprove) may not decide `r` now; `None` when they may.
+fn decision_refused(actor: &Actor, r: &AlertRow) -> Option<ApiError> {
+    if r.origin != "composed" {
+        return Some(ApiError::NotFound);
+    }
+    if !words(&r.scope_paths)
+        .iter()
+        .all(|p| actor.scope.covers_area_path(p))
+    {
+        return Some(ApiError::Forbidden(
+            "the alert covers an area outside your scope".into(),
+        ));
+    }
+    if r.composed_by.as_deref() == Some(actor.user_id.as_str()) {
+        return Some(ApiError::Conflict(
+            "an alert is approved by someone other than its composer".into(),
+        ));
+    }
+    if r.state != "pending" {
+        return Some(ApiError::Conflict(format!(
+            "the alert is {}, not pending",
+            r.state
+        )));
+    }
+    None
+}
+
+/// One alert as its reader sees it.
+pub struct AlertRead {
+    pub alert: PublicAlert,
+    /// The CAP document, once published or as received.
+    pub document: Option<String>,
+    /// Whether the reader may approve or reject it now.
+    pub can_decide: bool,
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> ApiResult<AlertRead> {
     actor.require(state, Permission::PublicAlertRead).await?;
     let row = store::get(&state.db, id)
         .await?
         .filter(|r| visible(actor, r))
         .ok_or(ApiError::NotFound)?;
-    let document = row.document.clone();
-    Ok((view(row), document))
+    let can_decide =
+        actor.can(Permission::PublicAlertApprove) && decision_refused(actor, &row).is_none();
+    Ok(AlertRead {
+        document: row.document.clone(),
+        alert: view(row),
+        can_decide,
+    })
 }
 
 /// Largest CAP document accepted.
@@ -1065,7 +1079,7 @@ pub async fn store_received(
 ) -> ApiResult<Option<AlertRow>> {
     if document.len() > MAX_DOCUMENT {
         return Err(ApiError::problem(
-            problem_for("document", "too_long", "a CAP document is at most 1 MiB")
+            Problem::new("document", "too_long", "a CAP document is at most 1 MiB")
                 .with("max", MAX_DOCUMENT),
         ));
     }

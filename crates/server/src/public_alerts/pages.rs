@@ -203,7 +203,7 @@ async fn list_view(
         .await?;
         let replacing = match (&params.references, can_compose) {
             (Some(id), true) => {
-                let (a, _) = super::get(state, actor, id).await?;
+                let a = super::get(state, actor, id).await?.alert;
                 let kind = match params.msg_type.as_deref() {
                     Some("Cancel") => "Cancel",
                     _ => "Update",
@@ -426,22 +426,14 @@ async fn alert_view(
         )
         .await
     );
-    let (a, document) = match super::get(state, actor, id).await {
+    let super::AlertRead {
+        alert: a,
+        document,
+        can_decide,
+    } = match super::get(state, actor, id).await {
         Ok(v) => v,
         Err(e) => return crate::shell::page_error(ctx, e),
     };
-    let composer = pingan_store::public_alerts::get(&state.db, id)
-        .await
-        .ok()
-        .flatten()
-        .and_then(|r| r.composed_by);
-    let mine = composer.as_deref() == Some(actor.user_id.as_str());
-    let can_decide = actor.can(Permission::PublicAlertApprove)
-        && a.state == "pending"
-        && !mine
-        && a.scope_paths
-            .iter()
-            .all(|p| actor.scope.covers_area_path(p));
     let can_replace = actor.can(Permission::PublicAlertCompose)
         && a.origin == "composed"
         && a.state == "published"
