@@ -1,6 +1,6 @@
 // Builds the front-end assets into web/dist/ (served by the server at /assets/…, embedded with rust-embed).
 //   dist/vendor/htmx.min.js, dist/vendor/leaflet/{leaflet.js,leaflet.css,images/*}, dist/vendor/echarts.min.js
-//   dist/app.js, map.js, board.js, analysis.js, patrol.js, cameras.js, alerts.js (esbuild bundles of src/*.ts)
+//   dist/app.js, map.js, board.js, analysis.js, patrol.js, cameras.js, alerts.js, kpi.js (esbuild bundles of src/*.ts)
 //   dist/app.css (esbuild bundle of src/app.css)
 //   dist/.stamp  (written last; scripts/build-web compares its mtime with the sources)
 // The product runs on a closed network: the build fails if our own output names any http(s):// address.
@@ -96,6 +96,14 @@ async function bundleOwn() {
   });
   await build({
     ...common,
+    entryPoints: [join(root, "src", "kpi.ts")],
+    outfile: join(dist, "kpi.js"),
+    format: "iife",
+    globalName: "PinganKpi",
+    platform: "browser",
+  });
+  await build({
+    ...common,
     entryPoints: [join(root, "src", "app.css")],
     outfile: join(dist, "app.css"),
     loader: { ".css": "css" },
@@ -105,7 +113,7 @@ async function bundleOwn() {
 
 async function checkNoOutsideUrls() {
   // Our own bundle: no absolute address at all. Stylesheets: no url()/@import that leaves the server.
-  for (const f of ["app.js", "map.js", "board.js", "analysis.js"]) {
+  for (const f of ["app.js", "map.js", "board.js", "analysis.js", "kpi.js"]) {
     const js = await readFile(join(dist, f), "utf8");
     const jsHit = js.match(/https?:\/\/[^\s"'`)]*/i);
     if (jsHit) throw new Error(`dist/${f} names an outside address: ${jsHit[0]}`);

@@ -21,6 +21,7 @@ pub mod org;
 pub mod password;
 pub mod patrol;
 pub mod patrol_effect;
+pub mod period;
 pub mod plausible;
 pub mod publicity;
 pub mod risk;

@@ -71,6 +71,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::visits::pages::router())
         .merge(crate::publicity::pages::router())
         .merge(crate::public_alerts::pages::router())
+        .merge(crate::kpi::pages::router())
         .merge(crate::public_alerts::feed::router())
         .merge(public::pages::router())
 }

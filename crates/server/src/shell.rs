@@ -86,7 +86,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("training", "/m/training", false, [TrainingRead]),
         nav!("publicity", "/publicity", true, [PublicityManage, PublicityRecord, KpiRead]),
     ]),
-    ("group.stats", &[nav!("kpi", "/m/kpi", false, [KpiRead])]),
+    ("group.stats", &[nav!("kpi", "/kpi", true, [KpiRead])]),
     ("group.system", &[
         nav!("users", "/users", true, [UserRead]),
         nav!("orgs", "/orgs", true, [OrgRead]),

@@ -19,6 +19,7 @@ pub mod gazetteer;
 pub mod grids;
 pub mod home;
 pub mod incidents;
+pub mod kpi;
 pub mod leases;
 pub mod meetings;
 pub mod migrate;

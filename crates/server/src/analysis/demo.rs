@@ -231,16 +231,30 @@ pub async fn ensure(db: &Db) -> anyhow::Result<usize> {
             },
         )
         .await?;
+        // Response times vary as they do on a real shift (dispatch 0.5–7 min, on scene 4–40 min), so
+        // the dashboard's clocks and targets have something to tell; about two in three are called
+        // back, mostly satisfied.
+        const S: i64 = 1_000_000;
+        let dispatched = p.at + rng.gen_range(30..420) * S;
+        let arrived = dispatched + rng.gen_range(240..2400) * S;
+        let closed = arrived + rng.gen_range(1800..7200) * S;
+        let satisfaction = match rng.gen_range(0..100) {
+            0..=52 => Some("satisfied"),
+            53..=60 => Some("basically_satisfied"),
+            61..=65 => Some("dissatisfied"),
+            _ => None,
+        };
         tx.queue(
             "UPDATE incidents SET status = 'closed', dispatched_at = ?, arrived_at = ?, resolved_at = ?, \
-             reported_back_at = ?, closed_at = ?, updated_at = ? WHERE id = ?",
+             reported_back_at = ?, closed_at = ?, satisfaction = ?, updated_at = ? WHERE id = ?",
             args![
-                p.at + 60_000_000,
-                p.at + 720_000_000,
-                p.at + 3_600_000_000,
-                p.at + 5_400_000_000,
-                p.at + 5_400_000_000,
-                p.at + 5_400_000_000,
+                dispatched,
+                arrived,
+                closed - 1800 * S,
+                closed,
+                closed,
+                satisfaction,
+                closed,
                 row.id.as_str()
             ],
         );

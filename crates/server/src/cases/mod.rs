@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod figures;
 pub mod inspect;
 pub mod pages;
 pub mod parties;

@@ -518,6 +518,12 @@ pub async fn stats(
             .filter(|c| within(c.5, from, to))
             .count() as u64;
         let registered = mine.iter().filter(|c| c.7 >= from && c.7 < to).count() as u64;
+        // In handling at some time in the period: the denominator of alerts per 100 cases (as on
+        // the dashboard, `kpi`), so old cases' alerts are not divided by this month's new cases.
+        let open = mine
+            .iter()
+            .filter(|c| c.3.unwrap_or(c.7) < to && c.6.is_none_or(|closed| closed >= from))
+            .count() as u64;
         let span = |a: Option<i64>, b: Option<i64>| match (a, b) {
             (Some(a), Some(b)) if within(Some(b), from, to) => Some((b - a) as f64 / DAY),
             _ => None,
@@ -560,8 +566,7 @@ pub async fn stats(
             median_days_accept_to_file: median(&mut a_f),
             median_days_file_to_solve: median(&mut f_s),
             median_days_accept_to_close: median(&mut a_c),
-            alerts_per_100_cases: (registered > 0)
-                .then(|| found.len() as f64 * 100.0 / registered as f64),
+            alerts_per_100_cases: (open > 0).then(|| found.len() as f64 * 100.0 / open as f64),
             overdue_rate: (!found.is_empty()).then(|| serious as f64 / found.len() as f64),
             review_mean: (!scores.is_empty())
                 .then(|| scores.iter().sum::<f64>() / scores.len() as f64),

@@ -6,6 +6,7 @@ pub mod actions;
 pub mod api;
 pub mod demo;
 pub mod detail;
+pub mod figures;
 pub mod intake;
 pub mod pages;
 pub mod raised;

@@ -6,6 +6,7 @@ pub mod api;
 pub mod clock;
 pub mod demo;
 pub mod detail;
+pub mod figures;
 pub mod pages;
 pub mod raised;
 pub mod register;

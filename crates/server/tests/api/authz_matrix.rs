@@ -878,6 +878,9 @@ const ROUTES: &[Route] = &[
         Perm(P::PublicityRecord),
         Obj::PublicityCampaign,
     ),
+    // 指标看板.
+    r("get", "/api/v1/kpi/dashboard", Perm(P::KpiRead), Coll),
+    r("get", "/api/v1/kpi/records", Perm(P::KpiRead), Coll),
     // 预警信息发布 (CAP 1.2).
     r(
         "get",
@@ -1732,6 +1735,10 @@ const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/disputes-kpi", "?from=2026-01-01&to=2026-12-31"),
     ("/api/v1/task-figures", "?from=2026-01-01&to=2026-12-31"),
     ("/api/v1/visit-coverage", "?from=2026-11-01&to=2026-11-30"),
+    (
+        "/api/v1/kpi/records",
+        "?measure=incidents.received&from=2026-11-01&to=2026-11-30",
+    ),
     (
         "/api/v1/units/{id}/track",
         "?from=2026-11-01T00:00:00%2B08:00&to=2026-11-02T00:00:00%2B08:00",

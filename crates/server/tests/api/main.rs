@@ -85,6 +85,7 @@ mod documented;
 mod handoff;
 mod home;
 mod jobs;
+mod kpi;
 mod limits;
 mod login_burst;
 mod maps;

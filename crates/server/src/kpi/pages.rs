@@ -1,0 +1,296 @@
+//! 统计分析 pages: `/kpi` (the dashboard for a level and period: figure cards whose every count
+//! opens its records, category and sub-area charts) and `/kpi/records` (the records behind a count,
+//! a page at a time).
+
+use super::{Counted, Dashboard, DashboardQuery, Figure, KpiChange, Records, RecordsQuery};
+use crate::auth::PageActor;
+use crate::shell::{Ctx, render};
+use crate::state::AppState;
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use pingan_domain::Permission;
+use pingan_domain::period::{PeriodKind, ReportPeriod};
+use serde::Serialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/kpi", get(dashboard_page))
+        .route("/kpi/records", get(records_page))
+}
+
+#[derive(Template)]
+#[template(path = "kpi/dashboard.html")]
+struct DashboardPage {
+    ctx: Ctx,
+    d: Dashboard,
+    periods: Vec<(String, String)>,
+    charts: String,
+}
+
+/// The months of the last two years and the quarters of the last three, newest first.
+fn period_choices(ctx: &Ctx, today: jiff::civil::Date) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut m = ReportPeriod::containing(PeriodKind::Month, today);
+    for _ in 0..24 {
+        out.push((m.to_string(), label(ctx, &m)));
+        m = m.previous();
+    }
+    let mut q = ReportPeriod::containing(PeriodKind::Quarter, today);
+    for _ in 0..12 {
+        out.push((q.to_string(), label(ctx, &q)));
+        q = q.previous();
+    }
+    out
+}
+
+/// "2026年11月" / "2026年第四季度" (English "Nov 2026" / "2026 Q4").
+pub fn label(ctx: &Ctx, p: &ReportPeriod) -> String {
+    let key = match p.kind {
+        PeriodKind::Month => "kpi.month_label",
+        PeriodKind::Quarter => "kpi.quarter_label",
+    };
+    ctx.t(key)
+        .replace("{year}", &p.year.to_string())
+        .replace("{index}", &p.index.to_string())
+}
+
+#[derive(Serialize)]
+struct Chart {
+    id: String,
+    title: String,
+    categories: Vec<String>,
+    series: Vec<Series>,
+    /// The page each bar opens, per category.
+    links: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct Series {
+    name: String,
+    data: Vec<i64>,
+}
+
+fn charts(ctx: &Ctx, d: &Dashboard) -> Vec<Chart> {
+    let mut out = Vec::new();
+    for g in &d.groups {
+        for f in &g.figures {
+            if f.breakdown.is_empty() {
+                continue;
+            }
+            let prev = |b: &super::Breakdown| b.previous_period.previous as i64;
+            let ly = |b: &super::Breakdown| b.same_period_last_year.previous as i64;
+            out.push(Chart {
+                id: chart_id(f),
+                title: f.name.clone(),
+                categories: f.breakdown.iter().map(|b| b.name.clone()).collect(),
+                series: vec![
+                    Series {
+                        name: ctx.t("kpi_role.current").to_string(),
+                        data: f.breakdown.iter().map(|b| b.count.count).collect(),
+                    },
+                    Series {
+                        name: ctx.t("kpi_role.previous").to_string(),
+                        data: f.breakdown.iter().map(prev).collect(),
+                    },
+                    Series {
+                        name: ctx.t("kpi_role.year_before").to_string(),
+                        data: f.breakdown.iter().map(ly).collect(),
+                    },
+                ],
+                links: f.breakdown.iter().map(|b| b.count.page.clone()).collect(),
+            });
+        }
+    }
+    if !d.parts.is_empty() {
+        out.push(Chart {
+            id: "chart-parts".into(),
+            title: ctx.t("kpi.parts").to_string(),
+            categories: d.parts.iter().map(|p| p.name.clone()).collect(),
+            series: vec![Series {
+                name: ctx.t("kpi_figure.incidents.received").to_string(),
+                data: d.parts.iter().map(|p| p.incidents.count).collect(),
+            }],
+            links: d.parts.iter().map(|p| p.incidents.page.clone()).collect(),
+        });
+    }
+    out
+}
+
+fn chart_id(f: &Figure) -> String {
+    format!("chart-{}", f.key.replace('.', "-"))
+}
+
+impl DashboardPage {
+    fn chart_id(&self, f: &Figure) -> String {
+        chart_id(f)
+    }
+    fn value(&self, f: &Figure) -> String {
+        value(&self.ctx, f)
+    }
+    fn p90(&self, f: &Figure) -> String {
+        f.p90
+            .map(|s| self.ctx.span(s.round() as i64))
+            .unwrap_or_default()
+    }
+    fn count_label(&self, c: &Counted) -> String {
+        match c.role.as_str() {
+            "previous" | "year_before" => self.ctx.t(&format!("kpi_role.{}", c.role)).to_string(),
+            _ => self
+                .ctx
+                .t(&format!("kpi_measure.{}", c.measure))
+                .to_string(),
+        }
+    }
+    fn change(&self, c: &KpiChange) -> String {
+        change(&self.ctx, c)
+    }
+    fn narrow(&self, key: &str, kind: &str) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if kind == "grid" {
+            q.append_pair("area", &self.d.area.path)
+                .append_pair("grid", key);
+        } else {
+            q.append_pair("area", key);
+        }
+        q.append_pair("period", &self.d.period);
+        format!("/kpi?{}", q.finish())
+    }
+    fn period_label(&self) -> String {
+        ReportPeriod::parse(&self.d.period)
+            .map(|p| label(&self.ctx, &p))
+            .unwrap_or_default()
+    }
+}
+
+/// A figure's value for people: a count, a percentage, "per 100", a time span or a score.
+fn value(ctx: &Ctx, f: &Figure) -> String {
+    let Some(v) = f.value else {
+        return "—".into();
+    };
+    match f.shape.as_str() {
+        "count" => format!("{v:.0}"),
+        "ratio" => format!("{:.1}%", v * 100.0),
+        "clock" => ctx.span(v.round() as i64),
+        _ => format!("{v:.1}"),
+    }
+}
+
+/// "↑ 12.0%（显著）" — the change of the daily rate and whether it is more than chance.
+fn change(ctx: &Ctx, c: &KpiChange) -> String {
+    let verdict = if c.significant {
+        ctx.t("kpi.significant")
+    } else {
+        ctx.t("kpi.not_significant")
+    };
+    match c.relative {
+        None => format!("{} {}", ctx.t("kpi.no_base"), verdict),
+        Some(r) if r >= 0.0 => format!("↑ {:.1}% {verdict}", r * 100.0),
+        Some(r) => format!("↓ {:.1}% {verdict}", -r * 100.0),
+    }
+}
+
+async fn dashboard_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(&state, &headers, &actor, "kpi", "/kpi", Permission::KpiRead).await
+    );
+    let d = match super::dashboard(&state, &actor, &q, ctx.lang).await {
+        Ok(d) => d,
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
+    let charts = crate::shell::script_json(&charts(&ctx, &d));
+    let periods = period_choices(&ctx, state.today());
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            ctx,
+            d,
+            periods,
+            charts,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "kpi/records.html")]
+struct RecordsPage {
+    ctx: Ctx,
+    r: Records,
+    /// The query without `after`, for the next page's link.
+    base: String,
+    clock: bool,
+    has_values: bool,
+}
+
+impl RecordsPage {
+    fn value(&self, v: &Option<f64>) -> String {
+        match v {
+            None => String::new(),
+            Some(s) if self.clock => self.ctx.span(s.round() as i64),
+            Some(s) => format!("{s:.1}"),
+        }
+    }
+    fn next_href(&self, next: &str) -> String {
+        let mut q = form_urlencoded::Serializer::new(self.base.clone());
+        q.append_pair("after", next);
+        format!("/kpi/records?{}", q.finish())
+    }
+    fn back(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("area", &self.r.area.path);
+        if let Some(g) = &self.r.grid {
+            q.append_pair("grid", &g.path);
+        }
+        format!("/kpi?{}", q.finish())
+    }
+}
+
+async fn records_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<RecordsQuery>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(&state, &headers, &actor, "kpi", "/kpi", Permission::KpiRead).await
+    );
+    let r = match super::records(&state, &actor, &q, ctx.lang).await {
+        Ok(r) => r,
+        Err(e) => return crate::shell::page_error(ctx, e),
+    };
+    let mut base = form_urlencoded::Serializer::new(String::new());
+    base.append_pair("measure", &q.measure);
+    if let Some(a) = &q.area {
+        base.append_pair("area", a);
+    }
+    if let Some(g) = &q.grid {
+        base.append_pair("grid", g);
+    }
+    base.append_pair("from", &q.from).append_pair("to", &q.to);
+    if let Some(k) = &q.key {
+        base.append_pair("key", k);
+    }
+    if let Some(l) = q.limit {
+        base.append_pair("limit", &l.to_string());
+    }
+    let clock = r.measure.ends_with("_clock") || r.measure.ends_with("_on_target");
+    let has_values = r.rows.iter().any(|x| x.value.is_some());
+    render(
+        StatusCode::OK,
+        &RecordsPage {
+            ctx,
+            has_values,
+            r,
+            base: base.finish(),
+            clock,
+        },
+    )
+}

@@ -1,0 +1,477 @@
+//! KPI dashboard: on the seeded demo (a year of incidents, cases with alerts, disputes) every figure
+//! equals a count written here separately in SQL (or a hand computation over rows read here), and
+//! every count's records list — walked a page at a time — holds exactly that many records.
+
+use super::*;
+use helpers::*;
+use pingan_domain::incident::{Level, Stage};
+use pingan_store::{Value as Arg, args};
+use serde_json::Value;
+use std::collections::BTreeSet;
+
+const TOWN: &str = "/330681/330681109/";
+
+fn micros(day: &str) -> i64 {
+    pingan_domain::time::day_start(day.parse().unwrap())
+}
+
+/// `[from, last]` of a count, as UTC µs `[start, end)`.
+fn span(c: &Value) -> (i64, i64) {
+    let from = micros(c["from"].as_str().unwrap());
+    let last: jiff::civil::Date = c["to"].as_str().unwrap().parse().unwrap();
+    (
+        from,
+        pingan_domain::time::day_start(last.tomorrow().unwrap()),
+    )
+}
+
+async fn one(app: &TestApp, sql: &str, a: Vec<Arg>) -> i64 {
+    let (n,): (i64,) = app.db.fetch_one(sql, a).await.unwrap();
+    n
+}
+
+/// The count as written here, independently of the store's measures.
+async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -> i64 {
+    let (from, to) = span(c);
+    let like = format!("{area}%");
+    let key = c["key"].as_str();
+    let incidents = |cond: &str| {
+        let mut sql = format!(
+            "SELECT COUNT(*) FROM incidents WHERE status <> 'merged' AND status <> 'cancelled' \
+             AND received_at >= ? AND received_at < ? AND area_path LIKE ? AND {cond}"
+        );
+        let mut a = args![from, to, like.clone()];
+        if let Some(g) = grid {
+            sql.push_str(" AND grid_code = ?");
+            a.push(Arg::from(g));
+        }
+        if let Some(k) = key {
+            sql.push_str(" AND type_code = ?");
+            a.push(Arg::from(k));
+        }
+        (sql, a)
+    };
+    let measure = c["measure"].as_str().unwrap();
+    let (sql, a) = match measure {
+        "incidents.received" => incidents("1 = 1"),
+        "incidents.dispatch_clock" => incidents("dispatched_at IS NOT NULL"),
+        "incidents.arrival_clock" => incidents("dispatched_at IS NOT NULL AND arrived_at IS NOT NULL"),
+        "incidents.called_back" => incidents("satisfaction IS NOT NULL"),
+        "incidents.satisfied" => {
+            incidents("(satisfaction = 'satisfied' OR satisfaction = 'basically_satisfied')")
+        }
+        "incidents.dispatch_on_target" | "incidents.arrival_on_target" => {
+            return on_target(app, c, area, grid).await;
+        }
+        "cases.criminal_filed" => (
+            "SELECT COUNT(*) FROM cases WHERE kind = 'criminal' AND filed_at >= ? AND filed_at < ? \
+             AND area_path LIKE ?"
+                .to_string(),
+            args![from, to, like],
+        ),
+        "cases.criminal_solved" => (
+            "SELECT COUNT(*) FROM cases WHERE kind = 'criminal' AND solved_at >= ? AND solved_at < ? \
+             AND area_path LIKE ?"
+                .to_string(),
+            args![from, to, like],
+        ),
+        "cases.administrative_accepted" => (
+            "SELECT COUNT(*) FROM cases WHERE kind = 'administrative' AND accepted_at >= ? \
+             AND accepted_at < ? AND area_path LIKE ?"
+                .to_string(),
+            args![from, to, like],
+        ),
+        "cases.open" => {
+            // By hand: accepted (or registered) before the end, not closed before the start.
+            let rows: Vec<(Option<i64>, i64, Option<i64>)> = app
+                .db
+                .fetch_all(
+                    "SELECT accepted_at, created_at, closed_at FROM cases WHERE area_path LIKE ?",
+                    args![like],
+                )
+                .await
+                .unwrap();
+            return rows
+                .iter()
+                .filter(|(acc, created, closed)| {
+                    acc.unwrap_or(*created) < to && closed.is_none_or(|c| c >= from)
+                })
+                .count() as i64;
+        }
+        "cases.alerts" => (
+            "SELECT COUNT(*) FROM case_alerts WHERE found_at >= ? AND found_at < ? AND case_id IN \
+             (SELECT id FROM cases WHERE area_path LIKE ?)"
+                .to_string(),
+            args![from, to, like],
+        ),
+        "cases.reviews" => (
+            "SELECT COUNT(*) FROM case_reviews WHERE created_at >= ? AND created_at < ? AND case_id IN \
+             (SELECT id FROM cases WHERE area_path LIKE ?)"
+                .to_string(),
+            args![from, to, like],
+        ),
+        "disputes.registered" | "disputes.resolved" => {
+            let mut sql = "SELECT COUNT(*) FROM disputes WHERE registered_at >= ? AND registered_at < ? \
+                 AND area_path LIKE ?"
+                .to_string();
+            let mut a = args![from, to, like];
+            if measure == "disputes.resolved" {
+                sql.push_str(" AND agreed_at < ?");
+                a.push(Arg::Int(to));
+            }
+            if let Some(g) = grid {
+                sql.push_str(" AND grid_code = ?");
+                a.push(Arg::from(g));
+            }
+            if let Some(k) = key {
+                sql.push_str(" AND tier = ?");
+                a.push(Arg::from(k));
+            }
+            (sql, a)
+        }
+        "disputes.criminal_turns" => (
+            "SELECT COUNT(*) FROM dispute_alerts WHERE at >= ? AND at < ? AND dispute_id IN \
+             (SELECT id FROM disputes WHERE area_path LIKE ?)"
+                .to_string(),
+            args![from, to, like],
+        ),
+        other => panic!("no independent count for {other}"),
+    };
+    one(app, &sql, a).await
+}
+
+/// The clock rows of a count's incidents: (level, area type, received, dispatched, arrived).
+type ClockRow = (i64, String, i64, Option<i64>, Option<i64>);
+
+async fn clock_rows(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -> Vec<ClockRow> {
+    let (from, to) = span(c);
+    let mut sql = "SELECT level, area_type, received_at, dispatched_at, arrived_at FROM incidents \
+         WHERE status NOT IN ('merged', 'cancelled') AND received_at >= ? AND received_at < ? \
+         AND area_path LIKE ?"
+        .to_string();
+    let mut a = args![from, to, format!("{area}%")];
+    if let Some(g) = grid {
+        sql.push_str(" AND grid_code = ?");
+        a.push(Arg::from(g));
+    }
+    app.db.fetch_all(&sql, a).await.unwrap()
+}
+
+/// Seconds per stage of each incident that reached it.
+fn stage_seconds(rows: &[ClockRow], arrival: bool) -> Vec<(f64, i64)> {
+    let targets = pingan_domain::incident::ClockTargets::default();
+    rows.iter()
+        .filter_map(|(level, area_type, rec, disp, arr)| {
+            let level = Level::new(*level).unwrap();
+            let (secs, stage) = if arrival {
+                ((*arr)? - (*disp)?, Stage::DispatchToArrival)
+            } else {
+                ((*disp)? - rec, Stage::ReceiptToDispatch)
+            };
+            Some((secs as f64 / 1e6, targets.target(stage, level, area_type)))
+        })
+        .collect()
+}
+
+async fn on_target(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -> i64 {
+    let arrival = c["measure"] == "incidents.arrival_on_target";
+    stage_seconds(&clock_rows(app, c, area, grid).await, arrival)
+        .iter()
+        .filter(|(s, t)| *s <= *t as f64)
+        .count() as i64
+}
+
+/// Walks the count's records a page of 7 at a time; returns (total, ids).
+async fn walk(app: &TestApp, client: &reqwest::Client, c: &Value) -> (i64, Vec<String>) {
+    let base = format!("{}&limit=7", c["records"].as_str().unwrap());
+    let mut ids = Vec::new();
+    let mut after: Option<String> = None;
+    let mut total;
+    loop {
+        let url = match &after {
+            Some(a) => format!("{base}&after={a}"),
+            None => base.clone(),
+        };
+        let (s, page) = app.get_json(client, &url).await;
+        assert_eq!(s, 200, "{url}: {page}");
+        total = page["total"].as_i64().unwrap();
+        for r in page["rows"].as_array().unwrap() {
+            ids.push(r["id"].as_str().unwrap().to_string());
+            assert!(r["href"].as_str().unwrap().starts_with('/'));
+        }
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_string()),
+            None => break,
+        }
+    }
+    (total, ids)
+}
+
+/// Checks every count of a dashboard against the separate SQL and against its list; returns how many
+/// counts were checked.
+async fn check_dashboard(
+    app: &TestApp,
+    client: &reqwest::Client,
+    d: &Value,
+    area: &str,
+    grid: Option<&str>,
+) -> usize {
+    let mut checked = 0;
+    let mut counts: Vec<&Value> = Vec::new();
+    for g in d["groups"].as_array().unwrap() {
+        for f in g["figures"].as_array().unwrap() {
+            counts.extend(f["counts"].as_array().unwrap());
+            for b in f["breakdown"].as_array().unwrap() {
+                counts.push(&b["count"]);
+            }
+        }
+    }
+    for c in counts {
+        let n = c["count"].as_i64().unwrap();
+        let expected = independent(app, c, area, grid).await;
+        assert_eq!(n, expected, "figure count {c}");
+        let (total, ids) = walk(app, client, c).await;
+        assert_eq!(total, n, "records total of {c}");
+        assert_eq!(ids.len() as i64, n, "records listed for {c}");
+        assert_eq!(
+            ids.iter().collect::<BTreeSet<_>>().len(),
+            ids.len(),
+            "no record twice: {c}"
+        );
+        checked += 1;
+    }
+    checked
+}
+
+fn figure<'a>(d: &'a Value, key: &str) -> &'a Value {
+    d["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|g| g["figures"].as_array().unwrap())
+        .find(|f| f["key"] == key)
+        .unwrap_or_else(|| panic!("no figure {key} in {d}"))
+}
+
+fn nearest_rank(mut v: Vec<f64>, p: f64) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    if v.is_empty() {
+        return None;
+    }
+    let r = ((p * v.len() as f64).ceil() as usize).max(1);
+    Some(v[r - 1])
+}
+
+both!(
+    every_dashboard_figure_equals_an_independent_count_and_its_list,
+    |app: TestApp| async move {
+        pingan_server::mediation::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::analysis::demo::ensure(&app.db)
+            .await
+            .unwrap();
+        pingan_server::cases::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        let doc = openapi(&app).await;
+        let chief = app.client_as("chief").await;
+        let today = app.state.today();
+        let last_month = pingan_domain::period::ReportPeriod::containing(
+            pingan_domain::period::PeriodKind::Month,
+            today,
+        )
+        .previous();
+
+        // A whole past month for the chief's town.
+        let url = format!("/api/v1/kpi/dashboard?period={last_month}");
+        let (s, d) = app.get_json(&chief, &url).await;
+        assert_eq!(s, 200, "{d}");
+        assert_documented(&doc, "get", "/api/v1/kpi/dashboard", s, &d);
+        assert_eq!(d["area"]["path"], TOWN);
+        assert_eq!(d["complete"], true);
+        assert_eq!(d["from"], last_month.first_day().to_string());
+        assert_eq!(d["to"], last_month.last_day().to_string());
+        let groups: Vec<&str> = d["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| g["group"].as_str().unwrap())
+            .collect();
+        assert_eq!(groups, ["incidents", "cases", "disputes"]);
+        let received = figure(&d, "incidents.received");
+        assert!(
+            received["value"].as_f64().unwrap() > 10.0,
+            "the demo history fills a month: {received}"
+        );
+        let previous = &received["counts"][1];
+        assert_eq!(previous["role"], "previous");
+        assert_eq!(
+            previous["from"],
+            last_month.previous().first_day().to_string()
+        );
+        let checked = check_dashboard(&app, &chief, &d, TOWN, None).await;
+        assert!(checked >= 25, "{checked} counts checked");
+
+        // The breakdown by category adds up to the total; the 环比 test is the exact Poisson test.
+        let sum: i64 = received["breakdown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| b["count"]["count"].as_i64().unwrap())
+            .sum();
+        assert_eq!(sum, received["value"].as_f64().unwrap() as i64);
+        let mom = &received["previous_period"];
+        let expected = pingan_geo::analysis::trend::compare(
+            mom["current"].as_u64().unwrap(),
+            mom["previous"].as_u64().unwrap(),
+            last_month.days() as f64,
+            last_month.previous().days() as f64,
+            0.05,
+        );
+        assert!((mom["p_value"].as_f64().unwrap() - expected.p_value).abs() < 1e-12);
+
+        // The clocks: medians and 90th percentiles by nearest rank over the rows read here.
+        let measured = &figure(&d, "incidents.arrival_clock")["counts"][0];
+        let rows = clock_rows(&app, measured, TOWN, None).await;
+        for (key, arrival) in [
+            ("incidents.dispatch_clock", false),
+            ("incidents.arrival_clock", true),
+        ] {
+            let f = figure(&d, key);
+            let secs: Vec<f64> = stage_seconds(&rows, arrival)
+                .into_iter()
+                .map(|x| x.0)
+                .collect();
+            assert!(!secs.is_empty());
+            assert_eq!(
+                f["value"].as_f64(),
+                nearest_rank(secs.clone(), 0.5),
+                "{key}"
+            );
+            assert_eq!(f["p90"].as_f64(), nearest_rank(secs, 0.9), "{key}");
+        }
+        // Ratios are their two counts divided.
+        let sat = figure(&d, "incidents.satisfaction");
+        let (num, den) = (
+            sat["counts"][0]["count"].as_f64().unwrap(),
+            sat["counts"][1]["count"].as_f64().unwrap(),
+        );
+        assert!(den > 0.0, "the demo calls back: {sat}");
+        assert!((sat["value"].as_f64().unwrap() - num / den).abs() < 1e-12);
+
+        // The sub-areas one level down: each one's count by its own path.
+        let parts = d["parts"].as_array().unwrap();
+        assert!(parts.len() >= 2, "{d}");
+        for p in parts {
+            assert_eq!(p["kind"], "area");
+            let path = p["key"].as_str().unwrap();
+            let n = independent(&app, &p["incidents"], path, None).await;
+            assert_eq!(p["incidents"]["count"].as_i64().unwrap(), n, "{p}");
+        }
+
+        // The running month, narrowed to a village and then to one of its grids.
+        let village = parts
+            .iter()
+            .max_by_key(|p| p["incidents"]["count"].as_i64())
+            .unwrap()["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, v) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/kpi/dashboard?area={village}&period=2026-Q4"),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+        assert_eq!(
+            v["trail"].as_array().unwrap().len(),
+            2,
+            "town › village: {v}"
+        );
+        check_dashboard(&app, &chief, &v, &village, None).await;
+        let grid = v["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == "grid" && p["incidents"]["count"].as_i64() > Some(0))
+            .unwrap_or_else(|| panic!("a village lists its grids: {v}"))["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (s, g) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/kpi/dashboard?area={village}&grid={grid}&period=2026-Q4"),
+            )
+            .await;
+        assert_eq!(s, 200, "{g}");
+        let keys: Vec<&str> = g["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|x| x["figures"].as_array().unwrap())
+            .map(|f| f["key"].as_str().unwrap())
+            .collect();
+        assert!(
+            keys.contains(&"incidents.received") && !keys.iter().any(|k| k.starts_with("cases.")),
+            "cases are not kept per grid: {keys:?}"
+        );
+        check_dashboard(&app, &chief, &g, &village, Some(&grid)).await;
+
+        // Bad input names the field.
+        for (url, field) in [
+            ("/api/v1/kpi/dashboard?period=2026-13", "period"),
+            ("/api/v1/kpi/dashboard?area=/330681/330681999/", "area"),
+            ("/api/v1/kpi/dashboard?area=/330681/&period=2026-11", "area"),
+            (
+                &format!("/api/v1/kpi/dashboard?area={TOWN}&grid=330681999999999"),
+                "grid",
+            ),
+            (
+                "/api/v1/kpi/records?measure=nope&from=2026-11-01&to=2026-11-30",
+                "measure",
+            ),
+            (
+                "/api/v1/kpi/records?measure=incidents.received&from=2026-11-31&to=2026-11-30",
+                "from",
+            ),
+            (
+                "/api/v1/kpi/records?measure=incidents.received&from=2026-11-02&to=2026-11-01",
+                "to",
+            ),
+            (
+                "/api/v1/kpi/records?measure=incidents.received&from=2026-11-01&to=2026-11-30&limit=0",
+                "limit",
+            ),
+            (
+                "/api/v1/kpi/records?measure=incidents.received&from=2026-11-01&to=2026-11-30&after=x",
+                "after",
+            ),
+            (
+                &format!(
+                    "/api/v1/kpi/records?measure=cases.criminal_filed&area={village}&grid={grid}&from=2026-11-01&to=2026-11-30"
+                ),
+                "grid",
+            ),
+        ] {
+            let (s, e) = app.get_json(&chief, url).await;
+            assert_eq!(s, 422, "{url}: {e}");
+            assert_eq!(e["error"]["field"], field, "{url}: {e}");
+            let doc_path = url.split('?').next().unwrap();
+            assert_documented(&doc, "get", doc_path, s, &e);
+        }
+        // A role without the dashboard is refused; one without case access sees no case figures.
+        let volunteer = app.client_as("volunteer").await;
+        let (s, _) = app.get_json(&volunteer, "/api/v1/kpi/dashboard").await;
+        assert_eq!(s, 403);
+        let (s, _) = app
+            .get_json(
+                &volunteer,
+                "/api/v1/kpi/records?measure=incidents.received&from=2026-11-01&to=2026-11-30",
+            )
+            .await;
+        assert_eq!(s, 403);
+    }
+);
