@@ -25,6 +25,7 @@ pub struct Config {
     pub risks: RisksConfig,
     pub visits: VisitsConfig,
     pub public_alerts: PublicAlertsConfig,
+    pub reports: ReportsConfig,
 }
 
 /// A term a deployment adds to a built-in list (a risk category, a visit topic): its code and its
@@ -113,6 +114,14 @@ impl Default for PublicAlertsConfig {
             poll_seconds: 300,
         }
     }
+}
+
+/// Printed reports: the Chromium that prints them to PDF (empty: `chromium`, `chromium-browser` or
+/// `google-chrome` on the PATH; none found: PDF answers 503 and pages are printed from the browser).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportsConfig {
+    pub chromium: String,
 }
 
 /// 交办/督办: when a task is carded (`domain::task::CardRules`: days overdue or without progress for

@@ -45,6 +45,7 @@ pub mod locate;
 pub mod metrics;
 pub mod names;
 pub mod notifications;
+pub mod pdf;
 pub mod rate;
 pub mod rekey;
 pub mod risks;

@@ -28,6 +28,8 @@ pub struct AppState {
     /// Bounds the import uploads being read, checked or confirmed at once (each holds its file, up to
     /// `server.upload_limit_bytes`, several times over).
     pub uploads: crate::gate::Gate,
+    /// Bounds the PDF prints running at once (each a Chromium process).
+    pub pdf: crate::gate::Gate,
     /// The map search's index of names (rebuilt at most once a minute).
     pub gazetteer: crate::names::NameCache,
 }
@@ -45,8 +47,10 @@ impl AppState {
             config.server.uploads_queued,
             std::time::Duration::from_secs(10),
         );
+        let pdf = crate::gate::Gate::new(1, 8, std::time::Duration::from_secs(60));
         Ok(AppState {
             gazetteer: Default::default(),
+            pdf,
             hashing,
             uploads,
             cipher,

@@ -600,13 +600,13 @@ pub fn stats_xlsx(rows: &[StationStats], from: &str, to: &str) -> anyhow::Result
                     r.station_name.as_str().into(),
                     (r.filed as f64).into(),
                     (r.solved as f64).into(),
-                    r.solve_rate.into(),
+                    crate::xlsx::percent(r.solve_rate),
                     (r.cases as f64).into(),
                     r.median_days_accept_to_file.into(),
                     r.median_days_file_to_solve.into(),
                     r.median_days_accept_to_close.into(),
                     r.alerts_per_100_cases.into(),
-                    r.overdue_rate.into(),
+                    crate::xlsx::percent(r.overdue_rate),
                     r.review_mean.into(),
                 ]
             })

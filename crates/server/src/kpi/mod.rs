@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod pages;
+pub mod report;
+mod svg;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -659,6 +661,8 @@ pub struct RecordRow {
     pub number: String,
     /// Local date and time.
     pub at: String,
+    /// The same instant in UTC microseconds.
+    pub at_micros: i64,
     pub key: String,
     pub key_name: String,
     pub area_path: String,
@@ -672,6 +676,8 @@ pub struct RecordRow {
 pub struct Records {
     pub measure: String,
     pub name: String,
+    /// The figure the measure belongs to.
+    pub figure: String,
     pub area: AreaRef,
     pub grid: Option<AreaRef>,
     pub from: String,
@@ -765,6 +771,7 @@ pub async fn records(
     Ok(Records {
         measure: m.name().to_string(),
         name: names.t(&format!("kpi_measure.{}", m.name())),
+        figure: names.t(&format!("kpi_figure.{}", def.key)),
         key_name: q.key.as_deref().map(|k| names.key(def.keys, k)),
         key: q.key.clone(),
         area: place.area,
@@ -780,6 +787,7 @@ pub async fn records(
                 at: pingan_domain::time::local_datetime(pingan_domain::time::from_micros(r.at))
                     [..16]
                     .to_string(),
+                at_micros: r.at,
                 key_name: names.key(def.keys, &r.category),
                 area_name: areas.get(&r.area_path).cloned().unwrap_or_default(),
                 id: r.id,

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use pingan_domain::Permission;
 use pingan_domain::period::{PeriodKind, ReportPeriod};
@@ -20,6 +20,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/kpi", get(dashboard_page))
         .route("/kpi/records", get(records_page))
+        .route("/kpi/records.xlsx", get(records_xlsx))
+        .route("/kpi/report", get(report_page))
+        .route("/kpi/report.pdf", get(report_pdf))
+        .route("/kpi/report.xlsx", get(report_xlsx))
 }
 
 #[derive(Template)]
@@ -159,6 +163,16 @@ impl DashboardPage {
         q.append_pair("period", &self.d.period);
         format!("/kpi?{}", q.finish())
     }
+    /// This dashboard's area, grid and period as a query string.
+    fn query(&self) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("area", &self.d.area.path);
+        if let Some(g) = &self.d.grid {
+            q.append_pair("grid", &g.path);
+        }
+        q.append_pair("period", &self.d.period);
+        q.finish()
+    }
     fn period_label(&self) -> String {
         ReportPeriod::parse(&self.d.period)
             .map(|p| label(&self.ctx, &p))
@@ -293,4 +307,204 @@ async fn records_page(
             clock,
         },
     )
+}
+
+#[derive(Template)]
+#[template(path = "kpi/report.html")]
+struct ReportPage {
+    ctx: Ctx,
+    r: super::report::Report,
+    /// The query of this report (area, grid, period), for the PDF and XLSX links.
+    query: String,
+    /// Printing to PDF: no links, no toolbar.
+    print: bool,
+}
+
+impl ReportPage {
+    fn value(&self, f: &Figure) -> String {
+        value(&self.ctx, f)
+    }
+    fn p90(&self, f: &Figure) -> String {
+        f.p90
+            .map(|s| self.ctx.span(s.round() as i64))
+            .unwrap_or_default()
+    }
+    fn change(&self, c: &Option<KpiChange>) -> String {
+        c.as_ref().map(|c| change(&self.ctx, c)).unwrap_or_default()
+    }
+    fn significant(&self, c: &Option<KpiChange>) -> bool {
+        c.as_ref().is_some_and(|c| c.significant)
+    }
+    fn counts(&self, f: &Figure) -> String {
+        f.counts
+            .iter()
+            .filter(|c| !matches!(c.role.as_str(), "previous" | "year_before"))
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    self.ctx.t(&format!("kpi_measure.{}", c.measure)),
+                    c.count
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+fn report_query(q: &DashboardQuery, period: &str) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    if let Some(a) = &q.area {
+        s.append_pair("area", a);
+    }
+    if let Some(g) = &q.grid {
+        s.append_pair("grid", g);
+    }
+    s.append_pair("period", period);
+    s.finish()
+}
+
+async fn report_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    actor: &crate::auth::Actor,
+    q: &DashboardQuery,
+    print: bool,
+) -> Result<String, Response> {
+    let ctx =
+        crate::shell::ctx_with(state, headers, actor, "kpi", "/kpi", Permission::KpiRead).await?;
+    let r = match super::report::report(state, actor, q, ctx.lang).await {
+        Ok(r) => r,
+        Err(e) => return Err(crate::shell::page_error(ctx, e)),
+    };
+    let query = report_query(q, &r.d.period);
+    let page = ReportPage {
+        ctx,
+        r,
+        query,
+        print,
+    };
+    page.render().map_err(|e| {
+        let ctx = Ctx::new(state, headers, actor, "kpi", "/kpi");
+        crate::shell::page_error(ctx, crate::error::ApiError::from(anyhow::Error::from(e)))
+    })
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    match report_view(&state, &headers, &actor, &q, false).await {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// The report printed to PDF by the server's Chromium.
+async fn report_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let html = match report_view(&state, &headers, &actor, &q, true).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let printed = async {
+        let chromium = crate::pdf::chromium(&state.config.reports.chromium)
+            .ok_or(crate::pdf::PdfError::NoChromium)?;
+        let _slot = state.pdf.slot().await?;
+        Ok::<_, crate::error::ApiError>(
+            crate::pdf::print(&chromium, &html, std::time::Duration::from_secs(60)).await?,
+        )
+    }
+    .await;
+    match printed {
+        Ok(bytes) => (
+            [
+                (
+                    axum::http::header::CONTENT_TYPE,
+                    "application/pdf".to_string(),
+                ),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    format!("inline; filename=\"report-{}.pdf\"", period_file(&q)),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => crate::shell::page_error(Ctx::new(&state, &headers, &actor, "kpi", "/kpi"), e),
+    }
+}
+
+fn period_file(q: &DashboardQuery) -> String {
+    q.period
+        .as_deref()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect()
+}
+
+fn xlsx_response(bytes: Vec<u8>, ascii: &str, name: &str) -> Response {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                crate::xlsx::CONTENT_TYPE.to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                crate::xlsx::attachment(ascii, name),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// The report's tables as an XLSX workbook.
+async fn report_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(&state, &headers, &actor, "kpi", "/kpi", Permission::KpiRead).await
+    );
+    let made = async {
+        let r = super::report::report(&state, &actor, &q, ctx.lang).await?;
+        let names = super::Namer::new(&state, ctx.lang).await?;
+        let bytes = super::report::workbook(&r, &names)?;
+        Ok::<_, crate::error::ApiError>((bytes, r.title))
+    }
+    .await;
+    match made {
+        Ok((bytes, title)) => xlsx_response(
+            bytes,
+            &format!("report-{}.xlsx", period_file(&q)),
+            &format!("{title}.xlsx"),
+        ),
+        Err(e) => crate::shell::page_error(ctx, e),
+    }
+}
+
+/// Every record behind a count as an XLSX workbook.
+async fn records_xlsx(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    PageActor(actor): PageActor,
+    Query(q): Query<RecordsQuery>,
+) -> Response {
+    let ctx = crate::page_try!(
+        crate::shell::ctx_with(&state, &headers, &actor, "kpi", "/kpi", Permission::KpiRead).await
+    );
+    match super::report::records_workbook(&state, &actor, &q, ctx.lang).await {
+        Ok(bytes) => xlsx_response(bytes, "records.xlsx", &format!("{}.xlsx", q.measure)),
+        Err(e) => crate::shell::page_error(ctx, e),
+    }
 }

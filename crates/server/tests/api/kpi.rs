@@ -3,11 +3,22 @@
 //! every count's records list — walked a page at a time — holds exactly that many records.
 
 use super::*;
+use calamine::{Data, Reader, Xlsx};
 use helpers::*;
 use pingan_domain::incident::{Level, Stage};
 use pingan_store::{Value as Arg, args};
 use serde_json::Value;
 use std::collections::BTreeSet;
+
+async fn download(app: &TestApp, c: &reqwest::Client, path: &str) -> Vec<u8> {
+    let r = c.get(format!("{}{path}", app.url)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200, "{path}");
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    r.bytes().await.unwrap().to_vec()
+}
 
 const TOWN: &str = "/330681/330681109/";
 
@@ -419,6 +430,64 @@ both!(
             "cases are not kept per grid: {keys:?}"
         );
         check_dashboard(&app, &chief, &g, &village, Some(&grid)).await;
+
+        // The report's workbook: one sheet per table, typed cells, the header frozen.
+        let bytes = download(
+            &app,
+            &chief,
+            &format!("/kpi/report.xlsx?period={last_month}"),
+        )
+        .await;
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        assert_eq!(
+            book.sheet_names(),
+            ["主要指标", "指标构成", "分类", "下级区域"]
+        );
+        let figures = book.worksheet_range("主要指标").unwrap();
+        assert_eq!(figures.get((1, 1)), Some(&Data::String("指标".into())));
+        let row_of = |name: &str| {
+            (2..figures.height() as u32)
+                .find(|r| figures.get_value((*r, 1)) == Some(&Data::String(name.into())))
+                .unwrap_or_else(|| panic!("no row {name}"))
+        };
+        let r = row_of("警情总数");
+        assert_eq!(
+            figures.get_value((r, 2)),
+            Some(&Data::Float(received["value"].as_f64().unwrap()))
+        );
+        assert!(
+            matches!(figures.get_value((r, 9)), Some(Data::DateTime(d)) if d.to_ymd_hms_milli().0 as i16 == last_month.year)
+        );
+        let r = row_of("回访满意率");
+        assert_eq!(
+            figures.get_value((r, 2)),
+            Some(&Data::Float(sat["value"].as_f64().unwrap())),
+            "a share is a number (shown as a percentage), not text"
+        );
+        // Every record of a count, with its time as a date-time cell.
+        let count = &received["counts"][0];
+        let bytes = download(
+            &app,
+            &chief,
+            count["page"]
+                .as_str()
+                .unwrap()
+                .replace("/kpi/records?", "/kpi/records.xlsx?")
+                .as_str(),
+        )
+        .await;
+        let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+        let sheet = book.worksheet_range("明细").unwrap();
+        assert_eq!(
+            sheet.height() as i64,
+            2 + count["count"].as_i64().unwrap(),
+            "title, header and one row per record"
+        );
+        assert!(
+            matches!(sheet.get((2, 1)), Some(Data::DateTime(_))),
+            "{:?}",
+            sheet.get((2, 1))
+        );
 
         // Bad input names the field.
         for (url, field) in [
