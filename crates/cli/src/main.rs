@@ -45,6 +45,10 @@ enum Command {
         /// a million people) to try the analysis at its real size; once per database.
         #[arg(long, default_value_t = 0)]
         district_year: usize,
+        /// The days the --district-year incidents are spread over (365; the dashboard benchmark
+        /// uses 1095, three years).
+        #[arg(long, default_value_t = 365)]
+        history_days: i64,
     },
     /// Apply pending database migrations.
     Migrate,
@@ -321,7 +325,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             data_dir,
             seed,
             district_year,
-        } => run_demo(config, host, port, data_dir, seed, district_year).await,
+            history_days,
+        } => {
+            run_demo(
+                config,
+                host,
+                port,
+                data_dir,
+                seed,
+                (district_year, history_days),
+            )
+            .await
+        }
         Command::Codes => {
             let all: serde_json::Map<String, serde_json::Value> = pingan_domain::codes::all()
                 .into_iter()
@@ -621,7 +636,7 @@ async fn run_demo(
     port: u16,
     data_dir: PathBuf,
     seed: u64,
-    district_year: usize,
+    (district_year, history_days): (usize, i64),
 ) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
@@ -647,11 +662,16 @@ async fn run_demo(
     }
     if district_year > 0 {
         let started = std::time::Instant::now();
-        let n =
-            pingan_server::analysis::demo::ensure_district_year(&db, district_year, seed).await?;
+        let n = pingan_server::analysis::demo::ensure_district_year(
+            &db,
+            district_year,
+            history_days,
+            seed,
+        )
+        .await?;
         if n > 0 {
             eprintln!(
-                "added a district-year: {n} closed incidents over the last 365 days ({:.1} s)",
+                "added a district-year: {n} closed incidents over the last {history_days} days ({:.1} s)",
                 started.elapsed().as_secs_f64()
             );
         }

@@ -3,6 +3,7 @@
 //! this crate, never the reverse.
 
 pub mod area;
+pub mod assessment;
 pub mod audit;
 pub mod calendar;
 pub mod camera;

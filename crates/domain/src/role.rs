@@ -306,6 +306,7 @@ impl Role {
                 PublicityRecord,
                 AnalysisRead,
                 KpiRead,
+                AssessmentManage,
                 TrainingRead,
                 TrainingManage,
                 PersonalDataReveal,
@@ -339,6 +340,7 @@ impl Role {
                 RiskRead,
                 CameraRead,
                 KpiRead,
+                AssessmentManage,
                 TrainingRead,
             ],
             Role::Partner => &[
@@ -440,6 +442,9 @@ pub enum Permission {
     PublicAlertApprove,
     AnalysisRead,
     KpiRead,
+    /// 考核: define a unit type's indicators (a new version), enter and confirm manual items, settle
+    /// a period's scores.
+    AssessmentManage,
     TrainingRead,
     TrainingManage,
 }

@@ -72,6 +72,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::publicity::pages::router())
         .merge(crate::public_alerts::pages::router())
         .merge(crate::kpi::pages::router())
+        .merge(crate::assessment::pages::router())
         .merge(crate::public_alerts::feed::router())
         .merge(public::pages::router())
 }

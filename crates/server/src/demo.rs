@@ -51,6 +51,7 @@ pub async fn ensure_all(
     crate::visits::demo::ensure(db, config).await?;
     crate::publicity::demo::ensure(db, config).await?;
     crate::public_alerts::demo::ensure(db, config).await?;
+    crate::assessment::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

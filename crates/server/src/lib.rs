@@ -9,6 +9,7 @@
 // Capabilities.
 pub mod accounts;
 pub mod analysis;
+pub mod assessment;
 pub mod cameras;
 pub mod cases;
 pub mod dispatch;

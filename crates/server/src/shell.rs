@@ -86,7 +86,10 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("training", "/m/training", false, [TrainingRead]),
         nav!("publicity", "/publicity", true, [PublicityManage, PublicityRecord, KpiRead]),
     ]),
-    ("group.stats", &[nav!("kpi", "/kpi", true, [KpiRead])]),
+    ("group.stats", &[
+        nav!("kpi", "/kpi", true, [KpiRead]),
+        nav!("assessment", "/assessment", true, [KpiRead]),
+    ]),
     ("group.system", &[
         nav!("users", "/users", true, [UserRead]),
         nav!("orgs", "/orgs", true, [OrgRead]),
@@ -163,6 +166,17 @@ impl Ctx {
             t if t == key => code.to_string(),
             t => t.to_string(),
         }
+    }
+
+    /// A month or quarter for people: "2026年11月" / "2026年第4季度" ("2026-11" / "2026 Q4").
+    pub fn period(&self, p: &pingan_domain::period::ReportPeriod) -> String {
+        let key = match p.kind {
+            pingan_domain::period::PeriodKind::Month => "kpi.month_label",
+            pingan_domain::period::PeriodKind::Quarter => "kpi.quarter_label",
+        };
+        self.t(key)
+            .replace("{year}", &p.year.to_string())
+            .replace("{index}", &p.index.to_string())
     }
 
     /// A span of time for people, the same everywhere: "3天4小时", "4小时20分", "20分" (English "3 d 4 h",

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod areas;
+pub mod assessment;
 pub mod audit;
 pub mod basemap;
 pub mod cameras;

@@ -138,6 +138,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "public_alerts_cap",
         up: v25_public_alerts,
     },
+    Migration {
+        version: 26,
+        name: "assessment_scorecards",
+        up: v26_assessment,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1162,6 +1167,69 @@ fn v25_public_alerts(_: Backend) -> Vec<String> {
     ]
     .map(String::from)
     .to_vec()
+}
+
+/// 考核: versioned schemes of weighted indicators per unit type; manual items (entered with evidence,
+/// confirmed by a second person); settled scores, each with the scheme version it was scored with.
+fn v26_assessment(_: Backend) -> Vec<String> {
+    use pingan_domain::assessment::{UnitType, default_scheme};
+    let mut sql: Vec<String> = [
+        "CREATE TABLE assessment_schemes (
+            id TEXT PRIMARY KEY,
+            unit_type TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            effective_from TEXT NOT NULL,
+            indicators TEXT NOT NULL,
+            note TEXT NOT NULL,
+            created_by TEXT REFERENCES users(id),
+            created_at BIGINT NOT NULL,
+            UNIQUE (unit_type, version))",
+        "CREATE TABLE assessment_items (
+            id TEXT PRIMARY KEY,
+            unit_type TEXT NOT NULL,
+            unit_key TEXT NOT NULL,
+            period TEXT NOT NULL,
+            indicator TEXT NOT NULL,
+            points DOUBLE PRECISION NOT NULL,
+            evidence TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            entered_by TEXT NOT NULL REFERENCES users(id),
+            entered_at BIGINT NOT NULL,
+            confirmed_by TEXT REFERENCES users(id),
+            confirmed_at BIGINT)",
+        "CREATE INDEX assessment_items_unit ON assessment_items (unit_type, period, unit_key)",
+        "CREATE TABLE assessment_scores (
+            id TEXT PRIMARY KEY,
+            unit_type TEXT NOT NULL,
+            unit_key TEXT NOT NULL,
+            unit_name TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            period TEXT NOT NULL,
+            scheme_id TEXT NOT NULL REFERENCES assessment_schemes(id),
+            total DOUBLE PRECISION,
+            detail TEXT NOT NULL,
+            settled_by TEXT NOT NULL REFERENCES users(id),
+            settled_at BIGINT NOT NULL,
+            UNIQUE (unit_type, unit_key, period))",
+        "CREATE INDEX assessment_scores_period ON assessment_scores (unit_type, period, area_path)",
+        // The dashboard counts incidents by day range, area, type and grid from the index alone.
+        "CREATE INDEX incidents_kpi ON incidents (received_at, area_path, type_code, status, grid_code)",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    // Version 1 of every unit type's scheme, in force from the start.
+    for t in UnitType::ALL {
+        let json = serde_json::to_string(&default_scheme(*t)).expect("indicators serialise");
+        sql.push(format!(
+            "INSERT INTO assessment_schemes (id, unit_type, version, effective_from, indicators, note, \
+             created_by, created_at) VALUES ('scheme-{code}-1', '{code}', 1, '2000-01-01', '{json}', \
+             '默认方案', NULL, 0)",
+            code = t.code(),
+            json = json.replace('\'', "''")
+        ));
+    }
+    sql
 }
 
 fn v24_publicity(_: Backend) -> Vec<String> {

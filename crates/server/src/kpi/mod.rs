@@ -4,6 +4,7 @@
 //! so the list's length is the figure).
 
 pub mod api;
+pub mod counting;
 pub mod pages;
 pub mod report;
 mod svg;
@@ -28,6 +29,41 @@ pub fn catalogue(state: &AppState) -> Vec<FigureDef> {
     all.extend(crate::cases::figures::figures());
     all.extend(crate::mediation::figures::figures());
     all
+}
+
+/// The measure of that name as the dashboard counts it (clock targets from the configuration),
+/// with the figure it belongs to (whose permission guards its records).
+pub fn measure_named(state: &AppState, name: &str) -> Option<(Measure, FigureDef)> {
+    catalogue(state).into_iter().find_map(|d| {
+        d.shape
+            .measures()
+            .into_iter()
+            .find(|m| m.name() == name)
+            .map(|m| (m, d))
+    })
+}
+
+/// A count of `m` over an area (or grid) and days, linked to the list of its records.
+pub fn count_link(
+    role: &str,
+    m: Measure,
+    n: i64,
+    area_path: &str,
+    grid: Option<&str>,
+    span: DaySpan,
+) -> Counted {
+    let place = Place {
+        area: AreaRef {
+            path: area_path.to_string(),
+            name: String::new(),
+        },
+        grid: grid.map(|g| AreaRef {
+            path: g.to_string(),
+            name: String::new(),
+        }),
+        trail: Vec::new(),
+    };
+    counted(role, m, n, &place, span, None)
 }
 
 /// Significance level of the 同比/环比 test (as in 信息研判).
@@ -381,13 +417,16 @@ async fn figure(
     };
     let days = |s: DaySpan| s.days() as f64;
     match def.shape {
-        Shape::Count { measure, breakdown } => {
+        Shape::Count {
+            measure,
+            breakdown: false,
+        } => {
             f.shape = "count".into();
-            let (c, p, y) = (
-                n(measure, cur, None).await?,
-                n(measure, spans.previous, None).await?,
-                n(measure, spans.year_before, None).await?,
-            );
+            let (c, p, y) = futures::try_join!(
+                n(measure, cur, None),
+                n(measure, spans.previous, None),
+                n(measure, spans.year_before, None),
+            )?;
             f.value = Some(c as f64);
             f.counts = vec![
                 counted("current", measure, c, place, cur, None),
@@ -407,16 +446,41 @@ async fn figure(
                 )
                 .into(),
             );
-            if breakdown {
-                let by = |span: DaySpan| {
-                    let s = slice(place, span, None);
-                    async move { store::count_by_key(db, scope, measure, &s).await }
-                };
-                let (bc, bp, by_) = (
-                    by(cur).await?,
-                    by(spans.previous).await?,
-                    by(spans.year_before).await?,
-                );
+        }
+        Shape::Count {
+            measure,
+            breakdown: true,
+        } => {
+            // Every record has a key: the totals are the sums of the three breakdowns.
+            f.shape = "count".into();
+            let by = |span: DaySpan| {
+                let s = slice(place, span, None);
+                async move { store::count_by_key(db, scope, measure, &s).await }
+            };
+            let (bc, bp, by_) =
+                futures::try_join!(by(cur), by(spans.previous), by(spans.year_before))?;
+            let sum = |v: &[(String, i64)]| v.iter().map(|(_, n)| n).sum::<i64>();
+            let (c, p, y) = (sum(&bc), sum(&bp), sum(&by_));
+            f.value = Some(c as f64);
+            f.counts = vec![
+                counted("current", measure, c, place, cur, None),
+                counted("previous", measure, p, place, spans.previous, None),
+                counted("year_before", measure, y, place, spans.year_before, None),
+            ];
+            f.previous_period = Some(
+                trend::compare(c as u64, p as u64, days(cur), days(spans.previous), ALPHA).into(),
+            );
+            f.same_period_last_year = Some(
+                trend::compare(
+                    c as u64,
+                    y as u64,
+                    days(cur),
+                    days(spans.year_before),
+                    ALPHA,
+                )
+                .into(),
+            );
+            {
                 let get = |v: &[(String, i64)], k: &str| {
                     v.iter().find(|(x, _)| x == k).map_or(0, |(_, n)| *n)
                 };
@@ -461,7 +525,7 @@ async fn figure(
             per_hundred,
         } => {
             f.shape = if per_hundred { "per_hundred" } else { "ratio" }.into();
-            let (a, b) = (n(num, cur, None).await?, n(den, cur, None).await?);
+            let (a, b) = futures::try_join!(n(num, cur, None), n(den, cur, None))?;
             let scale = if per_hundred { 100.0 } else { 1.0 };
             f.value = (b > 0).then(|| a as f64 / b as f64 * scale);
             f.counts = vec![
@@ -474,11 +538,14 @@ async fn figure(
             on_target,
         } => {
             f.shape = "clock".into();
-            let mut v = store::values(db, scope, measured, &slice(place, cur, None)).await?;
+            let s = slice(place, cur, None);
+            let (mut v, ok) = futures::try_join!(
+                store::values(db, scope, measured, &s),
+                n(on_target, cur, None)
+            )?;
             v.sort_by(f64::total_cmp);
             f.value = nearest_rank(&v, 0.5);
             f.p90 = nearest_rank(&v, 0.9);
-            let ok = n(on_target, cur, None).await?;
             f.counts = vec![
                 counted("measured", measured, v.len() as i64, place, cur, None),
                 counted("on_target", on_target, ok, place, cur, None),
@@ -597,15 +664,21 @@ pub async fn dashboard(
         year_before: current.year_before(),
     };
     let names = Namer::new(state, lang).await?;
+    let defs: Vec<FigureDef> = catalogue(state)
+        .into_iter()
+        .filter(|d| actor.can(d.permission))
+        .filter(|d| place.grid.is_none() || d.shape.measures().iter().all(|m| m.has_grid()))
+        .collect();
+    // The figures' queries run at once (each on its own pooled connection).
+    let (figures, parts) = futures::try_join!(
+        futures::future::try_join_all(
+            defs.iter()
+                .map(|def| figure(state, actor, def, &place, spans, &names))
+        ),
+        parts(state, actor, &place, current)
+    )?;
     let mut groups: Vec<FigureGroup> = Vec::new();
-    for def in catalogue(state) {
-        if !actor.can(def.permission) {
-            continue;
-        }
-        if place.grid.is_some() && def.shape.measures().iter().any(|m| !m.has_grid()) {
-            continue;
-        }
-        let f = figure(state, actor, &def, &place, spans, &names).await?;
+    for (def, f) in defs.iter().zip(figures) {
         match groups.iter_mut().find(|g| g.group == def.group) {
             Some(g) => g.figures.push(f),
             None => groups.push(FigureGroup {
@@ -616,7 +689,7 @@ pub async fn dashboard(
         }
     }
     Ok(Dashboard {
-        parts: parts(state, actor, &place, current).await?,
+        parts,
         area: place.area,
         grid: place.grid,
         trail: place.trail,
@@ -705,14 +778,8 @@ pub async fn records(
     lang: Lang,
 ) -> ApiResult<Records> {
     actor.require(state, Permission::KpiRead).await?;
-    let found = catalogue(state).into_iter().find_map(|d| {
-        d.shape
-            .measures()
-            .into_iter()
-            .find(|m| m.name() == q.measure)
-            .map(|m| (d, m))
-    });
-    let (def, m) = found.ok_or_else(|| invalid("measure", "no such measure"))?;
+    let (m, def) =
+        measure_named(state, &q.measure).ok_or_else(|| invalid("measure", "no such measure"))?;
     actor.require(state, def.permission).await?;
     let from = date("from", &q.from)?;
     let last = date("to", &q.to)?;

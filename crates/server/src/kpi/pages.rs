@@ -51,15 +51,9 @@ fn period_choices(ctx: &Ctx, today: jiff::civil::Date) -> Vec<(String, String)> 
     out
 }
 
-/// "2026年11月" / "2026年第四季度" (English "Nov 2026" / "2026 Q4").
-pub fn label(ctx: &Ctx, p: &ReportPeriod) -> String {
-    let key = match p.kind {
-        PeriodKind::Month => "kpi.month_label",
-        PeriodKind::Quarter => "kpi.quarter_label",
-    };
-    ctx.t(key)
-        .replace("{year}", &p.year.to_string())
-        .replace("{index}", &p.index.to_string())
+/// "2026年11月" / "2026年第4季度".
+fn label(ctx: &Ctx, p: &ReportPeriod) -> String {
+    ctx.period(p)
 }
 
 #[derive(Serialize)]

@@ -584,7 +584,7 @@ both!(
 both!(
     a_district_year_is_one_selection,
     |app: TestApp| async move {
-        let stored = pingan_server::analysis::demo::district_year(&app.db, 300_000, 11)
+        let stored = pingan_server::analysis::demo::district_year(&app.db, 300_000, 365, 11)
             .await
             .unwrap();
         assert_eq!(stored, 300_000);

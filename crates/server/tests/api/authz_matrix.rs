@@ -103,6 +103,10 @@ enum Obj {
     PublicityCampaign,
     /// The demo alert waiting for approval.
     PublicAlert,
+    /// A demo village (scored as a unit).
+    AssessmentUnit,
+    /// The demo manual item still awaiting its second person.
+    AssessmentItem,
 }
 
 struct Route {
@@ -878,6 +882,39 @@ const ROUTES: &[Route] = &[
         Perm(P::PublicityRecord),
         Obj::PublicityCampaign,
     ),
+    // 考核.
+    r("get", "/api/v1/assessment/schemes", Perm(P::KpiRead), Coll),
+    r(
+        "post",
+        "/api/v1/assessment/schemes",
+        Perm(P::AssessmentManage),
+        Coll,
+    ),
+    r("get", "/api/v1/assessment/ranking", Perm(P::KpiRead), Coll),
+    r(
+        "get",
+        "/api/v1/assessment/units/{unit_type}/{key}",
+        Perm(P::KpiRead),
+        Obj::AssessmentUnit,
+    ),
+    r(
+        "post",
+        "/api/v1/assessment/items",
+        Perm(P::AssessmentManage),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/assessment/items/{id}/confirmation",
+        Perm(P::AssessmentManage),
+        Obj::AssessmentItem,
+    ),
+    r(
+        "post",
+        "/api/v1/assessment/settlements",
+        Perm(P::AssessmentManage),
+        Coll,
+    ),
     // 指标看板.
     r("get", "/api/v1/kpi/dashboard", Perm(P::KpiRead), Coll),
     r("get", "/api/v1/kpi/records", Perm(P::KpiRead), Coll),
@@ -1052,6 +1089,15 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
         (
             Obj::PublicAlert,
             "SELECT id, '' FROM public_alerts WHERE state = 'pending' ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::AssessmentUnit,
+            "SELECT code, 'village' FROM areas WHERE level = 'village' AND path LIKE '/330681/330681109/%' \
+             ORDER BY code LIMIT 1",
+        ),
+        (
+            Obj::AssessmentItem,
+            "SELECT id, '' FROM assessment_items WHERE confirmed_at IS NULL ORDER BY id LIMIT 1",
         ),
     ];
     let mut out = BTreeMap::new();
@@ -1658,6 +1704,19 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             json!({"approve": true}),
         ),
         (
+            ("post", "/api/v1/assessment/schemes"),
+            json!({"unit_type": "grid", "effective_from": "2999-01", "indicators": []}),
+        ),
+        (
+            ("post", "/api/v1/assessment/items"),
+            json!({"unit_type": "village", "unit_key": "none", "period": "2026-Q1",
+                "indicator": "key_work", "points": 1, "evidence": "台账检查"}),
+        ),
+        (
+            ("post", "/api/v1/assessment/settlements"),
+            json!({"unit_type": "village", "period": "2999-Q1"}),
+        ),
+        (
             ("post", "/api/v1/households"),
             json!({"grid_code": k.grid, "address": "矩阵门牌2号"}),
         ),
@@ -1735,6 +1794,7 @@ const QUERIES: &[(&str, &str)] = &[
     ("/api/v1/disputes-kpi", "?from=2026-01-01&to=2026-12-31"),
     ("/api/v1/task-figures", "?from=2026-01-01&to=2026-12-31"),
     ("/api/v1/visit-coverage", "?from=2026-11-01&to=2026-11-30"),
+    ("/api/v1/assessment/ranking", "?unit_type=village"),
     (
         "/api/v1/kpi/records",
         "?measure=incidents.received&from=2026-11-01&to=2026-11-30",
@@ -1783,6 +1843,8 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
         ("{ext_id}", k.task_extension.as_str()),
         ("{decision_id}", second.as_str()),
         ("{followup_id}", followup),
+        ("{unit_type}", second.as_str()),
+        ("{key}", first.as_str()),
     ] {
         p = p.replace(placeholder, value);
     }
@@ -1862,6 +1924,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::publicity::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::assessment::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     pingan_server::public_alerts::demo::ensure(&app.db, &app.state.config)

@@ -74,6 +74,7 @@ macro_rules! both_tuned {
 
 mod analysis;
 mod architecture;
+mod assessment;
 mod auth;
 mod authz_matrix;
 mod bad_input;
