@@ -40,6 +40,13 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
         ("AreaLevel", codes(&AreaLevel::ALL, AreaLevel::code)),
         ("AreaType", codes(AreaType::ALL, AreaType::code)),
         ("GridKind", codes(GridKind::ALL, GridKind::code)),
+        (
+            "assessment::UnitType",
+            codes(
+                crate::assessment::UnitType::ALL,
+                crate::assessment::UnitType::code,
+            ),
+        ),
         ("PlaceKind", codes(PlaceKind::ALL, PlaceKind::code)),
         (
             "InspectionKind",

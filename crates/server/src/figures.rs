@@ -47,6 +47,8 @@ pub enum KeyNames {
     IncidentType,
     /// A locale key prefix: the name of `key` is the text of `{prefix}{key}`.
     Locale(&'static str),
+    /// Grid codes, named from the grid table.
+    Grid,
 }
 
 /// One figure on the dashboard.

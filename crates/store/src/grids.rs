@@ -119,6 +119,12 @@ pub async fn update(tx: &mut Tx, g: &NewGrid) -> Result<u64> {
 }
 
 /// Every grid code (imports decide insert or update with it; not scope-filtered).
+/// (code, name) of every grid: names for counts kept per grid (a code alone says nothing).
+pub async fn all_names(db: &Db) -> Result<Vec<(String, String)>> {
+    db.fetch_all("SELECT code, name FROM grids ORDER BY code", args![])
+        .await
+}
+
 pub async fn all_codes(db: &Db) -> Result<Vec<(String,)>> {
     db.fetch_all("SELECT code FROM grids ORDER BY code", args![])
         .await

@@ -53,6 +53,14 @@ pub enum Measure {
     DisputesResolved,
     /// 民转刑 alerts raised.
     CriminalTurns,
+    /// 督办 tasks assigned in the period and accepted (办结); key = card.
+    TasksAccepted,
+    /// … whose completion was submitted before the deadline in force.
+    TasksOnTime,
+    /// Households registered by the end of the period (the households to visit); key = grid.
+    Households,
+    /// … visited at least once in the period.
+    HouseholdsVisited,
 }
 
 /// The source, columns and condition of a measure. `end` (UTC µs) is the end of the period, for the
@@ -73,6 +81,9 @@ struct Def {
     /// When set, a record counts for a period it overlaps: `at` before the period's end and this
     /// column unset or not before its start.
     until: Option<&'static str>,
+    /// A record counts when `at` is before the period's end, however long before (a household
+    /// registered by then); the condition says what else.
+    by_end: bool,
 }
 
 fn by_level(col_level: &str, seconds: &[i64; 4]) -> String {
@@ -102,6 +113,10 @@ impl Measure {
         "disputes.registered",
         "disputes.resolved",
         "disputes.criminal_turns",
+        "tasks.accepted",
+        "tasks.on_time",
+        "visits.households",
+        "visits.households_visited",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -123,6 +138,10 @@ impl Measure {
             DisputesRegistered => "disputes.registered",
             DisputesResolved => "disputes.resolved",
             CriminalTurns => "disputes.criminal_turns",
+            TasksAccepted => "tasks.accepted",
+            TasksOnTime => "tasks.on_time",
+            Households => "visits.households",
+            HouseholdsVisited => "visits.households_visited",
         }
     }
 
@@ -135,16 +154,18 @@ impl Measure {
                 "case"
             }
             DisputesRegistered | DisputesResolved | CriminalTurns => "dispute",
+            TasksAccepted | TasksOnTime => "task",
+            Households | HouseholdsVisited => "household",
             _ => "incident",
         }
     }
 
     /// Whether records carry a grid (a grid-level view can count them).
     pub fn has_grid(&self) -> bool {
-        self.def(0).grid.is_some()
+        self.def(0, 0).grid.is_some()
     }
 
-    fn def(&self, end: i64) -> Def {
+    fn def(&self, start: i64, end: i64) -> Def {
         use Measure::*;
         let incident = |cond: String, value: &'static str, key: &'static str| Def {
             from: "incidents i",
@@ -159,6 +180,7 @@ impl Measure {
             key,
             value,
             until: None,
+            by_end: false,
         };
         let case = |cond: &str, at: &'static str| Def {
             from: "cases c",
@@ -173,6 +195,7 @@ impl Measure {
             key: "c.kind",
             value: "NULL",
             until: None,
+            by_end: false,
         };
         let dispute = |cond: String| Def {
             from: "disputes d",
@@ -187,6 +210,7 @@ impl Measure {
             key: "d.tier",
             value: "NULL",
             until: None,
+            by_end: false,
         };
         const DISPATCH: &str = "(i.dispatched_at - i.received_at) / 1000000.0";
         const ARRIVAL: &str = "(i.arrived_at - i.dispatched_at) / 1000000.0";
@@ -264,6 +288,48 @@ impl Measure {
                 at: "x.at",
                 ..dispute("1 = 1".into())
             },
+            TasksAccepted | TasksOnTime => Def {
+                from: "tasks t",
+                id: "t.id",
+                link_id: "t.id",
+                number: "t.title",
+                at: "t.assigned_at",
+                cond: if *self == TasksOnTime {
+                    "t.status = 'accepted' AND t.submitted_at IS NOT NULL AND t.submitted_at < t.deadline_end"
+                        .into()
+                } else {
+                    "t.status = 'accepted'".into()
+                },
+                area: "t.area_path",
+                org: Some("t.org_path"),
+                grid: None,
+                key: "t.card",
+                value: "NULL",
+                until: None,
+                by_end: false,
+            },
+            Households | HouseholdsVisited => Def {
+                from: "households h",
+                id: "h.id",
+                link_id: "h.grid_code",
+                number: "h.address",
+                at: "h.created_at",
+                cond: if *self == HouseholdsVisited {
+                    format!(
+                        "EXISTS (SELECT 1 FROM visits v WHERE v.household_id = h.id \
+                         AND v.visited_at >= {start} AND v.visited_at < {end})"
+                    )
+                } else {
+                    "1 = 1".into()
+                },
+                area: "h.area_path",
+                org: None,
+                grid: Some("h.grid_code"),
+                key: "h.grid_code",
+                value: "NULL",
+                until: None,
+                by_end: true,
+            },
         }
     }
 }
@@ -296,6 +362,7 @@ pub struct Record {
 /// measure's records have none (a grid-level view does not count them).
 fn filter(d: &Def, scope: &Scope, s: &Slice) -> Option<(String, Vec<Value>)> {
     let (mut sql, mut a) = match d.until {
+        None if d.by_end => (format!("{} AND {} < ?", d.cond, d.at), args![s.to]),
         None => (
             format!("{} AND {at} >= ? AND {at} < ?", d.cond, at = d.at),
             args![s.from, s.to],
@@ -326,7 +393,7 @@ fn filter(d: &Def, scope: &Scope, s: &Slice) -> Option<(String, Vec<Value>)> {
 
 /// How many records the slice holds.
 pub async fn count(db: &Db, scope: &Scope, m: Measure, s: &Slice) -> Result<i64> {
-    let d = m.def(s.to);
+    let d = m.def(s.from, s.to);
     let Some((w, a)) = filter(&d, scope, s) else {
         return Ok(0);
     };
@@ -377,7 +444,7 @@ async fn grouped(
     s: &Slice,
     col: fn(&Def) -> &'static str,
 ) -> Result<Vec<(String, i64)>> {
-    let d = m.def(s.to);
+    let d = m.def(s.from, s.to);
     let Some((w, a)) = filter(&d, scope, s) else {
         return Ok(Vec::new());
     };
@@ -397,7 +464,7 @@ async fn grouped(
 
 /// The values (seconds, scores) of the slice's records, in no order.
 pub async fn values(db: &Db, scope: &Scope, m: Measure, s: &Slice) -> Result<Vec<f64>> {
-    let d = m.def(s.to);
+    let d = m.def(s.from, s.to);
     let Some((w, a)) = filter(&d, scope, s) else {
         return Ok(Vec::new());
     };
@@ -422,7 +489,7 @@ pub async fn list(
     after: Option<(i64, String)>,
     limit: i64,
 ) -> Result<Vec<Record>> {
-    let d = m.def(s.to);
+    let d = m.def(s.from, s.to);
     let Some((mut w, mut a)) = filter(&d, scope, s) else {
         return Ok(Vec::new());
     };

@@ -81,6 +81,11 @@ struct RankingPage {
 }
 
 impl RankingPage {
+    fn v(&self, n: &i64) -> String {
+        self.ctx
+            .t("assessment.version")
+            .replace("{n}", &n.to_string())
+    }
     fn is_type(&self, code: &str) -> bool {
         self.r.unit_type.code() == code
     }
@@ -214,6 +219,11 @@ struct UnitPage {
 }
 
 impl UnitPage {
+    fn v(&self, n: &i64) -> String {
+        self.ctx
+            .t("assessment.version")
+            .replace("{n}", &n.to_string())
+    }
     fn fmt(&self, v: &Option<f64>) -> String {
         fmt(v)
     }
@@ -403,6 +413,11 @@ struct SchemesPage {
 }
 
 impl SchemesPage {
+    fn v(&self, n: &i64) -> String {
+        self.ctx
+            .t("assessment.version")
+            .replace("{n}", &n.to_string())
+    }
     fn is_type(&self, code: &str) -> bool {
         self.selected.code() == code
     }

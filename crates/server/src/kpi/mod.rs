@@ -28,6 +28,8 @@ pub fn catalogue(state: &AppState) -> Vec<FigureDef> {
     let mut all = crate::dispatch::figures::figures(&state.config);
     all.extend(crate::cases::figures::figures());
     all.extend(crate::mediation::figures::figures());
+    all.extend(crate::tasks::figures::figures());
+    all.extend(crate::visits::figures::figures());
     all
 }
 
@@ -342,6 +344,7 @@ pub struct Namer {
     lang: Lang,
     i18n: std::sync::Arc<crate::i18n::I18n>,
     types: BTreeMap<String, (String, String)>,
+    grids: BTreeMap<String, String>,
 }
 
 impl Namer {
@@ -351,10 +354,15 @@ impl Namer {
             .into_iter()
             .map(|t| (t.code, (t.name_zh, t.name_en)))
             .collect();
+        let grids = pingan_store::grids::all_names(&state.db)
+            .await?
+            .into_iter()
+            .collect();
         Ok(Namer {
             lang,
             i18n: state.i18n.clone(),
             types,
+            grids,
         })
     }
 
@@ -368,6 +376,11 @@ impl Namer {
                 .types
                 .get(key)
                 .map(|(zh, en)| self.lang.pick(zh, en).clone())
+                .unwrap_or_else(|| key.to_string()),
+            KeyNames::Grid => self
+                .grids
+                .get(key)
+                .cloned()
                 .unwrap_or_else(|| key.to_string()),
             KeyNames::Locale(prefix) => {
                 let k = format!("{prefix}{key}");
@@ -727,7 +740,7 @@ pub struct RecordsQuery {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct RecordRow {
     pub id: String,
-    /// `incident`, `case`, `case_alert` or `dispute`.
+    /// `incident`, `case`, `case_alert`, `dispute`, `task` or `household`.
     pub object: String,
     /// The record's page.
     pub href: String,
@@ -833,6 +846,8 @@ pub async fn records(
         "case" => format!("/cases/{id}"),
         "case_alert" => format!("/case-alerts/{id}"),
         "dispute" => format!("/disputes/{id}"),
+        "task" => format!("/tasks/{id}"),
+        "household" => "/visits/coverage".to_string(),
         _ => format!("/incidents/{id}"),
     };
     Ok(Records {

@@ -341,7 +341,7 @@ impl ReportPage {
                 )
             })
             .collect::<Vec<_>>()
-            .join("；")
+            .join(self.ctx.lang.pick("；", "; "))
     }
 }
 

@@ -10,6 +10,7 @@
 pub mod api;
 pub mod decided;
 pub mod demo;
+pub mod figures;
 pub mod forms;
 pub mod ordered;
 pub mod pages;

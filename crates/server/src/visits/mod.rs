@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod demo;
+pub mod figures;
 pub mod pages;
 
 use crate::auth::Actor;

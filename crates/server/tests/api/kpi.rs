@@ -146,6 +146,42 @@ async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -
                 .to_string(),
             args![from, to, like],
         ),
+        "tasks.accepted" | "tasks.on_time" => {
+            // By hand, as the task figures count them.
+            let rows: Vec<(String, i64, Option<i64>)> = app
+                .db
+                .fetch_all(
+                    "SELECT status, deadline_end, submitted_at FROM tasks WHERE assigned_at >= ? \
+                     AND assigned_at < ? AND area_path LIKE ?",
+                    args![from, to, like],
+                )
+                .await
+                .unwrap();
+            return rows
+                .iter()
+                .filter(|(status, deadline, submitted)| {
+                    status == "accepted"
+                        && (measure == "tasks.accepted" || submitted.is_some_and(|s| s < *deadline))
+                })
+                .count() as i64;
+        }
+        "visits.households" | "visits.households_visited" => {
+            let mut sql = "SELECT COUNT(*) FROM households WHERE created_at < ? AND area_path LIKE ?"
+                .to_string();
+            let mut a = args![to, like];
+            if let Some(g) = grid {
+                sql.push_str(" AND grid_code = ?");
+                a.push(Arg::from(g));
+            }
+            if measure == "visits.households_visited" {
+                sql.push_str(
+                    " AND id IN (SELECT household_id FROM visits WHERE household_id IS NOT NULL \
+                     AND visited_at >= ? AND visited_at < ?)",
+                );
+                a.extend(args![from, to]);
+            }
+            (sql, a)
+        }
         other => panic!("no independent count for {other}"),
     };
     one(app, &sql, a).await
@@ -285,6 +321,12 @@ both!(
         pingan_server::cases::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
+        pingan_server::tasks::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::visits::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
         let doc = openapi(&app).await;
         let chief = app.client_as("chief").await;
         let today = app.state.today();
@@ -309,7 +351,10 @@ both!(
             .iter()
             .map(|g| g["group"].as_str().unwrap())
             .collect();
-        assert_eq!(groups, ["incidents", "cases", "disputes"]);
+        assert_eq!(
+            groups,
+            ["incidents", "cases", "disputes", "tasks", "visits"]
+        );
         let received = figure(&d, "incidents.received");
         assert!(
             received["value"].as_f64().unwrap() > 10.0,
