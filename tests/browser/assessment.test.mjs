@@ -1,6 +1,6 @@
 // 考核 in a real headless Chromium (issue 23): the 综治 coordinator ranks the villages for last
 // quarter, opens one village's score breakdown and follows an indicator's count to the records it
-// counts; the leader, on a 390 px phone, confirms the village item the coordinator entered.
+// counts; the station chief, on a 390 px phone, confirms the village item the coordinator entered.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { clickAndLoad, launchBrowser, newGuardedPage, pathOf, prerequisites, startDemo, submitLogin } from "./harness.mjs";
@@ -86,13 +86,13 @@ describe("assessment (headless Chromium)", { timeout: 4 * 60_000, ...ready }, ()
     assert.equal(await page.locator(".confirm-item").count(), 0, "the coordinator entered it and may not confirm it");
     assert.match(await page.locator('#indicators tr[data-indicator="key_work"] [data-rate]').innerText(), /无数据|no data/);
 
-    const leader = await signIn("leader", { viewport: { width: 390, height: 844 } });
-    await leader.page.goto(target);
-    await clickAndLoad(leader.page, leader.page.locator(".confirm-item").first());
-    assert.equal(await leader.page.locator('#item-list li[data-confirmed="false"]').count(), 0);
-    assert.match(await leader.page.locator('#indicators tr[data-indicator="key_work"] [data-rate]').innerText(), /%/);
-    const sideways = await leader.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    const chief = await signIn("chief", { viewport: { width: 390, height: 844 } });
+    await chief.page.goto(target);
+    await clickAndLoad(chief.page, chief.page.locator(".confirm-item").first());
+    assert.equal(await chief.page.locator('#item-list li[data-confirmed="false"]').count(), 0);
+    assert.match(await chief.page.locator('#indicators tr[data-indicator="key_work"] [data-rate]').innerText(), /%/);
+    const sideways = await chief.page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
     assert.equal(sideways, false, "the breakdown fits the phone");
-    leader.guard.check();
+    chief.guard.check();
   });
 });

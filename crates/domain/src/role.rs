@@ -203,6 +203,7 @@ impl Role {
                 FootageApprove,
                 TrainingRead,
                 KpiRead,
+                AssessmentManage,
             ],
             Role::Officer => &[
                 PublicAlertRead,
@@ -307,6 +308,7 @@ impl Role {
                 AnalysisRead,
                 KpiRead,
                 AssessmentManage,
+                AssessmentDefine,
                 TrainingRead,
                 TrainingManage,
                 PersonalDataReveal,
@@ -340,7 +342,6 @@ impl Role {
                 RiskRead,
                 CameraRead,
                 KpiRead,
-                AssessmentManage,
                 TrainingRead,
             ],
             Role::Partner => &[
@@ -442,9 +443,10 @@ pub enum Permission {
     PublicAlertApprove,
     AnalysisRead,
     KpiRead,
-    /// 考核: define a unit type's indicators (a new version), enter and confirm manual items, settle
-    /// a period's scores.
+    /// 考核: enter and confirm manual items (a second person confirms), settle a period's scores.
     AssessmentManage,
+    /// 考核: define a unit type's indicators and weights (a new version of its scheme).
+    AssessmentDefine,
     TrainingRead,
     TrainingManage,
 }

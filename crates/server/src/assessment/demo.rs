@@ -1,5 +1,5 @@
 //! Demo 考核: for last quarter, the 综治 coordinator enters each 枫桥镇 village's key-work points
-//! with their evidence and the leader confirms all but one (left awaiting a second person), so the
+//! with their evidence and the station chief confirms all but one (left awaiting a second person), so the
 //! village ranking and a village's breakdown have computed and manual indicators to show.
 
 use super::NewManualItem;
@@ -19,7 +19,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     }
     let state = AppState::new(config.clone(), db.clone())?;
     let coordinator = crate::accounts::demo::actor(db, "coordinator").await?;
-    let leader = crate::accounts::demo::actor(db, "leader").await?;
+    let chief = crate::accounts::demo::actor(db, "chief").await?;
     let err = |e: crate::error::ApiError| anyhow::anyhow!("demo assessment: {e:?}");
     let quarter = ReportPeriod::containing(PeriodKind::Quarter, state.today()).previous();
     let villages = super::units(
@@ -52,7 +52,7 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
         .await
         .map_err(err)?;
         if i + 1 < villages.len() {
-            super::confirm_item(&state, &leader, &id)
+            super::confirm_item(&state, &chief, &id)
                 .await
                 .map_err(err)?;
         }

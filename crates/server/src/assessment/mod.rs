@@ -169,7 +169,7 @@ pub struct NewScheme {
 }
 
 pub async fn add_scheme(state: &AppState, actor: &Actor, req: &NewScheme) -> ApiResult<Scheme> {
-    actor.require(state, Permission::AssessmentManage).await?;
+    actor.require(state, Permission::AssessmentDefine).await?;
     let month = ReportPeriod::parse(&req.effective_from)
         .ok()
         .filter(|p| p.kind == pingan_domain::period::PeriodKind::Month)

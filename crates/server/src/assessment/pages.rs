@@ -488,7 +488,7 @@ async fn schemes_view(
             schemes,
             selected,
             months,
-            can_manage: actor.can(Permission::AssessmentManage),
+            can_manage: actor.can(Permission::AssessmentDefine),
             forms,
         },
     )

@@ -40,7 +40,7 @@ both!(
             .unwrap();
         let doc = openapi(&app).await;
         let coordinator = app.client_as("coordinator").await;
-        let leader = app.client_as("leader").await;
+        let chief = app.client_as("chief").await;
         let today = app.state.today();
         let quarter = ReportPeriod::containing(PeriodKind::Quarter, today).previous();
 
@@ -83,7 +83,19 @@ both!(
                 }
             }
         }
-        let village = scores[0]["unit"]["key"].as_str().unwrap().to_string();
+        // A village of the town, where the station chief (the second person) works.
+        let village = scores
+            .iter()
+            .find(|s| {
+                s["unit"]["area_path"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("/330681/330681109/")
+            })
+            .unwrap()["unit"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
         // A manual item: entered with evidence, not counted until a second person confirms it.
         let (s, e) = post(
             &app,
@@ -125,7 +137,7 @@ both!(
         let confirm = format!("/api/v1/assessment/items/{id}/confirmation");
         let (s, e) = post(&app, &coordinator, &confirm, json!(null)).await;
         assert_eq!(s, 409, "{e}");
-        let (s, _) = post(&app, &leader, &confirm, json!(null)).await;
+        let (s, _) = post(&app, &chief, &confirm, json!(null)).await;
         assert_eq!(s, 204);
         let (_, d) = app.get_json(&coordinator, &unit_url).await;
         assert_eq!(indicator(&d, "key_work")["rate"].as_f64(), Some(0.8));

@@ -887,7 +887,7 @@ const ROUTES: &[Route] = &[
     r(
         "post",
         "/api/v1/assessment/schemes",
-        Perm(P::AssessmentManage),
+        Perm(P::AssessmentDefine),
         Coll,
     ),
     r("get", "/api/v1/assessment/ranking", Perm(P::KpiRead), Coll),

@@ -117,7 +117,7 @@ both!(
             "/areas/330681109".into(),
             "/orgs".into(),
             "/users".into(),
-            "/m/kpi".into(),
+            "/kpi".into(),
         ];
         pages.extend(
             pingan_server::assets::names()
