@@ -402,6 +402,31 @@ struct Spans {
     year_before: DaySpan,
 }
 
+/// A count figure's value, its three counts (this period, the one before, a year before) and the
+/// two comparisons.
+fn set_counts(f: &mut Figure, m: Measure, (c, p, y): (i64, i64, i64), place: &Place, spans: Spans) {
+    let days = |s: DaySpan| s.days() as f64;
+    let cur = spans.current;
+    f.value = Some(c as f64);
+    f.counts = vec![
+        counted("current", m, c, place, cur, None),
+        counted("previous", m, p, place, spans.previous, None),
+        counted("year_before", m, y, place, spans.year_before, None),
+    ];
+    f.previous_period =
+        Some(trend::compare(c as u64, p as u64, days(cur), days(spans.previous), ALPHA).into());
+    f.same_period_last_year = Some(
+        trend::compare(
+            c as u64,
+            y as u64,
+            days(cur),
+            days(spans.year_before),
+            ALPHA,
+        )
+        .into(),
+    );
+}
+
 async fn figure(
     state: &AppState,
     actor: &Actor,
@@ -440,25 +465,7 @@ async fn figure(
                 n(measure, spans.previous, None),
                 n(measure, spans.year_before, None),
             )?;
-            f.value = Some(c as f64);
-            f.counts = vec![
-                counted("current", measure, c, place, cur, None),
-                counted("previous", measure, p, place, spans.previous, None),
-                counted("year_before", measure, y, place, spans.year_before, None),
-            ];
-            f.previous_period = Some(
-                trend::compare(c as u64, p as u64, days(cur), days(spans.previous), ALPHA).into(),
-            );
-            f.same_period_last_year = Some(
-                trend::compare(
-                    c as u64,
-                    y as u64,
-                    days(cur),
-                    days(spans.year_before),
-                    ALPHA,
-                )
-                .into(),
-            );
+            set_counts(&mut f, measure, (c, p, y), place, spans);
         }
         Shape::Count {
             measure,
@@ -474,25 +481,7 @@ async fn figure(
                 futures::try_join!(by(cur), by(spans.previous), by(spans.year_before))?;
             let sum = |v: &[(String, i64)]| v.iter().map(|(_, n)| n).sum::<i64>();
             let (c, p, y) = (sum(&bc), sum(&bp), sum(&by_));
-            f.value = Some(c as f64);
-            f.counts = vec![
-                counted("current", measure, c, place, cur, None),
-                counted("previous", measure, p, place, spans.previous, None),
-                counted("year_before", measure, y, place, spans.year_before, None),
-            ];
-            f.previous_period = Some(
-                trend::compare(c as u64, p as u64, days(cur), days(spans.previous), ALPHA).into(),
-            );
-            f.same_period_last_year = Some(
-                trend::compare(
-                    c as u64,
-                    y as u64,
-                    days(cur),
-                    days(spans.year_before),
-                    ALPHA,
-                )
-                .into(),
-            );
+            set_counts(&mut f, measure, (c, p, y), place, spans);
             {
                 let get = |v: &[(String, i64)], k: &str| {
                     v.iter().find(|(x, _)| x == k).map_or(0, |(_, n)| *n)
