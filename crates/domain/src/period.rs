@@ -177,12 +177,14 @@ impl DaySpan {
         crate::time::day_start(self.end)
     }
 
-    /// The same days a year earlier (29 February becomes 28 February).
+    /// The same days a year earlier, by their first and last day (29 February becomes 28
+    /// February).
     pub fn year_before(&self) -> DaySpan {
         let back = |d: Date| d.checked_sub(jiff::Span::new().years(1)).unwrap_or(d);
+        let last = back(self.last());
         DaySpan {
             from: back(self.from),
-            end: back(self.end),
+            end: last.tomorrow().unwrap_or(last),
         }
     }
 }
@@ -261,6 +263,13 @@ mod tests {
             end: date(2024, 3, 1),
         };
         assert_eq!(leap.year_before().days(), 28);
+        // A running February to the 28th of a leap year: last year's 1–28 February, all of it.
+        let to_28th = DaySpan {
+            from: date(2024, 2, 1),
+            end: date(2024, 2, 29),
+        };
+        assert_eq!(to_28th.year_before().last(), date(2023, 2, 28));
+        assert_eq!(to_28th.year_before().days(), 28);
         assert_eq!(
             ReportPeriod::containing(PeriodKind::Quarter, date(2026, 8, 31)).to_string(),
             "2026-Q3"

@@ -86,13 +86,18 @@ struct Def {
     by_end: bool,
 }
 
+/// The first microsecond past each level's target: a stage is on target when it took less. The
+/// incident page counts whole seconds (`seconds > target` is overdue), so 300.4 s against 300 s is
+/// on target in both. Computed here as 64-bit numbers: on PostgreSQL `1000000 * 3600` in SQL would
+/// overflow a 32-bit integer.
 fn by_level(col_level: &str, seconds: &[i64; 4]) -> String {
+    let past = |s: i64| (s.max(0) + 1) * 1_000_000;
     let arms: String = seconds
         .iter()
         .enumerate()
-        .map(|(i, s)| format!(" WHEN {} THEN {}", i + 1, s.max(&0)))
+        .map(|(i, s)| format!(" WHEN {} THEN {}", i + 1, past(*s)))
         .collect();
-    format!("CASE {col_level}{arms} ELSE {} END", seconds[3].max(0))
+    format!("CASE {col_level}{arms} ELSE {} END", past(seconds[3]))
 }
 
 impl Measure {
@@ -223,8 +228,7 @@ impl Measure {
             ),
             DispatchOnTarget(t) => incident(
                 format!(
-                    "{COUNTED} AND i.dispatched_at IS NOT NULL AND i.dispatched_at - i.received_at <= \
-                     1000000 * {}",
+                    "{COUNTED} AND i.dispatched_at IS NOT NULL AND i.dispatched_at - i.received_at < {}",
                     by_level("i.level", &t.dispatch)
                 ),
                 DISPATCH,
@@ -238,7 +242,7 @@ impl Measure {
             ArrivalOnTarget(t) => incident(
                 format!(
                     "{COUNTED} AND i.dispatched_at IS NOT NULL AND i.arrived_at IS NOT NULL AND \
-                     i.arrived_at - i.dispatched_at <= 1000000 * (CASE i.area_type \
+                     i.arrived_at - i.dispatched_at < (CASE i.area_type \
                      WHEN 'suburban' THEN {} WHEN 'rural' THEN {} ELSE {} END)",
                     by_level("i.level", &t.arrival_suburban),
                     by_level("i.level", &t.arrival_rural),
@@ -520,4 +524,19 @@ pub async fn list(
         a,
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_are_written_as_64_bit_microseconds() {
+        let sql = by_level("i.level", &[60, 120, 2400, 3600]);
+        assert_eq!(
+            sql,
+            "CASE i.level WHEN 1 THEN 61000000 WHEN 2 THEN 121000000 WHEN 3 THEN 2401000000 \
+             WHEN 4 THEN 3601000000 ELSE 3601000000 END"
+        );
+    }
 }

@@ -318,11 +318,12 @@ async fn compute(
             let role = role.to_string();
             let slice = slice.clone();
             async move {
-                let (m, _) = crate::kpi::counting::measure_named(state, &name)
+                let (m, def) = crate::kpi::counting::measure_named(state, &name)
                     .ok_or_else(|| anyhow::anyhow!("scheme names an unknown measure {name}"))?;
                 let n = measures::count(&state.db, &actor.scope, m, &slice).await?;
-                Ok::<_, ApiError>((
-                    n,
+                // The number counts for everyone alike; the records behind it are linked only
+                // for those who may read them.
+                let link = actor.can(def.permission).then(|| {
                     crate::kpi::counting::count_link(
                         &role,
                         m,
@@ -330,15 +331,16 @@ async fn compute(
                         &unit.area_path,
                         unit.grid.as_deref(),
                         span,
-                    ),
-                ))
+                    )
+                });
+                Ok::<_, ApiError>((n, link))
             }
         };
         let inputs = match &ind.rule {
             Rule::Share { num, den } => {
                 let (a, ca) = count(num, "num").await?;
                 let (b, cb) = count(den, "den").await?;
-                counts.extend([ca, cb]);
+                counts.extend(ca.into_iter().chain(cb));
                 Inputs {
                     num: a as f64,
                     den: b as f64,
@@ -346,12 +348,12 @@ async fn compute(
             }
             Rule::Fewer { num, den, .. } => {
                 let (a, ca) = count(num, "num").await?;
-                counts.push(ca);
+                counts.extend(ca);
                 let b = if den.is_empty() {
                     1
                 } else {
                     let (b, cb) = count(den, "den").await?;
-                    counts.push(cb);
+                    counts.extend(cb);
                     b
                 };
                 Inputs {
@@ -360,17 +362,19 @@ async fn compute(
                 }
             }
             Rule::Mean { measure, .. } => {
-                let (m, _) = crate::kpi::counting::measure_named(state, measure)
+                let (m, def) = crate::kpi::counting::measure_named(state, measure)
                     .ok_or_else(|| anyhow::anyhow!("scheme names an unknown measure {measure}"))?;
                 let v = measures::values(&state.db, &actor.scope, m, &slice).await?;
-                counts.push(crate::kpi::counting::count_link(
-                    "measured",
-                    m,
-                    v.len() as i64,
-                    &unit.area_path,
-                    unit.grid.as_deref(),
-                    span,
-                ));
+                if actor.can(def.permission) {
+                    counts.push(crate::kpi::counting::count_link(
+                        "measured",
+                        m,
+                        v.len() as i64,
+                        &unit.area_path,
+                        unit.grid.as_deref(),
+                        span,
+                    ));
+                }
                 Inputs {
                     num: v.iter().sum(),
                     den: v.len() as f64,
@@ -529,17 +533,17 @@ pub async fn unit(
     unit_type: UnitType,
     key: &str,
 ) -> ApiResult<AssessedUnit> {
-    let widest = actor
-        .scope
-        .area_paths()
-        .min_by_key(|p| p.len())
-        .map(str::to_string)
-        .ok_or(ApiError::NotFound)?;
-    units(state, actor, unit_type, &widest)
-        .await?
-        .into_iter()
-        .find(|u| u.key == key)
-        .ok_or(ApiError::NotFound)
+    let areas: Vec<String> = actor.scope.area_paths().map(str::to_string).collect();
+    for area in areas {
+        if let Some(u) = units(state, actor, unit_type, &area)
+            .await?
+            .into_iter()
+            .find(|u| u.key == key)
+        {
+            return Ok(u);
+        }
+    }
+    Err(ApiError::NotFound)
 }
 
 #[derive(Debug, Clone, Deserialize, IntoParams)]
@@ -650,8 +654,24 @@ pub async fn add_item(state: &AppState, actor: &Actor, req: &NewManualItem) -> A
                 "not a manual indicator of this unit type's scheme",
             )
         })?;
-    if !(req.points.is_finite() && req.points >= 0.0 && req.points <= max) {
-        return Err(ApiError::invalid("points", format!("between 0 and {max}")));
+    // The items of an indicator add up; together they stay within its maximum.
+    let entered: f64 = store::items(
+        &state.db,
+        unit.unit_type.code(),
+        &unit.key,
+        &period.to_string(),
+    )
+    .await?
+    .iter()
+    .filter(|i| i.indicator == req.indicator)
+    .map(|i| i.points)
+    .sum();
+    let room = (max - entered).max(0.0);
+    if !(req.points.is_finite() && req.points >= 0.0 && req.points <= room) {
+        return Err(ApiError::invalid(
+            "points",
+            format!("between 0 and {room} (the indicator's items add up to at most {max})"),
+        ));
     }
     let evidence = req.evidence.trim();
     if evidence.chars().count() < 4 || evidence.chars().count() > 1000 {
@@ -701,6 +721,15 @@ pub async fn confirm_item(state: &AppState, actor: &Actor, id: &str) -> ApiResul
     if item.entered_by == actor.user_id {
         return Err(ApiError::Conflict(
             "a second person confirms an item, not the one who entered it".into(),
+        ));
+    }
+    // A settled score must stay reproducible: nothing changes its inputs afterwards.
+    if store::settled(&state.db, &item.unit_type, &item.unit_key, &item.period)
+        .await?
+        .is_some()
+    {
+        return Err(ApiError::Conflict(
+            "the period is settled for this unit: its items are closed".into(),
         ));
     }
     let now = state.now();

@@ -143,6 +143,20 @@ both!(
         assert_eq!(indicator(&d, "key_work")["rate"].as_f64(), Some(0.8));
         assert_eq!(d["total"].as_f64(), total_by_hand(&d));
 
+        // The items of an indicator stay within its maximum together (8 of 10 entered: 2 left).
+        let more = |points: f64| {
+            json!({"unit_type": "village", "unit_key": village, "period": quarter.to_string(),
+                "indicator": "key_work", "points": points, "evidence": "补充：联防巡逻台账"})
+        };
+        let (s, e) = post(&app, &coordinator, "/api/v1/assessment/items", more(3.0)).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("points")),
+            "{e}"
+        );
+        let (s, pending) = post(&app, &coordinator, "/api/v1/assessment/items", more(2.0)).await;
+        assert_eq!(s, 201, "{pending}");
+
         // The running period cannot be settled; last quarter can.
         let this_quarter = ReportPeriod::containing(PeriodKind::Quarter, today);
         let (s, e) = post(
@@ -166,6 +180,13 @@ both!(
         .await;
         assert_eq!(s, 200, "{done}");
         assert_eq!(done["settled"].as_u64(), Some(scores.len() as u64));
+        // A settled score's inputs are closed: the pending item can no longer be confirmed.
+        let late = format!(
+            "/api/v1/assessment/items/{}/confirmation",
+            pending["id"].as_str().unwrap()
+        );
+        let (s, e) = post(&app, &chief, &late, json!(null)).await;
+        assert_eq!(s, 409, "{e}");
         let (_, before) = app.get_json(&coordinator, &url).await;
 
         // A new version with other weights, from this month on.

@@ -224,7 +224,7 @@ async fn on_target(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -> 
     let arrival = c["measure"] == "incidents.arrival_on_target";
     stage_seconds(&clock_rows(app, c, area, grid).await, arrival)
         .iter()
-        .filter(|(s, t)| *s <= *t as f64)
+        .filter(|(s, t)| s.floor() <= *t as f64)
         .count() as i64
 }
 
