@@ -232,7 +232,7 @@ fn manual(weight: f64) -> Indicator {
 }
 
 /// The first version of each unit type's scheme (what the migration installs): indicators over the
-/// dashboard's measures (names as in `store::kpi::Measure::NAMES`), weights adding to 100.
+/// dashboard's measures (names as `store::kpi::Measure::name` gives them), weights adding to 100.
 pub fn default_scheme(t: UnitType) -> Vec<Indicator> {
     let arrival = |w| {
         share(

@@ -170,13 +170,7 @@ impl Ctx {
 
     /// A month or quarter for people: "2026年11月" / "2026年第4季度" ("2026-11" / "2026 Q4").
     pub fn period(&self, p: &pingan_domain::period::ReportPeriod) -> String {
-        let key = match p.kind {
-            pingan_domain::period::PeriodKind::Month => "kpi.month_label",
-            pingan_domain::period::PeriodKind::Quarter => "kpi.quarter_label",
-        };
-        self.t(key)
-            .replace("{year}", &p.year.to_string())
-            .replace("{index}", &p.index.to_string())
+        period_label(&self.i18n, self.lang, p)
     }
 
     /// A span of time for people, the same everywhere: "3天4小时", "4小时20分", "20分" (English "3 d 4 h",
@@ -214,6 +208,21 @@ impl Ctx {
 
 fn switch_href(lang: Lang, path: &str) -> String {
     format!("/lang?to={}&back={}", lang.other().code(), url_encode(path))
+}
+
+/// A month or quarter in `lang` (`Ctx::period` for pages; the report names it without a page).
+pub fn period_label(
+    i18n: &crate::i18n::I18n,
+    lang: Lang,
+    p: &pingan_domain::period::ReportPeriod,
+) -> String {
+    let key = match p.kind {
+        pingan_domain::period::PeriodKind::Month => "kpi.month_label",
+        pingan_domain::period::PeriodKind::Quarter => "kpi.quarter_label",
+    };
+    i18n.t(lang, key)
+        .replace("{year}", &p.year.to_string())
+        .replace("{index}", &p.index.to_string())
 }
 
 pub fn lang_of(headers: &HeaderMap) -> Lang {

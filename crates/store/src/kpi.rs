@@ -101,29 +101,6 @@ fn by_level(col_level: &str, seconds: &[i64; 4]) -> String {
 }
 
 impl Measure {
-    pub const NAMES: &'static [&'static str] = &[
-        "incidents.received",
-        "incidents.dispatch_clock",
-        "incidents.dispatch_on_target",
-        "incidents.arrival_clock",
-        "incidents.arrival_on_target",
-        "incidents.called_back",
-        "incidents.satisfied",
-        "cases.criminal_filed",
-        "cases.criminal_solved",
-        "cases.administrative_accepted",
-        "cases.open",
-        "cases.alerts",
-        "cases.reviews",
-        "disputes.registered",
-        "disputes.resolved",
-        "disputes.criminal_turns",
-        "tasks.accepted",
-        "tasks.on_time",
-        "visits.households",
-        "visits.households_visited",
-    ];
-
     pub fn name(&self) -> &'static str {
         use Measure::*;
         match self {

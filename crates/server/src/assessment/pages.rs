@@ -32,6 +32,19 @@ pub fn router() -> Router<AppState> {
         )
 }
 
+/// Every assessment page is read with the dashboard's permission.
+async fn page_ctx(state: &AppState, headers: &HeaderMap, actor: &Actor) -> Result<Ctx, Response> {
+    crate::shell::ctx_with(
+        state,
+        headers,
+        actor,
+        "assessment",
+        "/assessment",
+        Permission::KpiRead,
+    )
+    .await
+}
+
 fn plain_field(path: &str) -> Option<String> {
     Some(path.split('[').next().unwrap_or(path).to_string())
 }
@@ -104,17 +117,7 @@ async fn ranking_view(
     p: RankingParams,
     forms: Forms,
 ) -> Response {
-    let ctx = crate::page_try!(
-        crate::shell::ctx_with(
-            state,
-            headers,
-            actor,
-            "assessment",
-            "/assessment",
-            Permission::KpiRead
-        )
-        .await
-    );
+    let ctx = crate::page_try!(page_ctx(state, headers, actor).await);
     let unit_type = p
         .unit_type
         .as_deref()
@@ -282,17 +285,7 @@ async fn unit_view(
     period: Option<String>,
     forms: Forms,
 ) -> Response {
-    let ctx = crate::page_try!(
-        crate::shell::ctx_with(
-            state,
-            headers,
-            actor,
-            "assessment",
-            "/assessment",
-            Permission::KpiRead
-        )
-        .await
-    );
+    let ctx = crate::page_try!(page_ctx(state, headers, actor).await);
     let Ok(t) = unit_type.parse::<UnitType>() else {
         return crate::shell::page_error(ctx, crate::error::ApiError::NotFound);
     };
@@ -460,17 +453,7 @@ async fn schemes_view(
     selected: UnitType,
     forms: Forms,
 ) -> Response {
-    let ctx = crate::page_try!(
-        crate::shell::ctx_with(
-            state,
-            headers,
-            actor,
-            "assessment",
-            "/assessment",
-            Permission::KpiRead
-        )
-        .await
-    );
+    let ctx = crate::page_try!(page_ctx(state, headers, actor).await);
     let schemes = match super::schemes(state, actor, None).await {
         Ok(s) => s,
         Err(e) => return crate::shell::page_error(ctx, e),

@@ -40,20 +40,15 @@ fn period_choices(ctx: &Ctx, today: jiff::civil::Date) -> Vec<(String, String)> 
     let mut out = Vec::new();
     let mut m = ReportPeriod::containing(PeriodKind::Month, today);
     for _ in 0..24 {
-        out.push((m.to_string(), label(ctx, &m)));
+        out.push((m.to_string(), ctx.period(&m)));
         m = m.previous();
     }
     let mut q = ReportPeriod::containing(PeriodKind::Quarter, today);
     for _ in 0..12 {
-        out.push((q.to_string(), label(ctx, &q)));
+        out.push((q.to_string(), ctx.period(&q)));
         q = q.previous();
     }
     out
-}
-
-/// "2026年11月" / "2026年第4季度".
-fn label(ctx: &Ctx, p: &ReportPeriod) -> String {
-    ctx.period(p)
 }
 
 #[derive(Serialize)]
@@ -169,7 +164,7 @@ impl DashboardPage {
     }
     fn period_label(&self) -> String {
         ReportPeriod::parse(&self.d.period)
-            .map(|p| label(&self.ctx, &p))
+            .map(|p| self.ctx.period(&p))
             .unwrap_or_default()
     }
 }

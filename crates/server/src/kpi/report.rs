@@ -34,7 +34,7 @@ pub async fn report(
     let names = Namer::new(state, lang).await?;
     let period = pingan_domain::period::ReportPeriod::parse(&d.period)
         .map_err(|_| crate::error::ApiError::invalid("period", "a month or a quarter"))?;
-    let period_label = period_name(&names, &period);
+    let period_label = crate::shell::period_label(&names.i18n, names.lang, &period);
     let place = match &d.grid {
         Some(g) => format!("{} {}", d.area.name, g.name),
         None => d.area.name.clone(),
@@ -108,18 +108,6 @@ pub async fn report(
         definitions,
         d,
     })
-}
-
-/// "2026年11月" / "2026年第4季度".
-pub fn period_name(names: &Namer, p: &pingan_domain::period::ReportPeriod) -> String {
-    let key = match p.kind {
-        pingan_domain::period::PeriodKind::Month => "kpi.month_label",
-        pingan_domain::period::PeriodKind::Quarter => "kpi.quarter_label",
-    };
-    names
-        .t(key)
-        .replace("{year}", &p.year.to_string())
-        .replace("{index}", &p.index.to_string())
 }
 
 /// The unit a figure's value is given in, and the value in that unit as a typed cell.
