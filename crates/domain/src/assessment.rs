@@ -40,6 +40,14 @@ pub enum Rule {
     },
     /// The mean of the values over `max` (a review score out of 100).
     Mean { measure: String, max: f64 },
+    /// The sum of `measure`'s values per head counted by `heads`, over `target` (training hours
+    /// per member of staff against the hours each should have a month; a quarter's sum is taken
+    /// as three months').
+    PerHead {
+        measure: String,
+        heads: String,
+        target: f64,
+    },
     /// Entered by hand (points out of `max`), counted once a second person confirms it.
     Manual { max: f64 },
 }
@@ -52,6 +60,7 @@ impl Rule {
             Rule::Fewer { num, den, .. } if den.is_empty() => vec![num],
             Rule::Fewer { num, den, .. } => vec![num, den],
             Rule::Mean { measure, .. } => vec![measure],
+            Rule::PerHead { measure, heads, .. } => vec![measure, heads],
             Rule::Manual { .. } => vec![],
         }
     }
@@ -130,6 +139,7 @@ pub fn validate(indicators: &[Indicator]) -> Result<(), SchemeError> {
         let bound = match &i.rule {
             Rule::Fewer { ceiling, .. } => Some(*ceiling),
             Rule::Mean { max, .. } | Rule::Manual { max } => Some(*max),
+            Rule::PerHead { target, .. } => Some(*target),
             Rule::Share { .. } => None,
         };
         if bound.is_some_and(|b| !(b > 0.0 && b.is_finite())) {
@@ -146,9 +156,11 @@ pub fn validate(indicators: &[Indicator]) -> Result<(), SchemeError> {
 /// What an indicator was scored from.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Inputs {
-    /// `num` count, or the sum of values for a mean, or the confirmed points for a manual item.
+    /// `num` count, or the sum of values for a mean, or the monthly sum for per head, or the
+    /// confirmed points for a manual item.
     pub num: f64,
-    /// `den` count, or the number of values for a mean; 1 for a count or a manual item.
+    /// `den` count, or the number of values for a mean, or the heads; 1 for a count or a manual
+    /// item.
     pub den: f64,
 }
 
@@ -166,6 +178,7 @@ pub fn rate(rule: &Rule, x: Inputs) -> Option<f64> {
             1.0 - per / ceiling
         }
         Rule::Mean { max, .. } => (x.den > 0.0).then(|| x.num / x.den / max)?,
+        Rule::PerHead { target, .. } => (x.den > 0.0).then(|| x.num / x.den / target)?,
         Rule::Manual { max } => (x.den > 0.0).then(|| x.num / max)?,
     };
     Some(r.clamp(0.0, 1.0))

@@ -206,6 +206,13 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             ),
         ),
         (
+            "training::SessionKind",
+            codes(
+                crate::training::SessionKind::ALL,
+                crate::training::SessionKind::code,
+            ),
+        ),
+        (
             "publicity::Setting",
             codes(
                 crate::publicity::Setting::ALL,

@@ -33,6 +33,7 @@ pub mod task;
 pub mod team;
 pub mod time;
 pub mod totp;
+pub mod training;
 pub mod unit;
 pub mod visit;
 

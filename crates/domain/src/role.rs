@@ -202,6 +202,7 @@ impl Role {
                 FootageRequest,
                 FootageApprove,
                 TrainingRead,
+                TrainingManage,
                 KpiRead,
                 AssessmentManage,
             ],

@@ -73,6 +73,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::public_alerts::pages::router())
         .merge(crate::kpi::pages::router())
         .merge(crate::assessment::pages::router())
+        .merge(crate::training::pages::router())
         .merge(crate::public_alerts::feed::router())
         .merge(public::pages::router())
 }
@@ -265,6 +266,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::patrol::fold::job(state),
         crate::rekey::job(state),
         crate::public_alerts::feeds::job(state),
+        crate::training::reminders::job(state),
         audit_tallies_job(),
         purge_job(),
     ]

@@ -50,6 +50,7 @@ pub async fn ensure_all(
     crate::risks::demo::ensure(db, config).await?;
     crate::visits::demo::ensure(db, config).await?;
     crate::publicity::demo::ensure(db, config).await?;
+    crate::training::demo::ensure(db, config).await?;
     crate::public_alerts::demo::ensure(db, config).await?;
     crate::assessment::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;

@@ -55,6 +55,7 @@ pub mod signed;
 pub mod state;
 pub mod system;
 pub mod teams;
+pub mod training;
 pub mod validate;
 pub mod visits;
 pub mod xlsx;

@@ -71,6 +71,8 @@ pub fn link(object_type: &str, object_id: &str) -> Option<String> {
         "risk" => "/risks",
         "visit" => "/visits",
         "public_alert" => "/public-alerts",
+        "training_record" => "/training/people",
+        "mentorship" => "/training/mentorships",
         _ => return None,
     };
     Some(format!("{base}/{}", crate::auth::url_encode(object_id)))

@@ -83,7 +83,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
     ]),
     ("group.team", &[
-        nav!("training", "/m/training", false, [TrainingRead]),
+        nav!("training", "/training", true, [TrainingRead]),
         nav!("publicity", "/publicity", true, [PublicityManage, PublicityRecord, KpiRead]),
     ]),
     ("group.stats", &[

@@ -61,6 +61,12 @@ pub enum Measure {
     Households,
     /// … visited at least once in the period.
     HouseholdsVisited,
+    /// 参训人次: attendances at training sessions that started in the period, counted in the unit
+    /// the person belonged to then; key = session kind, value = hours credited.
+    TrainingAttendance,
+    /// Staff (active accounts, not partner agencies') of the units by the end of the period: the
+    /// heads training hours are shared over.
+    Staff,
 }
 
 /// The source, columns and condition of a measure. `end` (UTC µs) is the end of the period, for the
@@ -124,6 +130,8 @@ impl Measure {
             TasksOnTime => "tasks.on_time",
             Households => "visits.households",
             HouseholdsVisited => "visits.households_visited",
+            TrainingAttendance => "training.attendance",
+            Staff => "training.staff",
         }
     }
 
@@ -138,6 +146,8 @@ impl Measure {
             DisputesRegistered | DisputesResolved | CriminalTurns => "dispute",
             TasksAccepted | TasksOnTime => "task",
             Households | HouseholdsVisited => "household",
+            TrainingAttendance => "training_session",
+            Staff => "staff",
             _ => "incident",
         }
     }
@@ -307,6 +317,38 @@ impl Measure {
                 org: None,
                 grid: Some("h.grid_code"),
                 key: "h.grid_code",
+                value: "NULL",
+                until: None,
+                by_end: true,
+            },
+            TrainingAttendance => Def {
+                from: "training_attendance a JOIN training_sessions s ON s.id = a.session_id",
+                id: "a.session_id || ':' || a.user_id",
+                link_id: "a.session_id",
+                number: "s.title",
+                at: "a.starts_at",
+                cond: "1 = 1".into(),
+                area: "a.area_path",
+                org: Some("a.org_path"),
+                grid: None,
+                key: "s.kind",
+                value: "a.hours",
+                until: None,
+                by_end: false,
+            },
+            // Accounts as they are now (one disabled since is no longer counted): staff history is
+            // not kept, so a recomputed period may differ by the staff who left.
+            Staff => Def {
+                from: "users u JOIN orgs o ON o.id = u.org_id",
+                id: "u.id",
+                link_id: "u.id",
+                number: "u.display_name",
+                at: "u.created_at",
+                cond: "u.disabled = FALSE AND u.role <> 'partner'".into(),
+                area: "o.area_path",
+                org: Some("o.path"),
+                grid: None,
+                key: "u.role",
                 value: "NULL",
                 until: None,
                 by_end: true,

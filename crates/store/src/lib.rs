@@ -41,6 +41,7 @@ pub mod settings;
 pub mod tasks;
 pub mod teams;
 pub mod testing;
+pub mod training;
 pub mod units;
 pub mod uploads;
 pub mod users;

@@ -143,6 +143,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "assessment_scorecards",
         up: v26_assessment,
     },
+    Migration {
+        version: 27,
+        name: "training",
+        up: v27_training,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1230,6 +1235,90 @@ fn v26_assessment(_: Backend) -> Vec<String> {
         ));
     }
     sql
+}
+
+/// 队伍建设: training sessions and who attended (with the unit they belonged to then), certificates
+/// with the reminder stage last sent, mentoring pairs with goals and check-ins.
+fn v27_training(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE training_sessions (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            title TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            trainer TEXT NOT NULL,
+            place TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            hours DOUBLE PRECISION NOT NULL,
+            max_score DOUBLE PRECISION,
+            pass_score DOUBLE PRECISION,
+            area_path TEXT NOT NULL,
+            org_path TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX training_sessions_at ON training_sessions (starts_at)",
+        "CREATE TABLE training_attendance (
+            session_id TEXT NOT NULL REFERENCES training_sessions(id),
+            user_id TEXT NOT NULL REFERENCES users(id),
+            area_path TEXT NOT NULL,
+            org_path TEXT NOT NULL,
+            starts_at BIGINT NOT NULL,
+            hours DOUBLE PRECISION NOT NULL,
+            score DOUBLE PRECISION,
+            note TEXT NOT NULL,
+            recorded_by TEXT NOT NULL REFERENCES users(id),
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (session_id, user_id))",
+        "CREATE INDEX training_attendance_user ON training_attendance (user_id, starts_at)",
+        "CREATE INDEX training_attendance_at ON training_attendance (starts_at, area_path)",
+        "CREATE TABLE training_certificates (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES users(id),
+            name TEXT NOT NULL,
+            issuer TEXT NOT NULL,
+            number TEXT NOT NULL,
+            issued_on TEXT NOT NULL,
+            expires_on TEXT,
+            area_path TEXT NOT NULL,
+            org_path TEXT NOT NULL,
+            reminded BIGINT NOT NULL DEFAULT 0,
+            recorded_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL)",
+        "CREATE INDEX training_certificates_user ON training_certificates (user_id)",
+        "CREATE INDEX training_certificates_expiry ON training_certificates (expires_on)",
+        "CREATE TABLE mentorships (
+            id TEXT PRIMARY KEY,
+            mentor_id TEXT NOT NULL REFERENCES users(id),
+            mentee_id TEXT NOT NULL REFERENCES users(id),
+            area_path TEXT NOT NULL,
+            org_path TEXT NOT NULL,
+            started_on TEXT NOT NULL,
+            ends_on TEXT NOT NULL,
+            status TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            created_by TEXT NOT NULL REFERENCES users(id),
+            created_at BIGINT NOT NULL,
+            closed_at BIGINT)",
+        "CREATE INDEX mentorships_mentor ON mentorships (mentor_id)",
+        "CREATE INDEX mentorships_mentee ON mentorships (mentee_id)",
+        "CREATE TABLE mentorship_goals (
+            mentorship_id TEXT NOT NULL REFERENCES mentorships(id),
+            seq BIGINT NOT NULL,
+            goal TEXT NOT NULL,
+            met_on TEXT,
+            PRIMARY KEY (mentorship_id, seq))",
+        "CREATE TABLE mentorship_checkins (
+            id TEXT PRIMARY KEY,
+            mentorship_id TEXT NOT NULL REFERENCES mentorships(id),
+            held_on TEXT NOT NULL,
+            note TEXT NOT NULL,
+            goals_met TEXT NOT NULL,
+            recorded_by TEXT NOT NULL REFERENCES users(id),
+            recorded_at BIGINT NOT NULL)",
+        "CREATE INDEX mentorship_checkins_pair ON mentorship_checkins (mentorship_id, held_on)",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn v24_publicity(_: Backend) -> Vec<String> {

@@ -1,6 +1,7 @@
 //! Demo 考核: for last quarter, the 综治 coordinator enters each 枫桥镇 village's key-work points
 //! with their evidence and the station chief confirms all but one (left awaiting a second person), so the
-//! village ranking and a village's breakdown have computed and manual indicators to show.
+//! village ranking and a village's breakdown have computed and manual indicators to show. From this
+//! month the station scheme is at version 2, with training hours per head among its indicators.
 
 use super::NewManualItem;
 use crate::config::Config;
@@ -57,5 +58,44 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
                 .map_err(err)?;
         }
     }
+    station_training(&state, &coordinator).await.map_err(err)?;
     Ok(!villages.is_empty())
+}
+
+/// Version 2 of the station scheme from this month: training hours per head (队伍建设, 4 hours a
+/// month each) join the indicators, weighed out of the key work's points.
+async fn station_training(
+    state: &AppState,
+    coordinator: &crate::auth::Actor,
+) -> crate::error::ApiResult<()> {
+    let mut indicators = pingan_domain::assessment::default_scheme(UnitType::Station);
+    for i in &mut indicators {
+        if i.code == "key_work" {
+            i.weight -= 5.0;
+        }
+    }
+    indicators.push(pingan_domain::assessment::Indicator {
+        code: "training_hours".into(),
+        name_zh: "人均训练学时（每月4学时满分）".into(),
+        name_en: "Training hours per head (4 a month earns it all)".into(),
+        weight: 5.0,
+        rule: pingan_domain::assessment::Rule::PerHead {
+            measure: "training.attendance".into(),
+            heads: "training.staff".into(),
+            target: 4.0,
+        },
+    });
+    let month = ReportPeriod::containing(PeriodKind::Month, state.today());
+    super::add_scheme(
+        state,
+        coordinator,
+        &super::NewScheme {
+            unit_type: UnitType::Station,
+            effective_from: month.to_string(),
+            indicators,
+            note: "加入队伍建设：人均训练学时".into(),
+        },
+    )
+    .await?;
+    Ok(())
 }

@@ -380,6 +380,32 @@ async fn compute(
                     den: v.len() as f64,
                 }
             }
+            Rule::PerHead { measure, heads, .. } => {
+                let (m, def) = crate::kpi::counting::measure_named(state, measure)
+                    .ok_or_else(|| anyhow::anyhow!("scheme names an unknown measure {measure}"))?;
+                let v = measures::values(&state.db, &actor.scope, m, &slice).await?;
+                if actor.can(def.permission) {
+                    counts.push(crate::kpi::counting::count_link(
+                        "measured",
+                        m,
+                        v.len() as i64,
+                        &unit.area_path,
+                        unit.grid.as_deref(),
+                        span,
+                    ));
+                }
+                let (h, ch) = count(heads, "den").await?;
+                counts.extend(ch);
+                // The target is per month: a quarter's sum counts a third.
+                let months = match period.kind {
+                    pingan_domain::period::PeriodKind::Month => 1.0,
+                    pingan_domain::period::PeriodKind::Quarter => 3.0,
+                };
+                Inputs {
+                    num: v.iter().sum::<f64>() / months,
+                    den: h as f64,
+                }
+            }
             Rule::Manual { .. } => {
                 let confirmed: Vec<f64> = items
                     .iter()

@@ -243,6 +243,7 @@ impl UnitPage {
             }
             Rule::Fewer { ceiling, .. } => t("fewer").replace("{ceiling}", &ceiling.to_string()),
             Rule::Mean { max, .. } => t("mean").replace("{max}", &max.to_string()),
+            Rule::PerHead { target, .. } => t("per_head").replace("{target}", &target.to_string()),
             Rule::Manual { max } => t("manual").replace("{max}", &max.to_string()),
         }
     }

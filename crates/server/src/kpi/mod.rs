@@ -30,6 +30,7 @@ pub fn catalogue(state: &AppState) -> Vec<FigureDef> {
     all.extend(crate::mediation::figures::figures());
     all.extend(crate::tasks::figures::figures());
     all.extend(crate::visits::figures::figures());
+    all.extend(crate::training::figures::figures());
     all
 }
 
@@ -837,6 +838,8 @@ pub async fn records(
         "dispute" => format!("/disputes/{id}"),
         "task" => format!("/tasks/{id}"),
         "household" => "/visits/coverage".to_string(),
+        "training_session" => format!("/training/sessions/{id}"),
+        "staff" => format!("/training/people/{id}"),
         _ => format!("/incidents/{id}"),
     };
     Ok(Records {

@@ -41,6 +41,8 @@ enum Need {
     Perm(P),
     /// Any one of these.
     AnyOf(&'static [P]),
+    /// Every permission of any one of these groups.
+    AnyGroup(&'static [&'static [P]]),
     /// All of these.
     All(&'static [P]),
 }
@@ -53,6 +55,7 @@ impl Need {
             Need::Session => false,
             Need::Perm(p) => role.can(p),
             Need::AnyOf(ps) => ps.iter().any(|&p| role.can(p)),
+            Need::AnyGroup(gs) => gs.iter().any(|g| g.iter().all(|&p| role.can(p))),
             Need::All(ps) => ps.iter().all(|&p| role.can(p)),
         }
     }
@@ -107,6 +110,14 @@ enum Obj {
     AssessmentUnit,
     /// The demo manual item still awaiting its second person.
     AssessmentItem,
+    /// The demo course held for 陈家社区 (not an area above the narrow accounts' village).
+    TrainingSession,
+    /// That course and the demo grid worker who attended it.
+    TrainingAttendee,
+    /// The demo grid worker, whose training record is read.
+    StaffPerson,
+    /// The demo mentoring pair.
+    Mentorship,
 }
 
 struct Route {
@@ -127,6 +138,10 @@ const fn r(method: &'static str, path: &'static str, need: Need, obj: Obj) -> Ro
 
 use Need::*;
 use Obj::None as Coll;
+
+/// Who reads other people's training records: training managers, and statistics readers who may
+/// read training.
+const TRAINING_RECORDS: &[&[P]] = &[&[P::TrainingManage], &[P::KpiRead, P::TrainingRead]];
 
 const ROUTES: &[Route] = &[
     // Session and public endpoints.
@@ -882,6 +897,85 @@ const ROUTES: &[Route] = &[
         Perm(P::PublicityRecord),
         Obj::PublicityCampaign,
     ),
+    // 队伍建设.
+    r(
+        "get",
+        "/api/v1/training/sessions",
+        Perm(P::TrainingRead),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/training/sessions",
+        Perm(P::TrainingManage),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/training/sessions/{id}",
+        Perm(P::TrainingRead),
+        Obj::TrainingSession,
+    ),
+    r(
+        "put",
+        "/api/v1/training/sessions/{id}/attendees/{user_id}",
+        Perm(P::TrainingManage),
+        Obj::TrainingAttendee,
+    ),
+    r(
+        "post",
+        "/api/v1/training/certificates",
+        Perm(P::TrainingManage),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/training/certificates/expiring",
+        AnyGroup(TRAINING_RECORDS),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/training/mentorships",
+        Perm(P::TrainingRead),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/training/mentorships",
+        Perm(P::TrainingManage),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/training/mentorships/{id}",
+        AnyGroup(TRAINING_RECORDS),
+        Obj::Mentorship,
+    ),
+    r(
+        "post",
+        "/api/v1/training/mentorships/{id}/checkins",
+        Perm(P::TrainingManage),
+        Obj::Mentorship,
+    ),
+    r(
+        "post",
+        "/api/v1/training/mentorships/{id}/closure",
+        Perm(P::TrainingManage),
+        Obj::Mentorship,
+    ),
+    r(
+        "get",
+        "/api/v1/training/people",
+        AnyGroup(TRAINING_RECORDS),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/training/people/{user_id}",
+        AnyGroup(TRAINING_RECORDS),
+        Obj::StaffPerson,
+    ),
     // 考核.
     r("get", "/api/v1/assessment/schemes", Perm(P::KpiRead), Coll),
     r(
@@ -1099,6 +1193,24 @@ async fn fixtures(app: &TestApp) -> BTreeMap<Obj, (String, String)> {
             Obj::AssessmentItem,
             "SELECT id, '' FROM assessment_items WHERE confirmed_at IS NULL ORDER BY id LIMIT 1",
         ),
+        (
+            Obj::TrainingSession,
+            "SELECT id, '' FROM training_sessions WHERE area_path = '/330681/330681109/330681109004/' \
+             ORDER BY id LIMIT 1",
+        ),
+        (
+            Obj::TrainingAttendee,
+            "SELECT s.id, u.id FROM training_sessions s JOIN users u ON u.username = 'gridworker' \
+             WHERE s.area_path = '/330681/330681109/330681109004/' ORDER BY s.id LIMIT 1",
+        ),
+        (
+            Obj::StaffPerson,
+            "SELECT id, '' FROM users WHERE username = 'gridworker'",
+        ),
+        (
+            Obj::Mentorship,
+            "SELECT id, '' FROM mentorships WHERE status = 'active' ORDER BY id LIMIT 1",
+        ),
     ];
     let mut out = BTreeMap::new();
     for (obj, sql) in queries {
@@ -1125,6 +1237,8 @@ struct Known {
     station: String,
     /// The demo grid worker, assigned to the fixture grid.
     grid_worker: String,
+    /// The demo village mediator (mentored by the grid worker in the matrix's pair).
+    village_mediator: String,
     /// A type each (code, name_zh, name_en): put back as it is.
     incident_type: (String, String, String),
     dispute_type: (String, String, String),
@@ -1181,6 +1295,12 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
     let (grid_worker,): (String,) = one(
         app,
         "SELECT id FROM users WHERE username = 'gridworker'",
+        vec![],
+    )
+    .await;
+    let (village_mediator,): (String,) = one(
+        app,
+        "SELECT id FROM users WHERE username = 'villagemediator'",
         vec![],
     )
     .await;
@@ -1284,6 +1404,7 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         org: org.to_string(),
         station,
         grid_worker,
+        village_mediator,
         incident_type,
         dispute_type,
         unit_status,
@@ -1684,6 +1805,33 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
                    "ends_on": "2026-11-30", "targets": [{"setting": "school", "events": 1}]}),
         ),
         (
+            ("post", "/api/v1/training/sessions"),
+            json!({"kind": "drill", "title": "矩阵演练", "trainer": "矩阵", "hours": 2,
+                   "starts_at": "2026-11-01T09:00:00+08:00", "area_path": "/330681/"}),
+        ),
+        (
+            ("put", "/api/v1/training/sessions/{id}/attendees/{user_id}"),
+            json!({"hours": 2}),
+        ),
+        (
+            ("post", "/api/v1/training/certificates"),
+            json!({"user_id": k.grid_worker, "name": "矩阵证书", "issuer": "矩阵",
+                   "issued_on": "2026-01-01", "expires_on": "2029-01-01"}),
+        ),
+        (
+            ("post", "/api/v1/training/mentorships"),
+            json!({"mentor_id": k.grid_worker, "mentee_id": k.village_mediator,
+                   "started_on": "2026-11-01", "ends_on": "2027-11-01", "goals": ["矩阵目标"]}),
+        ),
+        (
+            ("post", "/api/v1/training/mentorships/{id}/checkins"),
+            json!({"held_on": "2026-11-15", "note": "矩阵见面"}),
+        ),
+        (
+            ("post", "/api/v1/training/mentorships/{id}/closure"),
+            json!({"status": "completed", "outcome": "矩阵成效"}),
+        ),
+        (
             ("post", "/api/v1/publicity-campaigns/{id}/events"),
             json!({"setting": "school", "place": "矩阵小学", "grid_code": k.grid, "attendance": 10}),
         ),
@@ -1845,6 +1993,14 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
         ("{followup_id}", followup),
         ("{unit_type}", second.as_str()),
         ("{key}", first.as_str()),
+        (
+            "{user_id}",
+            if route.obj == Obj::TrainingAttendee {
+                second.as_str()
+            } else {
+                first.as_str()
+            },
+        ),
     ] {
         p = p.replace(placeholder, value);
     }
@@ -1924,6 +2080,9 @@ both!(authorization_matrix, |app: TestApp| async move {
         .await
         .unwrap();
     pingan_server::publicity::demo::ensure(&app.db, &app.state.config)
+        .await
+        .unwrap();
+    pingan_server::training::demo::ensure(&app.db, &app.state.config)
         .await
         .unwrap();
     pingan_server::assessment::demo::ensure(&app.db, &app.state.config)

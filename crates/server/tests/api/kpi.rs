@@ -41,6 +41,11 @@ async fn one(app: &TestApp, sql: &str, a: Vec<Arg>) -> i64 {
     n
 }
 
+/// The area path of a `LIKE` pattern (`/330681/%` → `/330681/`).
+fn area_path_of(like: &str) -> &str {
+    like.trim_end_matches('%')
+}
+
 /// The count as written here, independently of the store's measures.
 async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -> i64 {
     let (from, to) = span(c);
@@ -181,6 +186,39 @@ async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -
                 a.extend(args![from, to]);
             }
             (sql, a)
+        }
+        "training.attendance" => {
+            let mut sql = "SELECT COUNT(*) FROM training_attendance WHERE starts_at >= ? \
+                 AND starts_at < ? AND area_path LIKE ?"
+                .to_string();
+            let mut a = args![from, to, like];
+            if let Some(k) = key {
+                sql.push_str(" AND session_id IN (SELECT id FROM training_sessions WHERE kind = ?)");
+                a.push(Arg::from(k));
+            }
+            (sql, a)
+        }
+        "training.staff" => {
+            // By hand: active accounts (partner agencies' are not staff) made before the end, by
+            // their organisation's area.
+            let rows: Vec<(String, bool, i64, Option<String>)> = app
+                .db
+                .fetch_all(
+                    "SELECT u.role, u.disabled, u.created_at, o.area_path FROM users u \
+                     JOIN orgs o ON o.id = u.org_id",
+                    args![],
+                )
+                .await
+                .unwrap();
+            return rows
+                .iter()
+                .filter(|(role, disabled, created, area)| {
+                    role != "partner"
+                        && !disabled
+                        && *created < to
+                        && area.as_deref().is_some_and(|p| p.starts_with(area_path_of(&like)))
+                })
+                .count() as i64;
         }
         other => panic!("no independent count for {other}"),
     };
@@ -327,6 +365,9 @@ both!(
         pingan_server::visits::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
+        pingan_server::training::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
         let doc = openapi(&app).await;
         let chief = app.client_as("chief").await;
         let today = app.state.today();
@@ -353,7 +394,14 @@ both!(
             .collect();
         assert_eq!(
             groups,
-            ["incidents", "cases", "disputes", "tasks", "visits"]
+            [
+                "incidents",
+                "cases",
+                "disputes",
+                "tasks",
+                "visits",
+                "training"
+            ]
         );
         let received = figure(&d, "incidents.received");
         assert!(
@@ -471,8 +519,11 @@ both!(
             .map(|f| f["key"].as_str().unwrap())
             .collect();
         assert!(
-            keys.contains(&"incidents.received") && !keys.iter().any(|k| k.starts_with("cases.")),
-            "cases are not kept per grid: {keys:?}"
+            keys.contains(&"incidents.received")
+                && !keys
+                    .iter()
+                    .any(|k| k.starts_with("cases.") || k.starts_with("training.")),
+            "cases and training are not kept per grid: {keys:?}"
         );
         check_dashboard(&app, &chief, &g, &village, Some(&grid)).await;
 

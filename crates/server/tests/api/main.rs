@@ -107,5 +107,6 @@ mod system;
 mod tasks;
 mod teams;
 mod track_fold;
+mod training;
 mod visits;
 mod zone_import;

@@ -1,0 +1,73 @@
+//! Certificate reminders: each hour one server (by the job lease) tells holders whose certificates
+//! enter a reminder window (60, 30 and 7 days before the last valid day) or have expired. A
+//! certificate's stage moves forward by a conditional update, so a reminder is sent once even if
+//! two servers ran at the same moment.
+
+use crate::notifications::{Notice, send};
+use crate::state::AppState;
+use pingan_domain::training::{REMINDER_DAYS, due_reminder};
+use pingan_store::training as store;
+
+/// Sends the reminders due today; returns how many were sent.
+pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
+    let today = state.today();
+    let by = today
+        .checked_add(jiff::Span::new().days(REMINDER_DAYS[0]))
+        .unwrap_or(today);
+    let mut sent = 0;
+    for c in store::reminders_pending(&state.db, &by.to_string()).await? {
+        let Some(expires) = c.expires_on.as_deref().and_then(|d| d.parse().ok()) else {
+            continue;
+        };
+        let Some(stage) = due_reminder(expires, today, u8::try_from(c.reminded).unwrap_or(4))
+        else {
+            continue;
+        };
+        let mut tx = state.db.begin().await?;
+        if !store::mark_reminded(&mut tx, &c.id, c.reminded, i64::from(stage)).await? {
+            continue;
+        }
+        let (kind, zh, en) = if stage == 4 {
+            (
+                "training.certificate_expired",
+                format!("证书已过期：{}（有效期至 {expires}）", c.name),
+                format!("Certificate expired: {} (valid until {expires})", c.name),
+            )
+        } else {
+            let days = pingan_domain::training::days_left(expires, today);
+            (
+                "training.certificate_expiring",
+                format!(
+                    "证书即将到期：{}，还有 {days} 天（有效期至 {expires}）",
+                    c.name
+                ),
+                format!(
+                    "Certificate expiring: {}, {days} days left (valid until {expires})",
+                    c.name
+                ),
+            )
+        };
+        send(
+            &mut tx,
+            std::slice::from_ref(&c.user_id),
+            state.now(),
+            &Notice {
+                kind,
+                object: ("training_record", &c.user_id),
+                message: &zh,
+                message_en: &en,
+            },
+        );
+        tx.commit_audited(vec![]).await?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+pub fn job(_: &AppState) -> crate::jobs::Job {
+    crate::jobs::Job::new(
+        "certificate_reminders",
+        std::time::Duration::from_secs(3_600),
+        |state| Box::pin(async move { sweep(&state).await }),
+    )
+}
