@@ -376,7 +376,7 @@ async fn compute(
                     ));
                 }
                 Inputs {
-                    num: v.iter().sum(),
+                    num: plus(&v),
                     den: v.len() as f64,
                 }
             }
@@ -402,7 +402,7 @@ async fn compute(
                     pingan_domain::period::PeriodKind::Quarter => 3.0,
                 };
                 Inputs {
-                    num: v.iter().sum::<f64>() / months,
+                    num: plus(&v) / months,
                     den: h as f64,
                 }
             }
@@ -413,7 +413,7 @@ async fn compute(
                     .map(|i| i.points)
                     .collect();
                 Inputs {
-                    num: confirmed.iter().sum(),
+                    num: plus(&confirmed),
                     den: if confirmed.is_empty() { 0.0 } else { 1.0 },
                 }
             }
@@ -859,4 +859,9 @@ pub async fn settle(
     ])
     .await?;
     Ok(SettlementDone { settled, kept })
+}
+
+/// The sum of the values, 0 (not −0, as `Iterator::sum` gives for none) when there are none.
+fn plus(v: &[f64]) -> f64 {
+    v.iter().fold(0.0, |a, b| a + b)
 }

@@ -408,7 +408,7 @@ pub async fn session_detail(
             }
         })
         .collect::<Vec<_>>();
-    let hours_credited = attendees.iter().map(|a| a.hours).sum();
+    let hours_credited = attendees.iter().map(|a| a.hours).fold(0.0, |a, b| a + b);
     Ok(TrainingSessionDetail {
         session,
         attendees,
@@ -1135,12 +1135,12 @@ pub async fn record(state: &AppState, actor: &Actor, user_id: &str) -> ApiResult
             })
         })
         .collect();
-    let hours_total = sessions.iter().map(|s| s.hours).sum();
+    let hours_total = sessions.iter().map(|s| s.hours).fold(0.0, |a, b| a + b);
     let hours_this_year = sessions
         .iter()
         .filter(|s| s.starts_at >= year_start)
         .map(|s| s.hours)
-        .sum();
+        .fold(0.0, |a, b| a + b);
     let certificates = store::certificates_of(&state.db, user_id)
         .await?
         .into_iter()

@@ -6,6 +6,7 @@
 
 use super::*;
 use helpers::*;
+use pingan_domain::period::{PeriodKind, ReportPeriod};
 use serde_json::{Value, json};
 
 const TOWN: &str = "/330681/330681109/";
@@ -589,5 +590,159 @@ both!(
         )
         .await;
         assert_eq!(s, 409);
+    }
+);
+
+/// A drill for the town at `at` (µs), attended by three of its staff.
+async fn town_drill(app: &TestApp, chief: &reqwest::Client, at_us: i64) {
+    let (_, s) = post(
+        app,
+        chief,
+        "/api/v1/training/sessions",
+        json!({"kind": "drill", "title": "演练（测试）", "trainer": "陈所长", "hours": 3,
+            "starts_at": at(at_us), "area_path": TOWN}),
+    )
+    .await;
+    let sid = s["id"].as_str().unwrap().to_string();
+    for u in ["officer", "auxiliary", "gridworker"] {
+        let u = user_id(app, u).await;
+        let (st, a) = put(
+            app,
+            chief,
+            &format!("/api/v1/training/sessions/{sid}/attendees/{u}"),
+            json!({}),
+        )
+        .await;
+        assert_eq!(st, 200, "{a}");
+    }
+}
+
+/// The station's training-hours indicator for `period`, checked against the stored hours and the
+/// staff counted by hand; the target is 4 hours a month.
+async fn check_per_head(
+    app: &TestApp,
+    chief: &reqwest::Client,
+    station: &str,
+    period: ReportPeriod,
+) {
+    let (_, d) = app
+        .get_json(
+            chief,
+            &format!("/api/v1/assessment/units/station/{station}?period={period}"),
+        )
+        .await;
+    assert_eq!(d["scheme_version"], 2, "the demo's version 2: {d}");
+    let ind = d["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "training_hours")
+        .unwrap_or_else(|| panic!("{d}"))
+        .clone();
+    let from = pingan_domain::time::day_start(period.first_day());
+    let to = pingan_domain::time::day_start(app.state.today().tomorrow().unwrap());
+    let (hours,): (f64,) = app
+        .db
+        .fetch_one(
+            "SELECT CAST(COALESCE(SUM(hours), 0) AS DOUBLE PRECISION) FROM training_attendance \
+             WHERE starts_at >= ? AND starts_at < ? AND area_path LIKE ?",
+            pingan_store::args![from, to, format!("{TOWN}%")],
+        )
+        .await
+        .unwrap();
+    assert!(hours >= 9.0, "the test's drill at least: {hours}");
+    // Heads by hand: active staff accounts (not partners') made before the period's end, of
+    // organisations in the town.
+    let staff: Vec<(String, bool, i64, Option<String>)> = app
+        .db
+        .fetch_all(
+            "SELECT u.role, u.disabled, u.created_at, o.area_path FROM users u JOIN orgs o ON o.id = u.org_id",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    let heads = staff
+        .iter()
+        .filter(|(role, disabled, created, area)| {
+            role != "partner"
+                && !disabled
+                && *created < to
+                && area.as_deref().is_some_and(|a| a.starts_with(TOWN))
+        })
+        .count() as f64;
+    let months = if period.kind == PeriodKind::Month {
+        1.0
+    } else {
+        3.0
+    };
+    assert_eq!(ind["inputs"]["den"].as_f64().unwrap(), heads, "{ind}");
+    assert!(
+        (ind["inputs"]["num"].as_f64().unwrap() - hours / months).abs() < 1e-9,
+        "{ind}"
+    );
+    let rate = (hours / months / heads / 4.0).min(1.0);
+    assert!((ind["rate"].as_f64().unwrap() - rate).abs() < 1e-9, "{ind}");
+    // Each count is the length of its records.
+    for c in ind["counts"].as_array().unwrap() {
+        let (s, list) = app
+            .get_json(
+                chief,
+                &format!("{}&limit=1", c["records"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(s, 200, "{list}");
+        assert_eq!(list["total"], c["count"], "{c}");
+    }
+}
+
+both!(
+    training_hours_per_head_score_a_station_from_the_records,
+    |app: TestApp| async move {
+        pingan_server::training::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::assessment::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        let chief = app.client_as("chief").await;
+        let today = app.state.today();
+        town_drill(&app, &chief, pingan_domain::time::day_start(today)).await;
+        let (_, r) = app
+            .get_json(&chief, "/api/v1/assessment/ranking?unit_type=station")
+            .await;
+        let station = r["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["unit"]["area_path"] == TOWN)
+            .unwrap_or_else(|| panic!("{r}"))["unit"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        check_per_head(
+            &app,
+            &chief,
+            &station,
+            ReportPeriod::containing(PeriodKind::Month, today),
+        )
+        .await;
+        // This quarter began before version 2: it keeps version 1, without the indicator.
+        let quarter = ReportPeriod::containing(PeriodKind::Quarter, today);
+        if quarter.first_day() < ReportPeriod::containing(PeriodKind::Month, today).first_day() {
+            let (_, d) = app
+                .get_json(
+                    &chief,
+                    &format!("/api/v1/assessment/units/station/{station}?period={quarter}"),
+                )
+                .await;
+            assert_eq!(d["scheme_version"], 1, "{d}");
+            assert!(!d.to_string().contains("training_hours"));
+        }
+        // Into the next quarter: scored on version 2, the quarter's hours taken as three months'.
+        let next = quarter.next().first_day();
+        let days = (next - today).get_days() as i64 + 2;
+        app.state.clock.advance_seconds(days * 86_400);
+        town_drill(&app, &chief, app.state.now() - 3_600_000_000).await;
+        check_per_head(&app, &chief, &station, quarter.next()).await;
     }
 );
