@@ -49,6 +49,8 @@ pub enum KeyNames {
     Locale(&'static str),
     /// Grid codes, named from the grid table.
     Grid,
+    /// Role codes (the staff counted), named as roles are.
+    Role,
 }
 
 /// One figure on the dashboard.

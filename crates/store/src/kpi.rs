@@ -4,6 +4,7 @@
 
 use crate::{Db, Result, Value, args, scope};
 use pingan_domain::Scope;
+use pingan_domain::dispute::Tier;
 
 /// Merged duplicates and cancelled calls are not events (as in 信息研判).
 const COUNTED: &str = "i.status NOT IN ('merged', 'cancelled')";
@@ -53,6 +54,10 @@ pub enum Measure {
     DisputesResolved,
     /// 民转刑 alerts raised.
     CriminalTurns,
+    /// Disputes agreed in the period at this tier (the tier they were at when agreed).
+    DisputesAgreedAt(Tier),
+    /// … agreed before the tier's time was up (its deadline, extensions included).
+    DisputesAgreedOnTimeAt(Tier),
     /// 督办 tasks assigned in the period and accepted (办结); key = card.
     TasksAccepted,
     /// … whose completion was submitted before the deadline in force.
@@ -126,6 +131,18 @@ impl Measure {
             DisputesRegistered => "disputes.registered",
             DisputesResolved => "disputes.resolved",
             CriminalTurns => "disputes.criminal_turns",
+            DisputesAgreedAt(t) => match t {
+                Tier::Grid => "disputes.agreed_grid",
+                Tier::Village => "disputes.agreed_village",
+                Tier::Township => "disputes.agreed_township",
+                Tier::District => "disputes.agreed_district",
+            },
+            DisputesAgreedOnTimeAt(t) => match t {
+                Tier::Grid => "disputes.on_time_grid",
+                Tier::Village => "disputes.on_time_village",
+                Tier::Township => "disputes.on_time_township",
+                Tier::District => "disputes.on_time_district",
+            },
             TasksAccepted => "tasks.accepted",
             TasksOnTime => "tasks.on_time",
             Households => "visits.households",
@@ -143,7 +160,11 @@ impl Measure {
             CriminalFiled | CriminalSolved | AdministrativeAccepted | CasesOpen | CaseReviews => {
                 "case"
             }
-            DisputesRegistered | DisputesResolved | CriminalTurns => "dispute",
+            DisputesRegistered
+            | DisputesResolved
+            | CriminalTurns
+            | DisputesAgreedAt(_)
+            | DisputesAgreedOnTimeAt(_) => "dispute",
             TasksAccepted | TasksOnTime => "task",
             Households | HouseholdsVisited => "household",
             TrainingAttendance => "training_session",
@@ -273,6 +294,18 @@ impl Measure {
             },
             DisputesRegistered => dispute("1 = 1".into()),
             DisputesResolved => dispute(format!("d.agreed_at IS NOT NULL AND d.agreed_at < {end}")),
+            DisputesAgreedAt(t) | DisputesAgreedOnTimeAt(t) => Def {
+                at: "d.agreed_at",
+                ..dispute(format!(
+                    "d.agreed_at IS NOT NULL AND d.tier = '{}'{}",
+                    t.code(),
+                    if matches!(self, DisputesAgreedOnTimeAt(_)) {
+                        " AND d.agreed_at <= d.tier_due"
+                    } else {
+                        ""
+                    }
+                ))
+            },
             CriminalTurns => Def {
                 from: "dispute_alerts x JOIN disputes d ON d.id = x.dispute_id",
                 id: "x.id",

@@ -383,6 +383,10 @@ impl Namer {
                 .get(key)
                 .cloned()
                 .unwrap_or_else(|| key.to_string()),
+            KeyNames::Role => key
+                .parse::<pingan_domain::Role>()
+                .map(|r| self.lang.pick(r.label_zh(), r.label_en()).to_string())
+                .unwrap_or_else(|_| key.to_string()),
             KeyNames::Locale(prefix) => {
                 let k = format!("{prefix}{key}");
                 match self.i18n.t(self.lang, &k) {

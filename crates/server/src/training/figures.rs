@@ -27,7 +27,7 @@ pub fn figures() -> Vec<FigureDef> {
                 den: Measure::Staff,
                 per_hundred: true,
             },
-            keys: KeyNames::Locale("training_kind."),
+            keys: KeyNames::Role,
         },
     ]
 }

@@ -187,6 +187,29 @@ async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -
             }
             (sql, a)
         }
+        m if m.starts_with("disputes.agreed_") || m.starts_with("disputes.on_time_") => {
+            // By hand: agreed in the period at that tier (and, on time, by the tier's deadline).
+            let tier = m.rsplit('_').next().unwrap();
+            let rows: Vec<(String, Option<i64>, i64, String, Option<String>)> = app
+                .db
+                .fetch_all(
+                    "SELECT tier, agreed_at, tier_due, area_path, grid_code FROM disputes",
+                    args![],
+                )
+                .await
+                .unwrap();
+            return rows
+                .iter()
+                .filter(|(t, agreed, due, area, g)| {
+                    t == tier
+                        && agreed.is_some_and(|a| {
+                            a >= from && a < to && (m.contains("agreed") || a <= *due)
+                        })
+                        && area.starts_with(area_path_of(&like))
+                        && grid.is_none_or(|want| g.as_deref() == Some(want))
+                })
+                .count() as i64;
+        }
         "training.attendance" => {
             let mut sql = "SELECT COUNT(*) FROM training_attendance WHERE starts_at >= ? \
                  AND starts_at < ? AND area_path LIKE ?"
