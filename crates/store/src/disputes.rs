@@ -409,6 +409,13 @@ pub async fn step(
         if let Some(v) = v {
             // The first agreement counts for the KPIs.
             if col == "agreed_at" {
+                // The tier it was agreed at and whether within that tier's time, as they were when
+                // first agreed (a reopened dispute gets a new deadline; the KPI keeps this one).
+                sql.push_str(
+                    ", agreed_tier = COALESCE(agreed_tier, tier), agreed_on_time = COALESCE(agreed_on_time, \
+                     CASE WHEN agreed_at IS NULL AND ? < tier_due THEN TRUE WHEN agreed_at IS NULL THEN FALSE END)",
+                );
+                a.push(v.into());
                 sql.push_str(", agreed_at = COALESCE(agreed_at, ?)");
             } else {
                 sql.push_str(&format!(", {col} = ?"));

@@ -54,9 +54,9 @@ pub enum Measure {
     DisputesResolved,
     /// 民转刑 alerts raised.
     CriminalTurns,
-    /// Disputes agreed in the period at this tier (the tier they were at when agreed).
+    /// Disputes first agreed in the period at this tier (the tier they were at then, as kept).
     DisputesAgreedAt(Tier),
-    /// … agreed before the tier's time was up (its deadline, extensions included).
+    /// … agreed before the tier's time was up (its deadline then, extensions included).
     DisputesAgreedOnTimeAt(Tier),
     /// 督办 tasks assigned in the period and accepted (办结); key = card.
     TasksAccepted,
@@ -297,10 +297,10 @@ impl Measure {
             DisputesAgreedAt(t) | DisputesAgreedOnTimeAt(t) => Def {
                 at: "d.agreed_at",
                 ..dispute(format!(
-                    "d.agreed_at IS NOT NULL AND d.tier = '{}'{}",
+                    "d.agreed_at IS NOT NULL AND d.agreed_tier = '{}'{}",
                     t.code(),
                     if matches!(self, DisputesAgreedOnTimeAt(_)) {
-                        " AND d.agreed_at <= d.tier_due"
+                        " AND d.agreed_on_time = TRUE"
                     } else {
                         ""
                     }

@@ -148,6 +148,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "training",
         up: v27_training,
     },
+    Migration {
+        version: 28,
+        name: "dispute_agreed_tier",
+        up: v28_dispute_agreed_tier,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1301,6 +1306,8 @@ fn v27_training(_: Backend) -> Vec<String> {
             closed_at BIGINT)",
         "CREATE INDEX mentorships_mentor ON mentorships (mentor_id)",
         "CREATE INDEX mentorships_mentee ON mentorships (mentee_id)",
+        // One active pair of the same two people, even if two managers submit at once.
+        "CREATE UNIQUE INDEX mentorships_active ON mentorships (mentor_id, mentee_id) WHERE status = 'active'",
         "CREATE TABLE mentorship_goals (
             mentorship_id TEXT NOT NULL REFERENCES mentorships(id),
             seq BIGINT NOT NULL,
@@ -1316,6 +1323,20 @@ fn v27_training(_: Backend) -> Vec<String> {
             recorded_by TEXT NOT NULL REFERENCES users(id),
             recorded_at BIGINT NOT NULL)",
         "CREATE INDEX mentorship_checkins_pair ON mentorship_checkins (mentorship_id, held_on)",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// The tier a dispute was first agreed at and whether within that tier's time, kept when it is
+/// agreed (the per-tier on-time KPI): a reopened dispute's new tier and deadline do not rewrite it.
+/// Disputes agreed before this version get the values their row holds now (best known).
+fn v28_dispute_agreed_tier(_: Backend) -> Vec<String> {
+    [
+        "ALTER TABLE disputes ADD COLUMN agreed_tier TEXT",
+        "ALTER TABLE disputes ADD COLUMN agreed_on_time BOOLEAN",
+        "UPDATE disputes SET agreed_tier = tier, agreed_on_time = CASE WHEN agreed_at < tier_due \
+         THEN TRUE ELSE FALSE END WHERE agreed_at IS NOT NULL",
     ]
     .map(String::from)
     .to_vec()

@@ -46,8 +46,14 @@ pub async fn staff_member(db: &Db, s: &Scope, user_id: &str) -> Result<Option<St
 
 /// The member of staff themselves (whatever the scope: a person may always read their own record).
 pub async fn myself(db: &Db, user_id: &str) -> Result<Option<StaffRow>> {
-    db.fetch_optional(&format!("{STAFF} WHERE u.id = ?"), args![user_id])
-        .await
+    // An account without an organisation still has a record of its own.
+    db.fetch_optional(
+        "SELECT u.id, u.display_name, u.role, COALESCE(o.name, '') AS org_name, \
+         COALESCE(o.area_path, '') AS area_path, COALESCE(o.path, '') AS org_path \
+         FROM users u LEFT JOIN orgs o ON o.id = u.org_id WHERE u.id = ?",
+        args![user_id],
+    )
+    .await
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -157,14 +163,16 @@ pub struct Attendance {
     pub recorded_at: i64,
 }
 
-/// Records (or corrects) one person's attendance: the hours credited, the score, a note.
+/// Records (or corrects) one person's attendance: the hours credited, the score, a note. A
+/// correction that leaves the score or note out keeps the one recorded.
 pub fn attend(tx: &mut Tx, r: &Attendance) {
     tx.queue(
         "INSERT INTO training_attendance (session_id, user_id, area_path, org_path, starts_at, hours, \
          score, note, recorded_by, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
          ON CONFLICT (session_id, user_id) DO UPDATE SET hours = excluded.hours, \
-         score = excluded.score, note = excluded.note, recorded_by = excluded.recorded_by, \
-         recorded_at = excluded.recorded_at",
+         score = COALESCE(excluded.score, training_attendance.score), \
+         note = CASE WHEN excluded.note = '' THEN training_attendance.note ELSE excluded.note END, \
+         recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
         args![
             r.session_id.as_str(),
             r.user_id.as_str(),
@@ -185,16 +193,28 @@ pub struct AttendeeRow {
     pub user_id: String,
     pub display_name: String,
     pub org_name: String,
+    /// The unit they attended from.
+    pub area_path: String,
+    pub org_path: String,
     pub hours: f64,
     pub score: Option<f64>,
     pub note: String,
 }
 
-pub async fn attendees(db: &Db, session_id: &str) -> Result<Vec<AttendeeRow>> {
+/// A session's attendees: best score first when `ranked` (a competition), else by name (so the
+/// order tells nothing of scores not shown).
+pub async fn attendees(db: &Db, session_id: &str, ranked: bool) -> Result<Vec<AttendeeRow>> {
+    let order = if ranked {
+        "a.score DESC NULLS LAST, u.display_name, a.user_id"
+    } else {
+        "u.display_name, a.user_id"
+    };
     db.fetch_all(
-        "SELECT a.user_id, u.display_name, COALESCE(o.name, '') AS org_name, a.hours, a.score, a.note \
-         FROM training_attendance a JOIN users u ON u.id = a.user_id LEFT JOIN orgs o ON o.id = u.org_id \
-         WHERE a.session_id = ? ORDER BY a.score DESC NULLS LAST, u.display_name, a.user_id",
+        &format!(
+            "SELECT a.user_id, u.display_name, COALESCE(o.name, '') AS org_name, a.area_path, a.org_path, \
+             a.hours, a.score, a.note FROM training_attendance a JOIN users u ON u.id = a.user_id \
+             LEFT JOIN orgs o ON o.id = u.org_id WHERE a.session_id = ? ORDER BY {order}"
+        ),
         args![session_id],
     )
     .await
@@ -271,6 +291,8 @@ pub struct NewCertificate {
     pub expires_on: Option<String>,
     pub area_path: String,
     pub org_path: String,
+    /// The reminder stage already passed (4 for one recorded after it expired: no late notice).
+    pub reminded: i64,
     pub recorded_by: String,
     pub created_at: i64,
 }
@@ -278,7 +300,7 @@ pub struct NewCertificate {
 pub fn add_certificate(tx: &mut Tx, c: &NewCertificate) {
     tx.queue(
         "INSERT INTO training_certificates (id, user_id, name, issuer, number, issued_on, expires_on, \
-         area_path, org_path, reminded, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)",
+         area_path, org_path, reminded, recorded_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         args![
             c.id.as_str(),
             c.user_id.as_str(),
@@ -289,6 +311,7 @@ pub fn add_certificate(tx: &mut Tx, c: &NewCertificate) {
             c.expires_on.clone(),
             c.area_path.as_str(),
             c.org_path.as_str(),
+            c.reminded,
             c.recorded_by.as_str(),
             c.created_at
         ],
@@ -318,14 +341,24 @@ pub async fn expiring(db: &Db, s: &Scope, by: &str) -> Result<Vec<CertificateRow
     .await
 }
 
-/// Every certificate, anywhere, that may be due a reminder by `by` and has not had the last one.
-pub async fn reminders_pending(db: &Db, by: &str) -> Result<Vec<CertificateRow>> {
+/// Certificates, anywhere, that have entered a reminder stage beyond the one last sent: `days` are
+/// the last valid days that open stages 1–3 (`today` + 60, + 30, + 7) and `today` itself (before
+/// it, expired: stage 4). At most `limit`, after the id `after`.
+pub async fn reminders_due(
+    db: &Db,
+    days: [&str; 3],
+    today: &str,
+    after: &str,
+    limit: i64,
+) -> Result<Vec<CertificateRow>> {
     db.fetch_all(
         &format!(
-            "{CERT} WHERE c.expires_on IS NOT NULL AND c.expires_on <= ? AND c.reminded < 4 \
-             ORDER BY c.expires_on, c.id LIMIT 1000"
+            "{CERT} WHERE c.expires_on IS NOT NULL AND c.id > ? AND ( \
+             (c.reminded < 1 AND c.expires_on <= ?) OR (c.reminded < 2 AND c.expires_on <= ?) OR \
+             (c.reminded < 3 AND c.expires_on <= ?) OR (c.reminded < 4 AND c.expires_on < ?)) \
+             ORDER BY c.id LIMIT ?"
         ),
-        args![by],
+        args![after, days[0], days[1], days[2], today, limit],
     )
     .await
 }
@@ -350,6 +383,7 @@ pub struct MentorshipRow {
     pub mentee_id: String,
     pub mentee_name: String,
     pub area_path: String,
+    pub org_path: String,
     pub started_on: String,
     pub ends_on: String,
     pub status: String,
@@ -361,7 +395,7 @@ pub struct MentorshipRow {
 }
 
 const PAIR: &str = "SELECT p.id, p.mentor_id, r.display_name AS mentor_name, p.mentee_id, \
-    e.display_name AS mentee_name, p.area_path, p.started_on, p.ends_on, p.status, p.outcome, \
+    e.display_name AS mentee_name, p.area_path, p.org_path, p.started_on, p.ends_on, p.status, p.outcome, \
     (SELECT COUNT(*) FROM mentorship_goals g WHERE g.mentorship_id = p.id) AS goals, \
     (SELECT COUNT(*) FROM mentorship_goals g WHERE g.mentorship_id = p.id AND g.met_on IS NOT NULL) AS goals_met, \
     (SELECT COUNT(*) FROM mentorship_checkins k WHERE k.mentorship_id = p.id) AS checkins, \

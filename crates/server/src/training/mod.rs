@@ -65,8 +65,13 @@ fn training_problem(field: &str, e: &TrainingError) -> Problem {
     Problem::new(field, "training_value", e.to_string())
 }
 
+/// A date between 1950 and 2200 (a certificate's or a pair's; nothing earlier or later is real).
 fn date(field: &str, v: &str, problems: &mut Problems) -> Option<Date> {
-    let d = v.trim().parse().ok();
+    let d = v
+        .trim()
+        .parse::<Date>()
+        .ok()
+        .filter(|d| (1950..=2200).contains(&d.year()));
     if d.is_none() {
         problems.push(Problem::new(field, "date", "a date like 2026-12-01"));
     }
@@ -227,6 +232,13 @@ pub async fn create_session(
                 (None, None)
             }
             Some(max) => {
+                if req.kind == SessionKind::Competition && req.pass_score.is_some() {
+                    problems.push(Problem::new(
+                        "pass_score",
+                        "training_no_pass_mark",
+                        "a competition ranks places; it has no pass mark",
+                    ));
+                }
                 let pass = req
                     .pass_score
                     .filter(|_| req.kind == SessionKind::SkillTest);
@@ -383,19 +395,24 @@ pub async fn session_detail(
         .await?
         .ok_or(ApiError::NotFound)?;
     let session = session_view(row).ok_or(ApiError::NotFound)?;
-    let rows = store::attendees(&state.db, id).await?;
-    let places = if session.kind == SessionKind::Competition {
+    let competition = session.kind == SessionKind::Competition;
+    let rows = store::attendees(&state.db, id, competition).await?;
+    let places = if competition {
         rules::places(&rows.iter().map(|r| r.score).collect::<Vec<_>>())
     } else {
         vec![None; rows.len()]
     };
-    let all_scores = session.kind == SessionKind::Competition || reads_records(actor);
     let attendees = rows
         .into_iter()
         .zip(places)
         .map(|(r, place)| {
-            let shown = all_scores || r.user_id == actor.user_id;
-            let score = r.score.filter(|_| shown);
+            // A score and note are the person's: shown to them and to record readers whose scope
+            // holds the unit they attended from; a competition's scores are announced to all.
+            let personal = r.user_id == actor.user_id
+                || (reads_records(actor)
+                    && (actor.scope.covers_area_path(&r.area_path)
+                        || actor.scope.covers_org_path(&r.org_path)));
+            let score = r.score.filter(|_| competition || personal);
             TrainingAttendee {
                 passed: session.pass_score.and_then(|p| score.map(|s| s >= p)),
                 score,
@@ -404,7 +421,7 @@ pub async fn session_detail(
                 user_id: r.user_id,
                 display_name: r.display_name,
                 unit: r.org_name,
-                note: r.note,
+                note: if personal { r.note } else { String::new() },
             }
         })
         .collect::<Vec<_>>();
@@ -639,6 +656,12 @@ pub async fn add_certificate(
         expires_on: expires.map(|e| e.to_string()),
         area_path: person.area_path.clone(),
         org_path: person.org_path.clone(),
+        // Recorded after it expired: no late "expired" notice; otherwise the holder hears the
+        // window it is in at the next run.
+        reminded: match expires {
+            Some(e) if rules::days_left(e, today) < 0 => 4,
+            _ => 0,
+        },
         recorded_by: actor.user_id.clone(),
         created_at: state.now(),
     };
@@ -662,7 +685,7 @@ pub async fn add_certificate(
             number: c.number,
             issued_on: c.issued_on,
             expires_on: c.expires_on,
-            reminded: 0,
+            reminded: c.reminded,
         },
         today,
     ))
@@ -909,6 +932,13 @@ pub struct MentorshipDetail {
     pub checkins: Vec<MentorshipCheckin>,
 }
 
+/// Whether the actor manages the pair: a training manager whose scope holds the mentee's unit (not
+/// merely one of the pair).
+pub fn manages_pair(actor: &Actor, p: &store::MentorshipRow) -> bool {
+    actor.can(Permission::TrainingManage)
+        && (actor.scope.covers_area_path(&p.area_path) || actor.scope.covers_org_path(&p.org_path))
+}
+
 /// A pair the actor may read: in scope for record readers (404 outside it); for others only their
 /// own (403 for any other id, so nothing is learnt of pairs they are not in).
 async fn pair_for(state: &AppState, actor: &Actor, id: &str) -> ApiResult<store::MentorshipRow> {
@@ -984,6 +1014,11 @@ pub async fn record_checkin(
     let own = actor.user_id == p.mentor_id || actor.user_id == p.mentee_id;
     if !own {
         actor.require(state, Permission::TrainingManage).await?;
+        if !manages_pair(actor, &p) {
+            return Err(ApiError::Forbidden(
+                "check-ins are recorded by the pair or a manager whose scope holds it".into(),
+            ));
+        }
     }
     if p.status != "active" {
         return Err(ApiError::Conflict("the pair has ended".into()));
@@ -992,7 +1027,10 @@ pub async fn record_checkin(
     let note = problems.check(crate::validate::text("note", &req.note, 1000))?;
     let held = date("held_on", &req.held_on, &mut problems);
     let start: Option<Date> = p.started_on.parse().ok();
-    if held.is_some_and(|h| h > state.today() || start.is_some_and(|s| h < s)) {
+    let end: Option<Date> = p.ends_on.parse().ok();
+    if held.is_some_and(|h| {
+        h > state.today() || start.is_some_and(|s| h < s) || end.is_some_and(|e| h > e)
+    }) {
         problems.push(Problem::new(
             "held_on",
             "training_checkin_day",
@@ -1052,7 +1090,12 @@ pub async fn close_mentorship(
     req: MentorshipClosure,
 ) -> ApiResult<MentorshipDetail> {
     actor.require(state, Permission::TrainingManage).await?;
-    pair_for(state, actor, id).await?;
+    let p = pair_for(state, actor, id).await?;
+    if !manages_pair(actor, &p) {
+        return Err(ApiError::Forbidden(
+            "a pair is ended by a training manager whose scope holds the mentee's unit".into(),
+        ));
+    }
     let mut problems = Problems::default();
     if !matches!(req.status.as_str(), "completed" | "ended") {
         problems.push(Problem::new(

@@ -282,8 +282,27 @@ async fn plan(
     body: Bytes,
 ) -> Response {
     let typed = Typed::parse("session", &body);
+    let Ok(kind) = typed.get("kind").parse::<SessionKind>() else {
+        let e = ApiError::invalid("kind", "a kind from the list");
+        return answer(
+            &state,
+            &headers,
+            &actor,
+            typed,
+            Err::<(), _>(e),
+            |_| String::new(),
+            async |forms| {
+                let q = IndexQuery {
+                    from: None,
+                    to: None,
+                };
+                index_view(&state, &headers, &actor, q, forms).await
+            },
+        )
+        .await;
+    };
     let req = NewTrainingSession {
-        kind: typed.get("kind").parse().unwrap_or(SessionKind::Course),
+        kind,
         title: typed.get("title"),
         topic: typed.optional("topic"),
         trainer: typed.get("trainer"),
@@ -621,7 +640,12 @@ async fn mentorship_view(
             let active = d.pair.status == "active";
             let own =
                 d.pair.mentor.user_id == actor.user_id || d.pair.mentee.user_id == actor.user_id;
-            let manage = actor.can(Permission::TrainingManage);
+            // As the service decides: a manager whose scope holds the mentee's unit.
+            let manage = pingan_store::training::mentorship(&state.db, &actor.scope, "", id)
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|p| super::manages_pair(actor, &p));
             render(
                 status(&forms),
                 &MentorshipPage {

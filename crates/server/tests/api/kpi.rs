@@ -188,22 +188,33 @@ async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -
             (sql, a)
         }
         m if m.starts_with("disputes.agreed_") || m.starts_with("disputes.on_time_") => {
-            // By hand: agreed in the period at that tier (and, on time, by the tier's deadline).
+            // By hand: first agreed in the period at that tier (and, on time, before the deadline
+            // the tier had then: the stored one unless the dispute was reopened since, when only
+            // the flag kept at agreement knows).
             let tier = m.rsplit('_').next().unwrap();
-            let rows: Vec<(String, Option<i64>, i64, String, Option<String>)> = app
+            type Row = (Option<String>, Option<i64>, i64, i64, Option<bool>, String, Option<String>);
+            let rows: Vec<Row> = app
                 .db
                 .fetch_all(
-                    "SELECT tier, agreed_at, tier_due, area_path, grid_code FROM disputes",
+                    "SELECT agreed_tier, agreed_at, tier_due, reopened, agreed_on_time, area_path, \
+                     grid_code FROM disputes",
                     args![],
                 )
                 .await
                 .unwrap();
             return rows
                 .iter()
-                .filter(|(t, agreed, due, area, g)| {
-                    t == tier
+                .filter(|(t, agreed, due, reopened, kept, area, g)| {
+                    let on_time = |a: i64| {
+                        if *reopened == 0 {
+                            a < *due
+                        } else {
+                            kept == &Some(true)
+                        }
+                    };
+                    t.as_deref() == Some(tier)
                         && agreed.is_some_and(|a| {
-                            a >= from && a < to && (m.contains("agreed") || a <= *due)
+                            a >= from && a < to && (m.contains("agreed") || on_time(a))
                         })
                         && area.starts_with(area_path_of(&like))
                         && grid.is_none_or(|want| g.as_deref() == Some(want))

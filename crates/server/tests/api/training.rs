@@ -158,6 +158,22 @@ both!(
         assert_eq!(attendee(&d, &auxiliary_id)["place"], 1);
         assert_eq!(attendee(&d, &grid_worker_id)["place"], 3);
         assert_eq!(attendee(&d, &officer_id)["note"], "复核更正");
+        // A correction of the hours alone keeps the score and note.
+        let (s, a) = put(&app, &chief, &attend(&officer_id), json!({"hours": 3.5})).await;
+        assert_eq!(s, 200, "{a}");
+        let (_, d) = app
+            .get_json(&chief, &format!("/api/v1/training/sessions/{id}"))
+            .await;
+        assert_eq!(attendee(&d, &officer_id)["score"], 95.0);
+        assert_eq!(attendee(&d, &officer_id)["note"], "复核更正");
+        assert_eq!(attendee(&d, &officer_id)["hours"], 3.5);
+        let (s, _) = put(&app, &chief, &attend(&officer_id), json!({"hours": 4})).await;
+        assert_eq!(s, 200);
+        let mut passing = session("competition", TOWN);
+        passing["max_score"] = json!(100);
+        passing["pass_score"] = json!(60);
+        let (s, e) = post(&app, &chief, "/api/v1/training/sessions", passing).await;
+        assert_eq!((s, field(&e).as_str()), (422, "pass_score"), "{e}");
 
         // A district session is scored by the district, not by the station chief.
         let mut district = session("competition", "/330681/");
@@ -218,6 +234,29 @@ both!(
         assert_eq!(s, 200, "held for the town the grid worker works in: {d}");
         assert!(attendee(&d, &officer_id)["score"].is_null(), "{d}");
         assert_eq!(attendee(&d, &officer_id)["hours"], 2.0);
+        // A district skill test: the chief sees the scores of the town's staff, not of others.
+        let mut district_test = session("skill_test", "/330681/");
+        district_test["max_score"] = json!(100);
+        district_test["pass_score"] = json!(60);
+        let (_, dt) = post(&app, &coordinator, "/api/v1/training/sessions", district_test).await;
+        let dtid = dt["id"].as_str().unwrap().to_string();
+        for (user, score) in [(&officer_id, 77.0), (&dispatcher_id, 66.0)] {
+            let (s, a) = put(
+                &app,
+                &coordinator,
+                &format!("/api/v1/training/sessions/{dtid}/attendees/{user}"),
+                json!({"score": score, "note": "补考"}),
+            )
+            .await;
+            assert_eq!(s, 200, "{a}");
+        }
+        let (s, d) = app
+            .get_json(&chief, &format!("/api/v1/training/sessions/{dtid}"))
+            .await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(attendee(&d, &officer_id)["score"], 77.0);
+        assert!(attendee(&d, &dispatcher_id)["score"].is_null(), "{d}");
+        assert_eq!(attendee(&d, &dispatcher_id)["note"], "", "{d}");
 
         // The officer's own record adds up to the rows stored.
         let (s, r) = app
@@ -234,10 +273,10 @@ both!(
             )
             .await
             .unwrap();
-        assert_eq!(n, 2);
+        assert_eq!(n, 3, "the competition and both skill tests");
         assert_eq!(r["sessions"].as_array().unwrap().len() as i64, n);
         assert_eq!(r["hours_total"].as_f64().unwrap(), hours);
-        assert_eq!(r["hours_total"], 6.0);
+        assert_eq!(r["hours_total"], 10.0);
         // Another person's: not for an officer; for the chief, and the read is audited.
         let (s, _) = app
             .get_json(&officer, &format!("/api/v1/training/people/{auxiliary_id}"))
@@ -418,6 +457,17 @@ both!(
             .get_json(&volunteer, "/api/v1/training/certificates/expiring")
             .await;
         assert_eq!(s, 403);
+        // One recorded after it expired brings no late notice.
+        let (s, old) = post(
+            &app,
+            &coordinator,
+            "/api/v1/training/certificates",
+            cert(day(-900), day(-100)),
+        )
+        .await;
+        assert_eq!((s, old["state"].as_str()), (201, Some("expired")), "{old}");
+        assert_eq!(sweep().await.unwrap(), 0);
+        assert_eq!(reminders().await.len(), 3);
     }
 );
 
