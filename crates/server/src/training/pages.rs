@@ -109,7 +109,7 @@ trait Words {
 
 /* ---------- /training ---------- */
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct IndexQuery {
     from: Option<String>,
     to: Option<String>,
@@ -291,13 +291,7 @@ async fn plan(
             typed,
             Err::<(), _>(e),
             |_| String::new(),
-            async |forms| {
-                let q = IndexQuery {
-                    from: None,
-                    to: None,
-                };
-                index_view(&state, &headers, &actor, q, forms).await
-            },
+            async |forms| index_view(&state, &headers, &actor, IndexQuery::default(), forms).await,
         )
         .await;
     };
@@ -321,13 +315,7 @@ async fn plan(
         typed,
         result,
         |s| format!("/training/sessions/{}", s.id),
-        async |forms| {
-            let q = IndexQuery {
-                from: None,
-                to: None,
-            };
-            index_view(&state, &headers, &actor, q, forms).await
-        },
+        async |forms| index_view(&state, &headers, &actor, IndexQuery::default(), forms).await,
     )
     .await
 }
@@ -360,13 +348,7 @@ async fn pair(
         typed,
         result,
         |m| format!("/training/mentorships/{}", m.id),
-        async |forms| {
-            let q = IndexQuery {
-                from: None,
-                to: None,
-            };
-            index_view(&state, &headers, &actor, q, forms).await
-        },
+        async |forms| index_view(&state, &headers, &actor, IndexQuery::default(), forms).await,
     )
     .await
 }

@@ -238,7 +238,13 @@ both!(
         let mut district_test = session("skill_test", "/330681/");
         district_test["max_score"] = json!(100);
         district_test["pass_score"] = json!(60);
-        let (_, dt) = post(&app, &coordinator, "/api/v1/training/sessions", district_test).await;
+        let (_, dt) = post(
+            &app,
+            &coordinator,
+            "/api/v1/training/sessions",
+            district_test,
+        )
+        .await;
         let dtid = dt["id"].as_str().unwrap().to_string();
         for (user, score) in [(&officer_id, 77.0), (&dispatcher_id, 66.0)] {
             let (s, a) = put(
