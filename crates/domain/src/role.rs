@@ -165,6 +165,8 @@ impl Role {
                 AnalysisRead,
                 CameraRead,
                 FootageRequest,
+                // Dispatchers train too: their own record and the sessions held for them.
+                TrainingRead,
             ],
             Role::StationChief => &[
                 PublicAlertRead,

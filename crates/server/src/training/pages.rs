@@ -584,6 +584,9 @@ async fn certify(
 struct MentorshipPage {
     ctx: Ctx,
     d: MentorshipDetail,
+    /// The viewer, and whether they read others' records: a name links to a record they may open.
+    viewer: String,
+    reads: bool,
     can_record: bool,
     can_close: bool,
     today: String,
@@ -597,6 +600,9 @@ impl Words for MentorshipPage {
 }
 
 impl MentorshipPage {
+    fn opens(&self, user_id: &str) -> bool {
+        self.reads || user_id == self.viewer
+    }
     fn goal_names(&self, numbers: &[i64]) -> String {
         numbers
             .iter()
@@ -634,6 +640,8 @@ async fn mentorship_view(
                     ctx,
                     can_record: active && (own || manage),
                     can_close: active && manage,
+                    viewer: actor.user_id.clone(),
+                    reads: super::reads_records(actor),
                     d,
                     today: state.today().to_string(),
                     forms,
