@@ -170,14 +170,10 @@ async fn org_path(state: &AppState, actor: &Actor) -> ApiResult<String> {
     let Some(org) = &actor.org_id else {
         return Ok(String::new());
     };
-    let row: Option<(String,)> = state
-        .db
-        .fetch_optional(
-            "SELECT path FROM orgs WHERE id = ?",
-            pingan_store::args![org.as_str()],
-        )
-        .await?;
-    Ok(row.map(|r| r.0).unwrap_or_default())
+    Ok(pingan_store::orgs::get_unscoped(&state.db, org)
+        .await?
+        .map(|o| o.path)
+        .unwrap_or_default())
 }
 
 pub async fn create_session(
