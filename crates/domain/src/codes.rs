@@ -118,6 +118,13 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             ),
         ),
         (
+            "patrol::CheckInMethod",
+            codes(
+                crate::patrol::CheckInMethod::ALL,
+                crate::patrol::CheckInMethod::code,
+            ),
+        ),
+        (
             "team::TeamKind",
             codes(crate::team::TeamKind::ALL, crate::team::TeamKind::code),
         ),

@@ -252,9 +252,56 @@ impl PlanStatus {
     }
 }
 
+/// How a post was checked in on a day, as kept for the record (`patrol_post_days.method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckInMethod {
+    /// By a unit's GPS track (a manual check-in beside it adds nothing).
+    Gps,
+    /// By hand only (手动打卡).
+    Manual,
+    /// Not at all.
+    Missed,
+}
+
+impl CheckInMethod {
+    pub const ALL: &'static [CheckInMethod] = &[
+        CheckInMethod::Gps,
+        CheckInMethod::Manual,
+        CheckInMethod::Missed,
+    ];
+
+    pub fn of(gps: bool, manual: bool) -> Self {
+        match (gps, manual) {
+            (true, _) => CheckInMethod::Gps,
+            (false, true) => CheckInMethod::Manual,
+            (false, false) => CheckInMethod::Missed,
+        }
+    }
+
+    pub fn code(self) -> &'static str {
+        match self {
+            CheckInMethod::Gps => "gps",
+            CheckInMethod::Manual => "manual",
+            CheckInMethod::Missed => "missed",
+        }
+    }
+
+    pub fn checked_in(self) -> bool {
+        self != CheckInMethod::Missed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_track_check_in_outranks_a_manual_one() {
+        assert_eq!(CheckInMethod::of(true, true), CheckInMethod::Gps);
+        assert_eq!(CheckInMethod::of(false, true), CheckInMethod::Manual);
+        assert_eq!(CheckInMethod::of(false, false), CheckInMethod::Missed);
+        assert!(!CheckInMethod::Missed.checked_in() && CheckInMethod::Manual.checked_in());
+    }
 
     fn post(lng: f64, lat: f64, start: u8, proposed: Option<usize>) -> Post {
         Post {

@@ -264,6 +264,7 @@ pub fn jobs(state: &AppState) -> Vec<crate::jobs::Job> {
         crate::teams::work::job(state),
         crate::tasks::supervision::job(state),
         crate::patrol::fold::job(state),
+        crate::patrol::tally::job(state),
         crate::rekey::job(state),
         crate::public_alerts::feeds::job(state),
         crate::training::reminders::job(state),

@@ -72,6 +72,11 @@ pub enum Measure {
     /// Staff (active accounts, not partner agencies') of the units by the end of the period: the
     /// heads training hours are shared over.
     Staff,
+    /// 必到点: posts of published patrol plans on the days of the period (by the window's opening),
+    /// as recorded once each day's windows closed; key = how checked in (gps, manual, missed).
+    PostDays,
+    /// … checked in, by GPS or by hand.
+    PostDaysCheckedIn,
 }
 
 /// The source, columns and condition of a measure. `end` (UTC µs) is the end of the period, for the
@@ -149,6 +154,8 @@ impl Measure {
             HouseholdsVisited => "visits.households_visited",
             TrainingAttendance => "training.attendance",
             Staff => "training.staff",
+            PostDays => "patrol.post_days",
+            PostDaysCheckedIn => "patrol.post_days_checked_in",
         }
     }
 
@@ -169,6 +176,7 @@ impl Measure {
             Households | HouseholdsVisited => "household",
             TrainingAttendance => "training_session",
             Staff => "staff",
+            PostDays | PostDaysCheckedIn => "patrol_post_day",
             _ => "incident",
         }
     }
@@ -385,6 +393,25 @@ impl Measure {
                 value: "NULL",
                 until: None,
                 by_end: true,
+            },
+            PostDays | PostDaysCheckedIn => Def {
+                from: "patrol_post_days p",
+                id: "p.plan_id || ':' || p.day || ':' || CAST(p.post AS TEXT)",
+                link_id: "p.plan_id",
+                number: "p.zone_name || ' #' || CAST(p.post AS TEXT)",
+                at: "p.window_from",
+                cond: if *self == PostDaysCheckedIn {
+                    "p.checked_in = TRUE".into()
+                } else {
+                    "1 = 1".into()
+                },
+                area: "p.area_path",
+                org: Some("p.org_path"),
+                grid: None,
+                key: "p.method",
+                value: "NULL",
+                until: None,
+                by_end: false,
             },
         }
     }

@@ -153,6 +153,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "dispute_agreed_tier",
         up: v28_dispute_agreed_tier,
     },
+    Migration {
+        version: 29,
+        name: "patrol_post_days",
+        up: v29_patrol_post_days,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1337,6 +1342,33 @@ fn v28_dispute_agreed_tier(_: Backend) -> Vec<String> {
         "ALTER TABLE disputes ADD COLUMN agreed_on_time BOOLEAN",
         "UPDATE disputes SET agreed_tier = tier, agreed_on_time = CASE WHEN agreed_at < tier_due \
          THEN TRUE ELSE FALSE END WHERE agreed_at IS NOT NULL",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// 必到点打卡 kept per post and day once the day's windows are over (the patrol-coverage KPI
+/// counts these rows): one row per published plan, post and local day of its validity, with how it
+/// was checked in (`gps`, `manual`) or `missed`, and the plan's area and organisation. A plan's
+/// `tallied_to` is the last day recorded, moved forward by a conditional UPDATE in the same
+/// transaction as the rows, so two servers never record a day twice.
+fn v29_patrol_post_days(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE patrol_post_days (
+            plan_id TEXT NOT NULL REFERENCES patrol_plans(id),
+            day TEXT NOT NULL,
+            post BIGINT NOT NULL,
+            window_from BIGINT NOT NULL,
+            window_to BIGINT NOT NULL,
+            zone_name TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            org_path TEXT NOT NULL,
+            method TEXT NOT NULL,
+            checked_in BOOLEAN NOT NULL,
+            recorded_at BIGINT NOT NULL,
+            PRIMARY KEY (plan_id, day, post))",
+        "CREATE INDEX patrol_post_days_at ON patrol_post_days (window_from, area_path)",
+        "ALTER TABLE patrol_plans ADD COLUMN tallied_to TEXT",
     ]
     .map(String::from)
     .to_vec()

@@ -495,3 +495,97 @@ pub async fn manual_checkins(
     )
     .await
 }
+
+/// 必到点打卡 as kept for the coverage KPI: one post of a published plan on one local day, once the
+/// day's windows are over.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct PostDay {
+    pub plan_id: String,
+    /// Local date (YYYY-MM-DD).
+    pub day: String,
+    /// 1-based, as the plan lists its posts.
+    pub post: i64,
+    /// The post's window that day (UTC µs).
+    pub window_from: i64,
+    pub window_to: i64,
+    pub zone_name: String,
+    pub area_path: String,
+    pub org_path: String,
+    /// `gps`, `manual` (by hand only) or `missed`.
+    pub method: String,
+    pub checked_in: bool,
+    pub recorded_at: i64,
+}
+
+/// Published plans with days not yet recorded `(id, last day recorded)`, the longest waiting first.
+pub async fn plans_to_tally(db: &Db, limit: i64) -> Result<Vec<(String, Option<String>)>> {
+    db.fetch_all(
+        "SELECT id, tallied_to FROM patrol_plans WHERE status = 'published' \
+         AND (tallied_to IS NULL OR tallied_to < valid_to) \
+         ORDER BY COALESCE(tallied_to, valid_from), id LIMIT ?",
+        args![limit],
+    )
+    .await
+}
+
+/// A plan whatever the caller's scope (the tally job's own reads).
+pub async fn plan_unscoped(db: &Db, id: &str) -> Result<Option<PlanRow>> {
+    db.fetch_optional(
+        &format!("SELECT {PLAN_COLS} FROM patrol_plans WHERE id = ?"),
+        args![id],
+    )
+    .await
+}
+
+/// Records a plan's day and moves its last recorded day from `prev` to `day`; false, writing
+/// nothing, when the last recorded day is no longer `prev` (another server recorded it first).
+pub async fn record_post_days(
+    tx: &mut Tx,
+    plan_id: &str,
+    prev: Option<&str>,
+    day: &str,
+    rows: &[PostDay],
+) -> Result<bool> {
+    let n = tx
+        .execute(
+            "UPDATE patrol_plans SET tallied_to = ? WHERE id = ? AND COALESCE(tallied_to, '') = ?",
+            args![day, plan_id, prev.unwrap_or("")],
+        )
+        .await?;
+    if n != 1 {
+        return Ok(false);
+    }
+    for r in rows {
+        tx.execute(
+            "INSERT INTO patrol_post_days (plan_id, day, post, window_from, window_to, zone_name, \
+             area_path, org_path, method, checked_in, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            args![
+                r.plan_id.as_str(),
+                r.day.as_str(),
+                r.post,
+                r.window_from,
+                r.window_to,
+                r.zone_name.as_str(),
+                r.area_path.as_str(),
+                r.org_path.as_str(),
+                r.method.as_str(),
+                r.checked_in,
+                r.recorded_at
+            ],
+        )
+        .await?;
+    }
+    Ok(true)
+}
+
+/// A plan's recorded post-days from `from` to `to` (local dates, inclusive), by day and post.
+pub async fn post_days(db: &Db, plan_id: &str, from: &str, to: &str) -> Result<Vec<PostDay>> {
+    db.fetch_all(
+        "SELECT plan_id, day, post, window_from, window_to, zone_name, area_path, org_path, method, \
+         checked_in, recorded_at FROM patrol_post_days WHERE plan_id = ? AND day >= ? AND day <= ? \
+         ORDER BY day, post",
+        args![plan_id, from, to],
+    )
+    .await
+}

@@ -1,7 +1,8 @@
 //! Demo 考核: for last quarter, the 综治 coordinator enters each 枫桥镇 village's key-work points
 //! with their evidence and the station chief confirms all but one (left awaiting a second person), so the
 //! village ranking and a village's breakdown have computed and manual indicators to show. From this
-//! month the station scheme is at version 2, with training hours per head among its indicators.
+//! month the station scheme is at version 2, with training hours per head and patrol posts checked in
+//! among its indicators.
 
 use super::NewManualItem;
 use crate::config::Config;
@@ -63,17 +64,31 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
 }
 
 /// Version 2 of the station scheme from this month: training hours per head (队伍建设, 4 hours a
-/// month each) join the indicators, weighed out of the key work's points.
+/// month each) and the patrol posts checked in join the indicators, weighed out of the key work's
+/// and the response clocks' points.
 async fn station_training(
     state: &AppState,
     coordinator: &crate::auth::Actor,
 ) -> crate::error::ApiResult<()> {
     let mut indicators = pingan_domain::assessment::default_scheme(UnitType::Station);
     for i in &mut indicators {
-        if i.code == "key_work" {
+        if matches!(
+            i.code.as_str(),
+            "key_work" | "arrival_on_target" | "dispatch_on_target"
+        ) {
             i.weight -= 5.0;
         }
     }
+    indicators.push(pingan_domain::assessment::Indicator {
+        code: "patrol_checkins".into(),
+        name_zh: "巡逻必到点打卡率".into(),
+        name_en: "Patrol posts checked in".into(),
+        weight: 10.0,
+        rule: pingan_domain::assessment::Rule::Share {
+            num: "patrol.post_days_checked_in".into(),
+            den: "patrol.post_days".into(),
+        },
+    });
     indicators.push(pingan_domain::assessment::Indicator {
         code: "training_hours".into(),
         name_zh: "人均训练学时（每月4学时满分）".into(),

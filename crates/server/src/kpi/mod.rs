@@ -30,6 +30,7 @@ pub fn catalogue(state: &AppState) -> Vec<FigureDef> {
     all.extend(crate::mediation::figures::figures());
     all.extend(crate::tasks::figures::figures());
     all.extend(crate::visits::figures::figures());
+    all.extend(crate::patrol::figures::figures());
     all.extend(crate::training::figures::figures());
     all
 }
@@ -836,7 +837,7 @@ pub async fn records(
             .map(|(p, _, n)| (p, n))
             .collect();
     let object = m.object();
-    let href = |id: &str| match object {
+    let href = |id: &str, at: i64| match object {
         "case" => format!("/cases/{id}"),
         "case_alert" => format!("/case-alerts/{id}"),
         "dispute" => format!("/disputes/{id}"),
@@ -844,6 +845,11 @@ pub async fn records(
         "household" => "/visits/coverage".to_string(),
         "training_session" => format!("/training/sessions/{id}"),
         "staff" => format!("/training/people/{id}"),
+        // The plan's page on the post's day (its window opens that day).
+        "patrol_post_day" => format!(
+            "/patrol/plans/{id}?date={}",
+            pingan_domain::time::local_date(pingan_domain::time::from_micros(at))
+        ),
         _ => format!("/incidents/{id}"),
     };
     Ok(Records {
@@ -861,7 +867,7 @@ pub async fn records(
             .into_iter()
             .map(|r| RecordRow {
                 object: object.to_string(),
-                href: href(&r.link_id),
+                href: href(&r.link_id, r.at),
                 at: pingan_domain::time::local_datetime(pingan_domain::time::from_micros(r.at))
                     [..16]
                     .to_string(),

@@ -274,6 +274,52 @@ pub(crate) fn post_check_ins(
     out
 }
 
+/// A plan's posts as stored.
+pub(crate) fn plan_posts(plan: &store::PlanRow) -> ApiResult<Vec<Post>> {
+    serde_json::from_str(&plan.posts).map_err(|e| {
+        ApiError::Internal(anyhow::anyhow!(
+            "plan {}: stored posts unreadable: {e}",
+            plan.id
+        ))
+    })
+}
+
+/// Each of a plan's posts on a local day — its stays, by GPS and by hand, and whether it was
+/// checked in — with the station's tracks over the day's windows.
+pub(crate) async fn posts_on(
+    state: &AppState,
+    plan: &store::PlanRow,
+    zone: &store::ZoneRow,
+    date: jiff::civil::Date,
+) -> ApiResult<(Vec<PostCheckIn>, Tracks)> {
+    let posts = plan_posts(plan)?;
+    let cfg = &state.config.patrol;
+    let min_stay = (cfg.checkin_minutes * MINUTE) as i64;
+    let max_gap = (cfg.max_gap_minutes * MINUTE) as i64;
+    let start = pingan_domain::time::day_start(date);
+    let windows: Vec<(i64, i64)> = posts.iter().map(|p| window_on(p.window, start)).collect();
+    let span = (
+        windows.iter().map(|w| w.0).min().unwrap_or(start),
+        windows.iter().map(|w| w.1).max().unwrap_or(start),
+    );
+    let proj = super::zone_projection(zone);
+    let tracks = station_tracks(state, zone, &proj, span).await?;
+    let mut out = post_check_ins(
+        &proj,
+        &posts,
+        &windows,
+        &tracks,
+        cfg.checkin_radius_m,
+        min_stay,
+        max_gap,
+    );
+    merge_manual(
+        &mut out,
+        store::manual_checkins(&state.db, &plan.id, span).await?,
+    );
+    Ok((out, tracks))
+}
+
 pub async fn check_ins(
     state: &AppState,
     actor: &Actor,
@@ -293,29 +339,11 @@ pub async fn check_ins(
             ApiError::problem(Problem::new("date", "date", "date must be YYYY-MM-DD"))
         })?,
     };
-    let posts: Vec<Post> = serde_json::from_str(&plan.posts).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "plan {}: stored posts unreadable: {e}",
-            plan.id
-        ))
-    })?;
     let cfg = &state.config.patrol;
     let radius = cfg.checkin_radius_m;
-    let min_stay = (cfg.checkin_minutes * MINUTE) as i64;
     let max_gap = (cfg.max_gap_minutes * MINUTE) as i64;
     let start = pingan_domain::time::day_start(date);
-    let windows: Vec<(i64, i64)> = posts.iter().map(|p| window_on(p.window, start)).collect();
-    let span = (
-        windows.iter().map(|w| w.0).min().unwrap_or(start),
-        windows.iter().map(|w| w.1).max().unwrap_or(start),
-    );
-    let proj = super::zone_projection(&zone);
-    let tracks = station_tracks(state, &zone, &proj, span).await?;
-    let mut out = post_check_ins(&proj, &posts, &windows, &tracks, radius, min_stay, max_gap);
-    merge_manual(
-        &mut out,
-        store::manual_checkins(&state.db, &plan.id, span).await?,
-    );
+    let (out, tracks) = posts_on(state, &plan, &zone, date).await?;
     let gaps = tracks
         .iter()
         .flat_map(|(unit_id, (unit_name, track))| {
@@ -372,12 +400,7 @@ pub async fn manual_check_in(
     if plan.status != pingan_domain::patrol::PlanStatus::Published.code() {
         return Err(ApiError::Conflict("the plan is not published".into()));
     }
-    let posts: Vec<Post> = serde_json::from_str(&plan.posts).map_err(|e| {
-        ApiError::Internal(anyhow::anyhow!(
-            "plan {}: stored posts unreadable: {e}",
-            plan.id
-        ))
-    })?;
+    let posts = plan_posts(&plan)?;
     let post = req
         .post
         .checked_sub(1)

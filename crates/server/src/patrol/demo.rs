@@ -2,7 +2,8 @@
 //! by the kernel for the first zone with incidents (published, in force this week) and one for the
 //! next (left a draft for the chief to edit), and this week's roster: day foot patrols by the
 //! station's officer and auxiliary with its car, evening stakeouts by a seconded volunteer, an
-//! online patrol on Saturday.
+//! online patrol on Saturday. Yesterday's posts of the published plan are recorded for the
+//! coverage figure (one checked in by its track).
 
 use crate::config::Config;
 use crate::patrol::{self, NewPlan, NewZone};
@@ -70,6 +71,8 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<usize> {
                 .await
                 .map_err(err)?;
             yesterdays_track(db, &station, &plan, yesterday).await?;
+            // Yesterday's posts kept for the coverage figure, as the hourly job would.
+            patrol::tally::record_due(&state).await.map_err(err)?;
         }
         made += 1;
         if made == 2 {

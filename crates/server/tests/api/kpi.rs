@@ -254,6 +254,30 @@ async fn independent(app: &TestApp, c: &Value, area: &str, grid: Option<&str>) -
                 })
                 .count() as i64;
         }
+        "patrol.post_days" | "patrol.post_days_checked_in" => {
+            // By hand: the post-days of the days counted, in the plan's own area, by how checked.
+            let rows: Vec<(String, String, bool, String)> = app
+                .db
+                .fetch_all(
+                    "SELECT d.day, d.method, d.checked_in, p.area_path FROM patrol_post_days d \
+                     JOIN patrol_plans p ON p.id = d.plan_id",
+                    args![],
+                )
+                .await
+                .unwrap();
+            let (first, last) = (c["from"].as_str().unwrap(), c["to"].as_str().unwrap());
+            return rows
+                .iter()
+                .filter(|(day, method, checked, area)| {
+                    first <= day.as_str()
+                        && day.as_str() <= last
+                        && (measure == "patrol.post_days" || *checked)
+                        && key.is_none_or(|k| k == method)
+                        && area.starts_with(area_path_of(&like))
+                        && grid.is_none()
+                })
+                .count() as i64;
+        }
         other => panic!("no independent count for {other}"),
     };
     one(app, &sql, a).await
@@ -402,6 +426,18 @@ both!(
         pingan_server::training::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
+        pingan_server::patrol::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        // Yesterday's posts are recorded an hour after its last window closes (past midnight for a
+        // late window): run the job as it will have run by then, whatever the hour now.
+        let later =
+            pingan_server::state::AppState::new((*app.state.config).clone(), app.db.clone())
+                .unwrap();
+        later.clock.advance_seconds(4 * 3600);
+        pingan_server::patrol::tally::record_due(&later)
+            .await
+            .unwrap();
         let doc = openapi(&app).await;
         let chief = app.client_as("chief").await;
         let today = app.state.today();
@@ -434,6 +470,7 @@ both!(
                 "disputes",
                 "tasks",
                 "visits",
+                "patrol",
                 "training"
             ]
         );
@@ -560,6 +597,31 @@ both!(
             "cases and training are not kept per grid: {keys:?}"
         );
         check_dashboard(&app, &chief, &g, &village, Some(&grid)).await;
+
+        // Patrol posts are kept by the station's town: yesterday's (the demo's published plan, one
+        // post checked in by its track) in the town's month that holds them.
+        let yesterday = today.yesterday().unwrap();
+        let month = pingan_domain::period::ReportPeriod::containing(
+            pingan_domain::period::PeriodKind::Month,
+            yesterday,
+        );
+        let (s, t) = app
+            .get_json(&chief, &format!("/api/v1/kpi/dashboard?period={month}"))
+            .await;
+        assert_eq!(s, 200, "{t}");
+        let patrol = figure(&t, "patrol.checkin_rate");
+        let mut seen = Vec::new();
+        for c in patrol["counts"].as_array().unwrap() {
+            let n = c["count"].as_i64().unwrap();
+            assert_eq!(n, independent(&app, c, TOWN, None).await, "{c}");
+            let (total, ids) = walk(&app, &chief, c).await;
+            assert_eq!((total, ids.len() as i64), (n, n), "{c}");
+            seen.push(n);
+        }
+        assert!(
+            seen.len() == 2 && seen[1] >= 3 && seen[0] >= 1 && seen[0] < seen[1],
+            "yesterday's three posts, one checked in: {patrol}"
+        );
 
         // The report's workbook: one sheet per table, typed cells, the header frozen.
         let bytes = download(

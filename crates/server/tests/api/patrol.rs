@@ -773,6 +773,61 @@ both!(
             assert_eq!((r.plans, r.posts, r.checked), (1, 1, checked), "{r:?}");
         }
 
+        // The days kept for the coverage KPI say the same, once each, whichever server runs the
+        // job and however often: two runs at once record the three days between them, a third
+        // finds nothing left (the plan's last day, yesterday, closed at 09:00).
+        let (a, b) = tokio::join!(
+            pingan_server::patrol::tally::record_due(&app.state),
+            pingan_server::patrol::tally::record_due(&app.state)
+        );
+        assert_eq!(
+            a.unwrap() + b.unwrap(),
+            3,
+            "the test's one plan, three days"
+        );
+        assert_eq!(
+            pingan_server::patrol::tally::record_due(&app.state)
+                .await
+                .unwrap(),
+            0
+        );
+        let kept = pingan_store::patrol::post_days(&app.db, &plan_id, &d0, &d2)
+            .await
+            .unwrap();
+        let got: Vec<(String, i64, &str, bool)> = kept
+            .iter()
+            .map(|r| (r.day.clone(), r.post, r.method.as_str(), r.checked_in))
+            .collect();
+        let date =
+            |n: i64| pingan_domain::time::local_date(pingan_domain::time::from_micros(day(n, 12)));
+        assert_eq!(
+            got,
+            vec![
+                (date(3), 1, "gps", true),
+                (date(2), 1, "gps", true),
+                (date(1), 1, "missed", false)
+            ]
+        );
+        let plan_row = pingan_store::patrol::plan_unscoped(&app.db, &plan_id)
+            .await
+            .unwrap()
+            .unwrap();
+        for r in &kept {
+            assert_eq!(
+                (&r.area_path, &r.org_path),
+                (&plan_row.area_path, &plan_row.org_path)
+            );
+            assert_eq!(r.zone_name, "成效测试巡区");
+            assert_eq!(
+                r.window_from,
+                local_hour_days_ago(
+                    now,
+                    3 - (kept.iter().position(|k| k == r).unwrap() as i64),
+                    6
+                ) - 10 * 60_000_000
+            );
+        }
+
         // A period before the plan, and a bad cell size, are refused beside their fields.
         let (s, e1) = app
             .get_json(
@@ -1013,5 +1068,116 @@ both!(
         assert_eq!(dev[0]["shift_id"], shift["id"]);
         assert_eq!(dev[0]["from"].as_i64().unwrap(), t0 + 3 * minute);
         assert_eq!(dev[0]["to"].as_i64().unwrap(), t0 + 5 * minute);
+    }
+);
+
+// 考核: from this month the demo's station scheme (version 2) scores the patrol posts checked in
+// from the recorded post-days: its two counts are the town's post-days of the month counted here by
+// hand, its rate their ratio, and each count opens a list of that length.
+both!(
+    patrol_posts_checked_in_score_a_station,
+    |app: TestApp| async move {
+        use pingan_domain::period::{PeriodKind, ReportPeriod};
+        const TOWN: &str = "/330681/330681109/";
+        pingan_server::patrol::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::assessment::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        // As the job will have run once yesterday's last window (maybe past midnight) is over.
+        let later =
+            pingan_server::state::AppState::new((*app.state.config).clone(), app.db.clone())
+                .unwrap();
+        later.clock.advance_seconds(4 * 3600);
+        pingan_server::patrol::tally::record_due(&later)
+            .await
+            .unwrap();
+        let chief = app.client_as("chief").await;
+        let today = app.state.today();
+        let (_, r) = app
+            .get_json(&chief, "/api/v1/assessment/ranking?unit_type=station")
+            .await;
+        let station = r["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["unit"]["area_path"] == TOWN)
+            .unwrap_or_else(|| panic!("{r}"))["unit"]["key"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let month = ReportPeriod::containing(PeriodKind::Month, today);
+        let (s, d) = app
+            .get_json(
+                &chief,
+                &format!("/api/v1/assessment/units/station/{station}?period={month}"),
+            )
+            .await;
+        assert_eq!(s, 200, "{d}");
+        assert_eq!(d["scheme_version"], 2, "{d}");
+        let ind = d["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["code"] == "patrol_checkins")
+            .unwrap_or_else(|| panic!("{d}"))
+            .clone();
+        let rows: Vec<(String, bool, String)> = app
+            .db
+            .fetch_all(
+                "SELECT d.day, d.checked_in, p.area_path FROM patrol_post_days d \
+                 JOIN patrol_plans p ON p.id = d.plan_id",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let (first, last) = (month.first_day().to_string(), month.last_day().to_string());
+        let in_month: Vec<bool> = rows
+            .iter()
+            .filter(|(day, _, area)| first <= *day && *day <= last && area.starts_with(TOWN))
+            .map(|r| r.1)
+            .collect();
+        let den = in_month.len() as f64;
+        let num = in_month.iter().filter(|c| **c).count() as f64;
+        assert_eq!(
+            (ind["inputs"]["num"].as_f64(), ind["inputs"]["den"].as_f64()),
+            (Some(num), Some(den)),
+            "{ind}"
+        );
+        if today.yesterday().unwrap() >= month.first_day() {
+            assert!(den >= 3.0 && num >= 1.0, "yesterday's posts: {ind}");
+            assert!(
+                (ind["rate"].as_f64().unwrap() - num / den).abs() < 1e-12,
+                "{ind}"
+            );
+        }
+        for c in ind["counts"].as_array().unwrap() {
+            let (s, list) = app
+                .get_json(
+                    &chief,
+                    &format!("{}&limit=1000", c["records"].as_str().unwrap()),
+                )
+                .await;
+            assert_eq!(s, 200, "{list}");
+            assert_eq!(list["total"], c["count"], "{c}");
+            assert_eq!(
+                list["rows"].as_array().unwrap().len() as i64,
+                c["count"].as_i64().unwrap()
+            );
+            for row in list["rows"].as_array().unwrap() {
+                let href = row["href"].as_str().unwrap();
+                assert!(
+                    href.starts_with("/patrol/plans/") && href.contains("?date="),
+                    "{row}"
+                );
+                let page = chief
+                    .get(format!("{}{href}", app.url))
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(page.status().as_u16(), 200, "{href}");
+            }
+        }
     }
 );
