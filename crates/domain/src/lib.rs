@@ -29,6 +29,7 @@ pub mod risk;
 pub mod role;
 pub mod roster;
 pub mod scope;
+pub mod sharing;
 pub mod task;
 pub mod team;
 pub mod time;

@@ -33,6 +33,10 @@ pub fn build_app(state: AppState) -> Router {
                 async move { Json(o.as_ref().clone()) }
             }),
         )
+        .route(
+            "/api/asyncapi.json",
+            get(|| async { Json(crate::sharing::asyncapi::document()) }),
+        )
         .route("/assets/{*path}", get(crate::assets::serve))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .merge(crate::public::open311::router())

@@ -50,6 +50,7 @@ pub mod pdf;
 pub mod rate;
 pub mod rekey;
 pub mod risks;
+pub mod sharing;
 pub mod shell;
 pub mod signed;
 pub mod state;

@@ -497,6 +497,9 @@ impl Db {
 pub struct Tx {
     inner: TxInner,
     queued: Vec<(String, Vec<Value>)>,
+    /// Events for partners (警网融合) the transaction's changes emit: written to the outbox at the
+    /// commit, so an event exists exactly when its change does.
+    events: Vec<pingan_domain::sharing::Event>,
 }
 
 enum TxInner {
@@ -532,6 +535,7 @@ fn script(
 impl Tx {
     fn new(inner: TxInner) -> Tx {
         Tx {
+            events: Vec::new(),
             inner,
             queued: Vec::new(),
         }
@@ -608,6 +612,11 @@ impl Tx {
             .ok_or(StoreError::NotFound)
     }
 
+    /// Emits an event for partners with this transaction's change (written at the commit).
+    pub fn emit(&mut self, event: pingan_domain::sharing::Event) {
+        self.events.push(event);
+    }
+
     /// Runs one statement now (after what is queued) and returns the rows it changed.
     pub async fn execute(&mut self, sql: &str, args: Vec<Value>) -> Result<u64> {
         self.flush().await?;
@@ -619,6 +628,8 @@ impl Tx {
 
     /// Appends `entries` to the audit chain, then commits: the write and its audit record land together.
     pub async fn commit_audited(mut self, entries: Vec<AuditEntry>) -> Result<()> {
+        let events = std::mem::take(&mut self.events);
+        crate::outbox::append(&mut self, events).await?;
         crate::audit::append(&mut self, entries).await?;
         self.commit_unaudited().await
     }

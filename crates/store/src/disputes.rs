@@ -8,6 +8,7 @@ use crate::incidents::{cell_of, cells_covering};
 use crate::{Result, StoreError, Value, args, new_id, scope};
 use pingan_domain::Scope;
 use pingan_domain::dispute::{DisputeFacts, Status};
+use pingan_domain::sharing::{Event as Shared, EventType, object, rfc3339};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DisputeRow {
@@ -245,6 +246,24 @@ pub async fn insert(
             note: Some(&d.source),
         },
     );
+    tx.emit(Shared {
+        event_type: EventType::DisputeRegistered,
+        aggregate_id: id.clone(),
+        area_path: d.area_path.clone(),
+        occurred_at: d.registered_at,
+        data: object(serde_json::json!({
+            "number": number,
+            "type_code": d.type_code,
+            "source": d.source,
+            "tier": d.tier,
+            "status": Status::Mediating.code(),
+            "area_path": d.area_path,
+            "grid_code": d.grid_code,
+            "registered_at": rfc3339(d.registered_at),
+            "tier_due": rfc3339(d.tier_due),
+            "summary": d.title,
+        })),
+    });
     Ok((id, number))
 }
 
@@ -390,10 +409,12 @@ pub struct StepChange {
     pub extend: Option<(i64, i64)>,
 }
 
-/// Moves `row` to `to` at `at` if nobody changed it since it was read; `Conflict` otherwise.
+/// Moves `row` to `to` at `at` if nobody changed it since it was read; `Conflict` otherwise. Emits
+/// `dispute.status_changed` for partners with the change (`action`: what was done).
 pub async fn step(
     tx: &mut Tx,
     row: &DisputeRow,
+    action: &str,
     to: Status,
     at: i64,
     c: &StepChange,
@@ -458,6 +479,23 @@ pub async fn step(
             row.number
         )));
     }
+    let tier = c.tier.as_ref().map_or(row.tier.as_str(), |t| t.0.as_str());
+    tx.emit(Shared {
+        event_type: EventType::DisputeStatusChanged,
+        aggregate_id: row.id.clone(),
+        area_path: row.area_path.clone(),
+        occurred_at: at,
+        data: object(serde_json::json!({
+            "number": row.number,
+            "action": action,
+            "from_status": row.status,
+            "status": to.code(),
+            "tier": tier,
+            "at": rfc3339(at),
+            "area_path": row.area_path,
+            "grid_code": row.grid_code,
+        })),
+    });
     Ok(())
 }
 

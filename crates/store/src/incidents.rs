@@ -6,6 +6,7 @@ use crate::db::{Db, Tx};
 use crate::{Result, StoreError, args, new_id, scope};
 use pingan_domain::Scope;
 use pingan_domain::incident::{Action, Status};
+use pingan_domain::sharing::{Event as Shared, EventType, object, rfc3339};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct IncidentRow {
@@ -290,6 +291,28 @@ pub async fn insert(tx: &mut Tx, district: &str, i: &NewIncident) -> Result<Inci
     )
     .await?;
     record_change(tx, "incident", &id, &i.area_path, i.received_at).await?;
+    tx.emit(Shared {
+        event_type: EventType::IncidentReceived,
+        aggregate_id: id.clone(),
+        area_path: i.area_path.clone(),
+        occurred_at: i.received_at,
+        data: object(serde_json::json!({
+            "number": number,
+            "channel": i.channel,
+            "type_code": i.type_code,
+            "level": i.level,
+            "status": Status::Received.code(),
+            "address": i.address,
+            "lng": i.lng,
+            "lat": i.lat,
+            "grid_code": i.grid_code,
+            "village_code": i.village_code,
+            "area_path": i.area_path,
+            "reported_at": rfc3339(i.reported_at),
+            "received_at": rfc3339(i.received_at),
+            "description": i.description,
+        })),
+    });
     Ok(IncidentRow {
         id,
         number,
@@ -673,6 +696,26 @@ pub async fn transition(
         },
     )
     .await?;
+    tx.emit(Shared {
+        event_type: EventType::IncidentStatusChanged,
+        aggregate_id: row.id.clone(),
+        area_path: row.area_path.clone(),
+        occurred_at: at,
+        data: object(serde_json::json!({
+            "number": row.number,
+            "type_code": row.type_code,
+            "level": row.level,
+            "action": action.code(),
+            "from_status": row.status,
+            "status": to.code(),
+            "at": rfc3339(at),
+            "area_path": row.area_path,
+            "grid_code": row.grid_code,
+            "transfer_target": change.transfer_target.as_ref().or(row.transfer_target.as_ref()),
+            "merged_into": change.merged_into.as_ref().or(row.merged_into.as_ref()),
+            "note": note,
+        })),
+    });
     record_change(tx, "incident", &row.id, &row.area_path, at).await
 }
 

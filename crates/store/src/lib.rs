@@ -26,6 +26,7 @@ pub mod meetings;
 pub mod migrate;
 pub mod notifications;
 pub mod orgs;
+pub mod outbox;
 pub mod patrol;
 pub mod places;
 pub mod public_alerts;

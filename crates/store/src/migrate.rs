@@ -158,6 +158,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "patrol_post_days",
         up: v29_patrol_post_days,
     },
+    Migration {
+        version: 30,
+        name: "outbox",
+        up: v30_outbox,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1369,6 +1374,28 @@ fn v29_patrol_post_days(_: Backend) -> Vec<String> {
             PRIMARY KEY (plan_id, day, post))",
         "CREATE INDEX patrol_post_days_at ON patrol_post_days (window_from, area_path)",
         "ALTER TABLE patrol_plans ADD COLUMN tallied_to TEXT",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// 警网融合 outbox: events for partners, written in the transaction of their change; `position`
+/// is commit order (from `outbox_head`, locked to the commit), the delivery's cursor.
+fn v30_outbox(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE outbox_head (id BIGINT PRIMARY KEY, position BIGINT NOT NULL)",
+        "INSERT INTO outbox_head (id, position) VALUES (1, 0)",
+        "CREATE TABLE outbox_events (
+            position BIGINT PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            event_type TEXT NOT NULL,
+            version BIGINT NOT NULL,
+            aggregate_type TEXT NOT NULL,
+            aggregate_id TEXT NOT NULL,
+            area_path TEXT NOT NULL,
+            occurred_at BIGINT NOT NULL,
+            payload TEXT NOT NULL)",
+        "CREATE INDEX outbox_events_aggregate ON outbox_events (aggregate_type, aggregate_id, position)",
     ]
     .map(String::from)
     .to_vec()

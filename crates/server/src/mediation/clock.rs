@@ -59,6 +59,7 @@ pub async fn sweep(state: &AppState) -> ApiResult<usize> {
         match disputes::step(
             &mut tx,
             &row,
+            "escalate",
             Status::Mediating,
             now,
             &StepChange {

@@ -311,6 +311,7 @@ pub async fn agree(
     disputes::step(
         &mut tx,
         &row,
+        "agree",
         to,
         now,
         &StepChange {
@@ -417,7 +418,7 @@ pub async fn act(state: &AppState, actor: &Actor, id: &str, req: StepRequest) ->
         _ => {}
     }
     let mut tx = state.db.begin().await?;
-    disputes::step(&mut tx, &row, to, now, &change).await?;
+    disputes::step(&mut tx, &row, action.code(), to, now, &change).await?;
     disputes::add_event(
         &mut tx,
         &event(
@@ -569,6 +570,7 @@ pub async fn decide_extension(
         disputes::step(
             &mut tx,
             &row,
+            "extend",
             Status::Mediating,
             now,
             &StepChange {
@@ -673,6 +675,7 @@ pub async fn follow_up(
         disputes::step(
             &mut tx,
             &row,
+            "breach",
             to,
             now,
             &StepChange {

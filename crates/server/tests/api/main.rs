@@ -103,6 +103,7 @@ mod roster;
 mod scope;
 mod sealed_personal;
 mod security;
+mod sharing;
 mod system;
 mod tasks;
 mod teams;

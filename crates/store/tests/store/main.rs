@@ -32,5 +32,6 @@ macro_rules! both {
 mod areas_orgs;
 mod audit_chain;
 mod migrations;
+mod outbox;
 mod patrol_tracks;
 mod users_sessions;

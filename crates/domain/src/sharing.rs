@@ -1,0 +1,441 @@
+//! 警网融合 events: what a change tells partner systems. An event has a type (`incident.received`), a
+//! schema version, the aggregate it belongs to (delivery keeps order per aggregate), where it happened
+//! (the area path an agreement's areas are matched against) and a payload whose fields are listed
+//! here with whether they are personal — an agreement allows fields by name, personal ones only with a
+//! legal basis and purpose. A payload never holds a caller's or party's identity: those stay sealed in
+//! their records.
+
+use serde_json::{Map, Value};
+
+/// What happened, as partners subscribe to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    /// 接警: an incident was received on any channel.
+    IncidentReceived,
+    /// An incident moved on (dispatched, arrived, resolved, closed, transferred, merged, cancelled…).
+    IncidentStatusChanged,
+    /// 矛盾纠纷登记: a dispute was registered.
+    DisputeRegistered,
+    /// A dispute moved on (accepted, escalated, agreed, closed…).
+    DisputeStatusChanged,
+}
+
+/// One field of a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    /// JSON type as the schema states it: `string`, `integer`, `number`, `string|null`…
+    pub json_type: &'static str,
+    /// Names, free text that may name people: removed unless an agreement's legal basis allows it.
+    pub personal: bool,
+    pub description: &'static str,
+}
+
+const fn f(
+    name: &'static str,
+    json_type: &'static str,
+    personal: bool,
+    description: &'static str,
+) -> Field {
+    Field {
+        name,
+        json_type,
+        personal,
+        description,
+    }
+}
+
+const INCIDENT_RECEIVED: &[Field] = &[
+    f(
+        "number",
+        "string",
+        false,
+        "The incident's number (警情编号).",
+    ),
+    f(
+        "channel",
+        "string",
+        false,
+        "How it came in: call_110, grid_worker, patrol, resident, camera…",
+    ),
+    f(
+        "type_code",
+        "string",
+        false,
+        "Incident type code (警情类别).",
+    ),
+    f(
+        "level",
+        "integer",
+        false,
+        "Urgency level, 1 (most urgent) to 4.",
+    ),
+    f("status", "string", false, "Status after receipt."),
+    f("address", "string", false, "Where, as reported."),
+    f("lng", "number", false, "WGS-84 longitude."),
+    f("lat", "number", false, "WGS-84 latitude."),
+    f("grid_code", "string|null", false, "The grid it lies in."),
+    f(
+        "village_code",
+        "string|null",
+        false,
+        "The village (community) it lies in.",
+    ),
+    f(
+        "area_path",
+        "string",
+        false,
+        "Area path, e.g. /330681/330681109/.",
+    ),
+    f(
+        "reported_at",
+        "string",
+        false,
+        "When it happened as reported (RFC 3339).",
+    ),
+    f(
+        "received_at",
+        "string",
+        false,
+        "When it was received (RFC 3339).",
+    ),
+    f(
+        "description",
+        "string",
+        true,
+        "The report's text (may name people).",
+    ),
+];
+
+const INCIDENT_STATUS_CHANGED: &[Field] = &[
+    f("number", "string", false, "The incident's number."),
+    f("type_code", "string", false, "Incident type code."),
+    f("level", "integer", false, "Urgency level, 1 to 4."),
+    f(
+        "action",
+        "string",
+        false,
+        "What was done: dispatch, acknowledge, arrive, resolve, close, transfer, merge, cancel…",
+    ),
+    f("from_status", "string", false, "Status before."),
+    f("status", "string", false, "Status after."),
+    f("at", "string", false, "When (RFC 3339)."),
+    f("area_path", "string", false, "Area path."),
+    f("grid_code", "string|null", false, "The grid it lies in."),
+    f(
+        "transfer_target",
+        "string|null",
+        false,
+        "Where a transfer sent it (station, mediation, other agency).",
+    ),
+    f(
+        "merged_into",
+        "string|null",
+        false,
+        "The incident it was merged into.",
+    ),
+    f(
+        "note",
+        "string|null",
+        true,
+        "The note recorded with the step (may name people).",
+    ),
+];
+
+const DISPUTE_REGISTERED: &[Field] = &[
+    f("number", "string", false, "The dispute's number."),
+    f("type_code", "string", false, "Dispute type code."),
+    f(
+        "source",
+        "string",
+        false,
+        "Where it came from (walk-in, grid worker, incident transfer, hotline…).",
+    ),
+    f(
+        "tier",
+        "string",
+        false,
+        "The tier handling it: grid, village, township, district.",
+    ),
+    f("status", "string", false, "Status after registration."),
+    f("area_path", "string", false, "Area path."),
+    f("grid_code", "string|null", false, "The grid it lies in."),
+    f(
+        "registered_at",
+        "string",
+        false,
+        "When it was registered (RFC 3339).",
+    ),
+    f(
+        "tier_due",
+        "string",
+        false,
+        "When the tier's time is up (RFC 3339).",
+    ),
+    f(
+        "summary",
+        "string",
+        true,
+        "What the dispute is about (may name people).",
+    ),
+];
+
+const DISPUTE_STATUS_CHANGED: &[Field] = &[
+    f("number", "string", false, "The dispute's number."),
+    f(
+        "action",
+        "string",
+        false,
+        "What was done: accept, escalate, agree, close, reopen…",
+    ),
+    f("from_status", "string", false, "Status before."),
+    f("status", "string", false, "Status after."),
+    f(
+        "tier",
+        "string",
+        false,
+        "The tier handling it after the step.",
+    ),
+    f("at", "string", false, "When (RFC 3339)."),
+    f("area_path", "string", false, "Area path."),
+    f("grid_code", "string|null", false, "The grid it lies in."),
+];
+
+impl EventType {
+    pub const ALL: &'static [EventType] = &[
+        EventType::IncidentReceived,
+        EventType::IncidentStatusChanged,
+        EventType::DisputeRegistered,
+        EventType::DisputeStatusChanged,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            EventType::IncidentReceived => "incident.received",
+            EventType::IncidentStatusChanged => "incident.status_changed",
+            EventType::DisputeRegistered => "dispute.registered",
+            EventType::DisputeStatusChanged => "dispute.status_changed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|t| t.code() == s)
+    }
+
+    /// The payload's schema version: raised when a field changes meaning or goes (a new field is
+    /// added within a version, and consumers ignore fields they do not know).
+    pub fn version(self) -> u32 {
+        1
+    }
+
+    /// The kind of record the event belongs to (its order is kept per record).
+    pub fn aggregate(self) -> &'static str {
+        match self {
+            EventType::IncidentReceived | EventType::IncidentStatusChanged => "incident",
+            EventType::DisputeRegistered | EventType::DisputeStatusChanged => "dispute",
+        }
+    }
+
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            EventType::IncidentReceived => INCIDENT_RECEIVED,
+            EventType::IncidentStatusChanged => INCIDENT_STATUS_CHANGED,
+            EventType::DisputeRegistered => DISPUTE_REGISTERED,
+            EventType::DisputeStatusChanged => DISPUTE_STATUS_CHANGED,
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<&'static Field> {
+        self.fields().iter().find(|f| f.name == name)
+    }
+}
+
+/// A payload written as a JSON object literal (`json!({...})`); anything else is an empty payload,
+/// which `Event::check` refuses.
+pub fn object(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// An instant (UTC µs) as payloads write it: RFC 3339 in UTC.
+pub fn rfc3339(us: i64) -> String {
+    crate::time::from_micros(us).to_string()
+}
+
+/// A change as partners will be told of it, before delivery wraps it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Event {
+    pub event_type: EventType,
+    pub aggregate_id: String,
+    pub area_path: String,
+    /// UTC µs.
+    pub occurred_at: i64,
+    pub data: Map<String, Value>,
+}
+
+/// A payload that does not match its type's field list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PayloadError {
+    #[error("{event}: field {field} is not in the schema")]
+    Unknown { event: &'static str, field: String },
+    #[error("{event}: field {field} is missing")]
+    Missing {
+        event: &'static str,
+        field: &'static str,
+    },
+    #[error("{event}: field {field} should be {expected}")]
+    Type {
+        event: &'static str,
+        field: &'static str,
+        expected: &'static str,
+    },
+}
+
+fn type_matches(json_type: &str, v: &Value) -> bool {
+    json_type.split('|').any(|t| match t {
+        "string" => v.is_string(),
+        "integer" => v.is_i64() || v.is_u64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        "null" => v.is_null(),
+        _ => false,
+    })
+}
+
+impl Event {
+    /// Checks the payload against the field list: every field present, of its type, and no other.
+    pub fn check(&self) -> Result<(), PayloadError> {
+        let event = self.event_type.code();
+        for k in self.data.keys() {
+            if self.event_type.field(k).is_none() {
+                return Err(PayloadError::Unknown {
+                    event,
+                    field: k.clone(),
+                });
+            }
+        }
+        for f in self.event_type.fields() {
+            let v = self.data.get(f.name).ok_or(PayloadError::Missing {
+                event,
+                field: f.name,
+            })?;
+            if !type_matches(f.json_type, v) {
+                return Err(PayloadError::Type {
+                    event,
+                    field: f.name,
+                    expected: f.json_type,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What an agreement lets through of a payload: the fields it names, and of those the personal ones
+/// only when `personal_allowed` (a legal basis and purpose that allow them). Everything else is
+/// removed, names the schema does not know included.
+pub fn redact(
+    event_type: EventType,
+    data: &Map<String, Value>,
+    allowed: &[String],
+    personal_allowed: bool,
+) -> Map<String, Value> {
+    data.iter()
+        .filter(|(k, _)| {
+            allowed.iter().any(|a| a == *k)
+                && event_type
+                    .field(k)
+                    .is_some_and(|f| personal_allowed || !f.personal)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn codes_are_unique_and_parse_back() {
+        for t in EventType::ALL {
+            assert_eq!(EventType::parse(t.code()), Some(*t));
+            let mut names: Vec<&str> = t.fields().iter().map(|f| f.name).collect();
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), t.fields().len(), "{}", t.code());
+        }
+    }
+
+    fn sample(t: EventType) -> Map<String, Value> {
+        t.fields()
+            .iter()
+            .map(|f| {
+                let v = match f.json_type.split('|').next().unwrap() {
+                    "integer" => Value::from(1),
+                    "number" => Value::from(1.5),
+                    _ => Value::from(format!("{}-value", f.name)),
+                };
+                (f.name.to_string(), v)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_payload_is_checked_against_its_fields() {
+        let t = EventType::IncidentReceived;
+        let mut e = Event {
+            event_type: t,
+            aggregate_id: "i1".into(),
+            area_path: "/330681/".into(),
+            occurred_at: 0,
+            data: sample(t),
+        };
+        assert_eq!(e.check(), Ok(()));
+        e.data
+            .insert("caller_phone".into(), Value::from("13800000000"));
+        assert!(matches!(e.check(), Err(PayloadError::Unknown { .. })));
+        e.data.remove("caller_phone");
+        e.data.insert("level".into(), Value::from("high"));
+        assert!(matches!(e.check(), Err(PayloadError::Type { .. })));
+        e.data.remove("level");
+        assert!(matches!(e.check(), Err(PayloadError::Missing { .. })));
+    }
+
+    proptest! {
+        /// Whatever an agreement names and whatever a payload carries, nothing outside the agreement
+        /// — and nothing personal without a legal basis — comes through.
+        #[test]
+        fn redaction_lets_through_only_what_the_agreement_allows(
+            t in prop::sample::select(EventType::ALL.to_vec()),
+            picks in prop::collection::vec(any::<prop::sample::Index>(), 0..20),
+            extra in prop::collection::vec("[a-z_]{1,12}", 0..5),
+            personal in any::<bool>(),
+        ) {
+            let mut data = sample(t);
+            for x in &extra {
+                data.insert(x.clone(), Value::from("stray"));
+            }
+            let names: Vec<&str> = t.fields().iter().map(|f| f.name).collect();
+            let mut allowed: Vec<String> = picks.iter().map(|i| i.get(&names).to_string()).collect();
+            allowed.extend(extra.iter().take(2).cloned());
+            let out = redact(t, &data, &allowed, personal);
+            for k in out.keys() {
+                prop_assert!(allowed.contains(k));
+                let field = t.field(k);
+                prop_assert!(field.is_some(), "unknown field {} let through", k);
+                prop_assert!(personal || !field.unwrap().personal, "personal field {} let through", k);
+            }
+            // And everything allowed that the payload has and the schema knows does come through.
+            for a in &allowed {
+                if let Some(f) = t.field(a)
+                    && (personal || !f.personal)
+                {
+                    prop_assert!(out.contains_key(a));
+                }
+            }
+        }
+    }
+}
