@@ -486,6 +486,83 @@ pub async fn count(db: &Db, scope: &Scope, m: Measure, s: &Slice) -> Result<i64>
     Ok(n)
 }
 
+/// Whether two measures read the same rows through the same columns, so one pass can count both.
+fn same_rows(a: &Def, b: &Def) -> bool {
+    a.from == b.from
+        && a.at == b.at
+        && a.area == b.area
+        && a.org == b.org
+        && a.grid == b.grid
+        && a.key == b.key
+        && a.until == b.until
+        && a.by_end == b.by_end
+}
+
+/// `count(a)` and `count(b)` over one slice — in one pass over the rows when the two measures read
+/// the same rows (a ratio's numerator and denominator), each counted by its own condition.
+pub async fn count_two(
+    db: &Db,
+    scope: &Scope,
+    a: Measure,
+    b: Measure,
+    s: &Slice,
+) -> Result<(i64, i64)> {
+    let (da, db_) = (a.def(s.from, s.to), b.def(s.from, s.to));
+    if !same_rows(&da, &db_) {
+        return futures::try_join!(count(db, scope, a, s), count(db, scope, b, s));
+    }
+    let (ca, cb) = (da.cond.clone(), db_.cond.clone());
+    let rows = Def {
+        cond: format!("(({ca}) OR ({cb}))"),
+        ..da
+    };
+    let Some((w, args)) = filter(&rows, scope, s) else {
+        return Ok((0, 0));
+    };
+    let (x, y): (i64, i64) = db
+        .fetch_one(
+            &format!(
+                "SELECT COALESCE(SUM(CASE WHEN {ca} THEN 1 ELSE 0 END), 0), \
+                 COALESCE(SUM(CASE WHEN {cb} THEN 1 ELSE 0 END), 0) FROM {} WHERE {w}",
+                rows.from
+            ),
+            args,
+        )
+        .await?;
+    Ok((x, y))
+}
+
+/// The values of `measured`'s records and how many of them are also `flag`'s (the response clock and
+/// those on target) — in one pass when the two read the same rows. `flag`'s records must be a subset
+/// of `measured`'s (on target implies measured), as the dashboard's clocks are.
+pub async fn values_flagged(
+    db: &Db,
+    scope: &Scope,
+    measured: Measure,
+    flag: Measure,
+    s: &Slice,
+) -> Result<(Vec<f64>, i64)> {
+    let (dm, df) = (measured.def(s.from, s.to), flag.def(s.from, s.to));
+    if !same_rows(&dm, &df) {
+        return futures::try_join!(values(db, scope, measured, s), count(db, scope, flag, s));
+    }
+    let Some((w, a)) = filter(&dm, scope, s) else {
+        return Ok((Vec::new(), 0));
+    };
+    let rows: Vec<(Option<f64>, i64)> = db
+        .fetch_all(
+            &format!(
+                "SELECT CAST({} AS DOUBLE PRECISION), CAST(CASE WHEN {} THEN 1 ELSE 0 END AS BIGINT) \
+                 FROM {} WHERE {w}",
+                dm.value, df.cond, dm.from
+            ),
+            a,
+        )
+        .await?;
+    let flagged = rows.iter().map(|r| r.1).sum();
+    Ok((rows.into_iter().filter_map(|r| r.0).collect(), flagged))
+}
+
 /// Counts per key (category, kind, answer), largest first.
 pub async fn count_by_key(
     db: &Db,

@@ -533,7 +533,7 @@ async fn figure(
             per_hundred,
         } => {
             f.shape = if per_hundred { "per_hundred" } else { "ratio" }.into();
-            let (a, b) = futures::try_join!(n(num, cur, None), n(den, cur, None))?;
+            let (a, b) = store::count_two(db, scope, num, den, &slice(place, cur, None)).await?;
             let scale = if per_hundred { 100.0 } else { 1.0 };
             f.value = (b > 0).then(|| a as f64 / b as f64 * scale);
             f.counts = vec![
@@ -547,10 +547,7 @@ async fn figure(
         } => {
             f.shape = "clock".into();
             let s = slice(place, cur, None);
-            let (mut v, ok) = futures::try_join!(
-                store::values(db, scope, measured, &s),
-                n(on_target, cur, None)
-            )?;
+            let (mut v, ok) = store::values_flagged(db, scope, measured, on_target, &s).await?;
             v.sort_by(f64::total_cmp);
             f.value = nearest_rank(&v, 0.5);
             f.p90 = nearest_rank(&v, 0.9);
