@@ -118,6 +118,20 @@ pub fn all() -> Vec<(&'static str, Vec<String>)> {
             ),
         ),
         (
+            "sharing::EventType",
+            codes(
+                crate::sharing::EventType::ALL,
+                crate::sharing::EventType::code,
+            ),
+        ),
+        (
+            "sharing::AgreementStatus",
+            codes(
+                crate::sharing::AgreementStatus::ALL,
+                crate::sharing::AgreementStatus::code,
+            ),
+        ),
+        (
             "patrol::CheckInMethod",
             codes(
                 crate::patrol::CheckInMethod::ALL,

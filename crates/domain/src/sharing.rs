@@ -353,6 +353,127 @@ pub fn redact(
         .collect()
 }
 
+/// 共享协议: what one partner organisation may receive, and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Agreement {
+    pub id: String,
+    /// The partner organisation (an `orgs` row of kind partner).
+    pub partner_org_id: String,
+    /// Per event type, the payload fields allowed (anything else is removed).
+    pub fields: std::collections::BTreeMap<EventType, Vec<String>>,
+    /// Area paths whose events it covers (an event's area path starts with one of them).
+    pub area_paths: Vec<String>,
+    /// 用途: what the partner uses the data for.
+    pub purpose: String,
+    /// 法律依据: the law or regulation that allows personal fields; without it none is sent.
+    pub legal_basis: Option<String>,
+    /// Local dates, inclusive.
+    pub valid_from: jiff::civil::Date,
+    pub valid_to: jiff::civil::Date,
+    pub status: AgreementStatus,
+}
+
+/// Where an agreement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgreementStatus {
+    /// Drafted; nothing is delivered until the security administrator approves it.
+    Pending,
+    Approved,
+    /// Ended by revocation (the end is final: a new agreement is drafted instead).
+    Revoked,
+}
+
+impl AgreementStatus {
+    pub const ALL: &'static [AgreementStatus] = &[
+        AgreementStatus::Pending,
+        AgreementStatus::Approved,
+        AgreementStatus::Revoked,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            AgreementStatus::Pending => "pending",
+            AgreementStatus::Approved => "approved",
+            AgreementStatus::Revoked => "revoked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|x| x.code() == s)
+    }
+}
+
+/// Why an agreement step is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AgreementError {
+    #[error("only a pending agreement can be approved")]
+    NotPending,
+    #[error("the person who drafted an agreement does not approve it")]
+    SelfApproval,
+    #[error("the agreement is already revoked")]
+    AlreadyRevoked,
+    #[error("the agreement has ended")]
+    Ended,
+}
+
+impl Agreement {
+    /// Whether it delivers at `day` (a local date): approved, and the day within its validity.
+    pub fn in_force(&self, day: jiff::civil::Date) -> bool {
+        self.status == AgreementStatus::Approved && self.valid_from <= day && day <= self.valid_to
+    }
+
+    /// The payload this agreement lets through for `event` on `day`, or `None` when it does not
+    /// cover it (not in force, another type, another area). Personal fields only with a legal basis.
+    pub fn allows(&self, event: &Event, day: jiff::civil::Date) -> Option<Map<String, Value>> {
+        if !self.in_force(day) {
+            return None;
+        }
+        let allowed = self.fields.get(&event.event_type)?;
+        if !self
+            .area_paths
+            .iter()
+            .any(|p| event.area_path.starts_with(p.as_str()))
+        {
+            return None;
+        }
+        Some(redact(
+            event.event_type,
+            &event.data,
+            allowed,
+            self.legal_basis
+                .as_deref()
+                .is_some_and(|b| !b.trim().is_empty()),
+        ))
+    }
+
+    /// Approval by the security administrator `by`, who did not draft it (`drafted_by`), on `day`.
+    pub fn approve(
+        &self,
+        by: &str,
+        drafted_by: &str,
+        day: jiff::civil::Date,
+    ) -> Result<AgreementStatus, AgreementError> {
+        if self.status != AgreementStatus::Pending {
+            return Err(AgreementError::NotPending);
+        }
+        if by == drafted_by {
+            return Err(AgreementError::SelfApproval);
+        }
+        if day > self.valid_to {
+            return Err(AgreementError::Ended);
+        }
+        Ok(AgreementStatus::Approved)
+    }
+
+    /// Revocation: final, from pending or approved.
+    pub fn revoke(&self) -> Result<AgreementStatus, AgreementError> {
+        match self.status {
+            AgreementStatus::Revoked => Err(AgreementError::AlreadyRevoked),
+            _ => Ok(AgreementStatus::Revoked),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -437,5 +558,127 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn date(offset: i64) -> jiff::civil::Date {
+        jiff::civil::date(2026, 12, 1)
+            .checked_add(jiff::Span::new().days(offset))
+            .unwrap()
+    }
+
+    fn agreement_strategy() -> impl Strategy<Value = Agreement> {
+        (
+            prop::collection::btree_map(
+                prop::sample::select(EventType::ALL.to_vec()),
+                prop::collection::vec("[a-z_]{1,14}", 0..8),
+                0..4,
+            ),
+            prop::collection::vec(
+                prop::sample::select(vec!["/330681/", "/330681/330681109/", "/330682/"]),
+                1..3,
+            ),
+            prop::option::of("[a-z ]{0,12}"),
+            0i64..40,
+            0i64..40,
+            prop::sample::select(AgreementStatus::ALL.to_vec()),
+        )
+            .prop_map(|(mut fields, areas, basis, a, b, status)| {
+                // Half of each list from the schema's own names, so fields do come through.
+                for (t, names) in fields.iter_mut() {
+                    for (i, f) in t.fields().iter().enumerate() {
+                        if i % 2 == 0 {
+                            names.push(f.name.to_string());
+                        }
+                    }
+                }
+                Agreement {
+                    id: "a".into(),
+                    partner_org_id: "p".into(),
+                    fields,
+                    area_paths: areas.into_iter().map(String::from).collect(),
+                    purpose: "网格化服务管理".into(),
+                    legal_basis: basis,
+                    valid_from: date(a.min(b)),
+                    valid_to: date(a.max(b)),
+                    status,
+                }
+            })
+    }
+
+    proptest! {
+        /// Over random agreements, events and days: nothing is delivered outside an approved
+        /// agreement's days, types or areas; what is delivered holds only the agreement's fields, and
+        /// personal ones only under a legal basis.
+        #[test]
+        fn an_agreement_delivers_only_what_it_allows_while_in_force(
+            ag in agreement_strategy(),
+            t in prop::sample::select(EventType::ALL.to_vec()),
+            area in prop::sample::select(vec!["/330681/330681109/330681109004/", "/330682/330682100/", "/330681/330681001/"]),
+            day in -5i64..50,
+        ) {
+            let event = Event {
+                event_type: t,
+                aggregate_id: "x".into(),
+                area_path: area.into(),
+                occurred_at: 0,
+                data: sample(t),
+            };
+            let d = date(day);
+            match ag.allows(&event, d) {
+                None => {}
+                Some(out) => {
+                    prop_assert_eq!(ag.status, AgreementStatus::Approved);
+                    prop_assert!(ag.valid_from <= d && d <= ag.valid_to, "delivered outside its days");
+                    prop_assert!(ag.area_paths.iter().any(|p| area.starts_with(p.as_str())));
+                    let allowed = &ag.fields[&t];
+                    let basis = ag.legal_basis.as_deref().is_some_and(|b| !b.trim().is_empty());
+                    for k in out.keys() {
+                        prop_assert!(allowed.contains(k), "{} not in the agreement", k);
+                        prop_assert!(basis || !t.field(k).unwrap().personal, "personal {} without a basis", k);
+                    }
+                }
+            }
+            let revoked = Agreement { status: AgreementStatus::Revoked, ..ag.clone() };
+            prop_assert!(revoked.allows(&event, d).is_none());
+            prop_assert!(ag.allows(&event, ag.valid_to.tomorrow().unwrap()).is_none(), "an expired agreement delivers nothing");
+        }
+    }
+
+    #[test]
+    fn approval_needs_a_second_person_and_a_pending_agreement() {
+        let ag = Agreement {
+            id: "a".into(),
+            partner_org_id: "p".into(),
+            fields: Default::default(),
+            area_paths: vec!["/330681/".into()],
+            purpose: "x".into(),
+            legal_basis: None,
+            valid_from: date(0),
+            valid_to: date(30),
+            status: AgreementStatus::Pending,
+        };
+        assert_eq!(
+            ag.approve("u1", "u1", date(1)),
+            Err(AgreementError::SelfApproval)
+        );
+        assert_eq!(ag.approve("u2", "u1", date(31)), Err(AgreementError::Ended));
+        assert_eq!(
+            ag.approve("u2", "u1", date(1)),
+            Ok(AgreementStatus::Approved)
+        );
+        let approved = Agreement {
+            status: AgreementStatus::Approved,
+            ..ag.clone()
+        };
+        assert_eq!(
+            approved.approve("u2", "u1", date(1)),
+            Err(AgreementError::NotPending)
+        );
+        assert_eq!(approved.revoke(), Ok(AgreementStatus::Revoked));
+        let revoked = Agreement {
+            status: AgreementStatus::Revoked,
+            ..ag
+        };
+        assert_eq!(revoked.revoke(), Err(AgreementError::AlreadyRevoked));
     }
 }

@@ -39,6 +39,7 @@ pub mod scope;
 pub mod sealed;
 pub mod sessions;
 pub mod settings;
+pub mod sharing;
 pub mod tasks;
 pub mod teams;
 pub mod testing;

@@ -168,6 +168,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "incident_clock_indexes",
         up: v31_incident_clock_indexes,
     },
+    Migration {
+        version: 32,
+        name: "sharing_agreements",
+        up: v32_sharing_agreements,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1415,6 +1420,36 @@ fn v31_incident_clock_indexes(_: Backend) -> Vec<String> {
          WHERE dispatched_at IS NOT NULL",
         "CREATE INDEX incidents_called_back_kpi ON incidents (received_at, area_path) \
          WHERE satisfaction IS NOT NULL",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// 共享协议: what a partner organisation may receive (event types, the fields of each as JSON,
+/// areas), for what purpose and on what legal basis, from when to when; drafted, approved by the
+/// security administrator (another person), revoked.
+fn v32_sharing_agreements(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE sharing_agreements (
+            id TEXT PRIMARY KEY,
+            partner_org_id TEXT NOT NULL REFERENCES orgs(id),
+            fields TEXT NOT NULL,
+            area_paths TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            legal_basis TEXT,
+            valid_from TEXT NOT NULL,
+            valid_to TEXT NOT NULL,
+            status TEXT NOT NULL,
+            drafted_by TEXT NOT NULL REFERENCES users(id),
+            drafted_at BIGINT NOT NULL,
+            approved_by TEXT REFERENCES users(id),
+            approved_at BIGINT,
+            revoked_by TEXT REFERENCES users(id),
+            revoked_at BIGINT,
+            revoke_reason TEXT,
+            updated_at BIGINT NOT NULL)",
+        "CREATE INDEX sharing_agreements_partner ON sharing_agreements (partner_org_id, status)",
+        "CREATE INDEX sharing_agreements_force ON sharing_agreements (status, valid_to)",
     ]
     .map(String::from)
     .to_vec()

@@ -29,6 +29,7 @@ macro_rules! both {
     };
 }
 
+mod agreements;
 mod areas_orgs;
 mod audit_chain;
 mod migrations;
