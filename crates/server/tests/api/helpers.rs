@@ -359,3 +359,30 @@ pub async fn plant_incident(
     .unwrap();
     tx.commit_audited(vec![]).await.unwrap();
 }
+
+/// Runs the patrol tally as it will have run a few hours from now, so yesterday's posts are
+/// recorded whatever the hour (a day is recorded an hour after its last window, which may end after
+/// midnight).
+pub async fn record_patrol_days_as_later(app: &TestApp) {
+    let later = AppState::new((*app.state.config).clone(), app.db.clone()).unwrap();
+    later.clock.advance_seconds(4 * 3600);
+    pingan_server::patrol::tally::record_due(&later)
+        .await
+        .unwrap();
+}
+
+/// The key of the station whose area is `area_path`, as the assessment ranks stations.
+pub async fn station_key(app: &TestApp, c: &reqwest::Client, area_path: &str) -> String {
+    let (_, r) = app
+        .get_json(c, "/api/v1/assessment/ranking?unit_type=station")
+        .await;
+    r["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["unit"]["area_path"] == area_path)
+        .unwrap_or_else(|| panic!("{r}"))["unit"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}

@@ -431,13 +431,7 @@ both!(
             .unwrap();
         // Yesterday's posts are recorded an hour after its last window closes (past midnight for a
         // late window): run the job as it will have run by then, whatever the hour now.
-        let later =
-            pingan_server::state::AppState::new((*app.state.config).clone(), app.db.clone())
-                .unwrap();
-        later.clock.advance_seconds(4 * 3600);
-        pingan_server::patrol::tally::record_due(&later)
-            .await
-            .unwrap();
+        record_patrol_days_as_later(&app).await;
         let doc = openapi(&app).await;
         let chief = app.client_as("chief").await;
         let today = app.state.today();

@@ -1086,27 +1086,10 @@ both!(
             .await
             .unwrap();
         // As the job will have run once yesterday's last window (maybe past midnight) is over.
-        let later =
-            pingan_server::state::AppState::new((*app.state.config).clone(), app.db.clone())
-                .unwrap();
-        later.clock.advance_seconds(4 * 3600);
-        pingan_server::patrol::tally::record_due(&later)
-            .await
-            .unwrap();
+        record_patrol_days_as_later(&app).await;
         let chief = app.client_as("chief").await;
         let today = app.state.today();
-        let (_, r) = app
-            .get_json(&chief, "/api/v1/assessment/ranking?unit_type=station")
-            .await;
-        let station = r["scores"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["unit"]["area_path"] == TOWN)
-            .unwrap_or_else(|| panic!("{r}"))["unit"]["key"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let station = station_key(&app, &chief, TOWN).await;
         let month = ReportPeriod::containing(PeriodKind::Month, today);
         let (s, d) = app
             .get_json(

@@ -763,18 +763,7 @@ both!(
         let chief = app.client_as("chief").await;
         let today = app.state.today();
         town_drill(&app, &chief, pingan_domain::time::day_start(today)).await;
-        let (_, r) = app
-            .get_json(&chief, "/api/v1/assessment/ranking?unit_type=station")
-            .await;
-        let station = r["scores"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|s| s["unit"]["area_path"] == TOWN)
-            .unwrap_or_else(|| panic!("{r}"))["unit"]["key"]
-            .as_str()
-            .unwrap()
-            .to_string();
+        let station = station_key(&app, &chief, TOWN).await;
         check_per_head(
             &app,
             &chief,
