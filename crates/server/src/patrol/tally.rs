@@ -72,7 +72,8 @@ async fn record_plan(
         let d = day.to_string();
         let rows: Vec<PostDay> = checked
             .iter()
-            .map(|p| PostDay {
+            .map(|p| (p, CheckInMethod::of(p.gps, !p.manual.is_empty())))
+            .map(|(p, method)| PostDay {
                 plan_id: plan.id.clone(),
                 day: d.clone(),
                 post: p.post as i64,
@@ -81,10 +82,8 @@ async fn record_plan(
                 zone_name: zone.name.clone(),
                 area_path: plan.area_path.clone(),
                 org_path: plan.org_path.clone(),
-                method: CheckInMethod::of(p.gps, !p.manual.is_empty())
-                    .code()
-                    .to_string(),
-                checked_in: p.checked_in,
+                method: method.code().to_string(),
+                checked_in: method.checked_in(),
                 recorded_at: now,
             })
             .collect();
