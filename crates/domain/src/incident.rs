@@ -246,6 +246,8 @@ string_enum! {
         Patrol = "patrol",
         /// A 群防群治 team member's report from the phone (群防队员上报).
         Volunteer = "volunteer",
+        /// A partner system's inbound event (网格平台, 12345 热线, 数字城管) under 警网融合.
+        Partner = "partner",
     }
 }
 

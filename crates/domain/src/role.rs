@@ -148,9 +148,26 @@ impl Role {
                 AreaManage,
                 GridManage,
                 OrgRead,
+                SharingRead,
+                SharingManage,
             ],
-            Role::SecurityAdmin => &[UserRead, UserManage, ScopeGrant, OrgRead, AreaRead],
-            Role::Auditor => &[AuditRead, AuditVerify, OrgRead, AreaRead, UserRead],
+            Role::SecurityAdmin => &[
+                UserRead,
+                UserManage,
+                ScopeGrant,
+                OrgRead,
+                AreaRead,
+                SharingRead,
+                SharingApprove,
+            ],
+            Role::Auditor => &[
+                AuditRead,
+                AuditVerify,
+                OrgRead,
+                AreaRead,
+                UserRead,
+                SharingRead,
+            ],
             Role::Dispatcher => &[
                 PublicAlertRead,
                 PublicAlertCompose,
@@ -353,6 +370,7 @@ impl Role {
                 DisputeRead,
                 TaskRead,
                 IncidentRead,
+                SharingOwn,
             ],
         }
     }
@@ -452,6 +470,14 @@ pub enum Permission {
     AssessmentDefine,
     TrainingRead,
     TrainingManage,
+    /// 警网融合: see every partner's agreements, delivery status, dead letters and inbound events.
+    SharingRead,
+    /// Draft agreements, set a partner's endpoint and keys, replay deliveries, revoke.
+    SharingManage,
+    /// Approve (or revoke) an agreement: the security administrator, never its drafter.
+    SharingApprove,
+    /// A partner's own page: what it receives, under which agreement, and what it sent in.
+    SharingOwn,
 }
 
 #[cfg(test)]

@@ -474,6 +474,30 @@ impl Agreement {
     }
 }
 
+/// Which of a partner's agreements a delivery goes under, and the payload it lets through: among
+/// those in force on `day` that allow the event, the one allowing the most fields (the first by id
+/// on a tie). `None`: nothing is sent.
+pub fn choose<'a>(
+    agreements: &'a [Agreement],
+    event: &Event,
+    day: jiff::civil::Date,
+) -> Option<(&'a Agreement, Map<String, Value>)> {
+    let mut best: Option<(&Agreement, Map<String, Value>)> = None;
+    for a in agreements {
+        let Some(data) = a.allows(event, day) else {
+            continue;
+        };
+        let better = match &best {
+            None => true,
+            Some((b, d)) => data.len() > d.len() || (data.len() == d.len() && a.id < b.id),
+        };
+        if better {
+            best = Some((a, data));
+        }
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -641,6 +665,45 @@ mod tests {
             let revoked = Agreement { status: AgreementStatus::Revoked, ..ag.clone() };
             prop_assert!(revoked.allows(&event, d).is_none());
             prop_assert!(ag.allows(&event, ag.valid_to.tomorrow().unwrap()).is_none(), "an expired agreement delivers nothing");
+        }
+    }
+
+    proptest! {
+        /// A partner with several agreements: the delivery names one of them, carries only that
+        /// agreement's fields, and nothing goes when none is in force for the event.
+        #[test]
+        fn a_delivery_goes_under_one_agreement_that_allows_all_it_carries(
+            ags in prop::collection::vec(agreement_strategy(), 0..4),
+            t in prop::sample::select(EventType::ALL.to_vec()),
+            area in prop::sample::select(vec!["/330681/330681109/330681109004/", "/330682/330682100/"]),
+            day in -5i64..50,
+        ) {
+            let ags: Vec<Agreement> = ags
+                .into_iter()
+                .enumerate()
+                .map(|(i, a)| Agreement { id: format!("a{i}"), ..a })
+                .collect();
+            let event = Event {
+                event_type: t,
+                aggregate_id: "x".into(),
+                area_path: area.into(),
+                occurred_at: 0,
+                data: sample(t),
+            };
+            let d = date(day);
+            match choose(&ags, &event, d) {
+                None => prop_assert!(ags.iter().all(|a| a.allows(&event, d).is_none())),
+                Some((a, out)) => {
+                    prop_assert!(a.in_force(d));
+                    let again = a.allows(&event, d);
+                    prop_assert_eq!(Some(&out), again.as_ref());
+                    for other in &ags {
+                        if let Some(o) = other.allows(&event, d) {
+                            prop_assert!(o.len() <= out.len());
+                        }
+                    }
+                }
+            }
         }
     }
 

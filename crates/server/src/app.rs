@@ -230,6 +230,7 @@ pub async fn serve(
     let state = AppState::new(config, db.clone())?;
     state.check_field_key().await?;
     crate::jobs::spawn(&state, jobs(&state));
+    crate::sharing::delivery::spawn(&state);
     let limits = crate::conn::Limits::from_config(&state.config.server);
     let metrics = match state.config.server.metrics_listen.as_str() {
         "" | "token" => None,

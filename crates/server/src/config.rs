@@ -26,6 +26,7 @@ pub struct Config {
     pub visits: VisitsConfig,
     pub public_alerts: PublicAlertsConfig,
     pub reports: ReportsConfig,
+    pub sharing: SharingConfig,
 }
 
 /// A term a deployment adds to a built-in list (a risk category, a visit topic): its code and its
@@ -122,6 +123,45 @@ impl Default for PublicAlertsConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct ReportsConfig {
     pub chromium: String,
+}
+
+/// 警网融合 delivery: how often each server looks for partners with events to send (0: delivery off
+/// on this server), the retry backoff (doubling from `retry_base_ms` up to `retry_max_ms`, with
+/// jitter), how long a partner's lease lasts, the `source` stamped on every event, and the NATS
+/// server and JetStream stream partners on the `jetstream` transport are published to.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct SharingConfig {
+    pub poll_ms: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    pub lease_seconds: u64,
+    pub request_timeout_ms: u64,
+    pub source: String,
+    /// `nats://127.0.0.1:4222`; empty: the JetStream transport is unavailable.
+    pub nats_url: String,
+    pub nats_stream: String,
+    /// First token of every subject; the stream takes `<subject_prefix>.>`.
+    pub subject_prefix: String,
+    /// Allowed distance of an inbound event's signed timestamp from now.
+    pub inbound_max_skew_seconds: i64,
+}
+
+impl Default for SharingConfig {
+    fn default() -> Self {
+        SharingConfig {
+            poll_ms: 500,
+            retry_base_ms: 1000,
+            retry_max_ms: 600_000,
+            lease_seconds: 30,
+            request_timeout_ms: 10_000,
+            source: "/pingan".into(),
+            nats_url: String::new(),
+            nats_stream: "PINGAN_SHARING".into(),
+            subject_prefix: "pingan".into(),
+            inbound_max_skew_seconds: 300,
+        }
+    }
 }
 
 /// 交办/督办: when a task is carded (`domain::task::CardRules`: days overdue or without progress for

@@ -108,6 +108,16 @@ const COLUMNS: &[Sealed] = &[
         aad: CONTACT_PHONE,
         index: None,
     },
+    Sealed {
+        at: col("sharing_endpoints", "secret_sealed", None),
+        aad: crate::sharing::SECRET_AAD,
+        index: None,
+    },
+    Sealed {
+        at: col("sharing_endpoints", "inbound_secret_sealed", None),
+        aad: crate::sharing::INBOUND_SECRET_AAD,
+        index: None,
+    },
 ];
 
 /// Opens an optional sealed value.

@@ -173,6 +173,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sharing_agreements",
         up: v32_sharing_agreements,
     },
+    Migration {
+        version: 33,
+        name: "sharing_delivery",
+        up: v33_sharing_delivery,
+    },
 ];
 
 pub fn latest_version() -> i64 {
@@ -1450,6 +1455,62 @@ fn v32_sharing_agreements(_: Backend) -> Vec<String> {
             updated_at BIGINT NOT NULL)",
         "CREATE INDEX sharing_agreements_partner ON sharing_agreements (partner_org_id, status)",
         "CREATE INDEX sharing_agreements_force ON sharing_agreements (status, valid_to)",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// A partner's endpoint and its delivery cursor (one row each, claimed by a lease), what was
+/// delivered under which agreement or given up as a dead letter, and the events partners sent in.
+fn v33_sharing_delivery(_: Backend) -> Vec<String> {
+    [
+        "CREATE TABLE sharing_endpoints (
+            id TEXT PRIMARY KEY,
+            partner_org_id TEXT NOT NULL UNIQUE REFERENCES orgs(id),
+            transport TEXT NOT NULL,
+            url TEXT NOT NULL,
+            signing TEXT NOT NULL,
+            secret_sealed TEXT NOT NULL,
+            inbound_secret_sealed TEXT NOT NULL,
+            subject_token TEXT NOT NULL UNIQUE,
+            batch_size BIGINT NOT NULL,
+            max_attempts BIGINT NOT NULL,
+            enabled BOOLEAN NOT NULL,
+            position BIGINT NOT NULL,
+            attempts BIGINT NOT NULL,
+            next_attempt_at BIGINT NOT NULL,
+            last_error TEXT,
+            last_success_at BIGINT,
+            lease_holder TEXT,
+            lease_until BIGINT NOT NULL,
+            created_at BIGINT NOT NULL,
+            updated_at BIGINT NOT NULL)",
+        "CREATE TABLE sharing_deliveries (
+            partner_org_id TEXT NOT NULL REFERENCES orgs(id),
+            position BIGINT NOT NULL,
+            event_id TEXT NOT NULL,
+            event_type TEXT NOT NULL,
+            agreement_id TEXT NOT NULL REFERENCES sharing_agreements(id),
+            status TEXT NOT NULL,
+            attempts BIGINT NOT NULL,
+            last_error TEXT,
+            at BIGINT NOT NULL,
+            PRIMARY KEY (partner_org_id, position))",
+        "CREATE INDEX sharing_deliveries_dead ON sharing_deliveries (partner_org_id, status, at)",
+        "CREATE TABLE sharing_inbound (
+            id TEXT PRIMARY KEY,
+            partner_org_id TEXT NOT NULL REFERENCES orgs(id),
+            event_id TEXT,
+            event_type TEXT,
+            outcome TEXT NOT NULL,
+            object_type TEXT,
+            object_id TEXT,
+            error TEXT,
+            received_at BIGINT NOT NULL)",
+        "CREATE UNIQUE INDEX sharing_inbound_accepted ON sharing_inbound (partner_org_id, event_id) \
+         WHERE outcome = 'accepted'",
+        "CREATE INDEX sharing_inbound_partner ON sharing_inbound (partner_org_id, received_at)",
+        "CREATE INDEX outbox_events_occurred ON outbox_events (occurred_at)",
     ]
     .map(String::from)
     .to_vec()

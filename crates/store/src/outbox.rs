@@ -105,3 +105,18 @@ pub async fn head(db: &Db) -> Result<i64> {
         .await?;
     Ok(p)
 }
+
+/// The position just before the first event that happened at or after `at` (UTC µs): replaying
+/// from there sends every event since `at`.
+pub async fn position_before(db: &Db, at: i64) -> Result<i64> {
+    let (p,): (Option<i64>,) = db
+        .fetch_one(
+            "SELECT MIN(position) FROM outbox_events WHERE occurred_at >= ?",
+            args![at],
+        )
+        .await?;
+    match p {
+        Some(p) => Ok(p - 1),
+        None => head(db).await,
+    }
+}

@@ -414,6 +414,17 @@ pub async fn report_as(state: &AppState, actor: &Actor, req: NewIncident) -> Api
             ));
         }
     }
+    checked(state, channel, req, Some(actor.user_id.clone()))
+}
+
+/// An incident's fields checked one by one, every problem named at once (the staff forms, the API
+/// and partners' inbound events use the same checks).
+pub fn checked(
+    state: &AppState,
+    channel: Channel,
+    req: NewIncident,
+    reporter_user_id: Option<String>,
+) -> ApiResult<Report> {
     // Every field is checked before answering, so the form shows all its problems at once.
     let mut problems = Problems::default();
     let code = problems.check(type_code("type_code", &req.type_code))?;
@@ -468,7 +479,7 @@ pub async fn report_as(state: &AppState, actor: &Actor, req: NewIncident) -> Api
         lat,
         caller_name,
         caller_phone,
-        reporter_user_id: Some(actor.user_id.clone()),
+        reporter_user_id,
         camera_code: None,
         snapshot_ref: None,
         event_type: None,

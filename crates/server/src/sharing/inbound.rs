@@ -1,0 +1,333 @@
+//! Inbound events: a partner system (the grid platform, the 12345 hotline, 数字城管) posts a CloudEvent
+//! signed with its inbound key, and it becomes a record through the same checks as the staff forms —
+//! `incident.report` becomes an incident on the `partner` channel, located where the partner's
+//! agreements reach. Idempotent by the partner's event id: the record and the "accepted" row are
+//! written in one transaction under a unique index, so a replay (even a concurrent one) is refused
+//! with the record it made the first time. Every refusal is kept for the partner's admin page.
+
+use super::INBOUND_SECRET_AAD;
+use crate::dispatch::intake;
+use crate::error::{ApiError, ApiResult};
+use crate::signed::Signing;
+use crate::state::AppState;
+use axum::http::StatusCode;
+use pingan_domain::audit::{AuditEntry, AuditOutcome};
+use pingan_domain::incident::Channel;
+use pingan_store::StoreError;
+use pingan_store::sharing::{self as store, InboundRow};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// The event types partners may send.
+pub const INBOUND_TYPES: &[&str] = &["incident.report"];
+
+/// An incident as a partner reports it (`data` of `incident.report`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundIncident {
+    /// 6-digit incident type code.
+    pub type_code: String,
+    /// 1 (most urgent) – 4; default 3.
+    #[serde(default)]
+    pub level: Option<i64>,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// wgs84 (default), gcj02 or bd09.
+    #[serde(default)]
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub caller_phone: Option<String>,
+    /// When it happened (RFC 3339), if not now.
+    #[serde(default)]
+    pub reported_at: Option<String>,
+}
+
+/// What an accepted event became.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InboundAccepted {
+    pub event_id: String,
+    pub object_type: String,
+    pub object_id: String,
+    /// The incident's number (警情编号).
+    pub number: String,
+}
+
+/// The refusal kept for the admin page, in its own transaction (the event itself stores nothing).
+async fn refuse(
+    state: &AppState,
+    partner: &str,
+    event_id: Option<&str>,
+    event_type: Option<&str>,
+    err: ApiError,
+) -> ApiError {
+    let message = match err.problems().first() {
+        Some(p) => format!("{}: {}", p.field, p.message),
+        None => err.to_string(),
+    };
+    let row = InboundRow {
+        id: pingan_store::new_id(),
+        partner_org_id: partner.to_string(),
+        event_id: event_id.map(|s| s.chars().take(200).collect()),
+        event_type: event_type.map(|s| s.chars().take(100).collect()),
+        outcome: "refused".into(),
+        object_type: None,
+        object_id: None,
+        error: Some(message.clone()),
+        received_at: state.now(),
+    };
+    let write = async {
+        let mut tx = state.db.begin().await?;
+        store::record_inbound(&mut tx, &row);
+        tx.commit_audited(vec![entry(
+            state,
+            partner,
+            "sharing.inbound.refuse",
+            AuditOutcome::Denied,
+            &serde_json::json!({"event": row.event_id, "error": message}),
+        )])
+        .await
+    };
+    if let Err(e) = write.await {
+        tracing::warn!(error = %e, "recording a refused inbound event failed");
+    }
+    err
+}
+
+fn entry(
+    state: &AppState,
+    partner: &str,
+    action: &str,
+    outcome: AuditOutcome,
+    detail: &Value,
+) -> AuditEntry {
+    AuditEntry {
+        at: state.now(),
+        actor_id: None,
+        actor_name: format!("partner:{partner}"),
+        action: action.into(),
+        object_type: "org".into(),
+        object_id: Some(partner.to_string()),
+        outcome,
+        purpose: None,
+        ip: None,
+        detail: detail.to_string(),
+    }
+}
+
+/// Takes one signed event from `partner`.
+pub async fn receive(
+    state: &AppState,
+    partner: &str,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+) -> ApiResult<InboundAccepted> {
+    let ep = store::endpoint_of(&state.db, partner)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let secret = state
+        .cipher
+        .open(INBOUND_SECRET_AAD, &ep.inbound_secret_sealed)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("inbound key: {e}")))?;
+    let now_s = state.now() / 1_000_000;
+    let signing = Signing::parse(&ep.signing).unwrap_or(Signing::HmacSm3);
+    if let Err(e) = crate::signed::verify_with(
+        signing,
+        &secret,
+        state.config.sharing.inbound_max_skew_seconds,
+        now_s,
+        timestamp,
+        signature,
+        body,
+    ) {
+        return Err(refuse(state, partner, None, None, e).await);
+    }
+    if !ep.enabled {
+        let e = ApiError::bad_request_status(
+            StatusCode::FORBIDDEN,
+            "sharing_disabled",
+            "this partner's endpoint is disabled",
+        );
+        return Err(refuse(state, partner, None, None, e).await);
+    }
+    let envelope: Value = match serde_json::from_slice(body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => {
+            let e = ApiError::bad_request(
+                "invalid_json",
+                "the body must be a CloudEvent (a JSON object)",
+                None,
+            );
+            return Err(refuse(state, partner, None, None, e).await);
+        }
+    };
+    let id = envelope["id"]
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 200);
+    let kind = envelope["type"].as_str();
+    let bad = |field: &str, m: &str| ApiError::invalid(field, m.to_string());
+    let checked = if envelope["specversion"] != "1.0" {
+        Err(bad("specversion", "must be \"1.0\" (CloudEvents 1.0)"))
+    } else if id.is_none() {
+        Err(bad(
+            "id",
+            "the event's id, 1–200 characters (replays are refused by it)",
+        ))
+    } else if !kind.is_some_and(|k| INBOUND_TYPES.contains(&k)) {
+        Err(bad("type", &format!("one of {}", INBOUND_TYPES.join(", "))))
+    } else if !envelope["data"].is_object() {
+        Err(bad("data", "the event's data, a JSON object"))
+    } else {
+        Ok(())
+    };
+    if let Err(e) = checked {
+        return Err(refuse(state, partner, id, kind, e).await);
+    }
+    let (id, kind) = (id.unwrap_or_default(), kind.unwrap_or_default());
+    if let Some(first) = store::accepted_inbound(&state.db, partner, id).await? {
+        let e = duplicate(&first);
+        return Err(refuse(state, partner, Some(id), Some(kind), e).await);
+    }
+    match incident(state, partner, id, kind, &envelope["data"]).await {
+        Ok(a) => Ok(a),
+        Err(e) => Err(refuse(state, partner, Some(id), Some(kind), e).await),
+    }
+}
+
+fn duplicate(first: &InboundRow) -> ApiError {
+    ApiError::bad_request_status(
+        StatusCode::CONFLICT,
+        "duplicate_event",
+        &format!(
+            "event {} was accepted before: {} {}",
+            first.event_id.as_deref().unwrap_or(""),
+            first.object_type.as_deref().unwrap_or(""),
+            first.object_id.as_deref().unwrap_or("")
+        ),
+    )
+}
+
+/// `incident.report` → an incident on the partner channel, where the partner's agreements reach.
+async fn incident(
+    state: &AppState,
+    partner: &str,
+    id: &str,
+    kind: &str,
+    data: &Value,
+) -> ApiResult<InboundAccepted> {
+    let d: InboundIncident = serde_path_to_error::deserialize(data.clone()).map_err(|e| {
+        let field = format!("data.{}", e.path());
+        ApiError::invalid(&field, e.inner().to_string())
+    })?;
+    let req = intake::NewIncident {
+        channel: None,
+        type_code: d.type_code,
+        level: d.level,
+        description: d.description,
+        address: d.address,
+        lng: d.lng,
+        lat: d.lat,
+        crs: d.crs,
+        caller_name: d.caller_name,
+        caller_phone: d.caller_phone,
+        reported_at: d.reported_at,
+    };
+    let report = intake::checked(state, Channel::Partner, req, None)?;
+    let areas = agreed_areas(state, partner).await?;
+    if areas.is_empty() {
+        return Err(ApiError::bad_request_status(
+            StatusCode::FORBIDDEN,
+            "sharing_no_agreement",
+            "no sharing agreement with this partner is in force",
+        ));
+    }
+    let (located, _) = crate::locate::locate_for(&state.db, report.lng, report.lat, None).await?;
+    if !areas
+        .iter()
+        .any(|a| located.area_path.starts_with(a.as_str()))
+    {
+        return Err(ApiError::invalid(
+            "data.lng",
+            "the location lies outside the areas agreed with you",
+        ));
+    }
+    let prepared = intake::prepare(state, report, None, None).await?;
+    let mut tx = state.db.begin().await?;
+    let (row, receipt) = intake::record_in(&mut tx, prepared).await?;
+    store::record_inbound(
+        &mut tx,
+        &InboundRow {
+            id: pingan_store::new_id(),
+            partner_org_id: partner.to_string(),
+            event_id: Some(id.to_string()),
+            event_type: Some(kind.to_string()),
+            outcome: "accepted".into(),
+            object_type: Some("incident".into()),
+            object_id: Some(row.id.clone()),
+            error: None,
+            received_at: state.now(),
+        },
+    );
+    let mut receipt = receipt;
+    receipt.actor_name = format!("partner:{partner}");
+    match tx
+        .commit_audited(vec![
+            receipt,
+            entry(
+                state,
+                partner,
+                "sharing.inbound.accept",
+                AuditOutcome::Ok,
+                &serde_json::json!({"event": id, "incident": row.id}),
+            ),
+        ])
+        .await
+    {
+        Ok(()) => {}
+        // The same event id accepted a moment ago by a concurrent request: nothing of this one
+        // was written.
+        Err(StoreError::Conflict(_)) => {
+            let first = store::accepted_inbound(&state.db, partner, id).await?;
+            return Err(first.as_ref().map_or_else(
+                || {
+                    ApiError::bad_request_status(
+                        StatusCode::CONFLICT,
+                        "duplicate_event",
+                        "accepted before",
+                    )
+                },
+                duplicate,
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Err(e) = intake::after(state, &row).await {
+        tracing::warn!(error = %e, "after-intake checks failed");
+    }
+    Ok(InboundAccepted {
+        event_id: id.to_string(),
+        object_type: "incident".into(),
+        object_id: row.id,
+        number: row.number,
+    })
+}
+
+/// The areas of the partner's agreements in force today.
+async fn agreed_areas(state: &AppState, partner: &str) -> ApiResult<Vec<String>> {
+    let today = state.today();
+    let mut out = Vec::new();
+    for r in store::of_partner(&state.db, partner).await? {
+        if let Ok(a) = r.agreement()
+            && a.in_force(today)
+        {
+            out.extend(a.area_paths);
+        }
+    }
+    Ok(out)
+}
