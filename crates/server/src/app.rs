@@ -74,6 +74,7 @@ fn pages(upload_limit: usize) -> Router<AppState> {
         .merge(crate::risks::pages::router())
         .merge(crate::visits::pages::router())
         .merge(crate::publicity::pages::router())
+        .merge(crate::sharing::pages::router())
         .merge(crate::public_alerts::pages::router())
         .merge(crate::kpi::pages::router())
         .merge(crate::assessment::pages::router())

@@ -53,6 +53,7 @@ pub async fn ensure_all(
     crate::training::demo::ensure(db, config).await?;
     crate::public_alerts::demo::ensure(db, config).await?;
     crate::assessment::demo::ensure(db, config).await?;
+    crate::sharing::demo::ensure(db, config).await?;
     ensure_second_factors(db, &cipher, seed).await?;
     Ok((summary, history))
 }

@@ -110,12 +110,12 @@ const COLUMNS: &[Sealed] = &[
     },
     Sealed {
         at: col("sharing_endpoints", "secret_sealed", None),
-        aad: crate::sharing::SECRET_AAD,
+        aad: SHARING_SECRET,
         index: None,
     },
     Sealed {
         at: col("sharing_endpoints", "inbound_secret_sealed", None),
-        aad: crate::sharing::INBOUND_SECRET_AAD,
+        aad: SHARING_INBOUND_SECRET,
         index: None,
     },
 ];
@@ -135,6 +135,9 @@ pub const CALLER_PHONE: &str = "incidents.caller_phone";
 pub const CONTACT_NAME: &str = "places.contact_name";
 pub const CONTACT_PHONE: &str = "places.contact_phone";
 pub const MOBILE: &str = "users.mobile";
+/// A partner's key deliveries are signed with, and the key it signs inbound events with.
+pub const SHARING_SECRET: &str = "sharing_endpoints.secret";
+pub const SHARING_INBOUND_SECRET: &str = "sharing_endpoints.inbound_secret";
 
 /// Columns that held plain personal data before it was sealed (migration 13), and where each value
 /// goes: `seal_plain` moves what is left when the server opens the database.

@@ -80,7 +80,7 @@ static NAV: &[(&str, &[NavItem])] = &[
         nav!("tasks", "/tasks", true, [TaskRead]),
         nav!("risks", "/risks", true, [RiskRead]),
         nav!("public_alerts", "/public-alerts", true, [PublicAlertRead]),
-        nav!("sharing", "/m/sharing", false, [GridWork, IncidentRead]),
+        nav!("sharing", "/sharing", true, [SharingRead, SharingOwn]),
     ]),
     ("group.team", &[
         nav!("training", "/training", true, [TrainingRead]),

@@ -43,6 +43,22 @@ pub fn postgres_url(test: &str) -> Option<String> {
     }
 }
 
+/// The NATS (JetStream) URL for tests, or `None` after printing a loud skip notice.
+/// Panics when `PINGAN_REQUIRE_ALL=1` and the variable is missing.
+pub fn nats_url(test: &str) -> Option<String> {
+    match std::env::var("PINGAN_TEST_NATS_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            assert!(
+                !require_all(),
+                "{test}: PINGAN_REQUIRE_ALL=1 but PINGAN_TEST_NATS_URL is not set"
+            );
+            eprintln!("SKIPPED (nats): {test}: set PINGAN_TEST_NATS_URL to run it");
+            None
+        }
+    }
+}
+
 impl TestDb {
     /// A migrated, empty database, or `None` when the backend is unavailable (and allowed to be).
     pub async fn new(backend: Backend, test: &str) -> Option<TestDb> {

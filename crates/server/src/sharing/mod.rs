@@ -10,8 +10,10 @@
 pub mod api;
 pub mod asyncapi;
 pub mod delivery;
+pub mod demo;
 pub mod inbound;
 pub mod nats;
+pub mod pages;
 
 use crate::auth::Actor;
 use crate::error::{ApiError, ApiResult, Problem, Problems};
@@ -27,9 +29,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
-/// The associated data the two keys are sealed under.
-pub const SECRET_AAD: &str = "sharing_endpoints.secret";
-pub const INBOUND_SECRET_AAD: &str = "sharing_endpoints.inbound_secret";
+/// The associated data the two keys are sealed under (kept with the other sealed columns).
+pub use crate::rekey::{SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD, SHARING_SECRET as SECRET_AAD};
 
 /// A draft agreement.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -897,6 +897,43 @@ const ROUTES: &[Route] = &[
         Perm(P::PublicityRecord),
         Obj::PublicityCampaign,
     ),
+    // 警网融合: agreements and partners are the deployment's, not an area's.
+    r("get", "/api/v1/sharing/agreements", Perm(P::SharingRead), Coll),
+    r("post", "/api/v1/sharing/agreements", Perm(P::SharingManage), Coll),
+    r(
+        "post",
+        "/api/v1/sharing/agreements/{id}/approve",
+        Perm(P::SharingApprove),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/sharing/agreements/{id}/revoke",
+        AnyOf(&[P::SharingManage, P::SharingApprove]),
+        Coll,
+    ),
+    r("get", "/api/v1/sharing/partners", Perm(P::SharingRead), Coll),
+    r("get", "/api/v1/sharing/partners/{id}", Perm(P::SharingRead), Coll),
+    r(
+        "put",
+        "/api/v1/sharing/partners/{id}/endpoint",
+        Perm(P::SharingManage),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/sharing/partners/{id}/keys",
+        Perm(P::SharingManage),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/sharing/partners/{id}/replay",
+        Perm(P::SharingManage),
+        Coll,
+    ),
+    r("get", "/api/v1/sharing/mine", Perm(P::SharingOwn), Coll),
+    r("post", "/api/v1/sharing/inbound/{partner}", Signed, Coll),
     // 队伍建设.
     r(
         "get",
@@ -1257,6 +1294,9 @@ struct Known {
     followup: Option<String>,
     leader_password: String,
     yesterday: String,
+    /// The demo partner organisation (its endpoint set) and a pending agreement with it.
+    partner: String,
+    agreement: String,
     /// A camera and an incident, for a footage request.
     camera: String,
     incident: String,
@@ -1382,6 +1422,31 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
         pingan_store::args![f[&Obj::Risk].0.as_str()],
     )
     .await;
+    let (partner,): (String,) = one(
+        app,
+        "SELECT id FROM orgs WHERE kind = 'partner_agency' ORDER BY id LIMIT 1",
+        pingan_store::args![],
+    )
+    .await;
+    let admin = app.client_as("admin").await;
+    let r = admin
+        .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+        .json(&serde_json::json!({"transport": "webhook", "url": "http://127.0.0.1:9/matrix"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200, "matrix partner endpoint");
+    let (s, a) = post(
+        app,
+        &admin,
+        "/api/v1/sharing/agreements",
+        serde_json::json!({"partner_org_id": partner, "fields": {"incident.received": ["number"]},
+            "area_paths": ["/330681/"], "purpose": "矩阵", "valid_from": "2026-01-01",
+            "valid_to": "2099-12-31"}),
+    )
+    .await;
+    assert_eq!(s, 201, "matrix agreement: {a}");
+    let agreement = a["id"].as_str().unwrap().to_string();
     let day = |n: i64| {
         jiff::Zoned::now()
             .date()
@@ -1390,6 +1455,8 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
             .to_string()
     };
     Known {
+        partner,
+        agreement,
         soon: day(200),
         later: day(300),
         task_updated_at,
@@ -1800,6 +1867,24 @@ fn bodies(k: &Known) -> BTreeMap<Key, serde_json::Value> {
             json!({"grid_code": k.grid, "household_address": "矩阵门牌1号", "topics": ["anti_fraud"]}),
         ),
         (
+            ("post", "/api/v1/sharing/agreements"),
+            json!({"partner_org_id": k.partner, "fields": {"incident.received": ["number"]},
+                   "area_paths": ["/330681/"], "purpose": "矩阵", "valid_from": "2026-01-01",
+                   "valid_to": "2099-12-31"}),
+        ),
+        (
+            ("post", "/api/v1/sharing/agreements/{id}/revoke"),
+            json!({"reason": "矩阵"}),
+        ),
+        (
+            ("put", "/api/v1/sharing/partners/{id}/endpoint"),
+            json!({"transport": "webhook", "url": "http://127.0.0.1:9/matrix"}),
+        ),
+        (
+            ("post", "/api/v1/sharing/partners/{id}/replay"),
+            json!({"after_position": 0}),
+        ),
+        (
             ("post", "/api/v1/publicity-campaigns"),
             json!({"name": "矩阵宣传", "area_path": "/330681/", "starts_on": "2026-11-01",
                    "ends_on": "2026-11-30", "targets": [{"setting": "school", "events": 1}]}),
@@ -1935,7 +2020,12 @@ async fn account(app: &TestApp, role: Role, wide: bool, org_id: &str) -> String 
 
 /// Lists that are whole-system by design, whatever the caller's data scope: the audit log is the
 /// auditor's, and an auditor must see every record to audit anything.
-const SYSTEM_WIDE: &[&str] = &["/api/v1/audit"];
+const SYSTEM_WIDE: &[&str] = &[
+    "/api/v1/audit",
+    "/api/v1/sharing/agreements",
+    "/api/v1/sharing/partners",
+    "/api/v1/sharing/partners/{id}",
+];
 
 /// Required query parameters, so the decision (not the parameter check) is what answers.
 const QUERIES: &[(&str, &str)] = &[
@@ -1973,6 +2063,15 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
         .cloned()
         .unwrap_or_else(|| ("none".into(), "none".into()));
     // The type tables are not scoped: their routes are collections, named by a real code.
+    let sharing = if route.path.starts_with("/api/v1/sharing/partners/")
+        || route.path.starts_with("/api/v1/sharing/inbound/")
+    {
+        Some(k.partner.as_str())
+    } else if route.path.starts_with("/api/v1/sharing/agreements/") {
+        Some(k.agreement.as_str())
+    } else {
+        None
+    };
     let code = match route.path {
         "/api/v1/incident-types/{code}" => k.incident_type.0.as_str(),
         "/api/v1/dispute-types/{code}" => k.dispute_type.0.as_str(),
@@ -1982,7 +2081,8 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
     let followup = k.followup.as_deref().unwrap_or("none");
     let mut p = route.path.to_string();
     for (placeholder, value) in [
-        ("{id}", first.as_str()),
+        ("{id}", sharing.unwrap_or(first.as_str())),
+        ("{partner}", sharing.unwrap_or("none")),
         ("{code}", code),
         ("{party_id}", second.as_str()),
         ("{member_id}", second.as_str()),
@@ -2004,7 +2104,9 @@ fn url_of(route: &Route, f: &Fixtures, k: &Known) -> (String, bool) {
     ] {
         p = p.replace(placeholder, value);
     }
-    let fake = route.path.contains("{followup_id}") && k.followup.is_none();
+    // The matrix's accounts are not in a partner organisation: theirs is not found.
+    let fake = (route.path.contains("{followup_id}") && k.followup.is_none())
+        || route.path == "/api/v1/sharing/mine";
     if let Some((_, q)) = QUERIES.iter().find(|(path, _)| *path == route.path) {
         p.push_str(q);
     }

@@ -492,3 +492,201 @@ both_tuned!(
         assert_eq!(s, 403);
     }
 );
+
+/// Posts an inbound event signed with `secret` (HMAC-SM3) `skew` seconds off the app's clock.
+async fn send_in(app: &TestApp, partner: &str, secret: &str, body: &str, skew: i64) -> (u16, Value) {
+    let ts = (app.state.now() / 1_000_000 + skew).to_string();
+    let sig = pingan_server::signed::signature(secret, &ts, body.as_bytes());
+    let r = client()
+        .post(format!("{}/api/v1/sharing/inbound/{partner}", app.url))
+        .header("Content-Type", "application/cloudevents+json")
+        .header("X-Pingan-Timestamp", ts)
+        .header("X-Pingan-Signature", sig)
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+both!(
+    inbound_events_are_signed_checked_and_taken_once,
+    |app: TestApp| async move {
+        let partner = partner_org(&app).await;
+        let admin = app.client_as("admin").await;
+        let r = admin
+            .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+            .json(&json!({"transport": "webhook", "url": "http://127.0.0.1:9/hook"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let ep: Value = r.json().await.unwrap();
+        let key = ep["keys"]["inbound_secret"].as_str().unwrap().to_string();
+        let d = app.client_as("dispatcher").await;
+        let (lng, lat) = inside_point(&app, &d, CHENJIA_GRID).await;
+        let event = |id: &str, data: Value| {
+            json!({"specversion": "1.0", "id": id, "source": "/zhuji/12345", "type": "incident.report",
+                "data": data})
+            .to_string()
+        };
+        let good = json!({"type_code": "200200", "description": "12345 转来：楼上漏水引发争执",
+            "address": "陈家社区 5 号", "lng": lng, "lat": lat, "caller_phone": "13957500000"});
+        let incidents = app.count("incidents").await;
+
+        // No agreement in force yet: refused.
+        let (s, e) = send_in(&app, &partner, &key, &event("e-1", good.clone()), 0).await;
+        assert_eq!(s, 403, "{e}");
+        approved_agreement(&app, &partner).await;
+
+        // A bad signature, a stale timestamp, a body that is not a CloudEvent, a field out of range.
+        let (s, e) = send_in(&app, &partner, "not-the-key", &event("e-1", good.clone()), 0).await;
+        assert_eq!((s, error_code(&e).as_str()), (401, "bad_signature"));
+        let (s, _) = send_in(&app, &partner, &key, &event("e-1", good.clone()), -3600).await;
+        assert_eq!(s, 401);
+        let (s, e) = send_in(&app, &partner, &key, "[1, 2]", 0).await;
+        assert_eq!(s, 400, "{e}");
+        let (s, e) = send_in(&app, &partner, &key, &json!({"specversion": "1.0", "id": "e-1",
+            "type": "incident.cancel", "data": {}}).to_string(), 0).await;
+        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("type")), "{e}");
+        let mut bad = good.clone();
+        bad["lat"] = json!(95.0);
+        bad["type_code"] = json!("12");
+        let (s, e) = send_in(&app, &partner, &key, &event("e-1", bad), 0).await;
+        assert_eq!(s, 422, "{e}");
+        let fields: Vec<&str> = e["error"]["problems"].as_array().unwrap().iter()
+            .filter_map(|p| p["field"].as_str()).collect();
+        assert!(fields.contains(&"type_code"), "{e}");
+        let mut stray = good.clone();
+        stray["citizen_id"] = json!("330681199001011234");
+        let (s, e) = send_in(&app, &partner, &key, &event("e-1", stray), 0).await;
+        assert_eq!(s, 422, "{e}");
+        assert!(e["error"]["field"].as_str().unwrap_or("").starts_with("data"), "{e}");
+        assert_eq!(app.count("incidents").await, incidents, "nothing stored by a refused event");
+
+        // Accepted once: an incident on the partner channel, the caller's phone sealed.
+        let (s, a) = send_in(&app, &partner, &key, &event("e-1", good.clone()), 0).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["object_type"], "incident");
+        let (s, i) = app.get_json(&d, &format!("/api/v1/incidents/{}", a["object_id"].as_str().unwrap())).await;
+        assert_eq!(s, 200, "{i}");
+        assert_eq!(i["incident"]["channel"].as_str().or(i["channel"].as_str()), Some("partner"), "{i}");
+        let (phone,): (Option<String>,) = app.db.fetch_one(
+            "SELECT caller_phone_sealed FROM incidents WHERE id = ?",
+            pingan_store::args![a["object_id"].as_str().unwrap()]).await.unwrap();
+        assert!(!phone.unwrap().contains("13957500000"));
+        // The same id again (a resend), also concurrently: refused, nothing more stored.
+        let body = event("e-1", good.clone());
+        let (r1, r2) = tokio::join!(
+            send_in(&app, &partner, &key, &body, 0),
+            send_in(&app, &partner, &key, &body, 0)
+        );
+        assert_eq!((r1.0, r2.0), (409, 409), "{r1:?} {r2:?}");
+        assert_eq!(app.count("incidents").await, incidents + 1);
+
+        // Outside the agreement's areas (枫桥镇): refused.
+        let mut far = good.clone();
+        far["lng"] = json!(120.24);
+        far["lat"] = json!(29.71);
+        let (s, e) = send_in(&app, &partner, &key, &event("e-2", far), 0).await;
+        assert!(s == 422 || s == 400, "{s} {e}");
+
+        // The partner's admin page has every refusal with its reason.
+        let (_, st) = app.get_json(&admin, &format!("/api/v1/sharing/partners/{partner}")).await;
+        let inbound = st["inbound"].as_array().unwrap();
+        assert_eq!(inbound.iter().filter(|x| x["outcome"] == "accepted").count(), 1, "{st}");
+        assert!(inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 9, "{st}");
+        assert!(inbound.iter().any(|x| x["error"].as_str().unwrap_or("").contains("signature")));
+    }
+);
+
+/// The stream and subject prefix one JetStream test publishes to (unique, so tests never share).
+fn jetstream_names() -> (String, String) {
+    let tag = uuid::Uuid::now_v7().simple().to_string();
+    (format!("PINGAN_TEST_{}", &tag[20..]), format!("t{}", &tag[20..]))
+}
+
+macro_rules! jetstream_test {
+    ($name:ident, $backend:expr) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $name() {
+            let Some(nats) = pingan_store::testing::nats_url(stringify!($name)) else {
+                return;
+            };
+            let (stream, prefix) = jetstream_names();
+            let Some(app) = TestApp::spawn($backend, stringify!($name), |c| {
+                c.sharing.nats_url = nats.clone();
+                c.sharing.nats_stream = stream.clone();
+                c.sharing.subject_prefix = prefix.clone();
+            })
+            .await
+            else {
+                return;
+            };
+            jetstream_delivers_once_per_event(app, &nats, &stream, &prefix).await;
+        }
+    };
+}
+
+jetstream_test!(jetstream_sqlite, pingan_store::Backend::Sqlite);
+jetstream_test!(jetstream_postgres, pingan_store::Backend::Postgres);
+
+/// JetStream: the stream is made when missing, each event published under the partner's subject
+/// with its id as the message id, so a replay adds nothing to the stream.
+async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &str, prefix: &str) {
+    use pingan_server::sharing::nats::Nats;
+    let partner = partner_org(&app).await;
+    approved_agreement(&app, &partner).await;
+    let admin = app.client_as("admin").await;
+    let r = admin
+        .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+        .json(&json!({"transport": "jetstream"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let ep: Value = r.json().await.unwrap();
+    let d = app.client_as("dispatcher").await;
+    let mut made = Vec::new();
+    for text in ["一", "二", "三"] {
+        made.push(new_incident(&app, &d, text).await);
+    }
+    assert_eq!(deliver(&app).await, 3);
+    let mut n = Nats::connect(nats, std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(n.stream_state(stream).await.unwrap().0, 3);
+    for (seq, inc) in (1..=3u64).zip(&made) {
+        let (subject, data) = n.message(stream, seq).await.unwrap().unwrap();
+        let ev: Value = serde_json::from_slice(&data).unwrap();
+        assert_eq!(ev["subject"], inc["id"], "in order");
+        assert_eq!(
+            subject,
+            format!(
+                "{prefix}.{}.incident.received.330681.330681109.330681109004",
+                ep["subjects"].as_str().unwrap().split('.').nth(1).unwrap()
+            )
+        );
+        assert_eq!(
+            ev["data"].as_object().unwrap().len(),
+            4,
+            "the agreement's fields only"
+        );
+    }
+    // Replay them: the same ids, dropped by the stream as duplicates.
+    let (_, first) = n.message(stream, 1).await.unwrap().unwrap();
+    let first: Value = serde_json::from_slice(&first).unwrap();
+    let from: i64 = first["sequence"].as_str().unwrap().parse().unwrap();
+    let (s, _) = post(
+        &app,
+        &admin,
+        &format!("/api/v1/sharing/partners/{partner}/replay"),
+        json!({"after_position": from - 1}),
+    )
+    .await;
+    assert_eq!(s, 200);
+    assert_eq!(deliver(&app).await, 3, "sent again");
+    assert_eq!(n.stream_state(stream).await.unwrap().0, 3);
+    n.delete_stream(stream).await.unwrap();
+}
