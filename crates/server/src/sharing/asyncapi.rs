@@ -94,9 +94,15 @@ pub fn document() -> Value {
         channels.insert(
             t.code().into(),
             json!({
-                "address": format!("pingan.{}.{{area}}", t.code()),
-                "description": format!("{} events (JetStream subject; a webhook receives the same messages by POST).", t.code()),
-                "parameters": {"area": {"description": "The area code path of where it happened, dots for slashes (330681.330681109)."}},
+                "address": format!("pingan.{{partner}}.{}.{{area}}", t.code()),
+                "description": format!("{} events. On JetStream, the subject (the first token is the deployment's \
+                    `sharing.subject_prefix`, `pingan` by default); a webhook receives the same envelopes by POST, \
+                    batched in a JSON array (`application/cloudevents-batch+json`), signed with \
+                    `X-Pingan-Signature: hmac-sm3=<hex>` (or `hmac-sha256=`) over `<X-Pingan-Timestamp>.<body>`.", t.code()),
+                "parameters": {
+                    "partner": {"description": "The partner's token (its organisation id)."},
+                    "area": {"description": "The area code path of where it happened, dots for slashes (330681.330681109)."},
+                },
                 "messages": {name.clone(): {"$ref": format!("#/components/messages/{name}")}},
             }),
         );

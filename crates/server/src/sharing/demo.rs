@@ -18,7 +18,11 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     if n > 0 {
         return Ok(false);
     }
-    let Some((partner, _)) = pingan_store::sharing::partner_orgs(db).await?.into_iter().next() else {
+    let Some((partner, _)) = pingan_store::sharing::partner_orgs(db)
+        .await?
+        .into_iter()
+        .next()
+    else {
         return Ok(false);
     };
     let state = AppState::new(config.clone(), db.clone())?;
@@ -29,9 +33,20 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     let mut fields = BTreeMap::new();
     fields.insert(
         "incident.received".to_string(),
-        ["number", "channel", "type_code", "level", "address", "lng", "lat", "grid_code", "area_path", "received_at"]
-            .map(String::from)
-            .to_vec(),
+        [
+            "number",
+            "channel",
+            "type_code",
+            "level",
+            "address",
+            "lng",
+            "lat",
+            "grid_code",
+            "area_path",
+            "received_at",
+        ]
+        .map(String::from)
+        .to_vec(),
     );
     fields.insert(
         "incident.status_changed".to_string(),
@@ -57,7 +72,9 @@ pub async fn ensure(db: &Db, config: &Config) -> anyhow::Result<bool> {
     )
     .await
     .map_err(err)?;
-    super::approve(&state, &secadmin, &a.id).await.map_err(err)?;
+    super::approve(&state, &secadmin, &a.id)
+        .await
+        .map_err(err)?;
     super::set_endpoint(
         &state,
         &admin,

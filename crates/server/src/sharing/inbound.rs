@@ -5,9 +5,9 @@
 //! written in one transaction under a unique index, so a replay (even a concurrent one) is refused
 //! with the record it made the first time. Every refusal is kept for the partner's admin page.
 
-use crate::rekey::SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD;
 use crate::dispatch::raised as intake;
 use crate::error::{ApiError, ApiResult};
+use crate::rekey::SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD;
 use crate::signed::Signing;
 use crate::state::AppState;
 use axum::http::StatusCode;

@@ -30,7 +30,9 @@ use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 /// The associated data the two keys are sealed under (kept with the other sealed columns).
-pub use crate::rekey::{SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD, SHARING_SECRET as SECRET_AAD};
+pub use crate::rekey::{
+    SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD, SHARING_SECRET as SECRET_AAD,
+};
 
 /// A draft agreement.
 #[derive(Debug, Clone, Deserialize, ToSchema)]

@@ -53,7 +53,11 @@ trait Labels {
                         .iter()
                         .map(|n| self.field(n))
                         .collect::<Vec<_>>()
-                        .join("、"),
+                        .join(if self.ctx().lang_code == "en" {
+                            ", "
+                        } else {
+                            "、"
+                        }),
                 )
             })
             .collect()
@@ -428,14 +432,32 @@ async fn set_endpoint(
     };
     match super::set_endpoint(&state, &actor, &id, req).await {
         Ok(ep) => match ep.keys {
-            Some(k) => partner_view(&state, &headers, &actor, Some(&id), Some(k), Forms::default()).await,
+            Some(k) => {
+                partner_view(
+                    &state,
+                    &headers,
+                    &actor,
+                    Some(&id),
+                    Some(k),
+                    Forms::default(),
+                )
+                .await
+            }
             None => Redirect::to(&format!("/sharing/partners/{id}")).into_response(),
         },
         Err(e) => {
             let lang = crate::shell::lang_of(&headers);
             match FieldErrors::of(&state.i18n, lang, &e, |p| Some(p.to_string())) {
                 Some(errors) => {
-                    partner_view(&state, &headers, &actor, Some(&id), None, Forms { typed, errors }).await
+                    partner_view(
+                        &state,
+                        &headers,
+                        &actor,
+                        Some(&id),
+                        None,
+                        Forms { typed, errors },
+                    )
+                    .await
                 }
                 None => crate::shell::fail(&state, &headers, &actor, e),
             }
@@ -473,7 +495,15 @@ async fn replay(
             let lang = crate::shell::lang_of(&headers);
             match FieldErrors::of(&state.i18n, lang, &e, |p| Some(p.to_string())) {
                 Some(errors) => {
-                    partner_view(&state, &headers, &actor, Some(&id), None, Forms { typed, errors }).await
+                    partner_view(
+                        &state,
+                        &headers,
+                        &actor,
+                        Some(&id),
+                        None,
+                        Forms { typed, errors },
+                    )
+                    .await
                 }
                 None => crate::shell::fail(&state, &headers, &actor, e),
             }
@@ -488,7 +518,17 @@ async fn keys(
     Path(id): Path<String>,
 ) -> Response {
     match super::rotate_keys(&state, &actor, &id).await {
-        Ok(k) => partner_view(&state, &headers, &actor, Some(&id), Some(k), Forms::default()).await,
+        Ok(k) => {
+            partner_view(
+                &state,
+                &headers,
+                &actor,
+                Some(&id),
+                Some(k),
+                Forms::default(),
+            )
+            .await
+        }
         Err(e) => crate::shell::fail(&state, &headers, &actor, e),
     }
 }

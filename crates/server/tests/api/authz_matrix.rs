@@ -898,8 +898,18 @@ const ROUTES: &[Route] = &[
         Obj::PublicityCampaign,
     ),
     // 警网融合: agreements and partners are the deployment's, not an area's.
-    r("get", "/api/v1/sharing/agreements", Perm(P::SharingRead), Coll),
-    r("post", "/api/v1/sharing/agreements", Perm(P::SharingManage), Coll),
+    r(
+        "get",
+        "/api/v1/sharing/agreements",
+        Perm(P::SharingRead),
+        Coll,
+    ),
+    r(
+        "post",
+        "/api/v1/sharing/agreements",
+        Perm(P::SharingManage),
+        Coll,
+    ),
     r(
         "post",
         "/api/v1/sharing/agreements/{id}/approve",
@@ -912,8 +922,18 @@ const ROUTES: &[Route] = &[
         AnyOf(&[P::SharingManage, P::SharingApprove]),
         Coll,
     ),
-    r("get", "/api/v1/sharing/partners", Perm(P::SharingRead), Coll),
-    r("get", "/api/v1/sharing/partners/{id}", Perm(P::SharingRead), Coll),
+    r(
+        "get",
+        "/api/v1/sharing/partners",
+        Perm(P::SharingRead),
+        Coll,
+    ),
+    r(
+        "get",
+        "/api/v1/sharing/partners/{id}",
+        Perm(P::SharingRead),
+        Coll,
+    ),
     r(
         "put",
         "/api/v1/sharing/partners/{id}/endpoint",
@@ -1430,7 +1450,10 @@ async fn known(app: &TestApp, f: &Fixtures, org: &str, (lng, lat): (f64, f64)) -
     .await;
     let admin = app.client_as("admin").await;
     let r = admin
-        .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+        .put(format!(
+            "{}/api/v1/sharing/partners/{partner}/endpoint",
+            app.url
+        ))
         .json(&serde_json::json!({"transport": "webhook", "url": "http://127.0.0.1:9/matrix"}))
         .send()
         .await

@@ -103,9 +103,9 @@ both!(
                 continue; // logging `c` out; an event stream that does not end
             }
             // The signed hooks read the raw body and check its signature first (401).
-            let signed =
-                op["operationId"] == "camera_alert" || op["operationId"] == "camera_heartbeat"
-                    || op["operationId"] == "post_sharing_inbound";
+            let signed = op["operationId"] == "camera_alert"
+                || op["operationId"] == "camera_heartbeat"
+                || op["operationId"] == "post_sharing_inbound";
             if op.get("requestBody").is_some() && !signed {
                 let got = send(&c, &method, &url, |r| {
                     r.header("content-type", "text/plain").body("{}")

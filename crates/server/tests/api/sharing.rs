@@ -494,7 +494,13 @@ both_tuned!(
 );
 
 /// Posts an inbound event signed with `secret` (HMAC-SM3) `skew` seconds off the app's clock.
-async fn send_in(app: &TestApp, partner: &str, secret: &str, body: &str, skew: i64) -> (u16, Value) {
+async fn send_in(
+    app: &TestApp,
+    partner: &str,
+    secret: &str,
+    body: &str,
+    skew: i64,
+) -> (u16, Value) {
     let ts = (app.state.now() / 1_000_000 + skew).to_string();
     let sig = pingan_server::signed::signature(secret, &ts, body.as_bytes());
     let r = client()
@@ -516,7 +522,10 @@ both!(
         let partner = partner_org(&app).await;
         let admin = app.client_as("admin").await;
         let r = admin
-            .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+            .put(format!(
+                "{}/api/v1/sharing/partners/{partner}/endpoint",
+                app.url
+            ))
             .json(&json!({"transport": "webhook", "url": "http://127.0.0.1:9/hook"}))
             .send()
             .await
@@ -541,40 +550,87 @@ both!(
         approved_agreement(&app, &partner).await;
 
         // A bad signature, a stale timestamp, a body that is not a CloudEvent, a field out of range.
-        let (s, e) = send_in(&app, &partner, "not-the-key", &event("e-1", good.clone()), 0).await;
+        let (s, e) = send_in(
+            &app,
+            &partner,
+            "not-the-key",
+            &event("e-1", good.clone()),
+            0,
+        )
+        .await;
         assert_eq!((s, error_code(&e).as_str()), (401, "bad_signature"));
         let (s, _) = send_in(&app, &partner, &key, &event("e-1", good.clone()), -3600).await;
         assert_eq!(s, 401);
         let (s, e) = send_in(&app, &partner, &key, "[1, 2]", 0).await;
         assert_eq!(s, 400, "{e}");
-        let (s, e) = send_in(&app, &partner, &key, &json!({"specversion": "1.0", "id": "e-1",
-            "type": "incident.cancel", "data": {}}).to_string(), 0).await;
-        assert_eq!((s, e["error"]["field"].as_str()), (422, Some("type")), "{e}");
+        let (s, e) = send_in(
+            &app,
+            &partner,
+            &key,
+            &json!({"specversion": "1.0", "id": "e-1",
+            "type": "incident.cancel", "data": {}})
+            .to_string(),
+            0,
+        )
+        .await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("type")),
+            "{e}"
+        );
         let mut bad = good.clone();
         bad["lat"] = json!(95.0);
         bad["type_code"] = json!("12");
         let (s, e) = send_in(&app, &partner, &key, &event("e-1", bad), 0).await;
         assert_eq!(s, 422, "{e}");
-        let fields: Vec<&str> = e["error"]["problems"].as_array().unwrap().iter()
-            .filter_map(|p| p["field"].as_str()).collect();
+        let fields: Vec<&str> = e["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["field"].as_str())
+            .collect();
         assert!(fields.contains(&"type_code"), "{e}");
         let mut stray = good.clone();
         stray["citizen_id"] = json!("330681199001011234");
         let (s, e) = send_in(&app, &partner, &key, &event("e-1", stray), 0).await;
         assert_eq!(s, 422, "{e}");
-        assert!(e["error"]["field"].as_str().unwrap_or("").starts_with("data"), "{e}");
-        assert_eq!(app.count("incidents").await, incidents, "nothing stored by a refused event");
+        assert!(
+            e["error"]["field"]
+                .as_str()
+                .unwrap_or("")
+                .starts_with("data"),
+            "{e}"
+        );
+        assert_eq!(
+            app.count("incidents").await,
+            incidents,
+            "nothing stored by a refused event"
+        );
 
         // Accepted once: an incident on the partner channel, the caller's phone sealed.
         let (s, a) = send_in(&app, &partner, &key, &event("e-1", good.clone()), 0).await;
         assert_eq!(s, 201, "{a}");
         assert_eq!(a["object_type"], "incident");
-        let (s, i) = app.get_json(&d, &format!("/api/v1/incidents/{}", a["object_id"].as_str().unwrap())).await;
+        let (s, i) = app
+            .get_json(
+                &d,
+                &format!("/api/v1/incidents/{}", a["object_id"].as_str().unwrap()),
+            )
+            .await;
         assert_eq!(s, 200, "{i}");
-        assert_eq!(i["incident"]["channel"].as_str().or(i["channel"].as_str()), Some("partner"), "{i}");
-        let (phone,): (Option<String>,) = app.db.fetch_one(
-            "SELECT caller_phone_sealed FROM incidents WHERE id = ?",
-            pingan_store::args![a["object_id"].as_str().unwrap()]).await.unwrap();
+        assert_eq!(
+            i["incident"]["channel"].as_str().or(i["channel"].as_str()),
+            Some("partner"),
+            "{i}"
+        );
+        let (phone,): (Option<String>,) = app
+            .db
+            .fetch_one(
+                "SELECT caller_phone_sealed FROM incidents WHERE id = ?",
+                pingan_store::args![a["object_id"].as_str().unwrap()],
+            )
+            .await
+            .unwrap();
         assert!(!phone.unwrap().contains("13957500000"));
         // The same id again (a resend), also concurrently: refused, nothing more stored.
         let body = event("e-1", good.clone());
@@ -593,18 +649,37 @@ both!(
         assert!(s == 422 || s == 400, "{s} {e}");
 
         // The partner's admin page has every refusal with its reason.
-        let (_, st) = app.get_json(&admin, &format!("/api/v1/sharing/partners/{partner}")).await;
+        let (_, st) = app
+            .get_json(&admin, &format!("/api/v1/sharing/partners/{partner}"))
+            .await;
         let inbound = st["inbound"].as_array().unwrap();
-        assert_eq!(inbound.iter().filter(|x| x["outcome"] == "accepted").count(), 1, "{st}");
-        assert!(inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 9, "{st}");
-        assert!(inbound.iter().any(|x| x["error"].as_str().unwrap_or("").contains("signature")));
+        assert_eq!(
+            inbound
+                .iter()
+                .filter(|x| x["outcome"] == "accepted")
+                .count(),
+            1,
+            "{st}"
+        );
+        assert!(
+            inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 9,
+            "{st}"
+        );
+        assert!(
+            inbound
+                .iter()
+                .any(|x| x["error"].as_str().unwrap_or("").contains("signature"))
+        );
     }
 );
 
 /// The stream and subject prefix one JetStream test publishes to (unique, so tests never share).
 fn jetstream_names() -> (String, String) {
     let tag = uuid::Uuid::now_v7().simple().to_string();
-    (format!("PINGAN_TEST_{}", &tag[20..]), format!("t{}", &tag[20..]))
+    (
+        format!("PINGAN_TEST_{}", &tag[20..]),
+        format!("t{}", &tag[20..]),
+    )
 }
 
 macro_rules! jetstream_test {
@@ -640,7 +715,10 @@ async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &st
     approved_agreement(&app, &partner).await;
     let admin = app.client_as("admin").await;
     let r = admin
-        .put(format!("{}/api/v1/sharing/partners/{partner}/endpoint", app.url))
+        .put(format!(
+            "{}/api/v1/sharing/partners/{partner}/endpoint",
+            app.url
+        ))
         .json(&json!({"transport": "jetstream"}))
         .send()
         .await
