@@ -56,9 +56,11 @@ def totp(secret_b32, at=None):
 class Receiver:
     """The fire brigade's webhook: checks each request's signature, keeps the events, refuses some."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, refuse=0.1):
         self.secret = None
         self.events = []
+        # (arrival time, event time) of each event, for the benchmark's lag.
+        self.arrivals = []
         self.requests = 0
         self.refused = 0
         self.bad = []
@@ -80,12 +82,15 @@ class Receiver:
                     if not hmac.compare_digest(sig, want):
                         outer.bad.append(f"bad signature on a delivery: {sig[:40]}")
                     # Now and then the partner is down: the server must retry, not lose.
-                    if outer.rng.random() < 0.1:
+                    if outer.rng.random() < refuse:
                         outer.refused += 1
                         self.send_response(503)
                         self.end_headers()
                         return
-                    outer.events.extend(json.loads(body))
+                    batch = json.loads(body)
+                    now = time.time()
+                    outer.events.extend(batch)
+                    outer.arrivals.extend((now, e["time"], e["id"]) for e in batch)
                 self.send_response(204)
                 self.end_headers()
 

@@ -18,6 +18,14 @@ pub enum EventType {
     DisputeRegistered,
     /// A dispute moved on (accepted, escalated, agreed, closed…).
     DisputeStatusChanged,
+    /// 交办: a supervised task was assigned.
+    TaskAssigned,
+    /// A task moved on: progress, submission, acceptance or return, a card, a new deadline.
+    TaskUpdated,
+    /// 风险联排: a risk was registered.
+    RiskRegistered,
+    /// A risk moved on (ordered to rectify, re-inspected, closed).
+    RiskStatusChanged,
 }
 
 /// One field of a payload.
@@ -201,12 +209,113 @@ const DISPUTE_STATUS_CHANGED: &[Field] = &[
     f("grid_code", "string|null", false, "The grid it lies in."),
 ];
 
+const TASK_ASSIGNED: &[Field] = &[
+    f(
+        "title",
+        "string",
+        true,
+        "What is to be done (may name people).",
+    ),
+    f("status", "string", false, "Status after assignment."),
+    f("due_on", "string", false, "The deadline day (YYYY-MM-DD)."),
+    f(
+        "area_path",
+        "string",
+        false,
+        "Area path of the lead organisation.",
+    ),
+    f(
+        "source",
+        "string",
+        false,
+        "Where it came from: direct, meeting decision or risk order.",
+    ),
+    f(
+        "assigned_at",
+        "string",
+        false,
+        "When it was assigned (RFC 3339).",
+    ),
+];
+
+const TASK_UPDATED: &[Field] = &[
+    f("from_status", "string", false, "Status before."),
+    f("status", "string", false, "Status after."),
+    f(
+        "card",
+        "string",
+        false,
+        "Supervision card: normal, yellow or red.",
+    ),
+    f("progress", "integer", false, "Progress in percent."),
+    f("due_on", "string", false, "The deadline day (YYYY-MM-DD)."),
+    f(
+        "area_path",
+        "string",
+        false,
+        "Area path of the lead organisation.",
+    ),
+    f("at", "string", false, "When (RFC 3339)."),
+];
+
+const RISK_REGISTERED: &[Field] = &[
+    f(
+        "title",
+        "string",
+        true,
+        "What the risk is (may name people or households).",
+    ),
+    f("category", "string", false, "Risk category code."),
+    f(
+        "level",
+        "string",
+        false,
+        "Risk level: low, medium, high, major.",
+    ),
+    f("status", "string", false, "Status after registration."),
+    f(
+        "source",
+        "string",
+        false,
+        "How it was found (patrol, visit, screening…).",
+    ),
+    f("grid_code", "string", false, "The grid it lies in."),
+    f("area_path", "string", false, "Area path."),
+    f(
+        "lng",
+        "number|null",
+        false,
+        "WGS-84 longitude, when located.",
+    ),
+    f(
+        "lat",
+        "number|null",
+        false,
+        "WGS-84 latitude, when located.",
+    ),
+    f("found_at", "string", false, "When it was found (RFC 3339)."),
+];
+
+const RISK_STATUS_CHANGED: &[Field] = &[
+    f("from_status", "string", false, "Status before."),
+    f("status", "string", false, "Status after."),
+    f("category", "string", false, "Risk category code."),
+    f("level", "string", false, "Risk level."),
+    f("grid_code", "string", false, "The grid it lies in."),
+    f("area_path", "string", false, "Area path."),
+    f("at", "string", false, "When (RFC 3339)."),
+];
+
 impl EventType {
     pub const ALL: &'static [EventType] = &[
         EventType::IncidentReceived,
         EventType::IncidentStatusChanged,
         EventType::DisputeRegistered,
         EventType::DisputeStatusChanged,
+        EventType::TaskAssigned,
+        EventType::TaskUpdated,
+        EventType::RiskRegistered,
+        EventType::RiskStatusChanged,
     ];
 
     pub fn code(self) -> &'static str {
@@ -215,6 +324,10 @@ impl EventType {
             EventType::IncidentStatusChanged => "incident.status_changed",
             EventType::DisputeRegistered => "dispute.registered",
             EventType::DisputeStatusChanged => "dispute.status_changed",
+            EventType::TaskAssigned => "task.assigned",
+            EventType::TaskUpdated => "task.updated",
+            EventType::RiskRegistered => "risk.registered",
+            EventType::RiskStatusChanged => "risk.status_changed",
         }
     }
 
@@ -233,6 +346,8 @@ impl EventType {
         match self {
             EventType::IncidentReceived | EventType::IncidentStatusChanged => "incident",
             EventType::DisputeRegistered | EventType::DisputeStatusChanged => "dispute",
+            EventType::TaskAssigned | EventType::TaskUpdated => "task",
+            EventType::RiskRegistered | EventType::RiskStatusChanged => "risk",
         }
     }
 
@@ -242,6 +357,10 @@ impl EventType {
             EventType::IncidentStatusChanged => INCIDENT_STATUS_CHANGED,
             EventType::DisputeRegistered => DISPUTE_REGISTERED,
             EventType::DisputeStatusChanged => DISPUTE_STATUS_CHANGED,
+            EventType::TaskAssigned => TASK_ASSIGNED,
+            EventType::TaskUpdated => TASK_UPDATED,
+            EventType::RiskRegistered => RISK_REGISTERED,
+            EventType::RiskStatusChanged => RISK_STATUS_CHANGED,
         }
     }
 

@@ -88,6 +88,24 @@ pub fn insert(tx: &mut Tx, r: &NewRisk) {
             r.found_at
         ],
     );
+    tx.emit(pingan_domain::sharing::Event {
+        event_type: pingan_domain::sharing::EventType::RiskRegistered,
+        aggregate_id: r.id.clone(),
+        area_path: r.area_path.clone(),
+        occurred_at: r.found_at,
+        data: pingan_domain::sharing::object(serde_json::json!({
+            "title": r.title,
+            "category": r.category,
+            "level": r.level,
+            "status": "open",
+            "source": r.source,
+            "grid_code": r.grid_code,
+            "area_path": r.area_path,
+            "lng": r.lng,
+            "lat": r.lat,
+            "found_at": pingan_domain::sharing::rfc3339(r.found_at),
+        })),
+    });
 }
 
 /// Which risks a list shows.
@@ -145,16 +163,17 @@ pub async fn get_tx(tx: &mut Tx, s: &Scope, id: &str) -> Result<Option<RiskRow>>
         .await
 }
 
-/// Writes a risk's new status and order, if it has not changed since `updated_at` was read.
+/// Writes a risk's new status and order, if it has not changed since it was read (`row`); tells
+/// partners (`risk.status_changed`).
 pub async fn update(
     tx: &mut Tx,
-    id: &str,
-    updated_at: i64,
+    row: &RiskRow,
     status: &str,
     task_id: Option<&str>,
     closed_at: Option<i64>,
     now: i64,
 ) -> Result<()> {
+    let (id, updated_at) = (row.id.as_str(), row.updated_at);
     let now = now.max(updated_at.saturating_add(1));
     let n = tx
         .execute(
@@ -168,6 +187,21 @@ pub async fn update(
             "the risk changed since it was read".into(),
         ));
     }
+    tx.emit(pingan_domain::sharing::Event {
+        event_type: pingan_domain::sharing::EventType::RiskStatusChanged,
+        aggregate_id: row.id.clone(),
+        area_path: row.area_path.clone(),
+        occurred_at: now,
+        data: pingan_domain::sharing::object(serde_json::json!({
+            "from_status": row.status,
+            "status": status,
+            "category": row.category,
+            "level": row.level,
+            "grid_code": row.grid_code,
+            "area_path": row.area_path,
+            "at": pingan_domain::sharing::rfc3339(now),
+        })),
+    });
     Ok(())
 }
 

@@ -103,6 +103,25 @@ pub async fn insert(tx: &mut Tx, t: &TaskRow) -> Result<()> {
         ],
     )
     .await?;
+    let source = match (t.meeting_id.is_some(), t.link_kind.as_deref()) {
+        (true, _) => "meeting",
+        (false, Some(kind)) => kind,
+        _ => "direct",
+    };
+    tx.emit(pingan_domain::sharing::Event {
+        event_type: pingan_domain::sharing::EventType::TaskAssigned,
+        aggregate_id: t.id.clone(),
+        area_path: t.area_path.clone(),
+        occurred_at: t.assigned_at,
+        data: pingan_domain::sharing::object(serde_json::json!({
+            "title": t.title,
+            "status": t.status,
+            "due_on": t.due_on,
+            "area_path": t.area_path,
+            "source": source,
+            "assigned_at": pingan_domain::sharing::rfc3339(t.assigned_at),
+        })),
+    });
     Ok(())
 }
 
@@ -233,9 +252,11 @@ pub struct Change<'a> {
     pub closed_at: Option<i64>,
 }
 
-/// Writes `c` when the task is as it was read (`updated_at`); false when someone changed it first.
-pub async fn update(tx: &mut Tx, id: &str, read_at: i64, now: i64, c: &Change<'_>) -> Result<bool> {
-    Ok(tx
+/// Writes `c` when the task is as it was read (`row.updated_at`); false when someone changed it
+/// first. A change tells partners (`task.updated`).
+pub async fn update(tx: &mut Tx, row: &TaskRow, now: i64, c: &Change<'_>) -> Result<bool> {
+    let (id, read_at) = (row.id.as_str(), row.updated_at);
+    let written = tx
         .execute(
             "UPDATE tasks SET status = ?, card = ?, card_reasons = ?, carded_at = ?, progress = ?, \
              last_activity_at = ?, due_on = ?, deadline_end = ?, submitted_at = ?, closed_at = ?, \
@@ -257,7 +278,25 @@ pub async fn update(tx: &mut Tx, id: &str, read_at: i64, now: i64, c: &Change<'_
             ],
         )
         .await?
-        == 1)
+        == 1;
+    if written {
+        tx.emit(pingan_domain::sharing::Event {
+            event_type: pingan_domain::sharing::EventType::TaskUpdated,
+            aggregate_id: row.id.clone(),
+            area_path: row.area_path.clone(),
+            occurred_at: now,
+            data: pingan_domain::sharing::object(serde_json::json!({
+                "from_status": row.status,
+                "status": c.status,
+                "card": c.card,
+                "progress": c.progress,
+                "due_on": c.due_on,
+                "area_path": row.area_path,
+                "at": pingan_domain::sharing::rfc3339(now),
+            })),
+        });
+    }
+    Ok(written)
 }
 
 pub async fn add_org(tx: &mut Tx, task_id: &str, org_id: &str) -> Result<()> {

@@ -457,8 +457,7 @@ pub async fn order(
     let now = state.now();
     store::update(
         &mut tx,
-        &row.id,
-        row.updated_at,
+        &row,
         Status::Rectifying.code(),
         Some(&task.id),
         None,
@@ -534,8 +533,7 @@ pub async fn reinspect(
     let now = state.now();
     store::update(
         &mut tx,
-        &row.id,
-        row.updated_at,
+        &row,
         next.code(),
         Some(&task_id),
         req.passed.then_some(now),
@@ -586,8 +584,7 @@ pub async fn close(state: &AppState, actor: &Actor, id: &str, req: RiskClosure) 
     let now = state.now();
     store::update(
         &mut tx,
-        &row.id,
-        row.updated_at,
+        &row,
         Status::Closed.code(),
         row.task_id.as_deref(),
         Some(now),

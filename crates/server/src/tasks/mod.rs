@@ -854,8 +854,7 @@ impl OwnedChange {
     async fn write(&self, tx: &mut Tx, row: &TaskRow, now: i64) -> ApiResult<()> {
         let ok = store::update(
             tx,
-            &row.id,
-            row.updated_at,
+            row,
             now,
             &store::Change {
                 status: &self.status,

@@ -768,3 +768,53 @@ async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &st
     assert_eq!(n.stream_state(stream).await.unwrap().0, 3);
     n.delete_stream(stream).await.unwrap();
 }
+
+both!(
+    tasks_and_risks_tell_partners_too,
+    |app: TestApp| async move {
+        let (_, doc) = app.get_json(&client(), "/api/asyncapi.json").await;
+        let start = outbox::head(&app.db).await.unwrap();
+        // The demo's risk register: risks found, one ordered to be rectified (a supervised task
+        // assigned in the risk's transaction), progress reported on the order.
+        pingan_server::tasks::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::risks::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        let events = outbox::after(&app.db, start, 10_000).await.unwrap();
+        let kinds: std::collections::BTreeSet<&str> =
+            events.iter().map(|e| e.event_type.as_str()).collect();
+        for k in [
+            "task.assigned",
+            "task.updated",
+            "risk.registered",
+            "risk.status_changed",
+        ] {
+            assert!(kinds.contains(k), "no {k} among {kinds:?}");
+        }
+        for e in &events {
+            conforms(&doc, e);
+        }
+        // Each risk's order: the task assigned in the same transaction as the risk's step.
+        let (risk_id, task_id): (String, String) = app
+            .db
+            .fetch_one(
+                "SELECT id, task_id FROM risks WHERE task_id IS NOT NULL ORDER BY id LIMIT 1",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let risk = outbox::of_aggregate(&app.db, "risk", &risk_id)
+            .await
+            .unwrap();
+        let task = outbox::of_aggregate(&app.db, "task", &task_id)
+            .await
+            .unwrap();
+        assert_eq!(risk[0].event_type, "risk.registered");
+        assert_eq!(task[0].event_type, "task.assigned");
+        let moved: Value = serde_json::from_str(&risk[1].payload).unwrap();
+        assert_eq!(moved["from_status"], "open");
+        assert_eq!(moved["status"], "rectifying");
+    }
+);
