@@ -629,9 +629,14 @@ impl Tx {
     /// Appends `entries` to the audit chain, then commits: the write and its audit record land together.
     pub async fn commit_audited(mut self, entries: Vec<AuditEntry>) -> Result<()> {
         let events = std::mem::take(&mut self.events);
+        let wrote_events = !events.is_empty();
         crate::outbox::append(&mut self, events).await?;
         crate::audit::append(&mut self, entries).await?;
-        self.commit_unaudited().await
+        self.commit_unaudited().await?;
+        if wrote_events {
+            crate::outbox::committed().notify_waiters();
+        }
+        Ok(())
     }
 
     /// For migrations and the audit module itself.

@@ -73,6 +73,13 @@ pub(crate) async fn append(tx: &mut Tx, events: Vec<Event>) -> Result<()> {
     Ok(())
 }
 
+/// Woken after every commit in this process that wrote events, so delivery in this process need not
+/// wait for its next poll (other processes' commits are found by polling).
+pub fn committed() -> &'static tokio::sync::Notify {
+    static NOTIFY: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
+    NOTIFY.get_or_init(tokio::sync::Notify::new)
+}
+
 /// Events after `position`, in order, at most `limit`.
 pub async fn after(db: &Db, position: i64, limit: i64) -> Result<Vec<OutboxEvent>> {
     db.fetch_all(

@@ -357,7 +357,8 @@ async fn jetstream(state: &AppState, ep: &EndpointRow, out: &[Outgoing]) -> Resu
     Ok(())
 }
 
-/// Runs [`tick`] every `sharing.poll_ms` on this server (0: never).
+/// Runs [`tick`] every `sharing.poll_ms` on this server (0: never), and soon after a commit in this
+/// process wrote events (a short pause first gathers a burst of commits into one pass).
 pub fn spawn(state: &AppState) {
     let period = state.config.sharing.poll_ms;
     if period == 0 {
@@ -366,11 +367,16 @@ pub fn spawn(state: &AppState) {
     let state = state.clone();
     tokio::spawn(async move {
         let holder = crate::jobs::holder();
+        let committed = pingan_store::outbox::committed();
         loop {
+            let woken = committed.notified();
             if let Err(e) = tick(&state, holder).await {
                 tracing::warn!(error = %e, "sharing delivery pass failed");
             }
-            tokio::time::sleep(Duration::from_millis(period)).await;
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(period)) => {}
+                _ = woken => tokio::time::sleep(Duration::from_millis(period.min(20))).await,
+            }
         }
     });
 }
