@@ -106,9 +106,12 @@ impl Labels for ListPage {
     }
 }
 
+/// A field offered on the draft form: its name, label, and whether it is personal.
+type FieldChoice = (String, String, bool);
+
 impl ListPage {
-    /// Every event type with its fields: (type code, type label, [(field, label, personal)]).
-    fn schema(&self) -> Vec<(String, String, Vec<(String, String, bool)>)> {
+    /// Every event type with its fields: (type code, type label, fields).
+    fn schema(&self) -> Vec<(String, String, Vec<FieldChoice>)> {
         EventType::ALL
             .iter()
             .map(|t| {
