@@ -818,3 +818,66 @@ both!(
         assert_eq!(moved["status"], "rectifying");
     }
 );
+
+both!(
+    two_servers_share_a_partner_by_its_lease,
+    |app: TestApp| async move {
+        use pingan_server::sharing::delivery::tick;
+        let partner = partner_org(&app).await;
+        approved_agreement(&app, &partner).await;
+        let hook = Receiver::start().await;
+        let admin = app.client_as("admin").await;
+        let r = admin
+            .put(format!(
+                "{}/api/v1/sharing/partners/{partner}/endpoint",
+                app.url
+            ))
+            .json(
+                &json!({"transport": "webhook", "url": hook.url, "signing": "hmac-sha256",
+                "batch_size": 2}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let secret = r.json::<Value>().await.unwrap()["keys"]["secret"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = app.client_as("dispatcher").await;
+        for text in ["一", "二", "三", "四", "五"] {
+            new_incident(&app, &d, text).await;
+        }
+        // Two servers' passes at the same moment: one holds the partner, each event is sent once.
+        let (a, b) = tokio::join!(tick(&app.state, "server-a"), tick(&app.state, "server-b"));
+        assert_eq!(a.unwrap() + b.unwrap(), 5);
+        let ids: Vec<String> = hook
+            .events(&secret)
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_string())
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!((ids.len(), unique.len()), (5, 5), "no event sent twice");
+        let (holder,): (Option<String>,) = app
+            .db
+            .fetch_one(
+                "SELECT lease_holder FROM sharing_endpoints WHERE partner_org_id = ?",
+                pingan_store::args![partner.as_str()],
+            )
+            .await
+            .unwrap();
+        let holder = holder.unwrap();
+        let other = if holder == "server-a" {
+            "server-b"
+        } else {
+            "server-a"
+        };
+        // While the lease runs, the other server leaves the partner alone.
+        new_incident(&app, &d, "六").await;
+        assert_eq!(tick(&app.state, other).await.unwrap(), 0);
+        // The holder dies: once its lease lapses the other takes over and nothing is lost.
+        app.state.clock.advance_seconds(60);
+        assert_eq!(tick(&app.state, other).await.unwrap(), 1);
+        assert_eq!(hook.events(&secret).len(), 6);
+    }
+);
