@@ -26,6 +26,10 @@ pub enum EventType {
     RiskRegistered,
     /// A risk moved on (ordered to rectify, re-inspected, closed).
     RiskStatusChanged,
+    /// 入户走访: a household or place visit was recorded.
+    VisitRecorded,
+    /// 预警信息发布: a public alert (CAP 1.2) was approved and published.
+    AlertPublished,
 }
 
 /// One field of a payload.
@@ -306,6 +310,49 @@ const RISK_STATUS_CHANGED: &[Field] = &[
     f("at", "string", false, "When (RFC 3339)."),
 ];
 
+const VISIT_RECORDED: &[Field] = &[
+    f("grid_code", "string", false, "The grid visited."),
+    f("area_path", "string", false, "Area path."),
+    f("kind", "string", false, "household or place."),
+    f(
+        "topics",
+        "string",
+        false,
+        "Topics covered: codes, comma-separated (anti_fraud,safety).",
+    ),
+    f("visited_at", "string", false, "When (RFC 3339)."),
+    f(
+        "note",
+        "string",
+        true,
+        "The visitor's note (may name people).",
+    ),
+];
+
+const ALERT_PUBLISHED: &[Field] = &[
+    f("identifier", "string", false, "The CAP identifier."),
+    f(
+        "msg_type",
+        "string",
+        false,
+        "CAP msgType: Alert, Update or Cancel.",
+    ),
+    f("event", "string", false, "What the alert is about."),
+    f("urgency", "string", false, "CAP urgency."),
+    f("severity", "string", false, "CAP severity."),
+    f("certainty", "string", false, "CAP certainty."),
+    f("headline", "string", false, "Headline as published."),
+    f("area_desc", "string", false, "The areas, as published."),
+    f("area_path", "string", false, "Area path of the first area."),
+    f("sent", "string", false, "When it was sent (RFC 3339)."),
+    f(
+        "expires",
+        "string|null",
+        false,
+        "When it expires (RFC 3339).",
+    ),
+];
+
 impl EventType {
     pub const ALL: &'static [EventType] = &[
         EventType::IncidentReceived,
@@ -316,6 +363,8 @@ impl EventType {
         EventType::TaskUpdated,
         EventType::RiskRegistered,
         EventType::RiskStatusChanged,
+        EventType::VisitRecorded,
+        EventType::AlertPublished,
     ];
 
     pub fn code(self) -> &'static str {
@@ -328,6 +377,8 @@ impl EventType {
             EventType::TaskUpdated => "task.updated",
             EventType::RiskRegistered => "risk.registered",
             EventType::RiskStatusChanged => "risk.status_changed",
+            EventType::VisitRecorded => "visit.recorded",
+            EventType::AlertPublished => "alert.published",
         }
     }
 
@@ -348,6 +399,8 @@ impl EventType {
             EventType::DisputeRegistered | EventType::DisputeStatusChanged => "dispute",
             EventType::TaskAssigned | EventType::TaskUpdated => "task",
             EventType::RiskRegistered | EventType::RiskStatusChanged => "risk",
+            EventType::VisitRecorded => "visit",
+            EventType::AlertPublished => "public_alert",
         }
     }
 
@@ -361,6 +414,8 @@ impl EventType {
             EventType::TaskUpdated => TASK_UPDATED,
             EventType::RiskRegistered => RISK_REGISTERED,
             EventType::RiskStatusChanged => RISK_STATUS_CHANGED,
+            EventType::VisitRecorded => VISIT_RECORDED,
+            EventType::AlertPublished => ALERT_PUBLISHED,
         }
     }
 

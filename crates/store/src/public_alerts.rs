@@ -198,7 +198,38 @@ pub async fn publish(
             args![sent, at, document, by, at, note, id],
         )
         .await?;
-    Ok(n == 1)
+    if n != 1 {
+        return Ok(false);
+    }
+    // Published: partners hear of it in the same transaction.
+    if let Some(a) = get_tx(tx, id).await? {
+        let area_path = a
+            .area_paths
+            .split_whitespace()
+            .next()
+            .unwrap_or("/")
+            .to_string();
+        tx.emit(pingan_domain::sharing::Event {
+            event_type: pingan_domain::sharing::EventType::AlertPublished,
+            aggregate_id: a.id.clone(),
+            area_path: area_path.clone(),
+            occurred_at: at,
+            data: pingan_domain::sharing::object(serde_json::json!({
+                "identifier": a.identifier,
+                "msg_type": a.msg_type,
+                "event": a.event,
+                "urgency": a.urgency,
+                "severity": a.severity,
+                "certainty": a.certainty,
+                "headline": a.headline,
+                "area_desc": a.area_desc,
+                "area_path": area_path,
+                "sent": pingan_domain::sharing::rfc3339(at),
+                "expires": a.expires_at.map(pingan_domain::sharing::rfc3339),
+            })),
+        });
+    }
+    Ok(true)
 }
 
 pub async fn reject(tx: &mut Tx, id: &str, by: &str, at: i64, note: &str) -> Result<bool> {

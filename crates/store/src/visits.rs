@@ -124,6 +124,20 @@ pub fn insert(tx: &mut Tx, v: &NewVisit) {
             v.created_at
         ],
     );
+    tx.emit(pingan_domain::sharing::Event {
+        event_type: pingan_domain::sharing::EventType::VisitRecorded,
+        aggregate_id: v.id.clone(),
+        area_path: v.area_path.clone(),
+        occurred_at: v.visited_at,
+        data: pingan_domain::sharing::object(serde_json::json!({
+            "grid_code": v.grid_code,
+            "area_path": v.area_path,
+            "kind": if v.place_id.is_some() { "place" } else { "household" },
+            "topics": v.topics,
+            "visited_at": pingan_domain::sharing::rfc3339(v.visited_at),
+            "note": v.note,
+        })),
+    });
 }
 
 pub fn issue(tx: &mut Tx, visit_id: &str, seq: i64, kind: &str, object_id: &str) {

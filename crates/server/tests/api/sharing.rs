@@ -770,7 +770,7 @@ async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &st
 }
 
 both!(
-    tasks_and_risks_tell_partners_too,
+    tasks_risks_visits_and_alerts_tell_partners_too,
     |app: TestApp| async move {
         let (_, doc) = app.get_json(&client(), "/api/asyncapi.json").await;
         let start = outbox::head(&app.db).await.unwrap();
@@ -782,6 +782,12 @@ both!(
         pingan_server::risks::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
+        pingan_server::visits::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
+        pingan_server::public_alerts::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
         let events = outbox::after(&app.db, start, 10_000).await.unwrap();
         let kinds: std::collections::BTreeSet<&str> =
             events.iter().map(|e| e.event_type.as_str()).collect();
@@ -790,6 +796,8 @@ both!(
             "task.updated",
             "risk.registered",
             "risk.status_changed",
+            "visit.recorded",
+            "alert.published",
         ] {
             assert!(kinds.contains(k), "no {k} among {kinds:?}");
         }
