@@ -28,6 +28,9 @@ pub enum EventType {
     RiskStatusChanged,
     /// 入户走访: a household or place visit was recorded.
     VisitRecorded,
+    /// A case (执法办案) reached a procedural milestone: accepted, filed, solved, closed, not accepted,
+    /// not filed, revoked. Custody measures and other per-person steps are not shared.
+    CaseStatusChanged,
     /// 预警信息发布: a public alert (CAP 1.2) was approved and published.
     AlertPublished,
 }
@@ -329,6 +332,42 @@ const VISIT_RECORDED: &[Field] = &[
     ),
 ];
 
+const CASE_STATUS_CHANGED: &[Field] = &[
+    f("number", "string", false, "The case's number (案件编号)."),
+    f(
+        "case_kind",
+        "string",
+        false,
+        "criminal (刑事) or administrative (行政).",
+    ),
+    f(
+        "step",
+        "string",
+        false,
+        "The milestone: accept, not_accept, file, not_file, solve, close, revoke.",
+    ),
+    f("status", "string", false, "open or closed, after the step."),
+    f(
+        "incident_id",
+        "string|null",
+        false,
+        "The incident it came from (the aggregate id of its incident events).",
+    ),
+    f("area_path", "string", false, "Area path."),
+    f(
+        "at",
+        "string",
+        false,
+        "When the step took effect (RFC 3339).",
+    ),
+    f(
+        "title",
+        "string",
+        true,
+        "The case's title (may name people).",
+    ),
+];
+
 const ALERT_PUBLISHED: &[Field] = &[
     f("identifier", "string", false, "The CAP identifier."),
     f(
@@ -364,6 +403,7 @@ impl EventType {
         EventType::RiskRegistered,
         EventType::RiskStatusChanged,
         EventType::VisitRecorded,
+        EventType::CaseStatusChanged,
         EventType::AlertPublished,
     ];
 
@@ -378,6 +418,7 @@ impl EventType {
             EventType::RiskRegistered => "risk.registered",
             EventType::RiskStatusChanged => "risk.status_changed",
             EventType::VisitRecorded => "visit.recorded",
+            EventType::CaseStatusChanged => "case.status_changed",
             EventType::AlertPublished => "alert.published",
         }
     }
@@ -400,6 +441,7 @@ impl EventType {
             EventType::TaskAssigned | EventType::TaskUpdated => "task",
             EventType::RiskRegistered | EventType::RiskStatusChanged => "risk",
             EventType::VisitRecorded => "visit",
+            EventType::CaseStatusChanged => "case",
             EventType::AlertPublished => "public_alert",
         }
     }
@@ -415,6 +457,7 @@ impl EventType {
             EventType::RiskRegistered => RISK_REGISTERED,
             EventType::RiskStatusChanged => RISK_STATUS_CHANGED,
             EventType::VisitRecorded => VISIT_RECORDED,
+            EventType::CaseStatusChanged => CASE_STATUS_CHANGED,
             EventType::AlertPublished => ALERT_PUBLISHED,
         }
     }

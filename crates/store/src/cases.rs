@@ -207,8 +207,9 @@ impl CaseEventRow {
 
 const EVENT_COLS: &str = "id, case_id, step, at, item, days, note, recorded_by, recorded_at";
 
-/// Queues a step and stamps the case's milestone columns it sets (first time only).
-pub fn add_event(tx: &mut Tx, e: &CaseEventRow) {
+/// Queues a step and stamps the case's milestone columns it sets (first time only). A milestone
+/// also tells sharing partners (`case.status_changed`), in the same transaction.
+pub fn add_event(tx: &mut Tx, case: &CaseRow, e: &CaseEventRow) {
     tx.queue(
         &format!("INSERT INTO case_events ({EVENT_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"),
         args![
@@ -242,6 +243,27 @@ pub fn add_event(tx: &mut Tx, e: &CaseEventRow) {
             ),
             args![e.at, e.recorded_at, e.case_id.as_str()],
         );
+        let status_after = if col == "closed_at" {
+            "closed"
+        } else {
+            case.status.as_str()
+        };
+        tx.emit(pingan_domain::sharing::Event {
+            event_type: pingan_domain::sharing::EventType::CaseStatusChanged,
+            aggregate_id: case.id.clone(),
+            area_path: case.area_path.clone(),
+            occurred_at: e.recorded_at,
+            data: pingan_domain::sharing::object(serde_json::json!({
+                "number": case.number,
+                "case_kind": case.kind,
+                "step": e.step,
+                "status": status_after,
+                "incident_id": case.incident_id,
+                "area_path": case.area_path,
+                "at": pingan_domain::sharing::rfc3339(e.at),
+                "title": case.title,
+            })),
+        });
     } else {
         tx.queue(
             "UPDATE cases SET updated_at = ? WHERE id = ?",

@@ -385,6 +385,12 @@ pub fn mclp_with(
     let total_weight: f64 = dw.iter().sum();
     let (cover, unreachable_weight) = build_cover(dx, dy, dw, sx, sy, radius);
     let reachable: f64 = cover.weight.iter().sum();
+    // With integer weights every cover is an integer: a bound below best + 1 proves the best.
+    let unit = if dw.iter().all(|w| w.fract() == 0.0) && total_weight < 1e15 {
+        1.0
+    } else {
+        0.0
+    };
 
     let empty = Solution::empty(&cover);
     let mut best = empty.clone();
@@ -419,23 +425,33 @@ pub fn mclp_with(
             best_covered
         },
         start,
+        unit,
     );
     let upper_bound = upper_bound.max(best_covered);
+    if std::env::var_os("MCLP_DEBUG").is_some() {
+        eprintln!(
+            "heuristic: {:?} covered {best_covered} bound {upper_bound} iterations {iterations}",
+            (deadline - options.time_limit).elapsed()
+        );
+    }
     let tolerance = 1e-9 * reachable.max(1.0);
-    let (best_covered, best_sites, upper_bound, proven_optimal, nodes) =
-        if upper_bound - best_covered <= tolerance {
-            (best_covered, best_sites, best_covered, true, 0)
-        } else {
-            let e = super::mclp_exact::Search::new(&cover, k, best_covered, best_sites, deadline)
-                .run(lambda, upper_bound);
-            (
-                e.covered,
-                e.sites,
-                e.upper_bound.min(upper_bound),
-                e.proven,
-                e.nodes,
-            )
-        };
+    let (best_covered, best_sites, upper_bound, proven_optimal, nodes) = if upper_bound
+        - best_covered
+        <= tolerance
+        || (unit > 0.0 && upper_bound < best_covered + unit - tolerance)
+    {
+        (best_covered, best_sites, best_covered, true, 0)
+    } else {
+        let e = super::mclp_exact::Search::new(&cover, k, best_covered, best_sites, deadline, unit)
+            .run(lambda, upper_bound);
+        (
+            e.covered,
+            e.sites,
+            e.upper_bound.min(upper_bound),
+            e.proven,
+            e.nodes,
+        )
+    };
     let mut best_sites = best_sites;
     best_sites.sort_unstable();
     let gap = if upper_bound > 0.0 {
@@ -464,6 +480,7 @@ fn lagrangian_bound(
     reachable: f64,
     try_sites: &mut dyn FnMut(&[usize]) -> f64,
     mut lower: f64,
+    unit: f64,
 ) -> (f64, usize, Vec<f64>) {
     let m = cover.demands_of.len();
     let n = cover.weight.len();
@@ -492,7 +509,11 @@ fn lagrangian_bound(
     let mut iterations = 0;
     let tolerance = 1e-9 * reachable.max(1.0);
     let mut tried: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
-    for iter in 0..1000 {
+    let max_iter: usize = std::env::var("MCLP_HEUR")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    for iter in 0..max_iter {
         iterations = iter + 1;
         for j in 0..m {
             scores[j] = d_flat[d_start[j]..d_start[j + 1]]
@@ -529,7 +550,10 @@ fn lagrangian_bound(
         if tried.insert(sites.clone()) {
             lower = try_sites(&sites);
         }
-        if upper - lower <= tolerance || theta < 1e-3 {
+        if upper - lower <= tolerance
+            || (unit > 0.0 && upper < lower + unit - tolerance)
+            || theta < 1e-3
+        {
             break;
         }
         // Subgradient of the bound: (chosen sites covering i) − (y_i = 1 when w_i > λ_i).

@@ -1,21 +1,35 @@
 //! The exact part of the MCLP: depth-first branch and bound on the site decisions, each node bounded
 //! by the Lagrangian relaxation of its coverage constraints (warm-started from its parent's
-//! multipliers), with reduced-cost fixing. A node fixes some sites in (F) and some out; its
-//! relaxation, for multipliers 0 ≤ λ_i ≤ w_i on the demands F leaves uncovered, is
+//! multipliers), with reduced-cost fixing.
 //!
-//!   cov(F) + Σ_i max(0, w_i − λ_i) + (the K − |F| largest Σ_{i∈cov(j)} λ_i over the free sites j)
+//! A node fixes some sites in (F) and some out. It is solved as a problem of its own, *reduced*: the
+//! demands F covers are counted once (`base`) and dropped, the fixed-out sites are dropped, demands no
+//! remaining site covers are dropped, and demands left with the same set of remaining sites are
+//! merged. Its relaxation, for multipliers 0 ≤ λ_i ≤ w_i on the reduced demands, is
 //!
-//! which bounds every choice of K sites containing F and avoiding the fixed-out ones. A node is
-//! closed when its bound cannot beat the best solution found; every relaxed solution (F plus its top
-//! sites) is a solution and may improve the best. When the search ends the best is proven optimal;
-//! when the time runs out, the largest bound of the nodes left open bounds the optimum.
+//!   base + Σ_i (w_i − λ_i) + (the r = K − |F| largest Σ_{i∈cov(j)} λ_i over the remaining sites j)
+//!
+//! which bounds every choice of K sites containing F and avoiding the fixed-out ones, whatever λ is.
+//! The multipliers are moved by Polyak steps toward the *target* (the best found, plus one when all
+//! weights are integers: every cover is then an integer, and a node whose bound is below best + 1
+//! holds nothing better); the node is closed as soon as its bound reaches the target. Otherwise its
+//! reduced costs fix sites in or out for its whole subtree, sites another remaining site dominates
+//! (covers a subset of its remaining demands) are set aside, and it is split on a site.
+//!
+//! Every relaxed solution (F plus its top sites) is a solution and may improve the best. When the
+//! search ends the best is proven optimal; when the time runs out, the largest bound of the nodes
+//! left open bounds the optimum.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use super::mclp::{Cover, Solution};
 
-/// Subgradient steps at a node (the root's multipliers come from the heuristic's long run).
-const NODE_ITERATIONS: usize = 120;
+/// Subgradient steps at the root of the search and at the other nodes (warm-started).
+const ROOT_ITERATIONS: usize = 1500;
+const NODE_ITERATIONS: usize = 300;
+/// Steps without a better bound before the step size is halved.
+const STALL: usize = 12;
 
 /// What the search found.
 pub(crate) struct Exact {
@@ -27,9 +41,205 @@ pub(crate) struct Exact {
     pub nodes: usize,
 }
 
-struct Node {
+/// A node's reduced problem.
+#[derive(Clone)]
+struct Sub {
+    /// Original site index of each remaining site.
+    site_id: Vec<u32>,
+    /// Weight of each remaining (merged) demand.
+    weight: Vec<f64>,
+    /// Demands of each site (CSR).
+    d_start: Vec<u32>,
+    d_flat: Vec<u32>,
+    /// Sites of each demand (CSR).
+    s_start: Vec<u32>,
+    s_flat: Vec<u32>,
+    /// Sites fixed in (original indices) and the weight they cover.
     fixed_in: Vec<u32>,
-    fixed_out: Vec<bool>,
+    base: f64,
+}
+
+impl Sub {
+    fn sites(&self) -> usize {
+        self.site_id.len()
+    }
+
+    fn demands_of(&self, j: usize) -> &[u32] {
+        &self.d_flat[self.d_start[j] as usize..self.d_start[j + 1] as usize]
+    }
+
+    fn sites_of(&self, i: usize) -> &[u32] {
+        &self.s_flat[self.s_start[i] as usize..self.s_start[i + 1] as usize]
+    }
+
+    /// The whole problem.
+    fn root(cover: &Cover) -> Sub {
+        let mut s_start = vec![0u32];
+        let mut s_flat = Vec::new();
+        for sites in &cover.sites_of {
+            s_flat.extend_from_slice(sites);
+            s_start.push(s_flat.len() as u32);
+        }
+        let mut d_start = vec![0u32];
+        let mut d_flat = Vec::new();
+        for demands in &cover.demands_of {
+            d_flat.extend_from_slice(demands);
+            d_start.push(d_flat.len() as u32);
+        }
+        Sub {
+            site_id: (0..cover.demands_of.len() as u32).collect(),
+            weight: cover.weight.clone(),
+            d_start,
+            d_flat,
+            s_start,
+            s_flat,
+            fixed_in: Vec::new(),
+            base: 0.0,
+        }
+    }
+
+    /// The problem with the sites `state` marks `IN` fixed in and those marked `OUT` dropped;
+    /// `lambda` (per demand of `self`) is carried over (summed over merged demands).
+    fn reduce(&self, state: &[u8], lambda: &[f64]) -> (Sub, Vec<f64>) {
+        let n = self.weight.len();
+        let mut covered = vec![false; n];
+        let mut fixed_in = self.fixed_in.clone();
+        let mut base = self.base;
+        for (j, &st) in state.iter().enumerate() {
+            if st == IN {
+                fixed_in.push(self.site_id[j]);
+                for &i in self.demands_of(j) {
+                    let i = i as usize;
+                    if !covered[i] {
+                        covered[i] = true;
+                        base += self.weight[i];
+                    }
+                }
+            }
+        }
+        let mut local = vec![u32::MAX; self.sites()];
+        let mut site_id = Vec::new();
+        for (j, &st) in state.iter().enumerate() {
+            if st == FREE {
+                local[j] = site_id.len() as u32;
+                site_id.push(self.site_id[j]);
+            }
+        }
+        let mut merged: HashMap<Vec<u32>, usize> = HashMap::new();
+        let mut weight = Vec::new();
+        let mut lam = Vec::new();
+        let mut s_start = vec![0u32];
+        let mut s_flat = Vec::new();
+        let mut key = Vec::new();
+        for i in 0..n {
+            if covered[i] {
+                continue;
+            }
+            key.clear();
+            key.extend(
+                self.sites_of(i)
+                    .iter()
+                    .map(|&j| local[j as usize])
+                    .filter(|&l| l != u32::MAX),
+            );
+            if key.is_empty() {
+                continue;
+            }
+            match merged.get(&key) {
+                Some(&m) => {
+                    weight[m] += self.weight[i];
+                    lam[m] += lambda[i];
+                }
+                None => {
+                    merged.insert(key.clone(), weight.len());
+                    weight.push(self.weight[i]);
+                    lam.push(lambda[i]);
+                    s_flat.extend_from_slice(&key);
+                    s_start.push(s_flat.len() as u32);
+                }
+            }
+        }
+        let m = site_id.len();
+        let mut count = vec![0u32; m + 1];
+        for &j in &s_flat {
+            count[j as usize + 1] += 1;
+        }
+        for j in 0..m {
+            count[j + 1] += count[j];
+        }
+        let d_start = count.clone();
+        let mut d_flat = vec![0u32; s_flat.len()];
+        for i in 0..weight.len() {
+            for &j in &s_flat[s_start[i] as usize..s_start[i + 1] as usize] {
+                d_flat[count[j as usize] as usize] = i as u32;
+                count[j as usize] += 1;
+            }
+        }
+        (
+            Sub {
+                site_id,
+                weight,
+                d_start,
+                d_flat,
+                s_start,
+                s_flat,
+                fixed_in,
+                base,
+            },
+            lam,
+        )
+    }
+
+    /// Sites another remaining site covers at least as well (their demands a subset of the other's;
+    /// of equal sites the first stays) are marked `OUT`: some best completion avoids them all — a
+    /// dominated site swapped for its dominator, or for any other unchosen site when that one is
+    /// chosen too, covers no less — provided at least `r` sites are left; otherwise none is.
+    fn dominated(&self, r: usize, state: &mut [u8]) -> bool {
+        let m = self.sites();
+        let subset = |a: &[u32], b: &[u32]| {
+            let mut it = b.iter();
+            a.iter().all(|x| it.by_ref().any(|y| y == x))
+        };
+        let mut out = vec![false; m];
+        for a in 0..m {
+            if state[a] != FREE {
+                continue;
+            }
+            let da = self.demands_of(a);
+            for b in 0..m {
+                if a == b || out[b] || state[b] != FREE {
+                    continue;
+                }
+                let db = self.demands_of(b);
+                if da.len() > db.len() {
+                    continue;
+                }
+                let equal = da.len() == db.len();
+                if (!equal || b < a) && subset(da, db) {
+                    out[a] = true;
+                    break;
+                }
+            }
+        }
+        let left = (0..m).filter(|&j| state[j] == FREE && !out[j]).count();
+        if left < r || !out.contains(&true) {
+            return false;
+        }
+        for j in 0..m {
+            if out[j] {
+                state[j] = OUT;
+            }
+        }
+        true
+    }
+}
+
+const FREE: u8 = 0;
+const IN: u8 = 1;
+const OUT: u8 = 2;
+
+struct Node {
+    sub: Sub,
     lambda: Vec<f64>,
     /// The parent's bound: valid for the whole subtree.
     bound: f64,
@@ -38,22 +248,28 @@ struct Node {
 /// One node's relaxation at its best multipliers.
 struct Relaxed {
     bound: f64,
-    /// Free sites by score, best first; the first `r` are the relaxed choice.
-    ranked: Vec<usize>,
-    scores: Vec<f64>,
     lambda: Vec<f64>,
+    scores: Vec<f64>,
+    /// The relaxed choice (the r best sites).
+    top: Vec<usize>,
+    /// The r-th best score and the next one.
+    s_last: f64,
+    s_next: f64,
+    /// Per site: share of the steps it was in the relaxed choice (a primal estimate).
+    share: Vec<f64>,
 }
 
 pub(crate) struct Search<'a> {
     cover: &'a Cover,
+    empty: Solution<'a>,
     k: usize,
     tolerance: f64,
+    /// Every cover is a multiple of this (1 for integer weights), or 0.
+    unit: f64,
     best: f64,
     best_sites: Vec<usize>,
     nodes: usize,
     deadline: Instant,
-    /// Per demand: covered by the node's fixed-in sites.
-    fixed_cover: Vec<bool>,
 }
 
 impl<'a> Search<'a> {
@@ -63,31 +279,41 @@ impl<'a> Search<'a> {
         best: f64,
         best_sites: Vec<usize>,
         deadline: Instant,
+        unit: f64,
     ) -> Self {
         let reachable: f64 = cover.weight.iter().sum();
         Search {
             cover,
+            empty: Solution::empty(cover),
             k,
             tolerance: 1e-9 * reachable.max(1.0),
+            unit,
             best,
             best_sites,
             nodes: 0,
             deadline,
-            fixed_cover: vec![false; cover.weight.len()],
+        }
+    }
+
+    /// A bound below this closes a node.
+    fn target(&self) -> f64 {
+        if self.unit > 0.0 {
+            self.best + self.unit - self.tolerance
+        } else {
+            self.best + self.tolerance
         }
     }
 
     /// Runs from the root with multipliers `lambda` and root bound `bound`.
     pub fn run(mut self, lambda: Vec<f64>, bound: f64) -> Exact {
         let mut stack = vec![Node {
-            fixed_in: Vec::new(),
-            fixed_out: self.dominated(),
+            sub: Sub::root(self.cover),
             lambda,
             bound,
         }];
         let mut open_bound: Option<f64> = None;
         while let Some(node) = stack.pop() {
-            if node.bound <= self.best + self.tolerance {
+            if node.bound < self.target() {
                 continue;
             }
             if Instant::now() >= self.deadline {
@@ -95,144 +321,140 @@ impl<'a> Search<'a> {
                 open_bound = Some(rest);
                 break;
             }
+            let root = self.nodes == 0;
             self.nodes += 1;
-            if let Some((include, exclude)) = self.branch(node) {
+            if let Some((include, exclude)) = self.branch(node, root) {
                 // Depth first, the branch that takes the wanted site on top.
                 stack.push(exclude);
                 stack.push(include);
             }
         }
         let proven = open_bound.is_none();
+        let upper_bound = open_bound.map_or(self.best, |b| {
+            // With integer covers nothing between the largest multiple below the bound and it.
+            let b = if self.unit > 0.0 {
+                ((b + self.tolerance) / self.unit).floor() * self.unit
+            } else {
+                b
+            };
+            b.max(self.best)
+        });
         Exact {
             covered: self.best,
             sites: self.best_sites,
-            upper_bound: open_bound.map_or(self.best, |b| b.max(self.best)),
-            proven,
+            upper_bound,
+            proven: proven || upper_bound <= self.best,
             nodes: self.nodes,
         }
     }
 
-    /// Sites some other site covers at least as well (its demands a subset of the other's; of equal
-    /// sites the first stays). Some optimal choice avoids them all — a dominated site swapped for its
-    /// dominator, or for any other site when that one is chosen too, covers no less — provided at
-    /// least K sites are left; otherwise none is set aside.
-    fn dominated(&self) -> Vec<bool> {
-        let sets = &self.cover.demands_of;
-        let m = sets.len();
-        let subset = |a: &[u32], b: &[u32]| {
-            // Both ascending: a merge walk.
-            let mut it = b.iter();
-            a.iter().all(|x| it.by_ref().any(|y| y == x))
-        };
-        let mut out = vec![false; m];
-        for a in 0..m {
-            for b in 0..m {
-                if a == b || out[b] || sets[a].len() > sets[b].len() {
-                    continue;
-                }
-                let equal = sets[a].len() == sets[b].len();
-                if (!equal || b < a) && subset(&sets[a], &sets[b]) {
-                    out[a] = true;
-                    break;
-                }
-            }
-        }
-        if out.iter().filter(|d| !**d).count() < self.k {
-            return vec![false; m];
-        }
-        out
-    }
-
-    /// Bounds a node, fixes what its reduced costs decide, and splits it (None: closed).
-    fn branch(&mut self, mut node: Node) -> Option<(Node, Node)> {
+    /// Bounds a node, fixes what its reduced costs and dominance decide, and splits it (None:
+    /// closed).
+    fn branch(&mut self, mut node: Node, root: bool) -> Option<(Node, Node)> {
+        let mut first = root;
         loop {
-            let r = self.k.checked_sub(node.fixed_in.len())?;
-            let fixed_weight = self.mark_fixed(&node.fixed_in);
-            let free: Vec<usize> = (0..self.cover.demands_of.len())
-                .filter(|&j| !node.fixed_out[j] && !node.fixed_in.contains(&(j as u32)))
-                .collect();
-            if free.len() < r {
+            let sub = &node.sub;
+            let r = self.k.checked_sub(sub.fixed_in.len())?;
+            let m = sub.sites();
+            if m < r {
                 return None;
             }
-            if r == 0 {
-                self.offer(&node.fixed_in, &[]);
+            if r == 0 || m == r {
+                let mut sites: Vec<usize> = sub.fixed_in.iter().map(|&j| j as usize).collect();
+                sites.extend(sub.site_id.iter().map(|&j| j as usize));
+                self.offer(&sites, false);
                 return None;
             }
-            let relaxed = self.relax(&node, &free, r, fixed_weight);
-            if relaxed.bound <= self.best + self.tolerance {
+            let env = |k: &str, d: usize| {
+                std::env::var(k)
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(d)
+            };
+            let iterations = if first {
+                env("MCLP_ROOT1", ROOT_ITERATIONS)
+            } else if root {
+                env("MCLP_ROOT", ROOT_ITERATIONS)
+            } else {
+                env("MCLP_NODE", NODE_ITERATIONS)
+            };
+            first = false;
+            let relaxed = self.relax(sub, &node.lambda, r, iterations);
+            node.bound = node.bound.min(relaxed.bound);
+            node.lambda = relaxed.lambda.clone();
+            if relaxed.bound < self.target() {
                 return None;
             }
-            // Reduced-cost fixing: a site whose forced entry (or exit) would bring the bound down to
-            // the best found is decided for the whole subtree.
-            let s_last = relaxed.scores[relaxed.ranked[r - 1]];
-            let s_next = relaxed.ranked.get(r).map(|&j| relaxed.scores[j]);
+            // Reduced-cost fixing: a site whose forced entry (or exit) would bring the bound below
+            // the target is decided for the whole subtree.
+            let target = self.target();
+            let mut state = vec![FREE; m];
             let mut changed = false;
-            for &j in &relaxed.ranked[r..] {
-                if relaxed.bound - s_last + relaxed.scores[j] <= self.best + self.tolerance {
-                    node.fixed_out[j] = true;
+            let mut in_top = vec![false; m];
+            relaxed.top.iter().for_each(|&j| in_top[j] = true);
+            for j in 0..m {
+                if in_top[j] {
+                    if relaxed.bound - relaxed.scores[j] + relaxed.s_next < target {
+                        state[j] = IN;
+                        changed = true;
+                    }
+                } else if relaxed.bound - relaxed.s_last + relaxed.scores[j] < target {
+                    state[j] = OUT;
                     changed = true;
                 }
             }
-            for &j in &relaxed.ranked[..r] {
-                let without = match s_next {
-                    Some(s) => relaxed.bound - relaxed.scores[j] + s,
-                    None => f64::NEG_INFINITY,
-                };
-                if without <= self.best + self.tolerance {
-                    node.fixed_in.push(j as u32);
-                    changed = true;
-                }
-            }
-            node.lambda = relaxed.lambda;
-            node.bound = relaxed.bound;
+            let fixed_in = state.iter().filter(|&&s| s == IN).count();
+            changed |= sub.dominated(r - fixed_in, &mut state);
             if changed {
+                let (sub, lambda) = node.sub.reduce(&state, &node.lambda);
+                node.sub = sub;
+                node.lambda = lambda;
                 continue;
             }
-            // Branch on the relaxation's most wanted site.
-            let j = relaxed.ranked[0];
-            let mut include = Node {
-                fixed_in: node.fixed_in.clone(),
-                fixed_out: node.fixed_out.clone(),
-                lambda: node.lambda.clone(),
-                bound: node.bound,
+            // Branch on the site the relaxation wants most often but not always.
+            let j = (0..m)
+                .max_by(|&a, &b| {
+                    let fa = relaxed.share[a].min(1.0 - relaxed.share[a]);
+                    let fb = relaxed.share[b].min(1.0 - relaxed.share[b]);
+                    fa.total_cmp(&fb)
+                        .then(relaxed.scores[a].total_cmp(&relaxed.scores[b]))
+                })
+                .expect("sites left");
+            let j = if relaxed.share[j].min(1.0 - relaxed.share[j]) > 0.0 {
+                j
+            } else {
+                relaxed.top[0]
             };
-            include.fixed_in.push(j as u32);
-            let mut exclude = node;
-            exclude.fixed_out[j] = true;
-            return Some((include, exclude));
+            let mut state = vec![FREE; m];
+            state[j] = IN;
+            let (sub_in, lambda_in) = node.sub.reduce(&state, &node.lambda);
+            state[j] = OUT;
+            let (sub_out, lambda_out) = node.sub.reduce(&state, &node.lambda);
+            return Some((
+                Node {
+                    sub: sub_in,
+                    lambda: lambda_in,
+                    bound: node.bound,
+                },
+                Node {
+                    sub: sub_out,
+                    lambda: lambda_out,
+                    bound: node.bound,
+                },
+            ));
         }
     }
 
-    /// Marks the demands the fixed-in sites cover; returns their weight.
-    fn mark_fixed(&mut self, fixed_in: &[u32]) -> f64 {
-        self.fixed_cover.iter_mut().for_each(|c| *c = false);
-        let mut w = 0.0;
-        for &j in fixed_in {
-            for &i in &self.cover.demands_of[j as usize] {
-                let i = i as usize;
-                if !self.fixed_cover[i] {
-                    self.fixed_cover[i] = true;
-                    w += self.cover.weight[i];
-                }
-            }
-        }
-        w
-    }
-
-    /// The fixed-in sites plus `more` as a solution; kept (after a local search) when it is the best.
-    fn offer(&mut self, fixed_in: &[u32], more: &[usize]) {
-        let mut s = Solution::empty(self.cover);
-        for &j in fixed_in {
-            s.add(j as usize);
-        }
-        for &j in more {
+    /// A choice of K sites (original indices); kept when it is the best (after a local search when
+    /// `improve` and it is within 1 % of the best).
+    fn offer(&mut self, sites: &[usize], improve: bool) {
+        let mut s = self.empty.clone();
+        for &j in sites {
             s.add(j);
         }
-        // The local search is the costly part: only from choices already within 1 % of the best.
-        if s.covered < self.best * 0.99 {
-            return;
+        if improve && s.covered >= self.best * 0.99 {
+            s.improve();
         }
-        s.improve();
         let covered = s.exact_covered();
         if covered > self.best + self.tolerance {
             self.best = covered;
@@ -240,92 +462,173 @@ impl<'a> Search<'a> {
         }
     }
 
-    /// Subgradient descent on the node's Lagrangian bound from its parent's multipliers.
-    fn relax(&mut self, node: &Node, free: &[usize], r: usize, fixed_weight: f64) -> Relaxed {
-        let cover = self.cover;
-        let n = cover.weight.len();
-        let mut lambda = node.lambda.clone();
-        let mut scores = vec![0.0; cover.demands_of.len()];
+    /// Polyak steps on the node's Lagrangian bound toward the target from `lambda`.
+    fn relax(&mut self, sub: &Sub, lambda: &[f64], r: usize, iterations: usize) -> Relaxed {
+        let n = sub.weight.len();
+        let m = sub.sites();
+        let mut lambda: Vec<f64> = lambda
+            .iter()
+            .zip(&sub.weight)
+            .map(|(l, w)| l.clamp(0.0, *w))
+            .collect();
+        let mut scores = vec![0.0; m];
+        let mut order: Vec<usize> = (0..m).collect();
+        let mut in_top = vec![false; m];
+        let mut g = vec![0.0; n];
         let mut best: Option<Relaxed> = None;
-        let mut theta = 1.0;
+        let env = |k: &str, d: f64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        let mut theta = env("MCLP_THETA", 1.0);
+        let stall = env("MCLP_STALL", STALL as f64) as usize;
+        let power = env("MCLP_POW", 0.0);
+        let scale = |w: f64| w.powf(power);
+        let level_mode = env("MCLP_LEVEL", 0.0) > 0.0;
+        let mut delta = f64::INFINITY;
         let mut stale = 0;
-        let mut in_top = vec![false; cover.demands_of.len()];
+        let mut share = vec![0.0; m];
+        let mut steps = 0.0;
         let mut tried: Vec<Vec<usize>> = Vec::new();
-        for _ in 0..NODE_ITERATIONS {
-            for &j in free {
-                scores[j] = cover.demands_of[j]
-                    .iter()
-                    .filter(|&&i| !self.fixed_cover[i as usize])
-                    .map(|&i| lambda[i as usize])
-                    .sum();
+        let mut mark = vec![false; n];
+        for _ in 0..iterations {
+            for j in 0..m {
+                scores[j] = sub.demands_of(j).iter().map(|&i| lambda[i as usize]).sum();
             }
-            let mut ranked = free.to_vec();
-            ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
-            let bound = fixed_weight
-                + (0..n)
-                    .filter(|&i| !self.fixed_cover[i])
-                    .map(|i| (cover.weight[i] - lambda[i]).max(0.0))
+            let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
+            order.select_nth_unstable_by(r, by_score);
+            let s_next = scores[order[r]];
+            let s_last = order[..r]
+                .iter()
+                .map(|&j| scores[j])
+                .fold(f64::INFINITY, f64::min);
+            let top_sum: f64 = order[..r].iter().map(|&j| scores[j]).sum();
+            let bound = sub.base
+                + sub
+                    .weight
+                    .iter()
+                    .zip(&lambda)
+                    .map(|(w, l)| w - l)
                     .sum::<f64>()
-                + ranked[..r].iter().map(|&j| scores[j]).sum::<f64>();
-            let improved = best
+                + top_sum;
+            in_top.iter_mut().for_each(|v| *v = false);
+            order[..r].iter().for_each(|&j| in_top[j] = true);
+            for j in 0..m {
+                if in_top[j] {
+                    share[j] += 1.0;
+                }
+            }
+            steps += 1.0;
+            // The relaxed choice as a solution, counted on the reduced problem first.
+            let value = sub.base + {
+                mark.iter_mut().for_each(|v| *v = false);
+                let mut v = 0.0;
+                for &j in &order[..r] {
+                    for &i in sub.demands_of(j) {
+                        if !mark[i as usize] {
+                            mark[i as usize] = true;
+                            v += sub.weight[i as usize];
+                        }
+                    }
+                }
+                v
+            };
+            if value > self.best + self.tolerance {
+                let mut top: Vec<usize> = order[..r].to_vec();
+                top.sort_unstable();
+                if !tried.contains(&top) {
+                    let mut sites: Vec<usize> = sub.fixed_in.iter().map(|&j| j as usize).collect();
+                    sites.extend(top.iter().map(|&j| sub.site_id[j] as usize));
+                    self.offer(&sites, true);
+                    tried.push(top);
+                }
+            }
+            if best
                 .as_ref()
-                .is_none_or(|b| bound < b.bound - self.tolerance);
-            if improved {
+                .is_none_or(|b| bound < b.bound - self.tolerance)
+            {
                 best = Some(Relaxed {
                     bound,
-                    ranked: ranked.clone(),
-                    scores: scores.clone(),
                     lambda: lambda.clone(),
+                    scores: scores.clone(),
+                    top: order[..r].to_vec(),
+                    s_last,
+                    s_next,
+                    share: Vec::new(),
                 });
                 stale = 0;
             } else {
                 stale += 1;
-                if stale >= 10 {
-                    theta /= 2.0;
+                if stale >= stall {
+                    if level_mode {
+                        delta /= 2.0;
+                    } else {
+                        theta /= 2.0;
+                    }
                     stale = 0;
                 }
             }
-            let mut top = ranked[..r].to_vec();
-            top.sort_unstable();
-            if !tried.contains(&top) {
-                self.offer(&node.fixed_in, &top);
-                tried.push(top);
+            let target = self.target();
+            let f_best = best.as_ref().map_or(bound, |b| b.bound);
+            if delta.is_infinite() {
+                delta = (f_best - target).max(0.0);
             }
-            let b = best.as_ref().map_or(bound, |b| b.bound);
-            if b <= self.best + self.tolerance || theta < 1e-3 {
+            if f_best < target
+                || theta < 1e-4
+                || (level_mode && delta < 1e-6 * f_best.abs().max(1.0))
+            {
                 break;
             }
-            // Subgradient: (relaxed sites covering i) − (y_i = 1 when w_i > λ_i), on the open demands.
-            in_top.iter_mut().for_each(|v| *v = false);
-            ranked[..r].iter().for_each(|&j| in_top[j] = true);
+            let level = if level_mode {
+                target.max(f_best - delta)
+            } else {
+                target
+            };
+            // Subgradient: (relaxed sites covering i) − 1 (y_i = 1 while λ_i < w_i).
             let mut norm2 = 0.0;
-            let g: Vec<f64> = (0..n)
-                .map(|i| {
-                    if self.fixed_cover[i] {
-                        return 0.0;
-                    }
-                    let chosen = cover.sites_of[i]
-                        .iter()
-                        .filter(|&&j| in_top[j as usize])
-                        .count() as f64;
-                    let v = chosen
-                        - if cover.weight[i] > lambda[i] {
-                            1.0
-                        } else {
-                            0.0
-                        };
-                    norm2 += v * v;
+            for i in 0..n {
+                let chosen = sub
+                    .sites_of(i)
+                    .iter()
+                    .filter(|&&j| in_top[j as usize])
+                    .count();
+                let v = chosen as f64 - 1.0;
+                // At λ_i = w_i with i uncovered, y_i = 0 is as good: no step out of the box.
+                let v = if v < 0.0 && lambda[i] >= sub.weight[i] {
+                    0.0
+                } else if v > 0.0 && lambda[i] <= 0.0 {
+                    0.0
+                } else {
                     v
-                })
-                .collect();
+                };
+                g[i] = v;
+                norm2 += v * v * scale(sub.weight[i]);
+            }
             if norm2 == 0.0 {
                 break;
             }
-            let step = theta * (b - self.best).max(self.tolerance) / norm2;
+            let step = theta * (bound - level).max(self.tolerance) / norm2;
             for i in 0..n {
-                lambda[i] = (lambda[i] - step * g[i]).clamp(0.0, cover.weight[i]);
+                lambda[i] =
+                    (lambda[i] - step * scale(sub.weight[i]) * g[i]).clamp(0.0, sub.weight[i]);
             }
         }
-        best.expect("at least one iteration")
+        if std::env::var_os("MCLP_DEBUG").is_some() {
+            eprintln!(
+                "node {} fixed {} sites {m} demands {n} nnz {} its {} bound {:.3} best {} t {:?}",
+                self.nodes,
+                sub.fixed_in.len(),
+                sub.d_flat.len(),
+                steps,
+                best.as_ref().unwrap().bound,
+                self.best,
+                self.deadline.elapsed()
+            );
+        }
+        let mut best = best.expect("at least one iteration");
+        best.share = share.iter().map(|s| s / steps).collect();
+        best
     }
 }

@@ -504,6 +504,7 @@ pub async fn write_synthetic(db: &Db, n: usize, seed: u64, now: i64) -> anyhow::
             for e in &facts.events {
                 store::add_event(
                     &mut tx,
+                    &row,
                     &store::CaseEventRow {
                         id: new_id(),
                         case_id: row.id.clone(),

@@ -561,7 +561,7 @@ pub async fn record_step(
         recorded_at: now,
     };
     let mut tx = state.db.begin().await?;
-    store::add_event(&mut tx, &e);
+    store::add_event(&mut tx, &row, &e);
     if let Some(item) = &e.item {
         store::track_property(
             &mut tx,

@@ -369,6 +369,7 @@ both!(
             for e in &facts.events {
                 pingan_store::cases::add_event(
                     &mut tx,
+                    &row,
                     &pingan_store::cases::CaseEventRow {
                         id: pingan_store::new_id(),
                         case_id: row.id.clone(),
@@ -549,6 +550,7 @@ async fn seed_case(
     for (step, h) in steps {
         pingan_store::cases::add_event(
             &mut tx,
+            &row,
             &pingan_store::cases::CaseEventRow {
                 id: pingan_store::new_id(),
                 case_id: row.id.clone(),

@@ -770,7 +770,7 @@ async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &st
 }
 
 both!(
-    tasks_risks_visits_and_alerts_tell_partners_too,
+    tasks_risks_visits_alerts_and_cases_tell_partners_too,
     |app: TestApp| async move {
         let (_, doc) = app.get_json(&client(), "/api/asyncapi.json").await;
         let start = outbox::head(&app.db).await.unwrap();
@@ -788,6 +788,9 @@ both!(
         pingan_server::public_alerts::demo::ensure(&app.db, &app.state.config)
             .await
             .unwrap();
+        pingan_server::cases::demo::ensure(&app.db, &app.state.config)
+            .await
+            .unwrap();
         let events = outbox::after(&app.db, start, 10_000).await.unwrap();
         let kinds: std::collections::BTreeSet<&str> =
             events.iter().map(|e| e.event_type.as_str()).collect();
@@ -798,9 +801,31 @@ both!(
             "risk.status_changed",
             "visit.recorded",
             "alert.published",
+            "case.status_changed",
         ] {
             assert!(kinds.contains(k), "no {k} among {kinds:?}");
         }
+        // A case tells its milestones (accepted, filed), never a custody step about a person.
+        let (case_id,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT id FROM cases WHERE title = '枫桥老街酒吧故意伤害案'",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let steps: Vec<String> = outbox::of_aggregate(&app.db, "case", &case_id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let v: Value = serde_json::from_str(&e.payload).unwrap();
+                assert_eq!(v["status"], "open");
+                assert_eq!(v["case_kind"], "criminal");
+                v["step"].as_str().unwrap().to_string()
+            })
+            .collect();
+        assert_eq!(steps, ["accept", "file"]);
         for e in &events {
             conforms(&doc, e);
         }
