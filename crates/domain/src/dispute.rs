@@ -58,6 +58,8 @@ string_enum! {
         RepeatLocation = "repeat_location",
         /// 排查 campaign in a grid.
         GridScreening = "grid_screening",
+        /// Sent by a partner system (网格平台, 12345 热线, 数字城管) under a sharing agreement.
+        Partner = "partner",
     }
 }
 

@@ -15,6 +15,12 @@ use utoipa_axum::router::OpenApiRouter;
         version = env!("CARGO_PKG_VERSION"),
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    // The `data` of a partner's inbound events: the request body is a CloudEvent, so these are
+    // named from its description rather than reached through it.
+    components(schemas(
+        crate::sharing::inbound::InboundIncident,
+        crate::sharing::inbound::InboundDispute
+    )),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),
     tags(

@@ -269,6 +269,33 @@ pub async fn actor_for_user(
     })
 }
 
+/// A partner system acting through its signed inbound events: the partner organisation, its scope
+/// the areas of its agreements in force. It holds no session and no user account (`user_id` is
+/// `partner:<org id>`, which never matches one); audit records name it the same way.
+pub fn partner_actor(org_id: &str, area_paths: &[String]) -> Actor {
+    let principal = format!("partner:{org_id}");
+    Actor {
+        user_id: principal.clone(),
+        username: principal.clone(),
+        display_name: principal,
+        role: Role::Partner,
+        scope: Scope::new(
+            area_paths
+                .iter()
+                .map(|p| pingan_domain::scope::ScopeGrant {
+                    kind: pingan_domain::scope::ScopeKind::Area,
+                    path: p.clone(),
+                })
+                .collect(),
+        ),
+        org_id: Some(org_id.to_string()),
+        session_hash: None,
+        token_id: None,
+        ip: None,
+        stage: SessionStage::Full,
+    }
+}
+
 /// Resolves the caller from a bearer token or the session cookie.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> ApiResult<Actor> {
     authenticate_with(parts, state, true).await

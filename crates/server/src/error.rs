@@ -188,6 +188,34 @@ impl ApiError {
         }
     }
 
+    /// The same error with its fields named inside `prefix` (`data.` + `type_code`): for checks run
+    /// on a part of a larger body, such as a CloudEvent's `data`.
+    pub fn within(self, prefix: &str) -> ApiError {
+        match self {
+            ApiError::Invalid(ps) => ApiError::Invalid(
+                ps.into_iter()
+                    .map(|mut p| {
+                        p.field = format!("{prefix}{}", p.field);
+                        p
+                    })
+                    .collect(),
+            ),
+            ApiError::Validation(m, Some(f)) => {
+                ApiError::Validation(m, Some(format!("{prefix}{f}")))
+            }
+            ApiError::BadRequest {
+                code,
+                message,
+                field: Some(f),
+            } => ApiError::BadRequest {
+                code,
+                message,
+                field: Some(format!("{prefix}{f}")),
+            },
+            e => e,
+        }
+    }
+
     /// The problems of a 422, each with a code (`invalid` where the check gave none).
     pub fn problems(&self) -> Vec<Problem> {
         match self {

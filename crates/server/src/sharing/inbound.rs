@@ -1,12 +1,15 @@
 //! Inbound events: a partner system (the grid platform, the 12345 hotline, 数字城管) posts a CloudEvent
 //! signed with its inbound key, and it becomes a record through the same checks as the staff forms —
-//! `incident.report` becomes an incident on the `partner` channel, located where the partner's
-//! agreements reach. Idempotent by the partner's event id: the record and the "accepted" row are
-//! written in one transaction under a unique index, so a replay (even a concurrent one) is refused
-//! with the record it made the first time. Every refusal is kept for the partner's admin page.
+//! `incident.report` an incident on the `partner` channel, `dispute.report` a dispute (source
+//! `partner`) registered at the tier it asks for — located where the partner's agreements reach.
+//! Idempotent by the partner's event id: the record and the "accepted" row are written in one
+//! transaction under a unique index, so a replay (even a concurrent one) is refused with the record
+//! it made the first time. Every refusal is kept for the partner's admin page.
 
+use crate::auth::partner_actor;
 use crate::dispatch::raised as intake;
 use crate::error::{ApiError, ApiResult};
+use crate::mediation::raised as mediation;
 use crate::rekey::SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD;
 use crate::signed::Signing;
 use crate::state::AppState;
@@ -15,12 +18,12 @@ use pingan_domain::audit::{AuditEntry, AuditOutcome};
 use pingan_domain::incident::Channel;
 use pingan_store::StoreError;
 use pingan_store::sharing::{self as store, InboundRow};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use serde_json::Value;
 use utoipa::ToSchema;
 
 /// The event types partners may send.
-pub const INBOUND_TYPES: &[&str] = &["incident.report"];
+pub const INBOUND_TYPES: &[&str] = &["incident.report", "dispute.report"];
 
 /// An incident as a partner reports it (`data` of `incident.report`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -47,13 +50,46 @@ pub struct InboundIncident {
     pub reported_at: Option<String>,
 }
 
+/// A dispute as a partner hands it over (`data` of `dispute.report`): checked as the registration
+/// form checks it; the grade is the one its risk factors suggest.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundDispute {
+    /// Two-digit dispute type (see /api/v1/dispute-types).
+    pub type_code: String,
+    pub title: String,
+    pub description: String,
+    pub address: String,
+    pub lng: f64,
+    pub lat: f64,
+    /// wgs84 (default), gcj02 or bd09.
+    #[serde(default)]
+    pub crs: Option<String>,
+    #[serde(default)]
+    pub people_involved: Option<i64>,
+    #[serde(default)]
+    pub amount_yuan: Option<i64>,
+    #[serde(default)]
+    pub violence_threat: bool,
+    #[serde(default)]
+    pub self_harm_threat: bool,
+    #[serde(default)]
+    pub vulnerable_party: bool,
+    /// Where mediation starts: grid (default), village, township or district.
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// The parties as the partner knows them; their identity is sealed like any registration's.
+    #[serde(default)]
+    pub parties: Vec<mediation::PartyRequest>,
+}
+
 /// What an accepted event became.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InboundAccepted {
     pub event_id: String,
     pub object_type: String,
     pub object_id: String,
-    /// The incident's number (警情编号).
+    /// The record's number (警情编号 or 纠纷编号).
     pub number: String,
 }
 
@@ -194,9 +230,13 @@ pub async fn receive(
         let e = duplicate(&first);
         return Err(refuse(state, partner, Some(id), Some(kind), e).await);
     }
-    match incident(state, partner, id, kind, &envelope["data"]).await {
+    let made = match kind {
+        "dispute.report" => dispute(state, partner, id, kind, &envelope["data"]).await,
+        _ => incident(state, partner, id, kind, &envelope["data"]).await,
+    };
+    match made {
         Ok(a) => Ok(a),
-        Err(e) => Err(refuse(state, partner, Some(id), Some(kind), e).await),
+        Err(e) => Err(refuse(state, partner, Some(id), Some(kind), e.within("data.")).await),
     }
 }
 
@@ -213,6 +253,89 @@ fn duplicate(first: &InboundRow) -> ApiError {
     )
 }
 
+/// The event's `data` as `T`; a problem names the field by its path inside `data`.
+fn parse<T: DeserializeOwned>(data: &Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize(data.clone())
+        .map_err(|e| ApiError::invalid(&e.path().to_string(), e.inner().to_string()))
+}
+
+/// The areas of the partner's agreements in force, refused when there are none.
+async fn reach(state: &AppState, partner: &str) -> ApiResult<Vec<String>> {
+    let areas = agreed_areas(state, partner).await?;
+    if areas.is_empty() {
+        return Err(ApiError::bad_request_status(
+            StatusCode::FORBIDDEN,
+            "sharing_no_agreement",
+            "no sharing agreement with this partner is in force",
+        ));
+    }
+    Ok(areas)
+}
+
+/// What one accepted event made, for its "accepted" row and the answer.
+struct Made {
+    object_type: &'static str,
+    object_id: String,
+    number: String,
+}
+
+/// Writes the "accepted" row beside the record in `tx` and commits both with the record's audit
+/// entries; a concurrent acceptance of the same event id leaves nothing of this one.
+async fn accept(
+    state: &AppState,
+    mut tx: pingan_store::Tx,
+    partner: &str,
+    (id, kind): (&str, &str),
+    made: Made,
+    mut audit: Vec<AuditEntry>,
+) -> ApiResult<InboundAccepted> {
+    store::record_inbound(
+        &mut tx,
+        &InboundRow {
+            id: pingan_store::new_id(),
+            partner_org_id: partner.to_string(),
+            event_id: Some(id.to_string()),
+            event_type: Some(kind.to_string()),
+            outcome: "accepted".into(),
+            object_type: Some(made.object_type.into()),
+            object_id: Some(made.object_id.clone()),
+            error: None,
+            received_at: state.now(),
+        },
+    );
+    audit.push(entry(
+        state,
+        partner,
+        "sharing.inbound.accept",
+        AuditOutcome::Ok,
+        &serde_json::json!({"event": id, made.object_type: made.object_id}),
+    ));
+    match tx.commit_audited(audit).await {
+        Ok(()) => Ok(InboundAccepted {
+            event_id: id.to_string(),
+            object_type: made.object_type.into(),
+            object_id: made.object_id,
+            number: made.number,
+        }),
+        // The same event id accepted a moment ago by a concurrent request: nothing of this one
+        // was written.
+        Err(StoreError::Conflict(_)) => {
+            let first = store::accepted_inbound(&state.db, partner, id).await?;
+            Err(first.as_ref().map_or_else(
+                || {
+                    ApiError::bad_request_status(
+                        StatusCode::CONFLICT,
+                        "duplicate_event",
+                        "accepted before",
+                    )
+                },
+                duplicate,
+            ))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `incident.report` → an incident on the partner channel, where the partner's agreements reach.
 async fn incident(
     state: &AppState,
@@ -221,10 +344,7 @@ async fn incident(
     kind: &str,
     data: &Value,
 ) -> ApiResult<InboundAccepted> {
-    let d: InboundIncident = serde_path_to_error::deserialize(data.clone()).map_err(|e| {
-        let field = format!("data.{}", e.path());
-        ApiError::invalid(&field, e.inner().to_string())
-    })?;
+    let d: InboundIncident = parse(data)?;
     let req = intake::NewIncident {
         channel: None,
         type_code: d.type_code,
@@ -239,83 +359,76 @@ async fn incident(
         reported_at: d.reported_at,
     };
     let report = intake::checked(state, Channel::Partner, req, None)?;
-    let areas = agreed_areas(state, partner).await?;
-    if areas.is_empty() {
-        return Err(ApiError::bad_request_status(
-            StatusCode::FORBIDDEN,
-            "sharing_no_agreement",
-            "no sharing agreement with this partner is in force",
-        ));
-    }
+    let areas = reach(state, partner).await?;
     let (located, _) = crate::locate::locate_for(&state.db, report.lng, report.lat, None).await?;
     if !areas
         .iter()
         .any(|a| located.area_path.starts_with(a.as_str()))
     {
         return Err(ApiError::invalid(
-            "data.lng",
+            "lng",
             "the location lies outside the areas agreed with you",
         ));
     }
     let prepared = intake::prepare(state, report, None, None).await?;
     let mut tx = state.db.begin().await?;
-    let (row, receipt) = intake::record_in(&mut tx, prepared).await?;
-    store::record_inbound(
-        &mut tx,
-        &InboundRow {
-            id: pingan_store::new_id(),
-            partner_org_id: partner.to_string(),
-            event_id: Some(id.to_string()),
-            event_type: Some(kind.to_string()),
-            outcome: "accepted".into(),
-            object_type: Some("incident".into()),
-            object_id: Some(row.id.clone()),
-            error: None,
-            received_at: state.now(),
-        },
-    );
-    let mut receipt = receipt;
+    let (row, mut receipt) = intake::record_in(&mut tx, prepared).await?;
     receipt.actor_name = format!("partner:{partner}");
-    match tx
-        .commit_audited(vec![
-            receipt,
-            entry(
-                state,
-                partner,
-                "sharing.inbound.accept",
-                AuditOutcome::Ok,
-                &serde_json::json!({"event": id, "incident": row.id}),
-            ),
-        ])
-        .await
-    {
-        Ok(()) => {}
-        // The same event id accepted a moment ago by a concurrent request: nothing of this one
-        // was written.
-        Err(StoreError::Conflict(_)) => {
-            let first = store::accepted_inbound(&state.db, partner, id).await?;
-            return Err(first.as_ref().map_or_else(
-                || {
-                    ApiError::bad_request_status(
-                        StatusCode::CONFLICT,
-                        "duplicate_event",
-                        "accepted before",
-                    )
-                },
-                duplicate,
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
+    let made = Made {
+        object_type: "incident",
+        object_id: row.id.clone(),
+        number: row.number.clone(),
+    };
+    let accepted = accept(state, tx, partner, (id, kind), made, vec![receipt]).await?;
     if let Err(e) = intake::after(state, &row).await {
         tracing::warn!(error = %e, "after-intake checks failed");
     }
-    Ok(InboundAccepted {
-        event_id: id.to_string(),
-        object_type: "incident".into(),
+    Ok(accepted)
+}
+
+/// `dispute.report` → a dispute registered as the registration form would (source `partner`),
+/// where the partner's agreements reach; the tier's mediators are told as for any registration.
+async fn dispute(
+    state: &AppState,
+    partner: &str,
+    id: &str,
+    kind: &str,
+    data: &Value,
+) -> ApiResult<InboundAccepted> {
+    let d: InboundDispute = parse(data)?;
+    let actor = partner_actor(partner, &reach(state, partner).await?);
+    let req = mediation::NewDisputeRequest {
+        type_code: d.type_code,
+        source: Some(pingan_domain::dispute::Source::Partner.code().into()),
+        incident_id: None,
+        campaign_id: None,
+        title: d.title,
+        description: d.description,
+        address: Some(d.address),
+        lng: Some(d.lng),
+        lat: Some(d.lat),
+        crs: d.crs,
+        people_involved: d.people_involved,
+        amount_yuan: d.amount_yuan,
+        violence_threat: d.violence_threat,
+        self_harm_threat: d.self_harm_threat,
+        vulnerable_party: d.vulnerable_party,
+        grade: None,
+        grade_reason: None,
+        tier: d.tier,
+        parties: d.parties,
+    };
+    // The location is checked against the actor's scope: the agreements' areas.
+    let prepared = mediation::prepare(state, &actor, req).await?;
+    let mut tx = state.db.begin().await?;
+    let (row, audit) =
+        mediation::record(state, &mut tx, &actor, prepared, "dispute.registered").await?;
+    let made = Made {
+        object_type: "dispute",
         object_id: row.id,
         number: row.number,
-    })
+    };
+    accept(state, tx, partner, (id, kind), made, vec![audit]).await
 }
 
 /// The areas of the partner's agreements in force today.

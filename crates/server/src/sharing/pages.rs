@@ -37,6 +37,19 @@ pub fn router() -> Router<AppState> {
 /// Labels shared by the three pages.
 trait Labels {
     fn ctx(&self) -> &Ctx;
+    /// Where an accepted inbound event's record is, and what it became.
+    fn became(&self, object_type: Option<&str>) -> (&'static str, String) {
+        match object_type {
+            Some("dispute") => (
+                "disputes",
+                self.ctx().t("sharing.became_dispute").to_string(),
+            ),
+            _ => (
+                "incidents",
+                self.ctx().t("sharing.became_incident").to_string(),
+            ),
+        }
+    }
     fn event(&self, code: &str) -> String {
         self.ctx().label("sharing_event", &code.replace('.', "_"))
     }

@@ -589,7 +589,8 @@ both!(
             .iter()
             .filter_map(|p| p["field"].as_str())
             .collect();
-        assert!(fields.contains(&"type_code"), "{e}");
+        assert!(fields.contains(&"data.type_code"), "{e}");
+        assert!(fields.contains(&"data.lat"), "{e}");
         let mut stray = good.clone();
         stray["citizen_id"] = json!("330681199001011234");
         let (s, e) = send_in(&app, &partner, &key, &event("e-1", stray), 0).await;
@@ -648,6 +649,68 @@ both!(
         let (s, e) = send_in(&app, &partner, &key, &event("e-2", far), 0).await;
         assert!(s == 422 || s == 400, "{s} {e}");
 
+        // A dispute handed over: registered as the form would (source partner, the suggested
+        // grade, the grid tier), its party sealed; once only; checked like the form.
+        let dispute = |id: &str, data: Value| {
+            json!({"specversion": "1.0", "id": id, "source": "/zhuji/grid", "type": "dispute.report",
+                "data": data})
+            .to_string()
+        };
+        let neighbours = json!({"type_code": "02", "title": "楼上漏水邻里纠纷",
+            "description": "网格平台转来：楼上漏水，双方多次争吵。", "address": "陈家社区 5 号",
+            "lng": lng, "lat": lat, "people_involved": 2,
+            "parties": [{"role": "applicant", "name": "陈某某", "phone": "13957500001"}]});
+        let disputes = app.count("disputes").await;
+        let mut bad = neighbours.clone();
+        bad["type_code"] = json!("99");
+        bad["parties"][0]["phone"] = json!("12");
+        let (s, e) = send_in(&app, &partner, &key, &dispute("d-1", bad), 0).await;
+        assert_eq!(s, 422, "{e}");
+        let fields: Vec<&str> = e["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["field"].as_str())
+            .collect();
+        assert!(fields.contains(&"data.type_code"), "{e}");
+        assert!(fields.contains(&"data.parties[0].phone"), "{e}");
+        let mut far = neighbours.clone();
+        far["lng"] = json!(120.24);
+        far["lat"] = json!(29.71);
+        let (s, e) = send_in(&app, &partner, &key, &dispute("d-1", far), 0).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("data.lng")),
+            "{e}"
+        );
+        assert_eq!(app.count("disputes").await, disputes, "nothing stored");
+        let (s, a) = send_in(&app, &partner, &key, &dispute("d-1", neighbours.clone()), 0).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["object_type"], "dispute");
+        let (s, _) = send_in(&app, &partner, &key, &dispute("d-1", neighbours.clone()), 0).await;
+        assert_eq!(s, 409);
+        assert_eq!(app.count("disputes").await, disputes + 1);
+        let (source, tier, registered_by, number): (String, String, String, String) = app
+            .db
+            .fetch_one(
+                "SELECT source, tier, registered_by, number FROM disputes WHERE id = ?",
+                pingan_store::args![a["object_id"].as_str().unwrap()],
+            )
+            .await
+            .unwrap();
+        assert_eq!((source.as_str(), tier.as_str()), ("partner", "grid"));
+        assert_eq!(registered_by, format!("partner:{partner}"));
+        assert_eq!(a["number"], number);
+        let (sealed,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT name_sealed FROM dispute_parties WHERE dispute_id = ?",
+                pingan_store::args![a["object_id"].as_str().unwrap()],
+            )
+            .await
+            .unwrap();
+        assert!(!sealed.contains("陈某某"));
+
         // The partner's admin page has every refusal with its reason.
         let (_, st) = app
             .get_json(&admin, &format!("/api/v1/sharing/partners/{partner}"))
@@ -658,11 +721,11 @@ both!(
                 .iter()
                 .filter(|x| x["outcome"] == "accepted")
                 .count(),
-            1,
+            2,
             "{st}"
         );
         assert!(
-            inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 9,
+            inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 12,
             "{st}"
         );
         assert!(
