@@ -79,6 +79,8 @@ string_enum! {
         Visit = "visit",
         /// 日常发现 (patrol, inspection, a report).
         Routine = "routine",
+        /// Sent by a partner system (数字城管, the grid platform) under a sharing agreement.
+        Partner = "partner",
     }
 }
 

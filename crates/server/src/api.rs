@@ -19,7 +19,8 @@ use utoipa_axum::router::OpenApiRouter;
     // named from its description rather than reached through it.
     components(schemas(
         crate::sharing::inbound::InboundIncident,
-        crate::sharing::inbound::InboundDispute
+        crate::sharing::inbound::InboundDispute,
+        crate::sharing::inbound::InboundRisk
     )),
     modifiers(&Security),
     security(("session" = []), ("bearer" = [])),

@@ -269,15 +269,14 @@ pub async fn actor_for_user(
     })
 }
 
-/// A partner system acting through its signed inbound events: the partner organisation, its scope
-/// the areas of its agreements in force. It holds no session and no user account (`user_id` is
-/// `partner:<org id>`, which never matches one); audit records name it the same way.
-pub fn partner_actor(org_id: &str, area_paths: &[String]) -> Actor {
-    let principal = format!("partner:{org_id}");
+/// A partner system acting through its signed inbound events: its service account (`account`:
+/// id, username, name — disabled, it never logs in), its scope the areas of its agreements in force.
+/// It holds no session; records and audit entries name the service account.
+pub fn partner_actor(org_id: &str, account: (&str, &str, &str), area_paths: &[String]) -> Actor {
     Actor {
-        user_id: principal.clone(),
-        username: principal.clone(),
-        display_name: principal,
+        user_id: account.0.to_string(),
+        username: account.1.to_string(),
+        display_name: account.2.to_string(),
         role: Role::Partner,
         scope: Scope::new(
             area_paths

@@ -1,6 +1,7 @@
-//! What household visits (`visits`) use of the register: a risk heard of on a visit is registered
-//! in the visit's own transaction, with the visit as its source. The visit form offers the register's
-//! categories and checks grids as the register does.
+//! What household visits (`visits`) and partners' inbound events (`sharing`) use of the register: a
+//! risk heard of on a visit is registered in the visit's own transaction, with the visit as its
+//! source; one a partner sends, in the transaction that records the event. The visit form offers the
+//! register's categories and checks grids as the register does.
 
 pub use super::{NewRiskReport, categories, grid_in_scope, known_category};
 use crate::auth::Actor;
@@ -28,4 +29,15 @@ pub async fn register_in(
         prefix,
     )
     .await
+}
+
+/// Registers a risk a partner system sent (source `partner`) in the caller's transaction; the actor
+/// is the partner, its scope the areas of its agreements. Answers its id.
+pub async fn register_from_partner(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    req: &NewRiskReport,
+) -> ApiResult<String> {
+    super::register_in(state, tx, actor, req, Source::Partner, (None, None), "").await
 }

@@ -194,7 +194,8 @@ async fn get_own_sharing(
 /// A partner system posts one event (CloudEvents 1.0, structured JSON), signed with its inbound key:
 /// `X-Pingan-Timestamp` (Unix seconds) and `X-Pingan-Signature: hmac-sm3=<hex>` (or `hmac-sha256=`
 /// as its endpoint is set) over `<timestamp>.<raw body>`. Type `incident.report` (data: schema
-/// `InboundIncident`) becomes an incident, `dispute.report` (data: `InboundDispute`) a dispute;
+/// `InboundIncident`) becomes an incident, `dispute.report` (data: `InboundDispute`) a dispute,
+/// `risk.report` (data: `InboundRisk`) a risk in the register;
 /// both are located within the areas of the partner's agreements in force, and a problem names
 /// its field inside `data` (`data.type_code`). Each event id is accepted once.
 #[utoipa::path(post, path = "/api/v1/sharing/inbound/{partner}", tag = "sharing", security(()),

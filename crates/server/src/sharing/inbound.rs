@@ -1,7 +1,10 @@
 //! Inbound events: a partner system (the grid platform, the 12345 hotline, 数字城管) posts a CloudEvent
 //! signed with its inbound key, and it becomes a record through the same checks as the staff forms —
 //! `incident.report` an incident on the `partner` channel, `dispute.report` a dispute (source
-//! `partner`) registered at the tier it asks for — located where the partner's agreements reach.
+//! `partner`) registered at the tier it asks for, `risk.report` a risk in the register (source
+//! `partner`) — located where the partner's agreements reach. Disputes and risks are registered by
+//! the partner's service account (made on first use, disabled: it never logs in), so every record
+//! names who it came from.
 //! Idempotent by the partner's event id: the record and the "accepted" row are written in one
 //! transaction under a unique index, so a replay (even a concurrent one) is refused with the record
 //! it made the first time. Every refusal is kept for the partner's admin page.
@@ -11,6 +14,7 @@ use crate::dispatch::raised as intake;
 use crate::error::{ApiError, ApiResult};
 use crate::mediation::raised as mediation;
 use crate::rekey::SHARING_INBOUND_SECRET as INBOUND_SECRET_AAD;
+use crate::risks::raised as risks;
 use crate::signed::Signing;
 use crate::state::AppState;
 use axum::http::StatusCode;
@@ -23,7 +27,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 /// The event types partners may send.
-pub const INBOUND_TYPES: &[&str] = &["incident.report", "dispute.report"];
+pub const INBOUND_TYPES: &[&str] = &["incident.report", "dispute.report", "risk.report"];
 
 /// An incident as a partner reports it (`data` of `incident.report`).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -83,13 +87,37 @@ pub struct InboundDispute {
     pub parties: Vec<mediation::PartyRequest>,
 }
 
+/// A risk as a partner reports it (`data` of `risk.report`; 数字城管 or the grid platform finding a
+/// hazard): checked as the register checks a report. Where: the grid, or a point whose grid is
+/// looked up.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboundRisk {
+    /// 1–100 characters.
+    pub title: String,
+    /// Risk category code (see the register's categories).
+    pub category: String,
+    pub level: pingan_domain::risk::RiskLevel,
+    /// At most 2000 characters.
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// The grid it is in; looked up from lng/lat when absent.
+    #[serde(default)]
+    pub grid_code: Option<String>,
+    /// Where exactly (WGS-84).
+    #[serde(default)]
+    pub lng: Option<f64>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+}
+
 /// What an accepted event became.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InboundAccepted {
     pub event_id: String,
     pub object_type: String,
     pub object_id: String,
-    /// The record's number (警情编号 or 纠纷编号).
+    /// The record's number (警情编号 or 纠纷编号); a risk's id (the register numbers none).
     pub number: String,
 }
 
@@ -232,6 +260,7 @@ pub async fn receive(
     }
     let made = match kind {
         "dispute.report" => dispute(state, partner, id, kind, &envelope["data"]).await,
+        "risk.report" => risk(state, partner, id, kind, &envelope["data"]).await,
         _ => incident(state, partner, id, kind, &envelope["data"]).await,
     };
     match made {
@@ -396,7 +425,7 @@ async fn dispute(
     data: &Value,
 ) -> ApiResult<InboundAccepted> {
     let d: InboundDispute = parse(data)?;
-    let actor = partner_actor(partner, &reach(state, partner).await?);
+    let actor = actor_of(state, partner).await?;
     let req = mediation::NewDisputeRequest {
         type_code: d.type_code,
         source: Some(pingan_domain::dispute::Source::Partner.code().into()),
@@ -429,6 +458,126 @@ async fn dispute(
         number: row.number,
     };
     accept(state, tx, partner, (id, kind), made, vec![audit]).await
+}
+
+/// `risk.report` → a risk in the register (source `partner`), in a grid the partner's agreements
+/// reach; the grid of its point when it names none.
+async fn risk(
+    state: &AppState,
+    partner: &str,
+    id: &str,
+    kind: &str,
+    data: &Value,
+) -> ApiResult<InboundAccepted> {
+    let d: InboundRisk = parse(data)?;
+    let actor = actor_of(state, partner).await?;
+    let grid_code = match (d.grid_code, d.lng, d.lat) {
+        (Some(g), _, _) => Some(g),
+        (None, Some(lng), Some(lat)) => {
+            crate::validate::location(lng, lat, None)?;
+            let located = crate::locate::locate(&state.db, lng, lat).await?;
+            Some(located.grid_code.ok_or_else(|| {
+                ApiError::invalid("lng", "no grid at this location: name the grid_code")
+            })?)
+        }
+        _ => None,
+    };
+    let req = risks::NewRiskReport {
+        title: d.title,
+        category: d.category,
+        level: d.level,
+        detail: d.detail,
+        place_id: None,
+        grid_code,
+        lng: d.lng,
+        lat: d.lat,
+    };
+    let mut tx = state.db.begin().await?;
+    let risk_id = risks::register_from_partner(state, &mut tx, &actor, &req).await?;
+    let audit = actor.audit_entry(
+        "risk.register",
+        "risk",
+        Some(&risk_id),
+        AuditOutcome::Ok,
+        &serde_json::json!({"category": req.category, "level": req.level, "event": id}).to_string(),
+    );
+    let made = Made {
+        object_type: "risk",
+        object_id: risk_id.clone(),
+        number: risk_id,
+    };
+    accept(state, tx, partner, (id, kind), made, vec![audit]).await
+}
+
+/// The partner acting by its service account, within its agreements' areas.
+async fn actor_of(state: &AppState, partner: &str) -> ApiResult<crate::auth::Actor> {
+    let areas = reach(state, partner).await?;
+    let (user_id, username, name) = service_account(state, partner).await?;
+    Ok(partner_actor(partner, (&user_id, &username, &name), &areas))
+}
+
+/// The partner's service account `partner-<org id>`: made on its first dispute or risk (audited),
+/// disabled and with a random password no one holds, so it is a name on records, never a login.
+async fn service_account(state: &AppState, partner: &str) -> ApiResult<(String, String, String)> {
+    use pingan_store::users;
+    let username = users::normalise_username(&format!("partner-{partner}"));
+    if let Some(u) = users::by_username(&state.db, &username).await? {
+        return Ok((u.id, u.username, u.display_name));
+    }
+    let (name,): (String,) = state
+        .db
+        .fetch_one(
+            "SELECT name FROM orgs WHERE id = ?",
+            pingan_store::args![partner],
+        )
+        .await?;
+    let mut secret = [0u8; 32];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut secret);
+    let hash = state.hashing.hash(hex::encode(secret)).await??;
+    let mut tx = state.db.begin().await?;
+    let made = users::insert(
+        &mut tx,
+        &users::NewUser {
+            username: username.clone(),
+            display_name: name.clone(),
+            role: pingan_domain::Role::Partner,
+            org_id: Some(partner.to_string()),
+            mobile_sealed: None,
+            password_hash: hash,
+            grants: vec![],
+        },
+    )
+    .await;
+    let written = async {
+        let user_id = made?;
+        tx.execute(
+            "UPDATE users SET disabled = ? WHERE id = ?",
+            pingan_store::args![true, user_id.as_str()],
+        )
+        .await?;
+        tx.commit_audited(vec![entry(
+            state,
+            partner,
+            "sharing.inbound.account",
+            AuditOutcome::Ok,
+            &serde_json::json!({"user": user_id, "username": username}),
+        )])
+        .await?;
+        Ok::<_, StoreError>(user_id)
+    };
+    match written.await {
+        Ok(user_id) => Ok((user_id, username, name)),
+        // Made a moment ago by a concurrent event of the same partner.
+        Err(StoreError::Conflict(_)) => {
+            let u = users::by_username(&state.db, &username)
+                .await?
+                .ok_or(ApiError::Conflict(
+                    "the partner's account is being made".into(),
+                ))?;
+            Ok((u.id, u.username, u.display_name))
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The areas of the partner's agreements in force today.

@@ -39,16 +39,12 @@ trait Labels {
     fn ctx(&self) -> &Ctx;
     /// Where an accepted inbound event's record is, and what it became.
     fn became(&self, object_type: Option<&str>) -> (&'static str, String) {
-        match object_type {
-            Some("dispute") => (
-                "disputes",
-                self.ctx().t("sharing.became_dispute").to_string(),
-            ),
-            _ => (
-                "incidents",
-                self.ctx().t("sharing.became_incident").to_string(),
-            ),
-        }
+        let (path, key) = match object_type {
+            Some("dispute") => ("disputes", "sharing.became_dispute"),
+            Some("risk") => ("risks", "sharing.became_risk"),
+            _ => ("incidents", "sharing.became_incident"),
+        };
+        (path, self.ctx().t(key).to_string())
     }
     fn event(&self, code: &str) -> String {
         self.ctx().label("sharing_event", &code.replace('.', "_"))

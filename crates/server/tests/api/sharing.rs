@@ -699,7 +699,7 @@ both!(
             .await
             .unwrap();
         assert_eq!((source.as_str(), tier.as_str()), ("partner", "grid"));
-        assert_eq!(registered_by, format!("partner:{partner}"));
+        assert_eq!(registered_by, format!("partner-{partner}"));
         assert_eq!(a["number"], number);
         let (sealed,): (String,) = app
             .db
@@ -711,6 +711,68 @@ both!(
             .unwrap();
         assert!(!sealed.contains("陈某某"));
 
+        // A risk found by the partner: in the register (source partner), its grid looked up from
+        // its point, found by the partner's service account — which can never log in.
+        let risk = |id: &str, data: Value| {
+            json!({"specversion": "1.0", "id": id, "source": "/zhuji/city", "type": "risk.report",
+                "data": data})
+            .to_string()
+        };
+        let manhole = json!({"title": "陈家社区 5 号门口窨井盖缺失", "category": "public_security",
+            "level": "high", "lng": lng, "lat": lat});
+        let mut bad = manhole.clone();
+        bad["level"] = json!("red");
+        let (s, e) = send_in(&app, &partner, &key, &risk("r-1", bad), 0).await;
+        assert_eq!(
+            (s, e["error"]["field"].as_str()),
+            (422, Some("data.level")),
+            "{e}"
+        );
+        let (elsewhere,): (String,) = app
+            .db
+            .fetch_one(
+                "SELECT code FROM grids WHERE area_path NOT LIKE '/330681/330681109/%' ORDER BY code LIMIT 1",
+                pingan_store::args![],
+            )
+            .await
+            .unwrap();
+        let mut bad = manhole.clone();
+        bad["category"] = json!("ufo");
+        bad["grid_code"] = json!(elsewhere);
+        let (s, e) = send_in(&app, &partner, &key, &risk("r-1", bad), 0).await;
+        assert_eq!(s, 422, "{e}");
+        let fields: Vec<&str> = e["error"]["problems"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|p| p["field"].as_str())
+            .collect();
+        assert!(fields.contains(&"data.category"), "{e}");
+        assert!(
+            fields.contains(&"data.grid_code"),
+            "outside the agreement: {e}"
+        );
+        let risks = app.count("risks").await;
+        let (s, a) = send_in(&app, &partner, &key, &risk("r-1", manhole.clone()), 0).await;
+        assert_eq!(s, 201, "{a}");
+        assert_eq!(a["object_type"], "risk");
+        let (s, _) = send_in(&app, &partner, &key, &risk("r-1", manhole.clone()), 0).await;
+        assert_eq!(s, 409);
+        assert_eq!(app.count("risks").await, risks + 1);
+        let (source, grid, disabled): (String, String, bool) = app
+            .db
+            .fetch_one(
+                "SELECT r.source, r.grid_code, u.disabled FROM risks r JOIN users u ON u.id = r.found_by \
+                 WHERE r.id = ?",
+                pingan_store::args![a["object_id"].as_str().unwrap()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (source.as_str(), grid.as_str(), disabled),
+            ("partner", CHENJIA_GRID, true)
+        );
+
         // The partner's admin page has every refusal with its reason.
         let (_, st) = app
             .get_json(&admin, &format!("/api/v1/sharing/partners/{partner}"))
@@ -721,11 +783,11 @@ both!(
                 .iter()
                 .filter(|x| x["outcome"] == "accepted")
                 .count(),
-            2,
+            3,
             "{st}"
         );
         assert!(
-            inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 12,
+            inbound.iter().filter(|x| x["outcome"] == "refused").count() >= 15,
             "{st}"
         );
         assert!(
