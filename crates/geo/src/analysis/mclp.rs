@@ -104,7 +104,7 @@ pub(crate) struct Cover {
     pub(crate) demands_of: Vec<Vec<u32>>,
 }
 
-fn build_cover(
+pub(crate) fn build_cover(
     dx: &[f64],
     dy: &[f64],
     dw: &[f64],
@@ -428,12 +428,6 @@ pub fn mclp_with(
         unit,
     );
     let upper_bound = upper_bound.max(best_covered);
-    if std::env::var_os("MCLP_DEBUG").is_some() {
-        eprintln!(
-            "heuristic: {:?} covered {best_covered} bound {upper_bound} iterations {iterations}",
-            (deadline - options.time_limit).elapsed()
-        );
-    }
     let tolerance = 1e-9 * reachable.max(1.0);
     let (best_covered, best_sites, upper_bound, proven_optimal, nodes) = if upper_bound
         - best_covered
@@ -509,11 +503,7 @@ fn lagrangian_bound(
     let mut iterations = 0;
     let tolerance = 1e-9 * reachable.max(1.0);
     let mut tried: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
-    let max_iter: usize = std::env::var("MCLP_HEUR")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
-    for iter in 0..max_iter {
+    for iter in 0..1000 {
         iterations = iter + 1;
         for j in 0..m {
             scores[j] = d_flat[d_start[j]..d_start[j + 1]]

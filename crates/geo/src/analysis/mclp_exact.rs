@@ -25,11 +25,12 @@ use std::time::Instant;
 
 use super::mclp::{Cover, Solution};
 
-/// Subgradient steps at the root of the search and at the other nodes (warm-started).
-const ROOT_ITERATIONS: usize = 1500;
+/// Subgradient steps in the first round at the root of the search (on the whole problem), and in
+/// every later round (on reduced problems, warm-started).
+const ROOT_ITERATIONS: usize = 400;
 const NODE_ITERATIONS: usize = 300;
 /// Steps without a better bound before the step size is halved.
-const STALL: usize = 12;
+const STALL: usize = 40;
 
 /// What the search found.
 pub(crate) struct Exact {
@@ -365,18 +366,10 @@ impl<'a> Search<'a> {
                 self.offer(&sites, false);
                 return None;
             }
-            let env = |k: &str, d: usize| {
-                std::env::var(k)
-                    .ok()
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(d)
-            };
             let iterations = if first {
-                env("MCLP_ROOT1", ROOT_ITERATIONS)
-            } else if root {
-                env("MCLP_ROOT", ROOT_ITERATIONS)
+                ROOT_ITERATIONS
             } else {
-                env("MCLP_NODE", NODE_ITERATIONS)
+                NODE_ITERATIONS
             };
             first = false;
             let relaxed = self.relax(sub, &node.lambda, r, iterations);
@@ -476,26 +469,15 @@ impl<'a> Search<'a> {
         let mut in_top = vec![false; m];
         let mut g = vec![0.0; n];
         let mut best: Option<Relaxed> = None;
-        let env = |k: &str, d: f64| {
-            std::env::var(k)
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(d)
-        };
-        let mut theta = env("MCLP_THETA", 1.0);
-        let stall = env("MCLP_STALL", STALL as f64) as usize;
-        let power = env("MCLP_POW", 0.0);
-        let scale = |w: f64| w.powf(power);
-        let level_mode = env("MCLP_LEVEL", 0.0) > 0.0;
-        let mut delta = f64::INFINITY;
+        let mut theta = 1.5;
         let mut stale = 0;
         let mut share = vec![0.0; m];
         let mut steps = 0.0;
         let mut tried: Vec<Vec<usize>> = Vec::new();
         let mut mark = vec![false; n];
         for _ in 0..iterations {
-            for j in 0..m {
-                scores[j] = sub.demands_of(j).iter().map(|&i| lambda[i as usize]).sum();
+            for (j, score) in scores.iter_mut().enumerate() {
+                *score = sub.demands_of(j).iter().map(|&i| lambda[i as usize]).sum();
             }
             let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]).then(a.cmp(b));
             order.select_nth_unstable_by(r, by_score);
@@ -561,32 +543,18 @@ impl<'a> Search<'a> {
                 stale = 0;
             } else {
                 stale += 1;
-                if stale >= stall {
-                    if level_mode {
-                        delta /= 2.0;
-                    } else {
-                        theta /= 2.0;
-                    }
+                if stale >= STALL {
+                    theta /= 2.0;
                     stale = 0;
                 }
             }
             let target = self.target();
-            let f_best = best.as_ref().map_or(bound, |b| b.bound);
-            if delta.is_infinite() {
-                delta = (f_best - target).max(0.0);
-            }
-            if f_best < target
-                || theta < 1e-4
-                || (level_mode && delta < 1e-6 * f_best.abs().max(1.0))
-            {
+            if best.as_ref().is_some_and(|b| b.bound < target) || theta < 1e-4 {
                 break;
             }
-            let level = if level_mode {
-                target.max(f_best - delta)
-            } else {
-                target
-            };
-            // Subgradient: (relaxed sites covering i) − 1 (y_i = 1 while λ_i < w_i).
+            // Subgradient: (relaxed sites covering i) − 1 (y_i = 1 while λ_i < w_i). The step is a
+            // Polyak step toward the target in the metric diag(w): a merged demand of large weight
+            // has a wide range for its multiplier.
             let mut norm2 = 0.0;
             for i in 0..n {
                 let chosen = sub
@@ -595,40 +563,110 @@ impl<'a> Search<'a> {
                     .filter(|&&j| in_top[j as usize])
                     .count();
                 let v = chosen as f64 - 1.0;
-                // At λ_i = w_i with i uncovered, y_i = 0 is as good: no step out of the box.
-                let v = if v < 0.0 && lambda[i] >= sub.weight[i] {
-                    0.0
-                } else if v > 0.0 && lambda[i] <= 0.0 {
-                    0.0
-                } else {
-                    v
-                };
+                // No step out of the box: at λ_i = w_i with i uncovered, y_i = 0 is as good.
+                let blocked =
+                    (v < 0.0 && lambda[i] >= sub.weight[i]) || (v > 0.0 && lambda[i] <= 0.0);
+                let v = if blocked { 0.0 } else { v };
                 g[i] = v;
-                norm2 += v * v * scale(sub.weight[i]);
+                norm2 += v * v * sub.weight[i];
             }
             if norm2 == 0.0 {
                 break;
             }
-            let step = theta * (bound - level).max(self.tolerance) / norm2;
+            let step = theta * (bound - target).max(self.tolerance) / norm2;
             for i in 0..n {
-                lambda[i] =
-                    (lambda[i] - step * scale(sub.weight[i]) * g[i]).clamp(0.0, sub.weight[i]);
+                lambda[i] = (lambda[i] - step * sub.weight[i] * g[i]).clamp(0.0, sub.weight[i]);
             }
-        }
-        if std::env::var_os("MCLP_DEBUG").is_some() {
-            eprintln!(
-                "node {} fixed {} sites {m} demands {n} nnz {} its {} bound {:.3} best {} t {:?}",
-                self.nodes,
-                sub.fixed_in.len(),
-                sub.d_flat.len(),
-                steps,
-                best.as_ref().unwrap().bound,
-                self.best,
-                self.deadline.elapsed()
-            );
         }
         let mut best = best.expect("at least one iteration");
         best.share = share.iter().map(|s| s / steps).collect();
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::mclp::build_cover;
+
+    /// The best cover of any `k` sites, by enumeration.
+    fn exhaustive(cover: &Cover, k: usize) -> f64 {
+        fn walk(cover: &Cover, k: usize, next: usize, chosen: &mut Vec<usize>, best: &mut f64) {
+            if chosen.len() == k {
+                let covered: f64 = (0..cover.weight.len())
+                    .filter(|&i| {
+                        cover.sites_of[i]
+                            .iter()
+                            .any(|j| chosen.contains(&(*j as usize)))
+                    })
+                    .map(|i| cover.weight[i])
+                    .sum();
+                *best = best.max(covered);
+                return;
+            }
+            for j in next..cover.demands_of.len() {
+                chosen.push(j);
+                walk(cover, k, j + 1, chosen, best);
+                chosen.pop();
+            }
+        }
+        let mut best = 0.0;
+        walk(cover, k, 0, &mut Vec::new(), &mut best);
+        best
+    }
+
+    /// From a poor incumbent and a trivial bound the search alone must find and prove the optimum,
+    /// with integer weights (closing nodes below best + 1) and with fractional ones.
+    #[test]
+    fn the_search_alone_finds_and_proves_the_optimum() {
+        let mut s = 11u64;
+        let mut next = |m: f64| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64 * m
+        };
+        for case in 0..60 {
+            let n = 40 + case * 2;
+            let m = 10 + case % 7;
+            let k = 1 + case % 6;
+            let integer = case % 2 == 0;
+            let dx: Vec<f64> = (0..n).map(|_| next(100.0)).collect();
+            let dy: Vec<f64> = (0..n).map(|_| next(100.0)).collect();
+            let dw: Vec<f64> = (0..n)
+                .map(|_| {
+                    if integer {
+                        next(9.0).floor() + 1.0
+                    } else {
+                        next(3.0) + 0.01
+                    }
+                })
+                .collect();
+            let sx: Vec<f64> = (0..m).map(|_| next(100.0)).collect();
+            let sy: Vec<f64> = (0..m).map(|_| next(100.0)).collect();
+            let radius = 15.0 + next(15.0);
+            let (cover, _) = build_cover(&dx, &dy, &dw, &sx, &sy, radius);
+            let opt = exhaustive(&cover, k);
+            let start: Vec<usize> = (0..k).collect();
+            let mut first = Solution::empty(&cover);
+            start.iter().for_each(|&j| first.add(j));
+            let lambda: Vec<f64> = cover.weight.iter().map(|w| w * 0.5).collect();
+            let bound: f64 = cover.weight.iter().sum();
+            let far = Instant::now() + std::time::Duration::from_secs(3600);
+            let unit = if integer { 1.0 } else { 0.0 };
+            let got =
+                Search::new(&cover, k, first.exact_covered(), start, far, unit).run(lambda, bound);
+            assert!(got.proven, "case {case}: not proven");
+            assert!(
+                (got.covered - opt).abs() <= 1e-9,
+                "case {case}: {} against the optimum {opt}",
+                got.covered
+            );
+            assert_eq!(got.upper_bound, got.covered);
+            let mut check = Solution::empty(&cover);
+            got.sites.iter().for_each(|&j| check.add(j));
+            assert_eq!(got.sites.len(), k);
+            assert!((check.exact_covered() - got.covered).abs() <= 1e-9);
+        }
     }
 }
