@@ -232,6 +232,8 @@ pub async fn serve(
     state.check_field_key().await?;
     crate::jobs::spawn(&state, jobs(&state));
     crate::sharing::delivery::spawn(&state);
+    // Other servers' commits wake this one's board and delivery (PostgreSQL LISTEN/NOTIFY).
+    let _listening = pingan_store::wake::listen(&db);
     let limits = crate::conn::Limits::from_config(&state.config.server);
     let metrics = match state.config.server.metrics_listen.as_str() {
         "" | "token" => None,

@@ -442,6 +442,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Live-board streams (SSE) one account may hold open at once on one server; more get 429.
     pub streams_per_account: usize,
+    /// The live board's safety-net poll of `board_changes`, in ms. Commits wake the board at once
+    /// (in this process, and through PostgreSQL `NOTIFY` on every server); this poll only catches
+    /// what a reconnecting listener missed.
+    pub live_poll_ms: u64,
     /// Where `/metrics` is served: empty (default) — not at all; `token` — on the main address to
     /// requests carrying `Authorization: Bearer <metrics_token>`; or an address such as
     /// `127.0.0.1:9464` — a listener of its own, for the scraper only.
@@ -513,6 +517,7 @@ impl Default for ServerConfig {
             idle_timeout_seconds: 60,
             max_connections: 4096,
             streams_per_account: 8,
+            live_poll_ms: 1000,
             metrics_listen: String::new(),
             metrics_token: String::new(),
         }
@@ -613,6 +618,9 @@ impl Config {
             return bad(
                 "server.header_timeout_seconds, server.body_timeout_seconds and server.idle_timeout_seconds must be between 1 and 3600",
             );
+        }
+        if !(10..=60_000).contains(&self.server.live_poll_ms) {
+            return bad("server.live_poll_ms must be 10–60000");
         }
         if self.server.max_connections < 1 || self.server.streams_per_account < 1 {
             return bad("server.max_connections and server.streams_per_account must be positive");

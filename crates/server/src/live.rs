@@ -1,7 +1,9 @@
 //! The live feed behind the board: every incident or unit change appends a row to `board_changes` in
-//! its own transaction; each server polls that table a few times a second and broadcasts the new rows
-//! to its SSE clients, which filter them by the viewer's scope. Any server sees every server's
-//! changes, and a change is announced only after it committed.
+//! its own transaction; the commit wakes each server's reader (`pingan_store::wake`: in-process, and
+//! PostgreSQL `NOTIFY` to every server), which reads the new rows and broadcasts them to its SSE
+//! clients, which filter them by the viewer's scope. A slow poll (`server.live_poll_ms`) is the
+//! safety net. Any server sees every server's changes, and a change is announced only after it
+//! committed.
 //!
 //! PostgreSQL hands out sequence numbers at insert time, not commit time, so a row with a smaller
 //! `seq` can appear after a larger one was read. The poller therefore keeps gaps open for a while and
@@ -14,7 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
-const POLL: Duration = Duration::from_millis(200);
+/// How soon an open gap is read again.
+const GAP_POLL: Duration = Duration::from_millis(200);
 const GAP_PATIENCE: Duration = Duration::from_secs(5);
 const KEEP_CHANGES_MICROS: i64 = 3_600_000_000;
 
@@ -56,13 +59,14 @@ impl Drop for StreamTicket {
 }
 
 impl LiveFeed {
-    pub fn start(db: Db) -> LiveFeed {
+    /// Starts the reader: woken by commits, and every `fallback` regardless.
+    pub fn start(db: Db, fallback: Duration) -> LiveFeed {
         let (tx, _) = broadcast::channel(4096);
         let feed = LiveFeed {
             tx: tx.clone(),
             open: Arc::default(),
         };
-        tokio::spawn(poll(db, tx));
+        tokio::spawn(poll(db, tx, fallback));
         feed
     }
 
@@ -86,7 +90,8 @@ impl LiveFeed {
     }
 }
 
-async fn poll(db: Db, tx: broadcast::Sender<Change>) {
+async fn poll(db: Db, tx: broadcast::Sender<Change>, fallback: Duration) {
+    let woken = pingan_store::wake::woken(pingan_store::wake::Topic::Board);
     // Start from the present: clients load a snapshot first, then follow changes.
     let mut watermark = loop {
         match incidents::last_change(&db).await {
@@ -95,10 +100,10 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>) {
         }
     };
     let mut gaps: BTreeMap<i64, std::time::Instant> = BTreeMap::new();
-    let mut tick = tokio::time::interval(POLL);
     let mut last_prune = std::time::Instant::now();
     loop {
-        tick.tick().await;
+        // Registered before the read, so a commit during the read wakes the next one.
+        let next = woken.notified();
         let from = gaps
             .keys()
             .next()
@@ -107,7 +112,7 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>) {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "live feed poll failed");
-                continue;
+                Vec::new()
             }
         };
         for r in rows {
@@ -132,6 +137,17 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>) {
         if last_prune.elapsed() > Duration::from_secs(300) {
             last_prune = std::time::Instant::now();
             let _ = incidents::prune_changes(&db, now_micros() - KEEP_CHANGES_MICROS).await;
+        }
+        // An open gap (a transaction that took its number but has not committed yet) is read again
+        // soon; otherwise the next commit wakes the read, or the safety-net poll.
+        let wait = if gaps.is_empty() {
+            fallback
+        } else {
+            GAP_POLL.min(fallback)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = next => {}
         }
     }
 }

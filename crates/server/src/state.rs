@@ -40,7 +40,10 @@ impl AppState {
     pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
         let cipher = Arc::new(config.field_cipher()?);
         let rules = Arc::new(config.cases.rule_book()?);
-        let live = LiveFeed::start(db.clone());
+        let live = LiveFeed::start(
+            db.clone(),
+            std::time::Duration::from_millis(config.server.live_poll_ms),
+        );
         let hashing = crate::hashing::HashGate::new(&config.auth);
         let uploads = crate::gate::Gate::new(
             config.server.uploads_at_once,

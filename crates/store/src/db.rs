@@ -500,6 +500,8 @@ pub struct Tx {
     /// Events for partners (警网融合) the transaction's changes emit: written to the outbox at the
     /// commit, so an event exists exactly when its change does.
     events: Vec<pingan_domain::sharing::Event>,
+    /// What the commit must wake (`wake`): the live board's readers.
+    wakes_board: bool,
 }
 
 enum TxInner {
@@ -536,6 +538,7 @@ impl Tx {
     fn new(inner: TxInner) -> Tx {
         Tx {
             events: Vec::new(),
+            wakes_board: false,
             inner,
             queued: Vec::new(),
         }
@@ -628,15 +631,38 @@ impl Tx {
 
     /// Appends `entries` to the audit chain, then commits: the write and its audit record land together.
     pub async fn commit_audited(mut self, entries: Vec<AuditEntry>) -> Result<()> {
+        use crate::wake::{CHANNEL, Topic, woken};
         let events = std::mem::take(&mut self.events);
-        let wrote_events = !events.is_empty();
+        let mut topics = Vec::new();
+        if self.wakes_board {
+            topics.push(Topic::Board);
+        }
+        if !events.is_empty() {
+            topics.push(Topic::Outbox);
+        }
         crate::outbox::append(&mut self, events).await?;
         crate::audit::append(&mut self, entries).await?;
+        if self.backend() == Backend::Postgres {
+            // Delivered by PostgreSQL at the commit, to every server listening.
+            // The payload names the schema: deployments (and tests) sharing a database hear only
+            // their own.
+            for t in &topics {
+                self.queue(
+                    "SELECT pg_notify(?, ? || ':' || current_schema())",
+                    crate::args![CHANNEL, t.code()],
+                );
+            }
+        }
         self.commit_unaudited().await?;
-        if wrote_events {
-            crate::outbox::committed().notify_waiters();
+        for t in topics {
+            woken(t).notify_waiters();
         }
         Ok(())
+    }
+
+    /// The commit will wake the live board's readers on every server.
+    pub fn wake_board(&mut self) {
+        self.wakes_board = true;
     }
 
     /// For migrations and the audit module itself.

@@ -400,6 +400,7 @@ pub async fn record_change(
         "INSERT INTO board_changes (at, kind, object_id, area_path) VALUES (?, ?, ?, ?)",
         args![at, kind, object_id, area_path],
     );
+    tx.wake_board();
     Ok(())
 }
 

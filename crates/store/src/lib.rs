@@ -48,6 +48,7 @@ pub mod units;
 pub mod uploads;
 pub mod users;
 pub mod visits;
+pub mod wake;
 
 pub use db::{Backend, Db, Tx, Value};
 pub use error::StoreError;

@@ -73,11 +73,10 @@ pub(crate) async fn append(tx: &mut Tx, events: Vec<Event>) -> Result<()> {
     Ok(())
 }
 
-/// Woken after every commit in this process that wrote events, so delivery in this process need not
-/// wait for its next poll (other processes' commits are found by polling).
+/// Woken after every commit that wrote events — in this process, and on PostgreSQL in any server
+/// (`wake::listen`) — so delivery need not wait for its next poll.
 pub fn committed() -> &'static tokio::sync::Notify {
-    static NOTIFY: std::sync::OnceLock<tokio::sync::Notify> = std::sync::OnceLock::new();
-    NOTIFY.get_or_init(tokio::sync::Notify::new)
+    crate::wake::woken(crate::wake::Topic::Outbox)
 }
 
 /// Events after `position`, in order, at most `limit`.

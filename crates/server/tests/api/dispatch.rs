@@ -894,3 +894,67 @@ both!(
         }
     }
 );
+
+/// The change `id` as this server's board feed announces it, if within 20 s.
+async fn heard(
+    feed: &mut tokio::sync::broadcast::Receiver<pingan_server::live::Change>,
+    id: &str,
+) -> Result<pingan_server::live::Change, tokio::time::error::Elapsed> {
+    tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            let c = feed.recv().await.unwrap();
+            if c.id == id {
+                break c;
+            }
+        }
+    })
+    .await
+}
+
+/// Another server's commit reaches this server's board through PostgreSQL `NOTIFY`, not its poll:
+/// the poll is set to a minute, and the change is written and announced as another process would
+/// (no wake in this process).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_servers_change_reaches_this_board_by_notify() {
+    let name = "another_servers_change_reaches_this_board_by_notify";
+    let Some(app) = TestApp::spawn(pingan_store::Backend::Postgres, name, |c| {
+        c.server.live_poll_ms = 60_000;
+    })
+    .await
+    else {
+        return;
+    };
+    let mut listening = pingan_store::wake::listen(&app.db);
+    let mut feed = app.state.live.subscribe();
+    listening.wait_for(|n| *n > 0).await.unwrap();
+    // Written and announced as another server's commit would be: no wake in this process.
+    let announce = |id: &'static str| {
+        let db = app.db.clone();
+        async move {
+            db.execute(
+                "INSERT INTO board_changes (at, kind, object_id, area_path) VALUES (?, 'incident', ?, '/330681/')",
+                pingan_store::args![pingan_store::now_micros(), id],
+            )
+            .await
+            .unwrap();
+            db.execute(
+                "SELECT pg_notify(?, 'board:' || current_schema())",
+                pingan_store::args![pingan_store::wake::CHANNEL],
+            )
+            .await
+            .unwrap();
+        }
+    };
+    // A first change: once it is through, the listener's start-up wake is spent; the pause lets a
+    // read that the first notification itself started end, so only the next one can announce.
+    announce("first").await;
+    heard(&mut feed, "first")
+        .await
+        .expect("the first change announced");
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    announce("from-b").await;
+    let change = heard(&mut feed, "from-b")
+        .await
+        .expect("announced long before the minute's poll");
+    assert_eq!(change.kind, "incident");
+}

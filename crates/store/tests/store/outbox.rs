@@ -86,3 +86,59 @@ both!(
         assert_eq!(outbox::after(db, 38, 10).await.unwrap().len(), 2);
     }
 );
+
+both!(
+    a_commit_wakes_the_readers_of_what_it_changed,
+    |t: TestDb| async move {
+        use pingan_store::wake::{CHANNEL, Topic, woken};
+        // Other servers hear it through PostgreSQL: listen as one of them would.
+        let mut other = match &t.db {
+            pingan_store::Db::Postgres(pool) => {
+                let mut l = sqlx::postgres::PgListener::connect_with(pool)
+                    .await
+                    .unwrap();
+                l.listen(CHANNEL).await.unwrap();
+                Some(l)
+            }
+            pingan_store::Db::Sqlite(_) => None,
+        };
+        // This process's readers are woken directly.
+        let board = woken(Topic::Board).notified();
+        let outbox_woken = woken(Topic::Outbox).notified();
+        let mut tx = t.db.begin().await.unwrap();
+        pingan_store::incidents::record_change(&mut tx, "incident", "i-1", "/330681/", 1)
+            .await
+            .unwrap();
+        tx.emit(status_changed("d-1", 1));
+        tx.commit_audited(vec![]).await.unwrap();
+        let within = std::time::Duration::from_secs(10);
+        tokio::time::timeout(within, board)
+            .await
+            .expect("board woken");
+        tokio::time::timeout(within, outbox_woken)
+            .await
+            .expect("delivery woken");
+        if let Some(l) = other.as_mut() {
+            let (schema,): (String,) =
+                t.db.fetch_one("SELECT current_schema()", args![])
+                    .await
+                    .unwrap();
+            let mut heard = Vec::new();
+            while heard.len() < 2 {
+                let n = tokio::time::timeout(within, l.recv())
+                    .await
+                    .expect("notified")
+                    .unwrap();
+                // Other tests share the database in their own schemas: keep only ours.
+                if n.payload().ends_with(&format!(":{schema}")) {
+                    heard.push(n.payload().to_string());
+                }
+            }
+            heard.sort();
+            assert_eq!(
+                heard,
+                [format!("board:{schema}"), format!("outbox:{schema}")]
+            );
+        }
+    }
+);
