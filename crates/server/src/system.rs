@@ -41,9 +41,15 @@ pub struct Ready {
     pub status: String,
     pub database: String,
     pub schema_version: i64,
+    /// When data sharing's NATS is configured (`sharing.nats_url`): `ok` or `unreachable`. It does
+    /// not make the server unready — intake, dispatch and the board go on without it, and delivery
+    /// to JetStream partners retries — so a balancer keeps sending work here; monitor this field.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nats: Option<String>,
 }
 
-/// The database answers and the schema is current.
+/// The database answers and the schema is current (503 otherwise); and whether NATS answers, when
+/// it is configured.
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
     responses((status = 200, description = "OK", body = Ready), (status = 503, description = "Not ready", body = Ready)))]
 async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
@@ -53,6 +59,17 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
         .await
         .unwrap_or(0);
     let ok = ping.is_ok() && version == pingan_store::migrate::latest_version();
+    let nats = match state.config.sharing.nats_url.as_str() {
+        "" => None,
+        url => Some(
+            match crate::sharing::nats::Nats::connect(url, std::time::Duration::from_secs(1)).await
+            {
+                Ok(_) => "ok",
+                Err(_) => "unreachable",
+            }
+            .to_string(),
+        ),
+    };
     let status = if ok {
         StatusCode::OK
     } else {
@@ -64,6 +81,7 @@ async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
             status: if ok { "ready" } else { "not_ready" }.into(),
             database: backend,
             schema_version: version,
+            nats,
         }),
     )
 }

@@ -836,6 +836,8 @@ jetstream_test!(jetstream_postgres, pingan_store::Backend::Postgres);
 /// with its id as the message id, so a replay adds nothing to the stream.
 async fn jetstream_delivers_once_per_event(app: TestApp, nats: &str, stream: &str, prefix: &str) {
     use pingan_server::sharing::nats::Nats;
+    let (_, ready) = app.get_json(&client(), "/readyz").await;
+    assert_eq!(ready["nats"], "ok", "{ready}");
     let partner = partner_org(&app).await;
     approved_agreement(&app, &partner).await;
     let admin = app.client_as("admin").await;

@@ -7,6 +7,7 @@ both!(health_ready_and_openapi, |app: TestApp| async move {
     assert_eq!((s, body["status"].as_str()), (200, Some("ok")));
     let (s, body) = app.get_json(&c, "/readyz").await;
     assert_eq!((s, body["status"].as_str()), (200, Some("ready")));
+    assert!(body.get("nats").is_none(), "no NATS configured: {body}");
     let (s, doc) = app.get_json(&c, "/api/openapi.json").await;
     assert_eq!(s, 200);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -159,3 +160,23 @@ both!(
         assert_eq!(error_code(&body), "not_found");
     }
 );
+
+/// NATS down is reported, and does not take the server out of the balancer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_reports_an_unreachable_nats_and_stays_ready() {
+    let Some(app) = TestApp::spawn(
+        pingan_store::Backend::Sqlite,
+        "ready_reports_an_unreachable_nats_and_stays_ready",
+        |c| c.sharing.nats_url = "nats://127.0.0.1:9".into(),
+    )
+    .await
+    else {
+        return;
+    };
+    let (s, body) = app.get_json(&client(), "/readyz").await;
+    assert_eq!(
+        (s, body["status"].as_str(), body["nats"].as_str()),
+        (200, Some("ready"), Some("unreachable")),
+        "{body}"
+    );
+}
