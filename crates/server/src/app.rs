@@ -231,7 +231,7 @@ pub async fn serve(
     let state = AppState::new(config, db.clone())?;
     state.check_field_key().await?;
     crate::jobs::spawn(&state, jobs(&state));
-    crate::sharing::delivery::spawn(&state);
+    let delivery = crate::sharing::delivery::spawn(&state);
     // Other servers' commits wake this one's board and delivery (PostgreSQL LISTEN/NOTIFY).
     let _listening = pingan_store::wake::listen(&db);
     let limits = crate::conn::Limits::from_config(&state.config.server);
@@ -256,9 +256,12 @@ pub async fn serve(
             std::future::pending(),
         ));
     }
-    let app = build_app(state);
+    let app = build_app(state.clone());
     on_ready(addr);
+    let grace = limits.shutdown_grace;
     crate::conn::serve(listener, app, limits, shutdown_signal()).await?;
+    // Requests are drained; hand the partners this server delivers to over to the others.
+    delivery.stop(&state, grace).await;
     db.close().await;
     Ok(())
 }

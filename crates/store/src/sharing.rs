@@ -319,6 +319,15 @@ pub async fn release(db: &Db, partner: &str, holder: &str) -> Result<()> {
     Ok(())
 }
 
+/// Hands back every partner `holder` holds (a server shutting down); answers how many.
+pub async fn release_all(db: &Db, holder: &str) -> Result<u64> {
+    db.execute(
+        "UPDATE sharing_endpoints SET lease_until = 0, lease_holder = NULL WHERE lease_holder = ? AND lease_until > 0",
+        args![holder],
+    )
+    .await
+}
+
 /// One event's outcome at a partner.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct DeliveryRow {

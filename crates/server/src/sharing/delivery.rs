@@ -357,18 +357,49 @@ async fn jetstream(state: &AppState, ep: &EndpointRow, out: &[Outgoing]) -> Resu
     Ok(())
 }
 
-/// Runs [`tick`] every `sharing.poll_ms` on this server (0: never), and soon after a commit in this
-/// process wrote events (a short pause first gathers a burst of commits into one pass).
-pub fn spawn(state: &AppState) {
+/// The running delivery loop, to stop at shutdown.
+pub struct Delivery {
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    done: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Delivery {
+    /// Lets the pass under way finish (for at most `grace`), stops the loop, and hands back the
+    /// partners this server holds, so another server takes them at once instead of when the
+    /// leases lapse.
+    pub async fn stop(self, state: &AppState, grace: Duration) {
+        let (Some(stop), Some(done)) = (self.stop, self.done) else {
+            return;
+        };
+        let _ = stop.send(true);
+        if tokio::time::timeout(grace, done).await.is_err() {
+            tracing::warn!("sharing delivery did not stop within its grace; its leases will lapse");
+            return;
+        }
+        match store::release_all(&state.db, crate::jobs::holder()).await {
+            Ok(n) if n > 0 => tracing::info!(partners = n, "sharing leases handed back"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "handing back sharing leases failed"),
+        }
+    }
+}
+
+/// Runs [`tick`] every `sharing.poll_ms` on this server (0: never), and soon after a commit that
+/// wrote events (a short pause first gathers a burst of commits into one pass).
+pub fn spawn(state: &AppState) -> Delivery {
     let period = state.config.sharing.poll_ms;
     if period == 0 {
-        return;
+        return Delivery {
+            stop: None,
+            done: None,
+        };
     }
     let state = state.clone();
-    tokio::spawn(async move {
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let done = tokio::spawn(async move {
         let holder = crate::jobs::holder();
         let committed = pingan_store::outbox::committed();
-        loop {
+        while !*stopping.borrow() {
             let woken = committed.notified();
             if let Err(e) = tick(&state, holder).await {
                 tracing::warn!(error = %e, "sharing delivery pass failed");
@@ -376,9 +407,14 @@ pub fn spawn(state: &AppState) {
             tokio::select! {
                 _ = tokio::time::sleep(Duration::from_millis(period)) => {}
                 _ = woken => tokio::time::sleep(Duration::from_millis(period.min(20))).await,
+                _ = stopping.changed() => {}
             }
         }
     });
+    Delivery {
+        stop: Some(stop),
+        done: Some(done),
+    }
 }
 
 #[cfg(test)]

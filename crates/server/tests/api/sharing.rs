@@ -1039,5 +1039,35 @@ both!(
         app.state.clock.advance_seconds(60);
         assert_eq!(tick(&app.state, other).await.unwrap(), 1);
         assert_eq!(hook.events(&secret).len(), 6);
+
+        // This server's own loop, shut down gracefully: it finishes its pass and hands the partner
+        // back, so another server takes it at once (no lease to wait out).
+        let delivery = pingan_server::sharing::delivery::spawn(&app.state);
+        app.state.clock.advance_seconds(60);
+        new_incident(&app, &d, "七").await;
+        let mut sent = 0;
+        for _ in 0..200 {
+            sent = hook.events(&secret).len();
+            if sent == 7 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert_eq!(sent, 7, "this server's loop delivered");
+        delivery
+            .stop(&app.state, std::time::Duration::from_secs(10))
+            .await;
+        let (holder,): (Option<String>,) = app
+            .db
+            .fetch_one(
+                "SELECT lease_holder FROM sharing_endpoints WHERE partner_org_id = ?",
+                pingan_store::args![partner.as_str()],
+            )
+            .await
+            .unwrap();
+        assert_eq!(holder, None, "handed back");
+        new_incident(&app, &d, "八").await;
+        assert_eq!(tick(&app.state, other).await.unwrap(), 1);
+        assert_eq!(hook.events(&secret).len(), 8);
     }
 );
