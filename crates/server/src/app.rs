@@ -234,6 +234,7 @@ pub async fn serve(
     let delivery = crate::sharing::delivery::spawn(&state);
     // Other servers' commits wake this one's board and delivery (PostgreSQL LISTEN/NOTIFY).
     let _listening = pingan_store::wake::listen(&db);
+    state.follow_changes();
     let limits = crate::conn::Limits::from_config(&state.config.server);
     let metrics = match state.config.server.metrics_listen.as_str() {
         "" | "token" => None,

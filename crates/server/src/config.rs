@@ -446,6 +446,9 @@ pub struct ServerConfig {
     /// (in this process, and through PostgreSQL `NOTIFY` on every server); this poll only catches
     /// what a reconnecting listener missed.
     pub live_poll_ms: u64,
+    /// The longest a server serves its cached copy of configuration (the incident types) when the
+    /// notification of a change was lost; changes otherwise reach every server at their commit.
+    pub config_cache_seconds: u64,
     /// Where `/metrics` is served: empty (default) — not at all; `token` — on the main address to
     /// requests carrying `Authorization: Bearer <metrics_token>`; or an address such as
     /// `127.0.0.1:9464` — a listener of its own, for the scraper only.
@@ -518,6 +521,7 @@ impl Default for ServerConfig {
             max_connections: 4096,
             streams_per_account: 8,
             live_poll_ms: 1000,
+            config_cache_seconds: 5,
             metrics_listen: String::new(),
             metrics_token: String::new(),
         }
@@ -618,6 +622,9 @@ impl Config {
             return bad(
                 "server.header_timeout_seconds, server.body_timeout_seconds and server.idle_timeout_seconds must be between 1 and 3600",
             );
+        }
+        if !(1..=3600).contains(&self.server.config_cache_seconds) {
+            return bad("server.config_cache_seconds must be 1–3600");
         }
         if !(10..=60_000).contains(&self.server.live_poll_ms) {
             return bad("server.live_poll_ms must be 10–60000");

@@ -35,11 +35,25 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// Drops cached configuration whenever any server changes it (woken by `pingan_store::wake`).
+    /// Runs for as long as the process does; `serve` starts it once.
+    pub fn follow_changes(&self) {
+        let types = self.types.clone();
+        tokio::spawn(async move {
+            let changed = pingan_store::wake::woken(pingan_store::wake::Topic::Config);
+            loop {
+                changed.notified().await;
+                types.invalidate();
+            }
+        });
+    }
+
     /// Must be called inside a Tokio runtime: it starts the live feed's poller. Fails when the
     /// field-encryption key cannot be read or made.
     pub fn new(config: Config, db: Db) -> anyhow::Result<Self> {
         let cipher = Arc::new(config.field_cipher()?);
         let rules = Arc::new(config.cases.rule_book()?);
+        let types_ttl = std::time::Duration::from_secs(config.server.config_cache_seconds);
         let live = LiveFeed::start(
             db.clone(),
             std::time::Duration::from_millis(config.server.live_poll_ms),
@@ -63,7 +77,7 @@ impl AppState {
             i18n: Arc::new(I18n::load()),
             clock: Clock::default(),
             live,
-            types: TypeCache::default(),
+            types: TypeCache::new(types_ttl),
         })
     }
 
@@ -125,22 +139,30 @@ type CachedTypes = Option<(
     Arc<Vec<pingan_store::incidents::TypeRow>>,
 )>;
 
-/// The incident type table for labels. Display only: intake checks a type against the database itself,
-/// so another server's change is at worst shown with the old name for `TTL`.
-#[derive(Clone, Default)]
+/// The incident type table for labels. Display only: intake checks a type against the database itself.
+/// A change on any server drops every server's copy at its commit (`pingan_store::wake`, see
+/// [`AppState::follow_changes`]); `server.config_cache_seconds` bounds the age of a copy whose
+/// notification was lost.
+#[derive(Clone)]
 pub struct TypeCache {
     inner: Arc<std::sync::Mutex<CachedTypes>>,
+    ttl: std::time::Duration,
 }
 
 impl TypeCache {
-    const TTL: std::time::Duration = std::time::Duration::from_secs(5);
+    pub fn new(ttl: std::time::Duration) -> TypeCache {
+        TypeCache {
+            inner: Arc::default(),
+            ttl,
+        }
+    }
 
     pub async fn get(
         &self,
         db: &Db,
     ) -> pingan_store::Result<Arc<Vec<pingan_store::incidents::TypeRow>>> {
         if let Some((at, rows)) = self.inner.lock().expect("type cache lock").as_ref()
-            && at.elapsed() < Self::TTL
+            && at.elapsed() < self.ttl
         {
             return Ok(rows.clone());
         }

@@ -500,8 +500,8 @@ pub struct Tx {
     /// Events for partners (警网融合) the transaction's changes emit: written to the outbox at the
     /// commit, so an event exists exactly when its change does.
     events: Vec<pingan_domain::sharing::Event>,
-    /// What the commit must wake (`wake`): the live board's readers.
-    wakes_board: bool,
+    /// Whom the commit must wake besides delivery (`wake`): the live board's readers, caches.
+    wakes: Vec<crate::wake::Topic>,
 }
 
 enum TxInner {
@@ -538,7 +538,7 @@ impl Tx {
     fn new(inner: TxInner) -> Tx {
         Tx {
             events: Vec::new(),
-            wakes_board: false,
+            wakes: Vec::new(),
             inner,
             queued: Vec::new(),
         }
@@ -633,10 +633,7 @@ impl Tx {
     pub async fn commit_audited(mut self, entries: Vec<AuditEntry>) -> Result<()> {
         use crate::wake::{CHANNEL, Topic, woken};
         let events = std::mem::take(&mut self.events);
-        let mut topics = Vec::new();
-        if self.wakes_board {
-            topics.push(Topic::Board);
-        }
+        let mut topics = std::mem::take(&mut self.wakes);
         if !events.is_empty() {
             topics.push(Topic::Outbox);
         }
@@ -660,9 +657,11 @@ impl Tx {
         Ok(())
     }
 
-    /// The commit will wake the live board's readers on every server.
-    pub fn wake_board(&mut self) {
-        self.wakes_board = true;
+    /// The commit will wake `topic`'s readers on every server.
+    pub fn wake(&mut self, topic: crate::wake::Topic) {
+        if !self.wakes.contains(&topic) {
+            self.wakes.push(topic);
+        }
     }
 
     /// For migrations and the audit module itself.

@@ -400,7 +400,7 @@ pub async fn record_change(
         "INSERT INTO board_changes (at, kind, object_id, area_path) VALUES (?, ?, ?, ?)",
         args![at, kind, object_id, area_path],
     );
-    tx.wake_board();
+    tx.wake(crate::wake::Topic::Board);
     Ok(())
 }
 
@@ -921,5 +921,7 @@ pub async fn upsert_type(tx: &mut Tx, t: &TypeRow, at: i64) -> Result<()> {
         ],
     )
     .await?;
+    // Every server drops its cached type table at the commit.
+    tx.wake(crate::wake::Topic::Config);
     Ok(())
 }

@@ -21,6 +21,8 @@ pub enum Topic {
     Board,
     /// Events in `outbox_events` (partner delivery).
     Outbox,
+    /// Configuration servers cache (the incident types): drop the cached copy.
+    Config,
 }
 
 impl Topic {
@@ -28,6 +30,7 @@ impl Topic {
         match self {
             Topic::Board => "board",
             Topic::Outbox => "outbox",
+            Topic::Config => "config",
         }
     }
 }
@@ -36,15 +39,20 @@ impl Topic {
 pub fn woken(topic: Topic) -> &'static Notify {
     static BOARD: OnceLock<Notify> = OnceLock::new();
     static OUTBOX: OnceLock<Notify> = OnceLock::new();
+    static CONFIG: OnceLock<Notify> = OnceLock::new();
     match topic {
         Topic::Board => BOARD.get_or_init(Notify::new),
         Topic::Outbox => OUTBOX.get_or_init(Notify::new),
+        Topic::Config => CONFIG.get_or_init(Notify::new),
     }
 }
 
+const ALL: [Topic; 3] = [Topic::Board, Topic::Outbox, Topic::Config];
+
 fn wake_all() {
-    woken(Topic::Board).notify_waiters();
-    woken(Topic::Outbox).notify_waiters();
+    for t in ALL {
+        woken(t).notify_waiters();
+    }
 }
 
 /// On PostgreSQL, listens on [`CHANNEL`] for as long as the process runs and wakes this process's
@@ -76,15 +84,15 @@ pub fn listen(db: &Db) -> tokio::sync::watch::Receiver<u64> {
                     } else {
                         listening.send_modify(|n| *n += 1);
                         wake_all();
-                        let (board, outbox) =
-                            (format!("board:{schema}"), format!("outbox:{schema}"));
+                        let own = format!(":{schema}");
                         loop {
                             match l.recv().await {
-                                Ok(n) if n.payload() == board => {
-                                    woken(Topic::Board).notify_waiters()
-                                }
-                                Ok(n) if n.payload() == outbox => {
-                                    woken(Topic::Outbox).notify_waiters()
+                                Ok(n) if n.payload().ends_with(&own) => {
+                                    let topic = &n.payload()[..n.payload().len() - own.len()];
+                                    match ALL.iter().find(|t| t.code() == topic) {
+                                        Some(t) => woken(*t).notify_waiters(),
+                                        None => wake_all(),
+                                    }
                                 }
                                 // Another schema's (another deployment's) change.
                                 Ok(_) => {}

@@ -958,3 +958,56 @@ async fn another_servers_change_reaches_this_board_by_notify() {
         .expect("announced long before the minute's poll");
     assert_eq!(change.kind, "incident");
 }
+
+/// A change of the incident types on another server drops this server's cached copy at once (the
+/// copy would otherwise serve for the configured hour).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_servers_type_change_drops_this_servers_copy() {
+    let name = "another_servers_type_change_drops_this_servers_copy";
+    let Some(app) = TestApp::spawn(pingan_store::Backend::Postgres, name, |c| {
+        c.server.config_cache_seconds = 3600;
+    })
+    .await
+    else {
+        return;
+    };
+    let mut listening = pingan_store::wake::listen(&app.db);
+    app.state.follow_changes();
+    listening.wait_for(|n| *n > 0).await.unwrap();
+    let name_of = |rows: &[pingan_store::incidents::TypeRow]| {
+        rows.iter()
+            .find(|t| t.code == "200200")
+            .map(|t| t.name_zh.clone())
+    };
+    let before = name_of(&app.state.types.get(&app.db).await.unwrap()).unwrap();
+    // Changed and announced as another server's commit would be (nothing invalidated here).
+    app.db
+        .execute(
+            "UPDATE incident_types SET name_zh = '改名后的类别' WHERE code = '200200'",
+            pingan_store::args![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        name_of(&app.state.types.get(&app.db).await.unwrap()).as_deref(),
+        Some(before.as_str()),
+        "the cached copy serves until told"
+    );
+    app.db
+        .execute(
+            "SELECT pg_notify(?, 'config:' || current_schema())",
+            pingan_store::args![pingan_store::wake::CHANNEL],
+        )
+        .await
+        .unwrap();
+    let mut now = before;
+    for _ in 0..400 {
+        now = name_of(&app.state.types.get(&app.db).await.unwrap()).unwrap();
+        if now != "改名后的类别" {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        } else {
+            break;
+        }
+    }
+    assert_eq!(now, "改名后的类别");
+}
