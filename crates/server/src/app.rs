@@ -42,6 +42,13 @@ pub fn build_app(state: AppState) -> Router {
         .merge(crate::public::open311::router())
         .merge(pages(state.config.server.upload_limit_bytes))
         .fallback(fallback)
+        .layer(axum::Extension(crate::system::NatsProbe(|url| {
+            Box::pin(async move {
+                crate::sharing::nats::Nats::connect(&url, std::time::Duration::from_secs(1))
+                    .await
+                    .is_ok()
+            })
+        })))
         .layer(middleware::from_fn(crate::metrics::track))
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .layer(DefaultBodyLimit::max(limit))

@@ -36,6 +36,13 @@ async fn healthz() -> Json<Health> {
     })
 }
 
+/// Whether NATS at a URL answers, as data sharing's client sees it: supplied where the app is
+/// assembled (`app.rs`), since the kernel does not reach into capabilities.
+#[derive(Clone, Copy)]
+pub struct NatsProbe(
+    pub fn(String) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send>>,
+);
+
 #[derive(Serialize, ToSchema)]
 pub struct Ready {
     pub status: String,
@@ -52,20 +59,23 @@ pub struct Ready {
 /// it is configured.
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
     responses((status = 200, description = "OK", body = Ready), (status = 503, description = "Not ready", body = Ready)))]
-async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Ready>) {
+async fn readyz(
+    State(state): State<AppState>,
+    probe: Option<axum::Extension<NatsProbe>>,
+) -> (StatusCode, Json<Ready>) {
     let backend = state.db.backend().name().to_string();
     let ping = state.db.ping().await;
     let version = pingan_store::migrate::current_version(&state.db)
         .await
         .unwrap_or(0);
     let ok = ping.is_ok() && version == pingan_store::migrate::latest_version();
-    let nats = match state.config.sharing.nats_url.as_str() {
-        "" => None,
-        url => Some(
-            match crate::sharing::nats::Nats::connect(url, std::time::Duration::from_secs(1)).await
-            {
-                Ok(_) => "ok",
-                Err(_) => "unreachable",
+    let nats = match (state.config.sharing.nats_url.as_str(), probe) {
+        ("", _) | (_, None) => None,
+        (url, Some(axum::Extension(NatsProbe(reachable)))) => Some(
+            if reachable(url.to_string()).await {
+                "ok"
+            } else {
+                "unreachable"
             }
             .to_string(),
         ),
