@@ -172,6 +172,11 @@ pub(crate) fn build_cover(
 /// A relaxed solution further than this share below the best is not worth a local search.
 const PROMISING: f64 = 0.05;
 
+/// Subgradient steps of the heuristic's Lagrangian bound alone, and when the exact search follows
+/// (warm-started from the heuristic's multipliers, it repeats that work with better steps).
+const HEURISTIC_STEPS: usize = 1000;
+const HEURISTIC_STEPS_BEFORE_SEARCH: usize = 100;
+
 /// A set of chosen sites with per-demand cover counts and per-site gains kept up to date.
 #[derive(Clone)]
 pub(crate) struct Solution<'a> {
@@ -403,9 +408,17 @@ pub fn mclp_with(
     let mut best_covered = best.exact_covered();
 
     let start = best_covered;
+    // When the exact search follows, its root continues from these multipliers with its own
+    // (Polyak) steps: the heuristic's subgradient only needs to find good relaxed solutions.
+    let steps = if options.time_limit.is_zero() {
+        HEURISTIC_STEPS
+    } else {
+        HEURISTIC_STEPS_BEFORE_SEARCH
+    };
     let (upper_bound, iterations, lambda) = lagrangian_bound(
         &cover,
         k,
+        steps,
         reachable,
         &mut |sites: &[usize]| {
             let mut s = empty.clone();
@@ -471,6 +484,7 @@ pub fn mclp_with(
 fn lagrangian_bound(
     cover: &Cover,
     k: usize,
+    max_steps: usize,
     reachable: f64,
     try_sites: &mut dyn FnMut(&[usize]) -> f64,
     mut lower: f64,
@@ -478,7 +492,7 @@ fn lagrangian_bound(
 ) -> (f64, usize, Vec<f64>) {
     let m = cover.demands_of.len();
     let n = cover.weight.len();
-    // Flat (CSR) copies of both adjacency lists: the two passes below run hundreds of times.
+    // A flat (CSR) copy of the site → demands lists: the passes below run hundreds of times.
     let csr = |lists: &[Vec<u32>]| {
         let mut start = Vec::with_capacity(lists.len() + 1);
         let mut flat = Vec::with_capacity(lists.iter().map(Vec::len).sum());
@@ -490,7 +504,6 @@ fn lagrangian_bound(
         (start, flat)
     };
     let (d_start, d_flat) = csr(&cover.demands_of);
-    let (s_start, s_flat) = csr(&cover.sites_of);
     let mut lambda: Vec<f64> = cover.weight.iter().map(|w| w * 0.5).collect();
     let mut best_lambda = lambda.clone();
     let mut upper = reachable;
@@ -498,12 +511,12 @@ fn lagrangian_bound(
     let mut stale = 0;
     let mut scores = vec![0.0; m];
     let mut order: Vec<usize> = (0..m).collect();
-    let mut in_top = vec![false; m];
+    let mut count = vec![0u32; n];
     let mut g = vec![0.0; n];
     let mut iterations = 0;
     let tolerance = 1e-9 * reachable.max(1.0);
     let mut tried: std::collections::HashSet<Vec<usize>> = std::collections::HashSet::new();
-    for iter in 0..1000 {
+    for iter in 0..max_steps {
         iterations = iter + 1;
         for j in 0..m {
             scores[j] = d_flat[d_start[j]..d_start[j + 1]]
@@ -547,14 +560,15 @@ fn lagrangian_bound(
             break;
         }
         // Subgradient of the bound: (chosen sites covering i) − (y_i = 1 when w_i > λ_i).
-        in_top.iter_mut().for_each(|v| *v = false);
-        top.iter().for_each(|&j| in_top[j] = true);
+        // The chosen sites covering each demand, counted from the chosen sites' side.
+        count.iter_mut().for_each(|c| *c = 0);
+        for &j in top {
+            for &i in &d_flat[d_start[j]..d_start[j + 1]] {
+                count[i as usize] += 1;
+            }
+        }
         for i in 0..n {
-            let chosen = s_flat[s_start[i]..s_start[i + 1]]
-                .iter()
-                .filter(|&&j| in_top[j as usize])
-                .count() as f64;
-            g[i] = chosen
+            g[i] = count[i] as f64
                 - if cover.weight[i] > lambda[i] {
                     1.0
                 } else {
