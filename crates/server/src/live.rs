@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::broadcast;
 
+/// The most changes read at once.
+const BATCH: i64 = 2000;
 /// How soon an open gap is read again.
 const GAP_POLL: Duration = Duration::from_millis(200);
 const GAP_PATIENCE: Duration = Duration::from_secs(5);
@@ -108,13 +110,15 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>, fallback: Duration) {
             .keys()
             .next()
             .map_or(watermark, |g| (*g - 1).min(watermark));
-        let rows: Vec<ChangeRow> = match incidents::changes_after(&db, from, 2000).await {
+        let rows: Vec<ChangeRow> = match incidents::changes_after(&db, from, BATCH).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(error = %e, "live feed poll failed");
                 Vec::new()
             }
         };
+        // A full batch leaves more to read: read on without waiting.
+        let more = rows.len() as i64 == BATCH;
         for r in rows {
             if r.seq <= watermark && gaps.remove(&r.seq).is_none() {
                 continue; // already announced
@@ -140,7 +144,9 @@ async fn poll(db: Db, tx: broadcast::Sender<Change>, fallback: Duration) {
         }
         // An open gap (a transaction that took its number but has not committed yet) is read again
         // soon; otherwise the next commit wakes the read, or the safety-net poll.
-        let wait = if gaps.is_empty() {
+        let wait = if more {
+            Duration::ZERO
+        } else if gaps.is_empty() {
             fallback
         } else {
             GAP_POLL.min(fallback)
